@@ -1,0 +1,313 @@
+// Package protocol holds the public wire types of CiviQ (wire contract v1).
+//
+// It is shared by the server, the kiosk, the display and outside clients, so
+// it imports only the standard library. Fields may be added; existing fields
+// are never renamed or removed.
+package protocol
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Version is the wire contract version served under /api/v1.
+const Version = "v1"
+
+// Text is a name in Vietnamese (first) and English.
+type Text struct {
+	Vi string `json:"vi"`
+	En string `json:"en"`
+}
+
+// In returns the text in lang ("vi" or "en"), falling back to Vietnamese.
+func (t Text) In(lang string) string {
+	if lang == LangEN && t.En != "" {
+		return t.En
+	}
+	return t.Vi
+}
+
+// Languages a ticket may be issued in.
+const (
+	LangVI = "vi"
+	LangEN = "en"
+)
+
+// Reasons a service is not open for new tickets (Service.ClosedReason).
+const (
+	ClosedOutsideHours = "outside_hours"
+	ClosedDailyCap     = "daily_cap"
+	ClosedDisabled     = "disabled"
+)
+
+// Service is a field (lĩnh vực) citizens take tickets for.
+type Service struct {
+	ID     string `json:"id"`
+	Prefix string `json:"prefix"`
+	Name   Text   `json:"name"`
+	// Open tells whether a ticket can be issued now.
+	Open bool `json:"open"`
+	// Waiting is the number of tickets waiting in this field.
+	Waiting int `json:"waiting"`
+
+	// ClosedReason says why Open is false: outside_hours, daily_cap or disabled.
+	ClosedReason string `json:"closed_reason,omitempty"`
+	// DailyCap is the most tickets issued per day (0: no cap).
+	DailyCap int `json:"daily_cap"`
+	// IssuedToday counts tickets issued today in this field.
+	IssuedToday int `json:"issued_today"`
+	// TargetMinutes is the service-level target for the wait (0: none).
+	TargetMinutes int `json:"target_minutes"`
+	// Enabled is false when an admin switched the field off.
+	Enabled bool `json:"enabled"`
+	// Order is the position on the kiosk (ascending).
+	Order int `json:"order"`
+	// Hours are the opening hours of this field; empty means the centre's hours.
+	Hours Hours `json:"hours,omitempty"`
+	// AvgServiceSeconds is the rolling mean service time used for estimates.
+	AvgServiceSeconds int `json:"avg_service_seconds,omitempty"`
+}
+
+// Hours are opening hours per weekday. Keys are "mon".."sun"; each value is a
+// list of "HH:MM-HH:MM" intervals in the centre's time zone ("24:00" ends the
+// day). A weekday that is absent or has no interval is closed.
+type Hours map[string][]string
+
+// Counter statuses.
+const (
+	CounterOpen   = "open"
+	CounterPaused = "paused"
+	CounterClosed = "closed"
+)
+
+// Counter is a service desk (quầy).
+type Counter struct {
+	ID         string   `json:"id"`
+	Number     int      `json:"number"`
+	Name       Text     `json:"name"`
+	ServiceIDs []string `json:"service_ids"`
+	Status     string   `json:"status"`
+	// ServedToday counts tickets finished (done) at this counter today.
+	ServedToday int `json:"served_today"`
+}
+
+// Ticket statuses.
+const (
+	StatusWaiting   = "waiting"
+	StatusCalled    = "called"
+	StatusDone      = "done"
+	StatusNoShow    = "no_show"
+	StatusCancelled = "cancelled"
+)
+
+// Ticket is a queue ticket. Token and TrackURL are only sent to whoever issued
+// the ticket and to holders of the token; boards and events omit them.
+type Ticket struct {
+	ID         string     `json:"id"`
+	Code       string     `json:"code"`
+	Number     int        `json:"number"`
+	ServiceID  string     `json:"service_id"`
+	Status     string     `json:"status"`
+	Priority   bool       `json:"priority"`
+	IssuedAt   time.Time  `json:"issued_at"`
+	CalledAt   *time.Time `json:"called_at,omitempty"`
+	CounterID  string     `json:"counter_id,omitempty"`
+	Token      string     `json:"token,omitempty"`
+	TrackURL   string     `json:"track_url,omitempty"`
+	Ahead      int        `json:"ahead"`
+	ETASeconds int        `json:"eta_seconds"`
+
+	// Day is the local service day (YYYY-MM-DD) the number belongs to.
+	Day string `json:"day"`
+	// Lang is the language the citizen chose at the kiosk.
+	Lang string `json:"lang"`
+	// FinishedAt is when the ticket was done, no-show or cancelled.
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// Recalls counts recalls of the current call.
+	Recalls int `json:"recalls,omitempty"`
+	// FromServiceID is the field a transferred ticket came from.
+	FromServiceID string `json:"from_service_id,omitempty"`
+	// Offline is true for a ticket a kiosk issued while the server was unreachable.
+	Offline bool `json:"offline,omitempty"`
+}
+
+// Call is one call-out of a ticket to a counter.
+type Call struct {
+	Ticket  Ticket    `json:"ticket"`
+	Counter Counter   `json:"counter"`
+	At      time.Time `json:"at"`
+	Recall  bool      `json:"recall"`
+}
+
+// CounterState is a counter with the ticket it serves now.
+type CounterState struct {
+	Counter Counter `json:"counter"`
+	Current *Ticket `json:"current"`
+}
+
+// Board is what the hall displays show: the state at event Seq of Epoch.
+type Board struct {
+	Seq      int64          `json:"seq"`
+	Epoch    string         `json:"epoch"`
+	Counters []CounterState `json:"counters"`
+	Recent   []Call         `json:"recent"`
+	Waiting  map[string]int `json:"waiting"`
+
+	// Centre carries the centre's name and display settings.
+	Centre *Centre `json:"centre,omitempty"`
+	// Services lists the fields (for names and prefixes on displays).
+	Services []Service `json:"services,omitempty"`
+}
+
+// Centre holds centre-wide settings shown to every device.
+type Centre struct {
+	Name     Text   `json:"name"`
+	TimeZone string `json:"timezone"`
+	// Notice is the scrolling notice line on the displays.
+	Notice Text `json:"notice"`
+	// ReadNumbers is "number" (A012 read "a, mười hai") or "digits" ("a, không, một, hai").
+	ReadNumbers string `json:"read_numbers"`
+	// Hours are the centre's default opening hours.
+	Hours Hours `json:"hours,omitempty"`
+}
+
+// Ways of reading ticket numbers aloud (Centre.ReadNumbers).
+const (
+	ReadAsNumber = "number"
+	ReadAsDigits = "digits"
+)
+
+// Event types.
+const (
+	EventSnapshot          = "snapshot"
+	EventTicketIssued      = "ticket.issued"
+	EventTicketCalled      = "ticket.called"
+	EventTicketRecalled    = "ticket.recalled"
+	EventTicketDone        = "ticket.done"
+	EventTicketNoShow      = "ticket.no_show"
+	EventTicketTransferred = "ticket.transferred"
+	EventTicketCancelled   = "ticket.cancelled"
+	EventCounterUpdated    = "counter.updated"
+	EventServiceUpdated    = "service.updated"
+	EventCentreUpdated     = "centre.updated"
+)
+
+// Event is one state change. Seq increases strictly within an Epoch.
+type Event struct {
+	Seq   int64           `json:"seq"`
+	Epoch string          `json:"epoch"`
+	Type  string          `json:"type"`
+	At    time.Time       `json:"at"`
+	Data  json.RawMessage `json:"data"`
+}
+
+// Error is the body of every error response.
+type Error struct {
+	Error ErrorBody `json:"error"`
+}
+
+// ErrorBody carries a stable machine code and a human message.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Stable error codes. Clients (the kiosk) switch on them.
+const (
+	CodeBadRequest      = "bad_request"
+	CodeBadJSON         = "bad_json"
+	CodeUnauthorized    = "unauthorized"
+	CodeForbidden       = "forbidden"
+	CodeNotFound        = "not_found"
+	CodeConflict        = "conflict"
+	CodeTooLarge        = "too_large"
+	CodeUnprocessable   = "unprocessable"
+	CodeRateLimited     = "rate_limited"
+	CodeUnavailable     = "unavailable"
+	CodeInternal        = "internal"
+	CodeServiceClosed   = "service_closed"
+	CodeOutsideHours    = "outside_hours"
+	CodeDailyCapReached = "daily_cap_reached"
+	CodeNoCurrentTicket = "no_current_ticket"
+	CodeCounterClosed   = "counter_closed"
+)
+
+// LoginRequest is the body of POST /api/v1/login.
+type LoginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// LoginResponse is the answer to a successful login.
+type LoginResponse struct {
+	Token string `json:"token"`
+	Role  string `json:"role"`
+	// User is the username.
+	User string `json:"user"`
+	// Name is the user's display name.
+	Name string `json:"name,omitempty"`
+	// CounterIDs are the counters a clerk may serve.
+	CounterIDs []string `json:"counter_ids,omitempty"`
+	// ExpiresAt is when the token stops working.
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Roles of users and devices.
+const (
+	RoleAdmin   = "admin"
+	RoleClerk   = "clerk"
+	RoleKiosk   = "kiosk"
+	RoleDisplay = "display"
+)
+
+// DeviceRequest is the body of POST /api/v1/devices.
+type DeviceRequest struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+// Device is a registered kiosk or display. Token is only returned once, at creation.
+type Device struct {
+	ID       string        `json:"id"`
+	Kind     string        `json:"kind"`
+	Name     string        `json:"name"`
+	Token    string        `json:"token,omitempty"`
+	Created  time.Time     `json:"created_at"`
+	LastSeen *time.Time    `json:"last_seen,omitempty"`
+	Revoked  bool          `json:"revoked,omitempty"`
+	Status   *DeviceStatus `json:"status,omitempty"`
+}
+
+// DeviceStatus is what a device reports in its heartbeat.
+type DeviceStatus struct {
+	// Printer is "ok", "paper_out", "paper_low", "cover_open", "offline", "error" or "" (no printer).
+	Printer string `json:"printer,omitempty"`
+	// Message is a human-readable detail.
+	Message string `json:"message,omitempty"`
+	// Pending counts tickets a kiosk issued offline and has not synced yet.
+	Pending int `json:"pending,omitempty"`
+	// Version is the device software version.
+	Version string `json:"version,omitempty"`
+}
+
+// IssueRequest is the body of POST /api/v1/tickets.
+type IssueRequest struct {
+	ServiceID string `json:"service_id"`
+	Priority  bool   `json:"priority"`
+	Lang      string `json:"lang"`
+}
+
+// TransferRequest is the body of POST /api/v1/counters/{id}/transfer.
+type TransferRequest struct {
+	ServiceID string `json:"service_id"`
+}
+
+// CounterStatusRequest is the body of PUT /api/v1/counters/{id}/status.
+type CounterStatusRequest struct {
+	Status string `json:"status"`
+}
+
+// Health is the body of GET /healthz.
+type Health struct {
+	Status string `json:"status"`
+}
