@@ -85,6 +85,9 @@ func Apply(b Board, ev Event) (Board, error) {
 			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
 		}
 		nb.clearCurrent(t.ID)
+		if i := nb.counterIndex(t.CounterID); i >= 0 && ev.Type == EventTicketDone {
+			nb.Counters[i].Counter.ServedToday++
+		}
 	case EventTicketTransferred:
 		var t Ticket
 		if err := json.Unmarshal(ev.Data, &t); err != nil {

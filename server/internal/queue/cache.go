@@ -1,0 +1,236 @@
+package queue
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// samplesKept is how many recent service durations per field feed the mean.
+const samplesKept = 30
+
+// cache is the engine's in-memory view, rebuilt from Loaded on start and
+// advanced only by committed events, so every server instance that sees the
+// same events holds the same view.
+type cache struct {
+	day      string
+	secret   []byte
+	centre   protocol.Centre
+	services map[string]protocol.Service
+	// board holds counters, current tickets and recent calls; it is advanced
+	// with protocol.Apply, the same reducer the displays use.
+	board protocol.Board
+	// waiting holds the waiting tickets per field, in call order for regular
+	// tickets (issued_at, id); priority is applied when counting ahead.
+	waiting map[string][]protocol.Ticket
+	// where maps a waiting ticket id to its field.
+	where map[string]string
+	// issued counts tickets issued today per issue field.
+	issued  map[string]int
+	samples map[string][]time.Duration
+}
+
+func newCache(l *Loaded, day string, loc *time.Location) *cache {
+	c := &cache{
+		day:      day,
+		secret:   l.Secret,
+		centre:   l.Centre,
+		services: map[string]protocol.Service{},
+		waiting:  map[string][]protocol.Ticket{},
+		where:    map[string]string{},
+		issued:   map[string]int{},
+		samples:  map[string][]time.Duration{},
+	}
+	c.board = protocol.Board{Seq: l.Seq, Epoch: l.Epoch, Waiting: map[string]int{}}
+	for _, s := range l.Services {
+		c.services[s.ID] = s
+	}
+	current := map[string]*protocol.Ticket{}
+	for _, t := range l.Open {
+		pt := localTicket(t.Ticket, loc)
+		switch t.Status {
+		case protocol.StatusWaiting:
+			c.addWaiting(pt)
+		case protocol.StatusCalled:
+			if t.CounterID != "" {
+				current[t.CounterID] = &pt
+			}
+		}
+	}
+	for _, cr := range l.Counters {
+		cnt := cr.Counter
+		if cr.ServedDay != day {
+			cnt.ServedToday = 0
+		}
+		c.board.Counters = append(c.board.Counters, protocol.CounterState{Counter: cnt, Current: current[cnt.ID]})
+	}
+	slices.SortStableFunc(c.board.Counters, func(a, b protocol.CounterState) int { return a.Counter.Number - b.Counter.Number })
+	c.board.Recent = l.Recent
+	for k, v := range l.IssuedToday {
+		c.issued[k] = v
+	}
+	for k, v := range l.ServiceSamples {
+		c.samples[k] = v
+	}
+	c.syncWaitingCounts()
+	return c
+}
+
+func localTicket(t protocol.Ticket, loc *time.Location) protocol.Ticket {
+	t.IssuedAt = t.IssuedAt.In(loc)
+	if t.CalledAt != nil {
+		x := t.CalledAt.In(loc)
+		t.CalledAt = &x
+	}
+	if t.FinishedAt != nil {
+		x := t.FinishedAt.In(loc)
+		t.FinishedAt = &x
+	}
+	t.Token, t.TrackURL = "", ""
+	return t
+}
+
+// before orders waiting tickets of one field: earlier issue first.
+func before(a, b protocol.Ticket) bool {
+	if !a.IssuedAt.Equal(b.IssuedAt) {
+		return a.IssuedAt.Before(b.IssuedAt)
+	}
+	return a.ID < b.ID
+}
+
+func (c *cache) addWaiting(t protocol.Ticket) {
+	list := c.waiting[t.ServiceID]
+	i, _ := slices.BinarySearchFunc(list, t, func(x, y protocol.Ticket) int {
+		switch {
+		case before(x, y):
+			return -1
+		case before(y, x):
+			return 1
+		}
+		return 0
+	})
+	c.waiting[t.ServiceID] = slices.Insert(list, i, t)
+	c.where[t.ID] = t.ServiceID
+}
+
+func (c *cache) removeWaiting(id string) {
+	svc, ok := c.where[id]
+	if !ok {
+		return
+	}
+	delete(c.where, id)
+	list := c.waiting[svc]
+	if i := slices.IndexFunc(list, func(t protocol.Ticket) bool { return t.ID == id }); i >= 0 {
+		c.waiting[svc] = slices.Delete(list, i, i+1)
+	}
+}
+
+func (c *cache) syncWaitingCounts() {
+	for id := range c.services {
+		c.board.Waiting[id] = len(c.waiting[id])
+	}
+}
+
+// apply advances the cache by one committed event.
+func (c *cache) apply(ev protocol.Event, loc *time.Location) {
+	nb, err := protocol.Apply(c.board, ev)
+	if err == nil {
+		c.board = nb
+	}
+	switch ev.Type {
+	case protocol.EventTicketIssued:
+		var t protocol.Ticket
+		if json.Unmarshal(ev.Data, &t) == nil {
+			if t.Day == c.day {
+				c.issued[t.ServiceID]++
+			}
+			if t.Status == protocol.StatusWaiting {
+				c.addWaiting(localTicket(t, loc))
+			}
+		}
+	case protocol.EventTicketCalled:
+		var call protocol.Call
+		if json.Unmarshal(ev.Data, &call) == nil {
+			c.removeWaiting(call.Ticket.ID)
+		}
+	case protocol.EventTicketTransferred:
+		var t protocol.Ticket
+		if json.Unmarshal(ev.Data, &t) == nil {
+			c.removeWaiting(t.ID)
+			if t.Status == protocol.StatusWaiting {
+				c.addWaiting(localTicket(t, loc))
+			}
+		}
+	case protocol.EventTicketCancelled:
+		var t protocol.Ticket
+		if json.Unmarshal(ev.Data, &t) == nil {
+			c.removeWaiting(t.ID)
+		}
+	case protocol.EventTicketDone:
+		var t protocol.Ticket
+		if json.Unmarshal(ev.Data, &t) == nil && t.CalledAt != nil && t.FinishedAt != nil {
+			d := t.FinishedAt.Sub(*t.CalledAt)
+			if d > 0 && d < 4*time.Hour {
+				s := append(c.samples[t.ServiceID], d)
+				if len(s) > samplesKept {
+					s = s[len(s)-samplesKept:]
+				}
+				c.samples[t.ServiceID] = s
+			}
+		}
+	case protocol.EventServiceUpdated:
+		var s protocol.Service
+		if json.Unmarshal(ev.Data, &s) == nil {
+			c.services[s.ID] = s
+		}
+	case protocol.EventCentreUpdated:
+		var ct protocol.Centre
+		if json.Unmarshal(ev.Data, &ct) == nil {
+			c.centre = ct
+		}
+	}
+	c.syncWaitingCounts()
+}
+
+// ahead counts the tickets that the call-next policy serves before t in its
+// field: priority tickets first, then by issue time.
+func (c *cache) ahead(t protocol.Ticket) int {
+	n := 0
+	for _, w := range c.waiting[t.ServiceID] {
+		if w.ID == t.ID {
+			continue
+		}
+		if w.Priority && !t.Priority || w.Priority == t.Priority && before(w, t) {
+			n++
+		}
+	}
+	return n
+}
+
+// servers counts the open counters serving field id and how many of them are free.
+func (c *cache) servers(id string) (open, free int) {
+	for _, cs := range c.board.Counters {
+		if cs.Counter.Status != protocol.CounterOpen || !slices.Contains(cs.Counter.ServiceIDs, id) {
+			continue
+		}
+		open++
+		if cs.Current == nil {
+			free++
+		}
+	}
+	return open, free
+}
+
+// estimate fills Ahead and ETASeconds of a waiting ticket.
+func (c *cache) estimate(t *protocol.Ticket) {
+	if t.Status != protocol.StatusWaiting {
+		t.Ahead, t.ETASeconds = 0, 0
+		return
+	}
+	t.Ahead = c.ahead(*t)
+	open, free := c.servers(t.ServiceID)
+	mean := meanDuration(c.samples[t.ServiceID])
+	t.ETASeconds = int(EstimateWait(ETAInput{Ahead: t.Ahead, MeanService: mean, Servers: open, FreeServers: free}).Seconds())
+}

@@ -1,0 +1,836 @@
+// Package queue is the domain core of CiviQ: fields, counters, tickets, the
+// call-next policy, daily numbering and wait estimates. It knows nothing of
+// HTTP, websockets or SQL: storage comes in through Store, time through Clock,
+// and committed events go out through Publisher.
+package queue
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// DefaultMaxPriorityStreak is how many priority tickets a counter calls in a
+// row before it must call the longest-waiting regular ticket, if one waits.
+const DefaultMaxPriorityStreak = 3
+
+// Publisher receives committed events in seq order, after the engine's cache
+// has taken them into account.
+type Publisher interface {
+	Publish(events []protocol.Event)
+}
+
+// Options tune the engine.
+type Options struct {
+	// Location is the centre's time zone; days start at its midnight.
+	Location *time.Location
+	// MaxPriorityStreak bounds priority calls in a row (see DefaultMaxPriorityStreak).
+	MaxPriorityStreak int
+}
+
+// Engine runs the queue. It is safe for concurrent use.
+type Engine struct {
+	store Store
+	clock Clock
+	log   *slog.Logger
+	opts  Options
+
+	mu  sync.RWMutex
+	c   *cache
+	pub Publisher
+}
+
+// New returns an engine; call Start before use.
+func New(store Store, clock Clock, log *slog.Logger, opts Options) *Engine {
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.MaxPriorityStreak <= 0 {
+		opts.MaxPriorityStreak = DefaultMaxPriorityStreak
+	}
+	return &Engine{store: store, clock: clock, log: log, opts: opts}
+}
+
+// SetPublisher sets where committed events go (the websocket hub). Call
+// before Start.
+func (e *Engine) SetPublisher(p Publisher) { e.pub = p }
+
+// Start loads the state from the store and starts following its events.
+func (e *Engine) Start(ctx context.Context) error {
+	now := e.now()
+	l, err := e.store.Load(ctx, Day(now, e.opts.Location))
+	if err != nil {
+		return fmt.Errorf("queue: load state: %w", err)
+	}
+	e.mu.Lock()
+	e.c = newCache(l, Day(now, e.opts.Location), e.opts.Location)
+	e.mu.Unlock()
+	e.store.SetSink(e.onCommit)
+	return nil
+}
+
+func (e *Engine) now() time.Time {
+	return e.clock.Now().In(e.opts.Location).Truncate(time.Microsecond)
+}
+
+// Location is the centre's time zone.
+func (e *Engine) Location() *time.Location { return e.opts.Location }
+
+func (e *Engine) onCommit(events []protocol.Event) {
+	e.mu.Lock()
+	for _, ev := range events {
+		e.c.apply(ev, e.opts.Location)
+	}
+	e.mu.Unlock()
+	if e.pub != nil {
+		e.pub.Publish(events)
+	}
+}
+
+// Seq is the seq and epoch of the last event the cache has applied.
+func (e *Engine) Seq() (int64, string) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.c.board.Seq, e.c.board.Epoch
+}
+
+// rollDay moves the cache to today's day if midnight passed.
+func (e *Engine) rollDay(now time.Time) {
+	day := Day(now, e.opts.Location)
+	e.mu.Lock()
+	if e.c.day != day {
+		e.c.day = day
+		e.c.issued = map[string]int{}
+	}
+	e.mu.Unlock()
+}
+
+// ticketID returns a new random ticket id (128 bits, base32).
+func ticketID() string { return strings.ToLower(rand.Text()) }
+
+// TicketToken derives the ticket's bearer token from the store secret: 144
+// bits of HMAC-SHA256, so tokens are unguessable and never need storing.
+func TicketToken(secret []byte, id string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("ticket-token:" + id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+// HashToken is the SHA-256 of a token, the only form tokens are stored in.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// FormatCode formats a ticket code: prefix and at least three digits (A001,
+// A999, A1000).
+func FormatCode(prefix string, n int) string { return fmt.Sprintf("%s%03d", prefix, n) }
+
+// IssueResult is a newly issued (or idempotently re-read) ticket.
+type IssueResult struct {
+	Ticket protocol.Ticket
+	// Token is the ticket's bearer token for the phone page.
+	Token string
+	// Replayed is true when an Idempotency-Key matched an earlier issue.
+	Replayed bool
+}
+
+const maxIdemKeyLen = 200
+
+// Issue issues a ticket in req.ServiceID. issuer names the kiosk or user; an
+// idemKey already used by the same issuer returns the earlier ticket.
+func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueRequest, idemKey string) (IssueResult, error) {
+	if req.ServiceID == "" {
+		return IssueResult{}, Errorf(protocol.CodeBadRequest, "service_id is required")
+	}
+	switch req.Lang {
+	case "":
+		req.Lang = protocol.LangVI
+	case protocol.LangVI, protocol.LangEN:
+	default:
+		return IssueResult{}, Errorf(protocol.CodeBadRequest, "lang must be \"vi\" or \"en\"")
+	}
+	if len(idemKey) > maxIdemKeyLen || !utf8.ValidString(idemKey) {
+		return IssueResult{}, Errorf(protocol.CodeBadRequest, "Idempotency-Key is longer than %d bytes or not UTF-8", maxIdemKeyLen)
+	}
+	var rec TicketRecord
+	replayed := false
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		if idemKey != "" {
+			old, err := tx.TicketByIdemKey(issuer, idemKey)
+			switch {
+			case err == nil:
+				if old.IssueServiceID != req.ServiceID || old.Priority != req.Priority {
+					return Errorf(protocol.CodeConflict, "Idempotency-Key was already used for another request")
+				}
+				rec, replayed = old, true
+				return nil
+			case !IsNotFound(err):
+				return err
+			}
+		}
+		now := e.now()
+		day := Day(now, e.opts.Location)
+		svc, err := tx.Service(req.ServiceID)
+		if IsNotFound(err) {
+			return Errorf(protocol.CodeNotFound, "unknown service %q", req.ServiceID)
+		} else if err != nil {
+			return err
+		}
+		if !svc.Enabled {
+			return Errorf(protocol.CodeServiceClosed, "%s is closed today", svc.Name.Vi)
+		}
+		centre, err := tx.Centre()
+		if err != nil {
+			return err
+		}
+		if !OpenAt(effectiveHours(svc, centre), now) {
+			return Errorf(protocol.CodeOutsideHours, "%s is outside its opening hours", svc.Name.Vi)
+		}
+		n, err := tx.NextNumber(svc.ID, day)
+		if err != nil {
+			return err
+		}
+		if svc.DailyCap > 0 && n > svc.DailyCap {
+			return Errorf(protocol.CodeDailyCapReached, "%s has issued its %d tickets for today", svc.Name.Vi, svc.DailyCap)
+		}
+		id := ticketID()
+		rec = TicketRecord{
+			Ticket: protocol.Ticket{
+				ID: id, Code: FormatCode(svc.Prefix, n), Number: n, ServiceID: svc.ID,
+				Status: protocol.StatusWaiting, Priority: req.Priority, IssuedAt: now,
+				Day: day, Lang: req.Lang,
+			},
+			IssueServiceID: svc.ID,
+			TokenHash:      HashToken(TicketToken(tx.Secret(), id)),
+			IssuedBy:       issuer,
+			IdemKey:        idemKey,
+		}
+		if err := tx.InsertTicket(rec); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventTicketIssued, now, e.public(rec))
+	})
+	if err != nil {
+		return IssueResult{}, err
+	}
+	t := e.view(rec)
+	e.mu.RLock()
+	tok := TicketToken(e.c.secret, rec.ID)
+	e.mu.RUnlock()
+	return IssueResult{Ticket: t, Token: tok, Replayed: replayed}, nil
+}
+
+// public is the ticket as events and boards carry it: times in the centre's
+// zone, no token, no estimate.
+func (e *Engine) public(r TicketRecord) protocol.Ticket {
+	t := localTicket(r.Ticket, e.opts.Location)
+	t.Ahead, t.ETASeconds = 0, 0
+	return t
+}
+
+// view returns the wire ticket with its current estimate.
+func (e *Engine) view(r TicketRecord) protocol.Ticket {
+	t := localTicket(r.Ticket, e.opts.Location)
+	e.mu.RLock()
+	e.c.estimate(&t)
+	e.mu.RUnlock()
+	return t
+}
+
+// TicketByToken returns the ticket holding token, with its current estimate.
+func (e *Engine) TicketByToken(ctx context.Context, token string) (protocol.Ticket, error) {
+	rec, err := e.ticketByTokenHash(ctx, HashToken(token))
+	if err != nil {
+		return protocol.Ticket{}, err
+	}
+	return e.view(rec), nil
+}
+
+// TicketReader finds tickets by token hash outside a write transaction.
+type TicketReader interface {
+	TicketByTokenHash(ctx context.Context, hash []byte) (TicketRecord, error)
+}
+
+func (e *Engine) ticketByTokenHash(ctx context.Context, h []byte) (TicketRecord, error) {
+	r, ok := e.store.(TicketReader)
+	if !ok {
+		return TicketRecord{}, Errorf(protocol.CodeInternal, "store cannot look tickets up by token")
+	}
+	rec, err := r.TicketByTokenHash(ctx, h)
+	if IsNotFound(err) {
+		return rec, Errorf(protocol.CodeNotFound, "unknown ticket")
+	}
+	return rec, err
+}
+
+// counterOf reads a counter inside tx and normalises its served count to day.
+func counterOf(tx Tx, id, day string) (CounterRecord, error) {
+	c, err := tx.Counter(id)
+	if IsNotFound(err) {
+		return c, Errorf(protocol.CodeNotFound, "unknown counter %q", id)
+	}
+	if err == nil && c.ServedDay != day {
+		c.ServedDay, c.ServedToday = day, 0
+	}
+	return c, err
+}
+
+// finish ends the counter's current ticket with status (done or no_show).
+func (e *Engine) finish(tx Tx, cur TicketRecord, c *CounterRecord, status string, now time.Time) error {
+	cur.Status = status
+	cur.FinishedAt = &now
+	if err := tx.UpdateTicket(cur); err != nil {
+		return err
+	}
+	typ := protocol.EventTicketNoShow
+	if status == protocol.StatusDone {
+		typ = protocol.EventTicketDone
+		c.ServedToday++
+		if err := tx.PutCounter(*c); err != nil {
+			return err
+		}
+	}
+	return tx.AppendEvent(typ, now, e.public(cur))
+}
+
+// Next completes the counter's current ticket as done and calls the next
+// one. It returns nil when nobody waits. Decided inside one transaction, so
+// two counters pressing Next at once never get the same ticket.
+func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.Ticket, error) {
+	var called *TicketRecord
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		called = nil
+		now := e.now()
+		day := Day(now, e.opts.Location)
+		c, err := counterOf(tx, counterID, day)
+		if err != nil {
+			return err
+		}
+		cur, err := tx.CurrentTicket(counterID)
+		if err == nil {
+			if err := e.finish(tx, cur, &c, protocol.StatusDone, now); err != nil {
+				return err
+			}
+		} else if !IsNotFound(err) {
+			return err
+		}
+		if c.Status != protocol.CounterOpen {
+			c.Status = protocol.CounterOpen
+			if err := tx.PutCounter(c); err != nil {
+				return err
+			}
+			if err := tx.AppendEvent(protocol.EventCounterUpdated, now, c.Counter); err != nil {
+				return err
+			}
+		}
+		t, found, err := e.pick(tx, &c, day)
+		if err != nil || !found {
+			return err
+		}
+		t.Status = protocol.StatusCalled
+		t.CalledAt, t.ServiceStartedAt = &now, &now
+		t.CounterID, t.ClerkID, t.Recalls = counterID, clerk, 0
+		if err := tx.UpdateTicket(t); err != nil {
+			return err
+		}
+		if err := tx.PutCounter(c); err != nil {
+			return err
+		}
+		called = &t
+		return tx.AppendEvent(protocol.EventTicketCalled, now, protocol.Call{Ticket: e.public(t), Counter: c.Counter, At: now})
+	})
+	if err != nil || called == nil {
+		return nil, err
+	}
+	t := e.view(*called)
+	return &t, nil
+}
+
+// pick applies the call-next policy: the oldest priority ticket among the
+// counter's fields, unless the counter already called MaxPriorityStreak
+// priority tickets in a row and a regular ticket waits, in which case the
+// oldest regular ticket; otherwise the oldest regular ticket.
+func (e *Engine) pick(tx Tx, c *CounterRecord, day string) (TicketRecord, bool, error) {
+	if len(c.ServiceIDs) == 0 {
+		return TicketRecord{}, false, nil
+	}
+	p, err := tx.OldestWaiting(c.ServiceIDs, day, true)
+	hasP := err == nil
+	if err != nil && !IsNotFound(err) {
+		return p, false, err
+	}
+	r, err := tx.OldestWaiting(c.ServiceIDs, day, false)
+	hasR := err == nil
+	if err != nil && !IsNotFound(err) {
+		return r, false, err
+	}
+	switch {
+	case hasP && (!hasR || c.PriorityStreak < e.opts.MaxPriorityStreak):
+		c.PriorityStreak++
+		return p, true, nil
+	case hasR:
+		c.PriorityStreak = 0
+		return r, true, nil
+	}
+	return TicketRecord{}, false, nil
+}
+
+// current runs fn on the counter's current ticket inside a transaction.
+func (e *Engine) current(ctx context.Context, counterID string, fn func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error) (protocol.Ticket, error) {
+	var out TicketRecord
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		now := e.now()
+		c, err := counterOf(tx, counterID, Day(now, e.opts.Location))
+		if err != nil {
+			return err
+		}
+		cur, err := tx.CurrentTicket(counterID)
+		if IsNotFound(err) {
+			return Errorf(protocol.CodeNoCurrentTicket, "counter %d has no ticket being served", c.Number)
+		} else if err != nil {
+			return err
+		}
+		if err := fn(tx, &c, &cur, now); err != nil {
+			return err
+		}
+		out = cur
+		return nil
+	})
+	if err != nil {
+		return protocol.Ticket{}, err
+	}
+	return e.view(out), nil
+}
+
+// Recall calls the counter's current ticket again.
+func (e *Engine) Recall(ctx context.Context, counterID string) (protocol.Ticket, error) {
+	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
+		cur.Recalls++
+		if err := tx.UpdateTicket(*cur); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventTicketRecalled, now, protocol.Call{Ticket: e.public(*cur), Counter: c.Counter, At: now, Recall: true})
+	})
+}
+
+// Done completes the counter's current ticket.
+func (e *Engine) Done(ctx context.Context, counterID string) (protocol.Ticket, error) {
+	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
+		cur.Status, cur.FinishedAt = protocol.StatusDone, &now
+		return e.finish(tx, *cur, c, protocol.StatusDone, now)
+	})
+}
+
+// NoShow marks the counter's current ticket as not shown up.
+func (e *Engine) NoShow(ctx context.Context, counterID string) (protocol.Ticket, error) {
+	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
+		cur.Status, cur.FinishedAt = protocol.StatusNoShow, &now
+		return e.finish(tx, *cur, c, protocol.StatusNoShow, now)
+	})
+}
+
+// Transfer puts the counter's current ticket back in the queue of another
+// field. It keeps its code and its issue time, so it keeps its place.
+func (e *Engine) Transfer(ctx context.Context, counterID, serviceID string) (protocol.Ticket, error) {
+	if serviceID == "" {
+		return protocol.Ticket{}, Errorf(protocol.CodeBadRequest, "service_id is required")
+	}
+	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
+		svc, err := tx.Service(serviceID)
+		if IsNotFound(err) {
+			return Errorf(protocol.CodeNotFound, "unknown service %q", serviceID)
+		} else if err != nil {
+			return err
+		}
+		if svc.ID == cur.ServiceID {
+			return Errorf(protocol.CodeUnprocessable, "the ticket is already in %s", svc.Name.Vi)
+		}
+		cur.FromServiceID, cur.ServiceID = cur.ServiceID, svc.ID
+		cur.Status = protocol.StatusWaiting
+		cur.CounterID, cur.CalledAt, cur.ServiceStartedAt, cur.ClerkID, cur.Recalls = "", nil, nil, "", 0
+		if err := tx.UpdateTicket(*cur); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventTicketTransferred, now, e.public(*cur))
+	})
+}
+
+// SetCounterStatus opens, pauses or closes a counter.
+func (e *Engine) SetCounterStatus(ctx context.Context, counterID, status string) (protocol.Counter, error) {
+	switch status {
+	case protocol.CounterOpen, protocol.CounterPaused, protocol.CounterClosed:
+	default:
+		return protocol.Counter{}, Errorf(protocol.CodeBadRequest, "status must be open, paused or closed")
+	}
+	var out protocol.Counter
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		now := e.now()
+		c, err := counterOf(tx, counterID, Day(now, e.opts.Location))
+		if err != nil {
+			return err
+		}
+		out = c.Counter
+		if c.Status == status {
+			return nil
+		}
+		c.Status = status
+		out = c.Counter
+		if err := tx.PutCounter(c); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventCounterUpdated, now, c.Counter)
+	})
+	return out, err
+}
+
+var (
+	idPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+	prefixPattern = regexp.MustCompile(`^[A-Z]{1,2}$`)
+)
+
+// ValidateService checks an admin's field definition.
+func ValidateService(s protocol.Service) error {
+	switch {
+	case !idPattern.MatchString(s.ID):
+		return Errorf(protocol.CodeBadRequest, "id %q must be 1–40 lowercase letters, digits or dashes", s.ID)
+	case !prefixPattern.MatchString(s.Prefix):
+		return Errorf(protocol.CodeBadRequest, "prefix %q must be one or two capital letters A–Z", s.Prefix)
+	case strings.TrimSpace(s.Name.Vi) == "" || utf8.RuneCountInString(s.Name.Vi) > 120 || utf8.RuneCountInString(s.Name.En) > 120:
+		return Errorf(protocol.CodeBadRequest, "name.vi is required and names are at most 120 characters")
+	case s.DailyCap < 0 || s.DailyCap > 99999:
+		return Errorf(protocol.CodeBadRequest, "daily_cap must be between 0 (no cap) and 99999")
+	case s.TargetMinutes < 0 || s.TargetMinutes > 24*60:
+		return Errorf(protocol.CodeBadRequest, "target_minutes must be between 0 and 1440")
+	}
+	if err := ValidateHours(s.Hours); err != nil {
+		return Errorf(protocol.CodeBadRequest, "hours: %v", err)
+	}
+	return nil
+}
+
+// ValidateCounter checks an admin's counter definition against the known fields.
+func ValidateCounter(c protocol.Counter, services map[string]bool) error {
+	switch {
+	case !idPattern.MatchString(c.ID):
+		return Errorf(protocol.CodeBadRequest, "id %q must be 1–40 lowercase letters, digits or dashes", c.ID)
+	case c.Number < 1 || c.Number > 999:
+		return Errorf(protocol.CodeBadRequest, "number must be between 1 and 999")
+	case strings.TrimSpace(c.Name.Vi) == "" || utf8.RuneCountInString(c.Name.Vi) > 120 || utf8.RuneCountInString(c.Name.En) > 120:
+		return Errorf(protocol.CodeBadRequest, "name.vi is required and names are at most 120 characters")
+	}
+	switch c.Status {
+	case protocol.CounterOpen, protocol.CounterPaused, protocol.CounterClosed:
+	default:
+		return Errorf(protocol.CodeBadRequest, "status must be open, paused or closed")
+	}
+	seen := map[string]bool{}
+	for _, id := range c.ServiceIDs {
+		if !services[id] {
+			return Errorf(protocol.CodeUnprocessable, "unknown service %q", id)
+		}
+		if seen[id] {
+			return Errorf(protocol.CodeBadRequest, "service %q is listed twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// PutService creates or replaces a field definition.
+func (e *Engine) PutService(ctx context.Context, s protocol.Service) (protocol.Service, error) {
+	s.Waiting, s.Open, s.ClosedReason, s.IssuedToday, s.AvgServiceSeconds = 0, false, "", 0, 0
+	if err := ValidateService(s); err != nil {
+		return s, err
+	}
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		all, err := tx.Services()
+		if err != nil {
+			return err
+		}
+		for _, o := range all {
+			if o.ID != s.ID && o.Prefix == s.Prefix {
+				return Errorf(protocol.CodeConflict, "prefix %s is already used by %s", s.Prefix, o.Name.Vi)
+			}
+		}
+		if err := tx.PutService(s); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventServiceUpdated, e.now(), e.serviceView(s))
+	})
+	return e.serviceView(s), err
+}
+
+// PutCounter creates or replaces a counter definition.
+func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.Counter, error) {
+	if c.Status == "" {
+		c.Status = protocol.CounterClosed
+	}
+	if c.ServiceIDs == nil {
+		c.ServiceIDs = []string{}
+	}
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		svcs, err := tx.Services()
+		if err != nil {
+			return err
+		}
+		known := map[string]bool{}
+		for _, s := range svcs {
+			known[s.ID] = true
+		}
+		if err := ValidateCounter(c, known); err != nil {
+			return err
+		}
+		all, err := tx.Counters()
+		if err != nil {
+			return err
+		}
+		rec := CounterRecord{Counter: c}
+		for _, o := range all {
+			if o.ID != c.ID && o.Number == c.Number {
+				return Errorf(protocol.CodeConflict, "counter number %d is already used by %s", c.Number, o.ID)
+			}
+			if o.ID == c.ID {
+				rec.PriorityStreak, rec.ServedDay, rec.ServedToday = o.PriorityStreak, o.ServedDay, o.ServedToday
+			}
+		}
+		if err := tx.PutCounter(rec); err != nil {
+			return err
+		}
+		c = rec.Counter
+		return tx.AppendEvent(protocol.EventCounterUpdated, e.now(), rec.Counter)
+	})
+	return c, err
+}
+
+// PutCentre replaces the centre settings.
+func (e *Engine) PutCentre(ctx context.Context, c protocol.Centre) (protocol.Centre, error) {
+	if strings.TrimSpace(c.Name.Vi) == "" {
+		return c, Errorf(protocol.CodeBadRequest, "name.vi is required")
+	}
+	if c.ReadNumbers == "" {
+		c.ReadNumbers = protocol.ReadAsNumber
+	}
+	if c.ReadNumbers != protocol.ReadAsNumber && c.ReadNumbers != protocol.ReadAsDigits {
+		return c, Errorf(protocol.CodeBadRequest, "read_numbers must be \"number\" or \"digits\"")
+	}
+	if c.TimeZone == "" {
+		c.TimeZone = e.opts.Location.String()
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return c, Errorf(protocol.CodeBadRequest, "unknown time zone %q", c.TimeZone)
+	}
+	if err := ValidateHours(c.Hours); err != nil {
+		return c, Errorf(protocol.CodeBadRequest, "hours: %v", err)
+	}
+	if utf8.RuneCountInString(c.Notice.Vi) > 500 || utf8.RuneCountInString(c.Notice.En) > 500 {
+		return c, Errorf(protocol.CodeBadRequest, "the notice is at most 500 characters")
+	}
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		if err := tx.PutCentre(c); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventCentreUpdated, e.now(), c)
+	})
+	return c, err
+}
+
+// Centre returns the centre settings.
+func (e *Engine) Centre() protocol.Centre {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.c.centre
+}
+
+// serviceView fills the computed fields of a service from the cache.
+func (e *Engine) serviceView(s protocol.Service) protocol.Service {
+	now := e.now()
+	e.rollDay(now)
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.c.serviceView(s, now)
+}
+
+func (c *cache) serviceView(s protocol.Service, now time.Time) protocol.Service {
+	s.Waiting = len(c.waiting[s.ID])
+	s.IssuedToday = c.issued[s.ID]
+	s.AvgServiceSeconds = int(meanDuration(c.samples[s.ID]).Seconds())
+	s.Open, s.ClosedReason = true, ""
+	switch {
+	case !s.Enabled:
+		s.Open, s.ClosedReason = false, protocol.ClosedDisabled
+	case !OpenAt(effectiveHours(s, c.centre), now):
+		s.Open, s.ClosedReason = false, protocol.ClosedOutsideHours
+	case s.DailyCap > 0 && s.IssuedToday >= s.DailyCap:
+		s.Open, s.ClosedReason = false, protocol.ClosedDailyCap
+	}
+	return s
+}
+
+// Services lists the fields in kiosk order with live counts.
+func (e *Engine) Services() []protocol.Service {
+	now := e.now()
+	e.rollDay(now)
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.c.serviceList(now)
+}
+
+func (c *cache) serviceList(now time.Time) []protocol.Service {
+	out := make([]protocol.Service, 0, len(c.services))
+	for _, s := range c.services {
+		out = append(out, c.serviceView(s, now))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Order != out[j].Order {
+			return out[i].Order < out[j].Order
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// Counters lists the counters by number.
+func (e *Engine) Counters() []protocol.Counter {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]protocol.Counter, 0, len(e.c.board.Counters))
+	for _, cs := range e.c.board.Counters {
+		out = append(out, cs.Counter)
+	}
+	return out
+}
+
+// Counter returns one counter with the ticket it serves.
+func (e *Engine) Counter(id string) (protocol.CounterState, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, cs := range e.c.board.Counters {
+		if cs.Counter.ID == id {
+			return cs, nil
+		}
+	}
+	return protocol.CounterState{}, Errorf(protocol.CodeNotFound, "unknown counter %q", id)
+}
+
+// Board returns the board at the cache's current seq.
+func (e *Engine) Board() protocol.Board {
+	now := e.now()
+	e.rollDay(now)
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	b := e.c.board
+	b.Counters = slices.Clone(b.Counters)
+	b.Recent = slices.Clone(b.Recent)
+	if b.Recent == nil {
+		b.Recent = []protocol.Call{}
+	}
+	if b.Counters == nil {
+		b.Counters = []protocol.CounterState{}
+	}
+	b.Waiting = make(map[string]int, len(e.c.services))
+	for id := range e.c.services {
+		b.Waiting[id] = len(e.c.waiting[id])
+	}
+	centre := e.c.centre
+	b.Centre = &centre
+	b.Services = e.c.serviceList(now)
+	return b
+}
+
+// Waiting lists the waiting tickets of the given fields (all when empty),
+// in the order the policy calls them, with estimates.
+func (e *Engine) Waiting(serviceIDs []string) []protocol.Ticket {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []protocol.Ticket
+	for id, list := range e.c.waiting {
+		if len(serviceIDs) > 0 && !slices.Contains(serviceIDs, id) {
+			continue
+		}
+		for _, t := range list {
+			e.c.estimate(&t)
+			out = append(out, t)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Priority != out[j].Priority {
+			return out[i].Priority
+		}
+		return before(out[i], out[j])
+	})
+	if out == nil {
+		out = []protocol.Ticket{}
+	}
+	return out
+}
+
+// Housekeep cancels tickets left waiting or called from earlier days and
+// resets per-day counters; run at start and every minute.
+func (e *Engine) Housekeep(ctx context.Context) error {
+	now := e.now()
+	e.rollDay(now)
+	day := Day(now, e.opts.Location)
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		old, err := tx.OpenBefore(day)
+		if err != nil {
+			return err
+		}
+		for _, t := range old {
+			t.Status = protocol.StatusCancelled
+			t.FinishedAt = &now
+			if err := tx.UpdateTicket(t); err != nil {
+				return err
+			}
+			if err := tx.AppendEvent(protocol.EventTicketCancelled, now, e.public(t)); err != nil {
+				return err
+			}
+		}
+		counters, err := tx.Counters()
+		if err != nil {
+			return err
+		}
+		for _, c := range counters {
+			if c.ServedDay != day && c.ServedToday != 0 {
+				c.ServedDay, c.ServedToday = day, 0
+				if err := tx.PutCounter(c); err != nil {
+					return err
+				}
+				if err := tx.AppendEvent(protocol.EventCounterUpdated, now, c.Counter); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// Run does housekeeping every interval until ctx ends.
+func (e *Engine) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := e.Housekeep(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("housekeeping failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,436 @@
+// Package sqlite is the embedded CiviQ store: one SQLite file (pure Go
+// driver), WAL journal, synchronous=FULL, so a transaction is on disk before
+// its caller is answered. A single writer goroutine commits concurrent
+// updates in groups (group commit): one fsync acknowledges many tickets.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/civiq/civiq/server/internal/auth"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+var (
+	_ queue.Store        = (*Store)(nil)
+	_ queue.TicketReader = (*Store)(nil)
+	_ auth.Store         = (*Store)(nil)
+)
+
+// Options tune the store.
+type Options struct {
+	// MaxBatch bounds how many updates share one commit.
+	MaxBatch int
+	// Synchronous is the SQLite synchronous setting; "FULL" unless a test
+	// wants to prove that the fsync check catches its absence.
+	Synchronous string
+	Log         *slog.Logger
+}
+
+// Store is the SQLite store.
+type Store struct {
+	path  string
+	wdb   *sql.DB
+	rdb   *sql.DB
+	log   *slog.Logger
+	opts  Options
+	epoch string
+	secret []byte
+
+	ops     chan *op
+	quit    chan struct{}
+	stopped chan struct{}
+	closeMu sync.Once
+
+	sinkMu sync.Mutex
+	sink   func([]protocol.Event)
+
+	stmts map[string]*sql.Stmt // prepared on wdb's single connection; writer goroutine only
+}
+
+type op struct {
+	ctx    context.Context
+	fn     func(w *wtx) error
+	events []protocol.Event
+	err    error
+	done   chan struct{}
+}
+
+// ErrClosed is returned by updates after Close.
+var ErrClosed = &queue.Error{Code: protocol.CodeUnavailable, Message: "store is closed"}
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int {
+	ents, _ := fs.Glob(migrationFS, "migrations/*.sql")
+	return len(ents)
+}
+
+func dsn(path string, pragmas ...string) string {
+	var b strings.Builder
+	b.WriteString("file:" + filepath.ToSlash(path) + "?")
+	for i, p := range pragmas {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString("_pragma=" + p)
+	}
+	return b.String()
+}
+
+// Open opens (creating if needed) the database at path, migrates it and
+// starts the writer.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.Synchronous == "" {
+		opts.Synchronous = "FULL"
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	wdb, err := sql.Open("sqlite", dsn(path, "busy_timeout(10000)", "journal_mode(WAL)", "synchronous("+opts.Synchronous+")", "foreign_keys(1)")+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	if err := wdb.PingContext(ctx); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := &Store{path: path, wdb: wdb, log: opts.Log, opts: opts, ops: make(chan *op, 1024),
+		quit: make(chan struct{}), stopped: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
+	if err := s.migrate(ctx); err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	rdb, err := sql.Open("sqlite", dsn(path, "busy_timeout(10000)", "query_only(1)"))
+	if err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+	s.rdb = rdb
+	if err := s.loadMeta(ctx); err != nil {
+		s.rdb.Close()
+		wdb.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.rdb.Close()
+		wdb.Close()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var cur int
+	if err := s.wdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+		return fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	if cur > len(names) {
+		return fmt.Errorf("sqlite: database schema version %d is newer than this server knows (%d); run a newer CiviQ server", cur, len(names))
+	}
+	for i := cur; i < len(names); i++ {
+		body, err := migrationFS.ReadFile(names[i])
+		if err != nil {
+			return err
+		}
+		tx, err := s.wdb.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migration %s: %w", names[i], err)
+		}
+		if i == 0 {
+			if err := initMeta(ctx, tx); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", names[i], err)
+		}
+		s.log.Info("schema migrated", "version", i+1, "file", names[i])
+	}
+	return nil
+}
+
+// NewEpoch returns a random event epoch.
+func NewEpoch() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func initMeta(ctx context.Context, tx *sql.Tx) error {
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?), ('secret', ?)`,
+		NewEpoch(), base64.StdEncoding.EncodeToString(secret))
+	return err
+}
+
+func (s *Store) loadMeta(ctx context.Context) error {
+	var sec string
+	if err := s.rdb.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&s.epoch); err != nil {
+		return fmt.Errorf("sqlite: read epoch: %w", err)
+	}
+	if err := s.rdb.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'secret'`).Scan(&sec); err != nil {
+		return fmt.Errorf("sqlite: read secret: %w", err)
+	}
+	b, err := base64.StdEncoding.DecodeString(sec)
+	if err != nil {
+		return fmt.Errorf("sqlite: bad secret: %w", err)
+	}
+	s.secret = b
+	return nil
+}
+
+// Epoch is the event epoch of this database.
+func (s *Store) Epoch() string { return s.epoch }
+
+// Close stops the writer, failing queued updates, and closes the database.
+func (s *Store) Close() error {
+	s.closeMu.Do(func() { close(s.quit) })
+	<-s.stopped
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	err1 := s.rdb.Close()
+	err2 := s.wdb.Close()
+	return errors.Join(err1, err2)
+}
+
+// SetSink sets the receiver of committed events.
+func (s *Store) SetSink(sink func([]protocol.Event)) {
+	s.sinkMu.Lock()
+	s.sink = sink
+	s.sinkMu.Unlock()
+}
+
+// Update implements queue.Store.
+func (s *Store) Update(ctx context.Context, fn func(tx queue.Tx) error) ([]protocol.Event, error) {
+	return s.update(ctx, func(w *wtx) error { return fn(w) })
+}
+
+func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.Event, error) {
+	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.quit:
+		return nil, ErrClosed
+	}
+	// Once queued, the op's outcome must be awaited: it may commit.
+	<-o.done
+	return o.events, o.err
+}
+
+func (s *Store) writer() {
+	defer close(s.stopped)
+	batch := make([]*op, 0, s.opts.MaxBatch)
+	for {
+		select {
+		case o := <-s.ops:
+			batch = append(batch[:0], o)
+		case <-s.quit:
+			s.failPending()
+			return
+		}
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+func (s *Store) failPending() {
+	for {
+		select {
+		case o := <-s.ops:
+			o.err = ErrClosed
+			close(o.done)
+		default:
+			return
+		}
+	}
+}
+
+// commit runs a batch in one transaction, each op in its own savepoint so a
+// failing op leaves the others intact, then fsyncs once (COMMIT) and answers.
+func (s *Store) commit(batch []*op) {
+	ctx := context.Background()
+	fail := func(err error) {
+		for _, o := range batch {
+			if o.err == nil {
+				o.err = err
+			}
+			o.events = nil
+			close(o.done)
+		}
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		s.log.Error("begin failed", "err", err)
+		fail(unavailable(err))
+		return
+	}
+	var all []protocol.Event
+	for _, o := range batch {
+		if err := o.ctx.Err(); err != nil {
+			o.err = err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+			o.err = unavailable(err)
+			continue
+		}
+		w := &wtx{s: s, tx: tx, ctx: ctx}
+		err := safeRun(o.fn, w)
+		if err != nil {
+			o.err = err
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
+				s.log.Error("rollback to savepoint failed", "err", rerr)
+				tx.Rollback()
+				fail(unavailable(rerr))
+				return
+			}
+		} else {
+			o.events = w.events
+			all = append(all, w.events...)
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
+			tx.Rollback()
+			fail(unavailable(err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		s.log.Error("commit failed", "err", err)
+		fail(unavailable(err))
+		return
+	}
+	if len(all) > 0 {
+		s.sinkMu.Lock()
+		sink := s.sink
+		s.sinkMu.Unlock()
+		if sink != nil {
+			sink(all)
+		}
+	}
+	for _, o := range batch {
+		close(o.done)
+	}
+}
+
+// safeRun turns a panic in an update function into an error, so one bad
+// request cannot take the writer (and with it every later update) down.
+func safeRun(fn func(*wtx) error, w *wtx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: update panicked: %v", r)
+		}
+	}()
+	return fn(w)
+}
+
+func unavailable(err error) error {
+	return &queue.Error{Code: protocol.CodeUnavailable, Message: "storage error: " + err.Error()}
+}
+
+// prepare compiles the writer's hot statements once on its single
+// connection, before the writer starts; transactions reuse them.
+func (s *Store) prepare(ctx context.Context) error {
+	for _, q := range hotQueries {
+		st, err := s.wdb.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// Ping implements queue.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.rdb.QueryRowContext(ctx, "SELECT 1 FROM meta LIMIT 1").Scan(&one); err != nil {
+		return unavailable(err)
+	}
+	select {
+	case <-s.quit:
+		return ErrClosed
+	default:
+	}
+	return nil
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its complaints.
+func (s *Store) IntegrityCheck(ctx context.Context) error {
+	rows, err := s.rdb.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var msgs []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return err
+		}
+		if m != "ok" {
+			msgs = append(msgs, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("sqlite: integrity check: %s", strings.Join(msgs, "; "))
+	}
+	return nil
+}
