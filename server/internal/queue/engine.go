@@ -64,9 +64,12 @@ func New(store Store, clock Clock, log *slog.Logger, opts Options) *Engine {
 	return &Engine{store: store, clock: clock, log: log, opts: opts}
 }
 
-// SetPublisher sets where committed events go (the websocket hub). Call
-// before Start.
-func (e *Engine) SetPublisher(p Publisher) { e.pub = p }
+// SetPublisher sets where committed events go (the websocket hub).
+func (e *Engine) SetPublisher(p Publisher) {
+	e.mu.Lock()
+	e.pub = p
+	e.mu.Unlock()
+}
 
 // Start loads the state from the store and starts following its events.
 func (e *Engine) Start(ctx context.Context) error {
@@ -94,9 +97,12 @@ func (e *Engine) onCommit(events []protocol.Event) {
 	for _, ev := range events {
 		e.c.apply(ev, e.opts.Location)
 	}
+	pub := e.pub
 	e.mu.Unlock()
-	if e.pub != nil {
-		e.pub.Publish(events)
+	// Publishing outside the lock keeps lock order one-way: the hub takes
+	// the engine's lock (for snapshots), never the other way round.
+	if pub != nil {
+		pub.Publish(events)
 	}
 }
 

@@ -48,12 +48,12 @@ type Options struct {
 
 // Store is the SQLite store.
 type Store struct {
-	path  string
-	wdb   *sql.DB
-	rdb   *sql.DB
-	log   *slog.Logger
-	opts  Options
-	epoch string
+	path   string
+	wdb    *sql.DB
+	rdb    *sql.DB
+	log    *slog.Logger
+	opts   Options
+	epoch  string
 	secret []byte
 
 	ops     chan *op

@@ -29,15 +29,15 @@ const ticketCols = `id, day, issue_service_id, number, code, service_id, from_se
 const (
 	qNextNumber = `INSERT INTO number_seq (service_id, day, last) VALUES (?, ?, 1)
 		ON CONFLICT (service_id, day) DO UPDATE SET last = last + 1 RETURNING last`
-	qIssuedCount   = `SELECT last FROM number_seq WHERE service_id = ? AND day = ?`
-	qInsertTicket  = `INSERT INTO tickets (` + ticketCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	qUpdateTicket  = `UPDATE tickets SET service_id = ?, from_service_id = ?, status = ?, priority = ?, called_at = ?, service_started_at = ?, finished_at = ?, counter_id = ?, clerk_id = ?, recalls = ? WHERE id = ?`
-	qTicket        = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
-	qTicketByIdem  = `SELECT ` + ticketCols + ` FROM tickets WHERE issued_by = ? AND idem_key = ?`
-	qCurrent       = `SELECT ` + ticketCols + ` FROM tickets WHERE counter_id = ? AND status = 'called' ORDER BY called_at DESC LIMIT 1`
-	qService       = `SELECT data FROM services WHERE id = ?`
-	qCounter       = `SELECT data, priority_streak, served_day, served_today FROM counters WHERE id = ?`
-	qPutCounter    = `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today) VALUES (?, ?, ?, ?, ?, ?)
+	qIssuedCount  = `SELECT last FROM number_seq WHERE service_id = ? AND day = ?`
+	qInsertTicket = `INSERT INTO tickets (` + ticketCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qUpdateTicket = `UPDATE tickets SET service_id = ?, from_service_id = ?, status = ?, priority = ?, called_at = ?, service_started_at = ?, finished_at = ?, counter_id = ?, clerk_id = ?, recalls = ? WHERE id = ?`
+	qTicket       = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
+	qTicketByIdem = `SELECT ` + ticketCols + ` FROM tickets WHERE issued_by = ? AND idem_key = ?`
+	qCurrent      = `SELECT ` + ticketCols + ` FROM tickets WHERE counter_id = ? AND status = 'called' ORDER BY called_at DESC LIMIT 1`
+	qService      = `SELECT data FROM services WHERE id = ?`
+	qCounter      = `SELECT data, priority_streak, served_day, served_today FROM counters WHERE id = ?`
+	qPutCounter   = `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak, served_day = excluded.served_day, served_today = excluded.served_today`
 	qCentre      = `SELECT data FROM centre WHERE id = 1`
 	qAppendEvent = `INSERT INTO events (type, at, data) VALUES (?, ?, ?) RETURNING seq`

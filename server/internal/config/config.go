@@ -1,0 +1,264 @@
+// Package config reads the server configuration (flags over CIVIQ_*
+// environment variables over defaults) and centre definition files.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Config is the server configuration.
+type Config struct {
+	// Addr is the listen address (default ":8080"; env CIVIQ_ADDR).
+	Addr string
+	// DataDir holds the SQLite database (default "./data"; env CIVIQ_DATA).
+	DataDir string
+	// DB is a postgres:// URL for scale-out; empty uses SQLite (env CIVIQ_DB).
+	DB string
+	// CentreFile is the centre definition loaded into an empty store; empty
+	// uses the embedded demo centre (env CIVIQ_CENTRE).
+	CentreFile string
+	// PublicURL is the base of track URLs on tickets (env CIVIQ_PUBLIC_URL).
+	PublicURL string
+	// TrustProxy reads client IPs from X-Real-IP (env CIVIQ_TRUST_PROXY).
+	TrustProxy bool
+	// LogLevel is debug, info, warn or error (env CIVIQ_LOG_LEVEL).
+	LogLevel slog.Level
+	// LogJSON writes JSON logs instead of text (env CIVIQ_LOG_JSON).
+	LogJSON bool
+	// AdminPassword is the first admin's password (env CIVIQ_ADMIN_PASSWORD
+	// only, never a flag: flags show in ps).
+	AdminPassword string
+	// EventRetention is how long events are kept for resuming clients
+	// (default 90 days; env CIVIQ_EVENT_RETENTION).
+	EventRetention time.Duration
+	// ShutdownTimeout bounds graceful shutdown (default 10 s).
+	ShutdownTimeout time.Duration
+	// UnsafeSynchronous overrides SQLite's synchronous=FULL. Only the
+	// durability test's negative control uses it (env CIVIQ_UNSAFE_SQLITE_SYNC).
+	UnsafeSynchronous string
+}
+
+// Parse reads flags from args (without the program name) over env.
+func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{AdminPassword: getenv("CIVIQ_ADMIN_PASSWORD"), UnsafeSynchronous: getenv("CIVIQ_UNSAFE_SQLITE_SYNC")}
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", env("CIVIQ_ADDR", ":8080"), "listen address HOST:PORT (env CIVIQ_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("CIVIQ_DATA", "./data"), "data folder for the SQLite store (env CIVIQ_DATA)")
+	fs.StringVar(&c.DB, "db", env("CIVIQ_DB", ""), "postgres://... URL for scale-out; empty uses SQLite (env CIVIQ_DB)")
+	fs.StringVar(&c.CentreFile, "centre", env("CIVIQ_CENTRE", ""), "centre definition JSON loaded into an empty store; empty: the demo centre (env CIVIQ_CENTRE)")
+	fs.StringVar(&c.PublicURL, "public-url", env("CIVIQ_PUBLIC_URL", ""), "base URL printed in ticket QR codes, e.g. https://hcc.example.gov.vn (env CIVIQ_PUBLIC_URL)")
+	trust, _ := strconv.ParseBool(env("CIVIQ_TRUST_PROXY", "false"))
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", trust, "take client IPs from X-Real-IP (behind a reverse proxy) (env CIVIQ_TRUST_PROXY)")
+	level := fs.String("log-level", env("CIVIQ_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env CIVIQ_LOG_LEVEL)")
+	js, _ := strconv.ParseBool(env("CIVIQ_LOG_JSON", "false"))
+	fs.BoolVar(&c.LogJSON, "log-json", js, "JSON logs (env CIVIQ_LOG_JSON)")
+	ret := fs.Duration("event-retention", 0, "how long events are kept for resuming clients (env CIVIQ_EVENT_RETENTION, default 2160h)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown limit")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return c, fmt.Errorf("log level: %w", err)
+	}
+	c.EventRetention = *ret
+	if c.EventRetention == 0 {
+		d, err := time.ParseDuration(env("CIVIQ_EVENT_RETENTION", "2160h"))
+		if err != nil {
+			return c, fmt.Errorf("CIVIQ_EVENT_RETENTION: %w", err)
+		}
+		c.EventRetention = d
+	}
+	if c.EventRetention < time.Hour {
+		return c, errors.New("event retention must be at least 1h")
+	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		return c, errors.New("--db must be a postgres:// URL")
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		return c, errors.New("--public-url must start with http:// or https://")
+	}
+	return c, nil
+}
+
+// Centre is a centre definition file.
+type Centre struct {
+	Name        protocol.Text      `json:"name"`
+	TimeZone    string             `json:"timezone"`
+	ReadNumbers string             `json:"read_numbers"`
+	Notice      protocol.Text      `json:"notice"`
+	Hours       protocol.Hours     `json:"hours"`
+	Services    []CentreService    `json:"services"`
+	Counters    []protocol.Counter `json:"counters"`
+	Users       []CentreUser       `json:"users"`
+}
+
+// CentreService is a field in a centre file. Fields are enabled unless
+// "enabled": false; their kiosk order is their order in the file.
+type CentreService struct {
+	ID            string         `json:"id"`
+	Prefix        string         `json:"prefix"`
+	Name          protocol.Text  `json:"name"`
+	DailyCap      int            `json:"daily_cap"`
+	TargetMinutes int            `json:"target_minutes"`
+	Hours         protocol.Hours `json:"hours"`
+	Enabled       *bool          `json:"enabled"`
+}
+
+// CentreUser is a user created with the centre; passwords are generated
+// and printed once, never stored in the file.
+type CentreUser struct {
+	Username   string   `json:"username"`
+	Name       string   `json:"name"`
+	Role       string   `json:"role"`
+	CounterIDs []string `json:"counter_ids"`
+}
+
+// ParseCentre decodes and validates a centre file.
+func ParseCentre(b []byte) (*Centre, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var c Centre
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("centre file: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("centre file: trailing data after the JSON object")
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("centre file: %w", err)
+	}
+	return &c, nil
+}
+
+// ProtocolCentre is the centre's settings part.
+func (c *Centre) ProtocolCentre() protocol.Centre {
+	rn := c.ReadNumbers
+	if rn == "" {
+		rn = protocol.ReadAsNumber
+	}
+	tz := c.TimeZone
+	if tz == "" {
+		tz = "Asia/Ho_Chi_Minh"
+	}
+	return protocol.Centre{Name: c.Name, TimeZone: tz, Notice: c.Notice, ReadNumbers: rn, Hours: c.Hours}
+}
+
+// ProtocolServices are the fields as protocol services, in kiosk order.
+func (c *Centre) ProtocolServices() []protocol.Service {
+	out := make([]protocol.Service, 0, len(c.Services))
+	for i, s := range c.Services {
+		en := s.Enabled == nil || *s.Enabled
+		out = append(out, protocol.Service{ID: s.ID, Prefix: s.Prefix, Name: s.Name, DailyCap: s.DailyCap,
+			TargetMinutes: s.TargetMinutes, Hours: s.Hours, Enabled: en, Order: i + 1})
+	}
+	return out
+}
+
+// ProtocolCounters are the counters, closed until a clerk opens them.
+func (c *Centre) ProtocolCounters() []protocol.Counter {
+	out := make([]protocol.Counter, 0, len(c.Counters))
+	for _, k := range c.Counters {
+		if k.Status == "" {
+			k.Status = protocol.CounterOpen
+		}
+		if k.ServiceIDs == nil {
+			k.ServiceIDs = []string{}
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// Location is the centre's time zone.
+func (c *Centre) Location() (*time.Location, error) {
+	return time.LoadLocation(c.ProtocolCentre().TimeZone)
+}
+
+func (c *Centre) validate() error {
+	pc := c.ProtocolCentre()
+	if strings.TrimSpace(pc.Name.Vi) == "" {
+		return errors.New("name.vi is required")
+	}
+	if _, err := time.LoadLocation(pc.TimeZone); err != nil {
+		return fmt.Errorf("unknown time zone %q", pc.TimeZone)
+	}
+	if pc.ReadNumbers != protocol.ReadAsNumber && pc.ReadNumbers != protocol.ReadAsDigits {
+		return errors.New(`read_numbers must be "number" or "digits"`)
+	}
+	if err := queue.ValidateHours(pc.Hours); err != nil {
+		return fmt.Errorf("hours: %w", err)
+	}
+	if len(c.Services) == 0 {
+		return errors.New("at least one service (field) is required")
+	}
+	ids, prefixes := map[string]bool{}, map[string]bool{}
+	for _, s := range c.ProtocolServices() {
+		if err := queue.ValidateService(s); err != nil {
+			return fmt.Errorf("service %q: %w", s.ID, err)
+		}
+		if ids[s.ID] {
+			return fmt.Errorf("service id %q is used twice", s.ID)
+		}
+		if prefixes[s.Prefix] {
+			return fmt.Errorf("prefix %q is used twice", s.Prefix)
+		}
+		ids[s.ID], prefixes[s.Prefix] = true, true
+	}
+	cids, nums := map[string]bool{}, map[int]bool{}
+	served := map[string]bool{}
+	for _, k := range c.ProtocolCounters() {
+		if err := queue.ValidateCounter(k, ids); err != nil {
+			return fmt.Errorf("counter %q: %w", k.ID, err)
+		}
+		if cids[k.ID] || nums[k.Number] {
+			return fmt.Errorf("counter %q: id or number %d is used twice", k.ID, k.Number)
+		}
+		cids[k.ID], nums[k.Number] = true, true
+		for _, id := range k.ServiceIDs {
+			served[id] = true
+		}
+	}
+	for id := range ids {
+		if !served[id] {
+			return fmt.Errorf("service %q is served by no counter", id)
+		}
+	}
+	users := map[string]bool{}
+	for _, u := range c.Users {
+		if u.Role != protocol.RoleClerk && u.Role != protocol.RoleAdmin {
+			return fmt.Errorf("user %q: role must be clerk or admin", u.Username)
+		}
+		if users[u.Username] {
+			return fmt.Errorf("user %q is listed twice", u.Username)
+		}
+		users[u.Username] = true
+		for _, id := range u.CounterIDs {
+			if !cids[id] {
+				return fmt.Errorf("user %q: unknown counter %q", u.Username, id)
+			}
+		}
+	}
+	return nil
+}

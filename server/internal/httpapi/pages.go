@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+)
+
+// pages serves the embedded web pages: one index.html per page folder, and
+// shared files under /static/.
+func (s *Server) pages() {
+	m := s.mux
+	page := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { s.servePage(w, r, name) }
+	}
+	m.HandleFunc("GET /{$}", page("home"))
+	m.HandleFunc("GET /counter", page("counter"))
+	m.HandleFunc("GET /admin", page("admin"))
+	m.HandleFunc("GET /display", page("display"))
+	m.HandleFunc("GET /t/{token}", page("ticket"))
+	m.HandleFunc("GET /rate/{counter}", page("rate"))
+	m.HandleFunc("GET /static/", s.static)
+}
+
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, name string) {
+	if s.opts.Web == nil {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := fs.ReadFile(s.opts.Web, name+"/index.html")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	w.Write(b)
+}
+
+func (s *Server) static(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Web == nil {
+		http.NotFound(w, r)
+		return
+	}
+	name := path.Clean(strings.TrimPrefix(r.URL.Path, "/"))
+	if strings.Contains(name, "..") {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := fs.ReadFile(s.opts.Web, name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(b)
+}

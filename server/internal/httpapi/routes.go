@@ -1,0 +1,65 @@
+package httpapi
+
+import (
+	"github.com/civiq/civiq/server/protocol"
+)
+
+var (
+	anyone      []string
+	adminOnly   = []string{protocol.RoleAdmin}
+	staff       = []string{protocol.RoleAdmin, protocol.RoleClerk}
+	boardRoles  = []string{protocol.RoleAdmin, protocol.RoleClerk, protocol.RoleDisplay}
+	issuers     = []string{protocol.RoleAdmin, protocol.RoleKiosk}
+	devices     = []string{protocol.RoleKiosk, protocol.RoleDisplay}
+	signedIn    = []string{protocol.RoleAdmin, protocol.RoleClerk, protocol.RoleKiosk, protocol.RoleDisplay}
+	dashboarder = []string{protocol.RoleAdmin}
+)
+
+// routes registers every route; docs/API.md documents them.
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /healthz", s.health)
+	m.Handle("GET /metrics", s.metricsHandler())
+	m.Handle("GET /api/v1/version", s.api(anyone, s.version))
+
+	m.Handle("POST /api/v1/login", s.api(anyone, s.login))
+	m.Handle("POST /api/v1/logout", s.api(signedIn, s.logout))
+	m.Handle("GET /api/v1/me", s.api(signedIn, s.me))
+
+	m.Handle("GET /api/v1/centre", s.api(anyone, s.getCentre))
+	m.Handle("PUT /api/v1/centre", s.api(adminOnly, s.putCentre))
+
+	m.Handle("GET /api/v1/services", s.api(anyone, s.listServices))
+	m.Handle("PUT /api/v1/services/{id}", s.api(adminOnly, s.putService))
+
+	m.Handle("GET /api/v1/counters", s.api(anyone, s.listCounters))
+	m.Handle("GET /api/v1/counters/{id}", s.api(boardRoles, s.getCounter))
+	m.Handle("PUT /api/v1/counters/{id}", s.api(adminOnly, s.putCounter))
+	m.Handle("PUT /api/v1/counters/{id}/status", s.api(staff, s.counterStatus))
+	m.Handle("GET /api/v1/counters/{id}/waiting", s.api(staff, s.counterWaiting))
+	m.Handle("POST /api/v1/counters/{id}/next", s.api(staff, s.next))
+	m.Handle("POST /api/v1/counters/{id}/recall", s.api(staff, s.recall))
+	m.Handle("POST /api/v1/counters/{id}/done", s.api(staff, s.done))
+	m.Handle("POST /api/v1/counters/{id}/no-show", s.api(staff, s.noShow))
+	m.Handle("POST /api/v1/counters/{id}/transfer", s.api(staff, s.transfer))
+
+	m.Handle("POST /api/v1/tickets", s.api(issuers, s.issue))
+	m.Handle("GET /api/v1/tickets/{token}", s.api(anyone, s.getTicket))
+	m.Handle("GET /api/v1/waiting", s.api(dashboarder, s.allWaiting))
+
+	m.Handle("GET /api/v1/board", s.api(boardRoles, s.board))
+	m.HandleFunc("GET /ws", s.ws)
+
+	m.Handle("POST /api/v1/devices", s.api(adminOnly, s.createDevice))
+	m.Handle("GET /api/v1/devices", s.api(adminOnly, s.listDevices))
+	m.Handle("DELETE /api/v1/devices/{id}", s.api(adminOnly, s.revokeDevice))
+	m.Handle("POST /api/v1/devices/heartbeat", s.api(devices, s.heartbeat))
+
+	m.Handle("GET /api/v1/users", s.api(adminOnly, s.listUsers))
+	m.Handle("POST /api/v1/users", s.api(adminOnly, s.createUser))
+	m.Handle("PATCH /api/v1/users/{id}", s.api(adminOnly, s.updateUser))
+	m.Handle("GET /api/v1/audit", s.api(adminOnly, s.audit))
+
+	m.Handle("/api/", s.api(anyone, s.notFound))
+	s.pages()
+}

@@ -1,0 +1,235 @@
+// Package httpapi serves the CiviQ wire contract v1 (REST + websocket), the
+// Prometheus metrics and the embedded web pages.
+package httpapi
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/civiq/civiq/server/internal/auth"
+	"github.com/civiq/civiq/server/internal/hub"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Pinger checks storage health.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Options configure the API.
+type Options struct {
+	// PublicURL is the base of track URLs printed on tickets (e.g.
+	// https://hcc.example.gov.vn); empty means the URL the request came to.
+	PublicURL string
+	// TrustProxy takes the client IP from X-Real-IP (behind a reverse proxy).
+	TrustProxy bool
+	// LoginPerMinute limits login attempts per client IP.
+	LoginPerMinute float64
+	// PublicPerSecond limits anonymous requests per client IP.
+	PublicPerSecond float64
+	// Web holds the embedded pages (assets web/ folder); nil serves none.
+	Web fs.FS
+	// Version is reported on /api/v1/version.
+	Version string
+}
+
+// Server is the HTTP API.
+type Server struct {
+	engine *queue.Engine
+	auth   *auth.Service
+	users  auth.Store
+	hub    *hub.Hub
+	store  Pinger
+	log    *slog.Logger
+	opts   Options
+	clock  queue.Clock
+
+	m         *metrics
+	reg       *prometheus.Registry
+	loginLim  *limiter
+	publicLim *limiter
+	deviceLim *limiter
+	mux       *http.ServeMux
+}
+
+// New returns the API server.
+func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.Hub, store Pinger, clock queue.Clock, log *slog.Logger, opts Options) *Server {
+	if opts.LoginPerMinute == 0 {
+		opts.LoginPerMinute = 10
+	}
+	if opts.PublicPerSecond == 0 {
+		opts.PublicPerSecond = 20
+	}
+	s := &Server{engine: engine, auth: authSvc, users: users, hub: h, store: store, log: log, opts: opts, clock: clock,
+		reg:       prometheus.NewRegistry(),
+		loginLim:  newLimiter(opts.LoginPerMinute/60, 5),
+		publicLim: newLimiter(opts.PublicPerSecond, int(opts.PublicPerSecond)*2),
+		deviceLim: newLimiter(50, 100),
+	}
+	waiting := func() map[string]int {
+		out := map[string]int{}
+		for _, sv := range engine.Services() {
+			out[sv.ID] = sv.Waiting
+		}
+		return out
+	}
+	s.m = newMetrics(s.reg, waiting, h.Clients, h.Kicked)
+	s.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s
+}
+
+// Handler is the root handler with recovery, security headers and metrics.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panicked", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				if !sw.wrote {
+					writeError(sw, errf(protocol.CodeInternal, "internal error"))
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			s.m.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
+		}()
+		h := sw.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		s.mux.ServeHTTP(sw, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController and the websocket upgrader reach the
+// underlying writer (Hijack, Flush).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// handlerFunc is an API handler: it returns an error instead of writing one.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+const sessionCookie = "civiq_session"
+
+// token finds the request's credentials: a bearer token, else the session
+// cookie (then CSRF applies), else ?token= where allowed (websockets).
+func token(r *http.Request, allowQuery bool) (string, bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(t), false
+		}
+		return "", false
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		return c.Value, true
+	}
+	if allowQuery {
+		return r.URL.Query().Get("token"), false
+	}
+	return "", false
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// authenticate resolves the principal; an empty role list means anyone.
+func (s *Server) authenticate(r *http.Request, allowQuery bool, roles []string) (auth.Principal, error) {
+	tok, viaCookie := token(r, allowQuery)
+	if tok == "" {
+		if len(roles) == 0 {
+			return auth.Principal{}, nil
+		}
+		return auth.Principal{}, errf(protocol.CodeUnauthorized, "this request needs a token: Authorization: Bearer TOKEN")
+	}
+	p, err := s.auth.Authenticate(r.Context(), tok)
+	if err != nil {
+		if len(roles) == 0 && viaCookie {
+			return auth.Principal{}, nil // a stale cookie on a public route is ignored
+		}
+		return p, err
+	}
+	if viaCookie && !safeMethod(r.Method) && r.Header.Get("X-CSRF-Token") != p.CSRF {
+		return p, errf(protocol.CodeForbidden, "missing or wrong X-CSRF-Token header")
+	}
+	if len(roles) > 0 && !p.Is(roles...) {
+		return p, errf(protocol.CodeForbidden, "a %s may not do this", p.Role)
+	}
+	return p, nil
+}
+
+// api wraps a handler with authentication, role check and error writing.
+func (s *Server) api(roles []string, fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authenticate(r, false, roles)
+		if err == nil && p.Role == "" && !s.publicLim.allow(clientIP(r, s.opts.TrustProxy)) {
+			err = errf(protocol.CodeRateLimited, "too many requests; slow down")
+		}
+		if err == nil && p.Kind == "device" && !s.deviceLim.allow(p.ID) {
+			err = errf(protocol.CodeRateLimited, "too many requests from this device")
+		}
+		if err == nil {
+			err = fn(w, r, p)
+		}
+		if err != nil {
+			if status := writeError(w, err); status >= 500 {
+				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+		}
+	})
+}
+
+// Registry is the metrics registry (for tests and extra collectors).
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
+}
+
+// trackURL is the phone page address of a ticket token.
+func (s *Server) trackURL(r *http.Request, tok string) string {
+	base := strings.TrimRight(s.opts.PublicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil || s.opts.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https" {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	return base + "/t/" + tok
+}
