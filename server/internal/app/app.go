@@ -1,0 +1,255 @@
+// Package app wires the server's parts together: store, queue engine, auth,
+// websocket hub and HTTP API. The server command and end-to-end tests
+// (servertest) both start the real thing through it.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/civiq/civiq/assets"
+	"github.com/civiq/civiq/server/internal/auth"
+	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/httpapi"
+	"github.com/civiq/civiq/server/internal/hub"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store/sqlite"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// App is a running server without its listener.
+type App struct {
+	Config config.Config
+	Store  *sqlite.Store
+	Engine *queue.Engine
+	Auth   *auth.Service
+	Hub    *hub.Hub
+	API    *httpapi.Server
+	Log    *slog.Logger
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Options are what the command line does not set.
+type Options struct {
+	// Clock defaults to the system clock; tests inject a fake one.
+	Clock queue.Clock
+	// Version is reported by the API.
+	Version string
+	// HubOptions tune the websocket hub.
+	HubOptions hub.Options
+	// APIOptions override rate limits and the like (Web, PublicURL,
+	// TrustProxy and Version are taken from Config and Options).
+	APIOptions httpapi.Options
+	// Stdout receives the first-start passwords (default: discarded).
+	Stdout io.Writer
+}
+
+// hubSource joins the engine's board with the store's event history.
+type hubSource struct {
+	engine *queue.Engine
+	store  queue.Store
+}
+
+func (s hubSource) Board() protocol.Board { return s.engine.Board() }
+func (s hubSource) Events(ctx context.Context, after int64, limit int) ([]protocol.Event, error) {
+	return s.store.Events(ctx, after, limit)
+}
+func (s hubSource) FirstSeq(ctx context.Context) (int64, error) { return s.store.FirstSeq(ctx) }
+
+// LoadCentre reads the centre file of cfg, or the embedded demo centre.
+func LoadCentre(cfg config.Config) (*config.Centre, error) {
+	var b []byte
+	var err error
+	if cfg.CentreFile == "" {
+		b, err = fs.ReadFile(assets.FS, "demo/centre.json")
+	} else {
+		b, err = os.ReadFile(cfg.CentreFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return config.ParseCentre(b)
+}
+
+// Open opens the store, starts the engine (loading the centre file into an
+// empty store) and builds the API. Call Close when done.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
+	if opts.Clock == nil {
+		opts.Clock = queue.SystemClock{}
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	centre, err := LoadCentre(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DB != "" {
+		return nil, fmt.Errorf("the PostgreSQL store is not part of this build yet; leave --db empty to use SQLite")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	if cfg.UnsafeSynchronous != "" {
+		log.Warn("UNSAFE: SQLite synchronous is overridden; acknowledged tickets may be lost in a power cut", "synchronous", cfg.UnsafeSynchronous)
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "civiq.db"), sqlite.Options{Log: log, Synchronous: cfg.UnsafeSynchronous})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: store, Log: log}
+	// The stored centre's time zone wins over the file's once a centre exists.
+	loc, err := centre.Location()
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if l, err := store.Load(ctx, ""); err == nil && l.Centre.TimeZone != "" {
+		if sl, err := time.LoadLocation(l.Centre.TimeZone); err == nil {
+			loc = sl
+		}
+	}
+	a.Engine = queue.New(store, opts.Clock, log, queue.Options{Location: loc})
+	if err := a.Engine.Start(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	a.Auth = auth.NewService(store, opts.Clock, 0)
+	if err := bootstrap(ctx, a.Engine, a.Auth, store, centre, cfg, log, opts.Stdout); err != nil {
+		store.Close()
+		return nil, err
+	}
+	ho := opts.HubOptions
+	ho.Log = log
+	a.Hub = hub.New(hubSource{a.Engine, store}, store.Epoch(), ho)
+	a.Engine.SetPublisher(a.Hub)
+	if err := a.Hub.Preload(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("preload events: %w", err)
+	}
+	web, err := fs.Sub(assets.FS, "web")
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	ao := opts.APIOptions
+	ao.PublicURL, ao.TrustProxy, ao.Web, ao.Version = cfg.PublicURL, cfg.TrustProxy, web, opts.Version
+	a.API = httpapi.New(a.Engine, a.Auth, store, a.Hub, store, opts.Clock, log, ao)
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	a.wg.Add(2)
+	go func() { defer a.wg.Done(); a.Engine.Run(bg, time.Minute) }()
+	go func() { defer a.wg.Done(); a.maintain(bg) }()
+	return a, nil
+}
+
+// Handler is the HTTP handler of the API and pages.
+func (a *App) Handler() http.Handler { return a.API.Handler() }
+
+// Close disconnects websocket clients, stops background jobs and closes the
+// store. Stop the HTTP server first.
+func (a *App) Close() error {
+	a.Hub.Close()
+	a.cancel()
+	a.wg.Wait()
+	return a.Store.Close()
+}
+
+// bootstrap loads the centre file into an empty store and creates the first
+// users. It is idempotent, so a crash half-way is finished on the next start.
+func bootstrap(ctx context.Context, e *queue.Engine, a *auth.Service, users auth.Store, c *config.Centre, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	if e.Centre().Name.Vi != "" {
+		return nil
+	}
+	src := cfg.CentreFile
+	if src == "" {
+		src = "embedded demo centre"
+	}
+	log.Info("empty store: loading the centre definition", "file", src)
+	for _, s := range c.ProtocolServices() {
+		if _, err := e.PutService(ctx, s); err != nil {
+			return fmt.Errorf("service %s: %w", s.ID, err)
+		}
+	}
+	for _, k := range c.ProtocolCounters() {
+		if _, err := e.PutCounter(ctx, k); err != nil {
+			return fmt.Errorf("counter %s: %w", k.ID, err)
+		}
+	}
+	pw := cfg.AdminPassword
+	printed := pw == ""
+	if printed {
+		pw = RandomPassword()
+	}
+	type account struct {
+		in    auth.UserInput
+		print bool
+	}
+	accounts := []account{{auth.UserInput{Username: "admin", Name: "Quản trị", Role: protocol.RoleAdmin, Password: pw}, printed}}
+	for _, u := range c.Users {
+		accounts = append(accounts, account{auth.UserInput{Username: u.Username, Name: u.Name, Role: u.Role, CounterIDs: u.CounterIDs, Password: RandomPassword()}, true})
+	}
+	for _, acc := range accounts {
+		if _, err := users.UserByName(ctx, acc.in.Username); err == nil {
+			continue
+		}
+		if _, err := a.CreateUser(ctx, acc.in); err != nil {
+			return fmt.Errorf("user %s: %w", acc.in.Username, err)
+		}
+		if acc.print {
+			fmt.Fprintf(stdout, "created user %-10s role %-5s password %s   (shown once; change it in /admin)\n", acc.in.Username, acc.in.Role, acc.in.Password)
+		} else {
+			fmt.Fprintf(stdout, "created user %-10s role %-5s password from CIVIQ_ADMIN_PASSWORD\n", acc.in.Username, acc.in.Role)
+		}
+	}
+	if _, err := e.PutCentre(ctx, c.ProtocolCentre()); err != nil {
+		return fmt.Errorf("centre: %w", err)
+	}
+	return nil
+}
+
+// RandomPassword is 16 characters from an alphabet without look-alikes.
+func RandomPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	var sb strings.Builder
+	for _, x := range b {
+		sb.WriteByte(alphabet[int(x)%len(alphabet)])
+	}
+	return sb.String()
+}
+
+// maintain prunes old events and expired sessions once an hour.
+func (a *App) maintain(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if n, err := a.Store.PruneEvents(ctx, now.Add(-a.Config.EventRetention), 10000); err != nil && ctx.Err() == nil {
+			a.Log.Warn("pruning events failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("pruned old events", "count", n)
+		}
+		if err := a.Store.DeleteExpiredSessions(ctx, now); err != nil && ctx.Err() == nil {
+			a.Log.Warn("deleting expired sessions failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
