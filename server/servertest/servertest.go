@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/config"
@@ -91,7 +93,7 @@ func (s *Server) start() {
 	if s.opts.NoRateLimits {
 		ao.LoginPerMinute, ao.PublicPerSecond = 1e9, 1e9
 	}
-	a, err := app.Open(context.Background(), cfg, s.opts.Log, app.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao})
+	a, err := app.Open(context.Background(), cfg, s.opts.Log, app.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("servertest: open: %v", err)
 	}

@@ -54,6 +54,8 @@ type Options struct {
 	APIOptions httpapi.Options
 	// Stdout receives the first-start passwords (default: discarded).
 	Stdout io.Writer
+	// BcryptCost overrides the password hashing cost (tests only).
+	BcryptCost int
 }
 
 // hubSource joins the engine's board with the store's event history.
@@ -126,7 +128,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		store.Close()
 		return nil, err
 	}
-	a.Auth = auth.NewService(store, opts.Clock, 0)
+	a.Auth = auth.NewService(store, opts.Clock, 0, opts.BcryptCost)
 	if err := bootstrap(ctx, a.Engine, a.Auth, store, centre, cfg, log, opts.Stdout); err != nil {
 		store.Close()
 		return nil, err

@@ -122,13 +122,17 @@ type Service struct {
 // DefaultSessionTTL is how long a login lasts: one working day and a bit.
 const DefaultSessionTTL = 14 * time.Hour
 
-// NewService returns the auth service.
-func NewService(store Store, clock queue.Clock, sessionTTL time.Duration) *Service {
+// NewService returns the auth service. bcryptCost 0 means bcrypt.DefaultCost;
+// tests lower it because the race detector makes bcrypt very slow.
+func NewService(store Store, clock queue.Clock, sessionTTL time.Duration, bcryptCost int) *Service {
 	if sessionTTL <= 0 {
 		sessionTTL = DefaultSessionTTL
 	}
-	dummy, _ := bcrypt.GenerateFromPassword([]byte(NewToken()), bcrypt.DefaultCost)
-	return &Service{store: store, clock: clock, sessionTTL: sessionTTL, bcryptCost: bcrypt.DefaultCost, dummyHash: dummy}
+	if bcryptCost == 0 {
+		bcryptCost = bcrypt.DefaultCost
+	}
+	dummy, _ := bcrypt.GenerateFromPassword([]byte(NewToken()), bcryptCost)
+	return &Service{store: store, clock: clock, sessionTTL: sessionTTL, bcryptCost: bcryptCost, dummyHash: dummy}
 }
 
 // NewToken returns a random 256-bit token, base64url.
