@@ -79,8 +79,8 @@ func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.H
 		opts.DevicePerSecond = 50
 	}
 	s := &Server{engine: engine, auth: authSvc, users: users, hub: h, store: store, log: log, opts: opts, clock: clock,
-		reg:       prometheus.NewRegistry(),
-		loginLim:  newLimiter(opts.LoginPerMinute/60, 5),
+		reg:      prometheus.NewRegistry(),
+		loginLim: newLimiter(opts.LoginPerMinute/60, 5),
 		// A negative limit means unlimited (newLimiter treats rate <= 0 so).
 		publicLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
 		deviceLim: newLimiter(opts.DevicePerSecond, int(max(opts.DevicePerSecond*2, 1))),
