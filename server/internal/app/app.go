@@ -112,16 +112,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a := &App{Config: cfg, Store: store, Log: log}
-	// The stored centre's time zone wins over the file's once a centre exists.
+	// The file's time zone applies to an empty store; the engine switches
+	// to the stored centre's once one exists.
 	loc, err := centre.Location()
 	if err != nil {
 		store.Close()
 		return nil, err
-	}
-	if l, err := store.Load(ctx, ""); err == nil && l.Centre.TimeZone != "" {
-		if sl, err := time.LoadLocation(l.Centre.TimeZone); err == nil {
-			loc = sl
-		}
 	}
 	a.Engine = queue.New(store, opts.Clock, log, queue.Options{Location: loc})
 	if err := a.Engine.Start(ctx); err != nil {

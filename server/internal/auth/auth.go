@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -116,7 +117,39 @@ type Service struct {
 	bcryptCost int
 	// dummyHash is compared against when the user does not exist, so that a
 	// login for an unknown name takes as long as one with a wrong password.
-	dummyHash []byte
+	dummyHash func() []byte
+
+	// cache remembers resolved tokens for cacheTTL, so that the hot paths
+	// (a kiosk issuing, a clerk calling) do not read sessions and devices
+	// from storage on every request. Changes made through this Service
+	// clear it at once; changes made by another server instance take
+	// effect within cacheTTL.
+	mu    sync.Mutex
+	cache map[string]cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	p       Principal
+	until   time.Time // cache entry expiry
+	expires time.Time // session expiry (zero for devices)
+}
+
+// cacheTTL bounds how long a revoked token may still work on another
+// instance of a scaled-out server.
+const cacheTTL = 10 * time.Second
+
+// RevokeDevice revokes a device token; it stops working at once here.
+func (s *Service) RevokeDevice(ctx context.Context, id string) error {
+	defer s.Invalidate()
+	return s.store.RevokeDevice(ctx, id)
+}
+
+// Invalidate forgets every cached token, after a revocation, a disabled
+// account or a changed role.
+func (s *Service) Invalidate() {
+	s.mu.Lock()
+	clear(s.cache)
+	s.mu.Unlock()
 }
 
 // DefaultSessionTTL is how long a login lasts: one working day and a bit.
@@ -131,8 +164,13 @@ func NewService(store Store, clock queue.Clock, sessionTTL time.Duration, bcrypt
 	if bcryptCost == 0 {
 		bcryptCost = bcrypt.DefaultCost
 	}
-	dummy, _ := bcrypt.GenerateFromPassword([]byte(NewToken()), bcryptCost)
-	return &Service{store: store, clock: clock, sessionTTL: sessionTTL, bcryptCost: bcryptCost, dummyHash: dummy}
+	s := &Service{store: store, clock: clock, sessionTTL: sessionTTL, bcryptCost: bcryptCost, cache: map[string]cachedPrincipal{}}
+	// Computed on first use: hashing costs ~60 ms, which a restart should not pay.
+	s.dummyHash = sync.OnceValue(func() []byte {
+		h, _ := bcrypt.GenerateFromPassword([]byte(NewToken()), bcryptCost)
+		return h
+	})
+	return s
 }
 
 // NewToken returns a random 256-bit token, base64url.
@@ -161,7 +199,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	u, err := s.store.UserByName(ctx, username)
 	if err != nil {
 		if queue.IsNotFound(err) {
-			_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+			_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 			return "", Session{}, User{}, errBadLogin
 		}
 		return "", Session{}, User{}, err
@@ -180,6 +218,9 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 
 // Logout ends the session of token.
 func (s *Service) Logout(ctx context.Context, token string) error {
+	s.mu.Lock()
+	delete(s.cache, string(HashToken(token)))
+	s.mu.Unlock()
 	return s.store.DeleteSession(ctx, HashToken(token))
 }
 
@@ -189,32 +230,54 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "missing or invalid token")
 	}
 	h := HashToken(token)
+	now := s.clock.Now()
+	s.mu.Lock()
+	c, ok := s.cache[string(h)]
+	s.mu.Unlock()
+	if ok && now.Before(c.until) && (c.expires.IsZero() || now.Before(c.expires)) {
+		return c.p, nil
+	}
+	p, expires, err := s.lookup(ctx, h)
+	if err != nil {
+		return p, err
+	}
+	s.mu.Lock()
+	if len(s.cache) > 50000 {
+		clear(s.cache) // bounded; refills from storage
+	}
+	s.cache[string(h)] = cachedPrincipal{p: p, until: now.Add(cacheTTL), expires: expires}
+	s.mu.Unlock()
+	return p, nil
+}
+
+// lookup resolves a token hash from storage.
+func (s *Service) lookup(ctx context.Context, h []byte) (Principal, time.Time, error) {
 	sess, err := s.store.Session(ctx, h)
 	if err == nil {
 		if !s.clock.Now().Before(sess.ExpiresAt) {
-			return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "session expired; log in again")
+			return Principal{}, time.Time{}, queue.Errorf(protocol.CodeUnauthorized, "session expired; log in again")
 		}
 		u, err := s.store.UserByID(ctx, sess.UserID)
 		if err != nil {
 			if queue.IsNotFound(err) {
-				return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "missing or invalid token")
+				return Principal{}, time.Time{}, queue.Errorf(protocol.CodeUnauthorized, "missing or invalid token")
 			}
-			return Principal{}, err
+			return Principal{}, time.Time{}, err
 		}
 		if u.Disabled {
-			return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "account disabled")
+			return Principal{}, time.Time{}, queue.Errorf(protocol.CodeUnauthorized, "account disabled")
 		}
-		return Principal{Kind: "user", ID: u.ID, Name: u.Username, Role: u.Role, CounterIDs: u.CounterIDs, CSRF: sess.CSRF, TokenHash: h}, nil
+		return Principal{Kind: "user", ID: u.ID, Name: u.Username, Role: u.Role, CounterIDs: u.CounterIDs, CSRF: sess.CSRF, TokenHash: h}, sess.ExpiresAt, nil
 	} else if !queue.IsNotFound(err) {
-		return Principal{}, err
+		return Principal{}, time.Time{}, err
 	}
 	d, err := s.store.DeviceByTokenHash(ctx, h)
 	if err == nil && !d.Revoked && subtle.ConstantTimeCompare(d.TokenHash, h) == 1 {
-		return Principal{Kind: "device", ID: d.ID, Name: d.Name, Role: d.Kind, TokenHash: h}, nil
+		return Principal{Kind: "device", ID: d.ID, Name: d.Name, Role: d.Kind, TokenHash: h}, time.Time{}, nil
 	} else if err != nil && !queue.IsNotFound(err) {
-		return Principal{}, err
+		return Principal{}, time.Time{}, err
 	}
-	return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "missing or invalid token")
+	return Principal{}, time.Time{}, queue.Errorf(protocol.CodeUnauthorized, "missing or invalid token")
 }
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
@@ -280,6 +343,7 @@ func (s *Service) SetPassword(ctx context.Context, userID, password string) erro
 		return err
 	}
 	u.PasswordHash = string(h)
+	defer s.Invalidate()
 	return s.store.UpdateUser(ctx, u)
 }
 

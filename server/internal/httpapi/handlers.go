@@ -442,7 +442,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, _ auth.Prin
 
 func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id := r.PathValue("id")
-	if err := s.users.RevokeDevice(r.Context(), id); err != nil {
+	if err := s.auth.RevokeDevice(r.Context(), id); err != nil {
 		if queue.IsNotFound(err) {
 			return errf(protocol.CodeNotFound, "unknown device %q", id)
 		}
@@ -581,6 +581,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err := s.users.UpdateUser(r.Context(), u); err != nil {
 		return err
 	}
+	s.auth.Invalidate()
 	if in.Password != nil {
 		if err := s.auth.SetPassword(r.Context(), u.ID, *in.Password); err != nil {
 			return err

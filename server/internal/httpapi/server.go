@@ -225,6 +225,12 @@ func (s *Server) api(roles []string, fn handlerFunc) http.Handler {
 			err = fn(w, r, p)
 		}
 		if err != nil {
+			if r.Context().Err() != nil {
+				// The client went away; nothing to answer, nothing broken.
+				s.log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path)
+				writeError(w, errf(protocol.CodeUnavailable, "request cancelled"))
+				return
+			}
 			if status := writeError(w, err); status >= 500 {
 				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			}

@@ -1,18 +1,26 @@
 // Package hub fans committed events out to websocket subscribers.
 //
-// Each subscriber has a bounded send queue filled without blocking: a client
-// that cannot keep up is disconnected and resumes later with ?since=, so a
-// slow or dead client never delays the others. A ring of recent events (and
-// the store behind it) lets a reconnecting client receive exactly the events
-// it missed; when they are no longer kept it gets a fresh snapshot.
+// Every event is encoded once into a websocket frame shared by all clients.
+// Delivery tries a non-blocking write straight into each client's socket (on
+// Unix): a display that keeps up costs one system call per event, and no
+// goroutine wakes up for it. Only a client whose socket is full gets a
+// flusher goroutine and a bounded queue; when the queue overflows the client
+// is disconnected and resumes later with ?since=. So a slow or dead client
+// never delays the others, and an idle client holds one goroutine (its
+// reader) and no write buffer. A ring of recent events (and the store behind
+// it) lets a reconnecting client receive exactly the events it missed; when
+// they are no longer kept it gets a fresh snapshot.
 package hub
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +42,8 @@ type Source interface {
 
 // Options tune the hub; zero values take the defaults.
 type Options struct {
-	// SendQueue is the per-client queue length (default 128 messages).
+	// SendQueue is how many frames may wait for a client whose socket is
+	// full before it is disconnected (default 128).
 	SendQueue int
 	// RingSize is how many recent events are kept in memory (default 8192).
 	RingSize int
@@ -74,12 +83,19 @@ func (o *Options) defaults() {
 	}
 }
 
+// preloadEvents is how many stored events a restart puts in the ring.
+const preloadEvents = 1024
+
+// maxClientMessage is the largest message a client may send; clients have
+// nothing to say beyond pings.
+const maxClientMessage = 512
+
 type entry struct {
-	ev  protocol.Event
-	msg *websocket.PreparedMessage
+	ev    protocol.Event
+	frame []byte // the complete websocket text frame
 }
 
-// Filter decides what one client receives: it returns the message to send
+// Filter decides what one client receives: it returns the payload to send
 // for ev, or nil to skip it. The default sends every event as is.
 type Filter func(ev protocol.Event, raw []byte) []byte
 
@@ -98,25 +114,27 @@ type Hub struct {
 	epoch   string
 	closed  bool
 
-	wg      sync.WaitGroup
-	count   atomic.Int64
-	kicked  atomic.Int64
-	written atomic.Int64
+	wg       sync.WaitGroup // readers and flushers
+	stopPing chan struct{}
+	pingDone chan struct{}
+	count    atomic.Int64
+	kicked   atomic.Int64
 }
 
 // New returns a hub serving events after the source's current board.
 func New(src Source, epoch string, opts Options) *Hub {
 	opts.defaults()
 	h := &Hub{src: src, opts: opts, clients: map[*client]struct{}{}, epoch: epoch,
-		ring: make([]entry, opts.RingSize)}
+		ring: make([]entry, opts.RingSize), stopPing: make(chan struct{}), pingDone: make(chan struct{})}
 	h.up = websocket.Upgrader{
-		// A small read buffer: clients send almost nothing. Pooled write
-		// buffers: an idle connection holds none.
+		// A small read buffer: clients send almost nothing. The hub writes
+		// frames itself, so gorilla's write buffers stay unused.
 		ReadBufferSize:  256,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     func(*http.Request) bool { return true }, // auth is by token, not cookie, on /ws
 	}
 	h.last = src.Board().Seq
+	go h.pinger()
 	return h
 }
 
@@ -126,8 +144,11 @@ func (h *Hub) Preload(ctx context.Context) error {
 	h.mu.Lock()
 	last := h.last
 	h.mu.Unlock()
-	after := max(last-int64(h.opts.RingSize), 0)
-	evs, err := h.src.Events(ctx, after, h.opts.RingSize)
+	// The newest events are enough: displays reconnecting after a restart
+	// resume from just before it; older gaps are read from the store.
+	n := min(h.opts.RingSize, preloadEvents)
+	after := max(last-int64(n), 0)
+	evs, err := h.src.Events(ctx, after, n)
 	if err != nil {
 		return err
 	}
@@ -144,16 +165,39 @@ func (h *Hub) Preload(ctx context.Context) error {
 	return nil
 }
 
+// encode writes an event as JSON. Data is already JSON (written by the
+// store), so it is spliced in rather than re-parsed: a restart prepares
+// a thousand events, a busy hall many per second.
+func encode(ev protocol.Event) ([]byte, error) {
+	if !json.Valid(ev.Data) {
+		return nil, errors.New("hub: event data is not JSON")
+	}
+	at, err := ev.At.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	typ, _ := json.Marshal(ev.Type)
+	epoch, _ := json.Marshal(ev.Epoch)
+	b := make([]byte, 0, len(ev.Data)+len(typ)+len(epoch)+80)
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, ev.Seq, 10)
+	b = append(b, `,"epoch":`...)
+	b = append(b, epoch...)
+	b = append(b, `,"type":`...)
+	b = append(b, typ...)
+	b = append(b, `,"at":`...)
+	b = append(b, at...)
+	b = append(b, `,"data":`...)
+	b = append(b, ev.Data...)
+	return append(b, '}'), nil
+}
+
 func prepare(ev protocol.Event) (entry, error) {
-	raw, err := json.Marshal(ev)
+	raw, err := encode(ev)
 	if err != nil {
 		return entry{}, err
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, raw)
-	if err != nil {
-		return entry{}, err
-	}
-	return entry{ev: ev, msg: pm}, nil
+	return entry{ev: ev, frame: frame(opText, raw)}, nil
 }
 
 // push appends to the ring; h.mu held.
@@ -186,7 +230,19 @@ func (h *Hub) ringFrom(after int64) ([]entry, bool) {
 	return out, true
 }
 
-// Publish implements queue.Publisher. It never blocks on a client.
+// delivery is one frame for one client.
+type delivery struct {
+	c     *client
+	frame []byte
+}
+
+// parallelFrom is the number of deliveries above which Publish spreads the
+// socket writes over the CPUs.
+const parallelFrom = 256
+
+// Publish implements queue.Publisher. It never blocks on a client. It is
+// called by one goroutine at a time (the store's poster), which keeps every
+// client's events in order.
 func (h *Hub) Publish(events []protocol.Event) {
 	prepared := make([]entry, 0, len(events))
 	for _, ev := range events {
@@ -197,8 +253,9 @@ func (h *Hub) Publish(events []protocol.Event) {
 		}
 		prepared = append(prepared, e)
 	}
+	// Decide who gets what under the lock; write outside it.
+	var out []delivery
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for _, e := range prepared {
 		if e.ev.Seq <= h.last {
 			continue
@@ -209,37 +266,79 @@ func (h *Hub) Publish(events []protocol.Event) {
 			if e.ev.Seq <= c.after {
 				continue
 			}
-			msg := e.msg
+			f := e.frame
 			if c.filter != nil {
-				raw, _ := json.Marshal(e.ev)
+				raw, _ := encode(e.ev)
 				b := c.filter(e.ev, raw)
 				if b == nil {
 					continue
 				}
-				pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
-				if err != nil {
-					continue
-				}
-				msg = pm
+				f = frame(opText, b)
 			}
-			select {
-			case c.send <- msg:
-			default:
-				h.kickLocked(c, "too slow")
-			}
+			out = append(out, delivery{c, f})
 		}
 	}
+	h.mu.Unlock()
+	h.deliver(out)
 }
 
-// kickLocked disconnects c; h.mu held. The writer notices c.done.
-func (h *Hub) kickLocked(c *client, why string) {
-	if _, ok := h.clients[c]; !ok {
+// deliver writes frames, in order per client, spread over the CPUs.
+func (h *Hub) deliver(out []delivery) {
+	workers := min(len(out)/parallelFrom+1, runtimeCPUs())
+	if workers <= 1 {
+		for _, d := range out {
+			d.c.send(d.frame)
+		}
 		return
 	}
-	delete(h.clients, c)
-	h.count.Add(-1)
-	h.kicked.Add(1)
-	c.stop(why)
+	// Shard by client so each client's frames stay in order.
+	shards := make([][]delivery, workers)
+	idx := map[*client]int{}
+	for _, d := range out {
+		i, ok := idx[d.c]
+		if !ok {
+			i = len(idx) % workers
+			idx[d.c] = i
+		}
+		shards[i] = append(shards[i], d)
+	}
+	var wg sync.WaitGroup
+	for _, sh := range shards[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, d := range sh {
+				d.c.send(d.frame)
+			}
+		}()
+	}
+	for _, d := range shards[0] {
+		d.c.send(d.frame)
+	}
+	wg.Wait()
+}
+
+// pinger pings every client; a client that does not answer within PongWait
+// is dropped by its reader.
+func (h *Hub) pinger() {
+	defer close(h.pingDone)
+	t := time.NewTicker(h.opts.PingInterval)
+	defer t.Stop()
+	ping := frame(opPing, nil)
+	for {
+		select {
+		case <-h.stopPing:
+			return
+		case <-t.C:
+			h.mu.Lock()
+			out := make([]delivery, 0, len(h.clients))
+			for c := range h.clients {
+				out = append(out, delivery{c, ping})
+			}
+			h.mu.Unlock()
+			h.deliver(out)
+		}
+	}
 }
 
 // Clients is the number of connected subscribers.
@@ -251,13 +350,19 @@ func (h *Hub) Kicked() int64 { return h.kicked.Load() }
 // Close disconnects every client and waits for their goroutines.
 func (h *Hub) Close() {
 	h.mu.Lock()
-	h.closed = true
+	if !h.closed {
+		h.closed = true
+		close(h.stopPing)
+	}
+	cs := make([]*client, 0, len(h.clients))
 	for c := range h.clients {
-		delete(h.clients, c)
-		h.count.Add(-1)
-		c.stop("server shutting down")
+		cs = append(cs, c)
 	}
 	h.mu.Unlock()
+	<-h.pingDone
+	for _, c := range cs {
+		h.drop(c, websocket.CloseGoingAway, "server shutting down")
+	}
 	h.wg.Wait()
 }
 
@@ -274,49 +379,32 @@ type Request struct {
 	Snapshot func() (seq int64, data any)
 }
 
-type client struct {
-	conn    *websocket.Conn
-	send    chan *websocket.PreparedMessage
-	after   int64
-	filter  Filter
-	done    chan struct{}
-	once    sync.Once
-	why     atomic.Value
-	initial []*websocket.PreparedMessage
-}
-
-func (c *client) stop(why string) {
-	c.once.Do(func() {
-		c.why.Store(why)
-		close(c.done)
-	})
-}
-
 // ErrClosed is returned when the hub is shutting down.
 var ErrClosed = errors.New("hub: closed")
 
 // Serve upgrades the request to a websocket and streams events until the
 // client leaves. Authentication is the caller's job.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
-	conn, err := h.up.Upgrade(w, r, nil)
+	ws, err := h.up.Upgrade(w, r, nil)
 	if err != nil {
 		return err // Upgrade already answered with an HTTP error.
 	}
-	c := &client{conn: conn, send: make(chan *websocket.PreparedMessage, h.opts.SendQueue), filter: req.Filter, done: make(chan struct{})}
-	if err := h.register(r.Context(), c, req); err != nil {
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "try again"), time.Now().Add(time.Second))
-		conn.Close()
+	c := newClient(h, ws, req.Filter)
+	initial, err := h.register(r.Context(), c, req)
+	if err != nil {
+		c.close(websocket.CloseTryAgainLater, "try again")
 		return err
 	}
-	h.wg.Add(2)
-	go h.writer(c)
+	h.wg.Add(1)
 	go h.reader(c)
+	c.start(initial)
 	return nil
 }
 
 // register computes what the client gets first (missed events or a
 // snapshot) and adds it to the fan-out atomically with respect to Publish.
-func (h *Hub) register(ctx context.Context, c *client, req Request) error {
+func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, error) {
+	var initial [][]byte
 	snapshot := func() error {
 		var seq int64
 		var data any
@@ -334,14 +422,26 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) error {
 		if err != nil {
 			return err
 		}
-		c.initial = append(c.initial[:0], e.msg)
+		initial = [][]byte{e.frame}
 		c.after = seq
 		return nil
+	}
+	add := func(es []entry) {
+		for _, e := range es {
+			if c.filter == nil {
+				initial = append(initial, e.frame)
+				continue
+			}
+			raw, _ := encode(e.ev)
+			if b := c.filter(e.ev, raw); b != nil {
+				initial = append(initial, frame(opText, b))
+			}
+		}
 	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	resumable := req.Since != nil && (req.Epoch == "" || req.Epoch == h.epoch) && *req.Since <= h.last && *req.Since >= 0
 	if !resumable {
@@ -350,164 +450,286 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) error {
 			h.add(c)
 		}
 		h.mu.Unlock()
-		return err
+		return initial, err
 	}
 	after := *req.Since
 	// Fast path: the ring covers the gap.
 	if es, ok := h.ringFrom(after); ok {
-		h.addInitial(c, es)
+		add(es)
 		c.after = h.last
 		h.add(c)
 		h.mu.Unlock()
-		return nil
+		return initial, nil
 	}
 	h.mu.Unlock()
 	// Slow path: read older events from the store, then join the ring.
 	first, err := h.src.FirstSeq(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if first == 0 || first > after+1 {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		if err := snapshot(); err != nil {
-			return err
+			return nil, err
 		}
 		h.add(c)
-		return nil
+		return initial, nil
 	}
 	for {
 		evs, err := h.src.Events(ctx, after, 1000)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, ev := range evs {
 			e, err := prepare(ev)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			c.initial = append(c.initial, e.msg)
+			add([]entry{e})
 			after = ev.Seq
 		}
 		h.mu.Lock()
 		if es, ok := h.ringFrom(after); ok {
-			h.addInitial(c, es)
+			add(es)
 			c.after = h.last
 			h.add(c)
 			h.mu.Unlock()
-			return nil
+			return initial, nil
 		}
 		h.mu.Unlock()
 		if len(evs) == 0 {
-			return errors.New("hub: events missing between store and ring")
+			return nil, errors.New("hub: events missing between store and ring")
 		}
 	}
 }
 
-func (h *Hub) addInitial(c *client, es []entry) {
-	for _, e := range es {
-		if c.filter == nil {
-			c.initial = append(c.initial, e.msg)
-			continue
-		}
-		raw, _ := json.Marshal(e.ev)
-		if b := c.filter(e.ev, raw); b != nil {
-			if pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b); err == nil {
-				c.initial = append(c.initial, pm)
-			}
-		}
-	}
-}
-
+// add registers c; h.mu held.
 func (h *Hub) add(c *client) {
 	h.clients[c] = struct{}{}
 	h.count.Add(1)
 }
 
-func (h *Hub) remove(c *client, why string) {
+// drop unregisters c and closes its connection with a close frame.
+func (h *Hub) drop(c *client, code int, why string) {
 	h.mu.Lock()
 	if _, ok := h.clients[c]; ok {
 		delete(h.clients, c)
 		h.count.Add(-1)
+		if why == "too slow" {
+			h.kicked.Add(1)
+		}
 	}
 	h.mu.Unlock()
-	c.stop(why)
+	c.close(code, why)
 }
 
-func (h *Hub) writer(c *client) {
-	defer h.wg.Done()
-	ping := time.NewTicker(h.opts.PingInterval)
-	defer func() {
-		ping.Stop()
-		c.conn.Close()
-	}()
-	write := func(m *websocket.PreparedMessage) bool {
-		c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
-		if err := c.conn.WritePreparedMessage(m); err != nil {
-			h.remove(c, "write failed")
-			return false
-		}
-		h.written.Add(1)
-		return true
-	}
-	for _, m := range c.initial {
-		if !write(m) {
-			return
-		}
-	}
-	c.initial = nil
-	for {
-		select {
-		case m := <-c.send:
-			if !write(m) {
-				return
-			}
-		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opts.WriteTimeout)); err != nil {
-				h.remove(c, "ping failed")
-				return
-			}
-		case <-c.done:
-			why, _ := c.why.Load().(string)
-			code := websocket.ClosePolicyViolation
-			switch why {
-			case "server shutting down":
-				code = websocket.CloseGoingAway
-			case "too slow":
-				code = websocket.CloseTryAgainLater
-			case "read failed":
-				return
-			}
-			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, why), time.Now().Add(time.Second))
-			return
-		}
-	}
-}
-
-// reader reads only to process pongs and close frames; clients have nothing
-// to say. Oversized frames (read limit) and floods close the connection.
+// reader reads only to process pongs, pings and close frames; clients have
+// nothing else to say. Oversized messages and floods close the connection.
 func (h *Hub) reader(c *client) {
 	defer h.wg.Done()
-	c.conn.SetReadLimit(512)
-	c.conn.SetReadDeadline(time.Now().Add(h.opts.PongWait))
-	c.conn.SetPongHandler(func(string) error {
-		return c.conn.SetReadDeadline(time.Now().Add(h.opts.PongWait))
+	ws := c.ws
+	ws.SetReadLimit(64 << 10)
+	ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
+	ws.SetPongHandler(func(string) error {
+		return ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
 	})
+	// Control frames are answered through the client's own write path:
+	// gorilla's default handlers would write concurrently with the hub.
+	ws.SetPingHandler(func(data string) error {
+		c.send(frame(opPong, []byte(data)))
+		return ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
+	})
+	ws.SetCloseHandler(func(int, string) error { return nil })
 	window := time.Now()
 	count := 0
 	for {
-		if _, _, err := c.conn.ReadMessage(); err != nil {
-			h.remove(c, "read failed")
+		_, r, err := ws.NextReader()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				h.drop(c, websocket.CloseNormalClosure, "")
+			} else {
+				h.drop(c, -1, "")
+			}
 			return
 		}
-		c.conn.SetReadDeadline(time.Now().Add(h.opts.PongWait))
+		n, err := io.Copy(io.Discard, io.LimitReader(r, maxClientMessage+1))
+		if err != nil {
+			h.drop(c, -1, "")
+			return
+		}
+		if n > maxClientMessage {
+			h.drop(c, websocket.CloseMessageTooBig, "message too big")
+			return
+		}
+		ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
 		if time.Since(window) > time.Minute {
 			window, count = time.Now(), 0
 		}
 		count++
 		if count > h.opts.MaxClientMessages {
-			h.remove(c, "too many messages")
+			h.drop(c, websocket.ClosePolicyViolation, "too many messages")
 			return
 		}
 	}
+}
+
+// client is one subscriber. Its frames go out in order: straight into the
+// socket while it keeps up, through queue and a flusher goroutine when not.
+type client struct {
+	h      *Hub
+	ws     *websocket.Conn // reading only
+	raw    net.Conn        // writing
+	filter Filter
+	after  int64 // only events with seq > after; guarded by h.mu
+
+	mu         sync.Mutex
+	queue      [][]byte
+	flushing   bool
+	closed     bool
+	closeAfter bool // the flusher closes the connection when the queue is sent
+}
+
+func newClient(h *Hub, ws *websocket.Conn, f Filter) *client {
+	return &client{h: h, ws: ws, raw: ws.NetConn(), filter: f}
+}
+
+// start sends the first frames (snapshot or missed events) before any live one.
+func (c *client) start(initial [][]byte) {
+	if len(initial) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Live frames may already be queued behind: put the initial ones first.
+	c.queue = append(initial, c.queue...)
+	c.flushLocked()
+}
+
+// send queues or writes one frame without ever blocking on the socket.
+func (c *client) send(f []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if !c.flushing && len(c.queue) == 0 {
+		n, err := tryWrite(c.raw, f)
+		if err != nil {
+			go c.h.drop(c, -1, "")
+			return
+		}
+		if n == len(f) {
+			return
+		}
+		f = f[n:] // the socket is full: the rest goes through the flusher
+	}
+	if len(c.queue) >= c.h.opts.SendQueue {
+		c.closed = true
+		c.queue = nil
+		go c.h.drop(c, websocket.CloseTryAgainLater, "too slow")
+		return
+	}
+	c.queue = append(c.queue, f)
+	c.flushLocked()
+}
+
+// flushLocked starts the flusher if it is not running; c.mu held.
+func (c *client) flushLocked() {
+	if c.flushing || c.closed {
+		return
+	}
+	c.flushing = true
+	c.h.wg.Add(1)
+	go c.flush()
+}
+
+// flush writes queued frames with a deadline until the queue is empty.
+func (c *client) flush() {
+	defer c.h.wg.Done()
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closed && !c.closeAfter {
+			// Clear the deadline: an expired one would fail the direct
+			// writes that follow (the poller checks it first).
+			c.raw.SetWriteDeadline(time.Time{})
+			c.flushing = false
+			closing := c.closed
+			c.queue = nil
+			c.mu.Unlock()
+			if closing {
+				c.raw.Close()
+			}
+			return
+		}
+		f := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+		if _, err := c.raw.Write(f); err != nil {
+			c.mu.Lock()
+			c.flushing = false
+			c.mu.Unlock()
+			c.h.drop(c, -1, "")
+			return
+		}
+	}
+}
+
+// close sends a close frame (code < 0: none) and closes the connection. A
+// client whose flusher is busy gets the frame after what is queued (bounded
+// by the write deadline); one being kicked for slowness is cut at once.
+func (c *client) close(code int, why string) {
+	c.mu.Lock()
+	if c.closed && !c.flushing {
+		c.mu.Unlock()
+		c.raw.Close()
+		return
+	}
+	c.closed = true
+	if c.flushing && code >= 0 && code != websocket.CloseTryAgainLater {
+		c.queue = append(c.queue, frame(opClose, websocket.FormatCloseMessage(code, why)))
+		c.closeAfter = true
+		c.mu.Unlock()
+		return
+	}
+	c.queue = nil
+	if code >= 0 && !c.flushing {
+		tryWrite(c.raw, frame(opClose, websocket.FormatCloseMessage(code, why)))
+	}
+	c.mu.Unlock()
+	c.raw.Close()
+}
+
+// WebSocket opcodes (RFC 6455).
+const (
+	opText  = 0x1
+	opClose = 0x8
+	opPing  = 0x9
+	opPong  = 0xA
+)
+
+// frame builds an unmasked, final server frame.
+func frame(op byte, payload []byte) []byte {
+	n := len(payload)
+	var b []byte
+	switch {
+	case n < 126:
+		b = make([]byte, 2, 2+n)
+		b[1] = byte(n)
+	case n <= 0xFFFF:
+		b = make([]byte, 4, 4+n)
+		b[1] = 126
+		b[2], b[3] = byte(n>>8), byte(n)
+	default:
+		b = make([]byte, 10, 10+n)
+		b[1] = 127
+		for i := range 8 {
+			b[9-i] = byte(uint64(n) >> (8 * i))
+		}
+	}
+	b[0] = 0x80 | op
+	return append(b, payload...)
 }

@@ -216,6 +216,7 @@ func TestSlowClientDoesNotDelayOthers(t *testing.T) {
 			fast.SetReadDeadline(time.Now().Add(10 * time.Second))
 			var ev protocol.Event
 			if err := fast.ReadJSON(&ev); err != nil {
+				t.Logf("fast client: %v", err)
 				return
 			}
 			got <- ev.Seq

@@ -78,6 +78,15 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("queue: load state: %w", err)
 	}
+	// Once a centre is stored, its time zone decides the service day.
+	if tz := l.Centre.TimeZone; tz != "" && tz != e.opts.Location.String() {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return fmt.Errorf("queue: stored time zone: %w", err)
+		}
+		e.opts.Location = loc
+		now = e.now()
+	}
 	e.mu.Lock()
 	e.c = newCache(l, Day(now, e.opts.Location), e.opts.Location)
 	e.mu.Unlock()

@@ -16,9 +16,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -51,14 +53,17 @@ type Store struct {
 	path   string
 	wdb    *sql.DB
 	rdb    *sql.DB
+	cdb    *sql.DB // checkpoints
 	log    *slog.Logger
 	opts   Options
 	epoch  string
 	secret []byte
 
 	ops     chan *op
+	post    chan []*op // committed batches, answered in order by the poster
 	quit    chan struct{}
 	stopped chan struct{}
+	posted  chan struct{}
 	closeMu sync.Once
 
 	sinkMu sync.Mutex
@@ -108,7 +113,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	wdb, err := sql.Open("sqlite", dsn(path, "busy_timeout(10000)", "journal_mode(WAL)", "synchronous("+opts.Synchronous+")", "foreign_keys(1)")+"&_txlock=immediate")
+	// temp_store=MEMORY keeps the savepoint journals of group commits off the
+	// disk; checkpoints run in the background (checkpointer) instead of inside
+	// a commit, so no acknowledgement waits for one.
+	wdb, err := sql.Open("sqlite", dsn(path, "busy_timeout(10000)", "journal_mode(WAL)", "synchronous("+opts.Synchronous+")",
+		"foreign_keys(1)", "temp_store(MEMORY)", "cache_size(-32000)", "wal_autocheckpoint(0)")+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +129,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{path: path, wdb: wdb, log: opts.Log, opts: opts, ops: make(chan *op, 1024),
-		quit: make(chan struct{}), stopped: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
+	s := &Store{path: path, wdb: wdb, log: opts.Log, opts: opts, ops: make(chan *op, 1024), post: make(chan []*op, 64),
+		quit: make(chan struct{}), stopped: make(chan struct{}), posted: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		wdb.Close()
 		return nil, err
@@ -134,6 +143,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	rdb.SetMaxOpenConns(8)
 	rdb.SetMaxIdleConns(8)
 	s.rdb = rdb
+	cdb, err := sql.Open("sqlite", dsn(path, "busy_timeout(10000)"))
+	if err != nil {
+		rdb.Close()
+		wdb.Close()
+		return nil, err
+	}
+	cdb.SetMaxOpenConns(1)
+	s.cdb = cdb
 	if err := s.loadMeta(ctx); err != nil {
 		s.rdb.Close()
 		wdb.Close()
@@ -145,6 +162,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	go s.writer()
+	go s.poster()
+	go s.checkpointer()
 	return s, nil
 }
 
@@ -230,12 +249,18 @@ func (s *Store) Epoch() string { return s.epoch }
 func (s *Store) Close() error {
 	s.closeMu.Do(func() { close(s.quit) })
 	<-s.stopped
+	<-s.posted
+	// A last full checkpoint leaves a compact database file behind.
+	if _, err := s.wdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		s.log.Warn("final checkpoint failed", "err", err)
+	}
 	for _, st := range s.stmts {
 		st.Close()
 	}
 	err1 := s.rdb.Close()
-	err2 := s.wdb.Close()
-	return errors.Join(err1, err2)
+	err2 := s.cdb.Close()
+	err3 := s.wdb.Close()
+	return errors.Join(err1, err2, err3)
 }
 
 // SetSink sets the receiver of committed events.
@@ -266,6 +291,7 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.E
 
 func (s *Store) writer() {
 	defer close(s.stopped)
+	defer close(s.post)
 	batch := make([]*op, 0, s.opts.MaxBatch)
 	for {
 		select {
@@ -354,16 +380,50 @@ func (s *Store) commit(batch []*op) {
 		fail(unavailable(err))
 		return
 	}
-	if len(all) > 0 {
-		s.sinkMu.Lock()
-		sink := s.sink
-		s.sinkMu.Unlock()
-		if sink != nil {
-			sink(all)
+	// Hand the durable batch to the poster and start the next one: event
+	// delivery and answers overlap with the next commit's fsync.
+	s.post <- slices.Clone(batch)
+}
+
+// poster delivers committed events to the sink in commit order, then
+// answers the batch's callers: an answer implies the cache has the change.
+func (s *Store) poster() {
+	defer close(s.posted)
+	for batch := range s.post {
+		var all []protocol.Event
+		for _, o := range batch {
+			if o.err == nil {
+				all = append(all, o.events...)
+			}
+		}
+		if len(all) > 0 {
+			s.sinkMu.Lock()
+			sink := s.sink
+			s.sinkMu.Unlock()
+			if sink != nil {
+				sink(all)
+			}
+		}
+		for _, o := range batch {
+			close(o.done)
 		}
 	}
-	for _, o := range batch {
-		close(o.done)
+}
+
+// checkpointer copies the WAL into the database file every second without
+// blocking the writer (PASSIVE), keeping the WAL short.
+func (s *Store) checkpointer() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			if _, err := s.rdbExecCheckpoint(); err != nil {
+				s.log.Warn("checkpoint failed", "err", err)
+			}
+		}
 	}
 }
 
@@ -433,4 +493,10 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 		return fmt.Errorf("sqlite: integrity check: %s", strings.Join(msgs, "; "))
 	}
 	return nil
+}
+
+// rdbExecCheckpoint runs a passive checkpoint on a connection of its own
+// (the read pool is query_only, which forbids checkpoints).
+func (s *Store) rdbExecCheckpoint() (sql.Result, error) {
+	return s.cdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 }

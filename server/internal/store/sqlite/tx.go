@@ -41,9 +41,13 @@ const (
 		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak, served_day = excluded.served_day, served_today = excluded.served_today`
 	qCentre      = `SELECT data FROM centre WHERE id = 1`
 	qAppendEvent = `INSERT INTO events (type, at, data) VALUES (?, ?, ?) RETURNING seq`
+	// The field list is a JSON array, so one prepared statement serves
+	// counters with any number of fields.
+	qOldestWaiting = `SELECT ` + ticketCols + ` FROM tickets WHERE status = 'waiting' AND day = ? AND priority = ?
+		AND service_id IN (SELECT value FROM json_each(?)) ORDER BY issued_at, id LIMIT 1`
 )
 
-var hotQueries = []string{qNextNumber, qIssuedCount, qInsertTicket, qUpdateTicket, qTicket, qTicketByIdem, qCurrent, qService, qCounter, qPutCounter, qCentre, qAppendEvent}
+var hotQueries = []string{qNextNumber, qIssuedCount, qInsertTicket, qUpdateTicket, qTicket, qTicketByIdem, qCurrent, qService, qCounter, qPutCounter, qCentre, qAppendEvent, qOldestWaiting}
 
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
 	if st, ok := w.s.stmts[q]; ok {
@@ -289,13 +293,11 @@ func (w *wtx) OldestWaiting(serviceIDs []string, day string, priority bool) (que
 	if len(serviceIDs) == 0 {
 		return queue.TicketRecord{}, queue.ErrNotFound
 	}
-	q := `SELECT ` + ticketCols + ` FROM tickets WHERE status = 'waiting' AND day = ? AND priority = ? AND service_id IN (?` +
-		strings.Repeat(",?", len(serviceIDs)-1) + `) ORDER BY issued_at, id LIMIT 1`
-	args := []any{day, priority}
-	for _, id := range serviceIDs {
-		args = append(args, id)
+	ids, err := json.Marshal(serviceIDs)
+	if err != nil {
+		return queue.TicketRecord{}, err
 	}
-	return scanTicket(w.tx.QueryRowContext(w.ctx, q, args...))
+	return scanTicket(w.queryRow(qOldestWaiting, day, priority, string(ids)))
 }
 
 func (w *wtx) OpenBefore(day string) ([]queue.TicketRecord, error) {

@@ -655,7 +655,7 @@ func testAuth(t *testing.T, open Opener) {
 	if err != nil || len(devs) != 1 || devs[0].Status == nil || devs[0].Status.Printer != "paper_out" || devs[0].LastSeen == nil {
 		t.Fatalf("devices %+v, %v", devs, err)
 	}
-	if err := s.RevokeDevice(ctx, d.ID); err != nil {
+	if err := svc.RevokeDevice(ctx, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Authenticate(ctx, d.Token); queue.CodeOf(err) != protocol.CodeUnauthorized {
