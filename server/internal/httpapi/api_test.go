@@ -501,3 +501,23 @@ func TestMetrics(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// TestRevokedDeviceStopsAtOnce: the token cache never outlives a revocation
+// made on this server.
+func TestRevokedDeviceStopsAtOnce(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	admin := s.AdminToken()
+	st, b := call(t, "POST", s.URL+"/api/v1/devices", admin, `{"kind":"kiosk","name":"k"}`)
+	var d map[string]any
+	mustJSON(t, b, &d)
+	tok := d["token"].(string)
+	if st, _ := call(t, "POST", s.URL+"/api/v1/tickets", tok, `{"service_id":"dat-dai"}`); st != 201 {
+		t.Fatalf("before revocation: %d", st)
+	}
+	if st, _ = call(t, "DELETE", s.URL+"/api/v1/devices/"+d["id"].(string), admin, ""); st != 204 {
+		t.Fatalf("revoke: %d", st)
+	}
+	if st, _ := call(t, "POST", s.URL+"/api/v1/tickets", tok, `{"service_id":"dat-dai"}`); st != 401 {
+		t.Fatalf("after revocation: %d, want 401", st)
+	}
+}
