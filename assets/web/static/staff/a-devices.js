@@ -11,16 +11,18 @@ import { field, input, openDialog, confirmDialog, Invalid } from './forms.js';
 const OK_MS = 2 * 60 * 1000;
 const LATE_MS = 10 * 60 * 1000;
 
-/** health classifies a device: ok, late, down, never or revoked. */
+/**
+ * health classifies a device: ok, fault (it reports, but its printer cannot
+ * print), late, down, never (connected) or revoked.
+ */
 export function health(d, now) {
   if (d.revoked) return 'revoked';
   if (!d.last_seen) return 'never';
   const age = now - Date.parse(d.last_seen);
-  if (age <= OK_MS) {
-    const p = d.status && d.status.printer;
-    return p && p !== 'ok' && p !== 'paper_low' ? 'late' : 'ok';
-  }
-  return age <= LATE_MS ? 'late' : 'down';
+  if (age > LATE_MS) return 'down';
+  if (age > OK_MS) return 'late';
+  const p = d.status && d.status.printer;
+  return p && p !== 'ok' && p !== 'paper_low' ? 'fault' : 'ok';
 }
 
 /** printerText describes a kiosk's printer from its last heartbeat. */

@@ -26,6 +26,15 @@ export function slug(s) {
     .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
 }
 
+// startingHours are what "own hours" start from: the centre's, unless those
+// are round the clock (the demo centre), then office hours with a lunch break.
+function startingHours(centre) {
+  const days = Object.values(centre || {});
+  if (days.length && !days.every((d) => d.length === 1 && d[0] === '00:00-24:00')) return centre;
+  const office = ['07:30-11:30', '13:30-17:00'];
+  return { mon: office, tue: office, wed: office, thu: office, fri: office };
+}
+
 export function fieldsView(app) {
   let root = null;
   let moving = false;
@@ -54,7 +63,7 @@ export function fieldsView(app) {
         h('th', { text: t('d.status') }), h('th', { text: t('f.col.hours') }), h('th', { class: 'num', text: t('f.col.cap') }),
         h('th', { class: 'num', text: t('d.target') }), h('th', { class: 'num', text: t('d.waiting') }), h('th'))),
       h('tbody', {}, list.map((s, i) => h('tr', { class: s.enabled === false ? 'off' : '', dataset: { service: s.id } },
-        h('td', { class: 'actions-cell', style: { textAlign: 'left' } },
+        h('td', { class: 'nowrap' },
           h('button', { type: 'button', class: 'btn btn-small btn-icon', title: t('f.up'), 'aria-label': t('f.up'), disabled: i === 0 || moving, onclick: () => move(i, -1), text: '↑' }),
           h('button', { type: 'button', class: 'btn btn-small btn-icon', title: t('f.down'), 'aria-label': t('f.down'), disabled: i === list.length - 1 || moving, onclick: () => move(i, 1), text: '↓' })),
         h('td', {}, h('span', { class: 'prefix', text: s.prefix })),
@@ -106,7 +115,7 @@ export function fieldsView(app) {
     const useCentre = h('input', { type: 'radio', name: 'hours-mode', value: 'centre', checked: !own, id: 'hours-centre' });
     const useOwn = h('input', { type: 'radio', name: 'hours-mode', value: 'own', checked: own, id: 'hours-own' });
     const centreHours = app.board.centre && app.board.centre.hours;
-    const editor = hoursEditor(own ? s.hours : centreHours);
+    const editor = hoursEditor(own ? s.hours : startingHours(centreHours));
     editor.el.hidden = !own;
     const mode = () => { editor.el.hidden = !useOwn.checked; };
     useCentre.addEventListener('change', mode);
