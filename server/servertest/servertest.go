@@ -91,7 +91,7 @@ func (s *Server) start() {
 		EventRetention: 90 * 24 * time.Hour, ShutdownTimeout: 5 * time.Second}
 	ao := httpapi.Options{}
 	if s.opts.NoRateLimits {
-		ao.LoginPerMinute, ao.PublicPerSecond = 1e9, 1e9
+		ao.LoginPerMinute, ao.PublicPerSecond, ao.DevicePerSecond = -1, -1, -1
 	}
 	a, err := app.Open(context.Background(), cfg, s.opts.Log, app.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost})
 	if err != nil {

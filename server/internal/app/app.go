@@ -148,6 +148,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	ao := opts.APIOptions
 	ao.PublicURL, ao.TrustProxy, ao.Web, ao.Version = cfg.PublicURL, cfg.TrustProxy, web, opts.Version
+	if cfg.LoginPerMinute != 0 {
+		ao.LoginPerMinute = cfg.LoginPerMinute
+	}
+	if cfg.PublicPerSecond != 0 {
+		ao.PublicPerSecond = cfg.PublicPerSecond
+	}
+	if cfg.DevicePerSecond != 0 {
+		ao.DevicePerSecond = cfg.DevicePerSecond
+	}
 	a.API = httpapi.New(a.Engine, a.Auth, store, a.Hub, store, opts.Clock, log, ao)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel

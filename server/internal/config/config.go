@@ -45,6 +45,10 @@ type Config struct {
 	EventRetention time.Duration
 	// ShutdownTimeout bounds graceful shutdown (default 10 s).
 	ShutdownTimeout time.Duration
+	// LoginPerMinute, PublicPerSecond and DevicePerSecond are the rate
+	// limits per client IP (logins, anonymous requests) and per device;
+	// 0 keeps the default, a negative value lifts the limit (load tests).
+	LoginPerMinute, PublicPerSecond, DevicePerSecond float64
 	// UnsafeSynchronous overrides SQLite's synchronous=FULL. Only the
 	// durability test's negative control uses it (env CIVIQ_UNSAFE_SQLITE_SYNC).
 	UnsafeSynchronous string
@@ -72,6 +76,9 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 	js, _ := strconv.ParseBool(env("CIVIQ_LOG_JSON", "false"))
 	fs.BoolVar(&c.LogJSON, "log-json", js, "JSON logs (env CIVIQ_LOG_JSON)")
 	ret := fs.Duration("event-retention", 0, "how long events are kept for resuming clients (env CIVIQ_EVENT_RETENTION, default 2160h)")
+	fs.Float64Var(&c.LoginPerMinute, "login-rate", 0, "login attempts per minute per client IP (default 10; negative: unlimited)")
+	fs.Float64Var(&c.PublicPerSecond, "public-rate", 0, "anonymous requests per second per client IP (default 20; negative: unlimited)")
+	fs.Float64Var(&c.DevicePerSecond, "device-rate", 0, "requests per second per kiosk or display (default 50; negative: unlimited)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown limit")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -40,6 +40,8 @@ type Options struct {
 	LoginPerMinute float64
 	// PublicPerSecond limits anonymous requests per client IP.
 	PublicPerSecond float64
+	// DevicePerSecond limits requests per kiosk or display.
+	DevicePerSecond float64
 	// Web holds the embedded pages (assets web/ folder); nil serves none.
 	Web fs.FS
 	// Version is reported on /api/v1/version.
@@ -73,11 +75,15 @@ func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.H
 	if opts.PublicPerSecond == 0 {
 		opts.PublicPerSecond = 20
 	}
+	if opts.DevicePerSecond == 0 {
+		opts.DevicePerSecond = 50
+	}
 	s := &Server{engine: engine, auth: authSvc, users: users, hub: h, store: store, log: log, opts: opts, clock: clock,
-		reg:       prometheus.NewRegistry(),
-		loginLim:  newLimiter(opts.LoginPerMinute/60, 5),
-		publicLim: newLimiter(opts.PublicPerSecond, int(opts.PublicPerSecond)*2),
-		deviceLim: newLimiter(50, 100),
+		reg:      prometheus.NewRegistry(),
+		loginLim: newLimiter(opts.LoginPerMinute/60, 5),
+		// A negative limit means unlimited (newLimiter treats rate <= 0 so).
+		publicLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
+		deviceLim: newLimiter(opts.DevicePerSecond, int(max(opts.DevicePerSecond*2, 1))),
 	}
 	waiting := func() map[string]int {
 		out := map[string]int{}

@@ -1,0 +1,100 @@
+package config
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civiq/civiq/assets"
+)
+
+func TestDemoCentre(t *testing.T) {
+	b, err := assets.FS.ReadFile("demo/centre.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseCentre(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Services) != 8 || len(c.Counters) != 8 {
+		t.Fatalf("%d services, %d counters", len(c.Services), len(c.Counters))
+	}
+	loc, _ := c.Location()
+	if loc.String() != "Asia/Ho_Chi_Minh" {
+		t.Fatal(loc)
+	}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		if h := c.Hours[d]; len(h) != 1 || h[0] != "00:00-24:00" {
+			t.Fatalf("demo centre is not open around the clock on %s: %v", d, h)
+		}
+	}
+}
+
+func TestParseCentreErrors(t *testing.T) {
+	base := `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]}]%s}`
+	if _, err := ParseCentre([]byte(strings.Replace(base, "%s", "", 1))); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"not json":         `{`,
+		"unknown field":    `{"nme":{"vi":"x"}}`,
+		"no name":          `{"services":[]}`,
+		"no services":      `{"name":{"vi":"TT"},"services":[]}`,
+		"bad tz":           strings.Replace(base, "%s", `,"timezone":"Mars/Olympus"`, 1),
+		"bad read":         strings.Replace(base, "%s", `,"read_numbers":"roman"`, 1),
+		"bad hours":        strings.Replace(base, "%s", `,"hours":{"mon":["9-5"]}`, 1),
+		"unserved field":   `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}},{"id":"b","prefix":"B","name":{"vi":"B"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]}]}`,
+		"dup prefix":       `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}},{"id":"b","prefix":"A","name":{"vi":"B"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a","b"]}]}`,
+		"unknown svc":      `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a","zz"]}]}`,
+		"dup counter num":  `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]},{"id":"q2","number":1,"name":{"vi":"Q2"},"service_ids":["a"]}]}`,
+		"user bad counter": strings.Replace(base, "%s", `,"users":[{"username":"x","role":"clerk","counter_ids":["q9"]}]`, 1),
+		"user bad role":    strings.Replace(base, "%s", `,"users":[{"username":"x","role":"boss"}]`, 1),
+		"trailing":         strings.Replace(base, "%s", "", 1) + `{}`,
+	}
+	for name, in := range cases {
+		if _, err := ParseCentre([]byte(in)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func FuzzParseCentre(f *testing.F) {
+	b, _ := assets.FS.ReadFile("demo/centre.json")
+	f.Add(b)
+	f.Add([]byte(`{"name":{"vi":"x"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"},"hours":{"mon":["00:00-24:00"]}}],"counters":[{"id":"q","number":1,"name":{"vi":"Q"},"service_ids":["a"]}]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := ParseCentre(in)
+		if err != nil {
+			return
+		}
+		// Whatever is accepted is usable.
+		if _, err := c.Location(); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.ProtocolServices()) == 0 {
+			t.Fatal("accepted a centre without services")
+		}
+	})
+}
+
+func TestParseFlagsAndEnv(t *testing.T) {
+	env := map[string]string{"CIVIQ_ADDR": "0.0.0.0:9000", "CIVIQ_ADMIN_PASSWORD": "pw", "CIVIQ_EVENT_RETENTION": "48h"}
+	c, err := Parse([]string{"--data", "/tmp/x"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9000" || c.DataDir != "/tmp/x" || c.AdminPassword != "pw" || c.EventRetention != 48*time.Hour {
+		t.Fatalf("%+v", c)
+	}
+	c, err = Parse([]string{"--addr", "127.0.0.1:1"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.Addr != "127.0.0.1:1" {
+		t.Fatalf("flag over env: %+v %v", c, err)
+	}
+	for _, args := range [][]string{{"--db", "mysql://x"}, {"--public-url", "ftp://x"}, {"--log-level", "loud"}, {"extra"}, {"--event-retention", "1m"}} {
+		if _, err := Parse(args, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package protocol
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func ev(seq int64, typ string, data any) Event {
+	b, _ := json.Marshal(data)
+	return Event{Seq: seq, Epoch: "e", Type: typ, At: time.Unix(seq, 0), Data: b}
+}
+
+func TestApplyTable(t *testing.T) {
+	q1 := Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a"}, Status: CounterOpen}
+	q2 := Counter{ID: "q2", Number: 2, ServiceIDs: []string{"a", "b"}, Status: CounterOpen}
+	a1 := Ticket{ID: "t1", Code: "A001", ServiceID: "a", Status: StatusWaiting}
+	a2 := Ticket{ID: "t2", Code: "A002", ServiceID: "a", Status: StatusWaiting}
+	called := func(t Ticket, c Counter) Ticket { t.Status, t.CounterID = StatusCalled, c.ID; return t }
+	snap := Board{Seq: 10, Epoch: "e", Counters: []CounterState{{Counter: q1}, {Counter: q2}}, Waiting: map[string]int{"a": 0, "b": 0}}
+
+	type step struct {
+		ev                   Event
+		waitA, waitB         int
+		curQ1, curQ2         string
+		recent, servedQ1, sq int64
+	}
+	steps := []step{
+		{ev: ev(10, EventSnapshot, snap)},
+		{ev: ev(11, EventTicketIssued, a1), waitA: 1},
+		{ev: ev(12, EventTicketIssued, a2), waitA: 2},
+		{ev: ev(12, EventTicketIssued, a2), waitA: 2}, // duplicate seq: ignored
+		{ev: ev(13, EventTicketCalled, Call{Ticket: called(a1, q1), Counter: q1}), waitA: 1, curQ1: "t1", recent: 1},
+		{ev: ev(14, EventTicketRecalled, Call{Ticket: called(a1, q1), Counter: q1, Recall: true}), waitA: 1, curQ1: "t1", recent: 2},
+		{ev: ev(15, EventTicketCalled, Call{Ticket: called(a2, q2), Counter: q2}), curQ1: "t1", curQ2: "t2", recent: 3},
+		{ev: ev(16, EventTicketDone, Ticket{ID: "t1", ServiceID: "a", CounterID: "q1", Status: StatusDone}), curQ2: "t2", recent: 3, servedQ1: 1},
+		{ev: ev(17, EventTicketTransferred, Ticket{ID: "t2", ServiceID: "b", FromServiceID: "a", Status: StatusWaiting}), waitB: 1, recent: 3, servedQ1: 1},
+		{ev: ev(18, EventTicketCancelled, Ticket{ID: "t2", ServiceID: "b", Status: StatusCancelled}), recent: 3, servedQ1: 1},
+		{ev: ev(19, "something.new", map[string]int{"x": 1}), recent: 3, servedQ1: 1},
+		{ev: ev(20, EventServiceUpdated, Service{ID: "b", Waiting: 4}), waitB: 4, recent: 3, servedQ1: 1},
+	}
+	var b Board
+	var err error
+	for i, s := range steps {
+		if b, err = Apply(b, s.ev); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		cur := func(j int) string {
+			if b.Counters[j].Current == nil {
+				return ""
+			}
+			return b.Counters[j].Current.ID
+		}
+		if b.Waiting["a"] != s.waitA || b.Waiting["b"] != s.waitB || cur(0) != s.curQ1 || cur(1) != s.curQ2 ||
+			int64(len(b.Recent)) != s.recent || int64(b.Counters[0].Counter.ServedToday) != s.servedQ1 {
+			t.Fatalf("step %d (%s): waiting %v, q1 %q q2 %q, recent %d, served %d; want a=%d b=%d q1 %q q2 %q recent %d served %d",
+				i, s.ev.Type, b.Waiting, cur(0), cur(1), len(b.Recent), b.Counters[0].Counter.ServedToday, s.waitA, s.waitB, s.curQ1, s.curQ2, s.recent, s.servedQ1)
+		}
+	}
+	if b.Recent[0].Ticket.Status != StatusCalled || !b.Recent[1].Recall {
+		t.Fatalf("recent order: %+v", b.Recent)
+	}
+	if b.Seq != 20 {
+		t.Fatalf("seq %d", b.Seq)
+	}
+	// Another epoch needs a snapshot.
+	other := ev(21, EventTicketIssued, a1)
+	other.Epoch = "x"
+	if _, err := Apply(b, other); err != ErrEpochChanged {
+		t.Fatalf("other epoch: %v", err)
+	}
+}
+
+func TestApplyDoesNotMutate(t *testing.T) {
+	b := Board{Seq: 1, Epoch: "e", Counters: []CounterState{{Counter: Counter{ID: "q1"}}}, Waiting: map[string]int{"a": 1}}
+	_, err := Apply(b, ev(2, EventTicketCalled, Call{Ticket: Ticket{ID: "t", ServiceID: "a"}, Counter: Counter{ID: "q1"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Waiting["a"] != 1 || b.Counters[0].Current != nil || b.Seq != 1 {
+		t.Fatal("Apply modified its input")
+	}
+}
+
+func TestRecentIsBounded(t *testing.T) {
+	var b Board
+	for i := int64(1); i <= 25; i++ {
+		b, _ = Apply(b, ev(i, EventTicketCalled, Call{Ticket: Ticket{ID: "t"}, Counter: Counter{ID: "q1", Number: 1}}))
+	}
+	if len(b.Recent) != RecentCalls || len(b.Counters) != 1 {
+		t.Fatalf("recent %d counters %d", len(b.Recent), len(b.Counters))
+	}
+}
+
+// FuzzApply: no event, however malformed, panics or corrupts the board's seq order.
+func FuzzApply(f *testing.F) {
+	f.Add(int64(1), "ticket.called", []byte(`{"ticket":{"id":"t"},"counter":{"id":"q1"}}`))
+	f.Add(int64(2), "snapshot", []byte(`{"seq":5,"counters":[{"counter":{"id":"q"},"current":null}]}`))
+	f.Add(int64(3), "ticket.done", []byte(`null`))
+	f.Add(int64(4), "counter.updated", []byte(`{"id":1}`))
+	f.Fuzz(func(t *testing.T, seq int64, typ string, data []byte) {
+		b := Board{Seq: 1, Epoch: "e", Waiting: map[string]int{}}
+		nb, err := Apply(b, Event{Seq: seq, Epoch: "e", Type: typ, Data: data})
+		if err != nil {
+			return
+		}
+		if typ != EventSnapshot && seq > 1 && nb.Seq != seq {
+			t.Fatalf("seq %d after event %d", nb.Seq, seq)
+		}
+		for _, n := range nb.Waiting {
+			if n < 0 {
+				t.Fatal("negative waiting count")
+			}
+		}
+	})
+}
