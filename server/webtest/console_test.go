@@ -388,3 +388,40 @@ func (p *tab) press(key string) {
 	p.wait(`document.querySelector('#actions').getAttribute('aria-busy') !== 'true'`, "the console to be idle")
 	p.key(key)
 }
+
+// TestConsoleSessionEnds: when the clerk's session stops working (here the
+// account is disabled), the next action brings back the login form with a
+// reason, and signing in again returns to the same counter.
+func TestConsoleSessionEnds(t *testing.T) {
+	srv := startServer(t)
+	a1 := srv.Issue("dat-dai", false)
+	p := newTab(t, srv)
+	openConsole(p, "canbo1")
+	admin := srv.Client(srv.AdminToken())
+	var u struct {
+		ID string `json:"id"`
+	}
+	for name, user := range users(t, srv) {
+		if name == "canbo1" {
+			u.ID = user.ID
+		}
+	}
+	if _, err := admin.Do(context.Background(), "PATCH", "/api/v1/users/"+u.ID, map[string]bool{"disabled": true}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.press("n")
+	p.waitText("#login-error", "Phiên đăng nhập đã hết hạn")
+	if eval[bool](p, `!document.querySelector('#console').hidden`) {
+		t.Error("the console stays visible without a session")
+	}
+	if got := currentCode(t, srv, "q1"); got != "" {
+		t.Fatalf("a disabled clerk called %s", got)
+	}
+	if _, err := admin.Do(context.Background(), "PATCH", "/api/v1/users/"+u.ID, map[string]bool{"disabled": false}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.login("canbo1", servertest.ClerkPassword("canbo1"))
+	waitLive(p)
+	p.press("n")
+	p.waitText("#current-code", a1.Code)
+}

@@ -44,7 +44,9 @@ class AdminApp {
   get board() { return this.live.board; }
 
   async run(note) {
+    this.signingIn = true;
     this.me = await signIn(this.api, $('#login'), note);
+    this.signingIn = false;
     $('#logout').hidden = false;
     $('#who').hidden = false;
     $('#who').textContent = this.me.user;
@@ -74,6 +76,8 @@ class AdminApp {
   }
 
   restart(note) {
+    // Several requests may fail with 401 at once: show one login form.
+    if (this.signingIn) return;
     if (this.live) this.live.stop();
     this.live = null;
     if (this.view && this.view.leave) this.view.leave();

@@ -28,7 +28,9 @@ class Console {
   }
 
   async run(note) {
+    this.signingIn = true;
     this.me = await signIn(this.api, $('#login'), note);
+    this.signingIn = false;
     $('#logout').hidden = false;
     $('#who').hidden = false;
     $('#who').textContent = this.me.user;
@@ -137,6 +139,8 @@ class Console {
   }
 
   restart(note) {
+    // Several requests may fail with 401 at once: show one login form.
+    if (this.signingIn) return;
     this.stopLive();
     $('#console').hidden = true;
     $('#picker').hidden = true;
@@ -495,7 +499,11 @@ class Console {
       history.replaceState(null, '', location.pathname);
       this.pick(b ? this.allowed(b) : []);
     });
-    onLang(() => { if (this.state()) this.render(); if (this.live) this.onConn(this.live.state); });
+    onLang(() => {
+      $('#msg').hidden = true; // written in the other language
+      if (this.state()) this.render();
+      if (this.live) this.onConn(this.live.state);
+    });
   }
 }
 
