@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
@@ -469,6 +470,22 @@ func TestHomePage(t *testing.T) {
 			t.Errorf("no link to %s", href)
 		}
 	}
+	// Control: the harness notices what the CSP blocks, so a page with an
+	// inline script would fail its tests.
+	eval[chromedp.Void](p, `(() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.appendChild(s); })()`)
+	p.wait(`window.__inline === undefined`, "the inline script to stay blocked")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		notes := p.takeNotes()
+		if len(notes) > 0 && strings.Contains(notes[0], "script-src") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the blocked inline script was not reported: %v", notes)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
 	p.click("#link-counter")
 	p.wait(`location.pathname === '/counter' && document.querySelector('#login-user')`, "the console's login")
 }

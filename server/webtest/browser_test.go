@@ -100,11 +100,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// cspBinding is the function pages call (in tests only) to report a
+// Content-Security-Policy violation.
+const cspBinding = "civiqReportCSP"
+
 // tab is one browser tab on a test server.
 type tab struct {
 	t   *testing.T
 	ctx context.Context
 	srv *servertest.Server
+	// base is where the tab goes (default: the server's URL).
+	base string
 
 	mu   sync.Mutex
 	errs []string
@@ -146,6 +152,10 @@ func setupTab(t *testing.T, ctx context.Context, srv *servertest.Server) *tab {
 				}
 				t.Logf("console.error: %s", strings.Join(parts, " "))
 			}
+		case *runtime.EventBindingCalled:
+			if ev.Name == cspBinding {
+				p.note("Content-Security-Policy violation: " + ev.Payload)
+			}
 		case *page.EventJavascriptDialogOpening:
 			p.note("a JavaScript dialog opened: " + ev.Message)
 			select {
@@ -168,6 +178,16 @@ func setupTab(t *testing.T, ctx context.Context, srv *servertest.Server) *tab {
 			}
 		}
 	}()
+	// Report what the server's CSP blocks (an inline script or style that
+	// slipped into a page would silently not work).
+	if _, err := chromedp.Call(ctx, runtime.AddBinding, runtime.AddBindingParams{Name: cspBinding}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `document.addEventListener('securitypolicyviolation', e => window.` + cspBinding + `(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber))`,
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +214,16 @@ func (p *tab) note(s string) {
 	p.mu.Unlock()
 }
 
+// takeNotes returns and forgets the page faults noted so far (for tests
+// that provoke one on purpose).
+func (p *tab) takeNotes() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.errs
+	p.errs = nil
+	return out
+}
+
 // do runs actions with a time limit.
 func (p *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
@@ -206,7 +236,11 @@ func (p *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 
 func (p *tab) open(path string) {
 	p.t.Helper()
-	p.do(chromedp.Navigate(p.srv.URL + path))
+	base := p.base
+	if base == "" {
+		base = p.srv.URL
+	}
+	p.do(chromedp.Navigate(base + path))
 }
 
 // eval runs a JavaScript expression and decodes its result.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -424,4 +425,34 @@ func TestConsoleSessionEnds(t *testing.T) {
 	waitLive(p)
 	p.press("n")
 	p.waitText("#current-code", a1.Code)
+}
+
+// TestConsoleNetworkCut: the network between the clerk's PC and the server
+// goes silent (no connection closes, nothing arrives). The page notices
+// through its watchdog, says it is offline, and once the network is back
+// shows the call another tab made meanwhile.
+func TestConsoleNetworkCut(t *testing.T) {
+	srv := startServer(t)
+	a1 := srv.Issue("dat-dai", false)
+	a2 := srv.Issue("dat-dai", false)
+	cut := newCutProxy(t, strings.TrimPrefix(srv.URL, "http://"))
+	p := newTab(t, srv)
+	p.base = cut.URL()
+	openConsole(p, "canbo1")
+	p.press("n")
+	p.waitText("#current-code", a1.Code)
+
+	cut.freeze(true)
+	if _, err := srv.Client(srv.AdminToken()).Next(context.Background(), "q1"); err != nil {
+		t.Fatal(err)
+	}
+	// The watchdog runs every 15 s and when the tab becomes visible; the
+	// latter makes the test quicker.
+	eval[chromedp.Void](p, `document.dispatchEvent(new Event('visibilitychange'))`)
+	p.waitFor(`document.querySelector('#conn').dataset.state !== 'live' && !document.querySelector('#offline-banner').hidden`, "the page to notice the silent network", 20*time.Second)
+	p.waitText("#current-code", a1.Code) // it shows what it knows, nothing invented
+
+	cut.freeze(false)
+	p.waitFor(`document.querySelector('#current-code').textContent === `+jsString(a2.Code), "the call made during the cut", 30*time.Second)
+	p.wait(`document.querySelector('#conn').dataset.state === 'live' && document.querySelector('#offline-banner').hidden`, "the live mark")
 }

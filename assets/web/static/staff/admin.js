@@ -78,8 +78,10 @@ class AdminApp {
   restart(note) {
     // Several requests may fail with 401 at once: show one login form.
     if (this.signingIn) return;
-    if (this.live) this.live.stop();
-    this.live = null;
+    const live = this.live;
+    this.live = null; // first: stop() reports "offline", which is no news here
+    if (live) live.stop();
+    this.wasLive = false;
     if (this.view && this.view.leave) this.view.leave();
     this.view = null;
     this.viewName = '';
@@ -96,11 +98,15 @@ class AdminApp {
   }
 
   onConn(s) {
+    if (!this.live) return;
     const el = $('#conn');
     el.hidden = false;
     el.dataset.state = s;
     el.textContent = t('conn.' + s);
-    $('#offline-banner').hidden = s !== 'offline';
+    // The banner is for a page that was live and lost the server, not for
+    // the first second of loading.
+    if (s === 'live') this.wasLive = true;
+    $('#offline-banner').hidden = s === 'live' || !this.wasLive;
   }
 
   onBoard(b, ev) {

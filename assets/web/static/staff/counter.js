@@ -133,9 +133,13 @@ class Console {
   }
 
   stopLive() {
-    if (this.live) this.live.stop();
-    this.live = null;
+    const live = this.live;
+    this.live = null; // first: stop() reports "offline", which is no news here
+    if (live) live.stop();
     clearInterval(this.tick);
+    this.wasLive = false;
+    $('#conn').hidden = true;
+    $('#offline-banner').hidden = true;
   }
 
   restart(note) {
@@ -184,11 +188,15 @@ class Console {
   }
 
   onConn(s) {
+    if (!this.live) return;
     const el = $('#conn');
     el.hidden = false;
     el.dataset.state = s;
     el.textContent = t('conn.' + s);
-    $('#offline-banner').hidden = s !== 'offline';
+    // The banner is for a page that was live and lost the server, not for
+    // the first second of loading.
+    if (s === 'live') this.wasLive = true;
+    $('#offline-banner').hidden = s === 'live' || !this.wasLive;
   }
 
   // ---- rendering ----

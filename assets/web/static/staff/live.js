@@ -15,6 +15,8 @@ const MIN_BACKOFF = 500;
 const MAX_BACKOFF = 10000;
 const WATCHDOG_MS = 15000;
 const BEHIND_GRACE_MS = 3000;
+// A handshake through a dead network can hang for minutes; give up sooner.
+const CONNECT_TIMEOUT_MS = 10000;
 
 export class Live {
   /**
@@ -88,7 +90,9 @@ export class Live {
     }
     this.ws = ws;
     let opened = false;
+    const giveUp = setTimeout(() => { if (!opened && this.ws === ws) ws.close(); }, CONNECT_TIMEOUT_MS);
     ws.onopen = () => {
+      clearTimeout(giveUp);
       opened = true;
       this.failures = 0;
       this.backoff = MIN_BACKOFF;
@@ -106,6 +110,7 @@ export class Live {
       this.receive(ev);
     };
     ws.onclose = () => {
+      clearTimeout(giveUp);
       if (this.ws !== ws) return;
       this.ws = null;
       if (!opened) this.failures++;
