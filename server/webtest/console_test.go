@@ -456,3 +456,33 @@ func TestConsoleNetworkCut(t *testing.T) {
 	p.waitFor(`document.querySelector('#current-code').textContent === `+jsString(a2.Code), "the call made during the cut", 30*time.Second)
 	p.wait(`document.querySelector('#conn').dataset.state === 'live' && document.querySelector('#offline-banner').hidden`, "the live mark")
 }
+
+// TestConsolePicker: a clerk with two counters chooses one; choosing a closed
+// counter opens it; "change counter" goes back to the choice.
+func TestConsolePicker(t *testing.T) {
+	srv := startServer(t)
+	if _, err := srv.Client(srv.AdminToken()).SetCounterStatus(context.Background(), "q8", protocol.CounterClosed); err != nil {
+		t.Fatal(err)
+	}
+	srv.ClerkToken("canbo8") // serves q8 and q1
+	p := newTab(t, srv)
+	p.open("/counter")
+	p.login("canbo8", servertest.ClerkPassword("canbo8"))
+	p.wait(`document.querySelectorAll('#picker [data-counter]').length === 2`, "the choice of two counters")
+	p.waitText(`#picker [data-counter="q8"]`, "Trả kết quả")
+	p.click(`#picker [data-counter="q8"]`)
+	waitLive(p)
+	p.waitText("#counter-title", "Quầy 8")
+	p.waitText("#counter-status", "Đang mở")
+	if st := counterState(t, board(t, srv), "q8").Counter.Status; st != protocol.CounterOpen {
+		t.Errorf("q8 is %s after the clerk chose it, want open", st)
+	}
+	if h := eval[string](p, `location.hash`); h != "#q8" {
+		t.Errorf("address fragment %q, want #q8", h)
+	}
+	p.click("#change-counter")
+	p.wait(`document.querySelectorAll('#picker [data-counter]').length === 2 && document.querySelector('#console').hidden && document.querySelector('#offline-banner').hidden`, "the choice again")
+	p.click(`#picker [data-counter="q1"]`)
+	waitLive(p)
+	p.waitText("#counter-title", "Quầy 1")
+}
