@@ -308,8 +308,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		conn.Close()
 		return err
 	}
-	h.wg.Add(2)
-	go h.writer(c)
+	go h.writer(c) // counted in h.wg by add
 	go h.reader(c)
 	return nil
 }
@@ -370,6 +369,9 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) error {
 	if first == 0 || first > after+1 {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if h.closed {
+			return ErrClosed
+		}
 		if err := snapshot(); err != nil {
 			return err
 		}
@@ -390,6 +392,10 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) error {
 			after = ev.Seq
 		}
 		h.mu.Lock()
+		if h.closed {
+			h.mu.Unlock()
+			return ErrClosed
+		}
 		if es, ok := h.ringFrom(after); ok {
 			h.addInitial(c, es)
 			c.after = h.last
@@ -419,9 +425,14 @@ func (h *Hub) addInitial(c *client, es []entry) {
 	}
 }
 
+// add joins c to the fan-out; the caller holds h.mu and saw the hub open.
+// It counts c's reader and writer in h.wg here, under the lock, so that
+// Close's Wait never races with an Add (a handshake finishing while the
+// server stops: http.Server.Shutdown does not wait for hijacked connections).
 func (h *Hub) add(c *client) {
 	h.clients[c] = struct{}{}
 	h.count.Add(1)
+	h.wg.Add(2)
 }
 
 func (h *Hub) remove(c *client, why string) {
