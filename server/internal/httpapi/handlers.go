@@ -380,6 +380,9 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request, _ auth.Principal)
 
 func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 	p, err := s.authenticate(r, true, boardRoles)
+	if err == nil && s.crossOriginCookie(r) {
+		err = errf(protocol.CodeForbidden, "a session cookie from another origin cannot open a websocket")
+	}
 	if err == nil && !websocket.IsWebSocketUpgrade(r) {
 		err = errf(protocol.CodeBadRequest, "this endpoint speaks websocket only")
 	}

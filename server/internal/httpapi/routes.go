@@ -59,6 +59,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/users", s.api(adminOnly, s.createUser))
 	m.Handle("PATCH /api/v1/users/{id}", s.api(adminOnly, s.updateUser))
 	m.Handle("GET /api/v1/audit", s.api(adminOnly, s.audit))
+	m.Handle("POST /api/v1/qr", s.api(adminOnly, s.qr))
 
 	m.Handle("/api/", s.api(anyone, s.notFound))
 	s.pages()

@@ -395,8 +395,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		c.close(websocket.CloseTryAgainLater, "try again")
 		return err
 	}
-	h.wg.Add(1)
-	go h.reader(c)
+	go h.reader(c) // counted by add
 	c.start(initial)
 	return nil
 }
@@ -470,6 +469,9 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 	if first == 0 || first > after+1 {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if h.closed {
+			return nil, ErrClosed
+		}
 		if err := snapshot(); err != nil {
 			return nil, err
 		}
@@ -490,6 +492,10 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 			after = ev.Seq
 		}
 		h.mu.Lock()
+		if h.closed {
+			h.mu.Unlock()
+			return nil, ErrClosed
+		}
 		if es, ok := h.ringFrom(after); ok {
 			add(es)
 			c.after = h.last
@@ -504,10 +510,13 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 	}
 }
 
-// add registers c; h.mu held.
+// add registers c and counts its reader goroutine; h.mu held. Counting
+// under the lock that Close takes keeps wg.Add from racing with wg.Wait
+// when a handshake finishes while the server stops.
 func (h *Hub) add(c *client) {
 	h.clients[c] = struct{}{}
 	h.count.Add(1)
+	h.wg.Add(1)
 }
 
 // drop unregisters c and closes its connection with a close frame.
@@ -635,13 +644,25 @@ func (c *client) send(f []byte) {
 	c.flushLocked()
 }
 
-// flushLocked starts the flusher if it is not running; c.mu held.
+// flushLocked starts the flusher if it is not running; c.mu held. Once
+// the hub is closed no flusher starts (Close may be waiting): the
+// connection is cut instead.
 func (c *client) flushLocked() {
 	if c.flushing || c.closed {
 		return
 	}
+	c.h.mu.Lock()
+	closed := c.h.closed
+	if !closed {
+		c.h.wg.Add(1)
+	}
+	c.h.mu.Unlock()
+	if closed {
+		c.closed, c.queue = true, nil
+		c.raw.Close()
+		return
+	}
 	c.flushing = true
-	c.h.wg.Add(1)
 	go c.flush()
 }
 

@@ -1,0 +1,162 @@
+// The live dashboard: waiting per field with the longest current wait against
+// the field's target, the counters with their current ticket and how many
+// they served today, and the health of the devices. Queue figures follow the
+// websocket; device health (heartbeats are not events) is polled.
+
+import { h, replace } from './dom.js';
+import { t, name, duration, ago } from './i18n.js';
+import { health, printerText } from './a-devices.js';
+
+const DEVICE_POLL_MS = 15000;
+const SERVICES_POLL_MS = 30000;
+
+export function dashboardView(app) {
+  let root = null;
+  let devices = [];
+  let users = [];
+  let services = [];
+  let timers = [];
+  let pending = 0;
+  let servicesTimer = 0;
+
+  const loadDevices = () => app.devices(true).then((d) => { devices = d; draw(); }, () => {});
+  const loadServices = () => app.api.get('/api/v1/services').then((s) => { services = s; draw(); }, () => {});
+
+  function render(body) {
+    root = body;
+    draw();
+    app.users().then((u) => { users = u; draw(); }, (e) => app.fail(e));
+    loadDevices();
+    loadServices();
+    timers.push(setInterval(loadDevices, DEVICE_POLL_MS), setInterval(loadServices, SERVICES_POLL_MS));
+  }
+
+  function leave() {
+    for (const x of timers) clearInterval(x);
+    clearTimeout(servicesTimer);
+    cancelAnimationFrame(pending);
+    root = null;
+  }
+
+  function onBoard(ev) {
+    if (ev.type === 'ticket.issued' || ev.type === 'service.updated') {
+      // issued_today is not in the board's events; fetch it, at most once a second or so.
+      clearTimeout(servicesTimer);
+      servicesTimer = setTimeout(loadServices, 800);
+    }
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(draw);
+  }
+
+  function longestWaits() {
+    const oldest = new Map();
+    for (const tk of app.waiting.map.values()) {
+      const ts = Date.parse(tk.issued_at);
+      if (!oldest.has(tk.service_id) || ts < oldest.get(tk.service_id)) oldest.set(tk.service_id, ts);
+    }
+    return oldest;
+  }
+
+  function stat(label, value, cls, id) {
+    return h('div', { class: 'stat' + (cls ? ' ' + cls : ''), id },
+      h('div', { class: 'stat-value', text: value }),
+      h('div', { class: 'stat-label', text: label }));
+  }
+
+  function draw() {
+    if (!root) return;
+    const b = app.board;
+    const now = app.api.now();
+    const oldest = longestWaits();
+    const issued = new Map(services.map((s) => [s.id, s]));
+    const waitingTotal = b.services.reduce((n, s) => n + (b.waiting[s.id] || 0), 0);
+    const served = b.counters.reduce((n, cs) => n + (cs.counter.served_today || 0), 0);
+    const issuedTotal = services.reduce((n, s) => n + (s.issued_today || 0), 0);
+    const open = b.counters.filter((cs) => cs.counter.status === 'open').length;
+    const live = devices.filter((d) => !d.revoked);
+    const healthy = live.filter((d) => health(d, now) === 'ok').length;
+    let over = 0;
+
+    const fieldRows = b.services.map((s) => {
+      const w = b.waiting[s.id] || 0;
+      const since = oldest.get(s.id);
+      const waitMs = since ? now - since : 0;
+      const target = (s.target_minutes || 0) * 60000;
+      const frac = target ? waitMs / target : 0;
+      const level = frac >= 1 ? 'bad' : frac >= 0.75 ? 'warn' : 'ok';
+      if (target && since && frac >= 1) over++;
+      const sv = issued.get(s.id) || s;
+      return h('tr', { dataset: { service: s.id }, class: s.enabled === false ? 'off' : '' },
+        h('td', { class: 'wrap' }, h('span', { class: 'prefix', text: s.prefix }), ' ', h('span', { text: name(s.name) })),
+        h('td', {}, s.open ? h('span', { class: 'pill', dataset: { status: 'open' }, text: t('status.open') })
+          : h('span', { class: 'pill', dataset: { status: 'closed' }, text: t('d.closed_reason.' + (s.closed_reason || 'disabled')) })),
+        h('td', { class: 'num', dataset: { cell: 'waiting' }, text: w }),
+        h('td', {}, h('div', { class: 'wait-cell' },
+          h('span', { dataset: since ? { since: String(since) } : {}, class: 'longest', text: since ? duration(waitMs) : t('none') }),
+          target && since ? h('div', { class: 'bar', dataset: { level }, title: Math.round(frac * 100) + '%' },
+            h('span', { style: { width: Math.min(100, frac * 100).toFixed(1) + '%' } })) : null)),
+        h('td', { class: 'num', text: s.target_minutes ? t('min', { n: s.target_minutes }) : t('none') }),
+        h('td', { class: 'num', text: (sv.issued_today || 0) + (sv.daily_cap ? ' / ' + sv.daily_cap : '') }));
+    });
+
+    const clerksOf = (id) => users.filter((u) => u.role === 'clerk' && !u.disabled && (u.counter_ids || []).includes(id));
+    const counterRows = b.counters.map((cs) => {
+      const c = cs.counter, cur = cs.current;
+      const called = cur && cur.called_at ? Date.parse(cur.called_at) : 0;
+      return h('tr', { dataset: { counter: c.id } },
+        h('td', { class: 'num', text: c.number }),
+        h('td', { class: 'wrap', text: name(c.name) }),
+        h('td', {}, h('span', { class: 'pill', dataset: { status: c.status }, text: t('status.' + c.status) })),
+        h('td', { dataset: { cell: 'current' } }, cur ? [h('strong', { text: cur.code }),
+          cur.priority ? [' ', h('span', { class: 'badge badge-priority', text: t('priority') })] : null,
+          ' ', h('span', { class: 'muted', dataset: { since: String(called) }, text: duration(now - called) })] : t('none')),
+        h('td', { class: 'num', dataset: { cell: 'served' }, text: c.served_today || 0 }),
+        h('td', { class: 'wrap', text: clerksOf(c.id).map((u) => u.name || u.username).join(', ') || t('none') }));
+    });
+
+    const deviceRows = live.map((d) => {
+      const hl = health(d, now);
+      return h('tr', { dataset: { device: d.id } },
+        h('td', { text: d.name }),
+        h('td', { class: 'nowrap', text: t('v.kind.' + d.kind) }),
+        h('td', {}, h('span', { class: 'health', dataset: { health: hl }, text: t('v.health.' + hl) })),
+        h('td', { text: d.last_seen ? ago(now - Date.parse(d.last_seen)) : t('never') }),
+        h('td', { text: d.kind === 'kiosk' ? printerText(d) : t('none') }));
+    });
+
+    replace(root,
+      h('div', { class: 'stats' },
+        stat(t('d.waiting_total'), waitingTotal, over ? 'bad' : '', 'stat-waiting'),
+        stat(t('d.issued_total'), issuedTotal, '', 'stat-issued'),
+        stat(t('d.served_total'), served, '', 'stat-served'),
+        stat(t('d.counters_open'), open + ' / ' + b.counters.length, '', 'stat-open'),
+        stat(t('d.devices_ok'), healthy + ' / ' + live.length, live.length && healthy < live.length ? 'bad' : '', 'stat-devices')),
+      h('div', { class: 'dash-grid' },
+        h('section', {},
+          h('h2', { text: t('d.fields') }),
+          h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'dash-fields' },
+            h('thead', {}, h('tr', {}, ...['d.field', 'd.status', 'd.waiting', 'd.longest', 'd.target', 'd.issued'].map((k, i) =>
+              h('th', { class: i === 2 || i >= 4 ? 'num' : '', text: t(k) })))),
+            h('tbody', {}, fieldRows)))),
+        h('section', {},
+          h('h2', { text: t('d.counters') }),
+          h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'dash-counters' },
+            h('thead', {}, h('tr', {}, ...['#', 'd.counter', 'd.status', 'd.current', 'd.served', 'd.clerks'].map((k, i) =>
+              h('th', { class: i === 0 || i === 4 ? 'num' : '', text: k === '#' ? '#' : t(k) })))),
+            h('tbody', {}, counterRows)))),
+        h('section', { class: 'dash-wide' },
+          h('h2', { text: t('d.devices') }),
+          live.length ? h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'dash-devices' },
+            h('thead', {}, h('tr', {}, ...['v.name', 'v.kind', 'v.health', 'v.last_seen', 'v.printer'].map((k) => h('th', { text: t(k) })))),
+            h('tbody', {}, deviceRows))) : h('p', { class: 'muted', text: t('d.no_devices') }))));
+  }
+
+  // tick moves the running clocks without rebuilding the tables.
+  function tick() {
+    if (!root) return;
+    const now = app.api.now();
+    for (const el of root.querySelectorAll('[data-since]')) el.textContent = duration(now - Number(el.dataset.since));
+  }
+
+  return { render, leave, onBoard, tick };
+}
