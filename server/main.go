@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,12 +16,17 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the centre's time zone must load on Windows and minimal images too
 
 	"github.com/civiq/civiq/server/internal/app"
+	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store/sqlite"
+	"github.com/civiq/civiq/server/protocol"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -36,7 +42,11 @@ func main() {
 }
 
 // run starts the server and blocks until ctx ends. Tests call it in-process.
+// "server device …" registers a kiosk or display instead.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "device" {
+		return device(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := config.Parse(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -98,6 +108,45 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		err = nil
 	}
 	return err
+}
+
+// device registers a kiosk or display directly in the data folder's store
+// and prints its token: for scripted set-ups (make run pairs its kiosk and
+// display this way). It works while the server runs.
+func device(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("server device", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", cmpOr(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store")
+	kind := fs.String("kind", "", "kiosk or display")
+	name := fs.String("name", "", "device name shown to admins")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(*data, "civiq.db")); err != nil {
+		return fmt.Errorf("no store in %s: start the server once first", *data)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(*data, "civiq.db"), sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	d, err := auth.NewService(st, queue.SystemClock{}, 0, 0).CreateDevice(ctx, protocol.DeviceRequest{Kind: *kind, Name: *name})
+	if err != nil {
+		return err
+	}
+	if err := st.AddAudit(ctx, auth.AuditEntry{At: time.Now(), Actor: "command line", Action: "device.create",
+		Detail: fmt.Sprintf("id=%s kind=%s name=%q", d.ID, d.Kind, d.Name)}); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, d.Token)
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // pprofMux serves the Go profiler on its own mux, never on the public one.
