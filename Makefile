@@ -28,7 +28,7 @@ test: deps lint ## all tests, with the race detector
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 bench: deps ## performance figures (printed; see docs/PERFORMANCE.md)
-	$(GO) run ./bench
+	$(GO) run ./server/cmd/civiq-bench
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
