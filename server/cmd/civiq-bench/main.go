@@ -569,7 +569,7 @@ func maxSubscribers(bin, data string, limit, runs int) (int, stats, error) {
 		return 0, stats{}, err
 	}
 	held, best := 0, stats{}
-	for _, n := range []int{5000, 10000, 15000, limit} {
+	for _, n := range []int{5000, 10000, 12500, 15000, 17500, limit} {
 		if n > limit {
 			break
 		}
