@@ -453,10 +453,7 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 	}
 	after := *req.Since
 	// Fast path: the ring covers the gap.
-	if es, ok := h.ringFrom(after); ok {
-		add(es)
-		c.after = h.last
-		h.add(c)
+	if h.joinFrom(c, after, add) {
 		h.mu.Unlock()
 		return initial, nil
 	}
@@ -496,10 +493,7 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 			h.mu.Unlock()
 			return nil, ErrClosed
 		}
-		if es, ok := h.ringFrom(after); ok {
-			add(es)
-			c.after = h.last
-			h.add(c)
+		if h.joinFrom(c, after, add) {
 			h.mu.Unlock()
 			return initial, nil
 		}
@@ -508,6 +502,20 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 			return nil, errors.New("hub: events missing between store and ring")
 		}
 	}
+}
+
+// joinFrom registers c if the ring holds every event after seq after,
+// handing those to add first; h.mu held. Under the lock no event can slip
+// between the replay and the registration.
+func (h *Hub) joinFrom(c *client, after int64, add func([]entry)) bool {
+	es, ok := h.ringFrom(after)
+	if !ok {
+		return false
+	}
+	add(es)
+	c.after = h.last
+	h.add(c)
+	return true
 }
 
 // add registers c and counts its reader goroutine; h.mu held. Counting
