@@ -65,22 +65,26 @@ type boardRenderer struct {
 	objs []fyne.CanvasObject
 	size fyne.Size
 
-	noticeText   *canvas.Text
-	noticeW      float32 // the window width
+	noticeText  *canvas.Text
+	noticeW     float32 // the window width
 	noticeTextW float32 // the text's width
-	noticeY      float32
+	noticeY     float32
 }
 
-// placeNotice puts the notice text where its scroll offset says: entering
-// from the right edge, leaving at the left, then again.
+// placeNotice puts the notice text where its scroll offset says: it starts
+// at the left margin (readable at once), moves left, and once gone enters
+// again from the right edge.
 func (r *boardRenderer) placeNotice() {
 	span := r.noticeW + r.noticeTextW
-	off := r.b.notice
-	if span > 0 && off >= span {
-		off = float32(math.Mod(float64(off), float64(span)))
-		r.b.notice = off
+	start := r.noticeW / 100
+	if span > 0 && r.b.notice >= span {
+		r.b.notice = float32(math.Mod(float64(r.b.notice), float64(span)))
 	}
-	r.noticeText.Move(fyne.NewPos(r.noticeW-off, r.noticeY))
+	x := start - r.b.notice
+	if x < -r.noticeTextW {
+		x += span
+	}
+	r.noticeText.Move(fyne.NewPos(x, r.noticeY))
 }
 
 func (r *boardRenderer) Destroy()                     {}
@@ -185,7 +189,12 @@ func (r *boardRenderer) build() {
 	rightX := leftX + leftW + pad
 	rightW := W - rightX - pad
 
+	// Many counters take room from the newest call, which stays the
+	// biggest text on the board.
 	heroH := 0.36 * bodyH
+	if len(m.Tiles) > 12 {
+		heroH = 0.28 * bodyH
+	}
 	heroBg, heroFg, heroSub := colPanel, colCode, colText
 	if m.Flash {
 		heroBg, heroFg, heroSub = colFlash, colOnFlash, colOnFlash
@@ -234,7 +243,7 @@ func (r *boardRenderer) build() {
 	}
 
 	// Recent calls.
-	recentH := 0.6 * bodyH
+	recentH := 0.54 * bodyH
 	rect(colPanel, rightX, bodyY, rightW, recentH, 1.2*u)
 	text(m.RecentTitle, colMuted, true, 3*u, rightX+pad, bodyY+0.3*pad, rightW-2*pad, titleH, -1)
 	rowY := bodyY + titleH + 0.5*pad
@@ -260,7 +269,7 @@ func (r *boardRenderer) build() {
 	text(m.WaitingTitle, colMuted, true, 3*u, rightX+pad, waitY+0.3*pad, rightW-2*pad, titleH, -1)
 	if n := len(m.Waiting); n > 0 {
 		wy := waitY + titleH + 0.5*pad
-		wh := min((waitH-titleH-pad)/float32(n), 5.5*u)
+		wh := min((waitH-titleH-pad)/float32(n), 6.5*u)
 		for i, row := range m.Waiting {
 			y := wy + float32(i)*wh
 			numW := 0.18 * rightW

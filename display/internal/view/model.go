@@ -11,7 +11,7 @@ import (
 )
 
 // RecentShown is how many recent calls the board lists beside the newest.
-const RecentShown = 8
+const RecentShown = 7
 
 // FlashFor is how long the newest call blinks after it is called.
 const FlashFor = 8 * time.Second
