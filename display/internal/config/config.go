@@ -52,7 +52,7 @@ type Config struct {
 	File string
 }
 
-// keys maps config-file keys and CIVIQ_DISPLAY_* suffixes to setters.
+// set applies one setting named as in the config file (and, upper-cased, in CIVIQ_DISPLAY_*).
 func (c *Config) set(key, val string) error {
 	switch key {
 	case "server":
@@ -84,10 +84,6 @@ func (c *Config) set(key, val string) error {
 	}
 	return nil
 }
-
-// envKeys are the settings read from CIVIQ_DISPLAY_<KEY> (CIVIQ_SERVER is
-// also read for the server, as the kiosk does).
-var envKeys = []string{"server", "token", "token_file", "fullscreen", "lang", "voice", "no_sound", "sounds"}
 
 // Parse reads the configuration. getenv is os.Getenv in production; files
 // are read with readFile (os.ReadFile).
@@ -127,7 +123,9 @@ func Parse(args []string, getenv func(string) string, readFile func(string) ([]b
 	if v := getenv("CIVIQ_SERVER"); v != "" {
 		c.Server = v
 	}
-	for _, k := range envKeys {
+	// Settings are also read from CIVIQ_DISPLAY_<KEY>; CIVIQ_SERVER is read
+	// for the server too, as the kiosk does.
+	for _, k := range []string{"server", "token", "token_file", "fullscreen", "lang", "voice", "no_sound", "sounds"} {
 		if v := getenv("CIVIQ_DISPLAY_" + strings.ToUpper(k)); v != "" {
 			if err := c.set(k, v); err != nil {
 				return c, fmt.Errorf("CIVIQ_DISPLAY_%s: %w", strings.ToUpper(k), err)

@@ -101,8 +101,12 @@ func (f *Feed) state(connected bool, err error) {
 	f.online = connected
 	b := f.board
 	f.mu.Unlock()
-	if !connected && err != nil {
-		f.cfg.Logger.Warn("display: disconnected", "err", err)
+	// Logged once per outage, not once per retry.
+	if changed && !connected && err != nil {
+		f.cfg.Logger.Warn("display: disconnected; reconnecting", "err", err)
+	}
+	if changed && connected {
+		f.cfg.Logger.Info("display: connected")
 	}
 	if changed {
 		f.cfg.OnUpdate(Update{Board: b, Online: connected})

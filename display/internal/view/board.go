@@ -48,7 +48,7 @@ func (b *Board) Scroll(dx float32) {
 	// 25 times a second.
 	if b.r != nil && b.r.noticeText != nil {
 		b.r.placeNotice()
-		canvas.Refresh(b.r.noticeText)
+		canvas.Refresh(b)
 	}
 }
 
@@ -98,9 +98,9 @@ func (r *boardRenderer) Layout(s fyne.Size) {
 
 func (r *boardRenderer) Refresh() {
 	r.build()
-	for _, o := range r.objs {
-		o.Refresh()
-	}
+	// The objects are new, so no canvas knows them yet: refreshing the
+	// widget is what marks the window for repainting.
+	canvas.Refresh(r.b)
 }
 
 // build lays the whole board out again. A board has at most a few hundred

@@ -16,7 +16,7 @@ const (
 	// AlternateEvery is how long each language stays on an alternating board.
 	AlternateEvery = 12 * time.Second
 	// scrollStep is how often the notice line moves.
-	scrollStep = 40 * time.Millisecond
+	scrollStep = 50 * time.Millisecond
 )
 
 // Controller drives a Board: it keeps the latest board and connection state,
