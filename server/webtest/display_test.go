@@ -61,7 +61,10 @@ func TestDisplayShowsCallsAndRecovers(t *testing.T) {
 		t.Error("the token was not kept")
 	}
 	// Sound: locked until a tap, with the prompt; one tap unlocks it.
-	if !eval[bool](p, `civiqDisplay.player.unlocked`) {
+	if eval[bool](p, `civiqDisplay.player.unlocked`) {
+		t.Log("this browser allows autoplay: no prompt needed")
+	} else {
+		t.Log("sound locked at load: checking the prompt")
 		p.wait(`!document.getElementById('sound-prompt').hidden`, "the tap-to-enable-sound prompt")
 		if txt := p.textOf("#sound-prompt"); !strings.Contains(txt, "Chạm để bật âm thanh") || !strings.Contains(txt, "Tap to enable sound") {
 			t.Errorf("sound prompt says %q", txt)
@@ -69,6 +72,21 @@ func TestDisplayShowsCallsAndRecovers(t *testing.T) {
 		// (p.click wants an offsetParent, which a fixed element lacks.)
 		p.do(chromedp.Click(chromedp.CSS("#sound-prompt")))
 		p.wait(`civiqDisplay.player.unlocked && document.getElementById('sound-prompt').hidden`, "sound unlocked by a tap")
+	}
+
+	// The page reports in: the admin's devices page sees it.
+	var devs []protocol.Device
+	if _, err := srv.Client(srv.AdminToken()).Do(ctx, "GET", "/api/v1/devices", nil, &devs, nil); err != nil {
+		t.Fatal(err)
+	}
+	heard := false
+	for _, d := range devs {
+		if d.Kind == protocol.RoleDisplay && d.LastSeen != nil && d.Status != nil && d.Status.Version == "web" {
+			heard = true
+		}
+	}
+	if !heard {
+		t.Errorf("no heartbeat from the web display: %+v", devs)
 	}
 
 	srv.Issue("dat-dai", false)
