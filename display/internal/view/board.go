@@ -22,11 +22,14 @@ type Board struct {
 	r      *boardRenderer
 
 	hideCursor bool
+	// repaint marks the widget for repainting (canvas.Refresh; tests
+	// record it).
+	repaint func(fyne.CanvasObject)
 }
 
 // NewBoard returns an empty board.
 func NewBoard() *Board {
-	b := &Board{}
+	b := &Board{repaint: canvas.Refresh}
 	b.ExtendBaseWidget(b)
 	return b
 }
@@ -48,7 +51,7 @@ func (b *Board) Scroll(dx float32) {
 	// 25 times a second.
 	if b.r != nil && b.r.noticeText != nil {
 		b.r.placeNotice()
-		canvas.Refresh(b)
+		b.repaint(b)
 	}
 }
 
@@ -100,7 +103,7 @@ func (r *boardRenderer) Refresh() {
 	r.build()
 	// The objects are new, so no canvas knows them yet: refreshing the
 	// widget is what marks the window for repainting.
-	canvas.Refresh(r.b)
+	r.b.repaint(r.b)
 }
 
 // build lays the whole board out again. A board has at most a few hundred
@@ -201,7 +204,12 @@ func (r *boardRenderer) build() {
 	}
 	rect(heroBg, leftX, bodyY, leftW, heroH, 1.2*u)
 	capH := 0.24 * heroH
-	text(m.HeroCaption, heroSub, false, 4.2*u, leftX+2*pad, bodyY+0.4*pad, leftW-4*pad, capH, 0)
+	if m.HeroCode == "" {
+		// No call yet: the greeting alone, big, in the middle.
+		text(m.HeroCaption, heroSub, true, 8.4*u, leftX+2*pad, bodyY, leftW-4*pad, heroH, 0)
+	} else {
+		text(m.HeroCaption, heroSub, false, 4.2*u, leftX+2*pad, bodyY+0.4*pad, leftW-4*pad, capH, 0)
+	}
 	if m.HeroCode != "" {
 		half := (leftW - 4*pad) / 2
 		lineY := bodyY + capH

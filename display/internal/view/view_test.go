@@ -232,6 +232,7 @@ func TestBoardGolden(t *testing.T) {
 		{"board-30.png", 30, Input{Lang: "vi", Now: at, Online: true}},
 		{"board-4-flash-en.png", 4, Input{Lang: "en", Now: at, Online: true, FlashUntil: at.Add(time.Second), FlashOn: true}},
 		{"board-8-offline.png", 8, Input{Lang: "vi", Now: at}},
+		{"board-empty.png", 0, Input{Lang: "vi", Now: at, Online: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, win := render(t, Build(fixtureBoard(c.counters), c.in), 1280, 720)
@@ -286,5 +287,60 @@ func TestNoticeScrolls(t *testing.T) {
 	b.Set(Build(fixtureBoard(5), Input{Lang: "vi", Now: at, Online: true}))
 	if x := b.r.noticeText.Position().X; x != x0-100 {
 		t.Fatalf("notice jumped to %v on update", x)
+	}
+}
+
+// TestBoardRepaints: every change marks the board for repainting. The GL
+// driver only redraws a canvas marked dirty, and the objects a rebuild
+// creates are unknown to it, so without this a real window stays frozen on
+// its first frame (the test driver paints on Capture and would not notice).
+func TestBoardRepaints(t *testing.T) {
+	b, _ := render(t, Build(fixtureBoard(4), Input{Lang: "vi", Now: at, Online: true}), 1280, 720)
+	var marked []fyne.CanvasObject
+	b.repaint = func(o fyne.CanvasObject) { marked = append(marked, o) }
+	b.Set(Build(fixtureBoard(5), Input{Lang: "vi", Now: at, Online: true}))
+	b.Scroll(10)
+	if len(marked) != 2 || marked[0] != fyne.CanvasObject(b) || marked[1] != fyne.CanvasObject(b) {
+		t.Fatalf("marked %v for repainting, want the board twice", marked)
+	}
+}
+
+// TestController: a call blinks for FlashFor, a snapshot does not; the
+// language alternates every AlternateEvery; offline shows the mark.
+func TestController(t *testing.T) {
+	b, _ := render(t, Model{}, 1280, 720)
+	c := NewController(b, []string{"vi", "en"}, at)
+	board := fixtureBoard(4)
+	c.Update(board, protocol.Event{Type: protocol.EventSnapshot}, true, at)
+	if m := b.Model(); m.Flash || m.Lang != "vi" || m.Offline != "" {
+		t.Fatalf("after a snapshot: flash %v lang %s offline %q", m.Flash, m.Lang, m.Offline)
+	}
+	c.Update(board, protocol.Event{Type: protocol.EventTicketCalled}, true, at)
+	if !b.Model().Flash {
+		t.Fatal("a call does not blink")
+	}
+	c.Tick(at.Add(BlinkEvery))
+	if b.Model().Flash {
+		t.Fatal("no blink phase off")
+	}
+	c.Tick(at.Add(2 * BlinkEvery))
+	if !b.Model().Flash {
+		t.Fatal("no blink phase on")
+	}
+	c.Tick(at.Add(FlashFor + BlinkEvery/2))
+	if b.Model().Flash {
+		t.Fatal("still blinking after FlashFor")
+	}
+	c.Tick(at.Add(AlternateEvery + time.Second))
+	if b.Model().Lang != "en" {
+		t.Fatal("no English after AlternateEvery")
+	}
+	c.Tick(at.Add(2*AlternateEvery + time.Second))
+	if b.Model().Lang != "vi" {
+		t.Fatal("no Vietnamese again")
+	}
+	c.Update(board, protocol.Event{}, false, at.Add(2*AlternateEvery+time.Second))
+	if m := b.Model(); m.Offline == "" || m.HeroCode == "" {
+		t.Fatalf("offline: mark %q, hero %q", m.Offline, m.HeroCode)
 	}
 }
