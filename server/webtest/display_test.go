@@ -306,3 +306,59 @@ func TestDisplayScreenshots(t *testing.T) {
 		})
 	}
 }
+
+// TestDisplayAnnouncerRules: the web display's queue follows the Go
+// Announcer's rules: once per (epoch, seq) and per call, snapshot history
+// never, recalls again, in order, one at a time, short under pile-up.
+func TestDisplayAnnouncerRules(t *testing.T) {
+	srv := startServer(t)
+	p := newTab(t, srv)
+	p.open("/display")
+	got := eval[[]string](p, `(async () => {
+		const { Announcer } = await import('/static/display/announcer.js');
+		const log = [];
+		let playing = 0, overlap = false, release = [];
+		const player = { play(clips) {
+			if (playing++) overlap = true;
+			log.push(clips.join(' '));
+			return new Promise(r => release.push(() => { playing--; r(); }));
+		} };
+		const a = new Announcer(player, { readNumbers: 'number' });
+		const call = (seq, code, counter, opts = {}) => ({ seq, epoch: opts.epoch || 'e1',
+			type: opts.recall ? 'ticket.recalled' : 'ticket.called',
+			data: { ticket: { id: 'id-' + code, code, recalls: opts.recall ? 1 : 0 }, counter: { id: 'q' + counter, number: counter },
+				at: '2026-11-29T02:00:0' + (seq % 10) + 'Z', recall: !!opts.recall } });
+		const old = call(3, 'A003', 1);
+		const out = [];
+		out.push('snapshot ' + a.handle({ type: 'snapshot', seq: 5, epoch: 'e1', data: { seq: 5, epoch: 'e1', recent: [old.data] } }));
+		out.push('old ' + a.handle(old));
+		out.push('old under a new epoch ' + a.handle(Object.assign({}, old, { epoch: 'e2', seq: 1 })));
+		out.push('new ' + a.handle(call(6, 'A006', 2)));
+		out.push('again ' + a.handle(call(6, 'A006', 2)));
+		out.push('recall ' + a.handle(call(7, 'A006', 2, { recall: true })));
+		out.push('third ' + a.handle(call(8, 'B008', 3)));
+		out.push('fourth ' + a.handle(call(9, 'C009', 4)));
+		out.push('other event ' + a.handle({ type: 'ticket.issued', seq: 10, epoch: 'e1', data: {} }));
+		// Play them one by one.
+		for (let i = 0; i < 4; i++) {
+			await new Promise(r => setTimeout(r, 20));
+			const f = release.shift();
+			if (f) f();
+		}
+		await new Promise(r => setTimeout(r, 20));
+		return out.concat(log, ['overlap ' + overlap]);
+	})()`)
+	want := []string{
+		"snapshot false", "old false", "old under a new epoch false", "new true", "again false", "recall true",
+		"third true", "fourth true", "other event false",
+		"chime vi/moi_cong_dan_co_so vi/letter_a pause vi/sau pause vi/den_quay_so vi/hai",
+		"chime vi/xin_nhac_lai pause vi/moi_cong_dan_co_so vi/letter_a pause vi/sau pause vi/den_quay_so vi/hai",
+		"chime vi/moi_cong_dan_co_so vi/letter_b pause vi/tam pause vi/den_quay_so vi/ba",
+		// Arrived while two waited: short, no chime.
+		"vi/moi_cong_dan_co_so vi/letter_c pause vi/chin pause vi/den_quay_so vi/bon",
+		"overlap false",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
