@@ -117,7 +117,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				ann.SetOptions(announce.Options{ReadNumbers: readNumbers, English: cfg.Voice == config.VoiceViEn})
 			}
 			now := time.Now()
-			fyne.Do(func() { ctl.Update(u.Board, u.Event, u.Online, now) })
+			fyne.Do(func() {
+				ctl.SetRefused(u.Refused)
+				ctl.Update(u.Board, u.Event, u.Online, now)
+			})
 		},
 	})
 	go f.Run(ctx)

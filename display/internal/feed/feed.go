@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -29,6 +30,9 @@ type Update struct {
 	Event protocol.Event
 	// Online tells whether the display is connected.
 	Online bool
+	// Refused is true while the server refuses the display's token
+	// (revoked or mistyped): reconnecting cannot help, an admin must.
+	Refused bool
 }
 
 // Config configures a Feed.
@@ -55,9 +59,10 @@ type Config struct {
 type Feed struct {
 	cfg Config
 
-	mu     sync.Mutex
-	board  protocol.Board
-	online bool
+	mu      sync.Mutex
+	board   protocol.Board
+	online  bool
+	refused bool
 }
 
 // New returns a Feed; Run starts it.
@@ -96,11 +101,16 @@ func (f *Feed) Run(ctx context.Context) error {
 }
 
 func (f *Feed) state(connected bool, err error) {
+	var ce *client.Error
+	refused := !connected && errors.As(err, &ce) && (ce.Status == http.StatusUnauthorized || ce.Status == http.StatusForbidden)
 	f.mu.Lock()
-	changed := f.online != connected
-	f.online = connected
+	changed := f.online != connected || f.refused != refused
+	f.online, f.refused = connected, refused
 	b := f.board
 	f.mu.Unlock()
+	if refused && changed {
+		f.cfg.Logger.Error("display: the server refuses this display's token; an admin must create a new one (Admin → Devices)")
+	}
 	// Logged once per outage, not once per retry.
 	if changed && !connected && err != nil {
 		f.cfg.Logger.Warn("display: disconnected; reconnecting", "err", err)
@@ -109,7 +119,7 @@ func (f *Feed) state(connected bool, err error) {
 		f.cfg.Logger.Info("display: connected")
 	}
 	if changed {
-		f.cfg.OnUpdate(Update{Board: b, Online: connected})
+		f.cfg.OnUpdate(Update{Board: b, Online: connected, Refused: refused})
 	}
 }
 

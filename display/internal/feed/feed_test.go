@@ -229,3 +229,23 @@ func TestFeedOfflineKeepsBoard(t *testing.T) {
 		t.Fatalf("last update: online %v, q1 %q", last.Online, current(last.Board, "q1"))
 	}
 }
+
+// TestFeedRefusedToken: a revoked token is reported as refused (not merely
+// offline), so the display can say that an admin must act.
+func TestFeedRefusedToken(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u := &updates{ch: make(chan feed.Update, 100)}
+	f := feed.New(feed.Config{Client: srv.Client("not-a-token"), OnUpdate: u.on, Heartbeat: -1,
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	go f.Run(ctx)
+	select {
+	case x := <-u.ch:
+		if x.Online || !x.Refused {
+			t.Fatalf("update %+v, want offline and refused", x)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no update for a refused token")
+	}
+}

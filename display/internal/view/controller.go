@@ -29,6 +29,7 @@ type Controller struct {
 
 	b          protocol.Board
 	online     bool
+	refused    bool
 	flashUntil time.Time
 	now        time.Time
 	start      time.Time
@@ -54,6 +55,12 @@ func (c *Controller) Update(b protocol.Board, ev protocol.Event, online bool, no
 	c.render()
 }
 
+// SetRefused shows whether the server refuses the display's token.
+func (c *Controller) SetRefused(refused bool) {
+	c.refused = refused
+	c.render()
+}
+
 // Tick advances the clock, the blinking and the language.
 func (c *Controller) Tick(now time.Time) {
 	c.now = now
@@ -71,7 +78,7 @@ func (c *Controller) lang() string {
 
 func (c *Controller) render() {
 	on := (c.now.Sub(c.flashUntil.Add(-FlashFor))/BlinkEvery)%2 == 0
-	c.board.Set(Build(c.b, Input{Lang: c.lang(), Now: c.now, Online: c.online, FlashUntil: c.flashUntil, FlashOn: on}))
+	c.board.Set(Build(c.b, Input{Lang: c.lang(), Now: c.now, Online: c.online, Refused: c.refused, FlashUntil: c.flashUntil, FlashOn: on}))
 }
 
 // Run ticks the controller and scrolls the notice until ctx ends, through

@@ -68,13 +68,13 @@ var labels = map[string]map[string]string{
 	protocol.LangVI: {
 		"counter": "Quầy %d", "calling": "Mời công dân có số", "recall": "Xin nhắc lại số",
 		"counters": "Các quầy đang phục vụ", "recent": "Số vừa gọi", "waiting": "Đang chờ",
-		"offline": "MẤT KẾT NỐI – đang kết nối lại…", "none": "Chưa có quầy nào mở", "idle": "Xin chào!",
+		"offline": "MẤT KẾT NỐI – đang kết nối lại…", "refused": "Máy chủ từ chối mã của màn hình này – cần cấp mã mới (Quản trị → Thiết bị)", "none": "Chưa có quầy nào mở", "idle": "Xin chào!",
 		"paused": "Tạm dừng", "title": "Trung tâm Phục vụ hành chính công",
 	},
 	protocol.LangEN: {
 		"counter": "Counter %d", "calling": "Now serving number", "recall": "Calling again",
 		"counters": "Counters serving", "recent": "Recent calls", "waiting": "Waiting",
-		"offline": "OFFLINE – reconnecting…", "none": "No counter is open", "idle": "Welcome!",
+		"offline": "OFFLINE – reconnecting…", "refused": "The server refuses this display's token – a new one is needed (Admin → Devices)", "none": "No counter is open", "idle": "Welcome!",
 		"paused": "Paused", "title": "Public Administrative Service Centre",
 	},
 }
@@ -92,6 +92,8 @@ type Input struct {
 	Now time.Time
 	// Online is false while the display is disconnected.
 	Online bool
+	// Refused is true while the server refuses the display's token.
+	Refused bool
 	// FlashUntil is when the newest call stops blinking; FlashOn is the blink phase.
 	FlashUntil time.Time
 	FlashOn    bool
@@ -131,6 +133,9 @@ func Build(b protocol.Board, in Input) Model {
 	}
 	if !in.Online {
 		m.Offline = L["offline"]
+		if in.Refused {
+			m.Offline = L["refused"]
+		}
 	}
 	counterLabel := func(c protocol.Counter) string {
 		if c.Number > 0 {

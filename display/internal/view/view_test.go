@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,6 +108,12 @@ func TestBuild(t *testing.T) {
 		{"offline keeps the board", b, Input{Lang: "vi", Now: at}, func(m Model) string {
 			if m.Offline == "" || m.HeroCode != "C013" || len(m.Tiles) != 4 {
 				return fmt.Sprintf("%+v", m)
+			}
+			return ""
+		}},
+		{"refused token", b, Input{Lang: "vi", Now: at, Refused: true}, func(m Model) string {
+			if !strings.Contains(m.Offline, "từ chối") {
+				return m.Offline
 			}
 			return ""
 		}},
