@@ -159,6 +159,7 @@ func TestDisplayPairing(t *testing.T) {
 	p := newTab(t, srv)
 	p.open("/display")
 	p.wait(`!document.getElementById('pair').hidden && document.getElementById('board').hidden`, "the pairing page")
+	p.screenshot("web-display-pairing", 1280, 720)
 	p.open("/display?token=not-a-real-token")
 	p.wait(`!document.getElementById('pair').hidden && !localStorage.getItem('civiq.display.token')`, "the pairing page after a bad token")
 	if txt := p.textOf("#pair-reason"); !strings.Contains(txt, "thu hồi") {

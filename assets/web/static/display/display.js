@@ -190,6 +190,7 @@ class Screen {
     }
     fit($('title'), window.innerHeight * 0.042);
     this.fitHero();
+    hero.classList.toggle('idle', !newest);
     const flashing = now < this.flashUntil && Math.floor((now - (this.flashUntil - FLASH_MS)) / BLINK_MS) % 2 === 0;
     hero.classList.toggle('flash', flashing);
 
