@@ -67,7 +67,7 @@ func (c *Controller) Tick(now time.Time) {
 	c.render()
 }
 
-// Lang returns the language shown at now.
+// lang returns the language shown now.
 func (c *Controller) lang() string {
 	i := int(c.now.Sub(c.start)/AlternateEvery) % len(c.langs)
 	if i < 0 {

@@ -315,11 +315,10 @@ class Screen {
     this.lastHero = key;
     let size = hh * 0.56;
     hero.style.setProperty('--code-font', size + 'px');
-    const line = hero.querySelector('.hero-line');
+    // Measured at that size, then shrunk in proportion if the line is too wide.
     const need = $('hero-code').scrollWidth + $('hero-counter').scrollWidth + window.innerHeight * 0.06;
     if (need > hw * 0.94) size *= (hw * 0.94) / need;
     hero.style.setProperty('--code-font', size + 'px');
-    void line;
   }
 }
 
