@@ -399,3 +399,24 @@ func TestAnnouncerSnapshotIsHistory(t *testing.T) {
 		t.Fatalf("played %v, want A010", got)
 	}
 }
+
+// FuzzHandle: any event the server (or a man in the middle) sends is
+// queued or ignored, never a panic, and the same event is never queued
+// twice.
+func FuzzHandle(f *testing.F) {
+	f.Add(protocol.EventTicketCalled, int64(1), "e", `{"ticket":{"id":"t","code":"A012"},"counter":{"id":"q5","number":5},"at":"2026-11-29T02:00:00Z"}`)
+	f.Add(protocol.EventTicketRecalled, int64(2), "e", `{"ticket":{"code":"Đ105","recalls":1},"counter":{"number":-3}}`)
+	f.Add(protocol.EventSnapshot, int64(9), "e", `{"seq":9,"epoch":"e","recent":[{"ticket":{"id":"t"}}]}`)
+	f.Add(protocol.EventSnapshot, int64(0), "", `[]`)
+	f.Add(protocol.EventTicketCalled, int64(-1), "", `{"ticket":{"code":"99999999999999999999999"}}`)
+	f.Fuzz(func(t *testing.T, typ string, seq int64, epoch, data string) {
+		p := newFakePlayer()
+		a := New(Config{Player: p})
+		defer a.Close()
+		ev := protocol.Event{Type: typ, Seq: seq, Epoch: epoch, Data: json.RawMessage(data)}
+		first := a.Handle(ev)
+		if a.Handle(ev) && first {
+			t.Fatalf("the same event was queued twice: %+v", ev)
+		}
+	})
+}
