@@ -2,6 +2,7 @@ package view
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -30,6 +31,7 @@ type Controller struct {
 	b          protocol.Board
 	online     bool
 	refused    bool
+	drawn      bool
 	flashUntil time.Time
 	now        time.Time
 	start      time.Time
@@ -78,7 +80,14 @@ func (c *Controller) lang() string {
 
 func (c *Controller) render() {
 	on := (c.now.Sub(c.flashUntil.Add(-FlashFor))/BlinkEvery)%2 == 0
-	c.board.Set(Build(c.b, Input{Lang: c.lang(), Now: c.now, Online: c.online, Refused: c.refused, FlashUntil: c.flashUntil, FlashOn: on}))
+	m := Build(c.b, Input{Lang: c.lang(), Now: c.now, Online: c.online, Refused: c.refused, FlashUntil: c.flashUntil, FlashOn: on})
+	// Most ticks change nothing visible (the clock shows minutes): a
+	// rebuild would re-rasterise every text for nothing.
+	if c.drawn && reflect.DeepEqual(m, c.board.Model()) {
+		return
+	}
+	c.drawn = true
+	c.board.Set(m)
 }
 
 // Run ticks the controller and scrolls the notice until ctx ends, through

@@ -351,3 +351,21 @@ func TestController(t *testing.T) {
 		t.Fatalf("offline: mark %q, hero %q", m.Offline, m.HeroCode)
 	}
 }
+
+// TestControllerSkipsSameFrame: a tick that changes nothing visible does not
+// rebuild the board.
+func TestControllerSkipsSameFrame(t *testing.T) {
+	b, _ := render(t, Model{}, 1280, 720)
+	c := NewController(b, []string{"vi"}, at)
+	c.Update(fixtureBoard(4), protocol.Event{Type: protocol.EventSnapshot}, true, at)
+	n := 0
+	b.repaint = func(fyne.CanvasObject) { n++ }
+	c.Tick(at.Add(10 * time.Second)) // same minute
+	if n != 0 {
+		t.Fatalf("%d repaints for an unchanged frame", n)
+	}
+	c.Tick(at.Add(time.Minute)) // the clock changes
+	if n != 1 {
+		t.Fatalf("%d repaints when the clock changed, want 1", n)
+	}
+}
