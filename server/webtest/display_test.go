@@ -363,3 +363,13 @@ func TestDisplayAnnouncerRules(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestDisplayNoticeScrolls: the notice moves.
+func TestDisplayNoticeScrolls(t *testing.T) {
+	srv := startServer(t)
+	p := newTab(t, srv)
+	openDisplay(p)
+	p.wait(`document.getElementById('notice').textContent.length > 10`, "the notice")
+	x0 := eval[float64](p, `document.getElementById('notice').getBoundingClientRect().left`)
+	p.wait(fmt.Sprintf(`document.getElementById('notice').getBoundingClientRect().left < %f - 20`, x0), "the notice to move left")
+}

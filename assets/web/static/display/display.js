@@ -255,10 +255,8 @@ class Screen {
     const notice = name(centre.notice);
     if (notice !== this.lastNotice) {
       this.lastNotice = notice;
-      const el = $('notice');
-      el.textContent = notice;
-      // A steady speed whatever the length of the notice.
-      requestAnimationFrame(() => el.style.setProperty('--notice-s', Math.max(8, (el.scrollWidth + window.innerWidth) / NOTICE_PX_PER_S) + 's'));
+      $('notice').textContent = notice;
+      this.scrollNotice();
     }
   }
 
@@ -303,6 +301,27 @@ class Screen {
   resize() {
     this.lastTiles = '';
     this.render();
+    this.scrollNotice();
+  }
+
+  // scrollNotice starts the notice at the left margin (readable at once),
+  // moves it left at a steady speed and, once gone, brings it in from the
+  // right edge, like the Fyne display.
+  scrollNotice() {
+    const el = $('notice');
+    if (this.noticeAnim) this.noticeAnim.cancel();
+    this.noticeAnim = null;
+    requestAnimationFrame(() => {
+      const w = el.scrollWidth, vw = window.innerWidth;
+      if (!el.textContent || w === 0 || !el.animate) return;
+      const out = w / (w + vw); // the share of a pass spent leaving
+      this.noticeAnim = el.animate([
+        { transform: 'translateX(0)' },
+        { transform: `translateX(${-w}px)`, offset: out },
+        { transform: `translateX(${vw}px)`, offset: out },
+        { transform: 'translateX(0)' },
+      ], { duration: ((w + vw) / NOTICE_PX_PER_S) * 1000, iterations: Infinity });
+    });
   }
 
   // fitHero sizes the newest call as big as its panel allows: the code
