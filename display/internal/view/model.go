@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"sort"
 	"time"
+	// The centre's time zone must load on a mini PC without a zoneinfo
+	// database (Windows, a minimal Linux image): the clock on the wall
+	// must be local time.
+	_ "time/tzdata"
 
 	"github.com/civiq/civiq/server/protocol"
 )
