@@ -113,10 +113,13 @@ export function grid(n, w, h) {
 }
 
 function parts(ms, tz) {
-  const f = new Intl.DateTimeFormat('en-GB', {
-    timeZone: tz || undefined, year: 'numeric', month: 'numeric', day: 'numeric',
-    hour: '2-digit', minute: '2-digit', hour12: false, weekday: 'short',
-  });
+  const opts = { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, weekday: 'short' };
+  let f;
+  try {
+    f = new Intl.DateTimeFormat('en-GB', Object.assign({ timeZone: tz || undefined }, opts));
+  } catch {
+    f = new Intl.DateTimeFormat('en-GB', opts); // an unknown zone: the TV's own clock
+  }
   const p = {};
   for (const x of f.formatToParts(new Date(ms))) p[x.type] = x.value;
   const wd = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(p.weekday);
