@@ -144,7 +144,9 @@ function text(id, s) {
 
 /** Screen draws boards. */
 class Screen {
-  constructor(settings) {
+  constructor(settings, clock) {
+    // clock is the server's time (the TV's own clock is often wrong).
+    this.clock = clock;
     this.langs = settings.lang === 'vi' ? ['vi'] : settings.lang === 'en' ? ['en'] : ['vi', 'en'];
     this.start = Date.now();
     this.board = null;
@@ -164,6 +166,7 @@ class Screen {
   }
 
   render(now = Date.now()) {
+    const wall = this.clock ? this.clock() : now;
     const b = this.board || { counters: [], recent: [], waiting: {}, services: [], centre: null };
     const lang = this.lang();
     const t = L[lang];
@@ -171,7 +174,7 @@ class Screen {
     const centre = b.centre || {};
     const name = (x) => (x && (lang === 'en' && x.en ? x.en : x.vi)) || '';
     const counterLabel = (c) => (c.number > 0 ? t.counter(c.number) : name(c.name));
-    const p = parts(now, centre.timezone);
+    const p = parts(wall, centre.timezone);
 
     text('title', name(centre.name) || t.title);
     text('clock', p.hh + ':' + p.mm);
@@ -395,7 +398,7 @@ function main() {
   window.civiqDisplay = state;
   const english = settings.voice === 'vi+en';
   const announcer = new Announcer(player, { english }, (clips, c) => state.announced.push({ code: c.ticket.code, counter: c.counter.number, recall: !!c.recall, clips }));
-  const screen = new Screen(settings);
+  const screen = new Screen(settings, () => api.now());
   $('board').hidden = false;
   screen.resize();
 
