@@ -38,7 +38,7 @@ if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
     pids+=($!)
   fi
   if [[ -x bin/display ]]; then
-    bin/display --server "http://$addr" --token-file "$display_tok" &
+    bin/display --server "http://$addr" --token-file "$display_tok" --fullscreen=false &
     pids+=($!)
   fi
 else

@@ -73,6 +73,10 @@ type Announcer struct {
 	queue  []pending
 	seen   recentSet
 	closed bool
+	// floorEpoch and floorSeq are the position of the last snapshot: calls
+	// at or before it are history.
+	floorEpoch string
+	floorSeq   int64
 }
 
 // pending is a call waiting to be spoken.
@@ -129,7 +133,17 @@ func (a *Announcer) SetOptions(o Options) {
 // replay when its epoch and seq were seen, or when its call was (same
 // ticket, counter, call time and recall count): the second rule catches a
 // replay under a new epoch.
+//
+// A snapshot is never announced, but it marks its history as heard: a call
+// at or below the snapshot's seq in its epoch, or one of the snapshot's
+// recent calls, is not announced when it comes again (a display that
+// started with a snapshot and later reconnects with an older since, or
+// receives the same calls under a new epoch, stays quiet about them).
 func (a *Announcer) Handle(ev protocol.Event) bool {
+	if ev.Type == protocol.EventSnapshot {
+		a.snapshot(ev)
+		return false
+	}
 	if ev.Type != protocol.EventTicketCalled && ev.Type != protocol.EventTicketRecalled {
 		return false
 	}
@@ -141,11 +155,42 @@ func (a *Announcer) Handle(ev protocol.Event) bool {
 	if ev.Type == protocol.EventTicketRecalled {
 		c.Recall = true
 	}
+	a.mu.Lock()
+	old := ev.Epoch != "" && ev.Epoch == a.floorEpoch && ev.Seq <= a.floorSeq
+	a.mu.Unlock()
+	if old {
+		return false
+	}
 	var evKey string
 	if ev.Seq > 0 {
 		evKey = "event\x00" + ev.Epoch + "\x00" + strconv.FormatInt(ev.Seq, 10)
 	}
 	return a.enqueue(c, evKey)
+}
+
+// snapshot records the history a snapshot covers as heard.
+func (a *Announcer) snapshot(ev protocol.Event) {
+	var b struct {
+		Seq    int64           `json:"seq"`
+		Epoch  string          `json:"epoch"`
+		Recent []protocol.Call `json:"recent"`
+	}
+	if err := json.Unmarshal(ev.Data, &b); err != nil {
+		a.log.Warn("announce: bad snapshot", "seq", ev.Seq, "err", err)
+		return
+	}
+	if b.Seq == 0 {
+		b.Seq = ev.Seq
+	}
+	if b.Epoch == "" {
+		b.Epoch = ev.Epoch
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.floorEpoch, a.floorSeq = b.Epoch, b.Seq
+	for _, c := range b.Recent {
+		a.seen.add(callKey(c))
+	}
 }
 
 // Announce queues call c unless the same call (ticket, counter, call time,
@@ -155,9 +200,7 @@ func (a *Announcer) Announce(c protocol.Call) bool {
 }
 
 func (a *Announcer) enqueue(c protocol.Call, evKey string) bool {
-	callKey := "call\x00" + c.Ticket.ID + "\x00" + c.Ticket.Code + "\x00" + c.Counter.ID + "\x00" +
-		c.At.UTC().Format(time.RFC3339Nano) + "\x00" + strconv.FormatBool(c.Recall) + "\x00" +
-		strconv.Itoa(c.Ticket.Recalls)
+	callKey := callKey(c)
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -181,6 +224,13 @@ func (a *Announcer) enqueue(c protocol.Call, evKey string) bool {
 	default: // a wake-up is already pending; the goroutine drains the queue
 	}
 	return true
+}
+
+// callKey identifies a call whatever event carries it.
+func callKey(c protocol.Call) string {
+	return "call\x00" + c.Ticket.ID + "\x00" + c.Ticket.Code + "\x00" + c.Counter.ID + "\x00" +
+		c.At.UTC().Format(time.RFC3339Nano) + "\x00" + strconv.FormatBool(c.Recall) + "\x00" +
+		strconv.Itoa(c.Ticket.Recalls)
 }
 
 // Waiting returns how many call-outs are queued and not yet playing.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -361,4 +362,61 @@ func TestAnnouncerDuplicateMemoryIsBounded(t *testing.T) {
 	if s.has("a") || !s.has("b") || !s.has("d") || len(s.keys) != 3 {
 		t.Errorf("recent set = %v", s.keys)
 	}
+}
+
+// TestAnnouncerSnapshotIsHistory: calls a snapshot covers (by seq in its
+// epoch, or listed in its recent calls under another epoch) are never
+// announced; later calls are.
+func TestAnnouncerSnapshotIsHistory(t *testing.T) {
+	p := newFakePlayer()
+	a := New(Config{Player: p})
+	defer a.Close()
+	old := callEvent(t, "e", 7, "A007", 1, false)
+	var c protocol.Call
+	if err := json.Unmarshal(old.Data, &c); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := json.Marshal(protocol.Board{Seq: 9, Epoch: "e", Recent: []protocol.Call{c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Handle(protocol.Event{Seq: 9, Epoch: "e", Type: protocol.EventSnapshot, Data: snap}) {
+		t.Fatal("snapshot queued")
+	}
+	for _, ev := range []protocol.Event{
+		old,                                    // replay, same epoch, below the snapshot
+		callEvent(t, "e", 9, "A009", 2, false), // at the snapshot's seq
+		func() protocol.Event { ev := old; ev.Epoch, ev.Seq = "e2", 3; return ev }(), // same call, new epoch
+	} {
+		if a.Handle(ev) {
+			t.Errorf("history %s/%d queued", ev.Epoch, ev.Seq)
+		}
+	}
+	if !a.Handle(callEvent(t, "e", 10, "A010", 1, false)) {
+		t.Fatal("call after the snapshot not queued")
+	}
+	if got := p.next(t).clips; !slices.Contains(got, "vi/muoi") {
+		t.Fatalf("played %v, want A010", got)
+	}
+}
+
+// FuzzHandle: any event the server (or a man in the middle) sends is
+// queued or ignored, never a panic, and the same event is never queued
+// twice.
+func FuzzHandle(f *testing.F) {
+	f.Add(protocol.EventTicketCalled, int64(1), "e", `{"ticket":{"id":"t","code":"A012"},"counter":{"id":"q5","number":5},"at":"2026-11-29T02:00:00Z"}`)
+	f.Add(protocol.EventTicketRecalled, int64(2), "e", `{"ticket":{"code":"Đ105","recalls":1},"counter":{"number":-3}}`)
+	f.Add(protocol.EventSnapshot, int64(9), "e", `{"seq":9,"epoch":"e","recent":[{"ticket":{"id":"t"}}]}`)
+	f.Add(protocol.EventSnapshot, int64(0), "", `[]`)
+	f.Add(protocol.EventTicketCalled, int64(-1), "", `{"ticket":{"code":"99999999999999999999999"}}`)
+	f.Fuzz(func(t *testing.T, typ string, seq int64, epoch, data string) {
+		p := newFakePlayer()
+		a := New(Config{Player: p})
+		defer a.Close()
+		ev := protocol.Event{Type: typ, Seq: seq, Epoch: epoch, Data: json.RawMessage(data)}
+		first := a.Handle(ev)
+		if a.Handle(ev) && first {
+			t.Fatalf("the same event was queued twice: %+v", ev)
+		}
+	})
 }

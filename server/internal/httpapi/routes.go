@@ -62,5 +62,9 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/qr", s.api(adminOnly, s.qr))
 
 	m.Handle("/api/", s.api(anyone, s.notFound))
+
+	// Hall display (issue 4): clips and fonts for the web display.
+	s.mediaRoutes()
+
 	s.pages()
 }

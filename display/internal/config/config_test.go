@@ -1,0 +1,95 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func files(m map[string]string) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		if s, ok := m[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+}
+
+func TestParse(t *testing.T) {
+	fileText := "# hall display\nserver = http://file:8080\ntoken_file = /etc/civiq/display.token\nlang = vi\nvoice = \"vi+en\"\n"
+	cases := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		files map[string]string
+		want  Config
+		err   string
+	}{
+		{name: "defaults need a token", err: "no device token"},
+		{name: "token flag", args: []string{"--token", "abc"},
+			want: Config{Server: "http://127.0.0.1:8080", Token: "abc", Fullscreen: true, Lang: LangAlternate, Voice: VoiceVI}},
+		{name: "token file as run.sh passes it", args: []string{"--server", "http://10.0.0.2:8080", "--token-file", "/data/display.token", "--fullscreen=false"},
+			files: map[string]string{"/data/display.token": "tok123\n"},
+			want:  Config{Server: "http://10.0.0.2:8080", Token: "tok123", TokenFile: "/data/display.token", Fullscreen: false, Lang: LangAlternate, Voice: VoiceVI}},
+		{name: "file, then env, then flags", args: []string{"--config", "/etc/civiq/display.conf", "--lang", "en"},
+			env:   map[string]string{"CIVIQ_DISPLAY_VOICE": "vi", "CIVIQ_DISPLAY_NO_SOUND": "true"},
+			files: map[string]string{"/etc/civiq/display.conf": fileText, "/etc/civiq/display.token": "ftok"},
+			want: Config{Server: "http://file:8080", Token: "ftok", TokenFile: "/etc/civiq/display.token", Fullscreen: true, Lang: LangEN,
+				Voice: VoiceVI, NoSound: true, File: "/etc/civiq/display.conf"}},
+		{name: "config file from env", env: map[string]string{"CIVIQ_DISPLAY_CONFIG": "/c", "CIVIQ_SERVER": "https://hcc.example.vn"},
+			files: map[string]string{"/c": "token = t1\nfullscreen = false\n"},
+			want:  Config{Server: "https://hcc.example.vn", Token: "t1", Fullscreen: false, Lang: LangAlternate, Voice: VoiceVI, File: "/c"}},
+		{name: "token flag beats token file", args: []string{"--token", "direct", "--token-file", "/missing"},
+			want: Config{Server: "http://127.0.0.1:8080", Token: "direct", TokenFile: "/missing", Fullscreen: true, Lang: LangAlternate, Voice: VoiceVI}},
+		{name: "missing token file", args: []string{"--token-file", "/missing"}, err: "token file"},
+		{name: "bad server", args: []string{"--token", "t", "--server", "ftp://x"}, err: "not an http(s) URL"},
+		{name: "bad lang", args: []string{"--token", "t", "--lang", "fr"}, err: "lang"},
+		{name: "bad voice", args: []string{"--token", "t", "--voice", "en"}, err: "voice"},
+		{name: "bad env bool", args: []string{"--token", "t"}, env: map[string]string{"CIVIQ_DISPLAY_FULLSCREEN": "maybe"}, err: "CIVIQ_DISPLAY_FULLSCREEN"},
+		{name: "unknown file key", args: []string{"--config", "/c"}, files: map[string]string{"/c": "colour = red\n"}, err: "unknown setting"},
+		{name: "file line without =", args: []string{"--config", "/c"}, files: map[string]string{"/c": "token\n"}, err: "line 1"},
+		{name: "stray argument", args: []string{"--token", "t", "extra"}, err: "unexpected argument"},
+		{name: "token with spaces", args: []string{"--token", "a b"}, err: "white space"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := Parse(c.args, env(c.env), files(c.files), io.Discard)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != c.want {
+				t.Fatalf("got  %+v\nwant %+v", got, c.want)
+			}
+		})
+	}
+}
+
+// FuzzParseFile: a config file of any content is accepted or refused with
+// an error, never a panic, and an accepted one gives a valid config.
+func FuzzParseFile(f *testing.F) {
+	for _, s := range []string{"server = http://x:1\ntoken = t\n", "# c\n\nlang=vi+en\ntoken=\"q\"", "fullscreen = yes", "=", "token = a\x00b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := Parse([]string{"--config", "/c", "--token", "tok"}, env(nil), files(map[string]string{"/c": s}), io.Discard)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+			return
+		}
+		if c.validate() != nil {
+			t.Fatalf("accepted an invalid config %+v", c)
+		}
+	})
+}
