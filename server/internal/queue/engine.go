@@ -219,7 +219,8 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 		if err != nil {
 			return err
 		}
-		if svc.DailyCap > 0 && n > svc.DailyCap {
+		// Numbers above OfflineBase belong to kiosks' offline leases (lease.go).
+		if svc.DailyCap > 0 && n > svc.DailyCap || n > protocol.OfflineBase {
 			return Errorf(protocol.CodeDailyCapReached, "%s has issued its %d tickets for today", svc.Name.Vi, svc.DailyCap)
 		}
 		id := ticketID()
