@@ -21,7 +21,7 @@ type words struct {
 
 var vi = words{
 	Choose:         "Mời chọn lĩnh vực để lấy số thứ tự",
-	PriorityButton: "SỐ ƯU TIÊN: người cao tuổi, người khuyết tật, phụ nữ có thai, người có công",
+	PriorityButton: "SỐ ƯU TIÊN: người cao tuổi, người khuyết tật,\nphụ nữ có thai, người có công",
 	PriorityTitle:  "Số ưu tiên — mời chọn lĩnh vực",
 	Back:           "◀  Quay lại",
 	Waiting:        "Đang chờ: %d người",
@@ -54,7 +54,7 @@ var vi = words{
 
 var en = words{
 	Choose:         "Please choose a field to take a number",
-	PriorityButton: "PRIORITY: elderly, disabled, pregnant women, people with meritorious service",
+	PriorityButton: "PRIORITY: elderly, disabled, pregnant women,\npeople with meritorious service",
 	PriorityTitle:  "Priority ticket — choose a field",
 	Back:           "◀  Back",
 	Waiting:        "Waiting: %d",

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -22,8 +23,12 @@ type tile struct {
 }
 
 func newTile(title, sub string, fill, edge color.Color) *tile {
-	t := &tile{bg: canvas.NewRectangle(fill), title: bigLabel(title, sizeSubhead), sub: bigLabel(sub, sizeText), enabled: true}
+	t := &tile{bg: canvas.NewRectangle(fill), title: bigLabel(balance(title, 18), sizeSubhead), sub: bigLabel(sub, sizeText), enabled: true}
 	t.title.SizeName = sizeTileTitle
+	// Line breaks are chosen here rather than by word wrapping: a wrapped
+	// label's height lags its width by one layout pass, which left the
+	// tiles' text off centre.
+	t.title.Wrapping, t.sub.Wrapping = fyne.TextWrapOff, fyne.TextWrapOff
 	t.bg.StrokeColor, t.bg.StrokeWidth, t.bg.CornerRadius = edge, 4, 18
 	t.ExtendBaseWidget(t)
 	return t
@@ -36,6 +41,32 @@ func (t *tile) setEnabled(on bool) {
 		t.sub.Importance = widget.DangerImportance
 		t.title.Importance = widget.LowImportance
 	}
+}
+
+// balance breaks s into two lines of similar length, at a space, when it
+// is longer than max characters.
+func balance(s string, max int) string {
+	r := []rune(s)
+	if len(r) <= max || strings.Contains(s, "\n") {
+		return s
+	}
+	best := -1
+	for i, c := range r {
+		if c == ' ' && (best < 0 || abs(i-len(r)/2) < abs(best-len(r)/2)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return s
+	}
+	return string(r[:best]) + "\n" + string(r[best+1:])
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // Tapped implements fyne.Tappable.

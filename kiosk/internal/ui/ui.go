@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -196,7 +197,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			u.tiles[s.ID] = t
 			cells = append(cells, t)
 		}
-		grid := container.NewAdaptiveGrid(2, cells...)
+		grid := container.New(fieldGrid{}, cells...)
 		var bottom fyne.CanvasObject
 		if prio {
 			back := widget.NewButton(w.Back, func() { u.tapBack() })
@@ -205,15 +206,16 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			bottom = container.NewGridWrap(fyne.NewSize(420, 110), back)
 			bottom = container.NewCenter(bottom)
 		} else {
-			p := newTile(w.PriorityButton, "", colPriority, colText)
-			p.title.SizeName = sizeTileTitle
+			head, rest, _ := strings.Cut(w.PriorityButton, ": ")
+			p := newTile(head, rest, colPriority, colText)
+			p.sub.TextStyle.Bold = true
 			p.onTap = func() { u.tapPriority() }
 			u.priority = p
-			bottom = container.NewStack(minHeight(150), p)
+			bottom = container.NewStack(minHeight(180), p)
 		}
 		body = container.NewBorder(bigLabel(title, sizeSubhead), bottom, nil, nil, grid)
 	}
-	content := container.NewBorder(u.headerLocked(), nil, nil, nil, container.NewPadded(body))
+	content := container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewPadded(body))
 	name := ScreenHome
 	idle := time.Duration(0)
 	if prio {
@@ -230,7 +232,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 
 // headerLocked is the top bar: centre name, connection mark, printer fault
 // and the language switch.
-func (u *UI) headerLocked() fyne.CanvasObject {
+func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
 	w := wordsFor(u.lang)
 	name := u.st.Centre.Name.In(u.lang)
 	if name == "" {
@@ -247,7 +249,8 @@ func (u *UI) headerLocked() fyne.CanvasObject {
 	}
 	mark.TextSize = sizeCaption
 	mark.TextStyle.Bold = true
-	langBtn := widget.NewButton(w.SwitchLang, func() { u.tapLang() })
+	langBtn := widget.NewButton("🌐 "+w.SwitchLang, func() { u.tapLang() })
+	langBtn.Importance = widget.HighImportance
 	u.buttons["lang"] = langBtn
 	right := container.NewVBox(container.NewGridWrap(fyne.NewSize(260, 80), langBtn))
 	top := container.NewBorder(nil, container.NewHBox(mark), nil, right, title)
@@ -255,7 +258,7 @@ func (u *UI) headerLocked() fyne.CanvasObject {
 	line := canvas.NewRectangle(colTileEdge)
 	line.SetMinSize(fyne.NewSize(1, 6))
 	parts := []fyne.CanvasObject{container.NewStack(bg, container.NewPadded(top)), line}
-	if u.st.PrinterFault != "" {
+	if withFault && u.st.PrinterFault != "" {
 		parts = append(parts, u.faultPanelLocked())
 	}
 	return container.NewVBox(parts...)
@@ -325,7 +328,7 @@ func (u *UI) tapField(id string, prio bool) {
 
 func (u *UI) printingLocked() fyne.CanvasObject {
 	w := wordsFor(u.lang)
-	return container.NewBorder(u.headerLocked(), nil, nil, nil, container.NewCenter(bigLabel(w.Printing, sizeHeading)))
+	return container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewCenter(bigLabel(w.Printing, sizeHeading)))
 }
 
 func (u *UI) issued(res app.Result, err error) {
@@ -357,7 +360,7 @@ func (u *UI) showErrorLocked() {
 	back.Importance = widget.HighImportance
 	u.buttons["back"] = back
 	body := container.NewCenter(container.NewVBox(msg, container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 110), back))))
-	u.showLocked(ScreenError, container.NewBorder(u.headerLocked(), nil, nil, nil, body), u.opts.Idle)
+	u.showLocked(ScreenError, container.NewBorder(u.headerLocked(true), nil, nil, nil, body), u.opts.Idle)
 }
 
 // showConfirmLocked shows the issued ticket; a printing fault keeps the
@@ -425,12 +428,12 @@ func (u *UI) showConfirmLocked() {
 	u.buttons["done"] = done
 	buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, 110), done))
 	body := container.NewBorder(nil, container.NewCenter(container.NewHBox(buttons...)), nil, nil,
-		container.NewCenter(container.NewVBox(lines...)))
+		container.NewVBox(append(append([]fyne.CanvasObject{layout.NewSpacer()}, lines...), layout.NewSpacer())...))
 	idle := u.opts.Confirm
 	if faulty {
 		idle = u.opts.Idle
 	}
-	u.showLocked(ScreenConfirm, container.NewBorder(u.headerLocked(), nil, nil, nil, container.NewPadded(body)), idle)
+	u.showLocked(ScreenConfirm, container.NewBorder(u.headerLocked(false), nil, nil, nil, container.NewPadded(body)), idle)
 }
 
 func (u *UI) tapReprint() {
@@ -480,4 +483,45 @@ func minHeight(h float32) fyne.CanvasObject {
 	r := canvas.NewRectangle(color.Transparent)
 	r.SetMinSize(fyne.NewSize(1, h))
 	return r
+}
+
+// fieldGrid lays the field tiles out in 2 columns on a portrait screen and
+// in 2 rows on a landscape one, every tile the same size.
+type fieldGrid struct{}
+
+func (fieldGrid) dims(n int, size fyne.Size) (cols, rows int) {
+	if n == 0 {
+		return 1, 1
+	}
+	if size.Width >= size.Height {
+		rows = min(2, n)
+		cols = (n + rows - 1) / rows
+	} else {
+		cols = min(2, n)
+		rows = (n + cols - 1) / cols
+	}
+	return cols, rows
+}
+
+// Layout implements fyne.Layout.
+func (g fieldGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	const gap = 14
+	cols, rows := g.dims(len(objs), size)
+	w := (size.Width - gap*float32(cols-1)) / float32(cols)
+	h := (size.Height - gap*float32(rows-1)) / float32(rows)
+	for i, o := range objs {
+		c, r := i%cols, i/cols
+		o.Move(fyne.NewPos(float32(c)*(w+gap), float32(r)*(h+gap)))
+		o.Resize(fyne.NewSize(w, h))
+	}
+}
+
+// MinSize implements fyne.Layout.
+func (g fieldGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objs {
+		m = m.Max(o.MinSize())
+	}
+	cols, rows := 2, (len(objs)+1)/2
+	return fyne.NewSize(m.Width*float32(cols), m.Height*float32(rows))
 }
