@@ -77,6 +77,11 @@ func Open(dir string) (*Spool, error) {
 	if err := json.Unmarshal(b, &s.st); err != nil {
 		return nil, fmt.Errorf("spool: %s is damaged (move it away only after its pending tickets are dealt with): %w", filepath.Join(dir, FileName), err)
 	}
+	for _, l := range s.st.Leases {
+		if l.Used < 0 || l.Used > len(l.Tickets) {
+			return nil, fmt.Errorf("spool: %s is damaged: lease %s has used %d of %d numbers", filepath.Join(dir, FileName), l.ID, l.Used, len(l.Tickets))
+		}
+	}
 	return s, nil
 }
 
