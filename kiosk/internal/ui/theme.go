@@ -50,7 +50,7 @@ const (
 	sizeHeading   = 46
 	sizeSubhead   = 36
 	sizeCaption   = 26
-	sizeCode      = 220
+	sizeCode      = 200
 	sizeTileTitle = fyne.ThemeSizeName("kioskTile")
 )
 
@@ -108,7 +108,7 @@ func (t *kioskTheme) Size(n fyne.ThemeSizeName) float32 {
 	case theme.SizeNamePadding:
 		return 10
 	case theme.SizeNameInnerPadding:
-		return 16
+		return 8
 	case theme.SizeNameLineSpacing:
 		return 6
 	case theme.SizeNameInlineIcon:

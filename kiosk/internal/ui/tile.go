@@ -25,10 +25,6 @@ type tile struct {
 func newTile(title, sub string, fill, edge color.Color) *tile {
 	t := &tile{bg: canvas.NewRectangle(fill), title: bigLabel(balance(title, 18), sizeSubhead), sub: bigLabel(sub, sizeText), enabled: true}
 	t.title.SizeName = sizeTileTitle
-	// Line breaks are chosen here rather than by word wrapping: a wrapped
-	// label's height lags its width by one layout pass, which left the
-	// tiles' text off centre.
-	t.title.Wrapping, t.sub.Wrapping = fyne.TextWrapOff, fyne.TextWrapOff
 	t.bg.StrokeColor, t.bg.StrokeWidth, t.bg.CornerRadius = edge, 4, 18
 	t.ExtendBaseWidget(t)
 	return t

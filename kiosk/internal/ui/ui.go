@@ -211,7 +211,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			p.sub.TextStyle.Bold = true
 			p.onTap = func() { u.tapPriority() }
 			u.priority = p
-			bottom = container.NewStack(minHeight(180), p)
+			bottom = container.NewStack(minHeight(150), p)
 		}
 		body = container.NewBorder(bigLabel(title, sizeSubhead), bottom, nil, nil, grid)
 	}
@@ -268,7 +268,8 @@ func (u *UI) faultPanelLocked() fyne.CanvasObject {
 	w := wordsFor(u.lang)
 	bg := canvas.NewRectangle(colDangerBg)
 	bg.StrokeColor, bg.StrokeWidth = colDanger, 4
-	msg := bigLabel("⚠ "+w.PrinterFault, sizeSubhead)
+	msg := bigLabel("", sizeSubhead)
+	msg.Text = "⚠ " + w.PrinterFault // one line: the panel spans the screen
 	msg.Importance = widget.DangerImportance
 	detail := bigLabel(faultDetail(u.st.PrinterFault, u.lang), sizeText)
 	detail.Importance = widget.DangerImportance
@@ -378,6 +379,9 @@ func (u *UI) showConfirmLocked() {
 	lines = append(lines, bigLabel(head, sizeSubhead))
 	code := canvas.NewText(t.Code, colText)
 	code.TextSize = sizeCode
+	if faulty {
+		code.TextSize = sizeCode * 4 / 5 // room for the fault panel on a landscape screen
+	}
 	code.TextStyle.Bold = true
 	code.Alignment = fyne.TextAlignCenter
 	lines = append(lines, code)
@@ -399,14 +403,17 @@ func (u *UI) showConfirmLocked() {
 		if m := (t.ETASeconds + 30) / 60; t.Ahead > 0 && m > 0 {
 			eta = fmt.Sprintf(w.ETA, m)
 		}
-		lines = append(lines, bigLabel(eta, sizeSubhead))
+		if !faulty { // the fault panel needs the room on a landscape screen
+			lines = append(lines, bigLabel(eta, sizeSubhead))
+		}
 	}
 	var buttons []fyne.CanvasObject
 	if faulty {
 		reason := faultDetail(u.st.PrinterFault, u.lang)
 		bg := canvas.NewRectangle(colDangerBg)
 		bg.StrokeColor, bg.StrokeWidth = colDanger, 4
-		msg := bigLabel("⚠ "+w.PrinterFault, sizeSubhead)
+		msg := bigLabel("", sizeSubhead)
+		msg.Text = "⚠ " + w.PrinterFault
 		msg.Importance = widget.DangerImportance
 		parts := []fyne.CanvasObject{msg}
 		if reason != "" {
@@ -416,6 +423,7 @@ func (u *UI) showConfirmLocked() {
 		}
 		lines = append(lines, container.NewStack(bg, container.NewPadded(container.NewVBox(parts...))))
 		re := widget.NewButton(w.Reprint, func() { u.tapReprint() })
+		re.Importance = widget.WarningImportance
 		u.buttons["reprint"] = re
 		buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, 110), re))
 	} else {
@@ -461,10 +469,12 @@ func (u *UI) tapReprint() {
 	}()
 }
 
-// bigLabel is a centred, word-wrapped label in a theme size.
+// bigLabel is a centred label in a theme size. Long texts are broken into
+// two balanced lines here instead of by word wrapping: a wrapped label's
+// height lags its width by a layout pass, which pushed screens past the
+// window's height.
 func bigLabel(text string, size float32) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
+	l := widget.NewLabel(balance(text, int(900/(size*0.6))))
 	l.Alignment = fyne.TextAlignCenter
 	l.TextStyle.Bold = size >= sizeSubhead
 	switch size {
@@ -522,6 +532,6 @@ func (g fieldGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	for _, o := range objs {
 		m = m.Max(o.MinSize())
 	}
-	cols, rows := 2, (len(objs)+1)/2
-	return fyne.NewSize(m.Width*float32(cols), m.Height*float32(rows))
+	// The smaller of the two layouts, so the screen fits either way.
+	return fyne.NewSize(m.Width*2, m.Height*2)
 }
