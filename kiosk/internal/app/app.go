@@ -207,6 +207,15 @@ func (k *Kiosk) field(id string) (protocol.Service, bool) {
 	return k.st.Services[i], true
 }
 
+// OfflineLeft is how many leased numbers of field serviceID are left for
+// today: what the kiosk can still issue there while offline.
+func (k *Kiosk) OfflineLeft(serviceID string) int {
+	k.mu.Lock()
+	loc := k.loc
+	k.mu.Unlock()
+	return k.o.Spool.Available(serviceID, k.o.Now().In(loc).Format("2006-01-02"))
+}
+
 // Issue issues and prints a ticket of field serviceID. It tries the server
 // first (unless it is known to be unreachable) and falls back to a leased
 // number. A printer fault does not fail the issue: the result carries it.

@@ -186,8 +186,11 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			case !s.Open:
 				sub = w.reason(s)
 				t.setEnabled(false)
+			case !u.st.Online && u.k.OfflineLeft(s.ID) == 0:
+				sub = w.NoNumbers
+				t.setEnabled(false)
 			case !u.st.Online:
-				sub = ""
+				sub = "" // nobody knows the queue while offline
 			default:
 				sub = w.waiting(s.Waiting)
 			}

@@ -282,3 +282,57 @@ func TestPrinterPaperOut(t *testing.T) {
 		t.Fatalf("after the reprint: %+v", st)
 	}
 }
+
+// TestUnavailableFieldsAndClosedCentre: a switched-off field shows its
+// reason and takes no tap; when no field is open the kiosk says the centre
+// is closed.
+func TestUnavailableFieldsAndClosedCentre(t *testing.T) {
+	r := newRig(t, nil, "", fyne.NewSize(1080, 1920))
+	ctx := context.Background()
+	admin := r.srv.Client(r.srv.AdminToken())
+	svcs, err := admin.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := svcs[1]
+	off.Enabled = false
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/services/"+off.ID, off, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.k.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tl := r.tile(t, off.ID)
+	r.u.mu.Lock()
+	sub, enabled := tl.sub.Text, tl.enabled
+	r.u.mu.Unlock()
+	if sub != vi.Disabled || enabled {
+		t.Fatalf("switched-off tile: %q enabled %v", sub, enabled)
+	}
+	test.Tap(tl)
+	if s := r.u.Screen(); s != ScreenHome {
+		t.Fatalf("tap on a closed field led to %s", s)
+	}
+
+	c, err := admin.Centre(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Hours = protocol.Hours{"mon": {}} // closed every day
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/centre", c, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.k.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !r.k.State().Closed() {
+		t.Fatalf("state not closed: %+v", r.k.State().Services)
+	}
+	r.u.mu.Lock()
+	n := len(r.u.tiles)
+	r.u.mu.Unlock()
+	if n != 0 || r.u.Screen() != ScreenHome {
+		t.Fatalf("closed centre still shows %d tiles", n)
+	}
+	golden(t, r.w, "closed-1080x1920.png")
+}
