@@ -200,3 +200,61 @@ func TestNoNumbersLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunLoopReconnects: the background loop notices the server going away
+// and coming back by itself (with backoff), then syncs and reports.
+func TestRunLoopReconnects(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	pr, err := printer.Open("dir:" + t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	sp, err := spool.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := app.New(app.Options{Client: srv.Client(srv.DeviceToken("kiosk", "loop")), Printer: pr, Spool: sp,
+		LeaseSize: 4, Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, IssueTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := make(chan app.State, 1000)
+	k.OnChange(func(st app.State) {
+		select {
+		case states <- st:
+		default:
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { k.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitFor := func(what string, ok func(app.State) bool) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case st := <-states:
+				if ok(st) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("timed out waiting for %s; state %+v", what, k.State())
+			}
+		}
+	}
+	waitFor("online with leases", func(st app.State) bool { return st.Online && k.OfflineLeft("dat-dai") > 0 })
+	srv.Stop()
+	waitFor("offline", func(st app.State) bool { return !st.Online })
+	r, err := k.Issue(context.Background(), "dat-dai", false, "vi")
+	if err != nil || !r.Offline {
+		t.Fatalf("offline issue: %+v, %v", r, err)
+	}
+	srv.Restart()
+	waitFor("synced", func(st app.State) bool { return st.Online && st.Pending == 0 })
+	tk, err := srv.Client("").Ticket(context.Background(), r.Ticket.Token)
+	if err != nil || tk.Code != r.Ticket.Code {
+		t.Fatalf("synced ticket: %+v, %v", tk, err)
+	}
+}
