@@ -336,3 +336,39 @@ func TestUnavailableFieldsAndClosedCentre(t *testing.T) {
 	}
 	golden(t, r.w, "closed-1080x1920.png")
 }
+
+// TestOfflineTicketPrinted: with the server gone the kiosk shows it is
+// offline, and a tap prints a leased ticket whose QR code is its future
+// track URL and whose barcode is its code.
+func TestOfflineTicketPrinted(t *testing.T) {
+	r := newRig(t, nil, "", fyne.NewSize(1080, 1920))
+	r.srv.Stop()
+	if err := r.k.Step(context.Background()); err == nil {
+		t.Fatal("step succeeded with the server down")
+	}
+	waitFor(t, func() bool {
+		r.u.mu.Lock()
+		defer r.u.mu.Unlock()
+		return !r.u.st.Online
+	})
+	golden(t, r.w, "offline-1080x1920.png")
+	test.Tap(r.tile(t, "dat-dai"))
+	waitScreen(t, r.u, ScreenConfirm)
+	res := r.result(t)
+	if !res.Offline || res.Ticket.Code != "A5001" || !strings.HasPrefix(res.Ticket.TrackURL, r.srv.URL+"/t/") {
+		t.Fatalf("offline ticket %+v", res.Ticket)
+	}
+	checkPrinted(t, r.fp, 1, res.Ticket)
+	golden(t, r.w, "offline-confirm-1080x1920.png")
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
