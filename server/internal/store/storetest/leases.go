@@ -17,6 +17,7 @@ func runLeases(t *testing.T, newOpener NewOpener) {
 	t.Run("LeasesNeverOverlap", func(t *testing.T) { testLeaseConcurrent(t, newOpener(t)) })
 	t.Run("SyncIdempotentAndOrdered", func(t *testing.T) { testSync(t, newOpener(t)) })
 	t.Run("SyncValidation", func(t *testing.T) { testSyncValidation(t, newOpener(t)) })
+	t.Run("OnlineRangeEndsBelowLeases", func(t *testing.T) { testOnlineRangeEnd(t, newOpener(t)) })
 }
 
 func lease(t testing.TB, e *queue.Engine, issuer, svc, day string, n int) protocol.Lease {
@@ -287,5 +288,38 @@ func testSyncValidation(t *testing.T, open Opener) {
 	// online ticket of a day would be refused rather than collide.
 	if w := e.Services()[1].Waiting; w != 1 {
 		t.Fatalf("waiting in b = %d, want 1", w)
+	}
+}
+
+// testOnlineRangeEnd: online numbers stop at OfflineBase (refused as a
+// daily cap) instead of running into leased numbers.
+func testOnlineRangeEnd(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	loc := HCM(t)
+	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, loc))
+	e := newEngine(t, s, clk)
+	Seed(t, e)
+	l := lease(t, e, "kiosk:k1", "a", "", 1)
+	// Use up the online range in one transaction (5,000 issues would be slow).
+	if _, err := s.Update(context.Background(), func(tx queue.Tx) error {
+		for range protocol.OfflineBase - 1 {
+			if _, err := tx.NextNumber("a", "2026-11-28"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if tk := issue(t, e, "a", false); tk.Number != protocol.OfflineBase {
+		t.Fatalf("last online number %d", tk.Number)
+	}
+	if _, err := e.Issue(context.Background(), "k", protocol.IssueRequest{ServiceID: "a"}, ""); queue.CodeOf(err) != protocol.CodeDailyCapReached {
+		t.Fatalf("online number past the range: %v", err)
+	}
+	res, err := e.Sync(context.Background(), "kiosk:k1", []protocol.OfflineTicket{{LeaseID: l.ID, Number: l.From, IssuedAt: clk.Now()}})
+	if err != nil || res[0].Error != nil || res[0].Ticket.Number != protocol.OfflineBase+1 {
+		t.Fatalf("leased number after the online range: %+v, %v", res, err)
 	}
 }
