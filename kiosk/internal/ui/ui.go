@@ -331,6 +331,7 @@ func (u *UI) tapField(id string, prio bool) {
 }
 
 func (u *UI) printingLocked() fyne.CanvasObject {
+	u.buttons = map[string]*widget.Button{}
 	w := wordsFor(u.lang)
 	return container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewCenter(bigLabel(w.Printing, sizeHeading)))
 }
@@ -357,6 +358,7 @@ func (u *UI) issued(res app.Result, err error) {
 }
 
 func (u *UI) showErrorLocked() {
+	u.buttons = map[string]*widget.Button{}
 	w := wordsFor(u.lang)
 	msg := bigLabel(u.errText, sizeHeading)
 	msg.Importance = widget.DangerImportance
@@ -370,6 +372,7 @@ func (u *UI) showErrorLocked() {
 // showConfirmLocked shows the issued ticket; a printing fault keeps the
 // code on screen (longer) with a reprint button.
 func (u *UI) showConfirmLocked() {
+	u.buttons = map[string]*widget.Button{}
 	w := wordsFor(u.lang)
 	r := u.result
 	t := r.Ticket
@@ -454,18 +457,19 @@ func (u *UI) tapReprint() {
 		return
 	}
 	u.busy = true
-	r := u.result
+	r := *u.result // the copy is printed off the UI thread; the shown one stays untouched
 	u.mu.Unlock()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		_ = u.k.Reprint(ctx, r)
+		_ = u.k.Reprint(ctx, &r)
 		cancel()
+		st := u.k.State()
 		fyne.Do(func() {
 			u.mu.Lock()
 			defer u.mu.Unlock()
 			u.busy = false
-			if u.result == r {
-				u.st = u.k.State()
+			if u.screen == ScreenConfirm && u.result != nil && u.result.Ticket.Code == r.Ticket.Code {
+				u.st, u.result = st, &r
 				u.showConfirmLocked()
 			}
 		})

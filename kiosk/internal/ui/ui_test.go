@@ -275,6 +275,11 @@ func TestPrinterPaperOut(t *testing.T) {
 	r.fp.SetCondition(escpostest.Ready)
 	test.Tap(r.button(t, "reprint"))
 	checkPrinted(t, r.fp, 1, res.Ticket)
+	waitFor(t, func() bool { // the confirmation drops the fault panel
+		r.u.mu.Lock()
+		defer r.u.mu.Unlock()
+		return r.u.result != nil && r.u.result.PrintErr == nil && r.u.buttons["reprint"] == nil
+	})
 	if err := r.k.Step(context.Background()); err != nil {
 		t.Fatal(err)
 	}
