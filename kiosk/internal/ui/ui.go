@@ -180,7 +180,11 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		for _, s := range u.st.Services {
 			// A field switched off or closed is shown with its reason all
 			// the same, so a citizen looking for it learns why.
-			t := newTile(s.Name.In(u.lang), "", colTile, colTileEdge)
+			fill, edge := colTile, colTileEdge
+			if prio { // the priority choice looks like the button that led to it
+				fill, edge = colPriorityLight, colText
+			}
+			t := newTile(s.Name.In(u.lang), "", fill, edge)
 			sub := ""
 			switch {
 			case !s.Open:
