@@ -61,6 +61,11 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/audit", s.api(adminOnly, s.audit))
 	m.Handle("POST /api/v1/qr", s.api(adminOnly, s.qr))
 
+	// kiosk: offline issuing (leases of numbers, sync of offline tickets)
+	kiosks := []string{protocol.RoleKiosk}
+	m.Handle("POST /api/v1/leases", s.api(kiosks, s.lease))
+	m.Handle("POST /api/v1/tickets/sync", s.api(kiosks, s.syncTickets))
+
 	m.Handle("/api/", s.api(anyone, s.notFound))
 
 	// Hall display (issue 4): clips and fonts for the web display.

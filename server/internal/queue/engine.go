@@ -222,6 +222,10 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 		if svc.DailyCap > 0 && n > svc.DailyCap {
 			return Errorf(protocol.CodeDailyCapReached, "%s has issued its %d tickets for today", svc.Name.Vi, svc.DailyCap)
 		}
+		// Numbers above OfflineBase belong to kiosks' offline leases (lease.go).
+		if n > protocol.OfflineBase {
+			return Errorf(protocol.CodeDailyCapReached, "%s has issued its %d online numbers for today", svc.Name.Vi, protocol.OfflineBase)
+		}
 		id := ticketID()
 		rec = TicketRecord{
 			Ticket: protocol.Ticket{

@@ -1,0 +1,74 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// TestPrecedence: flags beat env, env beats the file, the file beats defaults.
+func TestPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "kiosk.json")
+	tokFile := filepath.Join(dir, "token")
+	os.WriteFile(tokFile, []byte("file-token\n"), 0o600)
+	os.WriteFile(file, []byte(`{"server":"http://file:1","token_file":"`+tokFile+`","paper":80,"lang":"en","idle":"45s","printer":"tcp://10.0.0.9:9100"}`), 0o600)
+	c, err := Load([]string{"--config", file, "--lang", "vi"}, env(map[string]string{"CIVIQ_SERVER": "http://env:2", "HOME": dir, "CIVIQ_FULLSCREEN": "true"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server != "http://env:2" || c.Token != "file-token" || c.Paper != 80 || c.Lang != "vi" || c.Idle.Std() != 45*time.Second ||
+		c.Printer != "tcp://10.0.0.9:9100" || !c.Fullscreen || c.Spool != dir+"/.local/state/civiq-kiosk" || c.Poll.Std() != 3*time.Second || c.Lease != 20 {
+		t.Fatalf("config %+v", c)
+	}
+}
+
+func TestDefaultsAndRefusals(t *testing.T) {
+	c, err := Load([]string{"--server", "http://h:1", "--token", "t", "--spool", "/s"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Paper != 58 || c.Lang != "vi" || c.Printer != "dir:/s/printed" || c.Confirm.Std() != 8*time.Second || c.Idle.Std() != 20*time.Second {
+		t.Fatalf("defaults %+v", c)
+	}
+	for name, args := range map[string][]string{
+		"no server":    {"--token", "t", "--spool", "/s"},
+		"bad server":   {"--server", "ftp://h", "--token", "t", "--spool", "/s"},
+		"no token":     {"--server", "http://h:1", "--spool", "/s"},
+		"paper":        {"--server", "http://h:1", "--token", "t", "--spool", "/s", "--paper", "57"},
+		"lang":         {"--server", "http://h:1", "--token", "t", "--spool", "/s", "--lang", "fr"},
+		"lease":        {"--server", "http://h:1", "--token", "t", "--spool", "/s", "--lease", "1000"},
+		"unknown flag": {"--server", "http://h:1", "--token", "t", "--bogus"},
+		"argument":     {"--server", "http://h:1", "--token", "t", "extra"},
+		"missing file": {"--config", "/nonexistent/kiosk.json"},
+	} {
+		if _, err := Load(args, env(nil), io.Discard); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := Load(nil, env(map[string]string{"CIVIQ_SERVER": "http://h", "CIVIQ_TOKEN": "t", "CIVIQ_SPOOL": "/s", "CIVIQ_IDLE": "soon"}), io.Discard); err == nil {
+		t.Error("bad CIVIQ_IDLE accepted")
+	}
+}
+
+// FuzzConfigFile: any config file is read or refused, never a panic.
+func FuzzConfigFile(f *testing.F) {
+	for _, s := range []string{`{"server":"http://h:1","token":"t","idle":30}`, `{"paper":"80"}`, `{"idle":"x"}`, `[]`, `{`} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, s string) {
+		p := filepath.Join(dir, "c.json")
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load([]string{"--config", p, "--spool", "/s"}, env(nil), io.Discard)
+		if err == nil && (c.Server == "" || c.Token == "" || (c.Paper != 58 && c.Paper != 80)) {
+			t.Fatalf("accepted an incomplete config %+v", c)
+		}
+	})
+}

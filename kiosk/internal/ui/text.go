@@ -1,0 +1,114 @@
+package ui
+
+import (
+	"fmt"
+
+	"github.com/civiq/civiq/kiosk/internal/printer"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// words are the kiosk's texts in one language. Vietnamese comes first; the
+// English is for foreigners and is switched per citizen.
+type words struct {
+	Choose, PriorityButton, PriorityTitle, Back, Waiting                   string
+	OutsideHours, DailyCap, Disabled, NoNumbers                            string
+	ClosedTitle, ClosedText                                                string
+	Online, Offline, Pending                                               string
+	Printing, YourNumber, Ahead, ETA, Soon, Take, OfflineNote, PriorityTag string
+	PrinterFault, Remember, Reprint, Done, SwitchLang                      string
+	ErrClosed, ErrNoOffline, ErrGeneric                                    string
+}
+
+var vi = words{
+	Choose:         "Mời chọn lĩnh vực để lấy số thứ tự",
+	PriorityButton: "SỐ ƯU TIÊN: người cao tuổi, người khuyết tật,\nphụ nữ có thai, người có công",
+	PriorityTitle:  "Số ưu tiên — mời chọn lĩnh vực",
+	Back:           "◀  Quay lại",
+	Waiting:        "Đang chờ: %d người",
+	OutsideHours:   "Ngoài giờ làm việc",
+	DailyCap:       "Đã hết số hôm nay",
+	Disabled:       "Tạm ngừng tiếp nhận",
+	NoNumbers:      "Tạm hết số (mất kết nối)",
+	ClosedTitle:    "Trung tâm đang ngoài giờ làm việc",
+	ClosedText:     "Xin mời quay lại trong giờ làm việc. Xin cảm ơn!",
+	Online:         "Đã kết nối",
+	Offline:        "Mất kết nối — vẫn phát số",
+	Pending:        "%d phiếu chờ gửi",
+	Printing:       "Đang in phiếu, xin chờ giây lát…",
+	YourNumber:     "Số thứ tự của bạn",
+	Ahead:          "Số người chờ trước bạn: %d",
+	ETA:            "Thời gian chờ dự kiến: khoảng %d phút",
+	Soon:           "Sắp đến lượt bạn",
+	Take:           "Mời nhận phiếu bên dưới",
+	OfflineNote:    "Phiếu phát khi mất kết nối — số của bạn vẫn được gọi theo thứ tự",
+	PriorityTag:    "ƯU TIÊN",
+	PrinterFault:   "Máy in gặp sự cố, vui lòng liên hệ cán bộ",
+	Remember:       "Xin ghi nhớ số của bạn:",
+	Reprint:        "In lại",
+	Done:           "Xong",
+	SwitchLang:     "English",
+	ErrClosed:      "Lĩnh vực này hiện không nhận số",
+	ErrNoOffline:   "Mất kết nối và đã hết số dự phòng. Vui lòng liên hệ cán bộ",
+	ErrGeneric:     "Chưa lấy được số. Xin thử lại hoặc liên hệ cán bộ",
+}
+
+var en = words{
+	Choose:         "Please choose a field to take a number",
+	PriorityButton: "PRIORITY: elderly, disabled, pregnant women,\npeople with meritorious service",
+	PriorityTitle:  "Priority ticket — choose a field",
+	Back:           "◀  Back",
+	Waiting:        "Waiting: %d",
+	OutsideHours:   "Outside opening hours",
+	DailyCap:       "No more numbers today",
+	Disabled:       "Not available today",
+	NoNumbers:      "No numbers left (offline)",
+	ClosedTitle:    "The centre is closed now",
+	ClosedText:     "Please come back during opening hours. Thank you!",
+	Online:         "Connected",
+	Offline:        "Offline — still issuing",
+	Pending:        "%d tickets to send",
+	Printing:       "Printing your ticket, one moment…",
+	YourNumber:     "Your number",
+	Ahead:          "People ahead of you: %d",
+	ETA:            "Expected wait: about %d min",
+	Soon:           "You will be called soon",
+	Take:           "Please take your ticket below",
+	OfflineNote:    "Issued while offline — your number will be called in order",
+	PriorityTag:    "PRIORITY",
+	PrinterFault:   "The printer has a problem, please ask a staff member",
+	Remember:       "Please remember your number:",
+	Reprint:        "Print again",
+	Done:           "Done",
+	SwitchLang:     "Tiếng Việt",
+	ErrClosed:      "This field is not taking numbers now",
+	ErrNoOffline:   "Offline and no spare numbers left. Please ask a staff member",
+	ErrGeneric:     "No number could be issued. Please try again or ask a staff member",
+}
+
+func wordsFor(lang string) words {
+	if lang == protocol.LangEN {
+		return en
+	}
+	return vi
+}
+
+// reason is why a field is unavailable, in words.
+func (w words) reason(s protocol.Service) string {
+	switch s.ClosedReason {
+	case protocol.ClosedDailyCap:
+		return w.DailyCap
+	case protocol.ClosedDisabled:
+		return w.Disabled
+	}
+	return w.OutsideHours
+}
+
+func (w words) waiting(n int) string { return fmt.Sprintf(w.Waiting, n) }
+
+// fault is the printer fault line: the fixed message and the reason.
+func faultDetail(r printer.Reason, lang string) string {
+	if r == "" {
+		return ""
+	}
+	return r.Text(lang)
+}

@@ -1,0 +1,548 @@
+// Package ui draws the kiosk's touch screens with Fyne: the home grid of
+// fields, the priority choice, the confirmation with the big ticket code,
+// the printer-fault and centre-closed messages. It gets everything from
+// package app and changes widgets only on Fyne's thread (fyne.Do).
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/server/client"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Options configure the screens.
+type Options struct {
+	// Lang is the language the home screen returns to (vi or en).
+	Lang string
+	// Idle is how long a screen other than home stays without a touch.
+	Idle time.Duration
+	// Confirm is how long the confirmation of a printed ticket stays.
+	Confirm time.Duration
+}
+
+// Screens the kiosk shows (UI.Screen).
+const (
+	ScreenHome     = "home"
+	ScreenPriority = "priority"
+	ScreenPrinting = "printing"
+	ScreenConfirm  = "confirm"
+	ScreenError    = "error"
+)
+
+// UI is the kiosk's window content.
+type UI struct {
+	k    *app.Kiosk
+	opts Options
+	root *fyne.Container
+
+	// mu guards the fields below. Fyne runs every callback on one thread in
+	// the real app; in tests fyne.Do runs on the caller, so the lock keeps
+	// the background updates and the test's taps in order.
+	mu       sync.Mutex
+	lang     string
+	screen   string
+	st       app.State
+	result   *app.Result
+	errText  string
+	gen      int // increments on every screen change; stale timers check it
+	busy     bool
+	tiles    map[string]*tile
+	priority *tile
+	buttons  map[string]*widget.Button
+	homeKey  string
+}
+
+// New builds the screens for k. Call Attach to follow the kiosk's state.
+func New(a fyne.App, k *app.Kiosk, opts Options) (*UI, error) {
+	th, err := newTheme()
+	if err != nil {
+		return nil, err
+	}
+	a.Settings().SetTheme(th)
+	if opts.Lang != protocol.LangEN {
+		opts.Lang = protocol.LangVI
+	}
+	if opts.Idle <= 0 {
+		opts.Idle = 20 * time.Second
+	}
+	if opts.Confirm <= 0 {
+		opts.Confirm = 8 * time.Second
+	}
+	u := &UI{k: k, opts: opts, lang: opts.Lang, root: container.NewStack(), st: k.State()}
+	u.showHomeLocked()
+	return u, nil
+}
+
+// Content is the window's content.
+func (u *UI) Content() fyne.CanvasObject { return u.root }
+
+// Attach makes the screens follow the kiosk's state changes.
+func (u *UI) Attach() {
+	u.k.OnChange(func(st app.State) {
+		fyne.Do(func() { u.setState(st) })
+	})
+}
+
+// Screen names the screen shown now.
+func (u *UI) Screen() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.screen
+}
+
+func (u *UI) setState(st app.State) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.st = st
+	switch u.screen {
+	case ScreenHome, ScreenPriority:
+		u.renderHomeLocked(u.screen == ScreenPriority, false)
+	case ScreenConfirm:
+		// The confirmation's fault panel follows the printer.
+	}
+}
+
+// show replaces the screen and arms the idle timer for screens other than home.
+func (u *UI) showLocked(name string, content fyne.CanvasObject, idle time.Duration) {
+	u.gen++
+	u.screen = name
+	u.root.Objects = []fyne.CanvasObject{content}
+	u.root.Refresh()
+	if idle > 0 {
+		gen := u.gen
+		time.AfterFunc(idle, func() {
+			fyne.Do(func() {
+				u.mu.Lock()
+				defer u.mu.Unlock()
+				if u.gen == gen && !u.busy {
+					u.lang = u.opts.Lang
+					u.showHomeLocked()
+				}
+			})
+		})
+	}
+}
+
+func (u *UI) showHomeLocked() {
+	u.result, u.errText = nil, ""
+	u.renderHomeLocked(false, true)
+}
+
+// homeKeyOf sums up what the home screen shows, to skip identical redraws.
+func (u *UI) homeKeyOf(prio bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v|%s|%v|%v|%d|%s|%s|", prio, u.lang, u.st.Online, u.st.Known, u.st.Pending, u.st.PrinterFault, u.st.Centre.Name.Vi)
+	for _, s := range u.st.Services {
+		fmt.Fprintf(&b, "%s:%v:%s:%d;", s.ID, s.Open, s.ClosedReason, s.Waiting)
+	}
+	return b.String()
+}
+
+func (u *UI) renderHomeLocked(prio, force bool) {
+	key := u.homeKeyOf(prio)
+	if !force && key == u.homeKey {
+		return
+	}
+	u.homeKey = key
+	w := wordsFor(u.lang)
+	u.tiles = map[string]*tile{}
+	u.buttons = map[string]*widget.Button{}
+	var body fyne.CanvasObject
+	switch {
+	case !u.st.Known:
+		body = container.NewCenter(bigLabel(w.Printing, sizeSubhead))
+	case u.st.Closed():
+		body = container.NewCenter(container.NewVBox(
+			bigLabel(w.ClosedTitle, sizeHeading),
+			bigLabel(w.ClosedText, sizeSubhead),
+		))
+	default:
+		title := w.Choose
+		if prio {
+			title = w.PriorityTitle
+		}
+		var cells []fyne.CanvasObject
+		for _, s := range u.st.Services {
+			// A field switched off or closed is shown with its reason all
+			// the same, so a citizen looking for it learns why.
+			fill, edge := colTile, colTileEdge
+			if prio { // the priority choice looks like the button that led to it
+				fill, edge = colPriorityLight, colText
+			}
+			t := newTile(s.Name.In(u.lang), "", fill, edge)
+			sub := ""
+			switch {
+			case !s.Open:
+				sub = w.reason(s)
+				t.setEnabled(false)
+			case !u.st.Online && u.k.OfflineLeft(s.ID) == 0:
+				sub = w.NoNumbers
+				t.setEnabled(false)
+			case !u.st.Online:
+				sub = "" // nobody knows the queue while offline
+			default:
+				sub = w.waiting(s.Waiting)
+			}
+			t.sub.SetText(sub)
+			id := s.ID
+			t.onTap = func() { u.tapField(id, prio) }
+			u.tiles[s.ID] = t
+			cells = append(cells, t)
+		}
+		grid := container.New(fieldGrid{}, cells...)
+		var bottom fyne.CanvasObject
+		if prio {
+			back := widget.NewButton(w.Back, func() { u.tapBack() })
+			back.Importance = widget.HighImportance
+			u.buttons["back"] = back
+			bottom = container.NewGridWrap(fyne.NewSize(420, 110), back)
+			bottom = container.NewCenter(bottom)
+		} else {
+			head, rest, _ := strings.Cut(w.PriorityButton, ": ")
+			p := newTile(head, rest, colPriority, colText)
+			p.sub.TextStyle.Bold = true
+			p.onTap = func() { u.tapPriority() }
+			u.priority = p
+			bottom = container.NewStack(minHeight(150), p)
+		}
+		body = container.NewBorder(bigLabel(title, sizeSubhead), bottom, nil, nil, grid)
+	}
+	content := container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewPadded(body))
+	name := ScreenHome
+	idle := time.Duration(0)
+	if prio {
+		name, idle = ScreenPriority, u.opts.Idle
+	}
+	if u.screen == name && !force {
+		// A live update: keep the idle timer running.
+		u.root.Objects = []fyne.CanvasObject{content}
+		u.root.Refresh()
+		return
+	}
+	u.showLocked(name, content, idle)
+}
+
+// headerLocked is the top bar: centre name, connection mark, printer fault
+// and the language switch.
+func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
+	w := wordsFor(u.lang)
+	name := u.st.Centre.Name.In(u.lang)
+	if name == "" {
+		name = "CiviQ"
+	}
+	title := bigLabel(name, sizeSubhead)
+	title.Alignment = fyne.TextAlignLeading
+	mark := canvas.NewText("● "+w.Online, colOK)
+	if !u.st.Online {
+		mark = canvas.NewText("● "+w.Offline, colDanger)
+		if u.st.Pending > 0 {
+			mark.Text += " · " + fmt.Sprintf(w.Pending, u.st.Pending)
+		}
+	}
+	mark.TextSize = sizeCaption
+	mark.TextStyle.Bold = true
+	langBtn := widget.NewButton("🌐 "+w.SwitchLang, func() { u.tapLang() })
+	langBtn.Importance = widget.HighImportance
+	u.buttons["lang"] = langBtn
+	right := container.NewVBox(container.NewGridWrap(fyne.NewSize(260, 80), langBtn))
+	top := container.NewBorder(nil, container.NewHBox(mark), nil, right, title)
+	bg := canvas.NewRectangle(colTile)
+	line := canvas.NewRectangle(colTileEdge)
+	line.SetMinSize(fyne.NewSize(1, 6))
+	parts := []fyne.CanvasObject{container.NewStack(bg, container.NewPadded(top)), line}
+	if withFault && u.st.PrinterFault != "" {
+		parts = append(parts, u.faultPanelLocked())
+	}
+	return container.NewVBox(parts...)
+}
+
+func (u *UI) faultPanelLocked() fyne.CanvasObject {
+	w := wordsFor(u.lang)
+	bg := canvas.NewRectangle(colDangerBg)
+	bg.StrokeColor, bg.StrokeWidth = colDanger, 4
+	msg := bigLabel("", sizeSubhead)
+	msg.Text = "⚠ " + w.PrinterFault // one line: the panel spans the screen
+	msg.Importance = widget.DangerImportance
+	detail := bigLabel(faultDetail(u.st.PrinterFault, u.lang), sizeText)
+	detail.Importance = widget.DangerImportance
+	return container.NewStack(bg, container.NewPadded(container.NewVBox(msg, detail)))
+}
+
+func (u *UI) tapLang() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.lang == protocol.LangVI {
+		u.lang = protocol.LangEN
+	} else {
+		u.lang = protocol.LangVI
+	}
+	switch u.screen {
+	case ScreenHome:
+		u.renderHomeLocked(false, true)
+	case ScreenPriority:
+		u.renderHomeLocked(true, true)
+	}
+}
+
+func (u *UI) tapPriority() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.busy {
+		return
+	}
+	u.renderHomeLocked(true, true)
+}
+
+func (u *UI) tapBack() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.showHomeLocked()
+}
+
+// tapField issues a ticket: the printing screen shows at once, the issue
+// runs off the UI thread, and the confirmation follows.
+func (u *UI) tapField(id string, prio bool) {
+	u.mu.Lock()
+	if u.busy {
+		u.mu.Unlock()
+		return
+	}
+	u.busy = true
+	lang := u.lang
+	u.showLocked(ScreenPrinting, u.printingLocked(), 0)
+	u.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, err := u.k.Issue(ctx, id, prio, lang)
+		cancel()
+		fyne.Do(func() { u.issued(res, err) })
+	}()
+}
+
+func (u *UI) printingLocked() fyne.CanvasObject {
+	u.buttons = map[string]*widget.Button{}
+	w := wordsFor(u.lang)
+	return container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewCenter(bigLabel(w.Printing, sizeHeading)))
+}
+
+func (u *UI) issued(res app.Result, err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.busy = false
+	if err != nil {
+		w := wordsFor(u.lang)
+		switch {
+		case errors.Is(err, app.ErrNoOfflineNumbers):
+			u.errText = w.ErrNoOffline
+		case client.IsCode(err, protocol.CodeServiceClosed), client.IsCode(err, protocol.CodeOutsideHours), client.IsCode(err, protocol.CodeDailyCapReached):
+			u.errText = w.ErrClosed
+		default:
+			u.errText = w.ErrGeneric
+		}
+		u.showErrorLocked()
+		return
+	}
+	u.result = &res
+	u.showConfirmLocked()
+}
+
+func (u *UI) showErrorLocked() {
+	u.buttons = map[string]*widget.Button{}
+	w := wordsFor(u.lang)
+	msg := bigLabel(u.errText, sizeHeading)
+	msg.Importance = widget.DangerImportance
+	back := widget.NewButton(w.Back, func() { u.tapBack() })
+	back.Importance = widget.HighImportance
+	u.buttons["back"] = back
+	body := container.NewCenter(container.NewVBox(msg, container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 110), back))))
+	u.showLocked(ScreenError, container.NewBorder(u.headerLocked(true), nil, nil, nil, body), u.opts.Idle)
+}
+
+// showConfirmLocked shows the issued ticket; a printing fault keeps the
+// code on screen (longer) with a reprint button.
+func (u *UI) showConfirmLocked() {
+	u.buttons = map[string]*widget.Button{}
+	w := wordsFor(u.lang)
+	r := u.result
+	t := r.Ticket
+	faulty := r.PrintErr != nil
+	var lines []fyne.CanvasObject
+	head := w.YourNumber
+	if faulty {
+		head = w.Remember
+	}
+	lines = append(lines, bigLabel(head, sizeSubhead))
+	code := canvas.NewText(t.Code, colText)
+	code.TextSize = sizeCode
+	if faulty {
+		code.TextSize = sizeCode * 4 / 5 // room for the fault panel on a landscape screen
+	}
+	code.TextStyle.Bold = true
+	code.Alignment = fyne.TextAlignCenter
+	lines = append(lines, code)
+	if t.Priority {
+		tag := canvas.NewText(w.PriorityTag, colDanger)
+		tag.TextSize = sizeSubhead
+		tag.TextStyle.Bold = true
+		tag.Alignment = fyne.TextAlignCenter
+		lines = append(lines, tag)
+	}
+	lines = append(lines, bigLabel(r.Field.Name.In(u.lang), sizeHeading))
+	if r.Offline {
+		n := bigLabel(w.OfflineNote, sizeText)
+		n.Importance = widget.WarningImportance
+		lines = append(lines, n)
+	} else {
+		lines = append(lines, bigLabel(fmt.Sprintf(w.Ahead, t.Ahead), sizeSubhead))
+		eta := w.Soon
+		if m := (t.ETASeconds + 30) / 60; t.Ahead > 0 && m > 0 {
+			eta = fmt.Sprintf(w.ETA, m)
+		}
+		if !faulty { // the fault panel needs the room on a landscape screen
+			lines = append(lines, bigLabel(eta, sizeSubhead))
+		}
+	}
+	var buttons []fyne.CanvasObject
+	if faulty {
+		reason := faultDetail(u.st.PrinterFault, u.lang)
+		bg := canvas.NewRectangle(colDangerBg)
+		bg.StrokeColor, bg.StrokeWidth = colDanger, 4
+		msg := bigLabel("", sizeSubhead)
+		msg.Text = "⚠ " + w.PrinterFault
+		msg.Importance = widget.DangerImportance
+		parts := []fyne.CanvasObject{msg}
+		if reason != "" {
+			d := bigLabel(reason, sizeText)
+			d.Importance = widget.DangerImportance
+			parts = append(parts, d)
+		}
+		lines = append(lines, container.NewStack(bg, container.NewPadded(container.NewVBox(parts...))))
+		re := widget.NewButton(w.Reprint, func() { u.tapReprint() })
+		re.Importance = widget.WarningImportance
+		u.buttons["reprint"] = re
+		buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, 110), re))
+	} else {
+		take := bigLabel("⬇  "+w.Take, sizeHeading)
+		take.Importance = widget.SuccessImportance
+		lines = append(lines, take)
+	}
+	done := widget.NewButton(w.Done, func() { u.tapBack() })
+	done.Importance = widget.HighImportance
+	u.buttons["done"] = done
+	buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, 110), done))
+	body := container.NewBorder(nil, container.NewCenter(container.NewHBox(buttons...)), nil, nil,
+		container.NewVBox(append(append([]fyne.CanvasObject{layout.NewSpacer()}, lines...), layout.NewSpacer())...))
+	idle := u.opts.Confirm
+	if faulty {
+		idle = u.opts.Idle
+	}
+	u.showLocked(ScreenConfirm, container.NewBorder(u.headerLocked(false), nil, nil, nil, container.NewPadded(body)), idle)
+}
+
+func (u *UI) tapReprint() {
+	u.mu.Lock()
+	if u.busy || u.result == nil {
+		u.mu.Unlock()
+		return
+	}
+	u.busy = true
+	r := *u.result // the copy is printed off the UI thread; the shown one stays untouched
+	u.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_ = u.k.Reprint(ctx, &r)
+		cancel()
+		st := u.k.State()
+		fyne.Do(func() {
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			u.busy = false
+			if u.screen == ScreenConfirm && u.result != nil && u.result.Ticket.Code == r.Ticket.Code {
+				u.st, u.result = st, &r
+				u.showConfirmLocked()
+			}
+		})
+	}()
+}
+
+// bigLabel is a centred label in a theme size. Long texts are broken into
+// two balanced lines here instead of by word wrapping: a wrapped label's
+// height lags its width by a layout pass, which pushed screens past the
+// window's height.
+func bigLabel(text string, size float32) *widget.Label {
+	l := widget.NewLabel(balance(text, int(900/(size*0.6))))
+	l.Alignment = fyne.TextAlignCenter
+	l.TextStyle.Bold = size >= sizeSubhead
+	switch size {
+	case sizeHeading:
+		l.SizeName = theme.SizeNameHeadingText
+	case sizeSubhead:
+		l.SizeName = theme.SizeNameSubHeadingText
+	case sizeCaption:
+		l.SizeName = theme.SizeNameCaptionText
+	}
+	return l
+}
+
+// minHeight is an invisible spacer that makes a stack at least h tall.
+func minHeight(h float32) fyne.CanvasObject {
+	r := canvas.NewRectangle(color.Transparent)
+	r.SetMinSize(fyne.NewSize(1, h))
+	return r
+}
+
+// fieldGrid lays the field tiles out in 2 columns on a portrait screen and
+// in 2 rows on a landscape one, every tile the same size.
+type fieldGrid struct{}
+
+func (fieldGrid) dims(n int, size fyne.Size) (cols, rows int) {
+	if n == 0 {
+		return 1, 1
+	}
+	if size.Width >= size.Height {
+		rows = min(2, n)
+		cols = (n + rows - 1) / rows
+	} else {
+		cols = min(2, n)
+		rows = (n + cols - 1) / cols
+	}
+	return cols, rows
+}
+
+// Layout implements fyne.Layout.
+func (g fieldGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	const gap = 14
+	cols, rows := g.dims(len(objs), size)
+	w := (size.Width - gap*float32(cols-1)) / float32(cols)
+	h := (size.Height - gap*float32(rows-1)) / float32(rows)
+	for i, o := range objs {
+		c, r := i%cols, i/cols
+		o.Move(fyne.NewPos(float32(c)*(w+gap), float32(r)*(h+gap)))
+		o.Resize(fyne.NewSize(w, h))
+	}
+}
+
+// MinSize implements fyne.Layout.
+func (g fieldGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objs {
+		m = m.Max(o.MinSize())
+	}
+	// The smaller of the two layouts, so the screen fits either way.
+	return fyne.NewSize(m.Width*2, m.Height*2)
+}

@@ -1,0 +1,379 @@
+package ui
+
+import (
+	"context"
+	"flag"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/printer"
+	"github.com/civiq/civiq/kiosk/internal/printer/escpostest"
+	"github.com/civiq/civiq/kiosk/internal/spool"
+	"github.com/civiq/civiq/kiosk/internal/ticket"
+	"github.com/civiq/civiq/kiosk/internal/ticket/tickettest"
+	"github.com/civiq/civiq/server/protocol"
+	"github.com/civiq/civiq/server/servertest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden images in testdata/")
+
+// rig is a kiosk wired to a real server and a fake network printer.
+type rig struct {
+	srv  *servertest.Server
+	fp   *escpostest.Printer
+	k    *app.Kiosk
+	u    *UI
+	w    fyne.Window
+	name string
+}
+
+func newRig(t *testing.T, srv *servertest.Server, spoolDir string, size fyne.Size) *rig {
+	t.Helper()
+	if srv == nil {
+		srv = servertest.Start(t, servertest.Options{})
+	}
+	fp := escpostest.NewPrinter(t)
+	pr, err := printer.Open(fp.Spec("timeout=2s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pr.Close() })
+	if spoolDir == "" {
+		spoolDir = t.TempDir()
+	}
+	sp, err := spool.Open(spoolDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "Ki-ốt " + t.Name()
+	k, err := app.New(app.Options{Client: srv.Client(srv.DeviceToken("kiosk", name)), Printer: pr, Spool: sp,
+		Width: ticket.Width58mm, LeaseSize: 4, IssueTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewTempApp(t)
+	u, err := New(a, k, Options{Idle: time.Hour, Confirm: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Attach()
+	w := test.NewTempWindow(t, u.Content())
+	w.Resize(size)
+	return &rig{srv: srv, fp: fp, k: k, u: u, w: w, name: name}
+}
+
+// waitScreen waits until the UI shows screen (the issue runs on its own
+// goroutine, as it must off the UI thread).
+func waitScreen(t *testing.T, u *UI, screen string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for u.Screen() != screen {
+		if time.Now().After(deadline) {
+			t.Fatalf("screen %q, want %q", u.Screen(), screen)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (r *rig) tile(t *testing.T, id string) *tile {
+	t.Helper()
+	r.u.mu.Lock()
+	defer r.u.mu.Unlock()
+	tl := r.u.tiles[id]
+	if tl == nil {
+		t.Fatalf("no tile for %s", id)
+	}
+	return tl
+}
+
+func (r *rig) button(t *testing.T, name string) fyne.Tappable {
+	t.Helper()
+	r.u.mu.Lock()
+	defer r.u.mu.Unlock()
+	b := r.u.buttons[name]
+	if b == nil {
+		t.Fatalf("no %s button on %s", name, r.u.screen)
+	}
+	return b
+}
+
+func (r *rig) result(t *testing.T) app.Result {
+	t.Helper()
+	r.u.mu.Lock()
+	defer r.u.mu.Unlock()
+	if r.u.result == nil {
+		t.Fatal("no result")
+	}
+	return *r.u.result
+}
+
+// golden compares a capture of the window with testdata/name (rewritten
+// with -update).
+func golden(t *testing.T, w fyne.Window, name string) {
+	t.Helper()
+	img := w.Canvas().Capture()
+	if *update {
+		writePNG(t, filepath.Join("testdata", name), img)
+		return
+	}
+	test.AssertImageMatches(t, name, img)
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkPrinted decodes the last printed job: the QR code must be the
+// ticket's track URL and the barcode its code.
+func checkPrinted(t *testing.T, fp *escpostest.Printer, n int, tk protocol.Ticket) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	jobs, err := fp.WaitJobs(ctx, n)
+	if err != nil {
+		t.Fatalf("printed jobs: %v", err)
+	}
+	j := jobs[n-1]
+	if j.Image == nil || !j.Cut || len(j.Text) > 0 || len(j.Errors) > 0 {
+		t.Fatalf("job %d: image %v cut %v text %q errors %v", n, j.Image != nil, j.Cut, j.Text, j.Errors)
+	}
+	if q, err := tickettest.ScanQR(j.Image); err != nil || q != tk.TrackURL {
+		t.Fatalf("QR %q (%v), want %q", q, err, tk.TrackURL)
+	}
+	if b, err := tickettest.ScanBarcode(j.Image); err != nil || b != tk.Code {
+		t.Fatalf("barcode %q (%v), want %q", b, err, tk.Code)
+	}
+}
+
+// TestIssueNormalAndPriority taps through a normal and a priority ticket
+// against a real server and a fake ESC/POS printer.
+func TestIssueNormalAndPriority(t *testing.T) {
+	r := newRig(t, nil, "", fyne.NewSize(1080, 1920))
+	waitScreen(t, r.u, ScreenHome)
+	golden(t, r.w, "home-1080x1920.png")
+
+	test.Tap(r.tile(t, "dat-dai"))
+	waitScreen(t, r.u, ScreenConfirm)
+	res := r.result(t)
+	if res.Offline || res.PrintErr != nil || res.Ticket.Code != "A001" || res.Ticket.Priority {
+		t.Fatalf("normal ticket: %+v", res)
+	}
+	golden(t, r.w, "confirm-1080x1920.png")
+	checkPrinted(t, r.fp, 1, res.Ticket)
+	onServer, err := r.srv.Client("").Ticket(context.Background(), res.Ticket.Token)
+	if err != nil || onServer.Code != "A001" || onServer.Status != protocol.StatusWaiting {
+		t.Fatalf("on the server: %+v, %v", onServer, err)
+	}
+
+	test.Tap(r.button(t, "done"))
+	waitScreen(t, r.u, ScreenHome)
+	test.Tap(r.u.priority)
+	waitScreen(t, r.u, ScreenPriority)
+	test.Tap(r.tile(t, "dat-dai"))
+	waitScreen(t, r.u, ScreenConfirm)
+	res2 := r.result(t)
+	if !res2.Ticket.Priority || res2.Ticket.Code != "A002" || res2.Ticket.Ahead != 0 {
+		t.Fatalf("priority ticket: %+v", res2.Ticket)
+	}
+	checkPrinted(t, r.fp, 2, res2.Ticket)
+	if tk, err := r.srv.Client("").Ticket(context.Background(), res2.Ticket.Token); err != nil || !tk.Priority {
+		t.Fatalf("priority on the server: %+v, %v", tk, err)
+	}
+	// The first ticket now has the priority one ahead of it.
+	if tk, _ := r.srv.Client("").Ticket(context.Background(), res.Ticket.Token); tk.Ahead != 1 {
+		t.Fatalf("A001 ahead = %d, want 1", tk.Ahead)
+	}
+}
+
+// TestLanguageAndReturnHome: the EN switch changes the words, and the
+// confirmation goes back home by itself, in the default language.
+func TestLanguageAndReturnHome(t *testing.T) {
+	r := newRig(t, nil, "", fyne.NewSize(1920, 1080))
+	r.u.opts.Confirm = 300 * time.Millisecond
+	test.Tap(r.button(t, "lang"))
+	r.u.mu.Lock()
+	lang := r.u.lang
+	title := r.u.tiles["dat-dai"].title.Text
+	r.u.mu.Unlock()
+	if lang != "en" || title != "Land" {
+		t.Fatalf("after the switch: lang %s, tile %q", lang, title)
+	}
+	test.Tap(r.tile(t, "xay-dung"))
+	waitScreen(t, r.u, ScreenConfirm)
+	if res := r.result(t); res.Ticket.Lang != "en" {
+		t.Fatalf("ticket lang %s", res.Ticket.Lang)
+	}
+	waitScreen(t, r.u, ScreenHome)
+	r.u.mu.Lock()
+	defer r.u.mu.Unlock()
+	if r.u.lang != "vi" || r.u.tiles["dat-dai"].title.Text != "Đất đai" {
+		t.Fatalf("home after idle: lang %s", r.u.lang)
+	}
+}
+
+// TestPrinterPaperOut: a printer out of paper shows the fault message with
+// the ticket's code and a reprint button, and the server's device list
+// shows it; once paper is back, the reprint works.
+func TestPrinterPaperOut(t *testing.T) {
+	r := newRig(t, nil, "", fyne.NewSize(1080, 1920))
+	r.fp.SetCondition(escpostest.PaperOut)
+	test.Tap(r.tile(t, "tu-phap-ho-tich"))
+	waitScreen(t, r.u, ScreenConfirm)
+	res := r.result(t)
+	if printer.ReasonOf(res.PrintErr) != printer.ReasonPaperOut {
+		t.Fatalf("print error %v, want paper out", res.PrintErr)
+	}
+	if res.Ticket.Code != "B001" {
+		t.Fatalf("code %s", res.Ticket.Code)
+	}
+	r.u.mu.Lock()
+	fault := r.u.st.PrinterFault
+	r.u.mu.Unlock()
+	if fault != printer.ReasonPaperOut {
+		t.Fatalf("screen fault %q", fault)
+	}
+	if err := r.k.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := r.srv.Client(r.srv.AdminToken()).Devices(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for _, d := range ds {
+		if d.Name == r.name {
+			seen = d.Status != nil && d.Status.Printer == "paper_out" && strings.Contains(d.Status.Message, "hết giấy")
+			if !seen {
+				t.Fatalf("device status %+v", d.Status)
+			}
+		}
+	}
+	if !seen {
+		t.Fatal("kiosk missing from the device list")
+	}
+	golden(t, r.w, "fault-1080x1920.png")
+	r.fp.SetCondition(escpostest.Ready)
+	test.Tap(r.button(t, "reprint"))
+	checkPrinted(t, r.fp, 1, res.Ticket)
+	waitFor(t, func() bool { // the confirmation drops the fault panel
+		r.u.mu.Lock()
+		defer r.u.mu.Unlock()
+		return r.u.result != nil && r.u.result.PrintErr == nil && r.u.buttons["reprint"] == nil
+	})
+	if err := r.k.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.k.State(); st.PrinterFault != "" || st.Printer != printer.StateOK {
+		t.Fatalf("after the reprint: %+v", st)
+	}
+}
+
+// TestUnavailableFieldsAndClosedCentre: a switched-off field shows its
+// reason and takes no tap; when no field is open the kiosk says the centre
+// is closed.
+func TestUnavailableFieldsAndClosedCentre(t *testing.T) {
+	r := newRig(t, nil, "", fyne.NewSize(1080, 1920))
+	ctx := context.Background()
+	admin := r.srv.Client(r.srv.AdminToken())
+	svcs, err := admin.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := svcs[1]
+	off.Enabled = false
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/services/"+off.ID, off, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.k.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tl := r.tile(t, off.ID)
+	r.u.mu.Lock()
+	sub, enabled := tl.sub.Text, tl.enabled
+	r.u.mu.Unlock()
+	if sub != vi.Disabled || enabled {
+		t.Fatalf("switched-off tile: %q enabled %v", sub, enabled)
+	}
+	test.Tap(tl)
+	if s := r.u.Screen(); s != ScreenHome {
+		t.Fatalf("tap on a closed field led to %s", s)
+	}
+
+	c, err := admin.Centre(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Hours = protocol.Hours{"mon": {}} // closed every day
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/centre", c, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.k.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !r.k.State().Closed() {
+		t.Fatalf("state not closed: %+v", r.k.State().Services)
+	}
+	r.u.mu.Lock()
+	n := len(r.u.tiles)
+	r.u.mu.Unlock()
+	if n != 0 || r.u.Screen() != ScreenHome {
+		t.Fatalf("closed centre still shows %d tiles", n)
+	}
+	golden(t, r.w, "closed-1080x1920.png")
+}
+
+// TestOfflineTicketPrinted: with the server gone the kiosk shows it is
+// offline, and a tap prints a leased ticket whose QR code is its future
+// track URL and whose barcode is its code.
+func TestOfflineTicketPrinted(t *testing.T) {
+	r := newRig(t, nil, "", fyne.NewSize(1080, 1920))
+	r.srv.Stop()
+	if err := r.k.Step(context.Background()); err == nil {
+		t.Fatal("step succeeded with the server down")
+	}
+	waitFor(t, func() bool {
+		r.u.mu.Lock()
+		defer r.u.mu.Unlock()
+		return !r.u.st.Online
+	})
+	golden(t, r.w, "offline-1080x1920.png")
+	test.Tap(r.tile(t, "dat-dai"))
+	waitScreen(t, r.u, ScreenConfirm)
+	res := r.result(t)
+	if !res.Offline || res.Ticket.Code != "A5001" || !strings.HasPrefix(res.Ticket.TrackURL, r.srv.URL+"/t/") {
+		t.Fatalf("offline ticket %+v", res.Ticket)
+	}
+	checkPrinted(t, r.fp, 1, res.Ticket)
+	golden(t, r.w, "offline-confirm-1080x1920.png")
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

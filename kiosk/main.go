@@ -1,0 +1,95 @@
+// Command kiosk is the CiviQ touch kiosk: citizens pick a field and get a
+// printed ticket; it keeps issuing from leased numbers while the server is
+// unreachable. See docs/KIOSK.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/config"
+	"github.com/civiq/civiq/kiosk/internal/printer"
+	"github.com/civiq/civiq/kiosk/internal/spool"
+	"github.com/civiq/civiq/kiosk/internal/ticket"
+	"github.com/civiq/civiq/kiosk/internal/ui"
+	"github.com/civiq/civiq/server/client"
+)
+
+// version is set by the linker (Makefile).
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kiosk:", err)
+		os.Exit(1)
+	}
+}
+
+// run wires the kiosk: config, client, printer, spool, logic and screens.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cl, err := client.New(cfg.Server, cfg.Token)
+	if err != nil {
+		return err
+	}
+	pr, err := printer.Open(cfg.Printer)
+	if err != nil {
+		return err
+	}
+	defer pr.Close()
+	sp, err := spool.Open(cfg.Spool)
+	if err != nil {
+		return err
+	}
+	width := ticket.Width58mm
+	if cfg.Paper == 80 {
+		width = ticket.Width80mm
+	}
+	k, err := app.New(app.Options{Client: cl, Printer: pr, Spool: sp, Width: width, LeaseSize: cfg.Lease,
+		Poll: cfg.Poll.Std(), Heartbeat: cfg.Heartbeat.Std(), Log: log, Version: version})
+	if err != nil {
+		return err
+	}
+	a := fyneapp.NewWithID("vn.civiq.kiosk")
+	u, err := ui.New(a, k, ui.Options{Lang: cfg.Lang, Idle: cfg.Idle.Std(), Confirm: cfg.Confirm.Std()})
+	if err != nil {
+		return err
+	}
+	w := a.NewWindow("CiviQ – Ki-ốt lấy số")
+	w.SetContent(u.Content())
+	w.SetFullScreen(cfg.Fullscreen)
+	if !cfg.Fullscreen {
+		w.Resize(fyne.NewSize(1080, 1920))
+	}
+	u.Attach()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go k.Run(ctx)
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	log.Info("kiosk started", "server", cfg.Server, "printer", cfg.Printer, "spool", cfg.Spool, "version", version)
+	fmt.Fprintln(stdout, "kiosk: running; spool", cfg.Spool)
+	w.ShowAndRun()
+	return nil
+}

@@ -1,0 +1,76 @@
+package protocol
+
+import "time"
+
+// LeaseRequest is the body of POST /api/v1/leases: a kiosk reserves Count
+// numbers of a field for Day (today or tomorrow, default today) so it can
+// keep issuing tickets while the server is unreachable.
+type LeaseRequest struct {
+	ServiceID string `json:"service_id"`
+	Day       string `json:"day,omitempty"`
+	Count     int    `json:"count"`
+}
+
+// Lease is a block of ticket numbers reserved for one kiosk. The numbers
+// come from a range of their own (OfflineBase+1 upwards), so the numbers
+// issued online stay gap-free.
+type Lease struct {
+	ID        string `json:"id"`
+	ServiceID string `json:"service_id"`
+	Prefix    string `json:"prefix"`
+	// Day is the service day (YYYY-MM-DD) the numbers belong to.
+	Day string `json:"day"`
+	// From and To are the first and last number of the block.
+	From int `json:"from"`
+	To   int `json:"to"`
+	// CreatedAt is when the lease was granted.
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is the end of Day; later, the numbers are of no use.
+	ExpiresAt time.Time `json:"expires_at"`
+	// Tickets are the future tickets, one per number, with the token and
+	// track URL the printed QR code carries.
+	Tickets []LeasedTicket `json:"tickets"`
+}
+
+// LeasedTicket is one number of a lease, ready to print.
+type LeasedTicket struct {
+	Number   int    `json:"number"`
+	Code     string `json:"code"`
+	Token    string `json:"token"`
+	TrackURL string `json:"track_url"`
+}
+
+// OfflineBase is the number after which leased (offline) numbers start.
+const OfflineBase = 5000
+
+// OfflineTicket is a ticket a kiosk issued from a lease while offline.
+type OfflineTicket struct {
+	LeaseID  string    `json:"lease_id"`
+	Number   int       `json:"number"`
+	Priority bool      `json:"priority"`
+	Lang     string    `json:"lang"`
+	IssuedAt time.Time `json:"issued_at"`
+}
+
+// SyncRequest is the body of POST /api/v1/tickets/sync.
+type SyncRequest struct {
+	Tickets []OfflineTicket `json:"tickets"`
+}
+
+// SyncResult is the outcome of one offline ticket: the ticket as now
+// stored (also when it was synced before), or an error that will not go
+// away by retrying.
+type SyncResult struct {
+	LeaseID string     `json:"lease_id"`
+	Number  int        `json:"number"`
+	Ticket  *Ticket    `json:"ticket,omitempty"`
+	Error   *ErrorBody `json:"error,omitempty"`
+	// Replayed is true when the ticket had been synced before.
+	Replayed bool `json:"replayed,omitempty"`
+}
+
+// SyncResponse is the answer to POST /api/v1/tickets/sync, one result per
+// ticket in request order.
+type SyncResponse struct {
+	Results []SyncResult `json:"results"`
+}
