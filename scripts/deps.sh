@@ -11,7 +11,7 @@ pkgs=(
   # display audio (oto over ALSA)
   libasound2-dev
   # browser tests, screenshots and GUI tests under a virtual X server
-  chromium chromium-driver xvfb xauth imagemagick
+  chromium chromium-driver xvfb xauth imagemagick xdotool
   # durability test (counts fsyncs), voice clips, PostgreSQL scale-out tests
   strace espeak-ng sox postgresql
   ca-certificates git make
