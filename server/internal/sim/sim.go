@@ -70,7 +70,7 @@ type Config struct {
 	// (default 07:30–11:30 and 13:30–17:00). Arrivals happen only inside
 	// them; counters serve until the queue is empty.
 	Sessions [][2]time.Duration
-	Days int
+	Days     int
 	// WarmupDays run before the measured days and are not measured: a real
 	// centre has history, while an empty store starts from
 	// queue.DefaultServiceTime.
