@@ -35,6 +35,8 @@ type cache struct {
 	csamples map[string][]time.Duration
 	// streak counts priority calls in a row per counter (call-next policy).
 	streak map[string]int
+	// pausedAt is when each paused counter paused (for the estimate).
+	pausedAt map[string]time.Time
 }
 
 func newCache(l *Loaded, day string, loc *time.Location) *cache {
@@ -49,6 +51,7 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 		samples:  map[string][]time.Duration{},
 		csamples: map[string][]time.Duration{},
 		streak:   map[string]int{},
+		pausedAt: map[string]time.Time{},
 	}
 	c.board = protocol.Board{Seq: l.Seq, Epoch: l.Epoch, Waiting: map[string]int{}}
 	for _, s := range l.Services {
@@ -198,6 +201,15 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 					}
 					c.csamples[k] = cs
 				}
+			}
+		}
+	case protocol.EventCounterUpdated:
+		var k protocol.Counter
+		if json.Unmarshal(ev.Data, &k) == nil {
+			if k.Status != protocol.CounterPaused {
+				delete(c.pausedAt, k.ID)
+			} else if _, ok := c.pausedAt[k.ID]; !ok {
+				c.pausedAt[k.ID] = ev.At
 			}
 		}
 	case protocol.EventServiceUpdated:

@@ -192,6 +192,20 @@ func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
 		}
 	}
 	for _, cs := range c.board.Counters {
+		if cs.Counter.Status == protocol.CounterPaused {
+			// A pause (tạm dừng) is a short break: the counter is expected
+			// back after the rest of a typical pause. One paused for long
+			// is not counted on.
+			since, ok := c.pausedAt[cs.Counter.ID]
+			if !ok {
+				since = now
+			}
+			if away := now.Sub(since); away < PauseGiveUp {
+				in.Counters = append(in.Counters, ProjectCounter{ID: cs.Counter.ID, ServiceIDs: cs.Counter.ServiceIDs,
+					Busy: true, Remaining: max(TypicalPause-away, 2*time.Minute), PriorityStreak: c.streak[cs.Counter.ID]})
+			}
+			continue
+		}
 		if cs.Counter.Status != protocol.CounterOpen {
 			continue
 		}
@@ -228,6 +242,13 @@ func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
 	}
 	return in
 }
+
+// A paused counter is expected back TypicalPause after it paused, and no
+// longer counted on once it has been paused PauseGiveUp.
+const (
+	TypicalPause = 8 * time.Minute
+	PauseGiveUp  = 30 * time.Minute
+)
 
 // minClerkSamples is how many services a counter must have done in a field
 // before its own mean replaces the field's: fewer are too noisy to help.

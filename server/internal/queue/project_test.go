@@ -1,8 +1,11 @@
 package queue
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/civiq/civiq/server/protocol"
 )
 
 func TestProject(t *testing.T) {
@@ -119,5 +122,29 @@ func TestNaiveWait(t *testing.T) {
 	}
 	if got := NaiveWait(2, 0, 0); got != 2*DefaultServiceTime {
 		t.Errorf("defaults: %v", got)
+	}
+}
+
+func TestProjectInputPausedCounter(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	svc := protocol.Service{ID: "a", Prefix: "A", Name: protocol.Text{Vi: "A"}, Enabled: true}
+	q1 := protocol.Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a"}, Status: protocol.CounterOpen}
+	c := newCache(&Loaded{Services: []protocol.Service{svc}, Counters: []CounterRecord{{Counter: q1}}}, "2026-11-30", time.UTC)
+	q1.Status = protocol.CounterPaused
+	data, _ := json.Marshal(q1)
+	c.apply(protocol.Event{Seq: 1, Type: protocol.EventCounterUpdated, At: t0, Data: data}, time.UTC)
+
+	in := c.projectInput(t0.Add(5*time.Minute), 3)
+	if len(in.Counters) != 1 || !in.Counters[0].Busy || in.Counters[0].Remaining != TypicalPause-5*time.Minute {
+		t.Fatalf("briefly paused: %+v", in.Counters)
+	}
+	if in := c.projectInput(t0.Add(PauseGiveUp+time.Minute), 3); len(in.Counters) != 0 {
+		t.Fatalf("paused for long still counted: %+v", in.Counters)
+	}
+	q1.Status = protocol.CounterOpen
+	data, _ = json.Marshal(q1)
+	c.apply(protocol.Event{Seq: 2, Type: protocol.EventCounterUpdated, At: t0.Add(time.Hour), Data: data}, time.UTC)
+	if in := c.projectInput(t0.Add(time.Hour), 3); len(in.Counters) != 1 || in.Counters[0].Busy {
+		t.Fatalf("reopened: %+v", in.Counters)
 	}
 }
