@@ -29,7 +29,7 @@ test: deps lint ## all tests, with the race detector
 
 bench: deps ## performance figures (printed; see docs/PERFORMANCE.md)
 	$(GO) run ./bench
-	$(GO) run ./server simulate -accuracy
+	$(GO) run ./server simulate -accuracy -days 10
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -205,6 +205,9 @@ func accuracyReport(ctx context.Context, centre *config.Centre, base sim.Config,
 		{"quieter day, 80 % of the arrivals", load(0.8)},
 		{"busier day, 110 % of the arrivals", load(1.1)},
 		{"no pauses, no no-shows, no priority", func(c *sim.Config) { c.PauseChance, c.NoShowShare, c.PriorityShare = 1e-12, 1e-12, 1e-12 }},
+		// Other seeds: other days and other clerks (speeds are drawn per seed).
+		{fmt.Sprintf("seed %d", base.Seed+1), func(c *sim.Config) { c.Seed++ }},
+		{fmt.Sprintf("seed %d", base.Seed+2), func(c *sim.Config) { c.Seed += 2 }},
 	} {
 		s, err := run(v.name, v.edit)
 		if err != nil {

@@ -21,7 +21,7 @@ func pct(part, whole time.Duration) string {
 // WriteTable prints the waits per field and the estimate's accuracy as a
 // plain-text table (the `server simulate` output).
 func (r *Result) WriteTable(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "field\ttickets\tmean wait\tp90 wait\twithin target\t")
 	for _, f := range r.Fields {
 		target := "–"
@@ -49,7 +49,7 @@ func WriteAccuracy(w io.Writer, base Scenario, variants []Scenario, setup string
 	r := base.Result
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Expected wait accuracy\n\n")
-	fmt.Fprintf(&b, "Produced by `go run ./server simulate -accuracy` (second line of `make bench`). %s\n\n", setup)
+	fmt.Fprintf(&b, "Produced by `go run ./server simulate -accuracy -days %d` (second line of `make bench`). %s\n\n", r.Days, setup)
 	fmt.Fprintf(&b, "Main scenario (%s): %d tickets over %d days, mean wait %s, p90 wait %s.\n\n", base.Name, r.Tickets, r.Days, mins(r.MeanWait), mins(r.P90Wait))
 	fmt.Fprintf(&b, "| estimate of the wait, made at issue | mean absolute error | as share of the mean wait | p90 absolute error | mean signed error |\n|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| CiviQ model (`eta_seconds`) | %s | %s | %s | %+.1f min |\n", mins(r.Model.MAE), pct(r.Model.MAE, r.MeanWait), mins(r.Model.P90), r.Model.Bias.Minutes())
@@ -63,7 +63,7 @@ func WriteAccuracy(w io.Writer, base Scenario, variants []Scenario, setup string
 		fmt.Fprintf(&b, "| %.0f – %s | %d | %s | %s (%s) | %s (%s) |\n", k.From.Minutes(), to, k.Tickets, mins(k.MeanWait),
 			mins(k.Model.MAE), pct(k.Model.MAE, k.MeanWait), mins(k.Naive.MAE), pct(k.Naive.MAE, k.MeanWait))
 	}
-	fmt.Fprintf(&b, "\nOther scenarios (same centre and seed):\n\n| scenario | tickets | mean wait | model MAE | naive MAE |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "\nOther scenarios (same centre; same seed unless named):\n\n| scenario | tickets | mean wait | model MAE | naive MAE |\n|---|---|---|---|---|\n")
 	for _, v := range variants {
 		x := v.Result
 		fmt.Fprintf(&b, "| %s | %d | %s | %s (%s) | %s (%s) |\n", v.Name, x.Tickets, mins(x.MeanWait), mins(x.Model.MAE), pct(x.Model.MAE, x.MeanWait), mins(x.Naive.MAE), pct(x.Naive.MAE, x.MeanWait))

@@ -12,6 +12,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -197,9 +198,18 @@ type event struct {
 	seq   int // ties: first scheduled first (deterministic)
 	kind  int
 	k     int // counter index
-	arr   Arrival
 	prio  bool
 	field string
+	cit   citizen
+}
+
+// citizen is what is drawn for each arrival: how long their case takes
+// (as a standard normal, scaled by the field) and whether they will be gone
+// when called. Drawn with the arrival, not at the counter, so that two
+// plans with the same seed see the same citizens (common random numbers).
+type citizen struct {
+	z      float64
+	noShow bool
 }
 
 type events []*event
@@ -240,7 +250,9 @@ const (
 
 type runner struct {
 	cfg    Config
-	rng    *rand.Rand
+	rng    *rand.Rand   // arrivals and citizens
+	crng   []*rand.Rand // per counter: clerk speed and pauses
+	cits   map[string]citizen
 	clk    *clock
 	eng    *queue.Engine
 	q      events
@@ -290,7 +302,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer st.Close()
 	r := &runner{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), clk: &clock{now: Start.Add(7 * time.Hour)},
-		ticket: map[string]*issued{}, fields: map[string]Field{}}
+		ticket: map[string]*issued{}, fields: map[string]Field{}, cits: map[string]citizen{}}
 	r.eng = queue.New(st, r.clk, cfg.Log, queue.Options{Location: Start.Location()})
 	if err := r.eng.Start(ctx); err != nil {
 		return nil, err
@@ -335,10 +347,14 @@ func (r *runner) setup(ctx context.Context) error {
 	}
 	r.state = make([]int, len(r.cfg.Counters))
 	r.speed = make([]float64, len(r.cfg.Counters))
+	r.crng = make([]*rand.Rand, len(r.cfg.Counters))
 	for i, c := range r.cfg.Counters {
+		h := fnv.New64a()
+		h.Write([]byte(c.ID))
+		r.crng[i] = rand.New(rand.NewPCG(r.cfg.Seed, h.Sum64()))
 		r.speed[i] = c.Speed
 		if c.Speed <= 0 {
-			r.speed[i] = 0.8 + 0.45*r.rng.Float64()
+			r.speed[i] = 0.8 + 0.45*r.crng[i].Float64()
 		}
 		num := c.Number
 		if num == 0 {
@@ -363,7 +379,7 @@ func (r *runner) arrivals(day time.Time) {
 	if len(r.cfg.Replay) > 0 {
 		for _, a := range r.cfg.Replay {
 			if _, ok := r.fields[a.ServiceID]; ok {
-				r.push(&event{at: day.Add(a.At), kind: evArrival, field: a.ServiceID, prio: a.Priority})
+				r.push(&event{at: day.Add(a.At), kind: evArrival, field: a.ServiceID, prio: a.Priority, cit: r.citizen()})
 			}
 		}
 		return
@@ -381,17 +397,22 @@ func (r *runner) arrivals(day time.Time) {
 					break
 				}
 				if r.rng.Float64()*peak < f.Rate[int(t/time.Hour)%24] {
-					r.push(&event{at: day.Add(t), kind: evArrival, field: f.ID, prio: r.rng.Float64() < r.cfg.PriorityShare})
+					prio := r.rng.Float64() < r.cfg.PriorityShare
+					r.push(&event{at: day.Add(t), kind: evArrival, field: f.ID, prio: prio, cit: r.citizen()})
 				}
 			}
 		}
 	}
 }
 
-func (r *runner) serviceTime(k int, field string) time.Duration {
+func (r *runner) citizen() citizen {
+	return citizen{z: r.rng.NormFloat64(), noShow: r.rng.Float64() < r.cfg.NoShowShare}
+}
+
+func (r *runner) serviceTime(k int, field string, z float64) time.Duration {
 	f := r.fields[field]
 	mu := math.Log(f.MeanService.Seconds()) - f.Sigma*f.Sigma/2
-	secs := math.Exp(mu+f.Sigma*r.rng.NormFloat64()) * r.speed[k]
+	secs := math.Exp(mu+f.Sigma*z) * r.speed[k]
 	return time.Duration(max(secs, 30) * float64(time.Second))
 }
 
@@ -426,7 +447,7 @@ func (r *runner) day(ctx context.Context, day time.Time) error {
 func (r *runner) handle(ctx context.Context, e *event) error {
 	switch e.kind {
 	case evArrival:
-		if err := r.issue(ctx, e.field, e.prio); err != nil {
+		if err := r.issue(ctx, e.field, e.prio, e.cit); err != nil {
 			return err
 		}
 		for k, c := range r.cfg.Counters {
@@ -437,7 +458,7 @@ func (r *runner) handle(ctx context.Context, e *event) error {
 			}
 		}
 	case evServiceEnd:
-		if r.rng.Float64() < r.cfg.PauseChance {
+		if r.crng[e.k].Float64() < r.cfg.PauseChance {
 			if _, err := r.eng.Done(ctx, r.cfg.Counters[e.k].ID); err != nil {
 				return err
 			}
@@ -448,7 +469,7 @@ func (r *runner) handle(ctx context.Context, e *event) error {
 			if r.measure {
 				r.res.Pauses++
 			}
-			pause := time.Duration(r.rng.ExpFloat64()*float64(r.cfg.PauseMean-3*time.Minute)) + 3*time.Minute
+			pause := time.Duration(r.crng[e.k].ExpFloat64()*float64(r.cfg.PauseMean-3*time.Minute)) + 3*time.Minute
 			r.push(&event{at: e.at.Add(pause), kind: evPauseEnd, k: e.k})
 			return nil
 		}
@@ -467,12 +488,13 @@ func (r *runner) handle(ctx context.Context, e *event) error {
 	return nil
 }
 
-func (r *runner) issue(ctx context.Context, field string, prio bool) error {
+func (r *runner) issue(ctx context.Context, field string, prio bool, cit citizen) error {
 	res, err := r.eng.Issue(ctx, "sim", protocol.IssueRequest{ServiceID: field, Priority: prio}, "")
 	if err != nil {
 		return err
 	}
 	t := res.Ticket
+	r.cits[t.ID] = cit
 	// The naive estimate from the same moment's figures.
 	mean := queue.DefaultServiceTime
 	for _, s := range r.eng.Services() {
@@ -511,11 +533,13 @@ func (r *runner) next(ctx context.Context, k int) error {
 	if is := r.ticket[t.ID]; is != nil && !is.called {
 		is.called, is.wait = true, now.Sub(is.at)
 	}
-	if r.rng.Float64() < r.cfg.NoShowShare {
+	cit := r.cits[t.ID]
+	delete(r.cits, t.ID)
+	if cit.noShow {
 		r.push(&event{at: now.Add(r.cfg.NoShowWait), kind: evNoShow, k: k})
 		return nil
 	}
-	r.push(&event{at: now.Add(r.serviceTime(k, t.ServiceID)), kind: evServiceEnd, k: k})
+	r.push(&event{at: now.Add(r.serviceTime(k, t.ServiceID, cit.z)), kind: evServiceEnd, k: k})
 	return nil
 }
 
