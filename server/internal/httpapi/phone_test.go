@@ -305,3 +305,54 @@ func subscribeEvents(t *testing.T, srv *servertest.Server, token string) <-chan 
 	}()
 	return ch
 }
+
+// TestTicketWebsocketFanOut follows many tickets at once: a call in one
+// field sends each phone of that field one coalesced update about its own
+// ticket, and nothing to the phones of other fields.
+func TestTicketWebsocketFanOut(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{NoRateLimits: true})
+	ctx := context.Background()
+	admin := srv.Client(srv.AdminToken())
+	const perField = 60
+	type follower struct {
+		tk protocol.Ticket
+		p  *phone
+	}
+	var land, civil []follower
+	for range perField {
+		land = append(land, follower{tk: srv.Issue("dat-dai", false)})
+		civil = append(civil, follower{tk: srv.Issue("tu-phap-ho-tich", false)})
+	}
+	for _, fs := range [][]follower{land, civil} {
+		for i := range fs {
+			fs[i].p = dialPhone(t, srv, fs[i].tk.Token)
+			v, _ := fs[i].p.next()
+			if v.Ticket.ID != fs[i].tk.ID || v.Ticket.Ahead != i {
+				t.Fatalf("snapshot of %s: %+v", fs[i].tk.Code, v.Ticket)
+			}
+		}
+	}
+	// Three calls in a burst at q3 (civil status only).
+	for range 3 {
+		if _, err := admin.Next(ctx, "q3"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, f := range civil {
+		for {
+			v, raw := f.p.next()
+			if v.Ticket.ID != f.tk.ID || strings.Contains(raw, "token") {
+				t.Fatalf("phone of %s got %s", f.tk.Code, raw)
+			}
+			if i < 3 && v.Ticket.Status == protocol.StatusCalled || i >= 3 && v.Ticket.Ahead == i-3 {
+				break
+			}
+		}
+	}
+	for _, f := range land[:10] {
+		f.p.quiet(200 * time.Millisecond)
+	}
+	if n := srv.App.Phones.Clients(); n != 2*perField {
+		t.Fatalf("%d phones connected, want %d", n, 2*perField)
+	}
+}
