@@ -68,7 +68,7 @@ function render() {
     app.replaceChildren(h('section', { class: 'card done' },
       h('p', { class: 'for', id: 'for' }, t('tablet.for', { code: pending.code, field: name(pending.service) })),
       form,
-      h('p', { class: 'small center', id: 'left' })));
+      h('p', { class: 'small mid', id: 'left' })));
   }
   const left = Math.max(0, Math.round((Date.parse(pending.until) - api.now()) / 1000));
   const el = document.getElementById('left');

@@ -118,9 +118,9 @@ function waiting(v) {
         h('div', { class: 'big eta', id: 'eta' }, etaText(left)),
         left >= 60 ? h('div', { class: 'small' }, t('eta.at', { t: clock(Date.now() + left * 1000) })) : null)),
     v.open_counters > 0
-      ? h('p', { class: 'small center' }, t('counters', { n: v.open_counters }))
+      ? h('p', { class: 'small mid' }, t('counters', { n: v.open_counters }))
       : h('p', { class: 'note' }, t('eta.nocounter')),
-    h('p', { class: 'small center' }, t('keep')),
+    h('p', { class: 'small mid' }, t('keep')),
     soundButton());
 }
 
@@ -142,7 +142,7 @@ function called(v) {
     h('div', { class: 'go', id: 'go' }, t('called.go', { counter: counterName(v.counter) })),
     h('div', { class: 'code' }, tk.code),
     tk.recalls > 0 ? h('div', { class: 'recall', id: 'recall' }, t('called.recall', { n: tk.recalls })) : null,
-    h('p', { class: 'small center' }, t('called.hint')));
+    h('p', { class: 'small mid' }, t('called.hint')));
 }
 
 function message(cls, title, text, v) {
