@@ -120,26 +120,35 @@ func (t *TicketHub) Clients() int { return t.conns.Clients() }
 // ticket's current view; it runs while no event is being processed.
 func (t *TicketHub) Subscribe(w http.ResponseWriter, r *http.Request, ticketID string, seq int64, first func() (protocol.TicketView, error)) error {
 	t.proc.Lock()
-	if t.closed {
-		t.proc.Unlock()
+	full := t.closed || t.conns.Clients() >= t.opts.MaxClients || len(t.byTicket[ticketID]) >= t.opts.MaxPerTicket
+	closed := t.closed
+	t.proc.Unlock()
+	if closed {
 		return ErrClosed
 	}
-	if t.conns.Clients() >= t.opts.MaxClients || len(t.byTicket[ticketID]) >= t.opts.MaxPerTicket {
-		t.proc.Unlock()
+	if full {
 		http.Error(w, `{"error":{"code":"rate_limited","message":"too many connections"}}`, http.StatusTooManyRequests)
 		return ErrTooMany
+	}
+	// The handshake happens outside the lock: a slow phone must not hold
+	// up the updates of the others.
+	ws, err := t.conns.up.Upgrade(w, r, nil)
+	if err != nil {
+		return err
+	}
+	c := newClient(t.conns, ws, nil)
+	t.proc.Lock()
+	if t.closed {
+		t.proc.Unlock()
+		c.close(websocket.CloseGoingAway, "server shutting down")
+		return ErrClosed
 	}
 	view, err := first()
 	if err != nil {
 		t.proc.Unlock()
+		c.close(websocket.CloseTryAgainLater, "try again")
 		return err
 	}
-	ws, err := t.conns.up.Upgrade(w, r, nil)
-	if err != nil {
-		t.proc.Unlock()
-		return err
-	}
-	c := newClient(t.conns, ws, nil)
 	t.conns.mu.Lock()
 	t.conns.add(c)
 	t.conns.mu.Unlock()
