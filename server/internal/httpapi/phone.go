@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/hub"
@@ -16,8 +17,13 @@ import (
 
 // Phone page, ratings and the counter-side rating tablet (issue 6).
 
-// SetTicketHub sets the hub of the ticket-scoped websocket (/ws/ticket/{token}).
-func (s *Server) SetTicketHub(t *hub.TicketHub) { s.phones = t }
+// SetTicketHub sets the hub of the ticket-scoped websocket (/ws/ticket/{token})
+// and exports its connection count as civiq_phone_clients. Call it once.
+func (s *Server) SetTicketHub(t *hub.TicketHub) {
+	s.phones = t
+	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "civiq_phone_clients", Help: "Phone pages following a ticket live."},
+		func() float64 { return float64(t.Clients()) }))
+}
 
 // ticketView builds the phone's view of the ticket holding tok.
 func (s *Server) ticketView(r *http.Request, tok string) (protocol.TicketView, error) {

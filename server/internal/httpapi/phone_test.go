@@ -355,4 +355,7 @@ func TestTicketWebsocketFanOut(t *testing.T) {
 	if n := srv.App.Phones.Clients(); n != 2*perField {
 		t.Fatalf("%d phones connected, want %d", n, 2*perField)
 	}
+	if st, body := call(t, "GET", srv.URL+"/metrics", "", ""); st != http.StatusOK || !strings.Contains(string(body), "civiq_phone_clients 120") {
+		t.Fatalf("metrics lack the phone count: %d", st)
+	}
 }
