@@ -264,6 +264,5 @@ func (c *cache) estimate(t *protocol.Ticket, now time.Time, maxStreak int) {
 	}
 	t.Ahead = c.ahead(*t)
 	open, _ := c.servers(t.ServiceID)
-	proj := Project(c.projectInput(now, maxStreak))
-	t.ETASeconds = etaSeconds(proj, t.ID, t.Ahead, meanDuration(c.samples[t.ServiceID]), open)
+	t.ETASeconds = etaSeconds(c.project(now, maxStreak), t.ID, t.Ahead, meanDuration(c.samples[t.ServiceID]), open)
 }

@@ -254,6 +254,20 @@ const (
 // before its own mean replaces the field's: fewer are too noisy to help.
 const minClerkSamples = 8
 
+// MaxProjected bounds the projection's work: with more tickets waiting in
+// the whole centre than this (far more than a hall holds, but a load test
+// gets there), estimates fall back to EstimateWait, whose cost does not
+// grow with the queue. A projection of 500 tickets takes about 0.1 ms.
+const MaxProjected = 500
+
+// project runs the projection unless the queue is beyond MaxProjected.
+func (c *cache) project(now time.Time, maxStreak int) map[string]time.Duration {
+	if len(c.where) > MaxProjected {
+		return nil
+	}
+	return Project(c.projectInput(now, maxStreak))
+}
+
 // Estimate is the expected wait of one waiting ticket.
 type Estimate struct {
 	ServiceID  string
@@ -263,7 +277,7 @@ type Estimate struct {
 
 // estimates computes ahead and the expected wait of every waiting ticket.
 func (c *cache) estimates(now time.Time, maxStreak int) map[string]Estimate {
-	proj := Project(c.projectInput(now, maxStreak))
+	proj := c.project(now, maxStreak)
 	out := make(map[string]Estimate, len(c.where))
 	for field, list := range c.waiting {
 		// ahead in the field: priority tickets first, then by issue time;
@@ -293,7 +307,8 @@ func (c *cache) estimates(now time.Time, maxStreak int) map[string]Estimate {
 }
 
 // etaSeconds is the projected wait, or, for a field no open counter serves
-// now, the old estimate as if one counter will open.
+// now (or a queue beyond MaxProjected), the simple estimate (as if one
+// counter will open when none is).
 func etaSeconds(proj map[string]time.Duration, id string, ahead int, mean time.Duration, open int) int {
 	if d, ok := proj[id]; ok {
 		return int(math.Round(d.Seconds()))

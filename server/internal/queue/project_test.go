@@ -2,6 +2,7 @@ package queue
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -146,5 +147,28 @@ func TestProjectInputPausedCounter(t *testing.T) {
 	c.apply(protocol.Event{Seq: 2, Type: protocol.EventCounterUpdated, At: t0.Add(time.Hour), Data: data}, time.UTC)
 	if in := c.projectInput(t0.Add(time.Hour), 3); len(in.Counters) != 1 || in.Counters[0].Busy {
 		t.Fatalf("reopened: %+v", in.Counters)
+	}
+}
+
+func TestEstimatesFallBackBeyondMaxProjected(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	svc := protocol.Service{ID: "a", Prefix: "A", Name: protocol.Text{Vi: "A"}, Enabled: true}
+	q1 := protocol.Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a"}, Status: protocol.CounterOpen}
+	mk := func(n int) *cache {
+		l := &Loaded{Services: []protocol.Service{svc}, Counters: []CounterRecord{{Counter: q1}}}
+		for i := range n {
+			l.Open = append(l.Open, TicketRecord{Ticket: protocol.Ticket{ID: fmt.Sprintf("t%04d", i), ServiceID: "a", Status: protocol.StatusWaiting,
+				IssuedAt: t0.Add(time.Duration(i) * time.Second), Day: "2026-11-30"}})
+		}
+		return newCache(l, "2026-11-30", time.UTC)
+	}
+	small := mk(MaxProjected).estimates(t0, 3)
+	if e := small["t0002"]; e.Ahead != 2 || e.ETASeconds != int(2*DefaultServiceTime/time.Second) {
+		t.Fatalf("projected: %+v", e)
+	}
+	big := mk(MaxProjected + 1).estimates(t0, 3)
+	want := int(EstimateWait(ETAInput{Ahead: 2, Servers: 1}).Seconds())
+	if e := big["t0002"]; e.Ahead != 2 || e.ETASeconds != want {
+		t.Fatalf("fallback: %+v, want %d s", e, want)
 	}
 }
