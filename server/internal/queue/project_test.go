@@ -166,7 +166,7 @@ func TestEstimatesFallBackBeyondMaxProjected(t *testing.T) {
 	if e := small["t0002"]; e.Ahead != 2 || e.ETASeconds != int(2*DefaultServiceTime/time.Second) {
 		t.Fatalf("projected: %+v", e)
 	}
-	big := mk(MaxProjected + 1).estimates(t0, 3)
+	big := mk(MaxProjected+1).estimates(t0, 3)
 	want := int(EstimateWait(ETAInput{Ahead: 2, Servers: 1}).Seconds())
 	if e := big["t0002"]; e.Ahead != 2 || e.ETASeconds != want {
 		t.Fatalf("fallback: %+v, want %d s", e, want)
