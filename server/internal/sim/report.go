@@ -54,6 +54,10 @@ func WriteAccuracy(w io.Writer, base Scenario, variants []Scenario, setup string
 	fmt.Fprintf(&b, "| estimate of the wait, made at issue | mean absolute error | as share of the mean wait | p90 absolute error | mean signed error |\n|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| CiviQ model (`eta_seconds`) | %s | %s | %s | %+.1f min |\n", mins(r.Model.MAE), pct(r.Model.MAE, r.MeanWait), mins(r.Model.P90), r.Model.Bias.Minutes())
 	fmt.Fprintf(&b, "| naive: ahead × mean service ÷ counters | %s | %s | %s | %+.1f min |\n\n", mins(r.Naive.MAE), pct(r.Naive.MAE, r.MeanWait), mins(r.Naive.P90), r.Naive.Bias.Minutes())
+	fmt.Fprintf(&b, "While waiting (what the phone page shows): every 5 minutes, each waiting ticket's current estimate against its actual remaining wait — %d samples, mean remaining wait %s:\n\n", r.LiveSamples, mins(r.LiveMeanLeft))
+	fmt.Fprintf(&b, "| estimate of the remaining wait | mean absolute error | as share of the mean remaining wait | p90 absolute error |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| CiviQ model | %s | %s | %s |\n", mins(r.LiveModel.MAE), pct(r.LiveModel.MAE, r.LiveMeanLeft), mins(r.LiveModel.P90))
+	fmt.Fprintf(&b, "| naive | %s | %s | %s |\n\n", mins(r.LiveNaive.MAE), pct(r.LiveNaive.MAE, r.LiveMeanLeft), mins(r.LiveNaive.P90))
 	fmt.Fprintf(&b, "By actual wait (main scenario):\n\n| actual wait | tickets | mean wait | model MAE | naive MAE |\n|---|---|---|---|---|\n")
 	for _, k := range r.Buckets {
 		to := fmt.Sprintf("%.0f min", k.To.Minutes())

@@ -157,6 +157,22 @@ type Result struct {
 	Model, Naive ErrorStats
 	// Buckets break the errors down by actual wait.
 	Buckets []Bucket
+	// LiveModel and LiveNaive score the estimates as the phone page shows
+	// them while the citizen waits: every 5 minutes each waiting ticket's
+	// current estimate against its actual remaining wait (mean remaining
+	// wait LiveMeanLeft over LiveSamples samples).
+	LiveModel, LiveNaive ErrorStats
+	LiveMeanLeft         time.Duration
+	LiveSamples          int
+}
+
+// sampleEvery is how often the live estimates are sampled.
+const sampleEvery = 5 * time.Minute
+
+type sample struct {
+	id           string
+	at           time.Time
+	model, naive time.Duration
 }
 
 // Bucket is the accuracy for tickets whose actual wait fell in [From, To).
@@ -265,6 +281,8 @@ type runner struct {
 	res    Result
 	// measure is false during warm-up days.
 	measure bool
+	samples []sample
+	nextAt  time.Time
 }
 
 // Start is the first simulated day (a Monday), in the centre's zone.
@@ -428,9 +446,16 @@ func (r *runner) day(ctx context.Context, day time.Time) error {
 		r.state[i] = stIdle
 	}
 	r.arrivals(day)
+	r.nextAt = day.Add(r.cfg.Sessions[0][0])
 	for r.q.Len() > 0 {
 		e := heap.Pop(&r.q).(*event)
 		r.clk.set(e.at)
+		if r.measure && !e.at.Before(r.nextAt) {
+			r.sample()
+			for !e.at.Before(r.nextAt) {
+				r.nextAt = r.nextAt.Add(sampleEvery)
+			}
+		}
 		if err := r.handle(ctx, e); err != nil {
 			return err
 		}
@@ -486,6 +511,38 @@ func (r *runner) handle(ctx context.Context, e *event) error {
 		return r.next(ctx, e.k) // Next opens a paused counter
 	}
 	return nil
+}
+
+// sample records every waiting ticket's current estimate (and the naive
+// one) for the live accuracy.
+func (r *runner) sample() {
+	now := r.clk.Now()
+	means := map[string]time.Duration{}
+	for _, s := range r.eng.Services() {
+		means[s.ID] = time.Duration(s.AvgServiceSeconds) * time.Second
+	}
+	open := map[string]int{}
+	for _, c := range r.eng.Counters() {
+		if c.Status == protocol.CounterOpen {
+			for _, f := range c.ServiceIDs {
+				open[f]++
+			}
+		}
+	}
+	est := r.eng.Estimates()
+	ids := make([]string, 0, len(est))
+	for id := range est {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // map order must not leak into the result
+	for _, id := range ids {
+		if _, ok := r.ticket[id]; !ok {
+			continue
+		}
+		e := est[id]
+		r.samples = append(r.samples, sample{id: id, at: now, model: time.Duration(e.ETASeconds) * time.Second,
+			naive: queue.NaiveWait(e.Ahead, means[e.ServiceID], open[e.ServiceID])})
+	}
 }
 
 func (r *runner) issue(ctx context.Context, field string, prio bool, cit citizen) error {
@@ -595,6 +652,17 @@ func (r *runner) report() {
 	r.res.Tickets = len(waits)
 	r.res.MeanWait, r.res.P90Wait = mean(waits), percentile(waits, 0.9)
 	r.res.Model, r.res.Naive = errorStats(model, waits), errorStats(naive, waits)
+	var left, lm, ln []time.Duration
+	for _, s := range r.samples {
+		is := r.ticket[s.id]
+		if !is.called {
+			continue
+		}
+		left = append(left, is.at.Add(is.wait).Sub(s.at))
+		lm, ln = append(lm, s.model), append(ln, s.naive)
+	}
+	r.res.LiveModel, r.res.LiveNaive = errorStats(lm, left), errorStats(ln, left)
+	r.res.LiveMeanLeft, r.res.LiveSamples = mean(left), len(left)
 	edges := []time.Duration{0, 5 * time.Minute, 20 * time.Minute, 45 * time.Minute, 24 * time.Hour}
 	for i := range len(edges) - 1 {
 		var w, m, n []time.Duration
