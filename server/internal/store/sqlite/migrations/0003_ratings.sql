@@ -1,7 +1,7 @@
 -- Satisfaction ratings (issue 6): at most one per ticket, stored with the
+-- ticket's field, counter and clerk so reports can group by each.
 -- IF NOT EXISTS: the runner numbers migrations by position, so a store
 -- made on a branch without 0002 may meet this file again after a merge.
--- ticket's field, counter and clerk so reports can group by each.
 CREATE TABLE IF NOT EXISTS ratings (
     ticket_id  TEXT PRIMARY KEY REFERENCES tickets (id),
     day        TEXT NOT NULL,
