@@ -30,6 +30,7 @@ test: deps lint ## all tests, with the race detector
 bench: deps ## performance figures (printed; see docs/PERFORMANCE.md)
 	$(GO) run ./server/cmd/civiq-bench
 	$(GO) test -run '^$$' -bench TapToLastByte -benchtime 50x ./kiosk/internal/ui
+	$(GO) run ./server simulate -accuracy -days 10
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

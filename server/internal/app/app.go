@@ -34,6 +34,8 @@ type App struct {
 	Engine *queue.Engine
 	Auth   *auth.Service
 	Hub    *hub.Hub
+	// Phones is the ticket-scoped websocket hub of the phone pages.
+	Phones *hub.TicketHub
 	API    *httpapi.Server
 	Log    *slog.Logger
 
@@ -132,8 +134,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	ho := opts.HubOptions
 	ho.Log = log
 	a.Hub = hub.New(hubSource{a.Engine, store}, store.Epoch(), ho)
-	a.Engine.SetPublisher(a.Hub)
+	a.Phones = hub.NewTicketHub(ticketSource{a.Engine}, store.Epoch(), hub.TicketOptions{Hub: ho})
+	a.Engine.SetPublisher(publishers{a.Hub, a.Phones})
 	if err := a.Hub.Preload(ctx); err != nil {
+		a.Phones.Close()
 		store.Close()
 		return nil, fmt.Errorf("preload events: %w", err)
 	}
@@ -154,6 +158,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		ao.DevicePerSecond = cfg.DevicePerSecond
 	}
 	a.API = httpapi.New(a.Engine, a.Auth, store, a.Hub, store, opts.Clock, log, ao)
+	a.API.SetTicketHub(a.Phones)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.wg.Add(2)
@@ -169,6 +174,7 @@ func (a *App) Handler() http.Handler { return a.API.Handler() }
 // store. Stop the HTTP server first.
 func (a *App) Close() error {
 	a.Hub.Close()
+	a.Phones.Close()
 	a.cancel()
 	a.wg.Wait()
 	return a.Store.Close()

@@ -66,6 +66,14 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/leases", s.api(kiosks, s.lease))
 	m.Handle("POST /api/v1/tickets/sync", s.api(kiosks, s.syncTickets))
 
+	// Phone page, ratings and the rating tablet (issue 6, phone.go).
+	m.Handle("GET /api/v1/tickets/{token}/view", s.api(anyone, s.getTicketView))
+	m.HandleFunc("GET /ws/ticket/{token}", s.ticketWS)
+	m.Handle("POST /api/v1/tickets/{token}/rating", s.api(anyone, s.rateTicket))
+	m.Handle("GET /api/v1/counters/{id}/rating", s.api(staff, s.pendingRating))
+	m.Handle("POST /api/v1/counters/{id}/rating", s.api(staff, s.rateAtCounter))
+	m.Handle("GET /api/v1/ratings", s.api(adminOnly, s.listRatings))
+
 	m.Handle("/api/", s.api(anyone, s.notFound))
 
 	// Hall display (issue 4): clips and fonts for the web display.

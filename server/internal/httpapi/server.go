@@ -54,6 +54,7 @@ type Server struct {
 	auth   *auth.Service
 	users  auth.Store
 	hub    *hub.Hub
+	phones *hub.TicketHub // ticket-scoped websockets (phone.go); nil: none
 	store  Pinger
 	log    *slog.Logger
 	opts   Options

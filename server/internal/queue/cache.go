@@ -30,6 +30,13 @@ type cache struct {
 	// issued counts tickets issued today per issue field.
 	issued  map[string]int
 	samples map[string][]time.Duration
+	// csamples are recent service durations per counter and field
+	// ("q1|dat-dai"), for clerks noticeably faster or slower than the field.
+	csamples map[string][]time.Duration
+	// streak counts priority calls in a row per counter (call-next policy).
+	streak map[string]int
+	// pausedAt is when each paused counter paused (for the estimate).
+	pausedAt map[string]time.Time
 }
 
 func newCache(l *Loaded, day string, loc *time.Location) *cache {
@@ -42,6 +49,9 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 		where:    map[string]string{},
 		issued:   map[string]int{},
 		samples:  map[string][]time.Duration{},
+		csamples: map[string][]time.Duration{},
+		streak:   map[string]int{},
+		pausedAt: map[string]time.Time{},
 	}
 	c.board = protocol.Board{Seq: l.Seq, Epoch: l.Epoch, Waiting: map[string]int{}}
 	for _, s := range l.Services {
@@ -154,6 +164,11 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		var call protocol.Call
 		if json.Unmarshal(ev.Data, &call) == nil {
 			c.removeWaiting(call.Ticket.ID)
+			if call.Ticket.Priority {
+				c.streak[call.Counter.ID]++
+			} else {
+				c.streak[call.Counter.ID] = 0
+			}
 		}
 	case protocol.EventTicketTransferred:
 		var t protocol.Ticket
@@ -178,6 +193,23 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 					s = s[len(s)-samplesKept:]
 				}
 				c.samples[t.ServiceID] = s
+				if t.CounterID != "" {
+					k := t.CounterID + "|" + t.ServiceID
+					cs := append(c.csamples[k], d)
+					if len(cs) > samplesKept {
+						cs = cs[len(cs)-samplesKept:]
+					}
+					c.csamples[k] = cs
+				}
+			}
+		}
+	case protocol.EventCounterUpdated:
+		var k protocol.Counter
+		if json.Unmarshal(ev.Data, &k) == nil {
+			if k.Status != protocol.CounterPaused {
+				delete(c.pausedAt, k.ID)
+			} else if _, ok := c.pausedAt[k.ID]; !ok {
+				c.pausedAt[k.ID] = ev.At
 			}
 		}
 	case protocol.EventServiceUpdated:
@@ -223,14 +255,14 @@ func (c *cache) servers(id string) (open, free int) {
 	return open, free
 }
 
-// estimate fills Ahead and ETASeconds of a waiting ticket.
-func (c *cache) estimate(t *protocol.Ticket) {
+// estimate fills Ahead and ETASeconds of a waiting ticket: ahead in its
+// field by the call-next policy, the wait by the projection (project.go).
+func (c *cache) estimate(t *protocol.Ticket, now time.Time, maxStreak int) {
 	if t.Status != protocol.StatusWaiting {
 		t.Ahead, t.ETASeconds = 0, 0
 		return
 	}
 	t.Ahead = c.ahead(*t)
-	open, free := c.servers(t.ServiceID)
-	mean := meanDuration(c.samples[t.ServiceID])
-	t.ETASeconds = int(EstimateWait(ETAInput{Ahead: t.Ahead, MeanService: mean, Servers: open, FreeServers: free}).Seconds())
+	open, _ := c.servers(t.ServiceID)
+	t.ETASeconds = etaSeconds(c.project(now, maxStreak), t.ID, t.Ahead, meanDuration(c.samples[t.ServiceID]), open)
 }

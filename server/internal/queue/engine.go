@@ -264,8 +264,9 @@ func (e *Engine) public(r TicketRecord) protocol.Ticket {
 // view returns the wire ticket with its current estimate.
 func (e *Engine) view(r TicketRecord) protocol.Ticket {
 	t := localTicket(r.Ticket, e.opts.Location)
+	now := e.now()
 	e.mu.RLock()
-	e.c.estimate(&t)
+	e.c.estimate(&t, now, e.opts.MaxPriorityStreak)
 	e.mu.RUnlock()
 	return t
 }
@@ -773,15 +774,17 @@ func (e *Engine) Board() protocol.Board {
 // Waiting lists the waiting tickets of the given fields (all when empty),
 // in the order the policy calls them, with estimates.
 func (e *Engine) Waiting(serviceIDs []string) []protocol.Ticket {
+	now := e.now()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	est := e.c.estimates(now, e.opts.MaxPriorityStreak)
 	var out []protocol.Ticket
 	for id, list := range e.c.waiting {
 		if len(serviceIDs) > 0 && !slices.Contains(serviceIDs, id) {
 			continue
 		}
 		for _, t := range list {
-			e.c.estimate(&t)
+			t.Ahead, t.ETASeconds = est[t.ID].Ahead, est[t.ID].ETASeconds
 			out = append(out, t)
 		}
 	}

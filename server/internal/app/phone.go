@@ -1,0 +1,32 @@
+package app
+
+import (
+	"github.com/civiq/civiq/server/internal/hub"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// ticketSource adapts the engine to the ticket hub.
+type ticketSource struct{ engine *queue.Engine }
+
+func (s ticketSource) Estimates() map[string]hub.Estimate {
+	in := s.engine.Estimates()
+	out := make(map[string]hub.Estimate, len(in))
+	for id, e := range in {
+		out[id] = hub.Estimate{ServiceID: e.ServiceID, Ahead: e.Ahead, ETASeconds: e.ETASeconds}
+	}
+	return out
+}
+
+func (s ticketSource) FieldCounts(field string) (int, int) { return s.engine.FieldCounts(field) }
+
+func (s ticketSource) ServiceName(field string) protocol.Text { return s.engine.ServiceName(field) }
+
+// publishers passes committed events to several publishers in order.
+type publishers []queue.Publisher
+
+func (p publishers) Publish(events []protocol.Event) {
+	for _, x := range p {
+		x.Publish(events)
+	}
+}

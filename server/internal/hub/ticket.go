@@ -1,0 +1,421 @@
+package hub
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Estimate is the current place and expected wait of one waiting ticket.
+type Estimate struct {
+	ServiceID  string
+	Ahead      int
+	ETASeconds int
+}
+
+// TicketSource is what the ticket hub reads to refresh phone views.
+type TicketSource interface {
+	// Estimates are the estimates of every waiting ticket, by ticket id.
+	Estimates() map[string]Estimate
+	// FieldCounts are the waiting tickets and open counters of a field.
+	FieldCounts(field string) (waiting, open int)
+	// ServiceName names a field.
+	ServiceName(field string) protocol.Text
+}
+
+// TicketOptions tune the ticket hub; zero values take the defaults.
+type TicketOptions struct {
+	// Coalesce is the shortest time between two recomputations of the
+	// estimates (default 500 ms): a burst of calls costs one pass.
+	Coalesce time.Duration
+	// MaxClients bounds all phone connections (default 20000).
+	MaxClients int
+	// MaxPerTicket bounds connections following one ticket (default 4).
+	MaxPerTicket int
+	// MinETAChange is the least change of an estimate worth a message
+	// (default 30 s); a change of the number ahead is always sent.
+	MinETAChange time.Duration
+	// Hub tunes the connections (send queue, pings, write timeout).
+	Hub Options
+}
+
+// TicketHub sends each phone the view of its own ticket and nothing else.
+//
+// It keeps the phones by ticket and the waiting ones by field. A committed
+// event about a ticket becomes a message to that ticket's phones only; an
+// event that moves a field's queue marks the field dirty, and a worker
+// recomputes the estimates of dirty fields at most every Coalesce, sending a
+// message only to phones whose place or estimate really changed. Publish
+// never blocks; each connection has the bounded queue, pings and write
+// deadline of the main hub.
+type TicketHub struct {
+	src   TicketSource
+	epoch string
+	opts  TicketOptions
+	conns *Hub // connection machinery only; it never publishes
+
+	mu       sync.Mutex // pending and the signal
+	pending  []protocol.Event
+	wake     chan struct{}
+	stop     chan struct{}
+	finished chan struct{}
+
+	// proc guards the subscriptions; the worker holds it while it
+	// processes, Subscribe while it registers, so no event falls between a
+	// phone's first view and its updates.
+	proc     sync.Mutex
+	byTicket map[string]map[*ticketSub]struct{}
+	byField  map[string]map[*ticketSub]struct{}
+	total    int
+	closed   bool
+}
+
+type ticketSub struct {
+	c    *client
+	view protocol.TicketView
+	seq  int64
+}
+
+// NewTicketHub returns a ticket hub; Close it when done.
+func NewTicketHub(src TicketSource, epoch string, opts TicketOptions) *TicketHub {
+	if opts.Coalesce <= 0 {
+		opts.Coalesce = 500 * time.Millisecond
+	}
+	if opts.MaxClients <= 0 {
+		opts.MaxClients = 20000
+	}
+	if opts.MaxPerTicket <= 0 {
+		opts.MaxPerTicket = 4
+	}
+	if opts.MinETAChange <= 0 {
+		opts.MinETAChange = 30 * time.Second
+	}
+	ho := opts.Hub
+	ho.defaults()
+	conns := &Hub{opts: ho, clients: map[*client]struct{}{}, stopPing: make(chan struct{}), pingDone: make(chan struct{})}
+	conns.up = websocket.Upgrader{ReadBufferSize: 256, WriteBufferPool: &sync.Pool{},
+		// The ticket token in the path is the credential; no cookie is used.
+		CheckOrigin: func(*http.Request) bool { return true }}
+	go conns.pinger()
+	t := &TicketHub{src: src, epoch: epoch, opts: opts, conns: conns, wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), finished: make(chan struct{}),
+		byTicket: map[string]map[*ticketSub]struct{}{}, byField: map[string]map[*ticketSub]struct{}{}}
+	go t.worker()
+	return t
+}
+
+// ErrTooMany is returned when the phone connection limits are reached.
+var ErrTooMany = errors.New("hub: too many phone connections")
+
+// Clients is the number of connected phones.
+func (t *TicketHub) Clients() int { return t.conns.Clients() }
+
+// Subscribe upgrades the request and follows one ticket. first builds the
+// ticket's current view; it runs while no event is being processed.
+func (t *TicketHub) Subscribe(w http.ResponseWriter, r *http.Request, ticketID string, seq int64, first func() (protocol.TicketView, error)) error {
+	t.proc.Lock()
+	full := t.closed || t.conns.Clients() >= t.opts.MaxClients || len(t.byTicket[ticketID]) >= t.opts.MaxPerTicket
+	closed := t.closed
+	t.proc.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if full {
+		http.Error(w, `{"error":{"code":"rate_limited","message":"too many connections"}}`, http.StatusTooManyRequests)
+		return ErrTooMany
+	}
+	// The handshake happens outside the lock: a slow phone must not hold
+	// up the updates of the others.
+	ws, err := t.conns.up.Upgrade(w, r, nil)
+	if err != nil {
+		return err
+	}
+	c := newClient(t.conns, ws, nil)
+	t.proc.Lock()
+	if t.closed {
+		t.proc.Unlock()
+		c.close(websocket.CloseGoingAway, "server shutting down")
+		return ErrClosed
+	}
+	view, err := first()
+	if err != nil {
+		t.proc.Unlock()
+		c.close(websocket.CloseTryAgainLater, "try again")
+		return err
+	}
+	t.conns.mu.Lock()
+	t.conns.add(c)
+	t.conns.mu.Unlock()
+	s := &ticketSub{c: c, view: view, seq: seq}
+	t.index(s, ticketID)
+	msg := t.message(s, seq)
+	t.proc.Unlock()
+	go t.conns.reader(c)
+	c.start([][]byte{msg})
+	return nil
+}
+
+// index files s under its ticket and, while it waits, its field; t.proc held.
+func (t *TicketHub) index(s *ticketSub, ticketID string) {
+	m := t.byTicket[ticketID]
+	if m == nil {
+		m = map[*ticketSub]struct{}{}
+		t.byTicket[ticketID] = m
+	}
+	m[s] = struct{}{}
+	t.total++
+	t.refile(s, "")
+}
+
+// refile moves s to the field index of its current view; t.proc held.
+func (t *TicketHub) refile(s *ticketSub, oldField string) {
+	if oldField != "" {
+		if m := t.byField[oldField]; m != nil {
+			delete(m, s)
+			if len(m) == 0 {
+				delete(t.byField, oldField)
+			}
+		}
+	}
+	if s.view.Ticket.Status == protocol.StatusWaiting {
+		f := s.view.Ticket.ServiceID
+		m := t.byField[f]
+		if m == nil {
+			m = map[*ticketSub]struct{}{}
+			t.byField[f] = m
+		}
+		m[s] = struct{}{}
+	}
+}
+
+func (t *TicketHub) unindex(s *ticketSub) {
+	id := s.view.Ticket.ID
+	if m := t.byTicket[id]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(t.byTicket, id)
+		}
+	}
+	if m := t.byField[s.view.Ticket.ServiceID]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(t.byField, s.view.Ticket.ServiceID)
+		}
+	}
+	t.total--
+}
+
+// message encodes s's view as one websocket frame.
+func (t *TicketHub) message(s *ticketSub, seq int64) []byte {
+	data, _ := json.Marshal(s.view)
+	raw, _ := encode(protocol.Event{Seq: seq, Epoch: t.epoch, Type: protocol.EventTicketView, At: time.Now(), Data: data})
+	return frame(opText, raw)
+}
+
+// Publish implements queue.Publisher. It only queues the events.
+func (t *TicketHub) Publish(events []protocol.Event) {
+	t.mu.Lock()
+	t.pending = append(t.pending, events...)
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close disconnects every phone and stops the worker.
+func (t *TicketHub) Close() {
+	t.proc.Lock()
+	if t.closed {
+		t.proc.Unlock()
+		return
+	}
+	t.closed = true
+	t.proc.Unlock()
+	close(t.stop)
+	<-t.finished
+	t.conns.Close()
+}
+
+func (t *TicketHub) worker() {
+	defer close(t.finished)
+	sweep := time.NewTicker(t.conns.opts.PingInterval)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-sweep.C:
+			t.sweep()
+			continue
+		case <-t.wake:
+		}
+		t.mu.Lock()
+		evs := t.pending
+		t.pending = nil
+		t.mu.Unlock()
+		t.process(evs)
+		// Coalesce: events arriving meanwhile wait for the next pass.
+		select {
+		case <-t.stop:
+			return
+		case <-time.After(t.opts.Coalesce):
+		}
+	}
+}
+
+// sweep forgets phones whose connection ended.
+func (t *TicketHub) sweep() {
+	t.conns.mu.Lock()
+	live := make(map[*client]bool, len(t.conns.clients))
+	for c := range t.conns.clients {
+		live[c] = true
+	}
+	t.conns.mu.Unlock()
+	t.proc.Lock()
+	defer t.proc.Unlock()
+	for _, m := range t.byTicket {
+		for s := range m {
+			if !live[s.c] {
+				t.unindex(s)
+			}
+		}
+	}
+}
+
+// subjectOf returns the ticket an event is about, the reason to tell its
+// phone, and the fields whose queue it moved.
+func subjectOf(ev protocol.Event) (t *protocol.Ticket, counter *protocol.Counter, reason string, fields []string, rated bool) {
+	switch ev.Type {
+	case protocol.EventTicketCalled, protocol.EventTicketRecalled:
+		var c protocol.Call
+		if json.Unmarshal(ev.Data, &c) != nil {
+			return
+		}
+		reason = protocol.ViewCalled
+		if ev.Type == protocol.EventTicketRecalled {
+			reason = protocol.ViewRecalled
+		}
+		return &c.Ticket, &c.Counter, reason, []string{c.Ticket.ServiceID}, false
+	case protocol.EventTicketIssued, protocol.EventTicketDone, protocol.EventTicketNoShow,
+		protocol.EventTicketTransferred, protocol.EventTicketCancelled:
+		var x protocol.Ticket
+		if json.Unmarshal(ev.Data, &x) != nil {
+			return
+		}
+		fields = []string{x.ServiceID}
+		if x.FromServiceID != "" {
+			fields = append(fields, x.FromServiceID)
+		}
+		switch ev.Type {
+		case protocol.EventTicketIssued:
+			return nil, nil, "", fields, false // a new ticket has no phone yet
+		case protocol.EventTicketDone:
+			reason = protocol.ViewDone
+		case protocol.EventTicketNoShow:
+			reason = protocol.ViewNoShow
+		case protocol.EventTicketTransferred:
+			reason = protocol.ViewTransferred
+		case protocol.EventTicketCancelled:
+			reason = protocol.ViewCancelled
+		}
+		return &x, nil, reason, fields, false
+	case protocol.EventCounterUpdated:
+		var c protocol.Counter
+		if json.Unmarshal(ev.Data, &c) == nil {
+			fields = c.ServiceIDs
+		}
+	case protocol.EventServiceUpdated:
+		var s protocol.Service
+		if json.Unmarshal(ev.Data, &s) == nil {
+			fields = []string{s.ID}
+		}
+	case protocol.EventTicketRated:
+		var r protocol.RatedEvent
+		if json.Unmarshal(ev.Data, &r) == nil {
+			return &protocol.Ticket{ID: r.TicketID}, nil, protocol.ViewRated, nil, true
+		}
+	}
+	return
+}
+
+// delivery of one frame to one phone, gathered under t.proc, written after.
+func (t *TicketHub) process(evs []protocol.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	var out []delivery
+	dirty := map[string]bool{}
+	t.proc.Lock()
+	var seq int64
+	for _, ev := range evs {
+		seq = ev.Seq
+		tk, counter, reason, fields, rated := subjectOf(ev)
+		for _, f := range fields {
+			if len(t.byField[f]) > 0 {
+				dirty[f] = true
+			}
+		}
+		if tk == nil {
+			continue
+		}
+		for s := range t.byTicket[tk.ID] {
+			if ev.Seq <= s.seq {
+				continue // already in its first view
+			}
+			s.seq = ev.Seq
+			old := s.view.Ticket.ServiceID
+			if rated {
+				s.view.Rated, s.view.CanRate = true, false
+			} else {
+				s.view.Ticket = *tk
+				s.view.Counter = counter
+				s.view.CanRate = tk.Status == protocol.StatusDone && !s.view.Rated
+				if tk.ServiceID != old {
+					s.view.Service = t.src.ServiceName(tk.ServiceID)
+				}
+			}
+			s.view.Reason = reason
+			t.refile(s, old)
+			if s.view.Ticket.Status == protocol.StatusWaiting {
+				dirty[s.view.Ticket.ServiceID] = true // its estimate is filled below
+				s.view.Ticket.Ahead, s.view.Ticket.ETASeconds = -1, -1
+				continue
+			}
+			s.view.Waiting, s.view.OpenCounters = t.src.FieldCounts(s.view.Ticket.ServiceID)
+			out = append(out, delivery{s.c, t.message(s, ev.Seq)})
+		}
+	}
+	if len(dirty) > 0 {
+		est := t.src.Estimates()
+		for f := range dirty {
+			waiting, open := t.src.FieldCounts(f)
+			for s := range t.byField[f] {
+				e, ok := est[s.view.Ticket.ID]
+				if !ok {
+					continue // called meanwhile: its own event follows
+				}
+				v := &s.view
+				d := e.ETASeconds - v.Ticket.ETASeconds
+				changed := v.Ticket.Ahead < 0 || e.Ahead != v.Ticket.Ahead || v.Waiting != waiting || v.OpenCounters != open ||
+					time.Duration(max(d, -d))*time.Second >= t.opts.MinETAChange
+				if !changed {
+					continue
+				}
+				if v.Ticket.Ahead >= 0 {
+					v.Reason = protocol.ViewQueue
+				}
+				v.Ticket.Ahead, v.Ticket.ETASeconds, v.Waiting, v.OpenCounters = e.Ahead, e.ETASeconds, waiting, open
+				out = append(out, delivery{s.c, t.message(s, seq)})
+			}
+		}
+	}
+	t.proc.Unlock()
+	t.conns.deliver(out)
+}

@@ -1,0 +1,335 @@
+package queue
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// ProjectCounter is one open counter as the wait projection sees it.
+type ProjectCounter struct {
+	ID         string
+	ServiceIDs []string
+	// Busy tells whether the counter serves a ticket now.
+	Busy bool
+	// Remaining is the expected rest of the current service (Busy only).
+	Remaining time.Duration
+	// PriorityStreak is how many priority tickets it called in a row.
+	PriorityStreak int
+	// Mean is this counter's (clerk's) own mean service time per field,
+	// when enough of its services were measured; absent fields use the
+	// field's mean.
+	Mean map[string]time.Duration
+}
+
+// ProjectTicket is one waiting ticket.
+type ProjectTicket struct {
+	ID        string
+	ServiceID string
+	Priority  bool
+	IssuedAt  time.Time
+}
+
+// ProjectInput is everything the projection depends on.
+type ProjectInput struct {
+	// Counters are the OPEN counters (paused and closed ones serve nobody).
+	Counters []ProjectCounter
+	// Waiting are the waiting tickets, in any order.
+	Waiting []ProjectTicket
+	// Mean is the rolling mean service time per field (DefaultServiceTime
+	// for a field without one).
+	Mean map[string]time.Duration
+	// MaxPriorityStreak is the call-next policy's anti-starvation bound.
+	MaxPriorityStreak int
+}
+
+// Project returns the expected wait, from now until the call, of every
+// waiting ticket that some open counter serves.
+//
+// It replays the call-next policy forward in expected time: each counter
+// becomes free when its current service is expected to end, takes what the
+// policy would give it (priority first, oldest first across all the fields
+// it serves, with the streak bound), and is busy for its mean service time
+// of that field. So a counter serving several fields splits its capacity
+// between them exactly as the policy does, priority tickets overtake, a
+// slow clerk counts as slow, and a field served by no open counter gets no
+// projection (the caller falls back). It is a pure function.
+func Project(in ProjectInput) map[string]time.Duration {
+	maxStreak := in.MaxPriorityStreak
+	if maxStreak <= 0 {
+		maxStreak = DefaultMaxPriorityStreak
+	}
+	// Per field: priority and regular queues in call order.
+	type queues struct{ p, r []ProjectTicket }
+	q := map[string]*queues{}
+	for _, t := range in.Waiting {
+		fq := q[t.ServiceID]
+		if fq == nil {
+			fq = &queues{}
+			q[t.ServiceID] = fq
+		}
+		if t.Priority {
+			fq.p = append(fq.p, t)
+		} else {
+			fq.r = append(fq.r, t)
+		}
+	}
+	older := func(a, b ProjectTicket) int {
+		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+			return c
+		}
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	}
+	for _, fq := range q {
+		slices.SortFunc(fq.p, older)
+		slices.SortFunc(fq.r, older)
+	}
+	mean := func(c *ProjectCounter, field string) time.Duration {
+		if m, ok := c.Mean[field]; ok && m > 0 {
+			return m
+		}
+		if m := in.Mean[field]; m > 0 {
+			return m
+		}
+		return DefaultServiceTime
+	}
+	type state struct {
+		c      *ProjectCounter
+		free   time.Duration
+		streak int
+		done   bool // serves nothing that still waits
+	}
+	cs := make([]state, len(in.Counters))
+	for i := range in.Counters {
+		c := &in.Counters[i]
+		cs[i] = state{c: c, streak: c.PriorityStreak}
+		if c.Busy {
+			cs[i].free = max(c.Remaining, 0)
+		}
+	}
+	out := make(map[string]time.Duration, len(in.Waiting))
+	left := len(in.Waiting)
+	for left > 0 {
+		// The counter that becomes free first (ties: the earlier listed).
+		k := -1
+		for i := range cs {
+			if !cs[i].done && (k < 0 || cs[i].free < cs[k].free) {
+				k = i
+			}
+		}
+		if k < 0 {
+			break
+		}
+		s := &cs[k]
+		var pf, rf string
+		var ph, rh ProjectTicket
+		for _, f := range s.c.ServiceIDs {
+			fq := q[f]
+			if fq == nil {
+				continue
+			}
+			if len(fq.p) > 0 && (pf == "" || older(fq.p[0], ph) < 0) {
+				pf, ph = f, fq.p[0]
+			}
+			if len(fq.r) > 0 && (rf == "" || older(fq.r[0], rh) < 0) {
+				rf, rh = f, fq.r[0]
+			}
+		}
+		var pick ProjectTicket
+		switch {
+		case pf != "" && (rf == "" || s.streak < maxStreak):
+			pick = ph
+			q[pf].p = q[pf].p[1:]
+			s.streak++
+		case rf != "":
+			pick = rh
+			q[rf].r = q[rf].r[1:]
+			s.streak = 0
+		default:
+			s.done = true
+			continue
+		}
+		out[pick.ID] = s.free
+		s.free += mean(s.c, pick.ServiceID)
+		left--
+	}
+	return out
+}
+
+// RemainingService is the expected rest of a service of mean length m that
+// has run for elapsed. Service times are skewed (lognormal-like): a service
+// that already ran past its mean is not about to end, so the rest never
+// drops below a floor share of the mean.
+func RemainingService(m, elapsed time.Duration) time.Duration {
+	const floor = 0.35
+	rest := m - elapsed
+	return max(rest, time.Duration(math.Round(float64(m)*floor)))
+}
+
+// NaiveWait is the textbook estimate the projection is compared with:
+// people ahead × mean service time ÷ counters serving the field.
+func NaiveWait(ahead int, mean time.Duration, counters int) time.Duration {
+	if mean <= 0 {
+		mean = DefaultServiceTime
+	}
+	return time.Duration(float64(ahead) * float64(mean) / float64(max(counters, 1)))
+}
+
+// projectFrom builds the projection input from the cache at now.
+func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
+	in := ProjectInput{Mean: map[string]time.Duration{}, MaxPriorityStreak: maxStreak}
+	for id := range c.services {
+		if m := meanDuration(c.samples[id]); m > 0 {
+			in.Mean[id] = m
+		}
+	}
+	for _, cs := range c.board.Counters {
+		if cs.Counter.Status == protocol.CounterPaused {
+			// A pause (tạm dừng) is a short break: the counter is expected
+			// back after the rest of a typical pause. One paused for long
+			// is not counted on.
+			since, ok := c.pausedAt[cs.Counter.ID]
+			if !ok {
+				since = now
+			}
+			if away := now.Sub(since); away < PauseGiveUp {
+				in.Counters = append(in.Counters, ProjectCounter{ID: cs.Counter.ID, ServiceIDs: cs.Counter.ServiceIDs,
+					Busy: true, Remaining: max(TypicalPause-away, 2*time.Minute), PriorityStreak: c.streak[cs.Counter.ID]})
+			}
+			continue
+		}
+		if cs.Counter.Status != protocol.CounterOpen {
+			continue
+		}
+		pc := ProjectCounter{ID: cs.Counter.ID, ServiceIDs: cs.Counter.ServiceIDs, PriorityStreak: c.streak[cs.Counter.ID]}
+		for _, f := range cs.Counter.ServiceIDs {
+			if s := c.csamples[cs.Counter.ID+"|"+f]; len(s) >= minClerkSamples {
+				if pc.Mean == nil {
+					pc.Mean = map[string]time.Duration{}
+				}
+				pc.Mean[f] = meanDuration(s)
+			}
+		}
+		if cur := cs.Current; cur != nil {
+			pc.Busy = true
+			m := in.Mean[cur.ServiceID]
+			if pm, ok := pc.Mean[cur.ServiceID]; ok {
+				m = pm
+			}
+			if m <= 0 {
+				m = DefaultServiceTime
+			}
+			elapsed := time.Duration(0)
+			if cur.CalledAt != nil {
+				elapsed = now.Sub(*cur.CalledAt)
+			}
+			pc.Remaining = RemainingService(m, elapsed)
+		}
+		in.Counters = append(in.Counters, pc)
+	}
+	for _, list := range c.waiting {
+		for _, t := range list {
+			in.Waiting = append(in.Waiting, ProjectTicket{ID: t.ID, ServiceID: t.ServiceID, Priority: t.Priority, IssuedAt: t.IssuedAt})
+		}
+	}
+	return in
+}
+
+// A paused counter is expected back TypicalPause after it paused, and no
+// longer counted on once it has been paused PauseGiveUp.
+const (
+	TypicalPause = 8 * time.Minute
+	PauseGiveUp  = 30 * time.Minute
+)
+
+// minClerkSamples is how many services a counter must have done in a field
+// before its own mean replaces the field's: fewer are too noisy to help.
+const minClerkSamples = 8
+
+// MaxProjected bounds the projection's work: with more tickets waiting in
+// the whole centre than this (far more than a hall holds, but a load test
+// gets there), estimates fall back to EstimateWait, whose cost does not
+// grow with the queue. A projection of 500 tickets takes about 0.1 ms.
+const MaxProjected = 500
+
+// project runs the projection unless the queue is beyond MaxProjected.
+func (c *cache) project(now time.Time, maxStreak int) map[string]time.Duration {
+	if len(c.where) > MaxProjected {
+		return nil
+	}
+	return Project(c.projectInput(now, maxStreak))
+}
+
+// Estimate is the expected wait of one waiting ticket.
+type Estimate struct {
+	ServiceID  string
+	Ahead      int
+	ETASeconds int
+}
+
+// estimates computes ahead and the expected wait of every waiting ticket.
+func (c *cache) estimates(now time.Time, maxStreak int) map[string]Estimate {
+	proj := c.project(now, maxStreak)
+	out := make(map[string]Estimate, len(c.where))
+	for field, list := range c.waiting {
+		// ahead in the field: priority tickets first, then by issue time;
+		// list is in issue order.
+		np := 0
+		for _, t := range list {
+			if t.Priority {
+				np++
+			}
+		}
+		p, r := 0, 0
+		open, _ := c.servers(field)
+		mean := meanDuration(c.samples[field])
+		for _, t := range list {
+			var ahead int
+			if t.Priority {
+				ahead = p
+				p++
+			} else {
+				ahead = np + r
+				r++
+			}
+			out[t.ID] = Estimate{ServiceID: field, Ahead: ahead, ETASeconds: etaSeconds(proj, t.ID, ahead, mean, open)}
+		}
+	}
+	return out
+}
+
+// etaSeconds is the projected wait, or, for a field no open counter serves
+// now (or a queue beyond MaxProjected), the simple estimate (as if one
+// counter will open when none is).
+func etaSeconds(proj map[string]time.Duration, id string, ahead int, mean time.Duration, open int) int {
+	if d, ok := proj[id]; ok {
+		return int(math.Round(d.Seconds()))
+	}
+	return int(EstimateWait(ETAInput{Ahead: ahead, MeanService: mean, Servers: open}).Seconds())
+}
+
+// Estimates returns ahead and the expected wait of every waiting ticket, by
+// ticket id, in one pass (the phone websocket recomputes many at once).
+func (e *Engine) Estimates() map[string]Estimate {
+	now := e.now()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.c.estimates(now, e.opts.MaxPriorityStreak)
+}
+
+// FieldCounts returns how many tickets wait in field and how many open
+// counters serve it.
+func (e *Engine) FieldCounts(field string) (waiting, open int) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	open, _ = e.c.servers(field)
+	return len(e.c.waiting[field]), open
+}

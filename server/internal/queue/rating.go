@@ -1,0 +1,190 @@
+package queue
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Rating windows: a phone may rate its ticket for a day after it was done;
+// the tablet at the counter offers the form only briefly after the clerk
+// finished, so the next citizen cannot rate the previous one's service.
+const (
+	PhoneRatingWindow   = 24 * time.Hour
+	CounterRatingWindow = 3 * time.Minute
+)
+
+// Ways a rating was given (protocol.Rating.Via).
+const (
+	ViaPhone   = "phone"
+	ViaCounter = "counter"
+)
+
+// RatingTx is what rating needs inside a write transaction; the SQL stores
+// implement it next to queue.Tx.
+type RatingTx interface {
+	// InsertRating stores r; a ticket already rated is a conflict error.
+	InsertRating(r protocol.Rating) error
+	// Rated tells whether the ticket has a rating.
+	Rated(ticketID string) (bool, error)
+	// LastDone is the ticket most recently finished as done at the counter.
+	LastDone(counterID string) (TicketRecord, error)
+}
+
+// RatingReader reads ratings outside a transaction.
+type RatingReader interface {
+	IsRated(ctx context.Context, ticketID string) (bool, error)
+	// LastDoneAt is the ticket most recently finished as done at the counter.
+	LastDoneAt(ctx context.Context, counterID string) (TicketRecord, error)
+	// Ratings lists ratings given in [from, to), newest first.
+	Ratings(ctx context.Context, from, to time.Time, limit int) ([]protocol.Rating, error)
+}
+
+// ValidateRating checks a rating request and returns it cleaned: the
+// comment trimmed, at most MaxRatingComment characters, no control
+// characters other than line breaks.
+func ValidateRating(req protocol.RatingRequest) (protocol.RatingRequest, error) {
+	switch req.Score {
+	case protocol.ScoreVerySatisfied, protocol.ScoreSatisfied, protocol.ScoreUnsatisfied:
+	default:
+		return req, Errorf(protocol.CodeBadRequest, "score must be very_satisfied, satisfied or unsatisfied")
+	}
+	req.Comment = strings.TrimSpace(req.Comment)
+	if !utf8.ValidString(req.Comment) || utf8.RuneCountInString(req.Comment) > protocol.MaxRatingComment {
+		return req, Errorf(protocol.CodeBadRequest, "the comment is at most %d characters", protocol.MaxRatingComment)
+	}
+	for _, r := range req.Comment {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return req, Errorf(protocol.CodeBadRequest, "the comment holds control characters")
+		}
+	}
+	return req, nil
+}
+
+// RateByToken stores the phone's rating of the ticket holding token.
+func (e *Engine) RateByToken(ctx context.Context, token string, req protocol.RatingRequest) (protocol.Rating, error) {
+	h := HashToken(token)
+	rec, err := e.ticketByTokenHash(ctx, h)
+	if err != nil {
+		return protocol.Rating{}, err
+	}
+	return e.rate(ctx, req, ViaPhone, PhoneRatingWindow, func(tx Tx, _ RatingTx) (TicketRecord, error) {
+		return tx.Ticket(rec.ID)
+	})
+}
+
+// RateAtCounter stores a rating given on the tablet at counterID: it rates
+// the ticket last done there, within CounterRatingWindow.
+func (e *Engine) RateAtCounter(ctx context.Context, counterID string, req protocol.RatingRequest) (protocol.Rating, error) {
+	return e.rate(ctx, req, ViaCounter, CounterRatingWindow, func(tx Tx, rtx RatingTx) (TicketRecord, error) {
+		if _, err := tx.Counter(counterID); IsNotFound(err) {
+			return TicketRecord{}, Errorf(protocol.CodeNotFound, "unknown counter %q", counterID)
+		} else if err != nil {
+			return TicketRecord{}, err
+		}
+		t, err := rtx.LastDone(counterID)
+		if IsNotFound(err) {
+			return t, Errorf(protocol.CodeUnprocessable, "no finished ticket to rate at this counter")
+		}
+		return t, err
+	})
+}
+
+func (e *Engine) rate(ctx context.Context, req protocol.RatingRequest, via string, window time.Duration, find func(Tx, RatingTx) (TicketRecord, error)) (protocol.Rating, error) {
+	req, err := ValidateRating(req)
+	if err != nil {
+		return protocol.Rating{}, err
+	}
+	var out protocol.Rating
+	_, err = e.store.Update(ctx, func(tx Tx) error {
+		rtx, ok := tx.(RatingTx)
+		if !ok {
+			return Errorf(protocol.CodeInternal, "this store cannot keep ratings")
+		}
+		t, err := find(tx, rtx)
+		if err != nil {
+			return err
+		}
+		now := e.now()
+		if t.Status != protocol.StatusDone || t.FinishedAt == nil {
+			return Errorf(protocol.CodeUnprocessable, "a ticket can be rated only after it was served")
+		}
+		if now.Sub(*t.FinishedAt) > window {
+			return Errorf(protocol.CodeUnprocessable, "the time to rate this ticket has passed")
+		}
+		if done, err := rtx.Rated(t.ID); err != nil {
+			return err
+		} else if done {
+			return Errorf(protocol.CodeConflict, "ticket %s was already rated", t.Code)
+		}
+		out = protocol.Rating{TicketID: t.ID, Code: t.Code, Day: t.Day, ServiceID: t.ServiceID, CounterID: t.CounterID,
+			ClerkID: t.ClerkID, Score: req.Score, Comment: req.Comment, Via: via, At: now}
+		if err := rtx.InsertRating(out); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventTicketRated, now, protocol.RatedEvent{TicketID: t.ID, Code: t.Code,
+			ServiceID: t.ServiceID, CounterID: t.CounterID, Score: req.Score, Via: via})
+	})
+	return out, err
+}
+
+// PendingRating is the ticket the tablet at counterID may rate now, if any.
+func (e *Engine) PendingRating(ctx context.Context, counterID string) (*protocol.PendingRating, error) {
+	r, ok := e.store.(RatingReader)
+	if !ok {
+		return nil, Errorf(protocol.CodeInternal, "this store cannot keep ratings")
+	}
+	t, err := r.LastDoneAt(ctx, counterID)
+	if IsNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if t.FinishedAt == nil {
+		return nil, nil
+	}
+	until := t.FinishedAt.Add(CounterRatingWindow)
+	if !e.now().Before(until) {
+		return nil, nil
+	}
+	if done, err := r.IsRated(ctx, t.ID); err != nil || done {
+		return nil, err
+	}
+	e.mu.RLock()
+	name := e.c.services[t.ServiceID].Name
+	e.mu.RUnlock()
+	return &protocol.PendingRating{Code: t.Code, Service: name, Until: until.In(e.opts.Location)}, nil
+}
+
+// Ratings lists ratings given in [from, to), newest first.
+func (e *Engine) Ratings(ctx context.Context, from, to time.Time, limit int) ([]protocol.Rating, error) {
+	r, ok := e.store.(RatingReader)
+	if !ok {
+		return nil, Errorf(protocol.CodeInternal, "this store cannot keep ratings")
+	}
+	out, err := r.Ratings(ctx, from, to, limit)
+	for i := range out {
+		out[i].At = out[i].At.In(e.opts.Location)
+	}
+	return out, err
+}
+
+// IsRated tells whether the ticket was rated.
+func (e *Engine) IsRated(ctx context.Context, ticketID string) (bool, error) {
+	r, ok := e.store.(RatingReader)
+	if !ok {
+		return false, nil
+	}
+	return r.IsRated(ctx, ticketID)
+}
+
+// ServiceName is the name of field id.
+func (e *Engine) ServiceName(id string) protocol.Text {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.c.services[id].Name
+}

@@ -1,0 +1,208 @@
+package webtest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/civiq/civiq/server/protocol"
+	"github.com/civiq/civiq/server/servertest"
+)
+
+// phoneSize is a common phone viewport (iPhone 12–15).
+const phoneW, phoneH = 390, 844
+
+// fakeVibrate records vibration requests (headless Chromium has no motor).
+const fakeVibrate = `(() => { window.__vib = []; navigator.vibrate = (p) => { window.__vib.push(p); return true; }; return true; })()`
+
+func ratings(t *testing.T, srv *servertest.Server) []protocol.Rating {
+	t.Helper()
+	var out []protocol.Rating
+	if _, err := srv.Client(srv.AdminToken()).Do(context.Background(), "GET", "/api/v1/ratings", nil, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func rateByToken(t *testing.T, srv *servertest.Server, token, body string) int {
+	t.Helper()
+	resp, err := http.Post(srv.URL+"/api/v1/tickets/"+token+"/rating", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestPhonePage follows a ticket on the phone page from issue to call to
+// rating, as a citizen sees it, and keeps the screenshots.
+func TestPhonePage(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	admin := srv.Client(srv.AdminToken())
+	for range 3 {
+		srv.Issue("dat-dai", false)
+	}
+	if _, err := admin.Next(ctx, "q2"); err != nil { // q2 busy with the first
+		t.Fatal(err)
+	}
+	mine := srv.Issue("dat-dai", false)
+	srv.Issue("dat-dai", false) // after mine: must not count
+
+	p := newTab(t, srv)
+	p.open("/t/" + mine.Token)
+	p.waitText("#code", mine.Code)
+	p.waitText("#ahead", "2")
+	p.waitText("#field", "Đất đai")
+	p.wait(`document.querySelector('#live') && document.querySelector('#live').classList.contains('on')`, "the live mark")
+	if eta := p.textOf("#eta"); !strings.Contains(eta, "phút") {
+		t.Errorf("expected wait %q", eta)
+	}
+	p.screenshot("phone-waiting", phoneW, phoneH)
+
+	// English and back.
+	p.click("#lang-switch")
+	p.waitText(".stat .label", "People before you")
+	p.click("#lang-switch")
+	p.waitText(".stat .label", "Số người trước bạn")
+
+	// The queue moves: live, without a reload.
+	eval[bool](p, fakeVibrate)
+	if _, err := admin.Next(ctx, "q1"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitText("#ahead", "1")
+	if _, err := admin.Next(ctx, "q1"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitText("#ahead", "0")
+	if n := eval[int](p, `window.__vib.length`); n != 0 {
+		t.Fatalf("vibrated %d times before the call", n)
+	}
+	called, err := admin.Next(ctx, "q1")
+	if err != nil || called == nil || called.ID != mine.ID {
+		t.Fatalf("next: %+v %v", called, err)
+	}
+	p.waitText("#turn", "Đến lượt bạn")
+	p.waitText("#go", "Mời đến Quầy 1")
+	p.wait(`window.__vib.length === 1`, "a vibration")
+	p.screenshot("phone-called", phoneW, phoneH)
+
+	if _, err := admin.Recall(ctx, "q1"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitText("#recall", "Gọi lại lần 1")
+	p.wait(`window.__vib.length === 2`, "a second vibration on recall")
+	p.screenshot("phone-recalled", phoneW, phoneH)
+
+	if st := rateByToken(t, srv, mine.Token, `{"score":"satisfied"}`); st != http.StatusUnprocessableEntity {
+		t.Fatalf("rating while called: %d", st)
+	}
+	if _, err := admin.Done(ctx, "q1"); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(`document.querySelector('#rating-form')`, "the rating form")
+	p.screenshot("phone-rating", phoneW, phoneH)
+	p.click("#rate-send")
+	p.waitText(".rating .msg", "Vui lòng chọn")
+	p.click(".score-very_satisfied")
+	p.typeInto("#rate-comment", "Cán bộ hướng dẫn tận tình")
+	p.click("#rate-send")
+	p.waitText("#title", "Cảm ơn bạn đã đánh giá")
+	p.screenshot("phone-thanks", phoneW, phoneH)
+
+	if st := rateByToken(t, srv, mine.Token, `{"score":"unsatisfied"}`); st != http.StatusConflict {
+		t.Fatalf("second rating: %d, want 409", st)
+	}
+	r := ratings(t, srv)
+	if len(r) != 1 || r[0].TicketID != mine.ID || r[0].Score != protocol.ScoreVerySatisfied || r[0].Comment != "Cán bộ hướng dẫn tận tình" || r[0].CounterID != "q1" {
+		t.Fatalf("stored ratings %+v", r)
+	}
+	// A reload shows the thanks, not the form again.
+	p.open("/t/" + mine.Token)
+	p.waitText("#title", "Cảm ơn bạn đã đánh giá")
+}
+
+func TestPhonePageNoShowTransferUnknown(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	admin := srv.Client(srv.AdminToken())
+	tk := srv.Issue("dat-dai", true)
+
+	p := newTab(t, srv)
+	p.open("/t/" + tk.Token)
+	p.waitText("#code", tk.Code)
+	p.waitText(".badge", "Ưu tiên")
+	if _, err := admin.Next(ctx, "q1"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitText("#turn", "Đến lượt bạn")
+	if _, err := admin.Transfer(ctx, "q1", "xay-dung"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitText("#transferred", "Xây dựng")
+	p.waitText("#field", "Xây dựng")
+	p.screenshot("phone-transferred", phoneW, phoneH)
+	if _, err := admin.Next(ctx, "q6"); err != nil { // q6 serves xay-dung
+		t.Fatal(err)
+	}
+	p.waitText("#go", "Quầy 6")
+	if _, err := admin.NoShow(ctx, "q6"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitText("#title", "không có mặt")
+	p.screenshot("phone-noshow", phoneW, phoneH)
+	if st := rateByToken(t, srv, tk.Token, `{"score":"satisfied"}`); st != http.StatusUnprocessableEntity {
+		t.Fatalf("rating a no-show: %d", st)
+	}
+
+	u := newTab(t, srv)
+	u.open("/t/AAAAAAAAAAAAAAAAAAAAAAAA")
+	u.waitText("#title", "Không tìm thấy phiếu")
+	u.open("/t/%3Cscript%3E")
+	u.waitText("#title", "Không tìm thấy phiếu")
+	u.screenshot("phone-unknown", phoneW, phoneH)
+}
+
+// TestRateTablet is the counter-side form for citizens without a phone.
+func TestRateTablet(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	clerk := srv.Client(srv.ClerkToken("canbo1"))
+
+	other := newTab(t, srv)
+	srv.ClerkToken("canbo3")
+	other.open("/rate/q1")
+	other.login("canbo3", servertest.ClerkPassword("canbo3"))
+	other.waitText("#title", "không phục vụ quầy này")
+
+	p := newTab(t, srv)
+	p.open("/rate/q1")
+	p.login("canbo1", servertest.ClerkPassword("canbo1"))
+	p.waitText("#title", "Đánh giá mức độ hài lòng")
+	p.waitText("#counter-name", "Quầy 1")
+	p.screenshot("phone-rate-tablet-idle", 1280, 800)
+
+	tk := srv.Issue("tai-nguyen-moi-truong", false)
+	if _, err := clerk.Next(ctx, "q1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clerk.Done(ctx, "q1"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitText("#for", tk.Code)
+	p.waitText("#for", "Tài nguyên môi trường")
+	p.screenshot("phone-rate-tablet", 1280, 800)
+	p.click(".score-unsatisfied")
+	p.click("#rate-send")
+	p.waitText("#title", "Cảm ơn")
+	r := ratings(t, srv)
+	if len(r) != 1 || r[0].TicketID != tk.ID || r[0].Via != "counter" || r[0].Score != protocol.ScoreUnsatisfied {
+		b, _ := json.Marshal(r)
+		t.Fatalf("ratings %s", b)
+	}
+	// The thanks give way to the idle screen; the rated ticket is not offered again.
+	p.waitFor(`document.querySelector('#title').textContent.includes('Đánh giá mức độ hài lòng')`, "the idle screen", 15e9)
+}
