@@ -78,7 +78,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	w.SetContent(u.Content())
 	w.SetFullScreen(cfg.Fullscreen)
 	if !cfg.Fullscreen {
-		w.Resize(fyne.NewSize(1080, 1920))
+		// The screens are laid out for 1920×1080 (or 1080×1920) units; a
+		// smaller window keeps that layout with FYNE_SCALE (make run: 0.6).
+		w.Resize(fyne.NewSize(1920, 1080))
 	}
 	u.Attach()
 	ctx, cancel := context.WithCancel(ctx)

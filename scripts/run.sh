@@ -34,7 +34,7 @@ echo "Web hall display: http://$addr/display?token=$(cat "$display_tok")"
 
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
   if [[ -x bin/kiosk ]]; then
-    bin/kiosk --server "http://$addr" --token-file "$(pair kiosk "Ki-ốt (make run)")" --printer "dir:$data/tickets" --spool "$data/kiosk-spool" --fullscreen=false &
+    FYNE_SCALE=${FYNE_SCALE:-0.6} bin/kiosk --server "http://$addr" --token-file "$(pair kiosk "Ki-ốt (make run)")" --printer "dir:$data/tickets" --spool "$data/kiosk-spool" --fullscreen=false &
     pids+=($!)
   fi
   if [[ -x bin/display ]]; then

@@ -164,8 +164,8 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 	u.buttons = map[string]*widget.Button{}
 	var body fyne.CanvasObject
 	switch {
-	case !u.st.Known:
-		body = container.NewCenter(bigLabel(w.Printing, sizeSubhead))
+	case !u.st.Known: // never reached the server and no fields in the spool yet
+		body = container.NewCenter(bigLabel(w.Connecting, sizeSubhead))
 	case u.st.Closed():
 		body = container.NewCenter(container.NewVBox(
 			bigLabel(w.ClosedTitle, sizeHeading),
