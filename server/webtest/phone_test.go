@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/civiq/civiq/server/protocol"
 	"github.com/civiq/civiq/server/servertest"
@@ -59,6 +60,16 @@ func TestPhonePage(t *testing.T) {
 	p.wait(`document.querySelector('#live') && document.querySelector('#live').classList.contains('on')`, "the live mark")
 	if eta := p.textOf("#eta"); !strings.Contains(eta, "phút") {
 		t.Errorf("expected wait %q", eta)
+	}
+	// "expected call at HH:MM" is the hall's time (Asia/Ho_Chi_Minh), not
+	// the browser's (this Chromium runs in UTC, seven hours apart).
+	at := eval[string](p, `(document.body.innerText.match(/lúc (\d\d:\d\d)/) || [])[1] || ''`)
+	hcm, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
+	want := time.Now().In(hcm).Add(time.Duration(mine.ETASeconds) * time.Second)
+	if got, err := time.ParseInLocation("15:04", at, hcm); err != nil {
+		t.Errorf("expected call time %q: %v", at, err)
+	} else if d := (got.Hour()*60 + got.Minute()) - (want.Hour()*60 + want.Minute()); d < -15 || d > 15 {
+		t.Errorf("expected call at %s, want about %s (the centre's clock)", at, want.Format("15:04"))
 	}
 	p.screenshot("phone-waiting", phoneW, phoneH)
 

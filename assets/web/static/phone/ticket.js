@@ -20,6 +20,7 @@ const state = {
   thanks: false,
 };
 let audio = null;
+let centreZone = 'Asia/Ho_Chi_Minh'; // until /api/v1/centre answers
 
 // ---- language ----
 const langBtn = document.getElementById('lang-switch');
@@ -43,9 +44,15 @@ function etaText(secs) {
   if (mins < 60) return t('eta.min', { m: mins });
   return t('eta.hour', { h: Math.floor(mins / 60), m: mins % 60 });
 }
+// The hall's clock, not the phone's: a phone set to another time zone
+// still shows the time on the centre's wall.
 function clock(ms) {
-  const d = new Date(ms);
-  return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
+  try {
+    return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: centreZone }).format(new Date(ms));
+  } catch {
+    const d = new Date(ms);
+    return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
+  }
 }
 function counterName(c) {
   if (!c) return '';
@@ -272,6 +279,7 @@ function connect() {
 async function start() {
   fetch('/api/v1/centre', { cache: 'no-store' }).then((r) => r.ok ? r.json() : null).then((c) => {
     if (c) document.getElementById('centre-name').textContent = name(c.name);
+    if (c && c.timezone) { centreZone = c.timezone; if (state.view) render(); }
   }).catch(() => {});
   let ok = await load();
   while (ok === null) {
