@@ -37,7 +37,17 @@ type cache struct {
 	streak map[string]int
 	// pausedAt is when each paused counter paused (for the estimate).
 	pausedAt map[string]time.Time
+	// breaks holds, for each of the last breaksKept services done in the
+	// centre, the short pause (tạm dừng, at most PauseGiveUp) its clerk
+	// took before calling again: their mean is what a service costs a
+	// counter beyond itself (ProjectInput.Pause).
+	breaks []time.Duration
 }
+
+// breaksKept is how many recent services the pause time is averaged over:
+// pauses are rare (a few in a hundred services), so the window is much
+// wider than the service-time one, to hold enough of them.
+const breaksKept = 300
 
 func newCache(l *Loaded, day string, loc *time.Location) *cache {
 	c := &cache{
@@ -193,6 +203,10 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 					s = s[len(s)-samplesKept:]
 				}
 				c.samples[t.ServiceID] = s
+				c.breaks = append(c.breaks, 0)
+				if len(c.breaks) > breaksKept {
+					c.breaks = c.breaks[len(c.breaks)-breaksKept:]
+				}
 				if t.CounterID != "" {
 					k := t.CounterID + "|" + t.ServiceID
 					cs := append(c.csamples[k], d)
@@ -207,6 +221,15 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		var k protocol.Counter
 		if json.Unmarshal(ev.Data, &k) == nil {
 			if k.Status != protocol.CounterPaused {
+				// A short pause that ended with the counter open again
+				// was a break between services; a long one, or one
+				// ended by closing, is not (the projection does not
+				// count on such a counter either).
+				if since, ok := c.pausedAt[k.ID]; ok && k.Status == protocol.CounterOpen && len(c.breaks) > 0 {
+					if d := ev.At.Sub(since); d > 0 && d <= PauseGiveUp {
+						c.breaks[len(c.breaks)-1] += d
+					}
+				}
 				delete(c.pausedAt, k.ID)
 			} else if _, ok := c.pausedAt[k.ID]; !ok {
 				c.pausedAt[k.ID] = ev.At

@@ -43,6 +43,11 @@ type ProjectInput struct {
 	Mean map[string]time.Duration
 	// MaxPriorityStreak is the call-next policy's anti-starvation bound.
 	MaxPriorityStreak int
+	// Pause is what each projected service costs its counter beyond the
+	// service itself: the mean short pause clerks took after a service,
+	// over recent services. Pauses are rare but long, and each one delays
+	// everybody behind it, so leaving them out biases the waits low.
+	Pause time.Duration
 }
 
 // Project returns the expected wait, from now until the call, of every
@@ -52,7 +57,7 @@ type ProjectInput struct {
 // becomes free when its current service is expected to end, takes what the
 // policy would give it (priority first, oldest first across all the fields
 // it serves, with the streak bound), and is busy for its mean service time
-// of that field. So a counter serving several fields splits its capacity
+// of that field plus the mean pause per service. So a counter serving several fields splits its capacity
 // between them exactly as the policy does, priority tickets overtake, a
 // slow clerk counts as slow, and a field served by no open counter gets no
 // projection (the caller falls back). It is a pure function.
@@ -158,7 +163,7 @@ func Project(in ProjectInput) map[string]time.Duration {
 			continue
 		}
 		out[pick.ID] = s.free
-		s.free += mean(s.c, pick.ServiceID)
+		s.free += mean(s.c, pick.ServiceID) + max(in.Pause, 0)
 		left--
 	}
 	return out
@@ -185,7 +190,7 @@ func NaiveWait(ahead int, mean time.Duration, counters int) time.Duration {
 
 // projectFrom builds the projection input from the cache at now.
 func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
-	in := ProjectInput{Mean: map[string]time.Duration{}, MaxPriorityStreak: maxStreak}
+	in := ProjectInput{Mean: map[string]time.Duration{}, MaxPriorityStreak: maxStreak, Pause: meanDuration(c.breaks)}
 	for id := range c.services {
 		if m := meanDuration(c.samples[id]); m > 0 {
 			in.Mean[id] = m

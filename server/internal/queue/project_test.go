@@ -37,6 +37,20 @@ func TestProject(t *testing.T) {
 			want: map[string]time.Duration{"t1": 0, "t2": 2 * min, "t3": 10 * min},
 		},
 		{
+			name: "the mean pause per service delays every later call",
+			in: ProjectInput{
+				Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}, Busy: true, Remaining: 2 * min}, {ID: "q2", ServiceIDs: []string{"a"}}},
+				Waiting:  []ProjectTicket{{"t1", "a", false, at(1)}, {"t2", "a", false, at(2)}, {"t3", "a", false, at(3)}, {"t4", "a", false, at(4)}},
+				Mean:     map[string]time.Duration{"a": 10 * min},
+				Pause:    30 * time.Second,
+			},
+			// q2 takes t1 at once, q1 t2 after its 2 min; then q1 (free
+			// at 2 + 10 + 0.5) takes t3 before q2 (free at 10.5), and q2
+			// takes t4 at 10.5. The current service (Remaining) gets no
+			// pause added: it is already what is left of it.
+			want: map[string]time.Duration{"t1": 0, "t2": 2 * min, "t3": 10*min + 30*time.Second, "t4": 12*min + 30*time.Second},
+		},
+		{
 			name: "priority goes first",
 			in: ProjectInput{
 				Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}},
@@ -147,6 +161,54 @@ func TestProjectInputPausedCounter(t *testing.T) {
 	c.apply(protocol.Event{Seq: 2, Type: protocol.EventCounterUpdated, At: t0.Add(time.Hour), Data: data}, time.UTC)
 	if in := c.projectInput(t0.Add(time.Hour), 3); len(in.Counters) != 1 || in.Counters[0].Busy {
 		t.Fatalf("reopened: %+v", in.Counters)
+	}
+}
+
+func TestProjectInputPauseTime(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	svc := protocol.Service{ID: "a", Prefix: "A", Name: protocol.Text{Vi: "A"}, Enabled: true}
+	q1 := protocol.Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a"}, Status: protocol.CounterOpen}
+	c := newCache(&Loaded{Services: []protocol.Service{svc}, Counters: []CounterRecord{{Counter: q1}}}, "2026-11-30", time.UTC)
+	seq := int64(0)
+	ev := func(typ string, at time.Time, v any) {
+		seq++
+		data, _ := json.Marshal(v)
+		c.apply(protocol.Event{Seq: seq, Type: typ, At: at, Data: data}, time.UTC)
+	}
+	done := func(i int, at time.Time) {
+		called := at.Add(-4 * time.Minute)
+		ev(protocol.EventTicketDone, at, protocol.Ticket{ID: fmt.Sprintf("t%d", i), ServiceID: "a", CounterID: "q1", Status: protocol.StatusDone, CalledAt: &called, FinishedAt: &at})
+	}
+	status := func(s string, at time.Time) {
+		k := q1
+		k.Status = s
+		ev(protocol.EventCounterUpdated, at, k)
+	}
+	if in := c.projectInput(t0, 3); in.Pause != 0 {
+		t.Fatalf("no history: pause %v", in.Pause)
+	}
+	// Four services; a 6 min break after the second, a 40 min one (too
+	// long to be a break) after the third, and a pause ended by closing.
+	done(1, t0.Add(5*time.Minute))
+	done(2, t0.Add(10*time.Minute))
+	status(protocol.CounterPaused, t0.Add(10*time.Minute))
+	status(protocol.CounterOpen, t0.Add(16*time.Minute))
+	done(3, t0.Add(20*time.Minute))
+	status(protocol.CounterPaused, t0.Add(20*time.Minute))
+	status(protocol.CounterOpen, t0.Add(60*time.Minute))
+	done(4, t0.Add(65*time.Minute))
+	status(protocol.CounterPaused, t0.Add(65*time.Minute))
+	status(protocol.CounterClosed, t0.Add(70*time.Minute))
+	status(protocol.CounterOpen, t0.Add(71*time.Minute))
+	// 6 min over 4 services.
+	if in := c.projectInput(t0.Add(72*time.Minute), 3); in.Pause != 90*time.Second {
+		t.Fatalf("pause per service %v, want 1m30s", in.Pause)
+	}
+	for i := range breaksKept {
+		done(10+i, t0.Add(2*time.Hour+time.Duration(i)*time.Minute))
+	}
+	if in := c.projectInput(t0.Add(8*time.Hour), 3); in.Pause != 0 {
+		t.Fatalf("the break left the window but still counts: %v", in.Pause)
 	}
 }
 
