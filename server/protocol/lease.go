@@ -50,6 +50,12 @@ type OfflineTicket struct {
 	Priority bool      `json:"priority"`
 	Lang     string    `json:"lang"`
 	IssuedAt time.Time `json:"issued_at"`
+	// Replaces is the Idempotency-Key of an online issue that timed out
+	// just before this ticket was printed offline in its place. The server
+	// may have stored that ticket although the kiosk never saw the answer;
+	// if it is still waiting, the sync cancels it, so the citizen is not in
+	// the queue twice.
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // SyncRequest is the body of POST /api/v1/tickets/sync.

@@ -230,14 +230,20 @@ func (k *Kiosk) Issue(ctx context.Context, serviceID string, priority bool, lang
 	res := Result{Field: svc}
 	online := k.State().Online
 	var err error
+	var tried string // the Idempotency-Key of an online attempt that got no answer
 	if online {
+		key := rand.Text()
 		ictx, cancel := context.WithTimeout(ctx, k.o.IssueTimeout)
-		res.Ticket, err = k.o.Client.IssueTicket(ictx, protocol.IssueRequest{ServiceID: serviceID, Priority: priority, Lang: lang}, rand.Text())
+		res.Ticket, err = k.o.Client.IssueTicket(ictx, protocol.IssueRequest{ServiceID: serviceID, Priority: priority, Lang: lang}, key)
 		cancel()
 		if err != nil && (!client.IsUnreachable(err) || ctx.Err() != nil) {
 			return Result{}, err // a refusal (closed, cap reached): nothing to fall back on
 		}
 		if err != nil {
+			// The server may have stored the ticket and lost only the
+			// answer: the offline ticket names this key so the sync
+			// cancels that one, and the citizen queues once.
+			tried = key
 			k.o.Log.Warn("server unreachable, issuing offline", "err", err)
 			k.update(func(st *State) { st.Online = false })
 			k.wake()
@@ -245,7 +251,7 @@ func (k *Kiosk) Issue(ctx context.Context, serviceID string, priority bool, lang
 	}
 	if !online || err != nil {
 		now := k.o.Now().In(k.loc)
-		p, err := k.o.Spool.Take(serviceID, now.Format("2006-01-02"), priority, lang, now)
+		p, err := k.o.Spool.Take(serviceID, now.Format("2006-01-02"), priority, lang, now, tried)
 		if errors.Is(err, spool.ErrNoNumbers) {
 			return Result{}, ErrNoOfflineNumbers
 		} else if err != nil {

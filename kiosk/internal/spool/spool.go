@@ -150,8 +150,10 @@ func (s *Spool) Available(serviceID, day string) int {
 
 // Take issues a ticket offline: it uses the next leased number of service
 // for day and records the ticket as pending, durably, before returning it,
-// so the number is never handed out twice.
-func (s *Spool) Take(serviceID, day string, priority bool, lang string, at time.Time) (Pending, error) {
+// so the number is never handed out twice. replaces is the Idempotency-Key
+// of an online issue that timed out just before (empty if none was tried):
+// the sync asks the server to cancel that ticket if it was stored.
+func (s *Spool) Take(serviceID, day string, priority bool, lang string, at time.Time, replaces string) (Pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range s.st.Leases {
@@ -161,7 +163,7 @@ func (s *Spool) Take(serviceID, day string, priority bool, lang string, at time.
 		}
 		lt := l.Tickets[l.Used]
 		p := Pending{
-			OfflineTicket: protocol.OfflineTicket{LeaseID: l.ID, Number: lt.Number, Priority: priority, Lang: lang, IssuedAt: at},
+			OfflineTicket: protocol.OfflineTicket{LeaseID: l.ID, Number: lt.Number, Priority: priority, Lang: lang, IssuedAt: at, Replaces: replaces},
 			ServiceID:     serviceID, Day: day, Code: lt.Code, Token: lt.Token, TrackURL: lt.TrackURL,
 		}
 		l.Used++

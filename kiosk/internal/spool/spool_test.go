@@ -29,7 +29,7 @@ func TestTakeSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	p1, err := s.Take("a", "2026-11-28", true, "en", at)
+	p1, err := s.Take("a", "2026-11-28", true, "en", at, "")
 	if err != nil || p1.Number != 5001 || !p1.Priority || p1.Token != "l1a" {
 		t.Fatalf("first take %+v, %v", p1, err)
 	}
@@ -40,14 +40,14 @@ func TestTakeSurvivesReopen(t *testing.T) {
 	if got := s2.Pending(); len(got) != 1 || got[0].Number != 5001 || !got[0].IssuedAt.Equal(at) {
 		t.Fatalf("pending after reopen %+v", got)
 	}
-	p2, err := s2.Take("a", "2026-11-28", false, "vi", at)
+	p2, err := s2.Take("a", "2026-11-28", false, "vi", at, "")
 	if err != nil || p2.Number != 5002 {
 		t.Fatalf("second take %+v, %v", p2, err)
 	}
-	if _, err := s2.Take("a", "2026-11-28", false, "vi", at); err != ErrNoNumbers {
+	if _, err := s2.Take("a", "2026-11-28", false, "vi", at, ""); err != ErrNoNumbers {
 		t.Fatalf("third take: %v", err)
 	}
-	if _, err := s2.Take("a", "2026-11-29", false, "vi", at); err != ErrNoNumbers {
+	if _, err := s2.Take("a", "2026-11-29", false, "vi", at, ""); err != ErrNoNumbers {
 		t.Fatalf("other day: %v", err)
 	}
 	if err := s2.Done([]protocol.OfflineTicket{p1.OfflineTicket}); err != nil {
@@ -123,7 +123,7 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = s.Take("a", "2026-11-28", false, "vi", time.Now())
+		_, _ = s.Take("a", "2026-11-28", false, "vi", time.Now(), "")
 		_ = s.Available("a", "2026-11-28")
 		_ = s.Prune(time.Now())
 		_ = s.Done(nil)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -239,6 +240,9 @@ func (e *Engine) syncOne(tx Tx, lt LeaseTx, leases map[string]LeaseRecord, issue
 	default:
 		return TicketRecord{}, false, Errorf(protocol.CodeBadRequest, "lang must be \"vi\" or \"en\"")
 	}
+	if len(it.Replaces) > maxIdemKeyLen || !utf8.ValidString(it.Replaces) {
+		return TicketRecord{}, false, Errorf(protocol.CodeBadRequest, "replaces is longer than %d bytes or not UTF-8", maxIdemKeyLen)
+	}
 	if it.Number < l.From || it.Number > l.To {
 		return TicketRecord{}, false, Errorf(protocol.CodeUnprocessable, "number %d is not in lease %s (%d–%d)", it.Number, l.ID, l.From, l.To)
 	}
@@ -281,5 +285,33 @@ func (e *Engine) syncOne(tx Tx, lt LeaseTx, leases map[string]LeaseRecord, issue
 	if err := tx.InsertTicket(rec); err != nil {
 		return TicketRecord{}, false, err
 	}
-	return rec, false, tx.AppendEvent(protocol.EventTicketIssued, now, e.public(rec))
+	if err := tx.AppendEvent(protocol.EventTicketIssued, now, e.public(rec)); err != nil {
+		return TicketRecord{}, false, err
+	}
+	return rec, false, e.cancelReplaced(tx, issuer, it.Replaces, now)
+}
+
+// cancelReplaced cancels the ticket issuer asked for online with
+// Idempotency-Key key, if the server stored it and it still waits: the
+// kiosk timed out on that request and printed an offline ticket instead.
+// A ticket already called is left alone (it was served or will be marked a
+// no-show); none stored means the request never arrived.
+func (e *Engine) cancelReplaced(tx Tx, issuer, key string, now time.Time) error {
+	if key == "" {
+		return nil
+	}
+	old, err := tx.TicketByIdemKey(issuer, key)
+	if IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if old.Status != protocol.StatusWaiting {
+		return nil
+	}
+	old.Status, old.FinishedAt = protocol.StatusCancelled, &now
+	if err := tx.UpdateTicket(old); err != nil {
+		return err
+	}
+	return tx.AppendEvent(protocol.EventTicketCancelled, now, e.public(old))
 }

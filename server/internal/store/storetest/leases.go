@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ func runLeases(t *testing.T, newOpener NewOpener) {
 	t.Run("SyncIdempotentAndOrdered", func(t *testing.T) { testSync(t, newOpener(t)) })
 	t.Run("SyncValidation", func(t *testing.T) { testSyncValidation(t, newOpener(t)) })
 	t.Run("OnlineRangeEndsBelowLeases", func(t *testing.T) { testOnlineRangeEnd(t, newOpener(t)) })
+	t.Run("SyncCancelsReplacedOnlineTicket", func(t *testing.T) { testSyncReplaces(t, newOpener(t)) })
 }
 
 func lease(t testing.TB, e *queue.Engine, issuer, svc, day string, n int) protocol.Lease {
@@ -321,5 +323,90 @@ func testOnlineRangeEnd(t *testing.T, open Opener) {
 	res, err := e.Sync(context.Background(), "kiosk:k1", []protocol.OfflineTicket{{LeaseID: l.ID, Number: l.From, IssuedAt: clk.Now()}})
 	if err != nil || res[0].Error != nil || res[0].Ticket.Number != protocol.OfflineBase+1 {
 		t.Fatalf("leased number after the online range: %+v, %v", res, err)
+	}
+}
+
+// testSyncReplaces: a kiosk timed out on an online issue that the server had
+// stored, and printed an offline ticket instead; the sync of that offline
+// ticket names the online request's Idempotency-Key and the stored ticket
+// is cancelled, so the citizen queues once. Keys of another kiosk, of
+// requests that never arrived and of tickets already called change nothing.
+func testSyncReplaces(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	loc := HCM(t)
+	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, loc))
+	e := newEngine(t, s, clk)
+	Seed(t, e)
+	ctx := context.Background()
+	l := lease(t, e, "kiosk:k1", "a", "", 4)
+	// A001 is called at once; A002 (k1) and A003 (k2) wait.
+	called, err := e.Issue(ctx, "kiosk:k1", protocol.IssueRequest{ServiceID: "a"}, "key-called")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Second)
+	ghost, err := e.Issue(ctx, "kiosk:k1", protocol.IssueRequest{ServiceID: "a"}, "key-ghost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Second)
+	other, err := e.Issue(ctx, "kiosk:k2", protocol.IssueRequest{ServiceID: "a"}, "key-other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk, err := e.Next(ctx, "q1", "clerk"); err != nil || tk == nil || tk.ID != called.Ticket.ID {
+		t.Fatalf("next: %+v, %v", tk, err)
+	}
+	clk.Add(time.Minute)
+	at := clk.Now()
+	res, err := e.Sync(ctx, "kiosk:k1", []protocol.OfflineTicket{
+		{LeaseID: l.ID, Number: l.From, IssuedAt: at, Replaces: "key-ghost"},
+		{LeaseID: l.ID, Number: l.From + 1, IssuedAt: at, Replaces: "key-other"},  // k2's key: not k1's ticket
+		{LeaseID: l.ID, Number: l.From + 2, IssuedAt: at, Replaces: "key-never"},  // never arrived
+		{LeaseID: l.ID, Number: l.From + 3, IssuedAt: at, Replaces: "key-called"}, // already called
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Error != nil || r.Ticket == nil {
+			t.Fatalf("result %d: %+v", i, r)
+		}
+	}
+	status := func(id string) string {
+		t.Helper()
+		for _, w := range e.Waiting([]string{"a"}) {
+			if w.ID == id {
+				return w.Status
+			}
+		}
+		return "not waiting"
+	}
+	if got := status(ghost.Ticket.ID); got != "not waiting" {
+		t.Fatalf("the replaced online ticket is %s, want cancelled", got)
+	}
+	tk, err := e.TicketByToken(ctx, ghost.Token)
+	if err != nil || tk.Status != protocol.StatusCancelled {
+		t.Fatalf("replaced ticket: %+v, %v", tk, err)
+	}
+	if got := status(other.Ticket.ID); got != protocol.StatusWaiting {
+		t.Fatalf("another kiosk's ticket is %s", got)
+	}
+	if tk, _ := e.TicketByToken(ctx, called.Token); tk.Status != protocol.StatusCalled {
+		t.Fatalf("the called ticket became %s", tk.Status)
+	}
+	// A re-sync changes nothing more.
+	seq, _ := e.Seq()
+	if _, err := e.Sync(ctx, "kiosk:k1", []protocol.OfflineTicket{{LeaseID: l.ID, Number: l.From, IssuedAt: at, Replaces: "key-ghost"}}); err != nil {
+		t.Fatal(err)
+	}
+	if s2, _ := e.Seq(); s2 != seq {
+		t.Fatal("a re-sync appended events")
+	}
+	// A key too long is refused with the ticket.
+	r, err := e.Sync(ctx, "kiosk:k1", []protocol.OfflineTicket{{LeaseID: l.ID, Number: l.From + 1, IssuedAt: at, Replaces: strings.Repeat("k", 201)}})
+	if err != nil || r[0].Error == nil || r[0].Error.Code != protocol.CodeBadRequest {
+		t.Fatalf("long replaces: %+v, %v", r, err)
 	}
 }
