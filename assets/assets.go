@@ -9,3 +9,21 @@ import "embed"
 //
 //go:embed web fonts sounds demo
 var FS embed.FS
+
+// The one UI and ticket font, inside FS: DejaVu Sans has every Vietnamese
+// letter with its tone mark (common default fonts stack some marks badly).
+const (
+	FontRegular = "fonts/DejaVuSans.ttf"
+	FontBold    = "fonts/DejaVuSans-Bold.ttf"
+)
+
+// Fonts returns the regular and bold font files.
+func Fonts() (regular, bold []byte, err error) {
+	if regular, err = FS.ReadFile(FontRegular); err != nil {
+		return nil, nil, err
+	}
+	if bold, err = FS.ReadFile(FontBold); err != nil {
+		return nil, nil, err
+	}
+	return regular, bold, nil
+}

@@ -93,14 +93,14 @@ func Parse(args []string, getenv func(string) string, readFile func(string) ([]b
 	fs := flag.NewFlagSet("display", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("config", getenv("CIVIQ_DISPLAY_CONFIG"), "config file of key = value lines (env CIVIQ_DISPLAY_CONFIG)")
-	server := fs.String("server", "", "server base URL (env CIVIQ_SERVER; default http://127.0.0.1:8080)")
-	token := fs.String("token", "", "display device token (env CIVIQ_DISPLAY_TOKEN; prefer --token-file)")
-	tokenFile := fs.String("token-file", "", "file holding the display device token (env CIVIQ_DISPLAY_TOKEN_FILE)")
-	full := fs.Bool("fullscreen", true, "full screen with a hidden cursor (env CIVIQ_DISPLAY_FULLSCREEN)")
-	lang := fs.String("lang", "", "board language: vi, en or vi+en alternating (default vi+en)")
-	voice := fs.String("voice", "", "call-out language: vi or vi+en (default vi)")
-	noSound := fs.Bool("no-sound", false, "no call-outs (env CIVIQ_DISPLAY_NO_SOUND)")
-	sounds := fs.String("sounds", "", "folder of recorded clips replacing the shipped ones")
+	fs.String("server", "", "server base URL (env CIVIQ_SERVER; default http://127.0.0.1:8080)")
+	fs.String("token", "", "display device token (env CIVIQ_DISPLAY_TOKEN; prefer --token-file)")
+	fs.String("token-file", "", "file holding the display device token (env CIVIQ_DISPLAY_TOKEN_FILE)")
+	fs.Bool("fullscreen", true, "full screen with a hidden cursor (env CIVIQ_DISPLAY_FULLSCREEN)")
+	fs.String("lang", "", "board language: vi, en or vi+en alternating (default vi+en)")
+	fs.String("voice", "", "call-out language: vi or vi+en (default vi)")
+	fs.Bool("no-sound", false, "no call-outs (env CIVIQ_DISPLAY_NO_SOUND)")
+	fs.String("sounds", "", "folder of recorded clips replacing the shipped ones")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -135,28 +135,13 @@ func Parse(args []string, getenv func(string) string, readFile func(string) ([]b
 	// 3. The flags that were given.
 	var err error
 	fs.Visit(func(f *flag.Flag) {
-		if err != nil {
-			return
-		}
-		switch f.Name {
-		case "server":
-			c.Server = *server
-		case "token":
-			c.Token = *token
-		case "token-file":
-			c.TokenFile = *tokenFile
-		case "fullscreen":
-			c.Fullscreen = *full
-		case "lang":
-			c.Lang = *lang
-		case "voice":
-			c.Voice = *voice
-		case "no-sound":
-			c.NoSound = *noSound
-		case "sounds":
-			c.Sounds = *sounds
+		if err == nil && f.Name != "config" {
+			err = c.set(f.Name, f.Value.String())
 		}
 	})
+	if err != nil {
+		return c, err
+	}
 	if c.Token == "" && c.TokenFile != "" {
 		b, err := readFile(c.TokenFile)
 		if err != nil {

@@ -2,7 +2,6 @@ package view
 
 import (
 	"image/color"
-	"io/fs"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -37,11 +36,7 @@ type Theme struct {
 
 // NewTheme loads the fonts from the embedded assets.
 func NewTheme() (*Theme, error) {
-	r, err := fs.ReadFile(assets.FS, "fonts/DejaVuSans.ttf")
-	if err != nil {
-		return nil, err
-	}
-	b, err := fs.ReadFile(assets.FS, "fonts/DejaVuSans-Bold.ttf")
+	r, b, err := assets.Fonts()
 	if err != nil {
 		return nil, err
 	}

@@ -21,20 +21,32 @@ import (
 
 func newKiosk(t *testing.T, c *client.Client, spoolDir, printed string) *app.Kiosk {
 	t.Helper()
-	pr, err := printer.Open("dir:" + printed)
+	k, closePrinter, err := buildKiosk(c, spoolDir, printed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pr.Close() })
+	t.Cleanup(closePrinter)
+	return k
+}
+
+// buildKiosk is a kiosk on spoolDir printing PNGs into printed; the test
+// kiosks and the kiosk child process of TestOfflineKioskKilled share it.
+func buildKiosk(c *client.Client, spoolDir, printed string) (*app.Kiosk, func(), error) {
+	pr, err := printer.Open("dir:" + printed)
+	if err != nil {
+		return nil, nil, err
+	}
 	sp, err := spool.Open(spoolDir)
 	if err != nil {
-		t.Fatal(err)
+		pr.Close()
+		return nil, nil, err
 	}
 	k, err := app.New(app.Options{Client: c, Printer: pr, Spool: sp, Width: ticket.Width58mm, LeaseSize: 6, IssueTimeout: time.Second})
 	if err != nil {
-		t.Fatal(err)
+		pr.Close()
+		return nil, nil, err
 	}
-	return k
+	return k, func() { pr.Close() }, nil
 }
 
 // TestOfflineIssueRestartSync: the server goes away, the kiosk keeps

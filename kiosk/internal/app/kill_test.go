@@ -10,12 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
-	"github.com/civiq/civiq/kiosk/internal/app"
-	"github.com/civiq/civiq/kiosk/internal/printer"
-	"github.com/civiq/civiq/kiosk/internal/spool"
-	"github.com/civiq/civiq/kiosk/internal/ticket"
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/protocol"
 	"github.com/civiq/civiq/server/servertest"
@@ -51,15 +46,7 @@ func kioskChild() error {
 	if err != nil {
 		return err
 	}
-	pr, err := printer.Open("dir:" + os.Getenv(childPrint))
-	if err != nil {
-		return err
-	}
-	sp, err := spool.Open(os.Getenv(childSpool))
-	if err != nil {
-		return err
-	}
-	k, err := app.New(app.Options{Client: c, Printer: pr, Spool: sp, Width: ticket.Width58mm, LeaseSize: 6, IssueTimeout: time.Second})
+	k, _, err := buildKiosk(c, os.Getenv(childSpool), os.Getenv(childPrint))
 	if err != nil {
 		return err
 	}

@@ -116,19 +116,13 @@ type Renderer struct {
 	bold    *opentype.Font
 }
 
-// Font paths inside assets.FS.
-const (
-	regularFontPath = "fonts/DejaVuSans.ttf"
-	boldFontPath    = "fonts/DejaVuSans-Bold.ttf"
-)
-
 // NewRenderer parses the embedded fonts.
 func NewRenderer() (*Renderer, error) {
-	regular, err := parseFont(regularFontPath)
+	regular, err := parseFont(assets.FontRegular)
 	if err != nil {
 		return nil, err
 	}
-	bold, err := parseFont(boldFontPath)
+	bold, err := parseFont(assets.FontBold)
 	if err != nil {
 		return nil, err
 	}

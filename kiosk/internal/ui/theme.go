@@ -34,11 +34,7 @@ type kioskTheme struct {
 }
 
 func newTheme() (*kioskTheme, error) {
-	r, err := assets.FS.ReadFile("fonts/DejaVuSans.ttf")
-	if err != nil {
-		return nil, err
-	}
-	b, err := assets.FS.ReadFile("fonts/DejaVuSans-Bold.ttf")
+	r, b, err := assets.Fonts()
 	if err != nil {
 		return nil, err
 	}

@@ -120,12 +120,9 @@ func testLeaseConcurrent(t *testing.T, open Opener) {
 // testSync: offline tickets enter the queue by issue time, once, and their
 // tokens (handed out with the lease) resolve to them.
 func testSync(t *testing.T, open Opener) {
-	s := open(t)
+	s, clk, e := seededAt(t, open, 9)
 	defer s.Close()
 	loc := HCM(t)
-	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, loc))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
 	ctx := context.Background()
 	l := lease(t, e, "kiosk:k1", "a", "", 3)
 	// Online tickets at 9:00 and 9:20; offline ones at 9:10, 9:05 (priority) and 9:30.
@@ -209,12 +206,9 @@ func testSync(t *testing.T, open Opener) {
 // testSyncValidation: every bad offline ticket is refused with a code,
 // changes nothing, and does not spoil the good ones of its batch.
 func testSyncValidation(t *testing.T, open Opener) {
-	s := open(t)
+	s, _, e := seededAt(t, open, 10)
 	defer s.Close()
 	loc := HCM(t)
-	clk := NewClock(time.Date(2026, 11, 28, 10, 0, 0, 0, loc))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
 	ctx := context.Background()
 	l := lease(t, e, "kiosk:k1", "b", "", 4)
 	other := lease(t, e, "kiosk:k2", "b", "", 2)
@@ -296,12 +290,8 @@ func testSyncValidation(t *testing.T, open Opener) {
 // testOnlineRangeEnd: online numbers stop at OfflineBase (refused as a
 // daily cap) instead of running into leased numbers.
 func testOnlineRangeEnd(t *testing.T, open Opener) {
-	s := open(t)
+	s, clk, e := seededAt(t, open, 9)
 	defer s.Close()
-	loc := HCM(t)
-	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, loc))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
 	l := lease(t, e, "kiosk:k1", "a", "", 1)
 	// Use up the online range in one transaction (5,000 issues would be slow).
 	if _, err := s.Update(context.Background(), func(tx queue.Tx) error {
@@ -332,12 +322,8 @@ func testOnlineRangeEnd(t *testing.T, open Opener) {
 // is cancelled, so the citizen queues once. Keys of another kiosk, of
 // requests that never arrived and of tickets already called change nothing.
 func testSyncReplaces(t *testing.T, open Opener) {
-	s := open(t)
+	s, clk, e := seededAt(t, open, 9)
 	defer s.Close()
-	loc := HCM(t)
-	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, loc))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
 	ctx := context.Background()
 	l := lease(t, e, "kiosk:k1", "a", "", 4)
 	// A001 is called at once; A002 (k1) and A003 (k2) wait.
@@ -409,4 +395,14 @@ func testSyncReplaces(t *testing.T, open Opener) {
 	if err != nil || r[0].Error == nil || r[0].Error.Code != protocol.CodeBadRequest {
 		t.Fatalf("long replaces: %+v, %v", r, err)
 	}
+}
+
+// seededAt opens a store, seeds it and starts an engine on a test clock set
+// to h:00 on 28 November 2026 in Ho Chi Minh City.
+func seededAt(t *testing.T, open Opener, h int) (Backend, *Clock, *queue.Engine) {
+	s := open(t)
+	clk := NewClock(time.Date(2026, 11, 28, h, 0, 0, 0, HCM(t)))
+	e := newEngine(t, s, clk)
+	Seed(t, e)
+	return s, clk, e
 }
