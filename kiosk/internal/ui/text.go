@@ -10,13 +10,13 @@ import (
 // words are the kiosk's texts in one language. Vietnamese comes first; the
 // English is for foreigners and is switched per citizen.
 type words struct {
-	Choose, PriorityButton, PriorityTitle, Back, Waiting                               string
-	OutsideHours, DailyCap, Disabled, NoNumbers                                        string
-	ClosedTitle, ClosedText                                                            string
-	Online, Offline, Pending                                                           string
-	Connecting, Printing, YourNumber, Ahead, ETA, Soon, Take, OfflineNote, PriorityTag string
-	PrinterFault, Remember, Reprint, Done, SwitchLang                                  string
-	ErrClosed, ErrNoOffline, ErrGeneric                                                string
+	Choose, PriorityButton, PriorityTitle, Back, Waiting                                             string
+	OutsideHours, DailyCap, Disabled, NoNumbers                                                      string
+	ClosedTitle, ClosedText                                                                          string
+	Online, Offline, Pending                                                                         string
+	NotConnected, Connecting, Printing, YourNumber, Ahead, ETA, Soon, Take, OfflineNote, PriorityTag string
+	PrinterFault, Remember, Reprint, Done, SwitchLang                                                string
+	ErrClosed, ErrNoOffline, ErrGeneric                                                              string
 }
 
 var vi = words{
@@ -33,6 +33,7 @@ var vi = words{
 	ClosedText:     "Xin mời quay lại trong giờ làm việc. Xin cảm ơn!",
 	Online:         "Đã kết nối",
 	Offline:        "Mất kết nối — vẫn phát số",
+	NotConnected:   "Chưa kết nối máy chủ",
 	Pending:        "%d phiếu chờ gửi",
 	Connecting:     "Đang kết nối máy chủ, xin chờ giây lát…",
 	Printing:       "Đang in phiếu, xin chờ giây lát…",
@@ -67,6 +68,7 @@ var en = words{
 	ClosedText:     "Please come back during opening hours. Thank you!",
 	Online:         "Connected",
 	Offline:        "Offline — still issuing",
+	NotConnected:   "Not connected to the server",
 	Pending:        "%d tickets to send",
 	Connecting:     "Connecting to the server, one moment…",
 	Printing:       "Printing your ticket, one moment…",

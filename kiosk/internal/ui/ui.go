@@ -248,7 +248,9 @@ func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
 	title := bigLabel(name, sizeSubhead)
 	title.Alignment = fyne.TextAlignLeading
 	mark := canvas.NewText("● "+w.Online, colOK)
-	if !u.st.Online {
+	if !u.st.Online && !u.st.Known { // no leases yet: nothing can be issued
+		mark = canvas.NewText("● "+w.NotConnected, colDanger)
+	} else if !u.st.Online {
 		mark = canvas.NewText("● "+w.Offline, colDanger)
 		if u.st.Pending > 0 {
 			mark.Text += " · " + fmt.Sprintf(w.Pending, u.st.Pending)
