@@ -168,6 +168,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func accuracyReport(ctx context.Context, centre *config.Centre, base sim.Config, stdout io.Writer) error {
 	run := func(name string, edit func(*sim.Config)) (sim.Scenario, error) {
 		cfg := base
+		cfg.Oracle = true
 		cfg.Fields, cfg.Counters = sim.Demo(centre)
 		if edit != nil {
 			edit(&cfg)

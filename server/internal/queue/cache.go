@@ -198,22 +198,11 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		if json.Unmarshal(ev.Data, &t) == nil && t.CalledAt != nil && t.FinishedAt != nil {
 			d := t.FinishedAt.Sub(*t.CalledAt)
 			if d > 0 && d < 4*time.Hour {
-				s := append(c.samples[t.ServiceID], d)
-				if len(s) > samplesKept {
-					s = s[len(s)-samplesKept:]
-				}
-				c.samples[t.ServiceID] = s
-				c.breaks = append(c.breaks, 0)
-				if len(c.breaks) > breaksKept {
-					c.breaks = c.breaks[len(c.breaks)-breaksKept:]
-				}
+				c.samples[t.ServiceID] = keepLast(append(c.samples[t.ServiceID], d), samplesKept)
+				c.breaks = keepLast(append(c.breaks, 0), breaksKept)
 				if t.CounterID != "" {
 					k := t.CounterID + "|" + t.ServiceID
-					cs := append(c.csamples[k], d)
-					if len(cs) > samplesKept {
-						cs = cs[len(cs)-samplesKept:]
-					}
-					c.csamples[k] = cs
+					c.csamples[k] = keepLast(append(c.csamples[k], d), samplesKept)
 				}
 			}
 		}
@@ -288,4 +277,12 @@ func (c *cache) estimate(t *protocol.Ticket, now time.Time, maxStreak int) {
 	t.Ahead = c.ahead(*t)
 	open, _ := c.servers(t.ServiceID)
 	t.ETASeconds = etaSeconds(c.project(now, maxStreak), t.ID, t.Ahead, meanDuration(c.samples[t.ServiceID]), open)
+}
+
+// keepLast returns the last n elements of s.
+func keepLast[T any](s []T, n int) []T {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"math"
-	"slices"
 	"time"
 
 	"github.com/civiq/civiq/server/protocol"
@@ -14,8 +13,16 @@ type ProjectCounter struct {
 	ServiceIDs []string
 	// Busy tells whether the counter serves a ticket now.
 	Busy bool
-	// Remaining is the expected rest of the current service (Busy only).
+	// Remaining is the expected rest of the current service (Busy only);
+	// for a paused counter, of its pause.
 	Remaining time.Duration
+	// Current is the field of the ticket it serves now and Elapsed how long
+	// that service has run (Busy only; empty for a paused counter):
+	// ProjectSpread draws the rest of the service from them.
+	Current string
+	Elapsed time.Duration
+	// PausedFor is how long a paused counter has been paused.
+	PausedFor time.Duration
 	// PriorityStreak is how many priority tickets it called in a row.
 	PriorityStreak int
 	// Mean is this counter's (clerk's) own mean service time per field,
@@ -62,109 +69,14 @@ type ProjectInput struct {
 // slow clerk counts as slow, and a field served by no open counter gets no
 // projection (the caller falls back). It is a pure function.
 func Project(in ProjectInput) map[string]time.Duration {
-	maxStreak := in.MaxPriorityStreak
-	if maxStreak <= 0 {
-		maxStreak = DefaultMaxPriorityStreak
-	}
-	// Per field: priority and regular queues in call order.
-	type queues struct{ p, r []ProjectTicket }
-	q := map[string]*queues{}
-	for _, t := range in.Waiting {
-		fq := q[t.ServiceID]
-		if fq == nil {
-			fq = &queues{}
-			q[t.ServiceID] = fq
+	p := newPlan(in)
+	waits := make([]float64, len(p.tickets))
+	p.run(nil, waits)
+	out := make(map[string]time.Duration, len(waits))
+	for i, w := range waits {
+		if !math.IsNaN(w) {
+			out[p.tickets[i].ID] = time.Duration(math.Round(w * float64(time.Second)))
 		}
-		if t.Priority {
-			fq.p = append(fq.p, t)
-		} else {
-			fq.r = append(fq.r, t)
-		}
-	}
-	older := func(a, b ProjectTicket) int {
-		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
-			return c
-		}
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	}
-	for _, fq := range q {
-		slices.SortFunc(fq.p, older)
-		slices.SortFunc(fq.r, older)
-	}
-	mean := func(c *ProjectCounter, field string) time.Duration {
-		if m, ok := c.Mean[field]; ok && m > 0 {
-			return m
-		}
-		if m := in.Mean[field]; m > 0 {
-			return m
-		}
-		return DefaultServiceTime
-	}
-	type state struct {
-		c      *ProjectCounter
-		free   time.Duration
-		streak int
-		done   bool // serves nothing that still waits
-	}
-	cs := make([]state, len(in.Counters))
-	for i := range in.Counters {
-		c := &in.Counters[i]
-		cs[i] = state{c: c, streak: c.PriorityStreak}
-		if c.Busy {
-			cs[i].free = max(c.Remaining, 0)
-		}
-	}
-	out := make(map[string]time.Duration, len(in.Waiting))
-	left := len(in.Waiting)
-	for left > 0 {
-		// The counter that becomes free first (ties: the earlier listed).
-		k := -1
-		for i := range cs {
-			if !cs[i].done && (k < 0 || cs[i].free < cs[k].free) {
-				k = i
-			}
-		}
-		if k < 0 {
-			break
-		}
-		s := &cs[k]
-		var pf, rf string
-		var ph, rh ProjectTicket
-		for _, f := range s.c.ServiceIDs {
-			fq := q[f]
-			if fq == nil {
-				continue
-			}
-			if len(fq.p) > 0 && (pf == "" || older(fq.p[0], ph) < 0) {
-				pf, ph = f, fq.p[0]
-			}
-			if len(fq.r) > 0 && (rf == "" || older(fq.r[0], rh) < 0) {
-				rf, rh = f, fq.r[0]
-			}
-		}
-		var pick ProjectTicket
-		switch {
-		case pf != "" && (rf == "" || s.streak < maxStreak):
-			pick = ph
-			q[pf].p = q[pf].p[1:]
-			s.streak++
-		case rf != "":
-			pick = rh
-			q[rf].r = q[rf].r[1:]
-			s.streak = 0
-		default:
-			s.done = true
-			continue
-		}
-		out[pick.ID] = s.free
-		s.free += mean(s.c, pick.ServiceID) + max(in.Pause, 0)
-		left--
 	}
 	return out
 }
@@ -207,7 +119,7 @@ func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
 			}
 			if away := now.Sub(since); away < PauseGiveUp {
 				in.Counters = append(in.Counters, ProjectCounter{ID: cs.Counter.ID, ServiceIDs: cs.Counter.ServiceIDs,
-					Busy: true, Remaining: max(TypicalPause-away, 2*time.Minute), PriorityStreak: c.streak[cs.Counter.ID]})
+					Busy: true, Remaining: max(TypicalPause-away, 2*time.Minute), PausedFor: away, PriorityStreak: c.streak[cs.Counter.ID]})
 			}
 			continue
 		}
@@ -237,6 +149,7 @@ func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
 				elapsed = now.Sub(*cur.CalledAt)
 			}
 			pc.Remaining = RemainingService(m, elapsed)
+			pc.Current, pc.Elapsed = cur.ServiceID, max(elapsed, 0)
 		}
 		in.Counters = append(in.Counters, pc)
 	}
@@ -319,6 +232,15 @@ func etaSeconds(proj map[string]time.Duration, id string, ahead int, mean time.D
 		return int(math.Round(d.Seconds()))
 	}
 	return int(EstimateWait(ETAInput{Ahead: ahead, MeanService: mean, Servers: open}).Seconds())
+}
+
+// ProjectionInput is what the wait projection starts from now: the open
+// and briefly paused counters, the waiting tickets and the measured means.
+func (e *Engine) ProjectionInput() ProjectInput {
+	now := e.now()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.c.projectInput(now, e.opts.MaxPriorityStreak)
 }
 
 // Estimates returns ahead and the expected wait of every waiting ticket, by

@@ -33,8 +33,12 @@ func (r *Result) WriteTable(w io.Writer) {
 	fmt.Fprintf(tw, "all fields\t%d\t%s\t%s\t\t\n", r.Tickets, mins(r.MeanWait), mins(r.P90Wait))
 	tw.Flush()
 	fmt.Fprintf(w, "\n%d no-shows, %d clerk pauses.\n", r.NoShows, r.Pauses)
-	fmt.Fprintf(w, "Expected wait at issue: mean absolute error %s (%s of the mean wait), p90 error %s; naive estimate %s (%s), p90 %s.\n",
+	fmt.Fprintf(w, "Expected wait at issue: mean absolute error %s (%s of the mean wait), p90 error %s; naive estimate %s (%s), p90 %s",
 		mins(r.Model.MAE), pct(r.Model.MAE, r.MeanWait), mins(r.Model.P90), mins(r.Naive.MAE), pct(r.Naive.MAE, r.MeanWait), mins(r.Naive.P90))
+	if r.Oracle.MAE > 0 {
+		fmt.Fprintf(w, "; best possible (oracle) %s (%s), p90 %s", mins(r.Oracle.MAE), pct(r.Oracle.MAE, r.MeanWait), mins(r.Oracle.P90))
+	}
+	fmt.Fprintln(w, ".")
 }
 
 // Scenario is one named simulation of the accuracy report.
@@ -53,24 +57,26 @@ func WriteAccuracy(w io.Writer, base Scenario, variants []Scenario, setup string
 	fmt.Fprintf(&b, "Main scenario (%s): %d tickets over %d days, mean wait %s, p90 wait %s.\n\n", base.Name, r.Tickets, r.Days, mins(r.MeanWait), mins(r.P90Wait))
 	fmt.Fprintf(&b, "| estimate of the wait, made at issue | mean absolute error | as share of the mean wait | p90 absolute error | mean signed error |\n|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| CiviQ model (`eta_seconds`) | %s | %s | %s | %+.1f min |\n", mins(r.Model.MAE), pct(r.Model.MAE, r.MeanWait), mins(r.Model.P90), r.Model.Bias.Minutes())
-	fmt.Fprintf(&b, "| naive: ahead × mean service ÷ counters | %s | %s | %s | %+.1f min |\n\n", mins(r.Naive.MAE), pct(r.Naive.MAE, r.MeanWait), mins(r.Naive.P90), r.Naive.Bias.Minutes())
+	fmt.Fprintf(&b, "| naive: ahead × mean service ÷ counters | %s | %s | %s | %+.1f min |\n", mins(r.Naive.MAE), pct(r.Naive.MAE, r.MeanWait), mins(r.Naive.P90), r.Naive.Bias.Minutes())
+	fmt.Fprintf(&b, "| best possible: oracle that knows the simulator's true parameters | %s | %s | %s | %+.1f min |\n\n", mins(r.Oracle.MAE), pct(r.Oracle.MAE, r.MeanWait), mins(r.Oracle.P90), r.Oracle.Bias.Minutes())
 	fmt.Fprintf(&b, "While waiting (what the phone page shows): every 5 minutes, each waiting ticket's current estimate against its actual remaining wait — %d samples, mean remaining wait %s:\n\n", r.LiveSamples, mins(r.LiveMeanLeft))
 	fmt.Fprintf(&b, "| estimate of the remaining wait | mean absolute error | as share of the mean remaining wait | p90 absolute error |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| CiviQ model | %s | %s | %s |\n", mins(r.LiveModel.MAE), pct(r.LiveModel.MAE, r.LiveMeanLeft), mins(r.LiveModel.P90))
 	fmt.Fprintf(&b, "| naive | %s | %s | %s |\n\n", mins(r.LiveNaive.MAE), pct(r.LiveNaive.MAE, r.LiveMeanLeft), mins(r.LiveNaive.P90))
-	fmt.Fprintf(&b, "By actual wait (main scenario):\n\n| actual wait | tickets | mean wait | model MAE | naive MAE |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "By actual wait (main scenario):\n\n| actual wait | tickets | mean wait | model MAE | naive MAE | oracle MAE |\n|---|---|---|---|---|---|\n")
 	for _, k := range r.Buckets {
 		to := fmt.Sprintf("%.0f min", k.To.Minutes())
 		if k.To >= 24*time.Hour {
 			to = "…"
 		}
-		fmt.Fprintf(&b, "| %.0f – %s | %d | %s | %s (%s) | %s (%s) |\n", k.From.Minutes(), to, k.Tickets, mins(k.MeanWait),
-			mins(k.Model.MAE), pct(k.Model.MAE, k.MeanWait), mins(k.Naive.MAE), pct(k.Naive.MAE, k.MeanWait))
+		fmt.Fprintf(&b, "| %.0f – %s | %d | %s | %s (%s) | %s (%s) | %s (%s) |\n", k.From.Minutes(), to, k.Tickets, mins(k.MeanWait),
+			mins(k.Model.MAE), pct(k.Model.MAE, k.MeanWait), mins(k.Naive.MAE), pct(k.Naive.MAE, k.MeanWait), mins(k.Oracle.MAE), pct(k.Oracle.MAE, k.MeanWait))
 	}
-	fmt.Fprintf(&b, "\nOther scenarios (same centre; same seed unless named):\n\n| scenario | tickets | mean wait | model MAE | naive MAE |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "\nOther scenarios (same centre; same seed unless named):\n\n| scenario | tickets | mean wait | model MAE | naive MAE | oracle MAE |\n|---|---|---|---|---|---|\n")
 	for _, v := range variants {
 		x := v.Result
-		fmt.Fprintf(&b, "| %s | %d | %s | %s (%s) | %s (%s) |\n", v.Name, x.Tickets, mins(x.MeanWait), mins(x.Model.MAE), pct(x.Model.MAE, x.MeanWait), mins(x.Naive.MAE), pct(x.Naive.MAE, x.MeanWait))
+		fmt.Fprintf(&b, "| %s | %d | %s | %s (%s) | %s (%s) | %s (%s) |\n", v.Name, x.Tickets, mins(x.MeanWait), mins(x.Model.MAE), pct(x.Model.MAE, x.MeanWait),
+			mins(x.Naive.MAE), pct(x.Naive.MAE, x.MeanWait), mins(x.Oracle.MAE), pct(x.Oracle.MAE, x.MeanWait))
 	}
 	io.WriteString(w, b.String())
 }

@@ -87,6 +87,9 @@ type Config struct {
 	// (default 0.03), for PauseMean on average (default 10 min).
 	PauseChance float64
 	PauseMean   time.Duration
+	// Oracle also scores the best estimate possible (Result.Oracle): a
+	// hundred replays at every issue, so it is off for staffing runs.
+	Oracle bool
 	// Dir holds the temporary SQLite store (default: a new temp folder,
 	// removed afterwards).
 	Dir string
@@ -155,6 +158,13 @@ type Result struct {
 	// Model is the engine's eta_seconds at issue; Naive is people ahead ×
 	// mean service time ÷ open counters of the field.
 	Model, Naive ErrorStats
+	// Oracle is the best estimate possible on this workload: the median
+	// of the wait over replays of the policy from the same moment that
+	// know everything the simulator draws from (each clerk's true speed,
+	// the true service-time spread, no-show, pause and priority-arrival
+	// processes) but not the draws themselves. It is the floor the model's
+	// error is measured against (Config.Oracle only).
+	Oracle ErrorStats
 	// Buckets break the errors down by actual wait.
 	Buckets []Bucket
 	// LiveModel and LiveNaive score the estimates as the phone page shows
@@ -177,10 +187,10 @@ type sample struct {
 
 // Bucket is the accuracy for tickets whose actual wait fell in [From, To).
 type Bucket struct {
-	From, To     time.Duration
-	Tickets      int
-	MeanWait     time.Duration
-	Model, Naive ErrorStats
+	From, To             time.Duration
+	Tickets              int
+	MeanWait             time.Duration
+	Model, Naive, Oracle ErrorStats
 }
 
 // clock is the virtual clock the engine reads.
@@ -251,6 +261,7 @@ type issued struct {
 	at         time.Time
 	model      time.Duration
 	naive      time.Duration
+	oracle     time.Duration
 	wait       time.Duration
 	called     bool
 	prio       bool
@@ -281,6 +292,9 @@ type runner struct {
 	res    Result
 	// measure is false during warm-up days.
 	measure bool
+	// pauses are draws of the pause after a service (mostly 0), for the
+	// oracle.
+	pauses  []time.Duration
 	samples []sample
 	nextAt  time.Time
 }
@@ -361,6 +375,13 @@ func (r *runner) setup(ctx context.Context) error {
 		}
 		if _, err := r.eng.PutService(ctx, protocol.Service{ID: f.ID, Prefix: f.Prefix, Name: name, TargetMinutes: f.TargetMinutes, Enabled: true, Order: i}); err != nil {
 			return fmt.Errorf("field %s: %w", f.ID, err)
+		}
+	}
+	prng := rand.New(rand.NewPCG(r.cfg.Seed, 0x9a05e))
+	r.pauses = make([]time.Duration, 1000)
+	for i := range r.pauses {
+		if prng.Float64() < r.cfg.PauseChance {
+			r.pauses[i] = time.Duration(prng.ExpFloat64()*float64(r.cfg.PauseMean-3*time.Minute)) + 3*time.Minute
 		}
 	}
 	r.state = make([]int, len(r.cfg.Counters))
@@ -570,8 +591,42 @@ func (r *runner) issue(ctx context.Context, field string, prio bool, cit citizen
 	}
 	r.ticket[t.ID] = &issued{field: field, at: t.IssuedAt, prio: prio, model: time.Duration(t.ETASeconds) * time.Second,
 		naive: queue.NaiveWait(t.Ahead, mean, open), targetMins: r.fields[field].TargetMinutes}
+	if r.cfg.Oracle {
+		r.ticket[t.ID].oracle = r.oracle(t.ID)
+	}
 	r.order = append(r.order, t.ID)
 	return nil
+}
+
+// oracle is the median wait of ticket id over replays of the policy from
+// now that draw from the simulator's true processes (Result.Oracle).
+func (r *runner) oracle(id string) time.Duration {
+	in := r.eng.ProjectionInput()
+	hour := r.clk.Now().Hour()
+	in.Mean = map[string]time.Duration{}
+	sp := queue.Spread{Sigma: map[string]float64{}, PriorityPerHour: map[string]float64{}, NoShow: r.cfg.NoShowShare,
+		NoShowHold: r.cfg.NoShowWait, Breaks: r.pauses, Seed: r.cfg.Seed}
+	for id, f := range r.fields {
+		in.Mean[id] = f.MeanService
+		sp.Sigma[id] = f.Sigma
+		sp.PriorityPerHour[id] = f.Rate[hour] * r.cfg.PriorityShare
+	}
+	if len(r.cfg.Replay) > 0 {
+		clear(sp.PriorityPerHour) // a replayed day's arrivals are not a rate
+	}
+	for i := range in.Counters {
+		c := &in.Counters[i]
+		k := slices.IndexFunc(r.cfg.Counters, func(x Counter) bool { return x.ID == c.ID })
+		c.Mean = map[string]time.Duration{}
+		for _, f := range c.ServiceIDs {
+			c.Mean[f] = time.Duration(float64(r.fields[f].MeanService) * r.speed[k])
+		}
+		if c.Busy && c.Current == "" {
+			// Paused: a pause lasts 3 min plus an exponential rest.
+			c.Remaining = max(3*time.Minute-c.PausedFor, 0) + r.cfg.PauseMean - 3*time.Minute
+		}
+	}
+	return queue.ProjectSpread(in, sp)[id]
 }
 
 // next presses Next at counter k: the current ticket (if any) is done and
@@ -637,7 +692,7 @@ func errorStats(est, act []time.Duration) ErrorStats {
 
 func (r *runner) report() {
 	r.res.Days = r.cfg.Days
-	var waits, model, naive []time.Duration
+	var waits, model, naive, oracle []time.Duration
 	per := map[string][]time.Duration{}
 	for _, id := range r.order {
 		is := r.ticket[id]
@@ -647,11 +702,15 @@ func (r *runner) report() {
 		waits = append(waits, is.wait)
 		model = append(model, is.model)
 		naive = append(naive, is.naive)
+		oracle = append(oracle, is.oracle)
 		per[is.field] = append(per[is.field], is.wait)
 	}
 	r.res.Tickets = len(waits)
 	r.res.MeanWait, r.res.P90Wait = mean(waits), percentile(waits, 0.9)
 	r.res.Model, r.res.Naive = errorStats(model, waits), errorStats(naive, waits)
+	if r.cfg.Oracle {
+		r.res.Oracle = errorStats(oracle, waits)
+	}
 	var left, lm, ln []time.Duration
 	for _, s := range r.samples {
 		is := r.ticket[s.id]
@@ -665,13 +724,14 @@ func (r *runner) report() {
 	r.res.LiveMeanLeft, r.res.LiveSamples = mean(left), len(left)
 	edges := []time.Duration{0, 5 * time.Minute, 20 * time.Minute, 45 * time.Minute, 24 * time.Hour}
 	for i := range len(edges) - 1 {
-		var w, m, n []time.Duration
+		var w, m, n, o []time.Duration
 		for j := range waits {
 			if waits[j] >= edges[i] && waits[j] < edges[i+1] {
-				w, m, n = append(w, waits[j]), append(m, model[j]), append(n, naive[j])
+				w, m, n, o = append(w, waits[j]), append(m, model[j]), append(n, naive[j]), append(o, oracle[j])
 			}
 		}
-		r.res.Buckets = append(r.res.Buckets, Bucket{From: edges[i], To: edges[i+1], Tickets: len(w), MeanWait: mean(w), Model: errorStats(m, w), Naive: errorStats(n, w)})
+		r.res.Buckets = append(r.res.Buckets, Bucket{From: edges[i], To: edges[i+1], Tickets: len(w), MeanWait: mean(w),
+			Model: errorStats(m, w), Naive: errorStats(n, w), Oracle: errorStats(o, w)})
 	}
 	for _, f := range r.cfg.Fields {
 		ws := per[f.ID]

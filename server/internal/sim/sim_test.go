@@ -57,7 +57,7 @@ func TestDeterministic(t *testing.T) {
 // the naive estimate's.
 func TestModelBeatsNaive(t *testing.T) {
 	fields, counters := Demo(demo(t))
-	res, err := Run(context.Background(), Config{Fields: fields, Counters: counters, Days: 2, WarmupDays: 1, Seed: 3, Dir: t.TempDir()})
+	res, err := Run(context.Background(), Config{Fields: fields, Counters: counters, Days: 2, WarmupDays: 1, Seed: 3, Dir: t.TempDir(), Oracle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +66,15 @@ func TestModelBeatsNaive(t *testing.T) {
 	}
 	if share := res.Model.MAE.Seconds() / res.MeanWait.Seconds(); share > 0.35 {
 		t.Fatalf("model MAE is %.0f %% of the mean wait", 100*share)
+	}
+	// The oracle knows the true parameters: nothing does better, and the
+	// model stays close to it.
+	t.Logf("MAE: model %v, naive %v, oracle %v (mean wait %v)", res.Model.MAE, res.Naive.MAE, res.Oracle.MAE, res.MeanWait)
+	if res.Oracle.MAE <= 0 || res.Oracle.MAE > res.Model.MAE {
+		t.Fatalf("oracle MAE %v, model %v: the floor is above the model", res.Oracle.MAE, res.Model.MAE)
+	}
+	if res.Model.MAE > res.Oracle.MAE*5/4 {
+		t.Fatalf("model MAE %v is more than 25 %% above the oracle's %v", res.Model.MAE, res.Oracle.MAE)
 	}
 	var out bytes.Buffer
 	res.WriteTable(&out)

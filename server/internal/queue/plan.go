@@ -1,0 +1,279 @@
+package queue
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// plan is a ProjectInput prepared for replaying the call-next policy many
+// times: tickets and fields are numbered, and each field's queues are in
+// call order. Project replays it once with every service at its mean;
+// ProjectSpread replays it many times with services, no-shows, pauses and
+// later priority arrivals drawn at random.
+type plan struct {
+	in        ProjectInput
+	maxStreak int
+	tickets   []ProjectTicket // in call order across the centre (oldest first)
+	fieldIDs  []string
+	prio, reg [][]int // per field: ticket indices, oldest first
+	counters  []planCounter
+	// served is how many tickets some open counter serves.
+	served int
+	// path state, reused by every replay
+	ph, rh  []int       // per field: next priority / regular ticket
+	arrived [][]float64 // per field: later priority arrivals not yet served (seconds from now)
+	nextArr []float64   // per field: when the next later priority arrival comes
+	free    []float64   // per counter: when it is free (seconds from now)
+	streak  []int
+	done    []bool
+}
+
+type planCounter struct {
+	c      *ProjectCounter
+	fields []int     // field indices it serves
+	mean   []float64 // its mean service time (seconds) per served field
+	cur    int       // field of the current service, or -1
+	curM   float64   // mean of the current service's field at this counter
+}
+
+func newPlan(in ProjectInput) *plan {
+	p := &plan{in: in, maxStreak: in.MaxPriorityStreak}
+	if p.maxStreak <= 0 {
+		p.maxStreak = DefaultMaxPriorityStreak
+	}
+	p.tickets = slices.Clone(in.Waiting)
+	slices.SortFunc(p.tickets, func(a, b ProjectTicket) int {
+		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+			return c
+		}
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	index := map[string]int{}
+	field := func(id string) int {
+		i, ok := index[id]
+		if !ok {
+			i = len(p.fieldIDs)
+			index[id] = i
+			p.fieldIDs = append(p.fieldIDs, id)
+			p.prio, p.reg = append(p.prio, nil), append(p.reg, nil)
+		}
+		return i
+	}
+	for i, t := range p.tickets {
+		f := field(t.ServiceID)
+		if t.Priority {
+			p.prio[f] = append(p.prio[f], i)
+		} else {
+			p.reg[f] = append(p.reg[f], i)
+		}
+	}
+	servedField := map[int]bool{}
+	for i := range in.Counters {
+		c := &in.Counters[i]
+		pc := planCounter{c: c, cur: -1}
+		for _, id := range c.ServiceIDs {
+			f := field(id)
+			pc.fields = append(pc.fields, f)
+			pc.mean = append(pc.mean, p.mean(c, id).Seconds())
+			servedField[f] = true
+		}
+		if c.Busy && c.Current != "" {
+			pc.cur = field(c.Current)
+			pc.curM = p.mean(c, c.Current).Seconds()
+		}
+		p.counters = append(p.counters, pc)
+	}
+	for _, t := range p.tickets {
+		if servedField[index[t.ServiceID]] {
+			p.served++
+		}
+	}
+	nf, nc := len(p.fieldIDs), len(p.counters)
+	p.ph, p.rh, p.arrived, p.nextArr = make([]int, nf), make([]int, nf), make([][]float64, nf), make([]float64, nf)
+	p.free, p.streak, p.done = make([]float64, nc), make([]int, nc), make([]bool, nc)
+	return p
+}
+
+// mean is counter c's mean service time in field f: its clerk's own, else
+// the field's, else the default.
+func (p *plan) mean(c *ProjectCounter, f string) time.Duration {
+	if m, ok := c.Mean[f]; ok && m > 0 {
+		return m
+	}
+	if m := p.in.Mean[f]; m > 0 {
+		return m
+	}
+	return DefaultServiceTime
+}
+
+// draws is the randomness of one replay; nil replays every service at its
+// mean.
+type draws struct {
+	rng *rand.Rand
+	sp  *Spread
+	// sigma and rate per field index.
+	sigma, rate []float64
+}
+
+// horizon bounds how far ahead later priority arrivals are drawn.
+const horizon = 12 * 3600.0
+
+// never is a time no replay reaches.
+var never = math.Inf(1)
+
+// run replays the policy once and writes each ticket's wait (seconds from
+// now until its call) to out, by index in p.tickets; tickets no open
+// counter serves get NaN.
+func (p *plan) run(d *draws, out []float64) {
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	for f := range p.fieldIDs {
+		p.ph[f], p.rh[f] = 0, 0
+		p.arrived[f] = p.arrived[f][:0]
+		p.nextArr[f] = never
+		if d != nil && d.rate[f] > 0 {
+			if t := d.rng.ExpFloat64() / d.rate[f]; t <= horizon {
+				p.nextArr[f] = t
+			}
+		}
+	}
+	for k := range p.counters {
+		pc := &p.counters[k]
+		p.free[k], p.streak[k], p.done[k] = 0, pc.c.PriorityStreak, false
+		switch {
+		case !pc.c.Busy:
+		case d != nil && pc.cur >= 0:
+			p.free[k] = d.residual(pc.curM, d.sigma[pc.cur], pc.c.Elapsed.Seconds())
+		default:
+			p.free[k] = max(pc.c.Remaining.Seconds(), 0)
+		}
+	}
+	left := p.served
+	for left > 0 {
+		// The counter that becomes free first (ties: the earlier listed).
+		k := -1
+		for i := range p.counters {
+			if !p.done[i] && (k < 0 || p.free[i] < p.free[k]) {
+				k = i
+			}
+		}
+		if k < 0 {
+			break
+		}
+		pc, now := &p.counters[k], p.free[k]
+		// The oldest priority and regular ticket among its fields. A ticket
+		// waiting now is older than any later arrival; later arrivals are
+		// ordered by their arrival time.
+		pf, rf := -1, -1
+		var pKey, rKey float64 // ticket index, or horizon + arrival time
+		for _, f := range pc.fields {
+			if d != nil {
+				for p.nextArr[f] <= now {
+					p.arrived[f] = append(p.arrived[f], p.nextArr[f])
+					p.nextArr[f] += d.rng.ExpFloat64() / d.rate[f]
+					if p.nextArr[f] > horizon {
+						p.nextArr[f] = never
+					}
+				}
+			}
+			if p.ph[f] < len(p.prio[f]) {
+				if key := float64(p.prio[f][p.ph[f]]); pf < 0 || key < pKey {
+					pf, pKey = f, key
+				}
+			} else if len(p.arrived[f]) > 0 {
+				if key := float64(len(p.tickets)) + p.arrived[f][0]; pf < 0 || key < pKey {
+					pf, pKey = f, key
+				}
+			}
+			if p.rh[f] < len(p.reg[f]) {
+				if key := float64(p.reg[f][p.rh[f]]); rf < 0 || key < rKey {
+					rf, rKey = f, key
+				}
+			}
+		}
+		var f int
+		switch {
+		case pf >= 0 && (rf < 0 || p.streak[k] < p.maxStreak):
+			f = pf
+			p.streak[k]++
+			if p.ph[f] < len(p.prio[f]) {
+				i := p.prio[f][p.ph[f]]
+				p.ph[f]++
+				out[i] = now
+				left--
+			} else {
+				p.arrived[f] = p.arrived[f][1:]
+			}
+		case rf >= 0:
+			f = rf
+			p.streak[k] = 0
+			i := p.reg[f][p.rh[f]]
+			p.rh[f]++
+			out[i] = now
+			left--
+		default:
+			// Nothing waits for this counter now; only a later priority
+			// arrival can still give it work.
+			next := never
+			for _, f := range pc.fields {
+				next = min(next, p.nextArr[f])
+			}
+			if next == never {
+				p.done[k] = true
+			} else {
+				p.free[k] = next
+			}
+			continue
+		}
+		m := pc.mean[slices.Index(pc.fields, f)]
+		if d == nil {
+			p.free[k] = now + m + max(p.in.Pause.Seconds(), 0)
+		} else {
+			p.free[k] = now + d.service(m, d.sigma[f])
+		}
+	}
+}
+
+// service draws what one call costs its counter: the service (lognormal
+// with mean m and shape sigma), or the time a no-show holds it, plus the
+// pause its clerk takes after it.
+func (d *draws) service(m, sigma float64) float64 {
+	var s float64
+	if d.sp.NoShow > 0 && d.rng.Float64() < d.sp.NoShow {
+		s = d.sp.NoShowHold.Seconds()
+	} else {
+		s = m * math.Exp(sigma*d.rng.NormFloat64()-sigma*sigma/2)
+	}
+	if n := len(d.sp.Breaks); n > 0 {
+		s += d.sp.Breaks[d.rng.IntN(n)].Seconds()
+	}
+	return s
+}
+
+// residual draws the rest of a service (lognormal, mean m, shape sigma)
+// that has already run elapsed seconds: a draw of the service time given
+// that it is longer than elapsed, by inverting the normal distribution
+// above elapsed's quantile.
+func (d *draws) residual(m, sigma, elapsed float64) float64 {
+	if sigma <= 0 {
+		return max(m-elapsed, 0)
+	}
+	mu := math.Log(m) - sigma*sigma/2
+	u0 := 0.0
+	if elapsed > 0 {
+		u0 = 0.5 * math.Erfc(-(math.Log(elapsed)-mu)/(sigma*math.Sqrt2))
+	}
+	u := u0 + (1-u0)*d.rng.Float64()
+	u = min(max(u, 1e-12), 1-1e-12)
+	z := -math.Sqrt2 * math.Erfcinv(2*u)
+	return max(math.Exp(mu+sigma*z)-elapsed, 0)
+}

@@ -1,0 +1,149 @@
+package queue
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// spreadInput is a small centre: two counters, one serving a and b, one
+// serving a; the first is busy.
+func spreadInput() ProjectInput {
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	return ProjectInput{
+		Counters: []ProjectCounter{
+			{ID: "q1", ServiceIDs: []string{"a", "b"}, Busy: true, Remaining: 3 * time.Minute},
+			{ID: "q2", ServiceIDs: []string{"a"}, Mean: map[string]time.Duration{"a": 12 * time.Minute}},
+		},
+		Waiting: []ProjectTicket{{"a1", "a", false, at(1)}, {"b1", "b", false, at(2)}, {"a2", "a", false, at(3)},
+			{"p1", "b", true, at(4)}, {"a3", "a", false, at(5)}, {"b2", "b", false, at(6)}, {"x1", "x", false, at(0)}},
+		Mean: map[string]time.Duration{"a": 10 * time.Minute, "b": 4 * time.Minute},
+	}
+}
+
+// With no spread at all, every replay is Project's.
+func TestProjectSpreadWithoutSpreadIsProject(t *testing.T) {
+	in := spreadInput()
+	in.Pause = 0
+	want := Project(in)
+	got := ProjectSpread(in, Spread{Sigma: map[string]float64{"a": 0, "b": 0}, Paths: 5})
+	if len(got) != len(want) || len(want) != 6 {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: %v, want %v", id, got[id], w)
+		}
+	}
+}
+
+func TestProjectSpreadIsRepeatable(t *testing.T) {
+	in := spreadInput()
+	sp := Spread{NoShow: 0.1, NoShowHold: 2 * time.Minute, Breaks: []time.Duration{0, 0, 9 * time.Minute}, PriorityPerHour: map[string]float64{"b": 2}, Seed: 7}
+	a, b := ProjectSpread(in, sp), ProjectSpread(in, sp)
+	for id := range a {
+		if a[id] != b[id] {
+			t.Fatalf("%s: %v then %v", id, a[id], b[id])
+		}
+	}
+}
+
+// The median of a sum of lognormal services, against a direct Monte Carlo
+// written independently of the replay.
+func TestProjectSpreadMedianOfServices(t *testing.T) {
+	const sigma = 0.5
+	m := 8 * time.Minute
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	in := ProjectInput{Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}}, Mean: map[string]time.Duration{"a": m}}
+	for i := range 4 {
+		in.Waiting = append(in.Waiting, ProjectTicket{ID: string(rune('0' + i)), ServiceID: "a", IssuedAt: t0.Add(time.Duration(i) * time.Second)})
+	}
+	got := ProjectSpread(in, Spread{Sigma: map[string]float64{"a": sigma}, Paths: 4001, Seed: 1})
+	rng := rand.New(rand.NewPCG(99, 99))
+	sums := make([]float64, 40000)
+	mu := math.Log(m.Seconds()) - sigma*sigma/2
+	for i := range sums {
+		for range 3 {
+			sums[i] += math.Exp(mu + sigma*rng.NormFloat64())
+		}
+	}
+	slices.Sort(sums)
+	want := sums[len(sums)/2]
+	if g := got["3"].Seconds(); math.Abs(g-want)/want > 0.03 {
+		t.Fatalf("median wait behind 3 services %.0f s, want %.0f s", g, want)
+	}
+	if got["0"] != 0 {
+		t.Fatalf("first ticket at a free counter waits %v", got["0"])
+	}
+	// The median of a right-skewed sum sits below its mean (3 m).
+	if got["3"] >= 3*m {
+		t.Fatalf("median %v not below the mean %v", got["3"], 3*m)
+	}
+}
+
+// The rest of a service that has run e: the mean of the draws against the
+// lognormal mean residual life m·Φ(σ−z₀)/(1−Φ(z₀)) − e.
+func TestResidualService(t *testing.T) {
+	const sigma, m, e = 0.5, 600.0, 900.0
+	d := &draws{rng: rand.New(rand.NewPCG(3, 4))}
+	var sum float64
+	const n = 50000
+	for range n {
+		r := d.residual(m, sigma, e)
+		if r < 0 {
+			t.Fatalf("negative rest %v", r)
+		}
+		sum += r
+	}
+	phi := func(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
+	z0 := (math.Log(e) - (math.Log(m) - sigma*sigma/2)) / sigma
+	want := m*phi(sigma-z0)/(1-phi(z0)) - e
+	if got := sum / n; math.Abs(got-want)/want > 0.03 {
+		t.Fatalf("mean rest after %v s: %.0f s, want %.0f s", e, got, want)
+	}
+	if got := d.residual(m, 0, 200); got != 400 {
+		t.Fatalf("no spread: rest %v, want 400", got)
+	}
+}
+
+func TestProjectSpreadNoShowsBreaksAndLaterPriority(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	in := ProjectInput{Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}}, Mean: map[string]time.Duration{"a": 10 * time.Minute},
+		Waiting: []ProjectTicket{{"p0", "a", true, t0}, {"p1", "a", true, t0.Add(time.Second)}, {"r1", "a", false, t0}, {"r2", "a", false, t0.Add(time.Second)}}}
+	steady := map[string]float64{"a": 0}
+	// Everybody is gone when called: each call holds the counter 2 min.
+	got := ProjectSpread(in, Spread{Sigma: steady, NoShow: 1, NoShowHold: 2 * time.Minute})
+	if got["r2"] != 6*time.Minute {
+		t.Fatalf("three no-shows ahead: %v, want 6m", got["r2"])
+	}
+	// A 5 min pause after every service.
+	got = ProjectSpread(in, Spread{Sigma: steady, Breaks: []time.Duration{5 * time.Minute}})
+	if got["r2"] != 45*time.Minute {
+		t.Fatalf("three services and pauses ahead: %v, want 45m", got["r2"])
+	}
+	// Later priority arrivals overtake regular tickets, not the priority
+	// tickets already waiting.
+	calm := ProjectSpread(in, Spread{Sigma: steady})
+	busy := ProjectSpread(in, Spread{Sigma: steady, PriorityPerHour: map[string]float64{"a": 4}})
+	if busy["p1"] != calm["p1"] {
+		t.Fatalf("a waiting priority ticket moved: %v, was %v", busy["p1"], calm["p1"])
+	}
+	if busy["r2"] <= calm["r2"] {
+		t.Fatalf("later priority arrivals did not delay r2: %v, was %v", busy["r2"], calm["r2"])
+	}
+}
+
+// A priority ticket waiting now goes before later priority arrivals of
+// another field the counter serves.
+func TestProjectSpreadWaitingPriorityBeforeLaterArrivals(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	in := ProjectInput{Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"b", "a"}, Busy: true, Remaining: 10 * time.Minute}},
+		Mean: map[string]time.Duration{"a": 10 * time.Minute, "b": 10 * time.Minute}, Waiting: []ProjectTicket{{"pa", "a", true, t0}}}
+	got := ProjectSpread(in, Spread{PriorityPerHour: map[string]float64{"b": 60}})
+	if got["pa"] != 10*time.Minute {
+		t.Fatalf("pa waits %v, want 10m (when the counter is free)", got["pa"])
+	}
+}
