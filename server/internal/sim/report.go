@@ -53,7 +53,7 @@ func WriteAccuracy(w io.Writer, base Scenario, variants []Scenario, setup string
 	r := base.Result
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Expected wait accuracy\n\n")
-	fmt.Fprintf(&b, "Produced by `go run ./server simulate -accuracy -days %d` (second line of `make bench`). %s\n\n", r.Days, setup)
+	fmt.Fprintf(&b, "Produced by `go run ./server simulate -accuracy -days %d` (last line of `make bench`). %s\n\n", r.Days, setup)
 	fmt.Fprintf(&b, "Main scenario (%s): %d tickets over %d days, mean wait %s, p90 wait %s.\n\n", base.Name, r.Tickets, r.Days, mins(r.MeanWait), mins(r.P90Wait))
 	fmt.Fprintf(&b, "| estimate of the wait, made at issue | mean absolute error | as share of the mean wait | p90 absolute error | mean signed error |\n|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| CiviQ model (`eta_seconds`) | %s | %s | %s | %+.1f min |\n", mins(r.Model.MAE), pct(r.Model.MAE, r.MeanWait), mins(r.Model.P90), r.Model.Bias.Minutes())
