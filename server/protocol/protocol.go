@@ -116,6 +116,11 @@ type Ticket struct {
 	TrackURL   string     `json:"track_url,omitempty"`
 	Ahead      int        `json:"ahead"`
 	ETASeconds int        `json:"eta_seconds"`
+	// ETALowSeconds and ETAHighSeconds are the range 8 in 10 citizens in
+	// this position are called in (an extension of the contract; absent
+	// when there is no range: a free counter, or no open counter).
+	ETALowSeconds  int `json:"eta_low_seconds,omitempty"`
+	ETAHighSeconds int `json:"eta_high_seconds,omitempty"`
 
 	// Day is the local service day (YYYY-MM-DD) the number belongs to.
 	Day string `json:"day"`

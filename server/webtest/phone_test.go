@@ -3,6 +3,7 @@ package webtest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -70,6 +71,15 @@ func TestPhonePage(t *testing.T) {
 		t.Errorf("expected call time %q: %v", at, err)
 	} else if d := (got.Hour()*60 + got.Minute()) - (want.Hour()*60 + want.Minute()); d < -15 || d > 15 {
 		t.Errorf("expected call at %s, want about %s (the centre's clock)", at, want.Format("15:04"))
+	}
+	// The range 8 in 10 are called in, around the estimate, in minutes.
+	if !(mine.ETALowSeconds < mine.ETASeconds && mine.ETASeconds < mine.ETAHighSeconds) {
+		t.Fatalf("issue answer: range %d–%d s around %d s", mine.ETALowSeconds, mine.ETAHighSeconds, mine.ETASeconds)
+	}
+	rng := p.textOf("#eta-range")
+	hi := (mine.ETAHighSeconds + 59) / 60
+	if !strings.HasPrefix(rng, "thường") || !(strings.Contains(rng, fmt.Sprintf("%d phút", hi)) || strings.Contains(rng, fmt.Sprintf("%d phút", hi-1)) || strings.Contains(rng, fmt.Sprintf("–%d ", hi)) || strings.Contains(rng, fmt.Sprintf("–%d ", hi-1))) {
+		t.Errorf("range %q, want up to about %d phút (eta_high_seconds %d)", rng, hi, mine.ETAHighSeconds)
 	}
 	p.screenshot("phone-waiting", phoneW, phoneH)
 

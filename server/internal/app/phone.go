@@ -13,7 +13,7 @@ func (s ticketSource) Estimates() map[string]hub.Estimate {
 	in := s.engine.Estimates()
 	out := make(map[string]hub.Estimate, len(in))
 	for id, e := range in {
-		out[id] = hub.Estimate{ServiceID: e.ServiceID, Ahead: e.Ahead, ETASeconds: e.ETASeconds}
+		out[id] = hub.Estimate(e)
 	}
 	return out
 }

@@ -14,9 +14,10 @@ import (
 
 // Estimate is the current place and expected wait of one waiting ticket.
 type Estimate struct {
-	ServiceID  string
-	Ahead      int
-	ETASeconds int
+	ServiceID                     string
+	Ahead                         int
+	ETASeconds                    int
+	ETALowSeconds, ETAHighSeconds int
 }
 
 // TicketSource is what the ticket hub reads to refresh phone views.
@@ -386,6 +387,7 @@ func (t *TicketHub) process(evs []protocol.Event) {
 			if s.view.Ticket.Status == protocol.StatusWaiting {
 				dirty[s.view.Ticket.ServiceID] = true // its estimate is filled below
 				s.view.Ticket.Ahead, s.view.Ticket.ETASeconds = -1, -1
+				s.view.Ticket.ETALowSeconds, s.view.Ticket.ETAHighSeconds = 0, 0
 				continue
 			}
 			s.view.Waiting, s.view.OpenCounters = t.src.FieldCounts(s.view.Ticket.ServiceID)
@@ -412,6 +414,7 @@ func (t *TicketHub) process(evs []protocol.Event) {
 					v.Reason = protocol.ViewQueue
 				}
 				v.Ticket.Ahead, v.Ticket.ETASeconds, v.Waiting, v.OpenCounters = e.Ahead, e.ETASeconds, waiting, open
+				v.Ticket.ETALowSeconds, v.Ticket.ETAHighSeconds = e.ETALowSeconds, e.ETAHighSeconds
 				out = append(out, delivery{s.c, t.message(s, seq)})
 			}
 		}

@@ -57,7 +57,7 @@ func ticketEvent(t *testing.T, seq int64, typ string, v any) protocol.Event {
 }
 
 func TestTicketHub(t *testing.T) {
-	q := &queueState{est: map[string]Estimate{"x": {"a", 0, 0}, "y": {"a", 1, 300}, "z": {"b", 0, 0}}}
+	q := &queueState{est: map[string]Estimate{"x": {"a", 0, 0, 0, 0}, "y": {"a", 1, 300, 120, 540}, "z": {"b", 0, 0, 0, 0}}}
 	th := NewTicketHub(q, "e1", TicketOptions{Coalesce: 50 * time.Millisecond, MaxPerTicket: 1})
 	defer th.Close()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +128,7 @@ func TestTicketHub(t *testing.T) {
 	// x is called: x hears it, y moves up (one coalesced pass for a burst), z hears nothing.
 	q.mu.Lock()
 	delete(q.est, "x")
-	q.est["y"] = Estimate{"a", 0, 0}
+	q.est["y"] = Estimate{"a", 0, 120, 60, 240}
 	before := q.calls
 	q.mu.Unlock()
 	call := protocol.Call{Ticket: protocol.Ticket{ID: "x", ServiceID: "a", Status: protocol.StatusCalled}, Counter: protocol.Counter{ID: "q1", Number: 5}}
@@ -138,7 +138,8 @@ func TestTicketHub(t *testing.T) {
 	if v := next(x); v.Reason != protocol.ViewCalled || v.Counter == nil || v.Counter.Number != 5 {
 		t.Fatalf("x: %+v", v)
 	}
-	if v := next(y); v.Reason != protocol.ViewQueue || v.Ticket.Ahead != 0 || v.Ticket.ID != "y" {
+	if v := next(y); v.Reason != protocol.ViewQueue || v.Ticket.Ahead != 0 || v.Ticket.ID != "y" ||
+		v.Ticket.ETASeconds != 120 || v.Ticket.ETALowSeconds != 60 || v.Ticket.ETAHighSeconds != 240 {
 		t.Fatalf("y: %+v", v)
 	}
 	none(y)

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"time"
 
@@ -42,7 +43,20 @@ type cache struct {
 	// took before calling again: their mean is what a service costs a
 	// counter beyond itself (ProjectInput.Pause).
 	breaks []time.Duration
+	// maxStreak is the call-next policy's priority bound (Engine options).
+	maxStreak int
+	// atIssue holds the range each waiting ticket was given at issue, as
+	// the log-mean and log-spread of its lognormal wait; widths holds, for
+	// the last widthsKept tickets called, how much wider than its spread
+	// the range would have had to be to hold the actual wait (in units of
+	// rangeZ·spread). Their 80th percentile is the factor that makes 80 %
+	// of ranges hold the wait (ProjectInput.Widen).
+	atIssue map[string][2]float64
+	widths  []float64
 }
+
+// widthsKept is how many recent calls calibrate the range.
+const widthsKept = 300
 
 // breaksKept is how many recent services the pause time is averaged over:
 // pauses are rare (a few in a hundred services), so the window is much
@@ -51,17 +65,19 @@ const breaksKept = 300
 
 func newCache(l *Loaded, day string, loc *time.Location) *cache {
 	c := &cache{
-		day:      day,
-		secret:   l.Secret,
-		centre:   l.Centre,
-		services: map[string]protocol.Service{},
-		waiting:  map[string][]protocol.Ticket{},
-		where:    map[string]string{},
-		issued:   map[string]int{},
-		samples:  map[string][]time.Duration{},
-		csamples: map[string][]time.Duration{},
-		streak:   map[string]int{},
-		pausedAt: map[string]time.Time{},
+		day:       day,
+		secret:    l.Secret,
+		centre:    l.Centre,
+		services:  map[string]protocol.Service{},
+		waiting:   map[string][]protocol.Ticket{},
+		where:     map[string]string{},
+		issued:    map[string]int{},
+		samples:   map[string][]time.Duration{},
+		csamples:  map[string][]time.Duration{},
+		streak:    map[string]int{},
+		pausedAt:  map[string]time.Time{},
+		atIssue:   map[string][2]float64{},
+		maxStreak: DefaultMaxPriorityStreak,
 	}
 	c.board = protocol.Board{Seq: l.Seq, Epoch: l.Epoch, Waiting: map[string]int{}}
 	for _, s := range l.Services {
@@ -168,12 +184,17 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 			if t.Status == protocol.StatusWaiting {
 				c.addWaiting(localTicket(t, loc))
+				c.noteRange(t.ID, ev.At)
 			}
 		}
 	case protocol.EventTicketCalled:
 		var call protocol.Call
 		if json.Unmarshal(ev.Data, &call) == nil {
 			c.removeWaiting(call.Ticket.ID)
+			if r, ok := c.atIssue[call.Ticket.ID]; ok && call.Ticket.Recalls == 0 {
+				c.widths = keepLast(append(c.widths, widthNeeded(r, ev.At.Sub(call.Ticket.IssuedAt))), widthsKept)
+			}
+			delete(c.atIssue, call.Ticket.ID)
 			if call.Ticket.Priority {
 				c.streak[call.Counter.ID]++
 			} else {
@@ -184,6 +205,7 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		var t protocol.Ticket
 		if json.Unmarshal(ev.Data, &t) == nil {
 			c.removeWaiting(t.ID)
+			delete(c.atIssue, t.ID) // its wait is no longer the one estimated
 			if t.Status == protocol.StatusWaiting {
 				c.addWaiting(localTicket(t, loc))
 			}
@@ -192,6 +214,7 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		var t protocol.Ticket
 		if json.Unmarshal(ev.Data, &t) == nil {
 			c.removeWaiting(t.ID)
+			delete(c.atIssue, t.ID)
 		}
 	case protocol.EventTicketDone:
 		var t protocol.Ticket
@@ -271,12 +294,12 @@ func (c *cache) servers(id string) (open, free int) {
 // field by the call-next policy, the wait by the projection (project.go).
 func (c *cache) estimate(t *protocol.Ticket, now time.Time, maxStreak int) {
 	if t.Status != protocol.StatusWaiting {
-		t.Ahead, t.ETASeconds = 0, 0
+		t.Ahead, t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = 0, 0, 0, 0
 		return
 	}
 	t.Ahead = c.ahead(*t)
 	open, _ := c.servers(t.ServiceID)
-	t.ETASeconds = etaSeconds(c.project(now, maxStreak), t.ID, t.Ahead, meanDuration(c.samples[t.ServiceID]), open)
+	t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = eta(c.project(now, maxStreak), t.ID, t.Ahead, meanDuration(c.samples[t.ServiceID]), open)
 }
 
 // keepLast returns the last n elements of s.
@@ -286,3 +309,49 @@ func keepLast[T any](s []T, n int) []T {
 	}
 	return s
 }
+
+// noteRange remembers the range ticket id is given at issue, to calibrate
+// later ranges by how it did (only while the queue is small enough to
+// project cheaply).
+func (c *cache) noteRange(id string, now time.Time) {
+	if len(c.where) > MaxSampled {
+		return
+	}
+	if len(c.atIssue) > 4*MaxProjected {
+		clear(c.atIssue) // tickets never called nor cancelled: start over
+	}
+	in := c.projectInput(now, c.maxStreak)
+	if r, ok := ProjectRanges(in)[id]; ok && r.Wait > 0 {
+		c.atIssue[id] = r.log
+	}
+}
+
+// MaxSampled bounds the queue (waiting tickets in the centre) at which
+// issued tickets still calibrate the ranges: each costs one more
+// projection.
+const MaxSampled = 200
+
+// widthNeeded is how wide (in units of rangeZ times the log-spread) a range
+// with log-mean and log-spread r must be to hold an actual wait.
+func widthNeeded(r [2]float64, wait time.Duration) float64 {
+	if wait < time.Second || r[1] <= 0 {
+		return math.Inf(1)
+	}
+	return math.Abs(math.Log(wait.Seconds())-r[0]) / (rangeZ * r[1])
+}
+
+// widen is the factor that makes the ranges of the last widthsKept called
+// tickets hold 80 % of their waits, or 1 until there are minWidths of
+// them.
+func (c *cache) widen() float64 {
+	if len(c.widths) < minWidths {
+		return 1
+	}
+	w := slices.Clone(c.widths)
+	slices.Sort(w)
+	return min(max(w[int(math.Ceil(0.8*float64(len(w))))-1], 0.5), 4)
+}
+
+// minWidths is how many calls must be measured before the range is
+// calibrated by them.
+const minWidths = 50

@@ -89,6 +89,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.mu.Lock()
 	e.c = newCache(l, Day(now, e.opts.Location), e.opts.Location)
+	e.c.maxStreak = e.opts.MaxPriorityStreak
 	e.mu.Unlock()
 	e.store.SetSink(e.onCommit)
 	return nil
@@ -257,7 +258,7 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 // zone, no token, no estimate.
 func (e *Engine) public(r TicketRecord) protocol.Ticket {
 	t := localTicket(r.Ticket, e.opts.Location)
-	t.Ahead, t.ETASeconds = 0, 0
+	t.Ahead, t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = 0, 0, 0, 0
 	return t
 }
 
@@ -784,7 +785,8 @@ func (e *Engine) Waiting(serviceIDs []string) []protocol.Ticket {
 			continue
 		}
 		for _, t := range list {
-			t.Ahead, t.ETASeconds = est[t.ID].Ahead, est[t.ID].ETASeconds
+			x := est[t.ID]
+			t.Ahead, t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = x.Ahead, x.ETASeconds, x.ETALowSeconds, x.ETAHighSeconds
 			out = append(out, t)
 		}
 	}

@@ -21,11 +21,14 @@ type plan struct {
 	counters  []planCounter
 	// served is how many tickets some open counter serves.
 	served int
+	// cv is each field's coefficient of variation of service times.
+	cv []float64
 	// path state, reused by every replay
 	ph, rh  []int       // per field: next priority / regular ticket
 	arrived [][]float64 // per field: later priority arrivals not yet served (seconds from now)
 	nextArr []float64   // per field: when the next later priority arrival comes
 	free    []float64   // per counter: when it is free (seconds from now)
+	vfree   []float64   // per counter: the variance of free (seconds²)
 	streak  []int
 	done    []bool
 }
@@ -97,8 +100,16 @@ func newPlan(in ProjectInput) *plan {
 		}
 	}
 	nf, nc := len(p.fieldIDs), len(p.counters)
+	p.cv = make([]float64, nf)
+	for f, id := range p.fieldIDs {
+		sigma := DefaultSigma
+		if s, ok := in.Sigma[id]; ok && s >= 0 {
+			sigma = s
+		}
+		p.cv[f] = math.Sqrt(math.Expm1(sigma * sigma))
+	}
 	p.ph, p.rh, p.arrived, p.nextArr = make([]int, nf), make([]int, nf), make([][]float64, nf), make([]float64, nf)
-	p.free, p.streak, p.done = make([]float64, nc), make([]int, nc), make([]bool, nc)
+	p.free, p.vfree, p.streak, p.done = make([]float64, nc), make([]float64, nc), make([]int, nc), make([]bool, nc)
 	return p
 }
 
@@ -131,8 +142,10 @@ var never = math.Inf(1)
 
 // run replays the policy once and writes each ticket's wait (seconds from
 // now until its call) to out, by index in p.tickets; tickets no open
-// counter serves get NaN.
-func (p *plan) run(d *draws, out []float64) {
+// counter serves get NaN. Replayed at the means (d nil), it also writes the
+// variance of each wait to vars, when given: the variances of the services
+// (and pauses) its counter does before it, summed.
+func (p *plan) run(d *draws, out, vars []float64) {
 	for i := range out {
 		out[i] = math.NaN()
 	}
@@ -148,13 +161,20 @@ func (p *plan) run(d *draws, out []float64) {
 	}
 	for k := range p.counters {
 		pc := &p.counters[k]
-		p.free[k], p.streak[k], p.done[k] = 0, pc.c.PriorityStreak, false
+		p.free[k], p.vfree[k], p.streak[k], p.done[k] = 0, 0, pc.c.PriorityStreak, false
 		switch {
 		case !pc.c.Busy:
 		case d != nil && pc.cur >= 0:
 			p.free[k] = d.residual(pc.curM, d.sigma[pc.cur], pc.c.Elapsed.Seconds())
 		default:
 			p.free[k] = max(pc.c.Remaining.Seconds(), 0)
+			// The rest of a service in progress, or of a pause, is about
+			// as uncertain as it is long.
+			cv := 1.0
+			if pc.cur >= 0 {
+				cv = p.cv[pc.cur]
+			}
+			p.vfree[k] = sq(cv * p.free[k])
 		}
 	}
 	left := p.served
@@ -209,6 +229,9 @@ func (p *plan) run(d *draws, out []float64) {
 				i := p.prio[f][p.ph[f]]
 				p.ph[f]++
 				out[i] = now
+				if vars != nil {
+					vars[i] = p.vfree[k]
+				}
 				left--
 			} else {
 				p.arrived[f] = p.arrived[f][1:]
@@ -219,6 +242,9 @@ func (p *plan) run(d *draws, out []float64) {
 			i := p.reg[f][p.rh[f]]
 			p.rh[f]++
 			out[i] = now
+			if vars != nil {
+				vars[i] = p.vfree[k]
+			}
 			left--
 		default:
 			// Nothing waits for this counter now; only a later priority
@@ -237,6 +263,7 @@ func (p *plan) run(d *draws, out []float64) {
 		m := pc.mean[slices.Index(pc.fields, f)]
 		if d == nil {
 			p.free[k] = now + m + max(p.in.Pause.Seconds(), 0)
+			p.vfree[k] += sq(p.cv[f]*m) + sq(p.in.PauseSD.Seconds())
 		} else {
 			p.free[k] = now + d.service(m, d.sigma[f])
 		}
@@ -277,3 +304,5 @@ func (d *draws) residual(m, sigma, elapsed float64) float64 {
 	z := -math.Sqrt2 * math.Erfcinv(2*u)
 	return max(math.Exp(mu+sigma*z)-elapsed, 0)
 }
+
+func sq(x float64) float64 { return x * x }

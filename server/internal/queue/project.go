@@ -55,6 +55,15 @@ type ProjectInput struct {
 	// over recent services. Pauses are rare but long, and each one delays
 	// everybody behind it, so leaving them out biases the waits low.
 	Pause time.Duration
+	// Sigma is the lognormal shape of each field's service times (the
+	// standard deviation of their logarithm; DefaultSigma when absent) and
+	// PauseSD the standard deviation of the pause after a service: the
+	// spread ProjectRanges puts around each projected wait.
+	Sigma   map[string]float64
+	PauseSD time.Duration
+	// Widen scales the ranges' spread, calibrated on how recent ranges held
+	// the actual waits (0 or 1: as computed).
+	Widen float64
 }
 
 // Project returns the expected wait, from now until the call, of every
@@ -71,7 +80,7 @@ type ProjectInput struct {
 func Project(in ProjectInput) map[string]time.Duration {
 	p := newPlan(in)
 	waits := make([]float64, len(p.tickets))
-	p.run(nil, waits)
+	p.run(nil, waits, nil)
 	out := make(map[string]time.Duration, len(waits))
 	for i, w := range waits {
 		if !math.IsNaN(w) {
@@ -102,10 +111,14 @@ func NaiveWait(ahead int, mean time.Duration, counters int) time.Duration {
 
 // projectFrom builds the projection input from the cache at now.
 func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
-	in := ProjectInput{Mean: map[string]time.Duration{}, MaxPriorityStreak: maxStreak, Pause: meanDuration(c.breaks)}
+	in := ProjectInput{Mean: map[string]time.Duration{}, MaxPriorityStreak: maxStreak, Pause: meanDuration(c.breaks),
+		Sigma: map[string]float64{}, PauseSD: sdDuration(c.breaks), Widen: c.widen()}
 	for id := range c.services {
 		if m := meanDuration(c.samples[id]); m > 0 {
 			in.Mean[id] = m
+		}
+		if s := c.samples[id]; len(s) >= minSigmaSamples {
+			in.Sigma[id] = logSD(s)
 		}
 	}
 	for _, cs := range c.board.Counters {
@@ -179,18 +192,20 @@ const minClerkSamples = 8
 const MaxProjected = 500
 
 // project runs the projection unless the queue is beyond MaxProjected.
-func (c *cache) project(now time.Time, maxStreak int) map[string]time.Duration {
+func (c *cache) project(now time.Time, maxStreak int) map[string]Range {
 	if len(c.where) > MaxProjected {
 		return nil
 	}
-	return Project(c.projectInput(now, maxStreak))
+	return ProjectRanges(c.projectInput(now, maxStreak))
 }
 
-// Estimate is the expected wait of one waiting ticket.
+// Estimate is the expected wait of one waiting ticket, with the range most
+// citizens are called in (0, 0 when there is none).
 type Estimate struct {
-	ServiceID  string
-	Ahead      int
-	ETASeconds int
+	ServiceID                     string
+	Ahead                         int
+	ETASeconds                    int
+	ETALowSeconds, ETAHighSeconds int
 }
 
 // estimates computes ahead and the expected wait of every waiting ticket.
@@ -218,20 +233,22 @@ func (c *cache) estimates(now time.Time, maxStreak int) map[string]Estimate {
 				ahead = np + r
 				r++
 			}
-			out[t.ID] = Estimate{ServiceID: field, Ahead: ahead, ETASeconds: etaSeconds(proj, t.ID, ahead, mean, open)}
+			e := Estimate{ServiceID: field, Ahead: ahead}
+			e.ETASeconds, e.ETALowSeconds, e.ETAHighSeconds = eta(proj, t.ID, ahead, mean, open)
+			out[t.ID] = e
 		}
 	}
 	return out
 }
 
-// etaSeconds is the projected wait, or, for a field no open counter serves
-// now (or a queue beyond MaxProjected), the simple estimate (as if one
-// counter will open when none is).
-func etaSeconds(proj map[string]time.Duration, id string, ahead int, mean time.Duration, open int) int {
-	if d, ok := proj[id]; ok {
-		return int(math.Round(d.Seconds()))
+// eta is the projected wait and its range, or, for a field no open
+// counter serves now (or a queue beyond MaxProjected), the simple estimate
+// (as if one counter will open when none is) and no range.
+func eta(proj map[string]Range, id string, ahead int, mean time.Duration, open int) (secs, low, high int) {
+	if r, ok := proj[id]; ok {
+		return int(r.Wait / time.Second), int(r.Low / time.Second), int(r.High / time.Second)
 	}
-	return int(EstimateWait(ETAInput{Ahead: ahead, MeanService: mean, Servers: open}).Seconds())
+	return int(EstimateWait(ETAInput{Ahead: ahead, MeanService: mean, Servers: open}).Seconds()), 0, 0
 }
 
 // ProjectionInput is what the wait projection starts from now: the open
@@ -260,3 +277,74 @@ func (e *Engine) FieldCounts(field string) (waiting, open int) {
 	open, _ = e.c.servers(field)
 	return len(e.c.waiting[field]), open
 }
+
+// Range is a projected wait with the range the wait falls in for most
+// citizens: Low and High are its 10th and 90th percentiles.
+type Range struct {
+	Wait, Low, High time.Duration
+	// log is the lognormal's log-mean and log-spread (before Widen).
+	log [2]float64
+}
+
+// rangeZ is the standard normal's 90th percentile: Low and High are the
+// 10th and 90th percentiles.
+const rangeZ = 1.2816
+
+// ProjectRanges is Project with a range around each wait: the replay sums
+// the variance of every service (from its field's Sigma) and pause
+// (PauseSD) its counter does before the ticket, and the range is the 10th
+// to 90th percentile of a lognormal wait with that mean and variance.
+func ProjectRanges(in ProjectInput) map[string]Range {
+	p := newPlan(in)
+	waits, vars := make([]float64, len(p.tickets)), make([]float64, len(p.tickets))
+	p.run(nil, waits, vars)
+	out := make(map[string]Range, len(waits))
+	secs := func(x float64) time.Duration { return time.Duration(math.Round(x)) * time.Second }
+	for i, w := range waits {
+		if math.IsNaN(w) {
+			continue
+		}
+		r := Range{Wait: secs(w)}
+		if w > 0 {
+			s2 := math.Log1p(vars[i] / (w * w))
+			mu, s := math.Log(w)-s2/2, math.Sqrt(s2)
+			r.log = [2]float64{mu, s}
+			if in.Widen > 0 {
+				s *= in.Widen
+			}
+			r.Low, r.High = secs(math.Exp(mu-rangeZ*s)), secs(math.Exp(mu+rangeZ*s))
+		}
+		out[p.tickets[i].ID] = r
+	}
+	return out
+}
+
+// logSD is the standard deviation of the logarithms of ds.
+func logSD(ds []time.Duration) float64 {
+	var sum, sq float64
+	for _, d := range ds {
+		l := math.Log(max(d.Seconds(), 1))
+		sum += l
+		sq += l * l
+	}
+	n := float64(len(ds))
+	m := sum / n
+	return math.Sqrt(max(sq/n-m*m, 0) * n / max(n-1, 1))
+}
+
+// sdDuration is the standard deviation of ds.
+func sdDuration(ds []time.Duration) time.Duration {
+	if len(ds) < 2 {
+		return 0
+	}
+	m := meanDuration(ds).Seconds()
+	var v float64
+	for _, d := range ds {
+		v += sq(d.Seconds() - m)
+	}
+	return time.Duration(math.Sqrt(v/float64(len(ds)-1)) * float64(time.Second))
+}
+
+// minSigmaSamples is how many services of a field its spread is measured
+// from; fewer use DefaultSigma.
+const minSigmaSamples = 10

@@ -67,7 +67,7 @@ func ProjectSpread(in ProjectInput, sp Spread) map[string]time.Duration {
 	n := len(p.tickets)
 	all := make([]float64, paths*n)
 	for k := range paths {
-		p.run(d, all[k*n:(k+1)*n])
+		p.run(d, all[k*n:(k+1)*n], nil)
 	}
 	out := make(map[string]time.Duration, n)
 	col := make([]float64, paths)

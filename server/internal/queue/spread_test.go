@@ -1,11 +1,15 @@
 package queue
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/civiq/civiq/server/protocol"
 )
 
 // spreadInput is a small centre: two counters, one serving a and b, one
@@ -145,5 +149,106 @@ func TestProjectSpreadWaitingPriorityBeforeLaterArrivals(t *testing.T) {
 	got := ProjectSpread(in, Spread{PriorityPerHour: map[string]float64{"b": 60}})
 	if got["pa"] != 10*time.Minute {
 		t.Fatalf("pa waits %v, want 10m (when the counter is free)", got["pa"])
+	}
+}
+
+func TestProjectRanges(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	m := 10 * time.Minute
+	in := ProjectInput{Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}}, Mean: map[string]time.Duration{"a": m},
+		Sigma: map[string]float64{"a": 0.5}, Waiting: []ProjectTicket{{"t0", "a", false, t0}, {"t1", "a", false, t0.Add(time.Second)}, {"t2", "a", false, t0.Add(2 * time.Second)}}}
+	got := ProjectRanges(in)
+	if r := got["t0"]; r != (Range{}) {
+		t.Fatalf("called at once: %+v, want no range", r)
+	}
+	// t2 waits for two services: mean 20 min, variance 2·(cv·m)².
+	r := got["t2"]
+	w, v := 2*m.Seconds(), 2*math.Expm1(0.25)*m.Seconds()*m.Seconds()
+	s := math.Sqrt(math.Log1p(v / (w * w)))
+	mu := math.Log(w) - s*s/2
+	lo, hi := math.Exp(mu-1.2816*s), math.Exp(mu+1.2816*s)
+	if r.Wait != 2*m || math.Abs(r.Low.Seconds()-lo) > 1 || math.Abs(r.High.Seconds()-hi) > 1 {
+		t.Fatalf("t2: %+v, want %v in [%.0f s, %.0f s]", r, 2*m, lo, hi)
+	}
+	// The same range, checked against the lognormal it claims: 80 % of
+	// draws of a lognormal with that mean and variance fall inside.
+	rng := rand.New(rand.NewPCG(5, 6))
+	inside := 0
+	for range 20000 {
+		x := math.Exp(mu + s*rng.NormFloat64())
+		if x >= r.Low.Seconds() && x <= r.High.Seconds() {
+			inside++
+		}
+	}
+	if share := float64(inside) / 20000; math.Abs(share-0.8) > 0.01 {
+		t.Fatalf("the range holds %.3f of its lognormal, want 0.8", share)
+	}
+	// Widen scales the spread around the same centre.
+	in.Widen = 2
+	wide := ProjectRanges(in)["t2"]
+	if wide.Wait != r.Wait || wide.Low >= r.Low || wide.High <= r.High {
+		t.Fatalf("widened %+v, was %+v", wide, r)
+	}
+	if d := math.Log(wide.High.Seconds()) - math.Log(r.High.Seconds()); math.Abs(d-1.2816*s) > 0.01 {
+		t.Fatalf("widened by %.3f in log, want %.3f", d, 1.2816*s)
+	}
+}
+
+// The range calibrates itself on how the ranges given at issue held the
+// actual waits: waits far outside widen it, waits always at the estimate
+// narrow it.
+func TestRangeCalibration(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		factor float64 // actual wait ÷ estimate
+		check  func(w float64) bool
+	}{
+		{"waits three times the estimate", 3, func(w float64) bool { return w > 1.5 }},
+		{"waits exactly as estimated", 1, func(w float64) bool { return w < 1 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+			svc := protocol.Service{ID: "a", Prefix: "A", Name: protocol.Text{Vi: "A"}, Enabled: true}
+			q1 := protocol.Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a"}, Status: protocol.CounterOpen}
+			cc := newCache(&Loaded{Services: []protocol.Service{svc}, Counters: []CounterRecord{{Counter: q1}}}, "2026-11-30", time.UTC)
+			seq := int64(0)
+			ev := func(typ string, at time.Time, v any) {
+				seq++
+				data, _ := json.Marshal(v)
+				cc.apply(protocol.Event{Seq: seq, Type: typ, At: at, Data: data}, time.UTC)
+			}
+			now := t0
+			call := func(tk protocol.Ticket, at time.Time) {
+				tk.Status, tk.CounterID, tk.CalledAt = protocol.StatusCalled, "q1", &at
+				ev(protocol.EventTicketCalled, at, protocol.Call{Ticket: tk, Counter: q1, At: at})
+			}
+			first := protocol.Ticket{ID: "x", ServiceID: "a", Status: protocol.StatusWaiting, IssuedAt: now, Day: "2026-11-30"}
+			ev(protocol.EventTicketIssued, now, first)
+			call(first, now)
+			for i := range minWidths + 10 {
+				if i == minWidths-1 {
+					if w := cc.widen(); w != 1 {
+						t.Fatalf("calibrated after %d calls: %v", i, w)
+					}
+				}
+				// Issued while q1 has just started a service: the estimate
+				// is the default service time.
+				tk := protocol.Ticket{ID: fmt.Sprintf("t%03d", i), ServiceID: "a", Status: protocol.StatusWaiting, IssuedAt: now, Day: "2026-11-30"}
+				ev(protocol.EventTicketIssued, now, tk)
+				r, ok := cc.atIssue[tk.ID]
+				if !ok {
+					t.Fatalf("%s: no range noted at issue", tk.ID)
+				}
+				est := math.Exp(r[0] + r[1]*r[1]/2) // the lognormal's mean: the estimate
+				if math.Abs(est-DefaultServiceTime.Seconds()) > 1 {
+					t.Fatalf("estimate %.0f s, want %v", est, DefaultServiceTime)
+				}
+				now = now.Add(time.Duration(c.factor * est * float64(time.Second)))
+				call(tk, now)
+			}
+			if w := cc.widen(); !c.check(w) || cc.projectInput(now, 3).Widen != w {
+				t.Fatalf("widen %v", w)
+			}
+		})
 	}
 }

@@ -165,6 +165,13 @@ type Result struct {
 	// processes) but not the draws themselves. It is the floor the model's
 	// error is measured against (Config.Oracle only).
 	Oracle ErrorStats
+	// RangeCoverage is the share of the tickets given a range at issue
+	// (eta_low_seconds–eta_high_seconds; RangeTickets of them) whose wait
+	// fell inside it, RangeBelow the share called sooner than its low end,
+	// and RangeWidth the median width of the ranges.
+	RangeTickets              int
+	RangeCoverage, RangeBelow float64
+	RangeWidth                time.Duration
 	// Buckets break the errors down by actual wait.
 	Buckets []Bucket
 	// LiveModel and LiveNaive score the estimates as the phone page shows
@@ -174,6 +181,9 @@ type Result struct {
 	LiveModel, LiveNaive ErrorStats
 	LiveMeanLeft         time.Duration
 	LiveSamples          int
+	// LiveRangeCoverage is the share of those samples with a range whose
+	// remaining wait fell inside it.
+	LiveRangeCoverage float64
 }
 
 // sampleEvery is how often the live estimates are sampled.
@@ -183,6 +193,7 @@ type sample struct {
 	id           string
 	at           time.Time
 	model, naive time.Duration
+	low, high    time.Duration
 }
 
 // Bucket is the accuracy for tickets whose actual wait fell in [From, To).
@@ -262,6 +273,7 @@ type issued struct {
 	model      time.Duration
 	naive      time.Duration
 	oracle     time.Duration
+	low, high  time.Duration
 	wait       time.Duration
 	called     bool
 	prio       bool
@@ -562,6 +574,7 @@ func (r *runner) sample() {
 		}
 		e := est[id]
 		r.samples = append(r.samples, sample{id: id, at: now, model: time.Duration(e.ETASeconds) * time.Second,
+			low: time.Duration(e.ETALowSeconds) * time.Second, high: time.Duration(e.ETAHighSeconds) * time.Second,
 			naive: queue.NaiveWait(e.Ahead, means[e.ServiceID], open[e.ServiceID])})
 	}
 }
@@ -590,7 +603,8 @@ func (r *runner) issue(ctx context.Context, field string, prio bool, cit citizen
 		return nil
 	}
 	r.ticket[t.ID] = &issued{field: field, at: t.IssuedAt, prio: prio, model: time.Duration(t.ETASeconds) * time.Second,
-		naive: queue.NaiveWait(t.Ahead, mean, open), targetMins: r.fields[field].TargetMinutes}
+		naive: queue.NaiveWait(t.Ahead, mean, open),
+		low:   time.Duration(t.ETALowSeconds) * time.Second, high: time.Duration(t.ETAHighSeconds) * time.Second, targetMins: r.fields[field].TargetMinutes}
 	if r.cfg.Oracle {
 		r.ticket[t.ID].oracle = r.oracle(t.ID)
 	}
@@ -706,22 +720,53 @@ func (r *runner) report() {
 		per[is.field] = append(per[is.field], is.wait)
 	}
 	r.res.Tickets = len(waits)
+	var widths []time.Duration
+	for _, id := range r.order {
+		is := r.ticket[id]
+		if !is.called || is.high <= 0 {
+			continue
+		}
+		r.res.RangeTickets++
+		widths = append(widths, is.high-is.low)
+		// The wire carries whole seconds.
+		if is.wait >= is.low-time.Second && is.wait <= is.high+time.Second {
+			r.res.RangeCoverage++
+		} else if is.wait < is.low {
+			r.res.RangeBelow++
+		}
+	}
+	if n := float64(r.res.RangeTickets); n > 0 {
+		r.res.RangeCoverage /= n
+		r.res.RangeBelow /= n
+	}
+	r.res.RangeWidth = percentile(widths, 0.5)
 	r.res.MeanWait, r.res.P90Wait = mean(waits), percentile(waits, 0.9)
 	r.res.Model, r.res.Naive = errorStats(model, waits), errorStats(naive, waits)
 	if r.cfg.Oracle {
 		r.res.Oracle = errorStats(oracle, waits)
 	}
 	var left, lm, ln []time.Duration
+	ranged := 0
 	for _, s := range r.samples {
 		is := r.ticket[s.id]
 		if !is.called {
 			continue
 		}
-		left = append(left, is.at.Add(is.wait).Sub(s.at))
+		rest := is.at.Add(is.wait).Sub(s.at)
+		left = append(left, rest)
 		lm, ln = append(lm, s.model), append(ln, s.naive)
+		if s.high > 0 {
+			ranged++
+			if rest >= s.low-time.Second && rest <= s.high+time.Second {
+				r.res.LiveRangeCoverage++
+			}
+		}
 	}
 	r.res.LiveModel, r.res.LiveNaive = errorStats(lm, left), errorStats(ln, left)
 	r.res.LiveMeanLeft, r.res.LiveSamples = mean(left), len(left)
+	if ranged > 0 {
+		r.res.LiveRangeCoverage /= float64(ranged)
+	}
 	edges := []time.Duration{0, 5 * time.Minute, 20 * time.Minute, 45 * time.Minute, 24 * time.Hour}
 	for i := range len(edges) - 1 {
 		var w, m, n, o []time.Duration

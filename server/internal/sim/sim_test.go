@@ -76,6 +76,11 @@ func TestModelBeatsNaive(t *testing.T) {
 	if res.Model.MAE > res.Oracle.MAE*5/4 {
 		t.Fatalf("model MAE %v is more than 25 %% above the oracle's %v", res.Model.MAE, res.Oracle.MAE)
 	}
+	// The range is meant to hold 8 in 10 waits.
+	t.Logf("range: %d tickets, %.1f %% inside, %.1f %% sooner, median width %v", res.RangeTickets, 100*res.RangeCoverage, 100*res.RangeBelow, res.RangeWidth)
+	if res.RangeTickets < res.Tickets/2 || res.RangeCoverage < 0.72 || res.RangeCoverage > 0.88 || res.RangeBelow < 0.03 || res.RangeBelow > 0.17 {
+		t.Fatalf("range: %d of %d tickets, %.1f %% inside, %.1f %% sooner", res.RangeTickets, res.Tickets, 100*res.RangeCoverage, 100*res.RangeBelow)
+	}
 	var out bytes.Buffer
 	res.WriteTable(&out)
 	for _, want := range []string{"Đất đai (dat-dai)", "all fields", "mean absolute error"} {

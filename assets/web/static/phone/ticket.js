@@ -44,6 +44,20 @@ function etaText(secs) {
   if (mins < 60) return t('eta.min', { m: mins });
   return t('eta.hour', { h: Math.floor(mins / 60), m: mins % 60 });
 }
+function dur(mins) {
+  return mins < 60 ? t('dur.min', { m: mins }) : t('dur.hour', { h: Math.floor(mins / 60), m: mins % 60 });
+}
+// The range 8 in 10 citizens in this place are called in (eta_low_seconds,
+// eta_high_seconds), counted down like the estimate; none when the server
+// gives none or it has run out.
+function rangeText(tk, elapsed) {
+  if (!tk.eta_high_seconds) return '';
+  const lo = Math.floor(Math.max(0, (tk.eta_low_seconds || 0) - elapsed) / 60);
+  const hi = Math.ceil(Math.max(0, tk.eta_high_seconds - elapsed) / 60);
+  if (hi < 2 || hi <= lo) return '';
+  if (lo < 1) return t('eta.within', { b: dur(hi) });
+  return hi < 60 ? t('eta.range.min', { a: lo, b: hi }) : t('eta.range', { a: dur(lo), b: dur(hi) });
+}
 // The hall's clock, not the phone's: a phone set to another time zone
 // still shows the time on the centre's wall.
 function clock(ms) {
@@ -108,7 +122,9 @@ function ticketHead(v) {
 
 function waiting(v) {
   const tk = v.ticket;
-  const left = Math.max(0, tk.eta_seconds - Math.floor((Date.now() - state.at) / 1000));
+  const elapsed = Math.floor((Date.now() - state.at) / 1000);
+  const left = Math.max(0, tk.eta_seconds - elapsed);
+  const range = left >= 60 ? rangeText(tk, elapsed) : '';
   const transferred = tk.from_service_id
     ? h('p', { class: 'note', id: 'transferred' }, t('transferred', { field: name(v.service) })) : null;
   return card('waiting',
@@ -123,6 +139,7 @@ function waiting(v) {
       h('div', { class: 'stat' },
         h('div', { class: 'label' }, t('eta')),
         h('div', { class: 'big eta', id: 'eta' }, etaText(left)),
+        range ? h('div', { class: 'small range', id: 'eta-range' }, range) : null,
         left >= 60 ? h('div', { class: 'small' }, t('eta.at', { t: clock(Date.now() + left * 1000) })) : null)),
     v.open_counters > 0
       ? h('p', { class: 'small mid' }, t('counters', { n: v.open_counters }))
