@@ -17,6 +17,7 @@ type labels struct {
 	offline  string
 	ahead    string
 	wait     string
+	usually  string
 	issued   string
 	scanNote string
 	callNote string
@@ -33,6 +34,7 @@ func labelsFor(lang string) labels {
 			offline:  "OFFLINE",
 			ahead:    "People ahead",
 			wait:     "Estimated wait",
+			usually:  "Usually",
 			issued:   "Issued",
 			scanNote: "Scan the QR code to follow your turn",
 			callNote: "Please wait for your number on the screen",
@@ -45,6 +47,7 @@ func labelsFor(lang string) labels {
 		offline:  "NGOẠI TUYẾN",
 		ahead:    "Số người chờ trước",
 		wait:     "Thời gian chờ",
+		usually:  "Thường",
 		issued:   "Giờ lấy số",
 		scanNote: "Quét mã QR để theo dõi lượt của bạn",
 		callNote: "Vui lòng chờ gọi số trên màn hình",
@@ -81,3 +84,36 @@ func waitText(lang string, minutes int) string {
 // timeLayout prints "28/11/2026 15:04", the day-first order used in Vietnam
 // (and understood by English-speaking visitors on a Vietnamese ticket).
 const timeLayout = "02/01/2006 15:04"
+
+// rangeText says the range most citizens are called in: "6–21 phút",
+// "dưới 9 phút", "40 phút – 2 giờ".
+func rangeText(lang string, lo, hi int) string {
+	vi := lang != langEN
+	span := func(m int) string {
+		h, mm := m/60, m%60
+		switch {
+		case h == 0 && vi:
+			return fmt.Sprintf("%d phút", m)
+		case h == 0:
+			return fmt.Sprintf("%d min", m)
+		case mm == 0 && vi:
+			return fmt.Sprintf("%d giờ", h)
+		case mm == 0:
+			return fmt.Sprintf("%d h", h)
+		case vi:
+			return fmt.Sprintf("%d giờ %d phút", h, mm)
+		}
+		return fmt.Sprintf("%d h %d min", h, mm)
+	}
+	switch {
+	case lo < 1 && vi:
+		return "dưới " + span(hi)
+	case lo < 1:
+		return "under " + span(hi)
+	case hi < 60 && vi:
+		return fmt.Sprintf("%d–%d phút", lo, hi)
+	case hi < 60:
+		return fmt.Sprintf("%d–%d min", lo, hi)
+	}
+	return span(lo) + " – " + span(hi)
+}

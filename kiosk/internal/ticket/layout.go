@@ -148,6 +148,9 @@ func (r *Renderer) compose(l Layout) (*doc, error) {
 	}
 	if l.WaitMinutes >= 0 {
 		d.row(d.lab.wait, waitText(l.Lang, l.WaitMinutes))
+		if lo, hi := l.RangeMinutes[0], l.RangeMinutes[1]; hi >= 2 && hi > lo && lo >= 0 {
+			d.row(d.lab.usually, rangeText(l.Lang, lo, hi))
+		}
 	}
 	if !l.IssuedAt.IsZero() {
 		d.row(d.lab.issued, l.IssuedAt.In(l.Location).Format(timeLayout))

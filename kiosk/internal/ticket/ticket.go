@@ -73,6 +73,10 @@ type Layout struct {
 	Ahead int
 	// WaitMinutes is the expected wait in minutes (Unknown: not printed).
 	WaitMinutes int
+	// RangeMinutes is the range 8 in 10 citizens are called in, in
+	// minutes (low, high), printed under the wait when high > low; the
+	// zero value prints nothing.
+	RangeMinutes [2]int
 
 	// TrackURL is the address of the phone page that follows the ticket,
 	// printed as a QR code. Empty: no QR code.
@@ -98,8 +102,11 @@ func FromTicket(t protocol.Ticket, centre, field string, width int, loc *time.Lo
 		Ahead:    max(t.Ahead, 0),
 		// To the nearest minute: "khoảng 10 phút" for 9m40s.
 		WaitMinutes: (max(t.ETASeconds, 0) + 30) / 60,
-		TrackURL:    t.TrackURL,
-		Lang:        t.Lang,
+		// The low end rounded down and the high end up: the range stays
+		// the promise the server made.
+		RangeMinutes: [2]int{max(t.ETALowSeconds, 0) / 60, (max(t.ETAHighSeconds, 0) + 59) / 60},
+		TrackURL:     t.TrackURL,
+		Lang:         t.Lang,
 	}
 }
 

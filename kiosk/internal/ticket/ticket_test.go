@@ -28,16 +28,17 @@ const trackURL = "https://hcc.quangtri.gov.vn/t/7Kq2xWmP9dRf4ZbN"
 
 func sample(width int) Layout {
 	return Layout{
-		Width:       width,
-		Centre:      "Trung tâm Phục vụ hành chính công tỉnh Quảng Trị",
-		Field:       "Tư pháp – Hộ tịch",
-		Code:        "A012",
-		IssuedAt:    time.Date(2026, 11, 28, 8, 4, 0, 0, time.UTC),
-		Location:    ict,
-		Ahead:       4,
-		WaitMinutes: 12,
-		TrackURL:    trackURL,
-		Lang:        "vi",
+		Width:        width,
+		Centre:       "Trung tâm Phục vụ hành chính công tỉnh Quảng Trị",
+		Field:        "Tư pháp – Hộ tịch",
+		Code:         "A012",
+		IssuedAt:     time.Date(2026, 11, 28, 8, 4, 0, 0, time.UTC),
+		Location:     ict,
+		Ahead:        4,
+		WaitMinutes:  12,
+		RangeMinutes: [2]int{6, 21},
+		TrackURL:     trackURL,
+		Lang:         "vi",
 	}
 }
 
@@ -49,6 +50,7 @@ func goldenCases() map[string]Layout {
 	vi80.Priority = true
 	vi80.Ahead = 17
 	vi80.WaitMinutes = 75
+	vi80.RangeMinutes = [2]int{40, 120}
 
 	en58 := sample(Width58mm)
 	en58.Lang = "en"
@@ -64,6 +66,7 @@ func goldenCases() map[string]Layout {
 	long58.Code = "C0042"
 	long58.Offline = true
 	long58.WaitMinutes = 0
+	long58.RangeMinutes = [2]int{} // called at once: no range
 
 	return map[string]Layout{
 		"vi-58mm":   vi58,
@@ -375,15 +378,34 @@ func TestConcurrentRender(t *testing.T) {
 	}
 }
 
+func TestRangeText(t *testing.T) {
+	for _, c := range []struct {
+		lang   string
+		lo, hi int
+		want   string
+	}{
+		{"vi", 6, 21, "6–21 phút"},
+		{"en", 6, 21, "6–21 min"},
+		{"vi", 0, 9, "dưới 9 phút"},
+		{"en", 0, 75, "under 1 h 15 min"},
+		{"vi", 40, 120, "40 phút – 2 giờ"},
+		{"en", 70, 130, "1 h 10 min – 2 h 10 min"},
+	} {
+		if got := rangeText(c.lang, c.lo, c.hi); got != c.want {
+			t.Errorf("rangeText(%s, %d, %d) = %q, want %q", c.lang, c.lo, c.hi, got, c.want)
+		}
+	}
+}
+
 func TestFromTicket(t *testing.T) {
 	tk := protocol.Ticket{
 		Code: "A012", Priority: true, Offline: true, IssuedAt: sample(0).IssuedAt,
-		Ahead: 4, ETASeconds: 690, TrackURL: trackURL, Lang: protocol.LangEN,
+		Ahead: 4, ETASeconds: 690, ETALowSeconds: 419, ETAHighSeconds: 1201, TrackURL: trackURL, Lang: protocol.LangEN,
 	}
 	got := FromTicket(tk, "Centre", "Field", Width80mm, ict)
 	want := Layout{
 		Width: Width80mm, Centre: "Centre", Field: "Field", Code: "A012", Priority: true, Offline: true,
-		IssuedAt: tk.IssuedAt, Location: ict, Ahead: 4, WaitMinutes: 12, TrackURL: trackURL, Lang: "en",
+		IssuedAt: tk.IssuedAt, Location: ict, Ahead: 4, WaitMinutes: 12, RangeMinutes: [2]int{6, 21}, TrackURL: trackURL, Lang: "en",
 	}
 	if got != want {
 		t.Errorf("FromTicket =\n%+v\nwant\n%+v", got, want)
