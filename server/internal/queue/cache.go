@@ -51,8 +51,16 @@ type cache struct {
 	// the range would have had to be to hold the actual wait (in units of
 	// rangeZ·spread). Their 80th percentile is the factor that makes 80 %
 	// of ranges hold the wait (ProjectInput.Widen).
-	atIssue map[string][2]float64
+	atIssue map[string]issuedRange
 	widths  []float64
+	// widenBy is widen's answer, recomputed when a call is measured.
+	widenBy float64
+}
+
+// issuedRange is the range a ticket was given when it entered the queue.
+type issuedRange struct {
+	log [2]float64 // the lognormal's log-mean and log-spread
+	at  time.Time  // when it was given
 }
 
 // widthsKept is how many recent calls calibrate the range.
@@ -76,7 +84,8 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 		csamples:  map[string][]time.Duration{},
 		streak:    map[string]int{},
 		pausedAt:  map[string]time.Time{},
-		atIssue:   map[string][2]float64{},
+		atIssue:   map[string]issuedRange{},
+		widenBy:   1,
 		maxStreak: DefaultMaxPriorityStreak,
 	}
 	c.board = protocol.Board{Seq: l.Seq, Epoch: l.Epoch, Waiting: map[string]int{}}
@@ -184,15 +193,18 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 			if t.Status == protocol.StatusWaiting {
 				c.addWaiting(localTicket(t, loc))
-				c.noteRange(t.ID, ev.At)
+				if !t.Offline { // an offline ticket was printed without a range
+					c.noteRange(t.ID, ev.At)
+				}
 			}
 		}
 	case protocol.EventTicketCalled:
 		var call protocol.Call
 		if json.Unmarshal(ev.Data, &call) == nil {
 			c.removeWaiting(call.Ticket.ID)
-			if r, ok := c.atIssue[call.Ticket.ID]; ok && call.Ticket.Recalls == 0 {
-				c.widths = keepLast(append(c.widths, widthNeeded(r, ev.At.Sub(call.Ticket.IssuedAt))), widthsKept)
+			if r, ok := c.atIssue[call.Ticket.ID]; ok {
+				c.widths = keepLast(append(c.widths, widthNeeded(r.log, ev.At.Sub(r.at))), widthsKept)
+				c.widenBy = c.widen()
 			}
 			delete(c.atIssue, call.Ticket.ID)
 			if call.Ticket.Priority {
@@ -322,7 +334,7 @@ func (c *cache) noteRange(id string, now time.Time) {
 	}
 	in := c.projectInput(now, c.maxStreak)
 	if r, ok := ProjectRanges(in)[id]; ok && r.Wait > 0 {
-		c.atIssue[id] = r.log
+		c.atIssue[id] = issuedRange{log: r.log, at: now}
 	}
 }
 

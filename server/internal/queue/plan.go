@@ -180,9 +180,10 @@ func (p *plan) run(d *draws, out, vars []float64) {
 	left := p.served
 	for left > 0 {
 		// The counter that becomes free first (ties: the earlier listed).
+		// Times are float sums: closer than a microsecond is a tie.
 		k := -1
 		for i := range p.counters {
-			if !p.done[i] && (k < 0 || p.free[i] < p.free[k]) {
+			if !p.done[i] && (k < 0 || p.free[i] < p.free[k]-1e-6) {
 				k = i
 			}
 		}
@@ -288,20 +289,25 @@ func (d *draws) service(m, sigma float64) float64 {
 
 // residual draws the rest of a service (lognormal, mean m, shape sigma)
 // that has already run elapsed seconds: a draw of the service time given
-// that it is longer than elapsed, by inverting the normal distribution
-// above elapsed's quantile.
+// that it is longer than elapsed, by inverting the normal distribution in
+// its upper tail above elapsed's quantile (accurate far into the tail).
 func (d *draws) residual(m, sigma, elapsed float64) float64 {
 	if sigma <= 0 {
 		return max(m-elapsed, 0)
 	}
 	mu := math.Log(m) - sigma*sigma/2
-	u0 := 0.0
+	z0 := math.Inf(-1)
 	if elapsed > 0 {
-		u0 = 0.5 * math.Erfc(-(math.Log(elapsed)-mu)/(sigma*math.Sqrt2))
+		z0 = (math.Log(elapsed) - mu) / sigma
 	}
-	u := u0 + (1-u0)*d.rng.Float64()
-	u = min(max(u, 1e-12), 1-1e-12)
-	z := -math.Sqrt2 * math.Erfcinv(2*u)
+	q0 := 0.5 * math.Erfc(z0/math.Sqrt2) // P(Z > z0)
+	if q0 < 1e-300 {
+		// Beyond any draw: the rest of a normal tail above z0 is about
+		// 1/z0 in z, that is elapsed·σ/z0 in time.
+		return elapsed * sigma / z0
+	}
+	u := q0 * (1 - d.rng.Float64()) // in (0, q0]
+	z := math.Sqrt2 * math.Erfcinv(2*u)
 	return max(math.Exp(mu+sigma*z)-elapsed, 0)
 }
 

@@ -112,7 +112,7 @@ func NaiveWait(ahead int, mean time.Duration, counters int) time.Duration {
 // projectFrom builds the projection input from the cache at now.
 func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
 	in := ProjectInput{Mean: map[string]time.Duration{}, MaxPriorityStreak: maxStreak, Pause: meanDuration(c.breaks),
-		Sigma: map[string]float64{}, PauseSD: sdDuration(c.breaks), Widen: c.widen()}
+		Sigma: map[string]float64{}, PauseSD: sdDuration(c.breaks), Widen: c.widenBy}
 	for id := range c.services {
 		if m := meanDuration(c.samples[id]); m > 0 {
 			in.Mean[id] = m

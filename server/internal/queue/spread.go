@@ -47,8 +47,9 @@ const DefaultPaths = 101
 // are, some calls are no-shows, clerks now and then pause, and priority
 // tickets keep arriving and going first. The median is the estimate with
 // the smallest expected absolute error; the spread's quantiles are what a
-// range would show. It is a pure function: the same input and seed give
-// the same answer.
+// range would show. Pauses come from Spread.Breaks only (in.Pause, their
+// mean, is what Project uses instead). It is a pure function: the same
+// input and seed give the same answer.
 func ProjectSpread(in ProjectInput, sp Spread) map[string]time.Duration {
 	p := newPlan(in)
 	paths := sp.Paths
@@ -62,7 +63,10 @@ func ProjectSpread(in ProjectInput, sp Spread) map[string]time.Duration {
 		if s, ok := sp.Sigma[id]; ok && s >= 0 {
 			d.sigma[f] = s
 		}
-		d.rate[f] = max(sp.PriorityPerHour[id], 0) / 3600
+		// At most one arrival a second; no rate for nonsense.
+		if r := sp.PriorityPerHour[id]; r > 0 && !math.IsInf(r, 0) {
+			d.rate[f] = min(r, 3600) / 3600
+		}
 	}
 	n := len(p.tickets)
 	all := make([]float64, paths*n)

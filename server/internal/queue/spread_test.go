@@ -42,6 +42,15 @@ func TestProjectSpreadWithoutSpreadIsProject(t *testing.T) {
 			t.Errorf("%s: %v, want %v", id, got[id], w)
 		}
 	}
+	// Pauses come from Spread.Breaks; in.Pause (Project's mean) is not
+	// added on top.
+	in.Pause = 5 * time.Minute
+	again := ProjectSpread(in, Spread{Sigma: map[string]float64{"a": 0, "b": 0}, Paths: 5})
+	for id, w := range want {
+		if again[id] != w {
+			t.Errorf("with in.Pause %s: %v, want %v", id, again[id], w)
+		}
+	}
 }
 
 func TestProjectSpreadIsRepeatable(t *testing.T) {
@@ -111,6 +120,13 @@ func TestResidualService(t *testing.T) {
 	if got := d.residual(m, 0, 200); got != 400 {
 		t.Fatalf("no spread: rest %v, want 400", got)
 	}
+	// Far in the tail (a 10 min service at 50 min with σ = 0.2, and one
+	// beyond any float): still a positive, finite rest.
+	for _, e := range []float64{3000, 1e9} {
+		if got := d.residual(600, 0.2, e); !(got > 0) || math.IsInf(got, 0) || got > e {
+			t.Fatalf("rest after %v s: %v", e, got)
+		}
+	}
 }
 
 func TestProjectSpreadNoShowsBreaksAndLaterPriority(t *testing.T) {
@@ -132,6 +148,10 @@ func TestProjectSpreadNoShowsBreaksAndLaterPriority(t *testing.T) {
 	// tickets already waiting.
 	calm := ProjectSpread(in, Spread{Sigma: steady})
 	busy := ProjectSpread(in, Spread{Sigma: steady, PriorityPerHour: map[string]float64{"a": 4}})
+	// Nonsense rates neither hang nor count.
+	if odd := ProjectSpread(in, Spread{Sigma: steady, PriorityPerHour: map[string]float64{"a": math.Inf(1), "b": math.NaN()}, Paths: 3}); odd["r2"] <= 0 {
+		t.Fatalf("infinite rate: %v", odd)
+	}
 	if busy["p1"] != calm["p1"] {
 		t.Fatalf("a waiting priority ticket moved: %v, was %v", busy["p1"], calm["p1"])
 	}
@@ -222,12 +242,20 @@ func TestRangeCalibration(t *testing.T) {
 				tk.Status, tk.CounterID, tk.CalledAt = protocol.StatusCalled, "q1", &at
 				ev(protocol.EventTicketCalled, at, protocol.Call{Ticket: tk, Counter: q1, At: at})
 			}
+			// A ticket printed offline and synced later had no range: it
+			// does not calibrate (its wait includes the network cut).
+			off := protocol.Ticket{ID: "off", ServiceID: "a", Status: protocol.StatusWaiting, IssuedAt: now.Add(-time.Hour), Day: "2026-11-30", Offline: true}
+			ev(protocol.EventTicketIssued, now, off)
+			if _, ok := cc.atIssue["off"]; ok {
+				t.Fatal("an offline ticket's range was noted")
+			}
+			ev(protocol.EventTicketCancelled, now, off)
 			first := protocol.Ticket{ID: "x", ServiceID: "a", Status: protocol.StatusWaiting, IssuedAt: now, Day: "2026-11-30"}
 			ev(protocol.EventTicketIssued, now, first)
 			call(first, now)
 			for i := range minWidths + 10 {
 				if i == minWidths-1 {
-					if w := cc.widen(); w != 1 {
+					if w := cc.widenBy; w != 1 {
 						t.Fatalf("calibrated after %d calls: %v", i, w)
 					}
 				}
@@ -239,14 +267,14 @@ func TestRangeCalibration(t *testing.T) {
 				if !ok {
 					t.Fatalf("%s: no range noted at issue", tk.ID)
 				}
-				est := math.Exp(r[0] + r[1]*r[1]/2) // the lognormal's mean: the estimate
+				est := math.Exp(r.log[0] + r.log[1]*r.log[1]/2) // the lognormal's mean: the estimate
 				if math.Abs(est-DefaultServiceTime.Seconds()) > 1 {
 					t.Fatalf("estimate %.0f s, want %v", est, DefaultServiceTime)
 				}
 				now = now.Add(time.Duration(c.factor * est * float64(time.Second)))
 				call(tk, now)
 			}
-			if w := cc.widen(); !c.check(w) || cc.projectInput(now, 3).Widen != w {
+			if w := cc.widenBy; !c.check(w) || cc.projectInput(now, 3).Widen != w || w != cc.widen() {
 				t.Fatalf("widen %v", w)
 			}
 		})

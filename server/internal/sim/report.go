@@ -63,8 +63,10 @@ func WriteAccuracy(w io.Writer, base Scenario, variants []Scenario, setup string
 	fmt.Fprintf(&b, "| CiviQ model (`eta_seconds`) | %s | %s | %s | %+.1f min |\n", mins(r.Model.MAE), pct(r.Model.MAE, r.MeanWait), mins(r.Model.P90), r.Model.Bias.Minutes())
 	fmt.Fprintf(&b, "| naive: ahead × mean service ÷ counters | %s | %s | %s | %+.1f min |\n", mins(r.Naive.MAE), pct(r.Naive.MAE, r.MeanWait), mins(r.Naive.P90), r.Naive.Bias.Minutes())
 	fmt.Fprintf(&b, "| best possible: oracle that knows the simulator's true parameters | %s | %s | %s | %+.1f min |\n\n", mins(r.Oracle.MAE), pct(r.Oracle.MAE, r.MeanWait), mins(r.Oracle.P90), r.Oracle.Bias.Minutes())
-	fmt.Fprintf(&b, "The range shown with the estimate (`eta_low_seconds`–`eta_high_seconds`, meant to hold 8 in 10 waits): %d of the tickets were given one at issue (the others were called at once or had no open counter); %.1f %% of them were called inside it, %.1f %% sooner and %.1f %% later; its median width was %s.\n\n",
-		r.RangeTickets, 100*r.RangeCoverage, 100*r.RangeBelow, 100*(1-r.RangeCoverage-r.RangeBelow), mins(r.RangeWidth))
+	if r.RangeTickets > 0 {
+		fmt.Fprintf(&b, "The range shown with the estimate (`eta_low_seconds`–`eta_high_seconds`, meant to hold 8 in 10 waits): %d of the tickets were given one at issue (the others were called at once or had no open counter); %.1f %% of them were called inside it, %.1f %% sooner and %.1f %% later; its median width was %s.\n\n",
+			r.RangeTickets, 100*r.RangeCoverage, 100*r.RangeBelow, 100*(1-r.RangeCoverage-r.RangeBelow), mins(r.RangeWidth))
+	}
 	fmt.Fprintf(&b, "While waiting (what the phone page shows): every 5 minutes, each waiting ticket's current estimate against its actual remaining wait — %d samples, mean remaining wait %s:\n\n", r.LiveSamples, mins(r.LiveMeanLeft))
 	fmt.Fprintf(&b, "| estimate of the remaining wait | mean absolute error | as share of the mean remaining wait | p90 absolute error |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| CiviQ model | %s | %s | %s |\n", mins(r.LiveModel.MAE), pct(r.LiveModel.MAE, r.LiveMeanLeft), mins(r.LiveModel.P90))

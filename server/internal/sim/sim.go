@@ -606,15 +606,17 @@ func (r *runner) issue(ctx context.Context, field string, prio bool, cit citizen
 		naive: queue.NaiveWait(t.Ahead, mean, open),
 		low:   time.Duration(t.ETALowSeconds) * time.Second, high: time.Duration(t.ETAHighSeconds) * time.Second, targetMins: r.fields[field].TargetMinutes}
 	if r.cfg.Oracle {
-		r.ticket[t.ID].oracle = r.oracle(t.ID)
+		r.ticket[t.ID].oracle = r.oracle(t.ID, r.ticket[t.ID].model)
 	}
 	r.order = append(r.order, t.ID)
 	return nil
 }
 
 // oracle is the median wait of ticket id over replays of the policy from
-// now that draw from the simulator's true processes (Result.Oracle).
-func (r *runner) oracle(id string) time.Duration {
+// now that draw from the simulator's true processes (Result.Oracle); for a
+// field no open counter serves it has nothing better than the model's
+// estimate.
+func (r *runner) oracle(id string, model time.Duration) time.Duration {
 	in := r.eng.ProjectionInput()
 	hour := r.clk.Now().Hour()
 	in.Mean = map[string]time.Duration{}
@@ -640,7 +642,10 @@ func (r *runner) oracle(id string) time.Duration {
 			c.Remaining = max(3*time.Minute-c.PausedFor, 0) + r.cfg.PauseMean - 3*time.Minute
 		}
 	}
-	return queue.ProjectSpread(in, sp)[id]
+	if w, ok := queue.ProjectSpread(in, sp)[id]; ok {
+		return w
+	}
+	return model
 }
 
 // next presses Next at counter k: the current ticket (if any) is done and

@@ -45,7 +45,9 @@ function etaText(secs) {
   return t('eta.hour', { h: Math.floor(mins / 60), m: mins % 60 });
 }
 function dur(mins) {
-  return mins < 60 ? t('dur.min', { m: mins }) : t('dur.hour', { h: Math.floor(mins / 60), m: mins % 60 });
+  if (mins < 60) return t('dur.min', { m: mins });
+  const hh = Math.floor(mins / 60);
+  return mins % 60 ? t('dur.hour', { h: hh, m: mins % 60 }) : t('dur.hours', { h: hh });
 }
 // The range 8 in 10 citizens in this place are called in (eta_low_seconds,
 // eta_high_seconds), counted down like the estimate; none when the server
