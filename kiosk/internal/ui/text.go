@@ -16,6 +16,7 @@ type words struct {
 	Online, Offline, Pending                                                                         string
 	NotConnected, Connecting, Printing, YourNumber, Ahead, ETA, Soon, Take, OfflineNote, PriorityTag string
 	PrinterFault, Remember, Reprint, Done, SwitchLang                                                string
+	Range                                                                                            string
 	ErrClosed, ErrNoOffline, ErrGeneric                                                              string
 }
 
@@ -40,6 +41,7 @@ var vi = words{
 	YourNumber:     "Số thứ tự của bạn",
 	Ahead:          "Số người chờ trước bạn: %d",
 	ETA:            "Thời gian chờ dự kiến: khoảng %d phút",
+	Range:          " (thường %d–%d phút)",
 	Soon:           "Sắp đến lượt bạn",
 	Take:           "Mời nhận phiếu bên dưới",
 	OfflineNote:    "Phiếu phát khi mất kết nối — số của bạn vẫn được gọi theo thứ tự",
@@ -75,6 +77,7 @@ var en = words{
 	YourNumber:     "Your number",
 	Ahead:          "People ahead of you: %d",
 	ETA:            "Expected wait: about %d min",
+	Range:          " (usually %d–%d min)",
 	Soon:           "You will be called soon",
 	Take:           "Please take your ticket below",
 	OfflineNote:    "Issued while offline — your number will be called in order",

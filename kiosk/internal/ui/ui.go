@@ -411,10 +411,7 @@ func (u *UI) showConfirmLocked() {
 		lines = append(lines, n)
 	} else {
 		lines = append(lines, bigLabel(fmt.Sprintf(w.Ahead, t.Ahead), sizeSubhead))
-		eta := w.Soon
-		if m := (t.ETASeconds + 30) / 60; t.Ahead > 0 && m > 0 {
-			eta = fmt.Sprintf(w.ETA, m)
-		}
+		eta := etaLine(w, t)
 		if !faulty { // the fault panel needs the room on a landscape screen
 			lines = append(lines, bigLabel(eta, sizeSubhead))
 		}
@@ -547,4 +544,19 @@ func (g fieldGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	}
 	// The smaller of the two layouts, so the screen fits either way.
 	return fyne.NewSize(m.Width*2, m.Height*2)
+}
+
+// etaLine is the expected wait on the confirmation, with the range most
+// citizens are called in when the server gave one (under an hour, so the
+// line stays short).
+func etaLine(w words, t protocol.Ticket) string {
+	m := (t.ETASeconds + 30) / 60
+	if t.Ahead <= 0 || m <= 0 {
+		return w.Soon
+	}
+	s := fmt.Sprintf(w.ETA, m)
+	if lo, hi := max(t.ETALowSeconds, 0)/60, (t.ETAHighSeconds+59)/60; lo >= 1 && hi > lo && hi < 60 {
+		s += fmt.Sprintf(w.Range, lo, hi)
+	}
+	return s
 }

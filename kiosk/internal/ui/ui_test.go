@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/civiq/civiq/kiosk/internal/app"
 	"github.com/civiq/civiq/kiosk/internal/printer"
@@ -375,5 +376,79 @@ func waitFor(t *testing.T, ok func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestETALine(t *testing.T) {
+	vi, en := wordsFor("vi"), wordsFor("en")
+	for _, c := range []struct {
+		w    words
+		tk   protocol.Ticket
+		want string
+	}{
+		{vi, protocol.Ticket{Ahead: 3, ETASeconds: 690, ETALowSeconds: 419, ETAHighSeconds: 1201}, "Thời gian chờ dự kiến: khoảng 12 phút (thường 6–21 phút)"},
+		{en, protocol.Ticket{Ahead: 3, ETASeconds: 690, ETALowSeconds: 419, ETAHighSeconds: 1201}, "Expected wait: about 12 min (usually 6–21 min)"},
+		{vi, protocol.Ticket{Ahead: 3, ETASeconds: 690}, "Thời gian chờ dự kiến: khoảng 12 phút"},                     // no range given
+		{vi, protocol.Ticket{Ahead: 1, ETASeconds: 240, ETAHighSeconds: 500}, "Thời gian chờ dự kiến: khoảng 4 phút"}, // low end under a minute
+		{vi, protocol.Ticket{Ahead: 0, ETASeconds: 0}, "Sắp đến lượt bạn"},
+	} {
+		if got := etaLine(c.w, c.tk); got != c.want {
+			t.Errorf("etaLine(%+v) = %q, want %q", c.tk, got, c.want)
+		}
+	}
+}
+
+// labels collects the texts of the labels under o.
+func labels(o fyne.CanvasObject) []string {
+	var out []string
+	switch x := o.(type) {
+	case *widget.Label:
+		out = append(out, x.Text)
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			out = append(out, labels(c)...)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			out = append(out, labels(c)...)
+		}
+	}
+	return out
+}
+
+// TestConfirmShowsRange: with counters at work and people ahead, the
+// confirmation gives the expected wait and the range most citizens are
+// called in, as the server answered.
+func TestConfirmShowsRange(t *testing.T) {
+	r := newRig(t, nil, "", fyne.NewSize(1920, 1080))
+	ctx := context.Background()
+	admin := r.srv.Client(r.srv.AdminToken())
+	for range 4 {
+		r.srv.Issue("dat-dai", false)
+	}
+	for _, q := range []string{"q1", "q2"} { // both land counters busy
+		if _, err := admin.Next(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitScreen(t, r.u, ScreenHome)
+	test.Tap(r.tile(t, "dat-dai"))
+	waitScreen(t, r.u, ScreenConfirm)
+	tk := r.result(t).Ticket
+	if tk.Ahead != 2 || tk.ETAHighSeconds <= tk.ETASeconds || tk.ETALowSeconds < 60 {
+		t.Fatalf("ticket %+v: want 2 ahead and a range", tk)
+	}
+	want := strings.ReplaceAll(etaLine(wordsFor("vi"), tk), " ", "")
+	var all string
+	for _, l := range labels(r.w.Canvas().Content()) {
+		all += strings.ReplaceAll(strings.ReplaceAll(l, "\n", ""), " ", "")
+	}
+	if !strings.Contains(want, "thường") || !strings.Contains(all, want) {
+		t.Fatalf("confirmation %q lacks %q", all, want)
+	}
+	// The numbers move with the clock (the services in progress run on),
+	// so this capture is kept for the docs, not compared.
+	if *update {
+		writePNG(t, filepath.Join("..", "..", "..", "docs", "screenshots", "kiosk-confirm-range-landscape.png"), r.w.Canvas().Capture())
 	}
 }
