@@ -66,6 +66,11 @@ type Service struct {
 	Hours Hours `json:"hours,omitempty"`
 	// AvgServiceSeconds is the rolling mean service time used for estimates.
 	AvgServiceSeconds int `json:"avg_service_seconds,omitempty"`
+	// ETANewSeconds is the expected wait of a ticket issued now in this
+	// field (an extension of the contract; in lists of fields, absent when
+	// the field is closed or no open counter serves it; 0 when a counter
+	// would call it at once).
+	ETANewSeconds *int `json:"eta_new_seconds,omitempty"`
 }
 
 // Hours are opening hours per weekday. Keys are "mon".."sun"; each value is a

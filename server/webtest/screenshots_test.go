@@ -117,6 +117,9 @@ func TestScreenshots(t *testing.T) {
 	admin := newTab(t, srv)
 	openAdmin(admin, "dashboard")
 	admin.wait(`document.querySelector('#dash-devices tbody tr')`, "the dashboard with devices")
+	// The wait a ticket issued now would get, per field (eta_new_seconds):
+	// the busy morning has open counters, so some field has one.
+	admin.wait(`Array.from(document.querySelectorAll('#dash-fields [data-cell="eta-new"]')).some(e => /^(~\d+ phút|gọi ngay)$/.test(e.textContent))`, "an expected wait for a new ticket")
 	for _, s := range sizes {
 		admin.screenshot("dashboard", s[0], s[1])
 	}

@@ -712,8 +712,14 @@ func (e *Engine) Services() []protocol.Service {
 
 func (c *cache) serviceList(now time.Time) []protocol.Service {
 	out := make([]protocol.Service, 0, len(c.services))
+	waits := c.newcomerWaits(now)
 	for _, s := range c.services {
-		out = append(out, c.serviceView(s, now))
+		v := c.serviceView(s, now)
+		if w, ok := waits[s.ID]; ok && v.Open {
+			secs := int(w / time.Second)
+			v.ETANewSeconds = &secs
+		}
+		out = append(out, v)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Order != out[j].Order {

@@ -199,6 +199,29 @@ func (c *cache) project(now time.Time, maxStreak int) map[string]Range {
 	return ProjectRanges(c.projectInput(now, maxStreak))
 }
 
+// newcomerWaits is, for every field an open counter serves, the projected
+// wait of a ticket issued there now: the projection with one more regular
+// ticket at the back of the field (none beyond MaxProjected).
+func (c *cache) newcomerWaits(now time.Time) map[string]time.Duration {
+	if len(c.where) >= MaxProjected {
+		return nil
+	}
+	in := c.projectInput(now, c.maxStreak)
+	base := in.Waiting
+	out := make(map[string]time.Duration, len(c.services))
+	for id := range c.services {
+		in.Waiting = append(base[:len(base):len(base)], ProjectTicket{ID: newcomer, ServiceID: id, IssuedAt: now})
+		if w, ok := Project(in)[newcomer]; ok {
+			out[id] = w
+		}
+	}
+	return out
+}
+
+// newcomer is the id of the ticket newcomerWaits adds: it sorts after any
+// ticket issued at the same instant.
+const newcomer = "\uffff"
+
 // Estimate is the expected wait of one waiting ticket, with the range most
 // citizens are called in (0, 0 when there is none).
 type Estimate struct {

@@ -39,8 +39,9 @@ export function dashboardView(app) {
   }
 
   function onBoard(ev) {
-    if (ev.type === 'ticket.issued' || ev.type === 'service.updated') {
-      // issued_today is not in the board's events; fetch it, at most once a second or so.
+    if (ev.type.startsWith('ticket.') || ev.type.startsWith('counter.') || ev.type === 'service.updated') {
+      // issued_today and the expected wait of a new ticket are not in the
+      // board's events; fetch them, at most once a second or so.
       clearTimeout(servicesTimer);
       servicesTimer = setTimeout(loadServices, 800);
     }
@@ -55,6 +56,14 @@ export function dashboardView(app) {
       if (!oldest.has(tk.service_id) || ts < oldest.get(tk.service_id)) oldest.set(tk.service_id, ts);
     }
     return oldest;
+  }
+
+  // etaNew is the expected wait of a ticket issued now (eta_new_seconds;
+  // absent when the field is closed or no open counter serves it).
+  function etaNew(sv) {
+    const secs = sv.eta_new_seconds;
+    if (secs === undefined || secs === null) return t('none');
+    return secs < 60 ? t('d.eta_now') : t('d.eta_min', { n: Math.round(secs / 60) });
   }
 
   function stat(label, value, cls, id) {
@@ -95,6 +104,7 @@ export function dashboardView(app) {
           h('span', { dataset: since ? { since: String(since) } : {}, class: 'longest', text: since ? duration(waitMs) : t('none') }),
           target && since ? h('div', { class: 'bar', dataset: { level }, title: Math.round(frac * 100) + '%' },
             h('span', { style: { width: Math.min(100, frac * 100).toFixed(1) + '%' } })) : null)),
+        h('td', { class: 'num', dataset: { cell: 'eta-new' }, text: etaNew(sv) }),
         h('td', { class: 'num', text: s.target_minutes ? t('min', { n: s.target_minutes }) : t('none') }),
         h('td', { class: 'num', text: (sv.issued_today || 0) + (sv.daily_cap ? ' / ' + sv.daily_cap : '') }));
     });
@@ -135,8 +145,8 @@ export function dashboardView(app) {
         h('section', {},
           h('h2', { text: t('d.fields') }),
           h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'dash-fields' },
-            h('thead', {}, h('tr', {}, ...['d.field', 'd.status', 'd.waiting', 'd.longest', 'd.target', 'd.issued'].map((k, i) =>
-              h('th', { class: i === 2 || i >= 4 ? 'num' : '', text: t(k) })))),
+            h('thead', {}, h('tr', {}, ...['d.field', 'd.status', 'd.waiting', 'd.longest', 'd.eta_new', 'd.target', 'd.issued'].map((k, i) =>
+              h('th', { class: i === 2 || i >= 4 ? 'num' : '', text: t(k), title: k === 'd.eta_new' ? t('d.eta_new.title') : null })))),
             h('tbody', {}, fieldRows)))),
         h('section', {},
           h('h2', { text: t('d.counters') }),
