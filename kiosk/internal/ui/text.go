@@ -16,7 +16,7 @@ type words struct {
 	Online, Offline, Pending                                                                         string
 	NotConnected, Connecting, Printing, YourNumber, Ahead, ETA, Soon, Take, OfflineNote, PriorityTag string
 	PrinterFault, Remember, Reprint, Done, SwitchLang                                                string
-	Range                                                                                            string
+	Range, TileETA                                                                                   string
 	ErrClosed, ErrNoOffline, ErrGeneric                                                              string
 }
 
@@ -42,6 +42,7 @@ var vi = words{
 	Ahead:          "Số người chờ trước bạn: %d",
 	ETA:            "Thời gian chờ dự kiến: khoảng %d phút",
 	Range:          " (thường %d–%d phút)",
+	TileETA:        "Chờ khoảng %d phút",
 	Soon:           "Sắp đến lượt bạn",
 	Take:           "Mời nhận phiếu bên dưới",
 	OfflineNote:    "Phiếu phát khi mất kết nối — số của bạn vẫn được gọi theo thứ tự",
@@ -78,6 +79,7 @@ var en = words{
 	Ahead:          "People ahead of you: %d",
 	ETA:            "Expected wait: about %d min",
 	Range:          " (usually %d–%d min)",
+	TileETA:        "Wait about %d min",
 	Soon:           "You will be called soon",
 	Take:           "Please take your ticket below",
 	OfflineNote:    "Issued while offline — your number will be called in order",

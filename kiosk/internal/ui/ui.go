@@ -148,7 +148,7 @@ func (u *UI) homeKeyOf(prio bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%v|%s|%v|%v|%d|%s|%s|", prio, u.lang, u.st.Online, u.st.Known, u.st.Pending, u.st.PrinterFault, u.st.Centre.Name.Vi)
 	for _, s := range u.st.Services {
-		fmt.Fprintf(&b, "%s:%v:%s:%d;", s.ID, s.Open, s.ClosedReason, s.Waiting)
+		fmt.Fprintf(&b, "%s:%v:%s:%d:%d;", s.ID, s.Open, s.ClosedReason, s.Waiting, tileMinutes(s))
 	}
 	return b.String()
 }
@@ -197,6 +197,9 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 				sub = "" // nobody knows the queue while offline
 			default:
 				sub = w.waiting(s.Waiting)
+				if m := tileMinutes(s); m > 0 {
+					sub += "\n" + fmt.Sprintf(w.TileETA, m)
+				}
 			}
 			t.sub.SetText(sub)
 			id := s.ID
@@ -559,4 +562,14 @@ func etaLine(w words, t protocol.Ticket) string {
 		s += fmt.Sprintf(w.Range, lo, hi)
 	}
 	return s
+}
+
+// tileMinutes is the wait a ticket taken now would have, in minutes, as the
+// server projects it (eta_new_seconds); 0 when it is under a minute or not
+// known.
+func tileMinutes(s protocol.Service) int {
+	if s.ETANewSeconds == nil || *s.ETANewSeconds < 60 {
+		return 0
+	}
+	return (*s.ETANewSeconds + 30) / 60
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"flag"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -431,10 +432,27 @@ func TestConfirmShowsRange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := r.k.Step(ctx); err != nil { // the kiosk reads the fields again
+		t.Fatal(err)
+	}
 	waitScreen(t, r.u, ScreenHome)
-	test.Tap(r.tile(t, "dat-dai"))
+	// The tile says how long a ticket taken now would wait.
+	tl := r.tile(t, "dat-dai")
+	r.u.mu.Lock()
+	sub := tl.sub.Text
+	r.u.mu.Unlock()
+	if !strings.Contains(sub, "Đang chờ: 2 người\nChờ khoảng ") {
+		t.Fatalf("tile: %q", sub)
+	}
+	if *update {
+		writePNG(t, filepath.Join("..", "..", "..", "docs", "screenshots", "kiosk-home-eta-landscape.png"), r.w.Canvas().Capture())
+	}
+	test.Tap(tl)
 	waitScreen(t, r.u, ScreenConfirm)
 	tk := r.result(t).Ticket
+	if want := fmt.Sprintf("Chờ khoảng %d phút", (tk.ETASeconds+30)/60); !strings.HasSuffix(sub, want) {
+		t.Errorf("the tile said %q, the ticket got %d s", sub, tk.ETASeconds)
+	}
 	if tk.Ahead != 2 || tk.ETAHighSeconds <= tk.ETASeconds || tk.ETALowSeconds < 60 {
 		t.Fatalf("ticket %+v: want 2 ahead and a range", tk)
 	}
