@@ -67,9 +67,9 @@ type Service struct {
 	// AvgServiceSeconds is the rolling mean service time used for estimates.
 	AvgServiceSeconds int `json:"avg_service_seconds,omitempty"`
 	// ETANewSeconds is the expected wait of a ticket issued now in this
-	// field (an extension of the contract; in lists of fields, absent when
-	// the field is closed or no open counter serves it; 0 when a counter
-	// would call it at once).
+	// field (an extension of the contract, in GET /api/v1/services only;
+	// absent when the field is closed or no open counter serves it; 0 when
+	// a counter would call it at once).
 	ETANewSeconds *int `json:"eta_new_seconds,omitempty"`
 }
 

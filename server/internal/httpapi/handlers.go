@@ -142,7 +142,7 @@ func (s *Server) putCentre(w http.ResponseWriter, r *http.Request, p auth.Princi
 }
 
 func (s *Server) listServices(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	writeJSON(w, http.StatusOK, s.engine.Services())
+	writeJSON(w, http.StatusOK, s.engine.ServicesWithETA())
 	return nil
 }
 

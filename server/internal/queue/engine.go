@@ -710,16 +710,30 @@ func (e *Engine) Services() []protocol.Service {
 	return e.c.serviceList(now)
 }
 
+// ServicesWithETA is Services with each open field's expected wait for a
+// ticket issued now (ETANewSeconds): what GET /api/v1/services answers to
+// kiosks and the dashboard. It costs a projection per field, so the board
+// every display receives and the engine's own callers go without it.
+func (e *Engine) ServicesWithETA() []protocol.Service {
+	now := e.now()
+	e.rollDay(now)
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := e.c.serviceList(now)
+	waits := e.c.newcomerWaits(now)
+	for i := range out {
+		if w, ok := waits[out[i].ID]; ok && out[i].Open {
+			secs := int(w / time.Second)
+			out[i].ETANewSeconds = &secs
+		}
+	}
+	return out
+}
+
 func (c *cache) serviceList(now time.Time) []protocol.Service {
 	out := make([]protocol.Service, 0, len(c.services))
-	waits := c.newcomerWaits(now)
 	for _, s := range c.services {
-		v := c.serviceView(s, now)
-		if w, ok := waits[s.ID]; ok && v.Open {
-			secs := int(w / time.Second)
-			v.ETANewSeconds = &secs
-		}
-		out = append(out, v)
+		out = append(out, c.serviceView(s, now))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Order != out[j].Order {
