@@ -62,21 +62,13 @@ func (c *Config) set(key, val string) error {
 	case "token_file", "token-file":
 		c.TokenFile = val
 	case "fullscreen":
-		b, err := strconv.ParseBool(val)
-		if err != nil {
-			return fmt.Errorf("fullscreen: %q is not true or false", val)
-		}
-		c.Fullscreen = b
+		return parseBool("fullscreen", val, &c.Fullscreen)
 	case "lang":
 		c.Lang = val
 	case "voice":
 		c.Voice = val
 	case "no_sound", "no-sound":
-		b, err := strconv.ParseBool(val)
-		if err != nil {
-			return fmt.Errorf("no_sound: %q is not true or false", val)
-		}
-		c.NoSound = b
+		return parseBool("no_sound", val, &c.NoSound)
 	case "sounds":
 		c.Sounds = val
 	default:
@@ -197,3 +189,13 @@ func (c *Config) validate() error {
 
 // ReadFile is os.ReadFile, for Parse.
 func ReadFile(name string) ([]byte, error) { return os.ReadFile(name) }
+
+// parseBool sets *dst from a true/false setting named key.
+func parseBool(key, val string, dst *bool) error {
+	b, err := strconv.ParseBool(val)
+	if err != nil {
+		return fmt.Errorf("%s: %q is not true or false", key, val)
+	}
+	*dst = b
+	return nil
+}

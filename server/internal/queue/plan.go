@@ -221,32 +221,22 @@ func (p *plan) run(d *draws, out, vars []float64) {
 				}
 			}
 		}
-		var f int
+		f, i := -1, -1 // the field served and the waiting ticket called (-1: a later arrival)
 		switch {
 		case pf >= 0 && (rf < 0 || p.streak[k] < p.maxStreak):
 			f = pf
 			p.streak[k]++
 			if p.ph[f] < len(p.prio[f]) {
-				i := p.prio[f][p.ph[f]]
+				i = p.prio[f][p.ph[f]]
 				p.ph[f]++
-				out[i] = now
-				if vars != nil {
-					vars[i] = p.vfree[k]
-				}
-				left--
 			} else {
 				p.arrived[f] = p.arrived[f][1:]
 			}
 		case rf >= 0:
 			f = rf
 			p.streak[k] = 0
-			i := p.reg[f][p.rh[f]]
+			i = p.reg[f][p.rh[f]]
 			p.rh[f]++
-			out[i] = now
-			if vars != nil {
-				vars[i] = p.vfree[k]
-			}
-			left--
 		default:
 			// Nothing waits for this counter now; only a later priority
 			// arrival can still give it work.
@@ -260,6 +250,13 @@ func (p *plan) run(d *draws, out, vars []float64) {
 				p.free[k] = next
 			}
 			continue
+		}
+		if i >= 0 {
+			out[i] = now
+			if vars != nil {
+				vars[i] = p.vfree[k]
+			}
+			left--
 		}
 		m := pc.mean[slices.Index(pc.fields, f)]
 		if d == nil {

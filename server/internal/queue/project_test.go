@@ -140,14 +140,25 @@ func TestNaiveWait(t *testing.T) {
 	}
 }
 
-func TestProjectInputPausedCounter(t *testing.T) {
-	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+// oneCounter is a cache of a centre with field "a" and counter q1 serving
+// it, open, and a function that applies an event to it.
+func oneCounter() (*cache, protocol.Counter, func(typ string, at time.Time, v any)) {
 	svc := protocol.Service{ID: "a", Prefix: "A", Name: protocol.Text{Vi: "A"}, Enabled: true}
 	q1 := protocol.Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a"}, Status: protocol.CounterOpen}
 	c := newCache(&Loaded{Services: []protocol.Service{svc}, Counters: []CounterRecord{{Counter: q1}}}, "2026-11-30", time.UTC)
+	seq := int64(0)
+	return c, q1, func(typ string, at time.Time, v any) {
+		seq++
+		data, _ := json.Marshal(v)
+		c.apply(protocol.Event{Seq: seq, Type: typ, At: at, Data: data}, time.UTC)
+	}
+}
+
+func TestProjectInputPausedCounter(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	c, q1, ev := oneCounter()
 	q1.Status = protocol.CounterPaused
-	data, _ := json.Marshal(q1)
-	c.apply(protocol.Event{Seq: 1, Type: protocol.EventCounterUpdated, At: t0, Data: data}, time.UTC)
+	ev(protocol.EventCounterUpdated, t0, q1)
 
 	in := c.projectInput(t0.Add(5*time.Minute), 3)
 	if len(in.Counters) != 1 || !in.Counters[0].Busy || in.Counters[0].Remaining != TypicalPause-5*time.Minute {
@@ -157,8 +168,7 @@ func TestProjectInputPausedCounter(t *testing.T) {
 		t.Fatalf("paused for long still counted: %+v", in.Counters)
 	}
 	q1.Status = protocol.CounterOpen
-	data, _ = json.Marshal(q1)
-	c.apply(protocol.Event{Seq: 2, Type: protocol.EventCounterUpdated, At: t0.Add(time.Hour), Data: data}, time.UTC)
+	ev(protocol.EventCounterUpdated, t0.Add(time.Hour), q1)
 	if in := c.projectInput(t0.Add(time.Hour), 3); len(in.Counters) != 1 || in.Counters[0].Busy {
 		t.Fatalf("reopened: %+v", in.Counters)
 	}
@@ -166,15 +176,7 @@ func TestProjectInputPausedCounter(t *testing.T) {
 
 func TestProjectInputPauseTime(t *testing.T) {
 	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	svc := protocol.Service{ID: "a", Prefix: "A", Name: protocol.Text{Vi: "A"}, Enabled: true}
-	q1 := protocol.Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a"}, Status: protocol.CounterOpen}
-	c := newCache(&Loaded{Services: []protocol.Service{svc}, Counters: []CounterRecord{{Counter: q1}}}, "2026-11-30", time.UTC)
-	seq := int64(0)
-	ev := func(typ string, at time.Time, v any) {
-		seq++
-		data, _ := json.Marshal(v)
-		c.apply(protocol.Event{Seq: seq, Type: typ, At: at, Data: data}, time.UTC)
-	}
+	c, q1, ev := oneCounter()
 	done := func(i int, at time.Time) {
 		called := at.Add(-4 * time.Minute)
 		ev(protocol.EventTicketDone, at, protocol.Ticket{ID: fmt.Sprintf("t%d", i), ServiceID: "a", CounterID: "q1", Status: protocol.StatusDone, CalledAt: &called, FinishedAt: &at})

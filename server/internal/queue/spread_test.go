@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -228,15 +227,7 @@ func TestRangeCalibration(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
-			svc := protocol.Service{ID: "a", Prefix: "A", Name: protocol.Text{Vi: "A"}, Enabled: true}
-			q1 := protocol.Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a"}, Status: protocol.CounterOpen}
-			cc := newCache(&Loaded{Services: []protocol.Service{svc}, Counters: []CounterRecord{{Counter: q1}}}, "2026-11-30", time.UTC)
-			seq := int64(0)
-			ev := func(typ string, at time.Time, v any) {
-				seq++
-				data, _ := json.Marshal(v)
-				cc.apply(protocol.Event{Seq: seq, Type: typ, At: at, Data: data}, time.UTC)
-			}
+			cc, q1, ev := oneCounter()
 			now := t0
 			call := func(tk protocol.Ticket, at time.Time) {
 				tk.Status, tk.CounterID, tk.CalledAt = protocol.StatusCalled, "q1", &at

@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/civiq/civiq/server/internal/queue"
@@ -204,24 +203,6 @@ type Bucket struct {
 	Model, Naive, Oracle ErrorStats
 }
 
-// clock is the virtual clock the engine reads.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
 // event kinds of the simulation loop.
 const (
 	evArrival = iota
@@ -292,7 +273,7 @@ type runner struct {
 	rng    *rand.Rand   // arrivals and citizens
 	crng   []*rand.Rand // per counter: clerk speed and pauses
 	cits   map[string]citizen
-	clk    *clock
+	clk    *queue.ManualClock // the virtual clock the engine reads
 	eng    *queue.Engine
 	q      events
 	seq    int
@@ -345,7 +326,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer st.Close()
-	r := &runner{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), clk: &clock{now: Start.Add(7 * time.Hour)},
+	r := &runner{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), clk: queue.NewManualClock(Start.Add(7 * time.Hour)),
 		ticket: map[string]*issued{}, fields: map[string]Field{}, cits: map[string]citizen{}}
 	r.eng = queue.New(st, r.clk, cfg.Log, queue.Options{Location: Start.Location()})
 	if err := r.eng.Start(ctx); err != nil {
@@ -468,7 +449,7 @@ func (r *runner) serviceTime(k int, field string, z float64) time.Duration {
 }
 
 func (r *runner) day(ctx context.Context, day time.Time) error {
-	r.clk.set(day.Add(r.cfg.Sessions[0][0] - time.Minute))
+	r.clk.Set(day.Add(r.cfg.Sessions[0][0] - time.Minute))
 	if err := r.eng.Housekeep(ctx); err != nil {
 		return err
 	}
@@ -482,7 +463,7 @@ func (r *runner) day(ctx context.Context, day time.Time) error {
 	r.nextAt = day.Add(r.cfg.Sessions[0][0])
 	for r.q.Len() > 0 {
 		e := heap.Pop(&r.q).(*event)
-		r.clk.set(e.at)
+		r.clk.Set(e.at)
 		if r.measure && !e.at.Before(r.nextAt) {
 			r.sample()
 			for !e.at.Before(r.nextAt) {
@@ -709,9 +690,31 @@ func errorStats(est, act []time.Duration) ErrorStats {
 	return ErrorStats{MAE: mean(abs), P90: percentile(abs, 0.9), Bias: bias}
 }
 
+// rangeSide tells whether a wait fell below (-1), inside (0) or above (1)
+// the range low–high; the wire carries whole seconds, hence the second of
+// slack.
+func rangeSide(wait, low, high time.Duration) int {
+	switch {
+	case wait < low-time.Second:
+		return -1
+	case wait > high+time.Second:
+		return 1
+	}
+	return 0
+}
+
+// share is n/of, or 0 when of is 0.
+func share(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
+}
+
 func (r *runner) report() {
 	r.res.Days = r.cfg.Days
-	var waits, model, naive, oracle []time.Duration
+	var waits, model, naive, oracle, widths []time.Duration
+	var inside, below int
 	per := map[string][]time.Duration{}
 	for _, id := range r.order {
 		is := r.ticket[id]
@@ -723,35 +726,26 @@ func (r *runner) report() {
 		naive = append(naive, is.naive)
 		oracle = append(oracle, is.oracle)
 		per[is.field] = append(per[is.field], is.wait)
+		if is.high > 0 {
+			widths = append(widths, is.high-is.low)
+			switch rangeSide(is.wait, is.low, is.high) {
+			case 0:
+				inside++
+			case -1:
+				below++
+			}
+		}
 	}
 	r.res.Tickets = len(waits)
-	var widths []time.Duration
-	for _, id := range r.order {
-		is := r.ticket[id]
-		if !is.called || is.high <= 0 {
-			continue
-		}
-		r.res.RangeTickets++
-		widths = append(widths, is.high-is.low)
-		// The wire carries whole seconds.
-		if is.wait >= is.low-time.Second && is.wait <= is.high+time.Second {
-			r.res.RangeCoverage++
-		} else if is.wait < is.low {
-			r.res.RangeBelow++
-		}
-	}
-	if n := float64(r.res.RangeTickets); n > 0 {
-		r.res.RangeCoverage /= n
-		r.res.RangeBelow /= n
-	}
-	r.res.RangeWidth = percentile(widths, 0.5)
+	r.res.RangeTickets, r.res.RangeWidth = len(widths), percentile(widths, 0.5)
+	r.res.RangeCoverage, r.res.RangeBelow = share(inside, len(widths)), share(below, len(widths))
 	r.res.MeanWait, r.res.P90Wait = mean(waits), percentile(waits, 0.9)
 	r.res.Model, r.res.Naive = errorStats(model, waits), errorStats(naive, waits)
 	if r.cfg.Oracle {
 		r.res.Oracle = errorStats(oracle, waits)
 	}
 	var left, lm, ln []time.Duration
-	ranged := 0
+	ranged, liveInside := 0, 0
 	for _, s := range r.samples {
 		is := r.ticket[s.id]
 		if !is.called {
@@ -762,16 +756,14 @@ func (r *runner) report() {
 		lm, ln = append(lm, s.model), append(ln, s.naive)
 		if s.high > 0 {
 			ranged++
-			if rest >= s.low-time.Second && rest <= s.high+time.Second {
-				r.res.LiveRangeCoverage++
+			if rangeSide(rest, s.low, s.high) == 0 {
+				liveInside++
 			}
 		}
 	}
 	r.res.LiveModel, r.res.LiveNaive = errorStats(lm, left), errorStats(ln, left)
 	r.res.LiveMeanLeft, r.res.LiveSamples = mean(left), len(left)
-	if ranged > 0 {
-		r.res.LiveRangeCoverage /= float64(ranged)
-	}
+	r.res.LiveRangeCoverage = share(liveInside, ranged)
 	edges := []time.Duration{0, 5 * time.Minute, 20 * time.Minute, 45 * time.Minute, 24 * time.Hour}
 	for i := range len(edges) - 1 {
 		var w, m, n, o []time.Duration

@@ -32,34 +32,10 @@ type Opener func(t *testing.T) Backend
 type NewOpener func(t *testing.T) Opener
 
 // Clock is a settable clock for tests.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type Clock = queue.ManualClock
 
 // NewClock returns a clock set to t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
-
-// Now implements queue.Clock.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-// Add moves the clock forward by d.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func NewClock(t time.Time) *Clock { return queue.NewManualClock(t) }
 
 // HCM is the default centre time zone.
 func HCM(t testing.TB) *time.Location {
