@@ -38,6 +38,9 @@ const (
 	ClosedOutsideHours = "outside_hours"
 	ClosedDailyCap     = "daily_cap"
 	ClosedDisabled     = "disabled"
+	// ClosedNoCounter: no counter serves the field, so nobody would call
+	// its tickets (unless the admin set Service.AcceptUnserved).
+	ClosedNoCounter = "no_counter"
 )
 
 // Service is a field (lĩnh vực) citizens take tickets for.
@@ -71,6 +74,13 @@ type Service struct {
 	// absent when the field is closed or no open counter serves it; 0 when
 	// a counter would call it at once).
 	ETANewSeconds *int `json:"eta_new_seconds,omitempty"`
+	// Group is an optional heading the kiosk groups fields under (a
+	// department with its procedures, or "Nhận hồ sơ" / "Trả kết quả");
+	// absent: the field stands on its own.
+	Group *Text `json:"group,omitempty"`
+	// AcceptUnserved lets the kiosk issue tickets for the field even when
+	// no counter serves it (otherwise it is closed with reason no_counter).
+	AcceptUnserved bool `json:"accept_unserved,omitempty"`
 }
 
 // Hours are opening hours per weekday. Keys are "mon".."sun"; each value is a
@@ -264,10 +274,13 @@ type LoginResponse struct {
 
 // Roles of users and devices.
 const (
-	RoleAdmin   = "admin"
-	RoleClerk   = "clerk"
-	RoleKiosk   = "kiosk"
-	RoleDisplay = "display"
+	RoleAdmin = "admin"
+	// RoleSupervisor reads everything an admin reads (dashboard, reports,
+	// ratings, audit log) and changes nothing (shared/DATA-OUT.md).
+	RoleSupervisor = "supervisor"
+	RoleClerk      = "clerk"
+	RoleKiosk      = "kiosk"
+	RoleDisplay    = "display"
 )
 
 // DeviceRequest is the body of POST /api/v1/devices.
