@@ -92,10 +92,26 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		defer dbg.Close()
 		log.Info("profiling enabled", "addr", cfg.DebugAddr)
 	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics address: %w", err)
+		}
+		mm := http.NewServeMux()
+		mm.Handle("GET /metrics", a.API.MetricsHandler())
+		msrv := &http.Server{Handler: mm, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("metrics server stopped", "err", err)
+			}
+		}()
+		defer msrv.Close()
+		log.Info("metrics served", "addr", mln.Addr().String())
+	}
 	seq, epoch := a.Engine.Seq()
 	log.Info("server ready", "addr", ln.Addr().String(), "version", version, "seq", seq, "epoch", epoch,
 		"startup", time.Since(started).Round(time.Millisecond).String())
-	printURLs(stdout, ln.Addr().String())
+	printURLs(stdout, ln.Addr().String(), cfg.MetricsAddr)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -164,7 +180,7 @@ func pprofMux() *http.ServeMux {
 	return m
 }
 
-func printURLs(w io.Writer, addr string) {
+func printURLs(w io.Writer, addr, metricsAddr string) {
 	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "::" || host == "0.0.0.0" {
 		host = "127.0.0.1"
@@ -175,5 +191,9 @@ func printURLs(w io.Writer, addr string) {
 	fmt.Fprintf(w, "  admin         : %s/admin\n", base)
 	fmt.Fprintf(w, "  web display   : %s/display\n", base)
 	fmt.Fprintf(w, "  API           : %s/api/v1/services  (docs/API.md)\n", base)
-	fmt.Fprintf(w, "  metrics       : %s/metrics\n", base)
+	if metricsAddr != "" {
+		fmt.Fprintf(w, "  metrics       : http://%s/metrics\n", metricsAddr)
+	} else {
+		fmt.Fprintf(w, "  metrics       : %s/metrics  (loopback and private addresses only)\n", base)
+	}
 }

@@ -641,7 +641,7 @@ func testAuth(t *testing.T, open Opener) {
 	if err := s.AddAudit(ctx, auth.AuditEntry{At: time.Now(), Actor: "admin", Action: "device.create", Detail: d.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if a, err := s.Audit(ctx, 10); err != nil || len(a) != 1 || a[0].Action != "device.create" {
+	if a, err := s.Audit(ctx, auth.AuditFilter{Limit: 10}); err != nil || len(a) != 1 || a[0].Action != "device.create" {
 		t.Fatalf("audit %+v, %v", a, err)
 	}
 }
