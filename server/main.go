@@ -42,11 +42,15 @@ func main() {
 }
 
 // run starts the server and blocks until ctx ends. Tests call it in-process.
-// "server device …" registers a kiosk or display instead; "server simulate …"
-// runs the staffing simulator.
+// "server device …" registers a kiosk or display instead; "server user …"
+// creates users and resets passwords; "server simulate …" runs the
+// staffing simulator.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "device" {
 		return device(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "user" {
+		return user(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "simulate" {
 		return simulate(ctx, args[1:], stdout, stderr)
