@@ -127,4 +127,3 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	return nil
 }
-
