@@ -31,7 +31,12 @@ func Acquire(dir string) (*Lock, error) {
 	name := filepath.Join(dir, FileName)
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", name, err)
+		// A read-only folder can still be locked (through a file that
+		// exists); the store then reports why it cannot write.
+		var rerr error
+		if f, rerr = os.Open(name); rerr != nil {
+			return nil, fmt.Errorf("lock %s: %w", name, err)
+		}
 	}
 	if err := lockFile(f); err != nil {
 		pid := holder(f)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -124,6 +125,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if opts.ProbeEvery <= 0 {
 		opts.ProbeEvery = defaultProbeEvery
+	}
+	// A database that cannot be written is refused here, with the reason,
+	// rather than opened read-only by SQLite and failing every update.
+	if f, err := os.OpenFile(path, os.O_RDWR, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("sqlite: the database %s cannot be written (read-only file or file system?): %w", path, classify(err))
 	}
 	// temp_store=MEMORY keeps the savepoint journals of group commits off the
 	// disk; checkpoints run in the background (checkpointer) instead of inside
