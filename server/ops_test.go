@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/civiq/civiq/server/client"
 )
 
@@ -184,6 +186,11 @@ func TestUserCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws?token="+old.Token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
 
 	// Reset the lost admin password: a new one is generated and printed.
 	var out bytes.Buffer
@@ -199,8 +206,18 @@ func TestUserCommand(t *testing.T) {
 	if _, err := c.Login(context.Background(), "admin", newPW); err != nil {
 		t.Fatalf("login with the reset password: %v", err)
 	}
-	// The old session is gone from storage; the running server drops it
-	// from its cache within 10 s.
+	// The old session is gone from storage: the running server closes its
+	// websocket within 5 s (the recheck) and drops it from its cache
+	// within 10 s.
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+				t.Fatalf("the old session's websocket: %v, want close 1008", err)
+			}
+			break
+		}
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if _, err := c.WithToken(old.Token).Board(context.Background()); err != nil {

@@ -195,9 +195,10 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.API.SetTicketHub(a.Phones)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
-	a.wg.Add(2)
+	a.wg.Add(3)
 	go func() { defer a.wg.Done(); a.Engine.Run(bg, time.Minute) }()
 	go func() { defer a.wg.Done(); a.maintain(bg) }()
+	go func() { defer a.wg.Done(); a.recheck(bg, recheckEvery) }()
 	return a, nil
 }
 
@@ -279,6 +280,37 @@ func RandomPassword() string {
 		sb.WriteByte(alphabet[int(x)%len(alphabet)])
 	}
 	return sb.String()
+}
+
+// recheckEvery is how often open websockets' credentials are checked
+// against storage.
+const recheckEvery = 5 * time.Second
+
+// recheck closes websockets whose credential was revoked outside this
+// process (server user on the shell, another instance): revocations made
+// here close them at once; these within recheckEvery.
+func (a *App) recheck(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, k := range a.Hub.Keys("token:") {
+			ok, err := a.Auth.Recheck(ctx, k)
+			if err != nil {
+				if ctx.Err() == nil {
+					a.Log.Debug("credential recheck failed", "err", err)
+				}
+				break // storage trouble: try again next round, close nothing
+			}
+			if !ok {
+				a.Hub.Revoke(k, "")
+			}
+		}
+	}
 }
 
 // maintain prunes old events and expired sessions once an hour.

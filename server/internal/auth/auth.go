@@ -228,6 +228,29 @@ func (s *Service) RevokeDevice(ctx context.Context, id string) error {
 	return nil
 }
 
+// Recheck looks a credential key ("token:…", see TokenKey) up in storage,
+// bypassing the cache, and reports whether it still works. Changes made
+// outside this process (server user, another instance) reach open
+// websockets this way.
+func (s *Service) Recheck(ctx context.Context, key string) (bool, error) {
+	enc, ok := strings.CutPrefix(key, "token:")
+	if !ok {
+		return true, nil
+	}
+	h, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return false, nil
+	}
+	_, _, err = s.lookup(ctx, h)
+	if queue.CodeOf(err) == protocol.CodeUnauthorized {
+		s.mu.Lock()
+		delete(s.cache, string(h))
+		s.mu.Unlock()
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // Invalidate forgets every cached token, after a revocation, a disabled
 // account or a changed role.
 func (s *Service) Invalidate() {

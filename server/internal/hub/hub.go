@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -423,6 +424,24 @@ func (h *Hub) Revoke(key, except string) {
 		c.close(websocket.ClosePolicyViolation, "credential revoked")
 		c.dropped()
 	}
+}
+
+// Keys lists the distinct credential keys with prefix (e.g. "token:")
+// that connected clients hold, for a periodic recheck against storage.
+func (h *Hub) Keys(prefix string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for c := range h.clients {
+		for _, k := range c.keys {
+			if strings.HasPrefix(k, prefix) && !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // revokedBy reports whether revoking key (sparing except) concerns c.
