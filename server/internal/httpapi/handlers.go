@@ -401,7 +401,7 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		if status := writeError(w, err); status >= 500 {
+		if status := writeError(w, s.storageError(err)); status >= 500 {
 			s.log.Error("websocket refused", "err", err)
 		}
 		return

@@ -92,7 +92,7 @@ func (s *Server) ticketWS(w http.ResponseWriter, r *http.Request) {
 		err = errf(protocol.CodeBadRequest, "this endpoint speaks websocket only")
 	}
 	if err != nil {
-		if status := writeError(w, err); status >= 500 {
+		if status := writeError(w, s.storageError(err)); status >= 500 {
 			s.log.Error("ticket websocket refused", "err", err)
 		}
 		return

@@ -243,9 +243,7 @@ func (s *Server) api(roles []string, fn handlerFunc) http.Handler {
 		if err == nil {
 			err = fn(w, r, p)
 		}
-		if err != nil && s.opts.StorageError != nil {
-			err = s.opts.StorageError(err)
-		}
+		err = s.storageError(err)
 		if err != nil {
 			if r.Context().Err() != nil {
 				// The client went away; nothing to answer, nothing broken.
@@ -263,6 +261,14 @@ func (s *Server) api(roles []string, fn handlerFunc) http.Handler {
 // contentSecurityPolicy allows only the server's own scripts, styles,
 // images and websockets.
 const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// storageError maps a failure of storage to a 503 (Options.StorageError).
+func (s *Server) storageError(err error) error {
+	if err != nil && s.opts.StorageError != nil {
+		return s.opts.StorageError(err)
+	}
+	return err
+}
 
 // Registry is the metrics registry (for tests and extra collectors).
 func (s *Server) Registry() *prometheus.Registry { return s.reg }

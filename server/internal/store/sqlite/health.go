@@ -134,8 +134,7 @@ func storageErr(err error) error {
 		}
 		return err
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO) {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO) {
 		return classify(err)
 	}
 	return err
