@@ -23,9 +23,8 @@ import (
 type health struct {
 	mu        sync.Mutex
 	err       error // nil: the last commit or probe succeeded
-	at        time.Time
-	probing   sync.Mutex
 	lastProbe time.Time
+	running   chan struct{} // closed when the probe in flight ends; nil: none
 }
 
 // defaultProbeEvery is how often Health may write its probe: /healthz
@@ -35,7 +34,7 @@ const defaultProbeEvery = 2 * time.Second
 // note records the outcome of a commit or probe.
 func (h *health) note(err error) {
 	h.mu.Lock()
-	h.err, h.at = err, time.Now()
+	h.err = err
 	h.mu.Unlock()
 }
 
@@ -50,7 +49,8 @@ func (h *health) current() error {
 // "database is read-only", …). It writes a small probe (a file in the
 // data folder, fsynced, and a row through the writer) when the last one
 // is older than the probe interval, so it is true within seconds without
-// writing on every call.
+// writing on every call. A probe that outlasts ctx (a hung disk) makes it
+// answer "storage is not answering"; one probe at most is in flight.
 func (s *Store) Health(ctx context.Context) error {
 	select {
 	case <-s.quit:
@@ -58,18 +58,31 @@ func (s *Store) Health(ctx context.Context) error {
 	default:
 	}
 	h := &s.health
-	h.probing.Lock()
-	defer h.probing.Unlock()
-	if time.Since(h.lastProbe) < s.opts.ProbeEvery {
+	h.mu.Lock()
+	ch := h.running
+	if ch == nil {
+		if time.Since(h.lastProbe) < s.opts.ProbeEvery {
+			err := h.err
+			h.mu.Unlock()
+			return err
+		}
+		ch = make(chan struct{})
+		h.running = ch
+		go func() {
+			err := s.probe(context.Background())
+			h.mu.Lock()
+			h.err, h.lastProbe, h.running = err, time.Now(), nil
+			h.mu.Unlock()
+			close(ch)
+		}()
+	}
+	h.mu.Unlock()
+	select {
+	case <-ch:
 		return h.current()
+	case <-ctx.Done():
+		return unavailableReason("storage is not answering", ctx.Err())
 	}
-	err := s.probe(ctx)
-	if ctx.Err() != nil && err != nil {
-		return unavailableReason("the storage check timed out", err)
-	}
-	h.lastProbe = time.Now()
-	h.note(err)
-	return err
 }
 
 // probe writes and syncs a small file next to the database, then commits
