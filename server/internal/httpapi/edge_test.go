@@ -36,8 +36,9 @@ func TestTrackURLIgnoresHost(t *testing.T) {
 	}
 }
 
-// TestSecureCookie: the session cookie is Secure when the public URL is
-// https, or a trusted proxy says the browser used https; not otherwise.
+// TestSecureCookie: the session cookie is Secure when the browser used the
+// https public URL, or a trusted proxy says it used https; not otherwise
+// (the LAN address over http must keep working).
 func TestSecureCookie(t *testing.T) {
 	login := `{"username":"admin","password":"` + servertest.AdminPassword + `"}`
 	cases := []struct {
@@ -49,13 +50,20 @@ func TestSecureCookie(t *testing.T) {
 		{servertest.Options{}, []string{"X-Forwarded-Proto", "https"}, false}, // proxy not trusted
 		{servertest.Options{TrustProxy: true}, []string{"X-Forwarded-Proto", "https"}, true},
 		{servertest.Options{TrustProxy: true}, []string{"X-Forwarded-Proto", "http"}, false},
-		{servertest.Options{PublicURL: "https://hcc.example.gov.vn"}, nil, true},
+		{servertest.Options{PublicURL: "https://hcc.example.gov.vn"}, []string{"Host", "hcc.example.gov.vn"}, true},
+		// The same server reached on its LAN address over http: a Secure
+		// cookie would be refused by the browser.
+		{servertest.Options{PublicURL: "https://hcc.example.gov.vn"}, nil, false},
 	}
 	for i, c := range cases {
 		c.opts.NoRateLimits = true
 		s := servertest.Start(t, c.opts)
 		req, _ := http.NewRequest("POST", s.URL+"/api/v1/login", strings.NewReader(login))
 		for j := 0; j+1 < len(c.hdr); j += 2 {
+			if c.hdr[j] == "Host" {
+				req.Host = c.hdr[j+1]
+				continue
+			}
 			req.Header.Set(c.hdr[j], c.hdr[j+1])
 		}
 		resp, err := http.DefaultClient.Do(req)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -330,8 +331,17 @@ func (s *Server) trackURL(r *http.Request, tok string) string {
 }
 
 // secureRequest reports whether the browser reached the server over
-// HTTPS: directly, through the public URL, or through a trusted proxy.
+// HTTPS: directly, through the https public URL, or through a trusted
+// proxy that says so. A browser refuses a Secure cookie over plain http,
+// so staff signing in on the LAN address (http://192.168.1.10:8080) of a
+// server whose public URL is https still get a working cookie: the public
+// URL counts only for requests addressed to its host.
 func (s *Server) secureRequest(r *http.Request) bool {
-	return r.TLS != nil || strings.HasPrefix(s.opts.PublicURL, "https://") ||
-		s.opts.TrustProxy && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
+	if r.TLS != nil || s.opts.TrustProxy && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https") {
+		return true
+	}
+	if u, err := url.Parse(s.opts.PublicURL); err == nil && u.Scheme == "https" {
+		return strings.EqualFold(u.Host, r.Host) || strings.EqualFold(u.Hostname(), r.Host)
+	}
+	return false
 }
