@@ -539,9 +539,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserPatch, keep 
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return before, u, err
 	}
-	endSessions := in.Password != nil || u.Disabled && !before.Disabled
+	// Re-enabling ends sessions too: any left from before the disable
+	// (made by an older version, or racing with it) must not come back.
+	endSessions := in.Password != nil || u.Disabled != before.Disabled
 	if endSessions {
-		if u.Disabled {
+		if u.Disabled != before.Disabled {
 			keep = nil
 		}
 		if err := s.store.DeleteUserSessions(ctx, u.ID, keep); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/protocol"
 	"github.com/civiq/civiq/server/servertest"
 )
@@ -150,11 +151,18 @@ func TestRevocationClosesWebsockets(t *testing.T) {
 			pause()
 		})
 		gone(tok)
-		// Enabling the account again does not bring the session back.
+		// A session left in storage while disabled (as older versions
+		// kept them) is not revived by enabling the account again.
+		left := auth.NewToken()
+		if err := s.App.Store.CreateSession(ctx, auth.Session{TokenHash: auth.HashToken(left), UserID: id, CSRF: "x",
+			CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
 		if st, b := call(t, "PATCH", s.URL+"/api/v1/users/"+id, admin, `{"disabled":false}`); st != 200 {
 			t.Fatalf("enable %d %s", st, b)
 		}
 		gone(tok)
+		gone(left)
 	})
 
 	t.Run("clerk password reset", func(t *testing.T) {
