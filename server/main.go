@@ -158,8 +158,8 @@ func device(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	if err := st.AddAudit(ctx, auth.AuditEntry{At: time.Now(), Actor: "command line", Action: "device.create",
-		Detail: fmt.Sprintf("id=%s kind=%s name=%q", d.ID, d.Kind, d.Name)}); err != nil {
+	if err := st.AddAudit(ctx, auth.AuditEntry{At: time.Now(), Actor: "command line", Action: "device.create", Subject: d.ID,
+		Changes: []auth.Change{{Field: "kind", After: d.Kind}, {Field: "name", After: d.Name}}}); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, d.Token)
