@@ -33,7 +33,8 @@ func ipFrom(ctx context.Context) string {
 	return ip
 }
 
-// record writes an audit entry without field changes; failures are
+// record writes an audit entry without field changes (a free-text detail
+// only; the handlers of this branch all use recordChange); failures are
 // logged, never hidden.
 func (s *Server) record(ctx context.Context, p auth.Principal, action, format string, args ...any) {
 	s.recordChange(ctx, p, action, "", nil, nil, fmt.Sprintf(format, args...))
