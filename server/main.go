@@ -42,11 +42,15 @@ func main() {
 }
 
 // run starts the server and blocks until ctx ends. Tests call it in-process.
-// "server device …" registers a kiosk or display instead; "server simulate …"
-// runs the staffing simulator.
+// "server device …" registers a kiosk or display instead; "server user …"
+// creates users and resets passwords; "server simulate …" runs the
+// staffing simulator.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "device" {
 		return device(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "user" {
+		return user(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "simulate" {
 		return simulate(ctx, args[1:], stdout, stderr)
@@ -92,10 +96,26 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		defer dbg.Close()
 		log.Info("profiling enabled", "addr", cfg.DebugAddr)
 	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics address: %w", err)
+		}
+		mm := http.NewServeMux()
+		mm.Handle("GET /metrics", a.API.MetricsHandler())
+		msrv := &http.Server{Handler: mm, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("metrics server stopped", "err", err)
+			}
+		}()
+		defer msrv.Close()
+		log.Info("metrics served", "addr", mln.Addr().String())
+	}
 	seq, epoch := a.Engine.Seq()
 	log.Info("server ready", "addr", ln.Addr().String(), "version", version, "seq", seq, "epoch", epoch,
 		"startup", time.Since(started).Round(time.Millisecond).String())
-	printURLs(stdout, ln.Addr().String())
+	printURLs(stdout, ln.Addr().String(), cfg.MetricsAddr)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -138,8 +158,8 @@ func device(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	if err := st.AddAudit(ctx, auth.AuditEntry{At: time.Now(), Actor: "command line", Action: "device.create",
-		Detail: fmt.Sprintf("id=%s kind=%s name=%q", d.ID, d.Kind, d.Name)}); err != nil {
+	if err := st.AddAudit(ctx, auth.AuditEntry{At: time.Now(), Actor: "command line", Action: "device.create", Subject: d.ID,
+		Changes: []auth.Change{{Field: "kind", After: d.Kind}, {Field: "name", After: d.Name}}}); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, d.Token)
@@ -164,7 +184,7 @@ func pprofMux() *http.ServeMux {
 	return m
 }
 
-func printURLs(w io.Writer, addr string) {
+func printURLs(w io.Writer, addr, metricsAddr string) {
 	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "::" || host == "0.0.0.0" {
 		host = "127.0.0.1"
@@ -175,5 +195,9 @@ func printURLs(w io.Writer, addr string) {
 	fmt.Fprintf(w, "  admin         : %s/admin\n", base)
 	fmt.Fprintf(w, "  web display   : %s/display\n", base)
 	fmt.Fprintf(w, "  API           : %s/api/v1/services  (docs/API.md)\n", base)
-	fmt.Fprintf(w, "  metrics       : %s/metrics\n", base)
+	if metricsAddr != "" {
+		fmt.Fprintf(w, "  metrics       : http://%s/metrics\n", metricsAddr)
+	} else {
+		fmt.Fprintf(w, "  metrics       : %s/metrics  (loopback and private addresses only)\n", base)
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/civiq/civiq/server/internal/httpapi"
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store/sqlite"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -43,6 +44,17 @@ type Options struct {
 	NoRateLimits bool
 	// Log receives the server's log (default: only warnings, to t.Log).
 	Log *slog.Logger
+	// SessionTTL overrides how long a login lasts.
+	SessionTTL time.Duration
+	// Phones tunes the phones' websocket limits.
+	Phones hub.TicketOptions
+	// Store tunes the SQLite store (health probe interval, injected faults).
+	Store sqlite.Options
+	// MetricsElsewhere serves no /metrics on the main port (as with --metrics-addr).
+	MetricsElsewhere bool
+	// TrustProxy and PublicURL are the flags of the same names.
+	TrustProxy bool
+	PublicURL  string
 }
 
 // Server is a running test server.
@@ -88,12 +100,16 @@ func (s *Server) start() {
 	t := s.t
 	t.Helper()
 	cfg := config.Config{Addr: s.addr, DataDir: s.opts.Dir, CentreFile: s.opts.CentreFile, AdminPassword: AdminPassword,
-		EventRetention: 90 * 24 * time.Hour, ShutdownTimeout: 5 * time.Second}
+		EventRetention: 90 * 24 * time.Hour, ShutdownTimeout: 5 * time.Second, TrustProxy: s.opts.TrustProxy, PublicURL: s.opts.PublicURL}
+	if s.opts.MetricsElsewhere {
+		cfg.MetricsAddr = "elsewhere"
+	}
 	ao := httpapi.Options{}
 	if s.opts.NoRateLimits {
 		ao.LoginPerMinute, ao.PublicPerSecond, ao.DevicePerSecond = -1, -1, -1
 	}
-	a, err := app.Open(context.Background(), cfg, s.opts.Log, app.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost})
+	a, err := app.Open(context.Background(), cfg, s.opts.Log, app.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost,
+		SessionTTL: s.opts.SessionTTL, TicketOptions: s.opts.Phones, Store: s.opts.Store})
 	if err != nil {
 		t.Fatalf("servertest: open: %v", err)
 	}
@@ -174,6 +190,11 @@ func (s *Server) DeviceToken(kind, name string) string {
 func (s *Server) ClerkToken(username string) string {
 	s.t.Helper()
 	ctx := context.Background()
+	// Known password already set: a new password would end the user's
+	// other sessions (tests may hold one), so log in with it.
+	if tok, _, _, err := s.App.Auth.Login(ctx, username, ClerkPassword(username)); err == nil {
+		return tok
+	}
 	u, err := s.App.Store.UserByName(ctx, username)
 	if err != nil {
 		s.t.Fatalf("servertest: user %s: %v", username, err)

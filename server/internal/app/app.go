@@ -20,6 +20,7 @@ import (
 	"github.com/civiq/civiq/assets"
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/dirlock"
 	"github.com/civiq/civiq/server/internal/httpapi"
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
@@ -41,6 +42,7 @@ type App struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	lock   *dirlock.Lock
 }
 
 // Options are what the command line does not set.
@@ -58,6 +60,14 @@ type Options struct {
 	Stdout io.Writer
 	// BcryptCost overrides the password hashing cost (tests only).
 	BcryptCost int
+	// SessionTTL overrides how long a login lasts (default auth.DefaultSessionTTL).
+	SessionTTL time.Duration
+	// TicketOptions tune the phones' websocket hub (limits); its Hub
+	// field is taken from HubOptions.
+	TicketOptions hub.TicketOptions
+	// Store tunes the SQLite store (health probe interval, injected
+	// faults); Log and Synchronous are taken from the config.
+	Store sqlite.Options
 }
 
 // hubSource joins the engine's board with the store's event history.
@@ -106,10 +116,28 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
+	// One server per data folder: two would each keep their own view of
+	// the queues in memory and hand out conflicting calls.
+	lock, err := dirlock.Acquire(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a, err := open(ctx, cfg, log, opts, centre)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	a.lock = lock
+	return a, nil
+}
+
+func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options, centre *config.Centre) (*App, error) {
 	if cfg.UnsafeSynchronous != "" {
 		log.Warn("UNSAFE: SQLite synchronous is overridden; acknowledged tickets may be lost in a power cut", "synchronous", cfg.UnsafeSynchronous)
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "civiq.db"), sqlite.Options{Log: log, Synchronous: cfg.UnsafeSynchronous})
+	so := opts.Store
+	so.Log, so.Synchronous = log, cfg.UnsafeSynchronous
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "civiq.db"), so)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +154,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		store.Close()
 		return nil, err
 	}
-	a.Auth = auth.NewService(store, opts.Clock, 0, opts.BcryptCost)
+	a.Auth = auth.NewService(store, opts.Clock, opts.SessionTTL, opts.BcryptCost)
 	if err := bootstrap(ctx, a.Engine, a.Auth, store, centre, cfg, log, opts.Stdout); err != nil {
 		store.Close()
 		return nil, err
@@ -134,7 +162,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	ho := opts.HubOptions
 	ho.Log = log
 	a.Hub = hub.New(hubSource{a.Engine, store}, store.Epoch(), ho)
-	a.Phones = hub.NewTicketHub(ticketSource{a.Engine}, store.Epoch(), hub.TicketOptions{Hub: ho})
+	to := opts.TicketOptions
+	to.Hub = ho
+	a.Phones = hub.NewTicketHub(ticketSource{a.Engine}, store.Epoch(), to)
+	// A revoked credential closes its websockets at once.
+	a.Auth.SetRevoker(a.Hub.Revoke)
 	a.Engine.SetPublisher(publishers{a.Hub, a.Phones})
 	if err := a.Hub.Preload(ctx); err != nil {
 		a.Phones.Close()
@@ -148,6 +180,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	ao := opts.APIOptions
 	ao.PublicURL, ao.TrustProxy, ao.Web, ao.Version = cfg.PublicURL, cfg.TrustProxy, web, opts.Version
+	ao.StorageError = sqlite.StorageError
+	ao.MetricsElsewhere = cfg.MetricsAddr != ""
 	if cfg.LoginPerMinute != 0 {
 		ao.LoginPerMinute = cfg.LoginPerMinute
 	}
@@ -161,9 +195,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.API.SetTicketHub(a.Phones)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
-	a.wg.Add(2)
+	a.wg.Add(3)
 	go func() { defer a.wg.Done(); a.Engine.Run(bg, time.Minute) }()
 	go func() { defer a.wg.Done(); a.maintain(bg) }()
+	go func() { defer a.wg.Done(); a.recheck(bg, recheckEvery) }()
 	return a, nil
 }
 
@@ -177,7 +212,9 @@ func (a *App) Close() error {
 	a.Phones.Close()
 	a.cancel()
 	a.wg.Wait()
-	return a.Store.Close()
+	err := a.Store.Close()
+	a.lock.Release()
+	return err
 }
 
 // bootstrap loads the centre file into an empty store and creates the first
@@ -243,6 +280,37 @@ func RandomPassword() string {
 		sb.WriteByte(alphabet[int(x)%len(alphabet)])
 	}
 	return sb.String()
+}
+
+// recheckEvery is how often open websockets' credentials are checked
+// against storage.
+const recheckEvery = 5 * time.Second
+
+// recheck closes websockets whose credential was revoked outside this
+// process (server user on the shell, another instance): revocations made
+// here close them at once; these within recheckEvery.
+func (a *App) recheck(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, k := range a.Hub.Keys("token:") {
+			ok, err := a.Auth.Recheck(ctx, k)
+			if err != nil {
+				if ctx.Err() == nil {
+					a.Log.Debug("credential recheck failed", "err", err)
+				}
+				break // storage trouble: try again next round, close nothing
+			}
+			if !ok {
+				a.Hub.Revoke(k, "")
+			}
+		}
+	}
 }
 
 // maintain prunes old events and expired sessions once an hour.

@@ -51,13 +51,38 @@ type Device struct {
 	TokenHash []byte
 }
 
-// AuditEntry records an administrative action.
+// AuditEntry records an administrative action: who (Actor, a username or
+// "command line"), when, from where (IP), what (Action such as
+// "counter.put" on Subject, the id of the thing changed) and the value of
+// every changed field before and after.
 type AuditEntry struct {
-	ID     int64     `json:"id"`
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Action string    `json:"action"`
-	Detail string    `json:"detail"`
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`
+	Action  string    `json:"action"`
+	Detail  string    `json:"detail"`
+	IP      string    `json:"ip"`
+	Subject string    `json:"subject"`
+	Changes []Change  `json:"changes"`
+}
+
+// Change is one field's value before and after an administrative change;
+// nil stands for absent (a created or removed thing). Secrets such as
+// passwords are recorded as "(changed)", never their value.
+type Change struct {
+	Field  string `json:"field"`
+	Before any    `json:"before"`
+	After  any    `json:"after"`
+}
+
+// AuditFilter selects audit entries, newest first.
+type AuditFilter struct {
+	// Limit is the most entries returned.
+	Limit int
+	// Actor keeps the entries of one username ("" for all).
+	Actor string
+	// Kind keeps one kind of action: "counter" matches "counter.put" ("" for all).
+	Kind string
 }
 
 // Store keeps users, sessions, devices and the audit log. Writes are durable
@@ -73,6 +98,8 @@ type Store interface {
 	CreateSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, tokenHash []byte) (Session, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
+	// DeleteUserSessions ends every session of a user except keep (nil: none).
+	DeleteUserSessions(ctx context.Context, userID string, keep []byte) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) error
 
 	CreateDevice(ctx context.Context, d Device) error
@@ -82,7 +109,7 @@ type Store interface {
 	RevokeDevice(ctx context.Context, id string) error
 
 	AddAudit(ctx context.Context, e AuditEntry) error
-	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
+	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }
 
 // Principal is who made a request.
@@ -97,7 +124,32 @@ type Principal struct {
 	CSRF string
 	// TokenHash identifies the session or device token used.
 	TokenHash []byte
+	// Expires is when the session ends (zero for devices).
+	Expires time.Time
 }
+
+// Keys name the credentials p stands on, for Revoked: its token and its
+// user or device. A websocket is closed when any of its keys is revoked.
+func (p Principal) Keys() []string {
+	if p.Kind == "" {
+		return nil
+	}
+	return []string{TokenKey(p.TokenHash), p.Kind + ":" + p.ID}
+}
+
+// TokenKey names one session or device token (by its hash).
+func TokenKey(hash []byte) string { return "token:" + base64.RawURLEncoding.EncodeToString(hash) }
+
+// UserKey names every session of a user.
+func UserKey(id string) string { return "user:" + id }
+
+// DeviceKey names a device's token.
+func DeviceKey(id string) string { return "device:" + id }
+
+// Revoker is told the key of credentials that stopped working, so that
+// whatever holds them open (websockets) lets go at once; holders that also
+// have the key except (when not empty) are spared.
+type Revoker func(key, except string)
 
 // Is reports whether the principal has one of roles.
 func (p Principal) Is(roles ...string) bool { return slices.Contains(roles, p.Role) }
@@ -126,6 +178,15 @@ type Service struct {
 	// effect within cacheTTL.
 	mu    sync.Mutex
 	cache map[string]cachedPrincipal
+	// gen counts invalidations: a lookup that raced with one is not cached.
+	gen uint64
+
+	// users serialises account changes, so that two admins demoting each
+	// other cannot both pass the last-admin check.
+	users sync.Mutex
+
+	revokeMu sync.Mutex
+	revoker  Revoker
 }
 
 type cachedPrincipal struct {
@@ -138,10 +199,56 @@ type cachedPrincipal struct {
 // instance of a scaled-out server.
 const cacheTTL = 10 * time.Second
 
-// RevokeDevice revokes a device token; it stops working at once here.
+// SetRevoker sets who is told about revoked credentials (the websocket hub).
+func (s *Service) SetRevoker(r Revoker) {
+	s.revokeMu.Lock()
+	s.revoker = r
+	s.revokeMu.Unlock()
+}
+
+// revoke forgets cached tokens and tells the revoker: after it returns, no
+// request and no websocket runs on the keys' credentials any more.
+func (s *Service) revoke(key, except string) {
+	s.Invalidate()
+	s.revokeMu.Lock()
+	r := s.revoker
+	s.revokeMu.Unlock()
+	if r != nil {
+		r(key, except)
+	}
+}
+
+// RevokeDevice revokes a device token; it stops working at once here,
+// open websockets included.
 func (s *Service) RevokeDevice(ctx context.Context, id string) error {
-	defer s.Invalidate()
-	return s.store.RevokeDevice(ctx, id)
+	if err := s.store.RevokeDevice(ctx, id); err != nil {
+		return err
+	}
+	s.revoke(DeviceKey(id), "")
+	return nil
+}
+
+// Recheck looks a credential key ("token:…", see TokenKey) up in storage,
+// bypassing the cache, and reports whether it still works. Changes made
+// outside this process (server user, another instance) reach open
+// websockets this way.
+func (s *Service) Recheck(ctx context.Context, key string) (bool, error) {
+	enc, ok := strings.CutPrefix(key, "token:")
+	if !ok {
+		return true, nil
+	}
+	h, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return false, nil
+	}
+	_, _, err = s.lookup(ctx, h)
+	if queue.CodeOf(err) == protocol.CodeUnauthorized {
+		s.mu.Lock()
+		delete(s.cache, string(h))
+		s.mu.Unlock()
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Invalidate forgets every cached token, after a revocation, a disabled
@@ -149,6 +256,7 @@ func (s *Service) RevokeDevice(ctx context.Context, id string) error {
 func (s *Service) Invalidate() {
 	s.mu.Lock()
 	clear(s.cache)
+	s.gen++
 	s.mu.Unlock()
 }
 
@@ -216,12 +324,14 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	return tok, sess, u, nil
 }
 
-// Logout ends the session of token.
+// Logout ends the session of token, its open websockets included.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	s.mu.Lock()
-	delete(s.cache, string(HashToken(token)))
-	s.mu.Unlock()
-	return s.store.DeleteSession(ctx, HashToken(token))
+	h := HashToken(token)
+	if err := s.store.DeleteSession(ctx, h); err != nil {
+		return err
+	}
+	s.revoke(TokenKey(h), "")
+	return nil
 }
 
 // Authenticate resolves a session or device token to a principal.
@@ -233,6 +343,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	now := s.clock.Now()
 	s.mu.Lock()
 	c, ok := s.cache[string(h)]
+	gen := s.gen
 	s.mu.Unlock()
 	if ok && now.Before(c.until) && (c.expires.IsZero() || now.Before(c.expires)) {
 		return c.p, nil
@@ -241,11 +352,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return p, err
 	}
+	p.Expires = expires
 	s.mu.Lock()
 	if len(s.cache) > 50000 {
 		clear(s.cache) // bounded; refills from storage
 	}
-	s.cache[string(h)] = cachedPrincipal{p: p, until: now.Add(cacheTTL), expires: expires}
+	// A revocation that happened during the lookup may have read the old
+	// state: such a result is used once but not remembered.
+	if s.gen == gen {
+		s.cache[string(h)] = cachedPrincipal{p: p, until: now.Add(cacheTTL), expires: expires}
+	}
 	s.mu.Unlock()
 	return p, nil
 }
@@ -282,6 +398,21 @@ func (s *Service) lookup(ctx context.Context, h []byte) (Principal, time.Time, e
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
 
+// UserRoles are the roles a user account may have. Role checks elsewhere
+// are tables of these (httpapi/routes.go), so a new role is one entry here
+// and one per route table that admits it.
+var UserRoles = []string{protocol.RoleAdmin, protocol.RoleClerk}
+
+// MaxUserName bounds a user's display name.
+const MaxUserName = 120
+
+func checkRole(role string) error {
+	if !slices.Contains(UserRoles, role) {
+		return queue.Errorf(protocol.CodeBadRequest, "role must be one of %s", strings.Join(UserRoles, ", "))
+	}
+	return nil
+}
+
 // UserInput is what an admin sets on a user.
 type UserInput struct {
 	Username   string   `json:"username"`
@@ -305,14 +436,15 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	if !usernamePattern.MatchString(in.Username) {
 		return User{}, queue.Errorf(protocol.CodeBadRequest, "username must be 2–40 lowercase letters, digits, dots, dashes or underscores")
 	}
-	if in.Role != protocol.RoleAdmin && in.Role != protocol.RoleClerk {
-		return User{}, queue.Errorf(protocol.CodeBadRequest, "role must be admin or clerk")
+	if err := checkRole(in.Role); err != nil {
+		return User{}, err
 	}
 	if err := ValidatePassword(in.Password); err != nil {
 		return User{}, err
 	}
-	if utf8.RuneCountInString(in.Name) > 100 {
-		return User{}, queue.Errorf(protocol.CodeBadRequest, "name is at most 100 characters")
+	name, err := queue.AdminText("name", in.Name, MaxUserName, false)
+	if err != nil {
+		return User{}, err
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.bcryptCost)
 	if err != nil {
@@ -321,7 +453,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	if in.CounterIDs == nil {
 		in.CounterIDs = []string{}
 	}
-	u := User{ID: newID(), Username: in.Username, Name: in.Name, Role: in.Role, PasswordHash: string(h),
+	u := User{ID: newID(), Username: in.Username, Name: name, Role: in.Role, PasswordHash: string(h),
 		CounterIDs: in.CounterIDs, Disabled: in.Disabled, CreatedAt: s.clock.Now()}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return User{}, err
@@ -329,32 +461,132 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	return u, nil
 }
 
-// SetPassword replaces a user's password.
+// SetPassword replaces a user's password and ends every session of the
+// user: whoever knew the old password is signed out at once.
 func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
-	if err := ValidatePassword(password); err != nil {
-		return err
-	}
-	u, err := s.store.UserByID(ctx, userID)
-	if err != nil {
-		return err
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), s.bcryptCost)
-	if err != nil {
-		return err
-	}
-	u.PasswordHash = string(h)
-	defer s.Invalidate()
-	return s.store.UpdateUser(ctx, u)
+	_, _, err := s.UpdateUser(ctx, userID, UserPatch{Password: &password}, nil)
+	return err
 }
+
+// UserPatch is a partial change of a user; nil fields stay as they are.
+type UserPatch struct {
+	Name       *string   `json:"name"`
+	Role       *string   `json:"role"`
+	Password   *string   `json:"password"`
+	CounterIDs *[]string `json:"counter_ids"`
+	Disabled   *bool     `json:"disabled"`
+}
+
+// ErrLastAdmin refuses a change that would leave no enabled admin.
+var ErrLastAdmin = queue.Errorf(protocol.CodeConflict,
+	"this is the last enabled admin: make another user admin first (or use \"server user\" on the server machine)")
+
+// UpdateUser applies a patch to user id and returns the user before and
+// after. A new password or a disabled account ends every session of the
+// user (keep, the session making the change, survives a change of one's
+// own password); re-enabling revives none. The last enabled admin can be
+// neither demoted nor disabled.
+func (s *Service) UpdateUser(ctx context.Context, id string, in UserPatch, keep []byte) (before, after User, err error) {
+	s.users.Lock()
+	defer s.users.Unlock()
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		if queue.IsNotFound(err) {
+			return u, u, queue.Errorf(protocol.CodeNotFound, "unknown user")
+		}
+		return u, u, err
+	}
+	before = u
+	if in.Role != nil {
+		if err := checkRole(*in.Role); err != nil {
+			return before, u, err
+		}
+		u.Role = *in.Role
+	}
+	if in.Name != nil {
+		n, err := queue.AdminText("name", *in.Name, MaxUserName, false)
+		if err != nil {
+			return before, u, err
+		}
+		u.Name = n
+	}
+	if in.CounterIDs != nil {
+		u.CounterIDs = *in.CounterIDs
+	}
+	if in.Disabled != nil {
+		u.Disabled = *in.Disabled
+	}
+	if in.Password != nil {
+		if err := ValidatePassword(*in.Password); err != nil {
+			return before, u, err
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte(*in.Password), s.bcryptCost)
+		if err != nil {
+			return before, u, err
+		}
+		u.PasswordHash = string(h)
+	}
+	wasAdmin := before.Role == protocol.RoleAdmin && !before.Disabled
+	if wasAdmin && (u.Role != protocol.RoleAdmin || u.Disabled) {
+		n, err := s.enabledAdmins(ctx)
+		if err != nil {
+			return before, u, err
+		}
+		if n <= 1 {
+			return before, u, ErrLastAdmin
+		}
+	}
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return before, u, err
+	}
+	// Re-enabling ends sessions too: any left from before the disable
+	// (made by an older version, or racing with it) must not come back.
+	endSessions := in.Password != nil || u.Disabled != before.Disabled
+	if endSessions {
+		if u.Disabled != before.Disabled {
+			keep = nil
+		}
+		if err := s.store.DeleteUserSessions(ctx, u.ID, keep); err != nil {
+			return before, u, err
+		}
+	}
+	switch {
+	case endSessions && keep == nil:
+		s.revoke(UserKey(u.ID), "")
+	case endSessions:
+		s.revoke(UserKey(u.ID), TokenKey(keep))
+	default:
+		s.Invalidate() // a new role or counters apply to the next request
+	}
+	return before, u, nil
+}
+
+// enabledAdmins counts the enabled admin accounts.
+func (s *Service) enabledAdmins(ctx context.Context) (int, error) {
+	us, err := s.store.Users(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range us {
+		if u.Role == protocol.RoleAdmin && !u.Disabled {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// MaxDeviceName bounds a device's name.
+const MaxDeviceName = 120
 
 // CreateDevice registers a kiosk or display and returns its token, once.
 func (s *Service) CreateDevice(ctx context.Context, req protocol.DeviceRequest) (protocol.Device, error) {
 	if req.Kind != protocol.RoleKiosk && req.Kind != protocol.RoleDisplay {
 		return protocol.Device{}, queue.Errorf(protocol.CodeBadRequest, "kind must be \"kiosk\" or \"display\"")
 	}
-	name := strings.TrimSpace(req.Name)
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return protocol.Device{}, queue.Errorf(protocol.CodeBadRequest, "name is required (at most 100 characters)")
+	name, err := queue.AdminText("name", req.Name, MaxDeviceName, true)
+	if err != nil {
+		return protocol.Device{}, err
 	}
 	tok := NewToken()
 	d := Device{Device: protocol.Device{ID: newID(), Kind: req.Kind, Name: name, Created: s.clock.Now()}, TokenHash: HashToken(tok)}

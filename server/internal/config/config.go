@@ -51,6 +51,10 @@ type Config struct {
 	LoginPerMinute, PublicPerSecond, DevicePerSecond float64
 	// DebugAddr serves net/http/pprof on a separate address (empty: off).
 	DebugAddr string
+	// MetricsAddr serves /metrics on a separate address to anyone who
+	// reaches it (env CIVIQ_METRICS_ADDR); empty serves it on the main
+	// address to loopback and private client addresses only.
+	MetricsAddr string
 	// UnsafeSynchronous overrides SQLite's synchronous=FULL. Only the
 	// durability test's negative control uses it (env CIVIQ_UNSAFE_SQLITE_SYNC).
 	UnsafeSynchronous string
@@ -82,6 +86,7 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 	fs.Float64Var(&c.PublicPerSecond, "public-rate", 0, "anonymous requests per second per client IP (default 20; negative: unlimited)")
 	fs.Float64Var(&c.DevicePerSecond, "device-rate", 0, "requests per second per kiosk or display (default 50; negative: unlimited)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("CIVIQ_DEBUG_ADDR", ""), "serve Go profiling (pprof) on this address, e.g. 127.0.0.1:6060; keep it private (env CIVIQ_DEBUG_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CIVIQ_METRICS_ADDR", ""), "serve /metrics on this address, e.g. 127.0.0.1:9090; empty: on the main address to loopback and private addresses only (env CIVIQ_METRICS_ADDR)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown limit")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/protocol"
@@ -59,11 +60,16 @@ func writeError(w http.ResponseWriter, err error) int {
 		code, msg = qe.Code, qe.Message
 	}
 	status := statusOf(code)
-	if status == http.StatusServiceUnavailable && qe != nil {
-		msg = "storage is unavailable; try again"
+	if status == http.StatusServiceUnavailable && qe != nil && msg != "request cancelled" {
+		msg = "storage is unavailable (" + msg + "); try again"
 	}
 	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
+		wait := time.Second
+		var rl rateLimitedError
+		if errors.As(err, &rl) {
+			wait = rl.wait
+		}
+		w.Header().Set("Retry-After", retryAfter(wait))
 	}
 	writeJSON(w, status, protocol.Error{Error: protocol.ErrorBody{Code: code, Message: msg}})
 	return status

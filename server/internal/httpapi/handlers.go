@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -18,15 +17,29 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
+// health answers /healthz and /readyz: 200 {"status":"ok"} while the store
+// can commit, else 503 {"status":"unavailable","reason":"disk full"} (the
+// reason is the store's short diagnosis; the details go to the log).
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.Warn("health check failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
-			"error": protocol.ErrorBody{Code: protocol.CodeUnavailable, Message: "storage is unavailable"}})
+	if err := s.store.Health(ctx); err != nil {
+		reason := "storage is unavailable"
+		var qe *queue.Error
+		if errors.As(err, &qe) && qe.Code == protocol.CodeUnavailable {
+			reason = qe.Message
+		}
+		s.log.Warn("health check failed", "reason", reason, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": reason,
+			"error": protocol.ErrorBody{Code: protocol.CodeUnavailable, Message: "storage is unavailable: " + reason}})
 		return
 	}
+	writeJSON(w, http.StatusOK, protocol.Health{Status: "ok"})
+}
+
+// live answers /livez: 200 while the process runs and serves HTTP, whatever
+// the storage; a supervisor restarts the process when it stops answering.
+func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, protocol.Health{Status: "ok"})
 }
 
@@ -40,34 +53,6 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ auth.Princip
 	return errf(protocol.CodeNotFound, "no endpoint %s %s", r.Method, r.URL.Path)
 }
 
-func (s *Server) audit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	limit := 200
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 5000 {
-			return errf(protocol.CodeBadRequest, "limit must be 1..5000")
-		}
-		limit = n
-	}
-	entries, err := s.users.Audit(r.Context(), limit)
-	if err != nil {
-		return err
-	}
-	if entries == nil {
-		entries = []auth.AuditEntry{}
-	}
-	writeJSON(w, http.StatusOK, entries)
-	return nil
-}
-
-// record writes an audit entry; failures are logged, never hidden.
-func (s *Server) record(ctx context.Context, p auth.Principal, action, format string, args ...any) {
-	e := auth.AuditEntry{At: s.clock.Now(), Actor: p.Name, Action: action, Detail: fmt.Sprintf(format, args...)}
-	if err := s.users.AddAudit(ctx, e); err != nil {
-		s.log.Error("audit log write failed", "action", action, "err", err)
-	}
-}
-
 // ---- login ----
 
 type loginResponse struct {
@@ -76,8 +61,8 @@ type loginResponse struct {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	if !s.loginLim.allow(clientIP(r, s.opts.TrustProxy)) {
-		return errf(protocol.CodeRateLimited, "too many login attempts; wait a minute")
+	if ok, wait := s.loginLim.take(clientIP(r, s.opts.TrustProxy)); !ok {
+		return tooMany(wait, "too many login attempts; try again in %s", retryAfter(wait)+" s")
 	}
 	var req protocol.LoginRequest
 	if err := decode(w, r, &req); err != nil {
@@ -91,7 +76,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ auth.Principal)
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil, Expires: sess.ExpiresAt})
+		Secure: s.secureRequest(r), Expires: sess.ExpiresAt})
 	writeJSON(w, http.StatusOK, loginResponse{
 		LoginResponse: protocol.LoginResponse{Token: tok, Role: u.Role, User: u.Username, Name: u.Name, CounterIDs: u.CounterIDs, ExpiresAt: sess.ExpiresAt},
 		CSRFToken:     sess.CSRF,
@@ -106,7 +91,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p auth.Principal
 			return err
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: s.secureRequest(r), MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -132,11 +118,12 @@ func (s *Server) putCentre(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err := decode(w, r, &c); err != nil {
 		return err
 	}
+	before := s.engine.Centre()
 	out, err := s.engine.PutCentre(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	s.record(r.Context(), p, "centre.update", "name=%q notice=%q read_numbers=%s", out.Name.Vi, out.Notice.Vi, out.ReadNumbers)
+	s.recordChange(r.Context(), p, "centre.update", "centre", before, out, "")
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -157,11 +144,17 @@ func (s *Server) putService(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if sv.ID != r.PathValue("id") {
 		return errf(protocol.CodeBadRequest, "id in the body differs from the path")
 	}
+	var before any
+	for _, o := range s.engine.Services() {
+		if o.ID == sv.ID {
+			before = o
+		}
+	}
 	out, err := s.engine.PutService(r.Context(), sv)
 	if err != nil {
 		return err
 	}
-	s.record(r.Context(), p, "service.put", "id=%s prefix=%s name=%q enabled=%v daily_cap=%d target=%d", out.ID, out.Prefix, out.Name.Vi, out.Enabled, out.DailyCap, out.TargetMinutes)
+	s.recordChange(r.Context(), p, "service.put", out.ID, before, out, "")
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -191,11 +184,15 @@ func (s *Server) putCounter(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if c.ID != r.PathValue("id") {
 		return errf(protocol.CodeBadRequest, "id in the body differs from the path")
 	}
+	var before any
+	if cs, err := s.engine.Counter(c.ID); err == nil {
+		before = cs.Counter
+	}
 	out, err := s.engine.PutCounter(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	s.record(r.Context(), p, "counter.put", "id=%s number=%d services=%v status=%s", out.ID, out.Number, out.ServiceIDs, out.Status)
+	s.recordChange(r.Context(), p, "counter.put", out.ID, before, out, "")
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -379,6 +376,7 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request, _ auth.Principal)
 }
 
 func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
+	authAt := time.Now()
 	p, err := s.authenticate(r, true, boardRoles)
 	if err == nil && s.crossOriginCookie(r) {
 		err = errf(protocol.CodeForbidden, "a session cookie from another origin cannot open a websocket")
@@ -403,12 +401,17 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		if status := writeError(w, err); status >= 500 {
+		if status := writeError(w, s.storageError(err)); status >= 500 {
 			s.log.Error("websocket refused", "err", err)
 		}
 		return
 	}
-	_ = p
+	// The socket knows its credential: revoking it, logging out or the
+	// session's end closes it (auth.Service tells the hub).
+	req.Keys, req.AuthAt = p.Keys(), authAt
+	if !p.Expires.IsZero() {
+		req.ExpiresIn = max(p.Expires.Sub(s.clock.Now()), time.Millisecond)
+	}
 	if err := s.hub.Serve(w, r, req); err != nil && !errors.Is(err, hub.ErrClosed) {
 		s.log.Debug("websocket ended at start", "err", err)
 	}
@@ -425,7 +428,7 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
-	s.record(r.Context(), p, "device.create", "id=%s kind=%s name=%q", d.ID, d.Kind, d.Name)
+	s.recordChange(r.Context(), p, "device.create", d.ID, nil, map[string]any{"kind": d.Kind, "name": d.Name}, "")
 	writeJSON(w, http.StatusCreated, d)
 	return nil
 }
@@ -451,7 +454,7 @@ func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request, p auth.Pri
 		}
 		return err
 	}
-	s.record(r.Context(), p, "device.revoke", "id=%s", id)
+	s.recordChange(r.Context(), p, "device.revoke", id, map[string]any{"revoked": false}, map[string]any{"revoked": true}, "")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -532,65 +535,47 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	s.record(r.Context(), p, "user.create", "username=%s role=%s counters=%v", u.Username, u.Role, u.CounterIDs)
+	s.recordChange(r.Context(), p, "user.create", u.Username, nil, auditUser(u, false), "")
 	writeJSON(w, http.StatusCreated, viewUser(u))
 	return nil
 }
 
-type userPatch struct {
-	Name       *string   `json:"name"`
-	Role       *string   `json:"role"`
-	Password   *string   `json:"password"`
-	CounterIDs *[]string `json:"counter_ids"`
-	Disabled   *bool     `json:"disabled"`
+// auditUser is what the audit log shows of a user: never the password,
+// only that it changed.
+func auditUser(u auth.User, passwordChanged bool) map[string]any {
+	v := viewUser(u)
+	m := map[string]any{"username": v.Username, "name": v.Name, "role": v.Role, "counter_ids": v.CounterIDs, "disabled": v.Disabled}
+	if passwordChanged {
+		m["password"] = "(changed)"
+	}
+	return m
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var in userPatch
+	var in auth.UserPatch
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	u, err := s.users.UserByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		if queue.IsNotFound(err) {
-			return errf(protocol.CodeNotFound, "unknown user")
-		}
-		return err
-	}
-	if in.Role != nil {
-		if *in.Role != protocol.RoleAdmin && *in.Role != protocol.RoleClerk {
-			return errf(protocol.CodeBadRequest, "role must be admin or clerk")
-		}
-		u.Role = *in.Role
-	}
-	if in.Name != nil {
-		if len([]rune(*in.Name)) > 100 {
-			return errf(protocol.CodeBadRequest, "name is at most 100 characters")
-		}
-		u.Name = *in.Name
+	id := r.PathValue("id")
+	if in.Disabled != nil && *in.Disabled && id == p.ID {
+		return errf(protocol.CodeUnprocessable, "you cannot disable your own account")
 	}
 	if in.CounterIDs != nil {
 		if err := s.checkCounters(*in.CounterIDs); err != nil {
 			return err
 		}
-		u.CounterIDs = *in.CounterIDs
 	}
-	if in.Disabled != nil {
-		if *in.Disabled && u.ID == p.ID {
-			return errf(protocol.CodeUnprocessable, "you cannot disable your own account")
-		}
-		u.Disabled = *in.Disabled
+	// Changing one's own password keeps the session doing it; every other
+	// session of the user ends.
+	var keep []byte
+	if id == p.ID && p.Kind == "user" {
+		keep = p.TokenHash
 	}
-	if err := s.users.UpdateUser(r.Context(), u); err != nil {
+	before, u, err := s.auth.UpdateUser(r.Context(), id, in, keep)
+	if err != nil {
 		return err
 	}
-	s.auth.Invalidate()
-	if in.Password != nil {
-		if err := s.auth.SetPassword(r.Context(), u.ID, *in.Password); err != nil {
-			return err
-		}
-	}
-	s.record(r.Context(), p, "user.update", "username=%s role=%s counters=%v disabled=%v password_reset=%v", u.Username, u.Role, u.CounterIDs, u.Disabled, in.Password != nil)
+	s.recordChange(r.Context(), p, "user.update", u.Username, auditUser(before, false), auditUser(u, in.Password != nil), "")
 	writeJSON(w, http.StatusOK, viewUser(u))
 	return nil
 }

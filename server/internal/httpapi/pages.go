@@ -39,7 +39,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, name string) 
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	w.Write(b)
 }
 
@@ -48,8 +48,13 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	name := path.Clean(strings.TrimPrefix(r.URL.Path, "/"))
-	if strings.Contains(name, "..") {
+	// Only clean paths inside static/: "/static/..%2fadmin/index.html"
+	// decodes to a path that leaves the folder, and is refused before any
+	// lookup, as are dot segments, backslashes and NUL in any spelling.
+	p := r.URL.Path
+	name := strings.TrimPrefix(path.Clean(p), "/")
+	if name != strings.TrimPrefix(p, "/") || !strings.HasPrefix(name, "static/") ||
+		strings.Contains(p, "..") || strings.ContainsAny(p, "\\\x00") || !fs.ValidPath(name) {
 		http.NotFound(w, r)
 		return
 	}

@@ -51,8 +51,8 @@ func (s *Server) ticketView(r *http.Request, tok string) (protocol.TicketView, e
 
 // phonePublic rate-limits an anonymous phone request by IP.
 func (s *Server) phonePublic(r *http.Request) error {
-	if !s.publicLim.allow(clientIP(r, s.opts.TrustProxy)) {
-		return errf(protocol.CodeRateLimited, "too many requests; slow down")
+	if ok, wait := s.publicLim.take(clientIP(r, s.opts.TrustProxy)); !ok {
+		return tooMany(wait, "too many requests; slow down")
 	}
 	return nil
 }
@@ -92,7 +92,7 @@ func (s *Server) ticketWS(w http.ResponseWriter, r *http.Request) {
 		err = errf(protocol.CodeBadRequest, "this endpoint speaks websocket only")
 	}
 	if err != nil {
-		if status := writeError(w, err); status >= 500 {
+		if status := writeError(w, s.storageError(err)); status >= 500 {
 			s.log.Error("ticket websocket refused", "err", err)
 		}
 		return

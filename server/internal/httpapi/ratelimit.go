@@ -3,8 +3,11 @@ package httpapi
 import (
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/civiq/civiq/server/protocol"
 
 	"golang.org/x/time/rate"
 )
@@ -30,8 +33,15 @@ func newLimiter(perSecond float64, burst int) *limiter {
 
 // allow takes a token for key.
 func (l *limiter) allow(key string) bool {
+	ok, _ := l.take(key)
+	return ok
+}
+
+// take takes a token for key; when there is none it says how long until
+// the next one (what Retry-After tells the client).
+func (l *limiter) take(key string) (bool, time.Duration) {
 	if l == nil || l.rate <= 0 {
-		return true
+		return true, 0
 	}
 	now := time.Now()
 	l.mu.Lock()
@@ -51,7 +61,33 @@ func (l *limiter) allow(key string) bool {
 		l.buckets[key] = b
 	}
 	b.seen = now
-	return b.lim.AllowN(now, 1)
+	res := b.lim.ReserveN(now, 1)
+	if !res.OK() {
+		return false, time.Minute
+	}
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// rateLimitedError is a 429 that knows how long the client must wait.
+type rateLimitedError struct {
+	error
+	wait time.Duration
+}
+
+func (e rateLimitedError) Unwrap() error { return e.error }
+
+// tooMany is the 429 error of a limiter's refusal.
+func tooMany(wait time.Duration, format string, args ...any) error {
+	return rateLimitedError{errf(protocol.CodeRateLimited, format, args...), wait}
+}
+
+// retryAfter is the Retry-After value of a wait: whole seconds, rounded up.
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second)))
 }
 
 // clientIP is the peer address of r; proxies are trusted only when asked.

@@ -19,6 +19,8 @@ var (
 func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /healthz", s.health)
+	m.HandleFunc("GET /readyz", s.health)
+	m.HandleFunc("GET /livez", s.live)
 	m.Handle("GET /metrics", s.metricsHandler())
 	m.Handle("GET /api/v1/version", s.api(anyone, s.version))
 
@@ -59,6 +61,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/users", s.api(adminOnly, s.createUser))
 	m.Handle("PATCH /api/v1/users/{id}", s.api(adminOnly, s.updateUser))
 	m.Handle("GET /api/v1/audit", s.api(adminOnly, s.audit))
+	m.Handle("GET /api/v1/audit.csv", s.api(adminOnly, s.auditCSV))
 	m.Handle("POST /api/v1/qr", s.api(adminOnly, s.qr))
 
 	// kiosk: offline issuing (leases of numbers, sync of offline tickets)

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -26,7 +28,9 @@ import (
 
 // Pinger checks storage health.
 type Pinger interface {
-	Ping(ctx context.Context) error
+	// Health is nil while the store can commit, else a
+	// protocol.CodeUnavailable error whose message is the reason.
+	Health(ctx context.Context) error
 }
 
 // Options configure the API.
@@ -46,6 +50,13 @@ type Options struct {
 	Web fs.FS
 	// Version is reported on /api/v1/version.
 	Version string
+	// StorageError maps errors from storage to protocol.CodeUnavailable
+	// errors (full disk, read-only database…), so that such requests
+	// answer 503, never 500; nil leaves errors as they are.
+	StorageError func(error) error
+	// MetricsElsewhere serves no /metrics on the main handler (the server
+	// serves it on --metrics-addr instead).
+	MetricsElsewhere bool
 }
 
 // Server is the HTTP API.
@@ -125,6 +136,9 @@ func (s *Server) Handler() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
+		// Every answer, HTML or not, carries the policy: a page reached by
+		// any path (a 404 page, a static file) runs nothing foreign.
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		s.mux.ServeHTTP(sw, r)
 	})
 }
@@ -215,16 +229,22 @@ func (s *Server) authenticate(r *http.Request, allowQuery bool, roles []string) 
 // api wraps a handler with authentication, role check and error writing.
 func (s *Server) api(roles []string, fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withClientIP(r, s.opts.TrustProxy)
 		p, err := s.authenticate(r, false, roles)
-		if err == nil && p.Role == "" && !s.publicLim.allow(clientIP(r, s.opts.TrustProxy)) {
-			err = errf(protocol.CodeRateLimited, "too many requests; slow down")
+		if err == nil && p.Role == "" {
+			if ok, wait := s.publicLim.take(clientIP(r, s.opts.TrustProxy)); !ok {
+				err = tooMany(wait, "too many requests; slow down")
+			}
 		}
-		if err == nil && p.Kind == "device" && !s.deviceLim.allow(p.ID) {
-			err = errf(protocol.CodeRateLimited, "too many requests from this device")
+		if err == nil && p.Kind == "device" {
+			if ok, wait := s.deviceLim.take(p.ID); !ok {
+				err = tooMany(wait, "too many requests from this device")
+			}
 		}
 		if err == nil {
 			err = fn(w, r, p)
 		}
+		err = s.storageError(err)
 		if err != nil {
 			if r.Context().Err() != nil {
 				// The client went away; nothing to answer, nothing broken.
@@ -239,22 +259,89 @@ func (s *Server) api(roles []string, fn handlerFunc) http.Handler {
 	})
 }
 
+// contentSecurityPolicy allows only the server's own scripts, styles,
+// images and websockets.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// storageError maps a failure of storage to a 503 (Options.StorageError).
+func (s *Server) storageError(err error) error {
+	if err != nil && s.opts.StorageError != nil {
+		return s.opts.StorageError(err)
+	}
+	return err
+}
+
 // Registry is the metrics registry (for tests and extra collectors).
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
-func (s *Server) metricsHandler() http.Handler {
+// MetricsHandler serves the Prometheus metrics to anyone who reaches it:
+// for the separate --metrics-addr listener.
+func (s *Server) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
 }
 
-// trackURL is the phone page address of a ticket token.
+// metricsHandler serves /metrics on the main port to loopback and private
+// addresses only (the centre's LAN, a monitoring host), never to the
+// internet; with --metrics-addr it is not served here at all.
+func (s *Server) metricsHandler() http.Handler {
+	h := s.MetricsHandler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.MetricsElsewhere {
+			writeError(w, errf(protocol.CodeNotFound, "metrics are served on the metrics address"))
+			return
+		}
+		if !privateAddr(clientIP(r, s.opts.TrustProxy)) {
+			writeError(w, errf(protocol.CodeForbidden, "metrics are served to loopback and private addresses only"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// privateAddr reports whether ip is loopback, private (RFC 1918, fc00::/7)
+// or link-local.
+func privateAddr(ip string) bool {
+	a, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast()
+}
+
+// trackURL is the phone page address of a ticket token. Its base is the
+// configured public URL; without one, the address the request reached the
+// server on (its socket, never the Host header, which the client chooses).
 func (s *Server) trackURL(r *http.Request, tok string) string {
 	base := strings.TrimRight(s.opts.PublicURL, "/")
 	if base == "" {
 		scheme := "http"
-		if r.TLS != nil || s.opts.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https" {
+		if r.TLS != nil {
 			scheme = "https"
 		}
-		base = scheme + "://" + r.Host
+		host := "localhost"
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+				host = net.JoinHostPort(ap.Addr().Unmap().WithZone("").String(), strconv.Itoa(int(ap.Port())))
+			}
+		}
+		base = scheme + "://" + host
 	}
 	return base + "/t/" + tok
+}
+
+// secureRequest reports whether the browser reached the server over
+// HTTPS: directly, through the https public URL, or through a trusted
+// proxy that says so. A browser refuses a Secure cookie over plain http,
+// so staff signing in on the LAN address (http://192.168.1.10:8080) of a
+// server whose public URL is https still get a working cookie: the public
+// URL counts only for requests addressed to its host.
+func (s *Server) secureRequest(r *http.Request) bool {
+	if r.TLS != nil || s.opts.TrustProxy && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https") {
+		return true
+	}
+	if u, err := url.Parse(s.opts.PublicURL); err == nil && u.Scheme == "https" {
+		return strings.EqualFold(u.Host, r.Host) || strings.EqualFold(u.Hostname(), r.Host)
+	}
+	return false
 }

@@ -20,7 +20,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +115,9 @@ type Hub struct {
 	last    int64
 	epoch   string
 	closed  bool
+	// revoked remembers recent revocations, so that a handshake
+	// authenticated just before one cannot join just after it.
+	revoked map[string]revocation
 
 	wg       sync.WaitGroup // readers and flushers
 	stopPing chan struct{}
@@ -124,7 +129,7 @@ type Hub struct {
 // New returns a hub serving events after the source's current board.
 func New(src Source, epoch string, opts Options) *Hub {
 	opts.defaults()
-	h := &Hub{src: src, opts: opts, clients: map[*client]struct{}{}, epoch: epoch,
+	h := &Hub{src: src, opts: opts, clients: map[*client]struct{}{}, epoch: epoch, revoked: map[string]revocation{},
 		ring: make([]entry, opts.RingSize), stopPing: make(chan struct{}), pingDone: make(chan struct{})}
 	h.up = websocket.Upgrader{
 		// A small read buffer: clients send almost nothing. The hub writes
@@ -377,6 +382,81 @@ type Request struct {
 	// Snapshot builds the first message when events cannot be resumed; nil
 	// sends the board.
 	Snapshot func() (seq int64, data any)
+	// Keys name the credentials the client signed in with (see Revoke);
+	// AuthAt is when they were checked.
+	Keys   []string
+	AuthAt time.Time
+	// ExpiresIn closes the connection when the credential expires (0: never).
+	ExpiresIn time.Duration
+}
+
+// revocation is one call of Revoke.
+type revocation struct {
+	at     time.Time
+	except string
+}
+
+// Revoke closes every connection holding credential key, except those
+// that also hold except (when not empty), with close code 1008 (policy
+// violation) and the reason "credential revoked". When it returns, those
+// connections receive no further event. A handshake authenticated before
+// the call is refused when it completes after it.
+func (h *Hub) Revoke(key, except string) {
+	now := time.Now()
+	h.mu.Lock()
+	for k, r := range h.revoked {
+		if now.Sub(r.at) > time.Minute { // longer than any handshake
+			delete(h.revoked, k)
+		}
+	}
+	h.revoked[key] = revocation{at: now, except: except}
+	var cs []*client
+	for c := range h.clients {
+		if c.revokedBy(key, except) {
+			cs = append(cs, c)
+		}
+	}
+	for _, c := range cs {
+		h.unregister(c)
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.close(websocket.ClosePolicyViolation, "credential revoked")
+		c.dropped()
+	}
+}
+
+// Keys lists the distinct credential keys with prefix (e.g. "token:")
+// that connected clients hold, for a periodic recheck against storage.
+func (h *Hub) Keys(prefix string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for c := range h.clients {
+		for _, k := range c.keys {
+			if strings.HasPrefix(k, prefix) && !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// revokedBy reports whether revoking key (sparing except) concerns c.
+func (c *client) revokedBy(key, except string) bool {
+	return slices.Contains(c.keys, key) && (except == "" || !slices.Contains(c.keys, except))
+}
+
+// stale reports whether a revocation happened after c authenticated; h.mu held.
+func (h *Hub) stale(c *client) bool {
+	for _, k := range c.keys {
+		if r, ok := h.revoked[k]; ok && !c.authAt.After(r.at) && c.revokedBy(k, r.except) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrClosed is returned when the hub is shutting down.
@@ -390,6 +470,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		return err // Upgrade already answered with an HTTP error.
 	}
 	c := newClient(h, ws, req.Filter)
+	c.keys, c.authAt, c.expiresIn = req.Keys, req.AuthAt, req.ExpiresIn
 	initial, err := h.register(r.Context(), c, req)
 	if err != nil {
 		c.close(websocket.CloseTryAgainLater, "try again")
@@ -399,6 +480,9 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 	c.start(initial)
 	return nil
 }
+
+// ErrRevoked is returned when the credential was revoked during the handshake.
+var ErrRevoked = errors.New("hub: credential revoked")
 
 // register computes what the client gets first (missed events or a
 // snapshot) and adds it to the fan-out atomically with respect to Publish.
@@ -442,6 +526,10 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 		h.mu.Unlock()
 		return nil, ErrClosed
 	}
+	if h.stale(c) {
+		h.mu.Unlock()
+		return nil, ErrRevoked
+	}
 	resumable := req.Since != nil && (req.Epoch == "" || req.Epoch == h.epoch) && *req.Since <= h.last && *req.Since >= 0
 	if !resumable {
 		err := snapshot()
@@ -469,6 +557,9 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 		if h.closed {
 			return nil, ErrClosed
 		}
+		if h.stale(c) {
+			return nil, ErrRevoked
+		}
 		if err := snapshot(); err != nil {
 			return nil, err
 		}
@@ -492,6 +583,10 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 		if h.closed {
 			h.mu.Unlock()
 			return nil, ErrClosed
+		}
+		if h.stale(c) {
+			h.mu.Unlock()
+			return nil, ErrRevoked
 		}
 		if h.joinFrom(c, after, add) {
 			h.mu.Unlock()
@@ -525,20 +620,46 @@ func (h *Hub) add(c *client) {
 	h.clients[c] = struct{}{}
 	h.count.Add(1)
 	h.wg.Add(1)
+	if c.expiresIn > 0 {
+		c.expiry = time.AfterFunc(c.expiresIn, func() {
+			h.drop(c, websocket.ClosePolicyViolation, "session expired")
+		})
+	}
+}
+
+// unregister removes c from the fan-out; h.mu held. It reports whether c
+// was registered.
+func (h *Hub) unregister(c *client) bool {
+	if _, ok := h.clients[c]; !ok {
+		return false
+	}
+	delete(h.clients, c)
+	h.count.Add(-1)
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
+	return true
 }
 
 // drop unregisters c and closes its connection with a close frame.
 func (h *Hub) drop(c *client, code int, why string) {
 	h.mu.Lock()
-	if _, ok := h.clients[c]; ok {
-		delete(h.clients, c)
-		h.count.Add(-1)
-		if why == "too slow" {
-			h.kicked.Add(1)
-		}
+	was := h.unregister(c)
+	if was && why == "too slow" {
+		h.kicked.Add(1)
 	}
 	h.mu.Unlock()
 	c.close(code, why)
+	if was {
+		c.dropped()
+	}
+}
+
+// dropped runs the client's onDrop once it has left the fan-out.
+func (c *client) dropped() {
+	if c.onDrop != nil {
+		c.onDrop()
+	}
 }
 
 // reader reads only to process pongs, pings and close frames; clients have
@@ -600,6 +721,14 @@ type client struct {
 	raw    net.Conn        // writing
 	filter Filter
 	after  int64 // only events with seq > after; guarded by h.mu
+
+	keys      []string      // credentials, for Revoke
+	authAt    time.Time     // when they were checked
+	expiresIn time.Duration // session expiry (0: none)
+	expiry    *time.Timer   // guarded by h.mu
+	// onDrop runs once when the client leaves the fan-out (the ticket hub
+	// releases its connection slot); set before add.
+	onDrop func()
 
 	mu         sync.Mutex
 	queue      [][]byte

@@ -75,12 +75,18 @@ type TicketHub struct {
 	byField  map[string]map[*ticketSub]struct{}
 	total    int
 	closed   bool
+	// open and perTicket count connection slots, reserved before the
+	// handshake and released when the connection ends, so concurrent
+	// opens cannot pass the limits together.
+	open      int
+	perTicket map[string]int
 }
 
 type ticketSub struct {
 	c    *client
 	view protocol.TicketView
 	seq  int64
+	gone bool // unindexed; t.proc
 }
 
 // NewTicketHub returns a ticket hub; Close it when done.
@@ -106,7 +112,7 @@ func NewTicketHub(src TicketSource, epoch string, opts TicketOptions) *TicketHub
 	go conns.pinger()
 	t := &TicketHub{src: src, epoch: epoch, opts: opts, conns: conns, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), finished: make(chan struct{}),
-		byTicket: map[string]map[*ticketSub]struct{}{}, byField: map[string]map[*ticketSub]struct{}{}}
+		byTicket: map[string]map[*ticketSub]struct{}{}, byField: map[string]map[*ticketSub]struct{}{}, perTicket: map[string]int{}}
 	go t.worker()
 	return t
 }
@@ -120,42 +126,62 @@ func (t *TicketHub) Clients() int { return t.conns.Clients() }
 // Subscribe upgrades the request and follows one ticket. first builds the
 // ticket's current view; it runs while no event is being processed.
 func (t *TicketHub) Subscribe(w http.ResponseWriter, r *http.Request, ticketID string, seq int64, first func() (protocol.TicketView, error)) error {
+	// Reserve the slots before the handshake; they are released when the
+	// connection ends (or here, when it never starts).
 	t.proc.Lock()
-	full := t.closed || t.conns.Clients() >= t.opts.MaxClients || len(t.byTicket[ticketID]) >= t.opts.MaxPerTicket
-	closed := t.closed
-	t.proc.Unlock()
-	if closed {
+	if t.closed {
+		t.proc.Unlock()
 		return ErrClosed
 	}
-	if full {
+	if t.open >= t.opts.MaxClients || t.perTicket[ticketID] >= t.opts.MaxPerTicket {
+		t.proc.Unlock()
 		http.Error(w, `{"error":{"code":"rate_limited","message":"too many connections"}}`, http.StatusTooManyRequests)
 		return ErrTooMany
 	}
+	t.open++
+	t.perTicket[ticketID]++
+	t.proc.Unlock()
+	var sub *ticketSub
+	release := sync.OnceFunc(func() {
+		t.proc.Lock()
+		defer t.proc.Unlock()
+		t.open--
+		if t.perTicket[ticketID]--; t.perTicket[ticketID] <= 0 {
+			delete(t.perTicket, ticketID)
+		}
+		if sub != nil && !sub.gone {
+			t.unindex(sub)
+		}
+	})
 	// The handshake happens outside the lock: a slow phone must not hold
 	// up the updates of the others.
 	ws, err := t.conns.up.Upgrade(w, r, nil)
 	if err != nil {
+		release()
 		return err
 	}
 	c := newClient(t.conns, ws, nil)
+	c.onDrop = release
 	t.proc.Lock()
 	if t.closed {
 		t.proc.Unlock()
 		c.close(websocket.CloseGoingAway, "server shutting down")
+		release()
 		return ErrClosed
 	}
 	view, err := first()
 	if err != nil {
 		t.proc.Unlock()
 		c.close(websocket.CloseTryAgainLater, "try again")
+		release()
 		return err
 	}
+	sub = &ticketSub{c: c, view: view, seq: seq}
 	t.conns.mu.Lock()
 	t.conns.add(c)
 	t.conns.mu.Unlock()
-	s := &ticketSub{c: c, view: view, seq: seq}
-	t.index(s, ticketID)
-	msg := t.message(s, seq)
+	t.index(sub, ticketID)
+	msg := t.message(sub, seq)
 	t.proc.Unlock()
 	go t.conns.reader(c)
 	c.start([][]byte{msg})
@@ -196,6 +222,7 @@ func (t *TicketHub) refile(s *ticketSub, oldField string) {
 }
 
 func (t *TicketHub) unindex(s *ticketSub) {
+	s.gone = true
 	id := s.view.Ticket.ID
 	if m := t.byTicket[id]; m != nil {
 		delete(m, s)
@@ -283,7 +310,7 @@ func (t *TicketHub) sweep() {
 	defer t.proc.Unlock()
 	for _, m := range t.byTicket {
 		for s := range m {
-			if !live[s.c] {
+			if !live[s.c] && !s.gone {
 				t.unindex(s)
 			}
 		}

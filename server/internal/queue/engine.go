@@ -530,17 +530,33 @@ func ValidateService(s protocol.Service) error {
 		return Errorf(protocol.CodeBadRequest, "id %q must be 1–40 lowercase letters, digits or dashes", s.ID)
 	case !prefixPattern.MatchString(s.Prefix):
 		return Errorf(protocol.CodeBadRequest, "prefix %q must be one or two capital letters A–Z", s.Prefix)
-	case strings.TrimSpace(s.Name.Vi) == "" || utf8.RuneCountInString(s.Name.Vi) > 120 || utf8.RuneCountInString(s.Name.En) > 120:
-		return Errorf(protocol.CodeBadRequest, "name.vi is required and names are at most 120 characters")
 	case s.DailyCap < 0 || s.DailyCap > 99999:
 		return Errorf(protocol.CodeBadRequest, "daily_cap must be between 0 (no cap) and 99999")
 	case s.TargetMinutes < 0 || s.TargetMinutes > 24*60:
 		return Errorf(protocol.CodeBadRequest, "target_minutes must be between 0 and 1440")
 	}
+	if _, err := AdminTextI18n("name", s.Name, MaxName, true); err != nil {
+		return err
+	}
+	if s.Group != nil {
+		if _, err := AdminTextI18n("group", *s.Group, MaxName, true); err != nil {
+			return err
+		}
+	}
 	if err := ValidateHours(s.Hours); err != nil {
 		return Errorf(protocol.CodeBadRequest, "hours: %v", err)
 	}
 	return nil
+}
+
+// cleanService trims the admin texts of a valid service.
+func cleanService(s protocol.Service) protocol.Service {
+	s.Name, _ = AdminTextI18n("name", s.Name, MaxName, true)
+	if s.Group != nil {
+		g, _ := AdminTextI18n("group", *s.Group, MaxName, true)
+		s.Group = &g
+	}
+	return s
 }
 
 // ValidateCounter checks an admin's counter definition against the known fields.
@@ -550,8 +566,9 @@ func ValidateCounter(c protocol.Counter, services map[string]bool) error {
 		return Errorf(protocol.CodeBadRequest, "id %q must be 1–40 lowercase letters, digits or dashes", c.ID)
 	case c.Number < 1 || c.Number > 999:
 		return Errorf(protocol.CodeBadRequest, "number must be between 1 and 999")
-	case strings.TrimSpace(c.Name.Vi) == "" || utf8.RuneCountInString(c.Name.Vi) > 120 || utf8.RuneCountInString(c.Name.En) > 120:
-		return Errorf(protocol.CodeBadRequest, "name.vi is required and names are at most 120 characters")
+	}
+	if _, err := AdminTextI18n("name", c.Name, MaxName, true); err != nil {
+		return err
 	}
 	switch c.Status {
 	case protocol.CounterOpen, protocol.CounterPaused, protocol.CounterClosed:
@@ -577,6 +594,7 @@ func (e *Engine) PutService(ctx context.Context, s protocol.Service) (protocol.S
 	if err := ValidateService(s); err != nil {
 		return s, err
 	}
+	s = cleanService(s)
 	_, err := e.store.Update(ctx, func(tx Tx) error {
 		all, err := tx.Services()
 		if err != nil {
@@ -602,6 +620,9 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 	}
 	if c.ServiceIDs == nil {
 		c.ServiceIDs = []string{}
+	}
+	if n, err := AdminTextI18n("name", c.Name, MaxName, true); err == nil {
+		c.Name = n // trimmed; errors are reported by ValidateCounter below
 	}
 	_, err := e.store.Update(ctx, func(tx Tx) error {
 		svcs, err := tx.Services()
@@ -639,8 +660,12 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 
 // PutCentre replaces the centre settings.
 func (e *Engine) PutCentre(ctx context.Context, c protocol.Centre) (protocol.Centre, error) {
-	if strings.TrimSpace(c.Name.Vi) == "" {
-		return c, Errorf(protocol.CodeBadRequest, "name.vi is required")
+	var err error
+	if c.Name, err = AdminTextI18n("name", c.Name, MaxName, true); err != nil {
+		return c, err
+	}
+	if c.Notice, err = AdminTextI18n("notice", c.Notice, MaxNotice, false); err != nil {
+		return c, err
 	}
 	if c.ReadNumbers == "" {
 		c.ReadNumbers = protocol.ReadAsNumber
@@ -657,10 +682,7 @@ func (e *Engine) PutCentre(ctx context.Context, c protocol.Centre) (protocol.Cen
 	if err := ValidateHours(c.Hours); err != nil {
 		return c, Errorf(protocol.CodeBadRequest, "hours: %v", err)
 	}
-	if utf8.RuneCountInString(c.Notice.Vi) > 500 || utf8.RuneCountInString(c.Notice.En) > 500 {
-		return c, Errorf(protocol.CodeBadRequest, "the notice is at most 500 characters")
-	}
-	_, err := e.store.Update(ctx, func(tx Tx) error {
+	_, err = e.store.Update(ctx, func(tx Tx) error {
 		if err := tx.PutCentre(c); err != nil {
 			return err
 		}

@@ -13,9 +13,19 @@ import (
 type Error struct {
 	Code    string
 	Message string
+	// Err is the underlying cause, for logs; clients see only Message.
+	Err error
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given code.
 func Errorf(code, format string, args ...any) *Error {

@@ -4,11 +4,13 @@
 // websocket; device health (heartbeats are not events) is polled.
 
 import { h, replace } from './dom.js';
-import { t, name, duration, ago } from './i18n.js';
+import { t, has, name, duration, ago } from './i18n.js';
 import { health, printerText } from './a-devices.js';
 
 const DEVICE_POLL_MS = 15000;
 const SERVICES_POLL_MS = 30000;
+// /healthz turns within 5 s of the store failing; poll it a bit slower.
+const HEALTH_POLL_MS = 5000;
 
 export function dashboardView(app) {
   let root = null;
@@ -18,9 +20,23 @@ export function dashboardView(app) {
   let timers = [];
   let pending = 0;
   let servicesTimer = 0;
+  // storage is null while the server can save, else its reason ("disk full").
+  let storage = null;
 
   const loadDevices = () => app.devices(true).then((d) => { devices = d; draw(); }, () => {});
   const loadServices = () => app.api.get('/api/v1/services').then((s) => { services = s; draw(); }, () => {});
+  // An unreachable server is the offline banner's news; this one is for a
+  // server that answers but cannot save.
+  const loadHealth = () => fetch('/healthz', { cache: 'no-store' }).then(async (r) => {
+    const was = storage;
+    if (r.status === 503) {
+      const b = await r.json().catch(() => ({}));
+      storage = b.reason || '';
+    } else if (r.ok) {
+      storage = null;
+    }
+    if (was !== storage) draw();
+  }, () => {});
 
   function render(body) {
     root = body;
@@ -28,7 +44,9 @@ export function dashboardView(app) {
     app.users().then((u) => { users = u; draw(); }, (e) => app.fail(e));
     loadDevices();
     loadServices();
-    timers.push(setInterval(loadDevices, DEVICE_POLL_MS), setInterval(loadServices, SERVICES_POLL_MS));
+    loadHealth();
+    timers.push(setInterval(loadDevices, DEVICE_POLL_MS), setInterval(loadServices, SERVICES_POLL_MS),
+      setInterval(loadHealth, HEALTH_POLL_MS));
   }
 
   function leave() {
@@ -134,7 +152,11 @@ export function dashboardView(app) {
         h('td', { text: d.kind === 'kiosk' ? printerText(d) : t('none') }));
     });
 
+    const reason = storage && has('d.storage.' + storage) ? t('d.storage.' + storage) : storage;
     replace(root,
+      storage !== null ? h('div', { class: 'banner storage-banner', id: 'storage-banner', role: 'alert' },
+        h('strong', { text: t('d.storage_down') + (reason ? ' (' + reason + ')' : '') }),
+        h('div', { class: 'storage-banner-more', text: t('d.storage_down.long') })) : null,
       h('div', { class: 'stats' },
         stat(t('d.waiting_total'), waitingTotal, over ? 'bad' : '', 'stat-waiting'),
         stat(t('d.issued_total'), issuedTotal, '', 'stat-issued'),

@@ -109,9 +109,14 @@ export class Live {
       }
       this.receive(ev);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       clearTimeout(giveUp);
       if (this.ws !== ws) return;
+      if (e.code === 1008 && /revoked|expired/.test(e.reason || '')) {
+        // The credential was revoked or the session ended: GET /me makes
+        // the page show its login form instead of reconnecting in vain.
+        this.api.get('/api/v1/me').catch(() => {});
+      }
       this.ws = null;
       if (!opened) this.failures++;
       this.setState('offline');

@@ -132,6 +132,15 @@ func (s *Store) DeleteSession(ctx context.Context, h []byte) error {
 	return err
 }
 
+// DeleteUserSessions implements auth.Store.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string, keep []byte) error {
+	if keep == nil {
+		keep = []byte{}
+	}
+	_, err := s.exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, keep)
+	return err
+}
+
 // DeleteExpiredSessions implements auth.Store.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
 	_, err := s.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now.UnixMicro())
@@ -205,26 +214,51 @@ func (s *Store) RevokeDevice(ctx context.Context, id string) error {
 
 // AddAudit implements auth.Store.
 func (s *Store) AddAudit(ctx context.Context, e auth.AuditEntry) error {
-	_, err := s.exec(ctx, `INSERT INTO audit (at, actor, action, detail) VALUES (?,?,?,?)`, e.At.UnixMicro(), e.Actor, e.Action, e.Detail)
+	if e.Changes == nil {
+		e.Changes = []auth.Change{}
+	}
+	ch, err := json.Marshal(e.Changes)
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, `INSERT INTO audit (at, actor, action, detail, ip, subject, changes) VALUES (?,?,?,?,?,?,?)`,
+		e.At.UnixMicro(), e.Actor, e.Action, e.Detail, e.IP, e.Subject, string(ch))
 	return err
 }
 
 // Audit implements auth.Store.
-func (s *Store) Audit(ctx context.Context, limit int) ([]auth.AuditEntry, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
+func (s *Store) Audit(ctx context.Context, f auth.AuditFilter) ([]auth.AuditEntry, error) {
+	q := `SELECT id, at, actor, action, detail, ip, subject, changes FROM audit WHERE 1=1`
+	var args []any
+	if f.Actor != "" {
+		q += ` AND actor = ?`
+		args = append(args, f.Actor)
+	}
+	if f.Kind != "" {
+		q += ` AND (action = ? OR action LIKE ? ESCAPE '\')`
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Kind)
+		args = append(args, f.Kind, esc+".%")
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, storageErr(err)
 	}
 	defer rows.Close()
 	var out []auth.AuditEntry
 	for rows.Next() {
 		var e auth.AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Detail); err != nil {
-			return nil, err
+		var ch string
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Detail, &e.IP, &e.Subject, &ch); err != nil {
+			return nil, storageErr(err)
 		}
 		e.At = time.UnixMicro(at)
+		if err := json.Unmarshal([]byte(ch), &e.Changes); err != nil || e.Changes == nil {
+			e.Changes = []auth.Change{}
+		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	return out, storageErr(rows.Err())
 }

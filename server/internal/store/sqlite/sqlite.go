@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -46,6 +47,13 @@ type Options struct {
 	// wants to prove that the fsync check catches its absence.
 	Synchronous string
 	Log         *slog.Logger
+	// ProbeEvery is the least time between two probe writes of Health
+	// (default 2 s).
+	ProbeEvery time.Duration
+	// FailWrites, when set, is asked before every commit and probe; an
+	// error it returns fails them as the file system would (tests inject
+	// a full disk this way where they cannot mount a small one).
+	FailWrites func() error
 }
 
 // Store is the SQLite store.
@@ -68,6 +76,8 @@ type Store struct {
 
 	sinkMu sync.Mutex
 	sink   func([]protocol.Event)
+
+	health health
 
 	stmts map[string]*sql.Stmt // prepared on wdb's single connection; writer goroutine only
 }
@@ -113,6 +123,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	if opts.ProbeEvery <= 0 {
+		opts.ProbeEvery = defaultProbeEvery
+	}
+	// A database that cannot be written is refused here, with the reason,
+	// rather than opened read-only by SQLite and failing every update.
+	if f, err := os.OpenFile(path, os.O_RDWR, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("sqlite: the database %s cannot be written (read-only file or file system?): %w", path, classify(err))
+	}
 	// temp_store=MEMORY keeps the savepoint journals of group commits off the
 	// disk; checkpoints run in the background (checkpointer) instead of inside
 	// a commit, so no acknowledgement waits for one.
@@ -127,11 +147,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	wdb.SetConnMaxIdleTime(0)
 	if err := wdb.PingContext(ctx); err != nil {
 		wdb.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, storageErr(err))
 	}
 	s := &Store{path: path, wdb: wdb, log: opts.Log, opts: opts, ops: make(chan *op, 1024), post: make(chan []*op, 64),
 		quit: make(chan struct{}), stopped: make(chan struct{}), posted: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	if err := s.checkWritable(ctx); err != nil {
 		wdb.Close()
 		return nil, err
 	}
@@ -339,10 +363,16 @@ func (s *Store) commit(batch []*op) {
 			close(o.done)
 		}
 	}
+	if err := s.injected(); err != nil {
+		err = classify(err)
+		s.health.note(err)
+		fail(err)
+		return
+	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		s.log.Error("begin failed", "err", err)
-		fail(unavailable(err))
+		fail(s.failed(err))
 		return
 	}
 	var all []protocol.Event
@@ -358,6 +388,9 @@ func (s *Store) commit(batch []*op) {
 		w := &wtx{s: s, tx: tx, ctx: ctx}
 		err := safeRun(o.fn, w)
 		if err != nil {
+			if se := storageErr(err); se != err {
+				err = s.failed(err) // the disk, not the request, failed
+			}
 			o.err = err
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
 				s.log.Error("rollback to savepoint failed", "err", rerr)
@@ -377,9 +410,10 @@ func (s *Store) commit(batch []*op) {
 	}
 	if err := tx.Commit(); err != nil {
 		s.log.Error("commit failed", "err", err)
-		fail(unavailable(err))
+		fail(s.failed(err))
 		return
 	}
+	s.health.note(nil)
 	// Hand the durable batch to the poster and start the next one: event
 	// delivery and answers overlap with the next commit's fsync.
 	s.post <- slices.Clone(batch)
@@ -439,7 +473,17 @@ func safeRun(fn func(*wtx) error, w *wtx) (err error) {
 }
 
 func unavailable(err error) error {
-	return &queue.Error{Code: protocol.CodeUnavailable, Message: "storage error: " + err.Error()}
+	if se := storageErr(err); se != err {
+		return se
+	}
+	return &queue.Error{Code: protocol.CodeUnavailable, Message: "storage error", Err: err}
+}
+
+// failed records a failed commit for Health and returns its 503 error.
+func (s *Store) failed(err error) error {
+	err = unavailable(err)
+	s.health.note(err)
+	return err
 }
 
 // prepare compiles the writer's hot statements once on its single

@@ -70,7 +70,7 @@ func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return queue.ErrNotFound
 	}
-	return err
+	return storageErr(err)
 }
 
 func (w *wtx) Centre() (protocol.Centre, error) {

@@ -641,7 +641,52 @@ func testAuth(t *testing.T, open Opener) {
 	if err := s.AddAudit(ctx, auth.AuditEntry{At: time.Now(), Actor: "admin", Action: "device.create", Detail: d.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if a, err := s.Audit(ctx, 10); err != nil || len(a) != 1 || a[0].Action != "device.create" {
+	if a, err := s.Audit(ctx, auth.AuditFilter{Limit: 10}); err != nil || len(a) != 1 || a[0].Action != "device.create" {
 		t.Fatalf("audit %+v, %v", a, err)
+	}
+	// Changes, address and subject round-trip; filters by actor and kind.
+	ch := []auth.Change{{Field: "name.vi", Before: "Quầy 2", After: "Quầy số 2"}, {Field: "service_ids", Before: []any{"a", "b"}, After: []any{"a"}}}
+	for _, e := range []auth.AuditEntry{
+		{At: time.Now(), Actor: "admin", Action: "counter.put", IP: "192.168.1.5", Subject: "q2", Changes: ch},
+		{At: time.Now(), Actor: "quantri2", Action: "counter_x.put"}, // "counter" must not match it
+		{At: time.Now(), Actor: "quantri2", Action: "user.update", Subject: "canbo1"},
+	} {
+		if err := s.AddAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, err := s.Audit(ctx, auth.AuditFilter{Limit: 10, Kind: "counter"}); err != nil || len(a) != 1 || a[0].IP != "192.168.1.5" || a[0].Subject != "q2" ||
+		len(a[0].Changes) != 2 || a[0].Changes[0].After != "Quầy số 2" {
+		t.Fatalf("audit by kind %+v, %v", a, err)
+	}
+	if a, err := s.Audit(ctx, auth.AuditFilter{Limit: 10, Actor: "quantri2"}); err != nil || len(a) != 2 || a[0].Action != "user.update" || a[0].Changes == nil {
+		t.Fatalf("audit by actor %+v, %v", a, err)
+	}
+	if a, err := s.Audit(ctx, auth.AuditFilter{Limit: 10, Actor: "admin", Kind: "user"}); err != nil || len(a) != 0 {
+		t.Fatalf("audit by actor and kind %+v, %v", a, err)
+	}
+	// DeleteUserSessions ends every session of the user but the kept one.
+	t1, _, _, err := svc.Login(ctx, "canbo1", "mật-khẩu-dài")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, _, _, err := svc.Login(ctx, "canbo1", "mật-khẩu-dài")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUserSessions(ctx, u.ID, auth.HashToken(t2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, auth.HashToken(t1)); !queue.IsNotFound(err) {
+		t.Fatalf("ended session: %v", err)
+	}
+	if _, err := s.Session(ctx, auth.HashToken(t2)); err != nil {
+		t.Fatalf("kept session: %v", err)
+	}
+	if err := s.DeleteUserSessions(ctx, u.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, auth.HashToken(t2)); !queue.IsNotFound(err) {
+		t.Fatalf("all sessions: %v", err)
 	}
 }
