@@ -373,8 +373,16 @@ func (r *boardRenderer) build() {
 		nameW := rightW - 3*pad - numW
 		listY := waitY + titleH + 0.3*pad
 		listH := waitH - titleH - pad
-		rows := layoutWaiting(m.Waiting, nameW, waitFloor*u, waitMax*u, 0.4*u)
-		pages := pageRows(rows, listH)
+		// The biggest size that shows every row on one page, else the floor
+		// and pages.
+		var pages [][]waitRow
+		for s := waitMax * u; ; s -= 0.1 * u {
+			s = max(s, waitFloor*u)
+			pages = pageRows(layoutWaiting(m.Waiting, nameW, waitFloor*u, s, 0.4*u), listH)
+			if len(pages) == 1 || s <= waitFloor*u {
+				break
+			}
+		}
 		r.waitPages = len(pages)
 		page := pageOf(m.Page, len(pages))
 		pageMark(page, len(pages), rightX+rightW-pad, waitY+0.3*pad, titleH)
@@ -426,8 +434,8 @@ func layoutWaiting(rows []Row, w, minS, maxS, pad float32) []waitRow {
 	return out
 }
 
-// pageRows splits rows into pages of at most h each (a row taller than h
-// gets a page of its own).
+// pageRows splits rows into pages of at most h each, filling each page
+// before the next (a row taller than h gets a page of its own).
 func pageRows(rows []waitRow, h float32) [][]waitRow {
 	var pages [][]waitRow
 	var cur []waitRow
@@ -442,28 +450,6 @@ func pageRows(rows []waitRow, h float32) [][]waitRow {
 	}
 	if len(cur) > 0 {
 		pages = append(pages, cur)
-	}
-	// Balance: as many pages, rows spread evenly, so the last page is not
-	// a lone row.
-	if len(pages) > 1 {
-		per := (len(rows) + len(pages) - 1) / len(pages)
-		even := [][]waitRow{}
-		ok := true
-		for i := 0; i < len(rows); i += per {
-			p := rows[i:min(i+per, len(rows))]
-			sum := float32(0)
-			for _, r := range p {
-				sum += r.h
-			}
-			if sum > h && len(p) > 1 {
-				ok = false
-				break
-			}
-			even = append(even, p)
-		}
-		if ok && len(even) == len(pages) {
-			return even
-		}
 	}
 	return pages
 }

@@ -131,8 +131,8 @@ export function grid(n, w, h, gap, aw, ah, minS, maxS) {
   return Object.assign(g, { pages, per });
 }
 
-/** pageRows splits row heights into pages of at most h, spread evenly when
- * that still fits (view.pageRows); it returns the first row of each page. */
+/** pageRows splits row heights into pages of at most h, filling each page
+ * before the next (view.pageRows); it returns the first row of each page. */
 export function pageRows(heights, h) {
   const starts = [];
   let used = Infinity;
@@ -140,17 +140,6 @@ export function pageRows(heights, h) {
     if (used + x > h) { starts.push(i); used = 0; }
     used += x;
   });
-  if (starts.length > 1) {
-    const per = Math.ceil(heights.length / starts.length);
-    const even = [];
-    let ok = true;
-    for (let i = 0; i < heights.length; i += per) {
-      const sum = heights.slice(i, i + per).reduce((a, b) => a + b, 0);
-      if (sum > h && per > 1) { ok = false; break; }
-      even.push(i);
-    }
-    if (ok && even.length === starts.length) return even;
-  }
   return starts;
 }
 
@@ -407,16 +396,21 @@ class Screen {
         return li;
       });
       wl.replaceChildren(...items);
-      for (const li of items) {
-        const a = li.firstChild;
-        for (let f = WAIT_MAX; ; f -= 0.1) {
-          a.style.fontSize = (Math.max(f, WAIT_FLOOR) * u) + 'px';
-          const lines = Math.round(a.offsetHeight / (1.2 * Math.max(f, WAIT_FLOOR) * u));
-          if (lines <= 2 || f <= WAIT_FLOOR) break;
+      // The biggest size that shows every row on one page, else the floor and pages.
+      for (let top = WAIT_MAX; ; top -= 0.1) {
+        top = Math.max(top, WAIT_FLOOR);
+        for (const li of items) {
+          const a = li.firstChild;
+          for (let f = top; ; f -= 0.1) {
+            f = Math.max(f, WAIT_FLOOR);
+            a.style.fontSize = (f * u) + 'px';
+            const lines = Math.round(a.offsetHeight / (1.2 * f * u));
+            if (lines <= 2 || f <= WAIT_FLOOR) break;
+          }
         }
+        this.waitStarts = pageRows(items.map((li) => li.offsetHeight), wl.clientHeight);
+        if (this.waitStarts.length <= 1 || top <= WAIT_FLOOR) break;
       }
-      const heights = items.map((li) => li.offsetHeight);
-      this.waitStarts = pageRows(heights, wl.clientHeight);
       this.waitItems = items;
     }
     const starts = this.waitStarts;
