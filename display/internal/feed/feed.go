@@ -70,6 +70,8 @@ type Feed struct {
 	online  bool
 	refused bool
 	storage bool
+	// healthNow asks the health loop for a check at once (on reconnecting).
+	healthNow chan struct{}
 }
 
 // New returns a Feed; Run starts it.
@@ -86,7 +88,7 @@ func New(cfg Config) *Feed {
 	if cfg.OnUpdate == nil {
 		cfg.OnUpdate = func(Update) {}
 	}
-	return &Feed{cfg: cfg}
+	return &Feed{cfg: cfg, healthNow: make(chan struct{}, 1)}
 }
 
 // Board returns the latest board and whether the feed is connected.
@@ -130,6 +132,10 @@ func (f *Feed) state(connected bool, err error) {
 	}
 	if changed && connected {
 		f.cfg.Logger.Info("display: connected")
+		select {
+		case f.healthNow <- struct{}{}:
+		default:
+		}
 	}
 	if changed {
 		f.cfg.OnUpdate(Update{Board: b, Online: connected, Refused: refused, StorageDown: f.storageDown()})
@@ -142,8 +148,8 @@ func (f *Feed) storageDown() bool {
 	return f.storage
 }
 
-// health asks GET /healthz now and every HealthEvery whether the server
-// can save. A 503 means it answers but cannot commit (its disk is full or
+// health asks GET /healthz now, every HealthEvery and on every reconnect
+// whether the server can save. A 503 means it answers but cannot commit (its disk is full or
 // failing): the hall is told, distinctly from a lost connection. An
 // unreachable server changes nothing here; the subscription reports that.
 func (f *Feed) health(ctx context.Context) {
@@ -174,6 +180,7 @@ func (f *Feed) health(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-f.healthNow:
 		}
 	}
 }

@@ -527,6 +527,11 @@ func TestController(t *testing.T) {
 	if m := b.Model(); len(m.Banners) != 0 {
 		t.Fatalf("storage back: banners %v", m.Banners)
 	}
+	c.SetNotices([]string{"Bảo trì hệ thống lúc 17:00"})
+	if m := b.Model(); len(m.Banners) != 1 || m.Banners[0].Kind != BannerNotice {
+		t.Fatalf("notice: banners %v", m.Banners)
+	}
+	c.SetNotices(nil)
 	// Pages turn every PageEvery.
 	p0 := b.Model().Page
 	c.Tick(at.Add(2*AlternateEvery + time.Second + PageEvery))
