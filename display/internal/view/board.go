@@ -77,6 +77,30 @@ type boardRenderer struct {
 
 	// pages of counter tiles and of waiting rows in the last layout.
 	tilePages, waitPages int
+
+	// sizes caches measured texts: a rebuild (every blink of a new call)
+	// measures the same texts again, and measuring is most of its cost.
+	sizes map[measureKey]fyne.Size
+}
+
+type measureKey struct {
+	s    string
+	size float32
+	bold bool
+}
+
+// measure is fyne.MeasureText, cached.
+func (r *boardRenderer) measure(s string, size float32, st fyne.TextStyle) fyne.Size {
+	k := measureKey{s, size, st.Bold}
+	if ms, ok := r.sizes[k]; ok {
+		return ms
+	}
+	if r.sizes == nil || len(r.sizes) > 8192 {
+		r.sizes = map[measureKey]fyne.Size{}
+	}
+	ms := fyne.MeasureText(s, size, st)
+	r.sizes[k] = ms
+	return ms
 }
 
 // placeNotice puts the notice text where its scroll offset says: it starts
@@ -155,7 +179,7 @@ func (r *boardRenderer) build() {
 			return 0
 		}
 		st := fyne.TextStyle{Bold: bold}
-		one := fyne.MeasureText(s, 100, st).Width / 100
+		one := r.measure(s, 100, st).Width / 100
 		sz := fitSize(one, w, size)
 		if sz < 6 {
 			sz = 6
@@ -163,7 +187,7 @@ func (r *boardRenderer) build() {
 		o := canvas.NewText(s, c)
 		o.TextStyle = st
 		o.TextSize = sz
-		ms := fyne.MeasureText(s, sz, st)
+		ms := r.measure(s, sz, st)
 		px := x
 		switch {
 		case align == 0:
@@ -183,7 +207,7 @@ func (r *boardRenderer) build() {
 		}
 		s := fmt.Sprintf("%d/%d", page+1, pages)
 		sz := 0.5 * h
-		ms := fyne.MeasureText(s, sz, fyne.TextStyle{Bold: true})
+		ms := r.measure(s, sz, fyne.TextStyle{Bold: true})
 		pw := ms.Width + 0.8*h
 		rect(colPageMark, right-pw, y+0.12*h, pw, 0.76*h, 0.38*h)
 		text(s, colOnPageMark, true, sz, right-pw, y, pw, h, 0)
@@ -224,7 +248,7 @@ func (r *boardRenderer) build() {
 	if m.Notice != "" {
 		st := fyne.TextStyle{Bold: true}
 		sz := 3.6 * u
-		ms := fyne.MeasureText(m.Notice, sz, st)
+		ms := r.measure(m.Notice, sz, st)
 		o := canvas.NewText(m.Notice, colOnNotice)
 		o.TextStyle, o.TextSize = st, sz
 		o.Resize(ms)
@@ -269,8 +293,8 @@ func (r *boardRenderer) build() {
 		lineH := heroH - capH - pad
 		counter := "→ " + m.HeroCounter
 		bold := fyne.TextStyle{Bold: true}
-		cw := fyne.MeasureText(m.HeroCode, 100, bold).Width / 100
-		kw := fyne.MeasureText(counter, 100, bold).Width / 100
+		cw := r.measure(m.HeroCode, 100, bold).Width / 100
+		kw := r.measure(counter, 100, bold).Width / 100
 		const counterScale, gapEm = 0.6, 0.7
 		sz := fitSize(cw+gapEm+counterScale*kw, leftW-4*pad, 0.8*lineH)
 		groupW := sz * (cw + gapEm + counterScale*kw)
@@ -292,9 +316,9 @@ func (r *boardRenderer) build() {
 	// The widest code decides the tile width, at least that of a
 	// five-character code ("A5002", an offline ticket) so that the grid does
 	// not change when one appears.
-	codeW := fyne.MeasureText("A0000", 100, bold).Width / 100
+	codeW := r.measure("A0000", 100, bold).Width / 100
 	for _, t := range m.Tiles {
-		w := fyne.MeasureText(t.Code, 100, bold).Width / 100
+		w := r.measure(t.Code, 100, bold).Width / 100
 		if t.Paused {
 			w *= pausedScale
 		}
@@ -378,7 +402,7 @@ func (r *boardRenderer) build() {
 		var pages [][]waitRow
 		for s := waitMax * u; ; s -= 0.1 * u {
 			s = max(s, waitFloor*u)
-			pages = pageRows(layoutWaiting(m.Waiting, nameW, waitFloor*u, s, 0.4*u), listH)
+			pages = pageRows(layoutWaiting(m.Waiting, nameW, waitFloor*u, s, 0.4*u, r.measure), listH)
 			if len(pages) == 1 || s <= waitFloor*u {
 				break
 			}
@@ -414,19 +438,19 @@ type waitRow struct {
 // layoutWaiting wraps each name in width w on at most two lines at the
 // biggest size from maxS down to minS that allows it (a name that needs
 // more is wrapped on more lines at minS: it is never cut).
-func layoutWaiting(rows []Row, w, minS, maxS, pad float32) []waitRow {
+func layoutWaiting(rows []Row, w, minS, maxS, pad float32, measure func(string, float32, fyne.TextStyle) fyne.Size) []waitRow {
 	out := make([]waitRow, len(rows))
 	for i, row := range rows {
 		var lines []string
 		s := maxS
 		for ; s >= minS; s -= 0.05 * maxS {
-			if lines = wrapText(row.Left, s, fyne.TextStyle{}, w); len(lines) <= 2 {
+			if lines = wrapText(row.Left, s, fyne.TextStyle{}, w, measure); len(lines) <= 2 {
 				break
 			}
 		}
 		if len(lines) > 2 {
 			s = minS
-			lines = wrapText(row.Left, s, fyne.TextStyle{}, w)
+			lines = wrapText(row.Left, s, fyne.TextStyle{}, w, measure)
 		}
 		lh := 1.2 * s
 		out[i] = waitRow{row: row, lines: lines, size: s, lineH: lh, pad: pad, h: lh*float32(len(lines)) + 2*pad}
@@ -456,7 +480,7 @@ func pageRows(rows []waitRow, h float32) [][]waitRow {
 
 // wrapText breaks s into lines no wider than w at size (a word wider than
 // w stays on a line of its own).
-func wrapText(s string, size float32, st fyne.TextStyle, w float32) []string {
+func wrapText(s string, size float32, st fyne.TextStyle, w float32, measure func(string, float32, fyne.TextStyle) fyne.Size) []string {
 	words := strings.Fields(s)
 	var lines []string
 	cur := ""
@@ -465,7 +489,7 @@ func wrapText(s string, size float32, st fyne.TextStyle, w float32) []string {
 		if cur != "" {
 			try = cur + " " + word
 		}
-		if cur != "" && fyne.MeasureText(try, size, st).Width > w {
+		if cur != "" && measure(try, size, st).Width > w {
 			lines = append(lines, cur)
 			cur = word
 			continue

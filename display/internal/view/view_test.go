@@ -242,7 +242,7 @@ func TestGrid(t *testing.T) {
 
 func TestWrapAndPage(t *testing.T) {
 	test.NewTempApp(t)
-	lines := wrapText("Bưu điện (nhận, gửi hồ sơ qua bưu chính công ích)", 20, fyne.TextStyle{}, 300)
+	lines := wrapText("Bưu điện (nhận, gửi hồ sơ qua bưu chính công ích)", 20, fyne.TextStyle{}, 300, fyne.MeasureText)
 	if len(lines) < 2 || strings.Join(lines, " ") != "Bưu điện (nhận, gửi hồ sơ qua bưu chính công ích)" {
 		t.Fatalf("wrapped %q", lines)
 	}
