@@ -93,5 +93,5 @@ for n in 4 40; do
       kill \$d; wait \$d 2>/dev/null || true"
     echo "wrote $out/display-40-offline-1920x1080.png"
   fi
-  kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
+  kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
 done

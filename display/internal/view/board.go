@@ -361,10 +361,10 @@ func (r *boardRenderer) build() {
 		}
 	}
 
-	// Recent calls: five, or four when the waiting list is long.
+	// Recent calls: five, or four when more than six fields wait.
 	rowH := 6 * u
 	shown := 5
-	if len(m.Waiting) > 8 {
+	if len(m.Waiting) > 6 {
 		shown = 4
 	}
 	recentH := titleH + pad + float32(shown)*rowH

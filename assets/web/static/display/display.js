@@ -291,9 +291,9 @@ class Screen {
       if (!named.has(id) && b.waiting[id] > 0) waiting.push([id, b.waiting[id]]);
     }
 
-    // Recent calls: five, or four when the waiting list is long.
+    // Recent calls: five, or four when more than six fields wait.
     const recent = $('recent');
-    const shown = waiting.length > 8 ? 4 : 5;
+    const shown = waiting.length > 6 ? 4 : 5;
     const rows = b.recent.slice(1, 1 + Math.min(RECENT_SHOWN, shown)).map((c) => {
       const li = document.createElement('li');
       if (c.recall) li.className = 'recall';
