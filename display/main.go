@@ -119,6 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			now := time.Now()
 			fyne.Do(func() {
 				ctl.SetRefused(u.Refused)
+				ctl.SetStorageDown(u.StorageDown)
 				ctl.Update(u.Board, u.Event, u.Online, now)
 			})
 		},

@@ -131,8 +131,8 @@ func TestDisplayShowsCallsAndRecovers(t *testing.T) {
 	}
 }
 
-// TestDisplayOfflineMark: a stopped server shows the offline mark over the
-// last board, which stays.
+// TestDisplayOfflineMark: a stopped server shows the offline band in the
+// banner strip; the last board stays beneath it.
 func TestDisplayOfflineMark(t *testing.T) {
 	srv := startServer(t)
 	srv.Issue("dat-dai", false)
@@ -145,7 +145,7 @@ func TestDisplayOfflineMark(t *testing.T) {
 	waitHero(p, tk.Code, 1, time.Second)
 	srv.Stop()
 	p.wait(`!document.getElementById('offline').hidden`, "the offline mark")
-	if txt := p.textOf("#offline"); !strings.Contains(txt, "MẤT KẾT NỐI") {
+	if txt := p.textOf("#offline"); !strings.Contains(txt, "Mất kết nối máy chủ") {
 		t.Errorf("offline mark says %q", txt)
 	}
 	waitHero(p, tk.Code, 1, time.Second)
@@ -222,6 +222,12 @@ func centreWithCounters(t *testing.T, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return centreWithCountersFrom(t, raw, n)
+}
+
+// centreWithCountersFrom is the centre raw with n counters, all fields served.
+func centreWithCountersFrom(t *testing.T, raw []byte, n int) string {
+	t.Helper()
 	var c map[string]any
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
@@ -251,13 +257,121 @@ func centreWithCounters(t *testing.T, n int) string {
 	return servertest.WriteCentre(t, t.TempDir(), string(out))
 }
 
-// TestDisplayScreenshots: the board with 4 and with 30 counters at
+// bigFields are a provincial centre's fields, the longest real names.
+var bigFields = []string{
+	"Đất đai", "Tư pháp – Hộ tịch", "Đăng ký kinh doanh", "Xây dựng",
+	"Sở Lao động – Thương binh và Xã hội", "Sở Nông nghiệp và Phát triển nông thôn",
+	"Bưu điện (nhận, gửi hồ sơ qua bưu chính công ích)", "Sở Tài nguyên và Môi trường",
+	"Sở Giao thông vận tải", "Sở Kế hoạch và Đầu tư", "Sở Tài chính", "Sở Công Thương",
+	"Sở Y tế", "Sở Giáo dục và Đào tạo", "Sở Văn hoá, Thể thao và Du lịch",
+	"Sở Khoa học và Công nghệ", "Sở Thông tin và Truyền thông", "Sở Nội vụ",
+	"Ban Quản lý các khu công nghiệp", "Công an tỉnh – Xuất nhập cảnh", "Bảo hiểm xã hội",
+	"Cục Thuế tỉnh", "Điện lực", "Trả kết quả", "Hướng dẫn, tiếp nhận phản ánh",
+}
+
+// bigCentre is the demo centre with fields fields (the first of bigFields)
+// and counters counters, all served.
+func bigCentre(t *testing.T, counters, fields int) string {
+	t.Helper()
+	raw, err := fs.ReadFile(assets.FS, "demo/centre.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	var svcs []any
+	for i := range fields {
+		svcs = append(svcs, map[string]any{"id": fmt.Sprintf("f%d", i+1), "prefix": string(rune('A' + i)),
+			"name": map[string]string{"vi": bigFields[i], "en": bigFields[i]}, "target_minutes": 20})
+	}
+	c["services"] = svcs
+	raw, err = json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return centreWithCountersFrom(t, raw, counters)
+}
+
+// layoutProblems lists what is wrong with the board on screen: texts that
+// overlap, a banner over a text of the board, a text cut or out of the
+// window, tile codes below the floor (5.4 % of the height), waiting names
+// below theirs (3 %).
+const layoutProblems = `(() => {
+	const bad = [];
+	const vis = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
+	const over = (a, b) => a.left + 1 < b.right && b.left + 1 < a.right && a.top + 1 < b.bottom && b.top + 1 < a.bottom;
+	const texts = [];
+	const walker = document.createTreeWalker(document.getElementById('board'), NodeFilter.SHOW_TEXT);
+	for (let n; (n = walker.nextNode());) {
+		if (!n.textContent.trim()) continue;
+		const el = n.parentElement;
+		if (el.closest('.notice') || !vis(el)) continue;
+		const rg = document.createRange();
+		rg.selectNodeContents(n);
+		for (const r of rg.getClientRects()) if (r.width > 0) texts.push({ el, r, s: n.textContent.trim() });
+	}
+	for (let i = 0; i < texts.length; i++) {
+		const a = texts[i];
+		if (a.r.left < -1 || a.r.top < -1 || a.r.right > innerWidth + 1 || a.r.bottom > innerHeight + 1) bad.push('outside the window: ' + a.s);
+		for (let j = i + 1; j < texts.length; j++) {
+			const b = texts[j];
+			// Line boxes of one text node touch; a line box is taller than its glyphs.
+			if (a.el === b.el) continue;
+			const shrink = (r) => ({ left: r.left, right: r.right, top: r.top + r.height * 0.15, bottom: r.bottom - r.height * 0.15 });
+			if (over(shrink(a.r), shrink(b.r))) bad.push('overlap: ' + a.s + ' / ' + b.s);
+		}
+	}
+	for (const bn of document.querySelectorAll('.banner')) {
+		if (!vis(bn)) continue;
+		const br = bn.getBoundingClientRect();
+		for (const x of texts) if (!bn.contains(x.el) && over(br, x.r)) bad.push('banner over: ' + x.s);
+	}
+	for (const e of document.querySelectorAll('#board *')) {
+		if (!vis(e) || e.closest('.notice') || e.clientWidth === 0) continue;
+		if (e.scrollWidth > e.clientWidth + 1) bad.push('cut sideways: ' + (e.id || e.className) + ' ' + e.textContent.slice(0, 40));
+		if (e.matches('.tile, .hero, .panel, .rows, .banner, .name') && e.scrollHeight > e.clientHeight + 1) bad.push('cut: ' + (e.id || e.className) + ' ' + e.textContent.slice(0, 40));
+	}
+	const px = (e) => parseFloat(getComputedStyle(e).fontSize);
+	for (const e of document.querySelectorAll('#tiles .tile:not(.paused) .code, #hero-code')) {
+		if (e.textContent && px(e) < 0.054 * innerHeight - 1) bad.push('code ' + e.textContent + ' at ' + px(e) + ' px');
+	}
+	for (const e of document.querySelectorAll('#waiting li:not([hidden]) .name, #tiles .label')) {
+		if (px(e) < 0.03 * innerHeight - 1) bad.push('small: ' + e.textContent + ' at ' + px(e) + ' px');
+	}
+	return bad;
+})()`
+
+// allPages steps through the pages and returns every tile label and
+// waiting name shown on any of them, with the page marks seen.
+const allPages = `(() => {
+	const s = civiqDisplay.screen, seen = new Set(), marks = new Set();
+	for (let i = 0; i < 12; i++) {
+		s.pageShift++;
+		s.render();
+		for (const e of document.querySelectorAll('#tiles .label, #waiting li:not([hidden]) .name')) seen.add(e.textContent);
+		for (const e of document.querySelectorAll('.page-mark:not([hidden])')) marks.add(e.id + ' ' + e.textContent);
+	}
+	return [...seen, ...[...marks].map(m => 'mark ' + m)];
+})()`
+
+// TestDisplayScreenshots: the board of the demo (4 counters, 8 fields) and
+// of a provincial centre (40 counters, 25 fields with long names) at
 // 1920×1080 and 1280×720 (saved with -screenshots DIR as
-// web-display-N-WxH.png); every tile and code fits its box.
+// web-display-N-WxH.png): nothing overlaps, nothing is cut, codes and
+// names stay above their floors, what does not fit is paged with a page
+// mark and every counter and field is on some page; the banner strip (the
+// sound prompt, the offline band) pushes the board down instead of
+// covering it; six-character codes fit.
 func TestDisplayScreenshots(t *testing.T) {
-	for _, n := range []int{4, 30} {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			srv := servertest.Start(t, servertest.Options{NoRateLimits: true, CentreFile: centreWithCounters(t, n)})
+	for _, c := range []struct{ counters, fields int }{{4, 0}, {40, 25}} {
+		t.Run(fmt.Sprint(c.counters), func(t *testing.T) {
+			centre := centreWithCounters(t, c.counters)
+			if c.fields > 0 {
+				centre = bigCentre(t, c.counters, c.fields)
+			}
+			srv := servertest.Start(t, servertest.Options{NoRateLimits: true, CentreFile: centre})
 			ctx := context.Background()
 			admin := srv.Client(srv.AdminToken())
 			svcs, err := admin.Services(ctx)
@@ -265,10 +379,11 @@ func TestDisplayScreenshots(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, s := range svcs {
-				for range 6 {
+				for range 4 {
 					srv.Issue(s.ID, false)
 				}
 			}
+			n := c.counters
 			for i := 1; i <= n; i++ {
 				if _, err := admin.Next(ctx, fmt.Sprintf("q%d", i)); err != nil {
 					t.Fatal(err)
@@ -281,31 +396,137 @@ func TestDisplayScreenshots(t *testing.T) {
 			}
 			p := newTab(t, srv)
 			openDisplay(p)
-			p.wait(fmt.Sprintf(`document.querySelectorAll('#tiles .tile').length === %d`, n), "every counter")
-			// Sound on, so the one-time prompt is not in the pictures.
+			p.wait(`civiqDisplay.board.counters.length > 0 && document.querySelectorAll('#tiles .tile').length > 0`, "the counters")
+			check := func(what string, w, h int64) {
+				t.Helper()
+				p.do(chromedp.EmulateViewport(w, h))
+				// Headless Chromium may deliver the resize event late: lay
+				// out at once, as the event would.
+				p.wait(`(civiqDisplay.screen.resize(), new Promise(r => setTimeout(() => r(true), 300)))`, "layout")
+				if bad := eval[[]string](p, layoutProblems); len(bad) > 0 {
+					t.Errorf("%d counters, %s at %dx%d: %q", n, what, w, h, bad)
+				}
+			}
+			// The sound prompt sits in the banner strip, over nothing.
 			if !eval[bool](p, `civiqDisplay.player.unlocked`) {
 				p.wait(`!document.getElementById('sound-prompt').hidden`, "the sound prompt")
+				check("sound prompt", 1920, 1080)
+				if n == 40 {
+					p.screenshot("web-display-40-sound", 1920, 1080)
+				}
 				p.do(chromedp.Click(chromedp.CSS("#sound-prompt")))
 				p.wait(`document.getElementById('sound-prompt').hidden`, "sound on")
 			}
 			for _, size := range [][2]int64{{1920, 1080}, {1280, 720}} {
-				p.do(chromedp.EmulateViewport(size[0], size[1]))
-				p.wait(`new Promise(r => setTimeout(() => r(true), 300))`, "layout")
-				// Nothing is cut: each code fits its tile, the page does not scroll.
-				cut := eval[[]string](p, `Array.from(document.querySelectorAll('#tiles .code, #tiles .label, #hero-code, #hero-counter, #recent .l, #waiting .n'))
-					.filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().bottom > innerHeight || e.getBoundingClientRect().right > innerWidth)
-					.map(e => (e.id || e.textContent) + " " + JSON.stringify([e.scrollWidth, e.clientWidth, e.getBoundingClientRect().bottom, innerHeight, document.getElementById("waiting").clientHeight, getComputedStyle(document.getElementById("waiting")).getPropertyValue("--wait-font")]))`)
-				if len(cut) > 0 {
-					t.Errorf("%d counters at %dx%d: cut off: %v", n, size[0], size[1], cut)
+				check("live", size[0], size[1])
+				got := eval[[]string](p, allPages)
+				shown := strings.Join(got, "\n")
+				for i := 1; i <= n; i++ {
+					if !strings.Contains(shown, fmt.Sprintf("Quầy %d\n", i)) && !strings.HasSuffix(shown, fmt.Sprintf("Quầy %d", i)) {
+						t.Errorf("%dx%d: counter %d on no page", size[0], size[1], i)
+					}
 				}
-				small := eval[float64](p, `Math.min(...Array.from(document.querySelectorAll('#tiles .code')).map(e => parseFloat(getComputedStyle(e).fontSize)))`)
-				if min := float64(size[1]) / 40; small < min {
-					t.Errorf("%d counters at %dx%d: codes %.0f px high, want at least %.0f", n, size[0], size[1], small, min)
+				for _, s := range svcs {
+					if !strings.Contains(shown, s.Prefix+" · "+s.Name.Vi) {
+						t.Errorf("%dx%d: field %q on no page", size[0], size[1], s.Name.Vi)
+					}
 				}
+				if n == 40 && !strings.Contains(shown, "mark tiles-page 2/") {
+					t.Errorf("%dx%d: 40 counters but no second page: %q", size[0], size[1], got)
+				}
+				eval[bool](p, `(civiqDisplay.screen.pageShift = 0, civiqDisplay.screen.render(), true)`)
+				p.wait(`document.getElementById('tiles-page').hidden || document.getElementById('tiles-page').textContent.startsWith('1/')`, "page 1")
 				p.screenshot(fmt.Sprintf("web-display-%d", n), size[0], size[1])
 			}
+			// Codes of five and six characters (offline tickets) fit, apart
+			// from the arrow.
+			eval[bool](p, `(() => {
+				const b = structuredClone(civiqDisplay.board);
+				b.counters.forEach((cs, i) => { if (cs.current) cs.current.code = i % 2 ? 'A5002' : 'AB5002'; });
+				b.recent[0].ticket.code = 'AB5002';
+				civiqDisplay.screen.update(b, { type: 'test' }, true);
+				return true;
+			})()`)
+			for _, size := range [][2]int64{{1920, 1080}, {1280, 720}} {
+				check("six-character codes", size[0], size[1])
+			}
+			if gap := eval[float64](p, `document.getElementById('hero-counter').getBoundingClientRect().left - document.getElementById('hero-code').getBoundingClientRect().right`); gap < 0.3*eval[float64](p, `parseFloat(getComputedStyle(document.getElementById('hero-code')).fontSize)`) {
+				t.Errorf("hero code and arrow %v px apart", gap)
+			}
+			// The offline band takes its own row.
+			srv.Stop()
+			p.wait(`!document.getElementById('offline').hidden`, "the offline band")
+			check("offline", 1920, 1080)
+			check("offline", 1280, 720)
+			if n == 40 {
+				p.screenshot("web-display-40-offline", 1920, 1080)
+			}
+			p.takeNotes()
 		})
 	}
+}
+
+// TestDisplayStorageDown: a server that answers but cannot save (a fake in
+// front of a real one answering 503 on /healthz) shows "Máy chủ không lưu
+// được dữ liệu" in the banner strip, distinct from the offline band, and
+// the band goes when the server can save again.
+func TestDisplayStorageDown(t *testing.T) {
+	srv := startServer(t)
+	fault := servertest.NewStorageFault(t, srv.URL)
+	p := newTab(t, srv)
+	p.base = fault.URL
+	openDisplay(p)
+	fault.SetDown(true)
+	eval[bool](p, `(civiqDisplay.checkHealth(), true)`)
+	p.wait(`!document.getElementById('storage').hidden && document.getElementById('offline').hidden`, "the cannot-save band")
+	if txt := p.textOf("#storage"); !strings.Contains(txt, "Máy chủ không lưu được dữ liệu") {
+		t.Errorf("storage band says %q", txt)
+	}
+	if bad := eval[[]string](p, layoutProblems); len(bad) > 0 {
+		t.Errorf("with the storage band: %q", bad)
+	}
+	p.screenshot("web-display-storage", 1280, 720)
+	fault.SetDown(false)
+	eval[bool](p, `(civiqDisplay.checkHealth(), true)`)
+	p.wait(`document.getElementById('storage').hidden`, "the band gone")
+	p.takeNotes() // the 503 shows as a failed fetch in the console
+}
+
+// TestDisplayLiveRename: a field renamed and a counter renumbered in the
+// admin API show on the web display within 2 s, without a reload.
+func TestDisplayLiveRename(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	admin := srv.Client(srv.AdminToken())
+	if _, err := admin.SetCounterStatus(ctx, "q1", protocol.CounterOpen); err != nil {
+		t.Fatal(err)
+	}
+	p := newTab(t, srv)
+	openDisplay(p)
+	svcs, err := admin.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := svcs[0]
+	sv.Name = protocol.Text{Vi: "Sở Lao động – Thương binh và Xã hội", En: "Labour"}
+	start := time.Now()
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/services/"+sv.ID, sv, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor(`Array.from(document.querySelectorAll('#waiting .name')).some(e => e.textContent.includes('Thương binh và Xã hội'))`, "the new field name", 2*time.Second)
+	t.Logf("renamed field shown after %v", time.Since(start).Round(time.Millisecond))
+	counters, err := admin.Counters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := counters[0]
+	q.Number = 37
+	start = time.Now()
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/counters/"+q.ID, q, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor(`civiqDisplay.screen.tiles.some(x => x.label === 'Quầy 37')`, "the renumbered counter", 2*time.Second)
+	t.Logf("renumbered counter shown after %v", time.Since(start).Round(time.Millisecond))
 }
 
 // TestDisplayAnnouncerRules: the web display's queue follows the Go

@@ -33,6 +33,9 @@ type Update struct {
 	// Refused is true while the server refuses the display's token
 	// (revoked or mistyped): reconnecting cannot help, an admin must.
 	Refused bool
+	// StorageDown is true while the server answers but cannot save: its
+	// GET /healthz answers 503.
+	StorageDown bool
 }
 
 // Config configures a Feed.
@@ -53,6 +56,9 @@ type Config struct {
 	Version string
 	// MinBackoff and MaxBackoff bound the reconnect delay (client defaults).
 	MinBackoff, MaxBackoff time.Duration
+	// HealthEvery is how often GET /healthz is asked whether the server
+	// can save (default 10 s; <0: never).
+	HealthEvery time.Duration
 }
 
 // Feed is the display's link to the server.
@@ -63,6 +69,9 @@ type Feed struct {
 	board   protocol.Board
 	online  bool
 	refused bool
+	storage bool
+	// healthNow asks the health loop for a check at once (on reconnecting).
+	healthNow chan struct{}
 }
 
 // New returns a Feed; Run starts it.
@@ -73,10 +82,13 @@ func New(cfg Config) *Feed {
 	if cfg.Heartbeat == 0 {
 		cfg.Heartbeat = time.Minute
 	}
+	if cfg.HealthEvery == 0 {
+		cfg.HealthEvery = 10 * time.Second
+	}
 	if cfg.OnUpdate == nil {
 		cfg.OnUpdate = func(Update) {}
 	}
-	return &Feed{cfg: cfg}
+	return &Feed{cfg: cfg, healthNow: make(chan struct{}, 1)}
 }
 
 // Board returns the latest board and whether the feed is connected.
@@ -91,6 +103,9 @@ func (f *Feed) Board() (protocol.Board, bool) {
 func (f *Feed) Run(ctx context.Context) error {
 	if f.cfg.Heartbeat > 0 {
 		go f.heartbeat(ctx)
+	}
+	if f.cfg.HealthEvery > 0 {
+		go f.health(ctx)
 	}
 	opts := client.SubscribeOptions{
 		MinBackoff: f.cfg.MinBackoff,
@@ -117,9 +132,56 @@ func (f *Feed) state(connected bool, err error) {
 	}
 	if changed && connected {
 		f.cfg.Logger.Info("display: connected")
+		select {
+		case f.healthNow <- struct{}{}:
+		default:
+		}
 	}
 	if changed {
-		f.cfg.OnUpdate(Update{Board: b, Online: connected, Refused: refused})
+		f.cfg.OnUpdate(Update{Board: b, Online: connected, Refused: refused, StorageDown: f.storageDown()})
+	}
+}
+
+func (f *Feed) storageDown() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.storage
+}
+
+// health asks GET /healthz now, every HealthEvery and on every reconnect
+// whether the server can save. A 503 means it answers but cannot commit (its disk is full or
+// failing): the hall is told, distinctly from a lost connection. An
+// unreachable server changes nothing here; the subscription reports that.
+func (f *Feed) health(ctx context.Context) {
+	t := time.NewTicker(f.cfg.HealthEvery)
+	defer t.Stop()
+	for {
+		hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := f.cfg.Client.Health(hctx)
+		cancel()
+		var ce *client.Error
+		down := errors.As(err, &ce) && ce.Status == http.StatusServiceUnavailable
+		if err == nil || down {
+			f.mu.Lock()
+			changed := f.storage != down
+			f.storage = down
+			b, online, refused := f.board, f.online, f.refused
+			f.mu.Unlock()
+			if changed {
+				if down {
+					f.cfg.Logger.Warn("display: the server cannot save (GET /healthz answers 503)")
+				} else {
+					f.cfg.Logger.Info("display: the server can save again")
+				}
+				f.cfg.OnUpdate(Update{Board: b, Online: online, Refused: refused, StorageDown: down})
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-f.healthNow:
+		}
 	}
 }
 
@@ -142,12 +204,12 @@ func (f *Feed) apply(ev protocol.Event) error {
 		return nil
 	}
 	f.board = nb
-	online := f.online
+	online, storage := f.online, f.storage
 	f.mu.Unlock()
 	if f.cfg.Announcer != nil {
 		f.cfg.Announcer.Handle(ev)
 	}
-	f.cfg.OnUpdate(Update{Board: nb, Event: ev, Online: online})
+	f.cfg.OnUpdate(Update{Board: nb, Event: ev, Online: online, StorageDown: storage})
 	return nil
 }
 

@@ -249,3 +249,58 @@ func TestFeedRefusedToken(t *testing.T) {
 		t.Fatal("no update for a refused token")
 	}
 }
+
+// TestFeedStorageDown: a server that answers but cannot save (GET /healthz
+// 503, from a fake in front of a real server) is reported as such while
+// the feed stays online, and the report clears when it can save again.
+func TestFeedStorageDown(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	fault := servertest.NewStorageFault(t, srv.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cl, err := client.New(fault.URL, srv.DeviceToken(protocol.RoleDisplay, "d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &updates{ch: make(chan feed.Update, 100)}
+	f := feed.New(feed.Config{Client: cl, OnUpdate: u.on, Heartbeat: -1, HealthEvery: 20 * time.Millisecond,
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	go f.Run(ctx)
+	waitBoard(t, f, "online through the proxy", func(b protocol.Board, on bool) bool { return on && b.Seq > 0 })
+	wait := func(want bool) feed.Update {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case x := <-u.ch:
+				if x.StorageDown == want {
+					return x
+				}
+			case <-deadline:
+				t.Fatalf("no update with StorageDown %v", want)
+			}
+		}
+	}
+	fault.SetDown(true)
+	if x := wait(true); !x.Online || x.Board.Seq == 0 {
+		t.Fatalf("storage down: %+v, want online with the board", x)
+	}
+	// Events still arrive and keep the mark.
+	srv.Issue("dat-dai", false)
+	timeout := time.After(5 * time.Second)
+	for issued := false; !issued; {
+		select {
+		case x := <-u.ch:
+			if x.Event.Type == protocol.EventTicketIssued {
+				issued = true
+				if !x.StorageDown {
+					t.Fatal("an event cleared the storage mark")
+				}
+			}
+		case <-timeout:
+			t.Fatal("the issued ticket never arrived")
+		}
+	}
+	fault.SetDown(false)
+	wait(false)
+}

@@ -1,8 +1,10 @@
 package view
 
 import (
+	"fmt"
 	"image/color"
 	"math"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -72,6 +74,33 @@ type boardRenderer struct {
 	noticeW     float32 // the window width
 	noticeTextW float32 // the text's width
 	noticeY     float32
+
+	// pages of counter tiles and of waiting rows in the last layout.
+	tilePages, waitPages int
+
+	// sizes caches measured texts: a rebuild (every blink of a new call)
+	// measures the same texts again, and measuring is most of its cost.
+	sizes map[measureKey]fyne.Size
+}
+
+type measureKey struct {
+	s    string
+	size float32
+	bold bool
+}
+
+// measure is fyne.MeasureText, cached.
+func (r *boardRenderer) measure(s string, size float32, st fyne.TextStyle) fyne.Size {
+	k := measureKey{s, size, st.Bold}
+	if ms, ok := r.sizes[k]; ok {
+		return ms
+	}
+	if r.sizes == nil || len(r.sizes) > 8192 {
+		r.sizes = map[measureKey]fyne.Size{}
+	}
+	ms := fyne.MeasureText(s, size, st)
+	r.sizes[k] = ms
+	return ms
 }
 
 // placeNotice puts the notice text where its scroll offset says: it starts
@@ -106,6 +135,25 @@ func (r *boardRenderer) Refresh() {
 	r.b.repaint(r.b)
 }
 
+// Sizes of the board in hundredths of the window height (u).
+const (
+	// CodeFloor is the smallest size of a ticket code on a counter tile:
+	// 5.4u is 58 px at 1080p, a cap height of 42 px (about 27 mm on a 55"
+	// TV), readable at 10 m. More counters mean more pages, never smaller codes.
+	CodeFloor = 5.4
+	// codeMax caps the tile codes of a small centre.
+	codeMax = 10.0
+	// waitFloor and waitMax bound the waiting list's names: 3u is 32 px
+	// at 1080p (cap height 24 px), the smallest the list shrinks to fit a
+	// long name on two lines.
+	waitFloor = 3.0
+	waitMax   = 3.3
+	// pausedScale is the size of "Tạm dừng" on a paused tile, relative to a code.
+	pausedScale = 0.6
+	// bannerH is the height of one line of the banner strip.
+	bannerH = 5.6
+)
+
 // build lays the whole board out again. A board has at most a few hundred
 // objects and changes a few times a minute (the notice scrolls a few times
 // a second), so rebuilding is simpler than patching and cheap enough.
@@ -124,13 +172,14 @@ func (r *boardRenderer) build() {
 		objs = append(objs, o)
 	}
 	// text puts s in the box (x, y, w, h), as big as fits up to size, aligned
-	// left (align < 0), centred (0) or right (> 0), vertically centred.
+	// left (align < 0), centred (0) or right (> 0), vertically centred. It
+	// returns the size used.
 	text := func(s string, c color.Color, bold bool, size, x, y, w, h float32, align int) float32 {
 		if s == "" {
 			return 0
 		}
 		st := fyne.TextStyle{Bold: bold}
-		one := fyne.MeasureText(s, 100, st).Width / 100
+		one := r.measure(s, 100, st).Width / 100
 		sz := fitSize(one, w, size)
 		if sz < 6 {
 			sz = 6
@@ -138,7 +187,7 @@ func (r *boardRenderer) build() {
 		o := canvas.NewText(s, c)
 		o.TextStyle = st
 		o.TextSize = sz
-		ms := fyne.MeasureText(s, sz, st)
+		ms := r.measure(s, sz, st)
 		px := x
 		switch {
 		case align == 0:
@@ -149,7 +198,19 @@ func (r *boardRenderer) build() {
 		o.Move(fyne.NewPos(px, y+(h-ms.Height)/2))
 		o.Resize(ms)
 		objs = append(objs, o)
-		return ms.Width
+		return sz
+	}
+	// pageMark draws "2/3" at the right end of a title row.
+	pageMark := func(page, pages int, right, y, h float32) {
+		if pages <= 1 {
+			return
+		}
+		s := fmt.Sprintf("%d/%d", page+1, pages)
+		sz := 0.5 * h
+		ms := r.measure(s, sz, fyne.TextStyle{Bold: true})
+		pw := ms.Width + 0.8*h
+		rect(colPageMark, right-pw, y+0.12*h, pw, 0.76*h, 0.38*h)
+		text(s, colOnPageMark, true, sz, right-pw, y, pw, h, 0)
 	}
 
 	u := H / 100 // one hundredth of the height: the unit of every size
@@ -157,22 +218,37 @@ func (r *boardRenderer) build() {
 	rect(colBackground, 0, 0, W, H, 0)
 
 	// Header: centre name, date and clock.
-	headH := 11 * u
+	headH := 9 * u
 	rect(colHeader, 0, 0, W, headH, 0)
-	clockW := 0.16 * W
-	dateW := 0.22 * W
-	text(m.Clock, colText, true, 7*u, W-pad-clockW, 0, clockW, headH, 1)
-	text(m.Date, colMuted, false, 3.4*u, W-2*pad-clockW-dateW, 0, dateW, headH, 1)
-	text(m.Title, colText, true, 4.2*u, 2*pad, 0, W-5*pad-clockW-dateW, headH, -1)
+	clockW := 0.13 * W
+	dateW := 0.2 * W
+	text(m.Clock, colText, true, 6*u, W-2*pad-clockW, 0, clockW, headH, 1)
+	text(m.Date, colMuted, false, 2.8*u, W-3*pad-clockW-dateW, 0, dateW, headH, 1)
+	text(m.Title, colText, true, 3.8*u, 2*pad, 0, W-6*pad-clockW-dateW, headH, -1)
+
+	// The banner strip: the board makes room for it, nothing is covered.
+	y := headH
+	for _, bn := range m.Banners {
+		bg, fg, icon := colBanner, colText, "ℹ "
+		switch bn.Kind {
+		case BannerAlert:
+			bg, icon = colOffline, "⚠ "
+		case BannerWarn:
+			bg, fg, icon = colWarn, colOnWarn, "⚠ "
+		}
+		rect(bg, 0, y, W, bannerH*u, 0)
+		text(icon+bn.Text, fg, true, 3.2*u, 2*pad, y, W-4*pad, bannerH*u, 0)
+		y += bannerH * u
+	}
 
 	// Notice line at the bottom.
-	noticeH := 7 * u
+	noticeH := 6.5 * u
 	noticeY := H - noticeH
 	rect(colNotice, 0, noticeY, W, noticeH, 0)
 	if m.Notice != "" {
 		st := fyne.TextStyle{Bold: true}
-		sz := 3.8 * u
-		ms := fyne.MeasureText(m.Notice, sz, st)
+		sz := 3.6 * u
+		ms := r.measure(m.Notice, sz, st)
 		o := canvas.NewText(m.Notice, colOnNotice)
 		o.TextStyle, o.TextSize = st, sz
 		o.Resize(ms)
@@ -185,18 +261,20 @@ func (r *boardRenderer) build() {
 
 	// Body: left the newest call over the counters, right the recent calls
 	// over the waiting counts.
-	bodyY := headH + pad
+	bodyY := y + pad
 	bodyH := noticeY - pad - bodyY
-	leftW := 0.64 * W
 	leftX := pad
+	leftW := 0.6 * (W - 3*pad)
 	rightX := leftX + leftW + pad
 	rightW := W - rightX - pad
+	titleH := 4.6 * u
+	titleSize := 2.8 * u
 
 	// Many counters take room from the newest call, which stays the
 	// biggest text on the board.
-	heroH := 0.36 * bodyH
+	heroH := 0.34 * bodyH
 	if len(m.Tiles) > 12 {
-		heroH = 0.28 * bodyH
+		heroH = 0.22 * bodyH
 	}
 	heroBg, heroFg, heroSub := colPanel, colCode, colText
 	if m.Flash {
@@ -208,32 +286,62 @@ func (r *boardRenderer) build() {
 		// No call yet: the greeting alone, big, in the middle.
 		text(m.HeroCaption, heroSub, true, 8.4*u, leftX+2*pad, bodyY, leftW-4*pad, heroH, 0)
 	} else {
-		text(m.HeroCaption, heroSub, false, 4.2*u, leftX+2*pad, bodyY+0.4*pad, leftW-4*pad, capH, 0)
-	}
-	if m.HeroCode != "" {
-		half := (leftW - 4*pad) / 2
+		text(m.HeroCaption, heroSub, false, 3.8*u, leftX+2*pad, bodyY+0.4*pad, leftW-4*pad, capH, 0)
+		// The code, a clear gap, then "→ Quầy 5" smaller: measured as one
+		// group and centred, so a long code never runs into the arrow.
 		lineY := bodyY + capH
 		lineH := heroH - capH - pad
-		text(m.HeroCode, heroFg, true, 0.8*lineH, leftX+2*pad, lineY, half, lineH, 0)
-		text("→ "+m.HeroCounter, heroSub, true, 0.5*lineH, leftX+2*pad+half, lineY, half, lineH, 0)
+		counter := "→ " + m.HeroCounter
+		bold := fyne.TextStyle{Bold: true}
+		cw := r.measure(m.HeroCode, 100, bold).Width / 100
+		kw := r.measure(counter, 100, bold).Width / 100
+		const counterScale, gapEm = 0.6, 0.7
+		sz := fitSize(cw+gapEm+counterScale*kw, leftW-4*pad, 0.8*lineH)
+		groupW := sz * (cw + gapEm + counterScale*kw)
+		gx := leftX + (leftW-groupW)/2
+		text(m.HeroCode, heroFg, true, sz, gx, lineY, sz*cw+1, lineH, -1)
+		text(counter, heroSub, true, counterScale*sz, gx+sz*(cw+gapEm), lineY, counterScale*sz*kw+1, lineH, -1)
 	}
 
+	// Counter tiles, paged when they do not fit at CodeFloor.
 	gridY := bodyY + heroH + pad
-	titleH := 4.6 * u
-	text(m.CountersTitle, colMuted, true, 3*u, leftX, gridY, leftW, titleH, -1)
+	text(m.CountersTitle, colMuted, true, titleSize, leftX, gridY, 0.7*leftW, titleH, -1)
+	gridTitleY := gridY
 	gridY += titleH
 	gridH := noticeY - pad - gridY
 	if len(m.Tiles) == 0 {
 		text(m.Empty, colMuted, false, 4*u, leftX, gridY, leftW, gridH, 0)
 	}
-	cols, rows := Grid(len(m.Tiles), leftW, gridH)
-	if cols > 0 {
-		gap := 0.8 * u
-		tw := (leftW - gap*float32(cols-1)) / float32(cols)
-		th := (gridH - gap*float32(rows-1)) / float32(rows)
-		for i, t := range m.Tiles {
-			x := leftX + float32(i%cols)*(tw+gap)
-			y := gridY + float32(i/cols)*(th+gap)
+	bold := fyne.TextStyle{Bold: true}
+	// The widest code decides the tile width, at least that of a
+	// five-character code ("A5002", an offline ticket) so that the grid does
+	// not change when one appears.
+	codeW := r.measure("A0000", 100, bold).Width / 100
+	for _, t := range m.Tiles {
+		w := r.measure(t.Code, 100, bold).Width / 100
+		if t.Paused {
+			w *= pausedScale
+		}
+		codeW = max(codeW, w)
+	}
+	gap := 0.8 * u
+	// A tile is the label line (1.25 × 0.5 s), the code line (1.2 s) and
+	// a little air.
+	const tileAH = 2.0
+	g := Grid(len(m.Tiles), leftW, gridH, gap, codeW+0.5, tileAH, CodeFloor*u, codeMax*u)
+	r.tilePages, r.waitPages = g.Pages, 0
+	if g.Cols > 0 {
+		page := pageOf(m.Page, g.Pages)
+		pageMark(page, g.Pages, leftX+leftW, gridTitleY, titleH)
+		tiles := m.Tiles[min(page*g.PerPage, len(m.Tiles)):min((page+1)*g.PerPage, len(m.Tiles))]
+		tw := (leftW - gap*float32(g.Cols-1)) / float32(g.Cols)
+		th := (gridH - gap*float32(g.Rows-1)) / float32(g.Rows)
+		s := g.Size
+		ls := max(0.5*s, waitFloor*u)
+		labelH, codeH := 1.25*ls, 1.2*s
+		for i, t := range tiles {
+			x := leftX + float32(i%g.Cols)*(tw+gap)
+			y := gridY + float32(i/g.Cols)*(th+gap)
 			bg, code := colPanel, colCode
 			if t.Newest {
 				bg = colNewest
@@ -242,57 +350,156 @@ func (r *boardRenderer) build() {
 				bg, code = colPaused, colMuted
 			}
 			rect(bg, x, y, tw, th, 0.8*u)
-			ip := 0.06 * min(tw, th*2)
-			labelH := 0.36 * th
-			text(t.Label, colText, false, 0.7*labelH, x+ip, y+0.04*th, tw-2*ip, labelH, 0)
-			codeH := th - labelH - 0.08*th
-			text(t.Code, code, true, 0.85*codeH, x+ip, y+labelH, tw-2*ip, codeH, 0)
+			ip := 0.25 * s
+			top := y + (th-labelH-codeH)/2
+			text(t.Label, colText, false, ls, x+ip, top, tw-2*ip, labelH, 0)
+			cs := s
+			if t.Paused {
+				cs = pausedScale * s
+			}
+			text(t.Code, code, true, cs, x+ip, top+labelH, tw-2*ip, codeH, 0)
 		}
 	}
 
-	// Recent calls.
-	recentH := 0.54 * bodyH
+	// Recent calls: five, or four when more than six fields wait.
+	rowH := 6 * u
+	shown := 5
+	if len(m.Waiting) > 6 {
+		shown = 4
+	}
+	recentH := titleH + pad + float32(shown)*rowH
+	shown = min(shown, len(m.Recent))
 	rect(colPanel, rightX, bodyY, rightW, recentH, 1.2*u)
-	text(m.RecentTitle, colMuted, true, 3*u, rightX+pad, bodyY+0.3*pad, rightW-2*pad, titleH, -1)
+	text(m.RecentTitle, colMuted, true, titleSize, rightX+pad, bodyY+0.3*pad, rightW-2*pad, titleH, -1)
 	rowY := bodyY + titleH + 0.5*pad
-	rowH := (recentH - titleH - pad) / float32(RecentShown)
-	for i, row := range m.Recent {
+	for i, row := range m.Recent[:shown] {
 		y := rowY + float32(i)*rowH
 		if i%2 == 1 {
 			rect(colBackground, rightX+0.5*pad, y, rightW-pad, rowH, 0.4*u)
 		}
-		half := (rightW - 3*pad) / 2
 		left := row.Left
 		if row.Recall {
 			left += " ↻"
 		}
-		text(left, colCode, true, 0.7*rowH, rightX+pad, y, half, rowH, -1)
-		text(row.Right, colText, false, 0.6*rowH, rightX+2*pad+half, y, half, rowH, 1)
+		half := (rightW - 3*pad) / 2
+		text(left, colCode, true, 4.4*u, rightX+pad, y, half, rowH, -1)
+		text("→ "+row.Right, colText, false, 3.6*u, rightX+2*pad+half, y, half, rowH, 1)
 	}
 
-	// Waiting per field.
+	// Waiting per field: names wrapped on up to two lines at a readable
+	// size, paged when they do not fit.
 	waitY := bodyY + recentH + pad
 	waitH := noticeY - pad - waitY
 	rect(colPanel, rightX, waitY, rightW, waitH, 1.2*u)
-	text(m.WaitingTitle, colMuted, true, 3*u, rightX+pad, waitY+0.3*pad, rightW-2*pad, titleH, -1)
-	if n := len(m.Waiting); n > 0 {
-		wy := waitY + titleH + 0.5*pad
-		wh := min((waitH-titleH-pad)/float32(n), 6.5*u)
-		for i, row := range m.Waiting {
-			y := wy + float32(i)*wh
-			numW := 0.18 * rightW
-			text(row.Left, colText, false, 0.62*wh, rightX+pad, y, rightW-3*pad-numW, wh, -1)
-			text(row.Right, colCode, true, 0.72*wh, rightX+rightW-pad-numW, y, numW, wh, 1)
+	text(m.WaitingTitle, colMuted, true, titleSize, rightX+pad, waitY+0.3*pad, 0.7*rightW, titleH, -1)
+	if len(m.Waiting) > 0 {
+		numW := 0.16 * rightW
+		nameW := rightW - 3*pad - numW
+		listY := waitY + titleH + 0.3*pad
+		listH := waitH - titleH - pad
+		// The biggest size that shows every row on one page, else the floor
+		// and pages.
+		var pages [][]waitRow
+		for s := waitMax * u; ; s -= 0.1 * u {
+			s = max(s, waitFloor*u)
+			pages = pageRows(layoutWaiting(m.Waiting, nameW, waitFloor*u, s, 0.4*u, r.measure), listH)
+			if len(pages) == 1 || s <= waitFloor*u {
+				break
+			}
+		}
+		r.waitPages = len(pages)
+		page := pageOf(m.Page, len(pages))
+		pageMark(page, len(pages), rightX+rightW-pad, waitY+0.3*pad, titleH)
+		y := listY
+		for i, wr := range pages[page] {
+			if i > 0 {
+				rect(colRule, rightX+pad, y, rightW-2*pad, max(1, 0.1*u), 0)
+			}
+			ly := y + wr.pad
+			for _, line := range wr.lines {
+				text(line, colText, false, wr.size, rightX+pad, ly, nameW, wr.lineH, -1)
+				ly += wr.lineH
+			}
+			text(wr.row.Right, colCode, true, 4.2*u, rightX+rightW-pad-numW, y, numW, wr.h, 1)
+			y += wr.h
 		}
 	}
-
-	// Offline: a red band over the top of the body; the board below stays.
-	if m.Offline != "" {
-		bandH := 6 * u
-		rect(colOffline, 0, headH, W, bandH, 0)
-		text("⚠ "+m.Offline, colText, true, 3.6*u, pad, headH, W-2*pad, bandH, 0)
-	}
 	r.objs = objs
+}
+
+// waitRow is one laid-out row of the waiting list.
+type waitRow struct {
+	row         Row
+	lines       []string
+	size, lineH float32
+	pad, h      float32
+}
+
+// layoutWaiting wraps each name in width w on at most two lines at the
+// biggest size from maxS down to minS that allows it (a name that needs
+// more is wrapped on more lines at minS: it is never cut).
+func layoutWaiting(rows []Row, w, minS, maxS, pad float32, measure func(string, float32, fyne.TextStyle) fyne.Size) []waitRow {
+	out := make([]waitRow, len(rows))
+	for i, row := range rows {
+		var lines []string
+		s := maxS
+		for ; s >= minS; s -= 0.05 * maxS {
+			if lines = wrapText(row.Left, s, fyne.TextStyle{}, w, measure); len(lines) <= 2 {
+				break
+			}
+		}
+		if len(lines) > 2 {
+			s = minS
+			lines = wrapText(row.Left, s, fyne.TextStyle{}, w, measure)
+		}
+		lh := 1.2 * s
+		out[i] = waitRow{row: row, lines: lines, size: s, lineH: lh, pad: pad, h: lh*float32(len(lines)) + 2*pad}
+	}
+	return out
+}
+
+// pageRows splits rows into pages of at most h each, filling each page
+// before the next (a row taller than h gets a page of its own).
+func pageRows(rows []waitRow, h float32) [][]waitRow {
+	var pages [][]waitRow
+	var cur []waitRow
+	used := float32(0)
+	for _, r := range rows {
+		if len(cur) > 0 && used+r.h > h {
+			pages = append(pages, cur)
+			cur, used = nil, 0
+		}
+		cur = append(cur, r)
+		used += r.h
+	}
+	if len(cur) > 0 {
+		pages = append(pages, cur)
+	}
+	return pages
+}
+
+// wrapText breaks s into lines no wider than w at size (a word wider than
+// w stays on a line of its own).
+func wrapText(s string, size float32, st fyne.TextStyle, w float32, measure func(string, float32, fyne.TextStyle) fyne.Size) []string {
+	words := strings.Fields(s)
+	var lines []string
+	cur := ""
+	for _, word := range words {
+		try := word
+		if cur != "" {
+			try = cur + " " + word
+		}
+		if cur != "" && measure(try, size, st).Width > w {
+			lines = append(lines, cur)
+			cur = word
+			continue
+		}
+		cur = try
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
 }
 
 // HideCursor makes the mouse cursor invisible over the board (a hall TV

@@ -31,6 +31,8 @@ type Controller struct {
 	b          protocol.Board
 	online     bool
 	refused    bool
+	storage    bool
+	notices    []string
 	drawn      bool
 	flashUntil time.Time
 	now        time.Time
@@ -63,7 +65,21 @@ func (c *Controller) SetRefused(refused bool) {
 	c.render()
 }
 
-// Tick advances the clock, the blinking and the language.
+// SetStorageDown shows whether the server cannot save (its /healthz
+// answers 503).
+func (c *Controller) SetStorageDown(down bool) {
+	c.storage = down
+	c.render()
+}
+
+// SetNotices shows calm lines in the banner strip (none: nil), in the
+// language they are given in.
+func (c *Controller) SetNotices(notices []string) {
+	c.notices = notices
+	c.render()
+}
+
+// Tick advances the clock, the blinking, the language and the pages.
 func (c *Controller) Tick(now time.Time) {
 	c.now = now
 	c.render()
@@ -80,7 +96,8 @@ func (c *Controller) lang() string {
 
 func (c *Controller) render() {
 	on := (c.now.Sub(c.flashUntil.Add(-FlashFor))/BlinkEvery)%2 == 0
-	m := Build(c.b, Input{Lang: c.lang(), Now: c.now, Online: c.online, Refused: c.refused, FlashUntil: c.flashUntil, FlashOn: on})
+	m := Build(c.b, Input{Lang: c.lang(), Now: c.now, Online: c.online, Refused: c.refused, StorageDown: c.storage, Notices: c.notices,
+		FlashUntil: c.flashUntil, FlashOn: on, Page: int(c.now.Sub(c.start) / PageEvery)})
 	// Most ticks change nothing visible (the clock shows minutes): a
 	// rebuild would re-rasterise every text for nothing.
 	if c.drawn && reflect.DeepEqual(m, c.board.Model()) {

@@ -20,6 +20,28 @@ const RecentShown = 7
 // FlashFor is how long the newest call blinks after it is called.
 const FlashFor = 8 * time.Second
 
+// PageEvery is how long each page of counters or waiting rows stays when
+// they do not all fit at a readable size.
+const PageEvery = 9 * time.Second
+
+// Kinds of banner, most urgent first.
+const (
+	// BannerAlert: the display has lost the server or is refused (red).
+	BannerAlert = "alert"
+	// BannerWarn: the server is up but something is wrong there, e.g. it
+	// cannot save (amber).
+	BannerWarn = "warn"
+	// BannerNotice: a calm line of information for the hall (blue).
+	BannerNotice = "notice"
+)
+
+// Banner is one line of the banner strip, the band under the header that
+// the board makes room for (it never covers the board).
+type Banner struct {
+	Kind string
+	Text string
+}
+
 // Tile is one counter on the board.
 type Tile struct {
 	// Number is the counter number ("5"); Label its name ("Quầy 5").
@@ -43,11 +65,16 @@ type Row struct {
 
 // Model is everything one frame of the board shows, in one language.
 type Model struct {
-	Lang    string
-	Title   string
-	Date    string
-	Clock   string
-	Offline string // empty when connected
+	Lang  string
+	Title string
+	Date  string
+	Clock string
+	// Banners are the lines of the banner strip, most urgent first;
+	// none while all is well.
+	Banners []Banner
+	// Page counts PageEvery periods: the board shows page Page mod n of
+	// counters or waiting rows that need n pages.
+	Page int
 
 	// Hero is the newest call: its ticket code and counter; empty before any call.
 	HeroCaption string // "Mời công dân có số" or "Xin nhắc lại" on a recall
@@ -72,13 +99,13 @@ var labels = map[string]map[string]string{
 	protocol.LangVI: {
 		"counter": "Quầy %d", "calling": "Mời công dân có số", "recall": "Xin nhắc lại số",
 		"counters": "Các quầy đang phục vụ", "recent": "Số vừa gọi", "waiting": "Đang chờ",
-		"offline": "MẤT KẾT NỐI – đang kết nối lại…", "refused": "Máy chủ từ chối mã của màn hình này – cần cấp mã mới (Quản trị → Thiết bị)", "none": "Chưa có quầy nào mở", "idle": "Xin chào!",
+		"offline": "Mất kết nối máy chủ – đang kết nối lại…", "storage": "Máy chủ không lưu được dữ liệu – cần kỹ thuật viên kiểm tra", "refused": "Máy chủ từ chối mã của màn hình này – cần cấp mã mới (Quản trị → Thiết bị)", "none": "Chưa có quầy nào mở", "idle": "Xin chào!",
 		"paused": "Tạm dừng", "title": "Trung tâm Phục vụ hành chính công",
 	},
 	protocol.LangEN: {
 		"counter": "Counter %d", "calling": "Now serving number", "recall": "Calling again",
 		"counters": "Counters serving", "recent": "Recent calls", "waiting": "Waiting",
-		"offline": "OFFLINE – reconnecting…", "refused": "The server refuses this display's token – a new one is needed (Admin → Devices)", "none": "No counter is open", "idle": "Welcome!",
+		"offline": "Connection to the server lost – reconnecting…", "storage": "The server cannot save data – a technician must check it", "refused": "The server refuses this display's token – a new one is needed (Admin → Devices)", "none": "No counter is open", "idle": "Welcome!",
 		"paused": "Paused", "title": "Public Administrative Service Centre",
 	},
 }
@@ -101,6 +128,13 @@ type Input struct {
 	// FlashUntil is when the newest call stops blinking; FlashOn is the blink phase.
 	FlashUntil time.Time
 	FlashOn    bool
+	// StorageDown is true while the server answers but cannot save
+	// (GET /healthz answers 503).
+	StorageDown bool
+	// Notices are calm lines for the banner strip, in the language shown.
+	Notices []string
+	// Page is the page counter (see Model.Page).
+	Page int
 }
 
 // Build returns the model of board b. It is a pure function.
@@ -135,10 +169,20 @@ func Build(b protocol.Board, in Input) Model {
 		}
 		m.Notice = b.Centre.Notice.In(lang)
 	}
-	if !in.Online {
-		m.Offline = L["offline"]
-		if in.Refused {
-			m.Offline = L["refused"]
+	m.Page = in.Page
+	switch {
+	case in.Refused:
+		m.Banners = append(m.Banners, Banner{Kind: BannerAlert, Text: L["refused"]})
+	case !in.Online:
+		m.Banners = append(m.Banners, Banner{Kind: BannerAlert, Text: L["offline"]})
+	case in.StorageDown:
+		// Known only while connected: offline, the health of a server
+		// out of reach says nothing.
+		m.Banners = append(m.Banners, Banner{Kind: BannerWarn, Text: L["storage"]})
+	}
+	for _, n := range in.Notices {
+		if n != "" {
+			m.Banners = append(m.Banners, Banner{Kind: BannerNotice, Text: n})
 		}
 	}
 	counterLabel := func(c protocol.Counter) string {

@@ -23,7 +23,24 @@ var update = flag.Bool("update", false, "rewrite the golden images in testdata/"
 // at is a Sunday morning in Hà Nội.
 var at = time.Date(2026, 11, 29, 2, 5, 0, 0, time.UTC)
 
-func fixtureBoard(counters int) protocol.Board {
+// bigNames are the fields of a provincial centre, the longest real names.
+var bigNames = []string{
+	"Đất đai", "Tư pháp – Hộ tịch", "Đăng ký kinh doanh", "Xây dựng",
+	"Sở Lao động – Thương binh và Xã hội", "Sở Nông nghiệp và Phát triển nông thôn",
+	"Bưu điện (nhận, gửi hồ sơ qua bưu chính công ích)", "Sở Tài nguyên và Môi trường",
+	"Sở Giao thông vận tải", "Sở Kế hoạch và Đầu tư", "Sở Tài chính", "Sở Công Thương",
+	"Sở Y tế", "Sở Giáo dục và Đào tạo", "Sở Văn hoá, Thể thao và Du lịch",
+	"Sở Khoa học và Công nghệ", "Sở Thông tin và Truyền thông", "Sở Nội vụ",
+	"Ban Quản lý các khu công nghiệp", "Công an tỉnh – Xuất nhập cảnh", "Bảo hiểm xã hội",
+	"Cục Thuế tỉnh", "Điện lực", "Trả kết quả", "Hướng dẫn, tiếp nhận phản ánh",
+}
+
+func fixtureBoard(counters int) protocol.Board { return fixtureCentre(counters, 4) }
+
+// fixtureCentre is a board with counters counters (every fifth idle, the
+// fourth paused, every seventh serving an offline ticket "X5001…") and
+// fields fields; beyond 4 fields the names are bigNames.
+func fixtureCentre(counters, fields int) protocol.Board {
 	b := protocol.Board{
 		Seq: 40, Epoch: "e1",
 		Waiting: map[string]int{},
@@ -35,16 +52,23 @@ func fixtureBoard(counters int) protocol.Board {
 	}
 	names := []protocol.Text{{Vi: "Đất đai", En: "Land"}, {Vi: "Tư pháp – Hộ tịch", En: "Justice – Civil status"},
 		{Vi: "Đăng ký kinh doanh", En: "Business registration"}, {Vi: "Xây dựng", En: "Construction"}}
-	for i, n := range names {
+	for i := 4; i < fields; i++ {
+		names = append(names, protocol.Text{Vi: bigNames[i%len(bigNames)]})
+	}
+	for i, n := range names[:fields] {
 		id := fmt.Sprintf("s%d", i)
 		b.Services = append(b.Services, protocol.Service{ID: id, Prefix: string(rune('A' + i)), Name: n, Enabled: true, Order: i})
-		b.Waiting[id] = 3 * i
+		b.Waiting[id] = 3*i + i%4
 	}
 	for i := 1; i <= counters; i++ {
 		c := protocol.Counter{ID: fmt.Sprintf("q%d", i), Number: i, Name: protocol.Text{Vi: fmt.Sprintf("Quầy %d", i)}, Status: protocol.CounterOpen}
 		cs := protocol.CounterState{Counter: c}
 		if i%5 != 0 {
-			t := protocol.Ticket{ID: fmt.Sprintf("t%d", i), Code: fmt.Sprintf("%c%03d", 'A'+(i-1)%4, 10+i), Status: protocol.StatusCalled, CounterID: c.ID}
+			code := fmt.Sprintf("%c%03d", 'A'+(i-1)%fields, 10+i)
+			if counters > 4 && i%7 == 3 {
+				code = fmt.Sprintf("%c%d", 'A'+(i-1)%fields, 5000+i)
+			}
+			t := protocol.Ticket{ID: fmt.Sprintf("t%d", i), Code: code, Status: protocol.StatusCalled, CounterID: c.ID}
 			cs.Current = &t
 		}
 		if i == 4 {
@@ -79,8 +103,8 @@ func TestBuild(t *testing.T) {
 		RecentTitle:  "Số vừa gọi",
 		Recent:       []Row{{Left: "B012", Right: "Quầy 2", Recall: true}, {Left: "A011", Right: "Quầy 1"}},
 		WaitingTitle: "Đang chờ",
-		Waiting: []Row{{Left: "A · Đất đai", Right: "0"}, {Left: "B · Tư pháp – Hộ tịch", Right: "3"},
-			{Left: "C · Đăng ký kinh doanh", Right: "6"}, {Left: "D · Xây dựng", Right: "9"}},
+		Waiting: []Row{{Left: "A · Đất đai", Right: "0"}, {Left: "B · Tư pháp – Hộ tịch", Right: "4"},
+			{Left: "C · Đăng ký kinh doanh", Right: "8"}, {Left: "D · Xây dựng", Right: "12"}},
 		Notice: "Ưu tiên người cao tuổi, người khuyết tật.",
 	}
 	if !reflect.DeepEqual(m, want) {
@@ -106,14 +130,32 @@ func TestBuild(t *testing.T) {
 			return ""
 		}},
 		{"offline keeps the board", b, Input{Lang: "vi", Now: at}, func(m Model) string {
-			if m.Offline == "" || m.HeroCode != "C013" || len(m.Tiles) != 4 {
+			if len(m.Banners) != 1 || m.Banners[0].Kind != BannerAlert || !strings.Contains(m.Banners[0].Text, "Mất kết nối máy chủ") || m.HeroCode != "C013" || len(m.Tiles) != 4 {
 				return fmt.Sprintf("%+v", m)
 			}
 			return ""
 		}},
 		{"refused token", b, Input{Lang: "vi", Now: at, Refused: true}, func(m Model) string {
-			if !strings.Contains(m.Offline, "từ chối") {
-				return m.Offline
+			if len(m.Banners) != 1 || !strings.Contains(m.Banners[0].Text, "từ chối") {
+				return fmt.Sprint(m.Banners)
+			}
+			return ""
+		}},
+		{"server cannot save", b, Input{Lang: "vi", Now: at, Online: true, StorageDown: true}, func(m Model) string {
+			if len(m.Banners) != 1 || m.Banners[0].Kind != BannerWarn || !strings.Contains(m.Banners[0].Text, "Máy chủ không lưu được dữ liệu") {
+				return fmt.Sprint(m.Banners)
+			}
+			return ""
+		}},
+		{"offline beats cannot save", b, Input{Lang: "vi", Now: at, StorageDown: true}, func(m Model) string {
+			if len(m.Banners) != 1 || m.Banners[0].Kind != BannerAlert {
+				return fmt.Sprint(m.Banners)
+			}
+			return ""
+		}},
+		{"notices follow alerts", b, Input{Lang: "vi", Now: at, Notices: []string{"Hệ thống bảo trì lúc 17:00", ""}}, func(m Model) string {
+			if len(m.Banners) != 2 || m.Banners[1] != (Banner{Kind: BannerNotice, Text: "Hệ thống bảo trì lúc 17:00"}) {
+				return fmt.Sprint(m.Banners)
 			}
 			return ""
 		}},
@@ -172,25 +214,58 @@ func TestBuild(t *testing.T) {
 
 func TestGrid(t *testing.T) {
 	for _, c := range []struct {
-		n          int
-		w, h       float32
-		cols, rows int
+		n                    int
+		w, h                 float32
+		cols, rows, pages    int
+		per                  int
+		minSize, wantAtLeast float32
 	}{
-		{0, 1000, 500, 0, 0},
-		{1, 1200, 500, 1, 1},
-		{4, 1200, 500, 2, 2},
-		{8, 1200, 500, 3, 3},
-		{30, 1200, 500, 6, 5},
-		{40, 1200, 500, 7, 6},
-		{40, 800, 300, 7, 6},
+		{0, 1000, 500, 0, 0, 0, 0, 10, 0},
+		{1, 1200, 500, 1, 1, 1, 1, 10, 100},
+		{4, 1200, 500, 2, 2, 1, 4, 10, 100},
+		{8, 1200, 500, 3, 3, 1, 8, 10, 50},
+		{30, 1200, 500, 6, 5, 1, 30, 10, 10},
+		// Too many for the floor: pages, each at least the floor.
+		{40, 1120, 600, 4, 4, 3, 14, 58, 58},
+		{40, 1120, 600, 7, 6, 1, 40, 30, 30},
+		{25, 300, 120, 1, 1, 25, 1, 58, 58},
 	} {
-		cols, rows := Grid(c.n, c.w, c.h)
-		if cols != c.cols || rows != c.rows {
-			t.Errorf("Grid(%d, %v, %v) = %d×%d, want %d×%d", c.n, c.w, c.h, cols, rows, c.cols, c.rows)
+		g := Grid(c.n, c.w, c.h, 8, 4, 2.15, c.minSize, 200)
+		if g.Cols != c.cols || g.Rows != c.rows || g.Pages != c.pages || g.PerPage != c.per {
+			t.Errorf("Grid(%d, %v, %v) = %+v, want %d×%d, %d pages of %d", c.n, c.w, c.h, g, c.cols, c.rows, c.pages, c.per)
 		}
-		if c.n > 0 && cols*rows < c.n {
-			t.Errorf("Grid(%d) has room for %d only", c.n, cols*rows)
+		if c.n > 0 && (g.Cols*g.Rows < g.PerPage || g.Pages*g.PerPage < c.n || g.Size < c.wantAtLeast) {
+			t.Errorf("Grid(%d) = %+v: too small or not room for all", c.n, g)
 		}
+	}
+}
+
+func TestWrapAndPage(t *testing.T) {
+	test.NewTempApp(t)
+	lines := wrapText("Bưu điện (nhận, gửi hồ sơ qua bưu chính công ích)", 20, fyne.TextStyle{}, 300, fyne.MeasureText)
+	if len(lines) < 2 || strings.Join(lines, " ") != "Bưu điện (nhận, gửi hồ sơ qua bưu chính công ích)" {
+		t.Fatalf("wrapped %q", lines)
+	}
+	for _, l := range lines {
+		if w := fyne.MeasureText(l, 20, fyne.TextStyle{}).Width; w > 300 {
+			t.Errorf("line %q is %v wide", l, w)
+		}
+	}
+	rows := []waitRow{{h: 50}, {h: 50}, {h: 100}, {h: 50}, {h: 50}}
+	pages := pageRows(rows, 160)
+	n := 0
+	for _, p := range pages {
+		sum := float32(0)
+		for _, r := range p {
+			sum += r.h
+			n++
+		}
+		if sum > 160 {
+			t.Errorf("page of %v px > 160", sum)
+		}
+	}
+	if n != len(rows) || len(pages) != 3 {
+		t.Errorf("%d rows on %d pages: %v", n, len(pages), pages)
 	}
 }
 
@@ -230,52 +305,145 @@ func golden(t *testing.T, name string, win fyne.Window) {
 }
 
 func TestBoardGolden(t *testing.T) {
+	online := Input{Lang: "vi", Now: at, Online: true}
 	for _, c := range []struct {
-		name     string
-		counters int
-		in       Input
+		name             string
+		counters, fields int
+		in               Input
+		w, h             float32
 	}{
-		{"board-4.png", 4, Input{Lang: "vi", Now: at, Online: true}},
-		{"board-30.png", 30, Input{Lang: "vi", Now: at, Online: true}},
-		{"board-4-flash-en.png", 4, Input{Lang: "en", Now: at, Online: true, FlashUntil: at.Add(time.Second), FlashOn: true}},
-		{"board-8-offline.png", 8, Input{Lang: "vi", Now: at}},
-		{"board-empty.png", 0, Input{Lang: "vi", Now: at, Online: true}},
+		{"board-4.png", 4, 4, online, 1280, 720},
+		{"board-4-flash-en.png", 4, 4, Input{Lang: "en", Now: at, Online: true, FlashUntil: at.Add(time.Second), FlashOn: true}, 1280, 720},
+		{"board-8-offline.png", 8, 4, Input{Lang: "vi", Now: at}, 1280, 720},
+		{"board-empty.png", 0, 4, online, 1280, 720},
+		{"board-4x8-1080.png", 4, 8, online, 1920, 1080},
+		{"board-32x25-1080.png", 32, 25, online, 1920, 1080},
+		{"board-40x25-1080.png", 40, 25, online, 1920, 1080},
+		{"board-40x25-page2-1080.png", 40, 25, Input{Lang: "vi", Now: at, Online: true, Page: 1}, 1920, 1080},
+		{"board-40x25-offline-1080.png", 40, 25, Input{Lang: "vi", Now: at}, 1920, 1080},
+		{"board-40x25-storage-720.png", 40, 25, Input{Lang: "vi", Now: at, Online: true, StorageDown: true}, 1280, 720},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, win := render(t, Build(fixtureBoard(c.counters), c.in), 1280, 720)
+			_, win := render(t, Build(fixtureCentre(c.counters, c.fields), c.in), c.w, c.h)
 			golden(t, c.name, win)
 		})
 	}
 }
 
-// TestBoardFitsText: at both TV sizes and with 40 counters, no text leaves
-// its window, and ticket codes stay big enough to read across a hall.
+// texts returns the board's text objects but the scrolling notice.
+func texts(b *Board) []*canvas.Text {
+	var out []*canvas.Text
+	for _, o := range b.r.objs {
+		if tx, ok := o.(*canvas.Text); ok && tx != b.r.noticeText {
+			out = append(out, tx)
+		}
+	}
+	return out
+}
+
+// TestBoardFitsText: at both TV sizes, from 1 to 40 counters and 4 to 25
+// fields, with and without banners: no text leaves the window or overlaps
+// another, codes and waiting names never go below their floors, every
+// counter and field is on some page, and the banner strip pushes the board
+// down instead of covering it.
 func TestBoardFitsText(t *testing.T) {
 	for _, size := range []fyne.Size{{Width: 1920, Height: 1080}, {Width: 1280, Height: 720}} {
-		for _, n := range []int{1, 4, 30, 40} {
-			b, _ := render(t, Build(fixtureBoard(n), Input{Lang: "vi", Now: at, Online: true}), size.Width, size.Height)
-			r := b.r
-			smallestCode := float32(1e9)
-			for _, o := range r.objs {
-				tx, ok := o.(*canvas.Text)
-				if !ok || tx == r.noticeText {
-					continue
+		for _, c := range [][2]int{{1, 4}, {4, 8}, {30, 8}, {32, 25}, {40, 25}} {
+			for _, online := range []bool{true, false} {
+				name := fmt.Sprintf("%v, %d counters, %d fields, online %v", size, c[0], c[1], online)
+				in := Input{Lang: "vi", Now: at, Online: online, Notices: []string{"Thông báo thử"}}
+				board := fixtureCentre(c[0], c[1])
+				m := Build(board, in)
+				b, _ := render(t, m, size.Width, size.Height)
+				u := size.Height / 100
+				pages := max(b.r.tilePages, b.r.waitPages, 1)
+				labels, fields := map[string]bool{}, map[string]bool{}
+				for p := range pages {
+					m.Page = p
+					b.Set(m)
+					checkFrame(t, fmt.Sprintf("%s, page %d", name, p), b, m, size, u)
+					for _, tx := range texts(b) {
+						labels[tx.Text] = true
+						fields[tx.Text] = true
+					}
 				}
-				p, s := tx.Position(), tx.Size()
-				if p.X < 0 || p.Y < 0 || p.X+s.Width > size.Width+0.5 || p.Y+s.Height > size.Height+0.5 {
-					t.Errorf("%v, %d counters: %q at %v size %v leaves the window", size, n, tx.Text, p, s)
+				for _, tile := range m.Tiles {
+					if !labels[tile.Label] {
+						t.Errorf("%s: %s on no page", name, tile.Label)
+					}
 				}
-				if tx.TextStyle.Bold && tx.Color == colCode && tx.TextSize < smallestCode {
-					smallestCode = tx.TextSize
+				for _, w := range m.Waiting {
+					// The first line of the name, wrapped or not, starts with its prefix.
+					prefix, found := strings.Fields(w.Left)[0]+" · ", false
+					for f := range fields {
+						found = found || strings.HasPrefix(f, prefix)
+					}
+					if !found {
+						t.Errorf("%s: waiting row %q on no page", name, w.Left)
+					}
 				}
-			}
-			// 1/40 of the screen height: about 27 px at 1080p, a 7 cm
-			// glyph on a 55" TV, readable at 10 m.
-			if min := size.Height / 40; smallestCode < min {
-				t.Errorf("%v, %d counters: smallest code text %.0f px < %.0f", size, n, smallestCode, min)
 			}
 		}
 	}
+}
+
+func checkFrame(t *testing.T, name string, b *Board, m Model, size fyne.Size, u float32) {
+	t.Helper()
+	txs := texts(b)
+	stripEnd := 9*u + float32(len(m.Banners))*bannerH*u
+	for i, tx := range txs {
+		p, s := tx.Position(), tx.Size()
+		if p.X < 0 || p.Y < 0 || p.X+s.Width > size.Width+0.5 || p.Y+s.Height > size.Height+0.5 {
+			t.Errorf("%s: %q at %v size %v leaves the window", name, tx.Text, p, s)
+		}
+		inStrip := p.Y >= 9*u-0.5 && p.Y < stripEnd
+		isBanner := strings.HasPrefix(tx.Text, "⚠ ") || strings.HasPrefix(tx.Text, "ℹ ")
+		if inStrip != isBanner {
+			t.Errorf("%s: %q at %v: the banner strip ends at %v", name, tx.Text, p, stripEnd)
+		}
+		for _, o := range txs[i+1:] {
+			q, z := o.Position(), o.Size()
+			// A text's box includes its line spacing: allow a sliver.
+			if p.X+1 < q.X+z.Width && q.X+1 < p.X+s.Width && p.Y+0.12*s.Height < q.Y+z.Height && q.Y+0.12*z.Height < p.Y+s.Height {
+				t.Errorf("%s: %q at %v %v overlaps %q at %v %v", name, tx.Text, p, s, o.Text, q, z)
+			}
+		}
+		if tx.TextStyle.Bold && tx.Color == colCode && tx.Text != "" && tx.Text[0] >= 'A' && tx.Text[0] <= 'Z' && tx.TextSize < CodeFloor*u-1 && !strings.HasSuffix(tx.Text, "↻") {
+			// Codes in the recent list are smaller by design; the
+			// tile codes and the hero are the main codes.
+			if !isRecentCode(b, tx) {
+				t.Errorf("%s: code %q at %.0f px < floor %.0f", name, tx.Text, tx.TextSize, CodeFloor*u)
+			}
+		}
+		if !tx.TextStyle.Bold && tx.Color == colText && tx.TextSize < waitFloor*u-1 {
+			t.Errorf("%s: %q at %.0f px, below the floor %.0f", name, tx.Text, tx.TextSize, waitFloor*u)
+		}
+	}
+	// The hero: the code and the arrow are apart by at least a third of
+	// the code's size.
+	var code, arrow *canvas.Text
+	for _, tx := range txs {
+		if tx.Text == m.HeroCode && code == nil {
+			code = tx
+		}
+		if strings.HasPrefix(tx.Text, "→ ") && tx.Text == "→ "+m.HeroCounter && arrow == nil {
+			arrow = tx
+		}
+	}
+	if m.HeroCode != "" {
+		if code == nil || arrow == nil {
+			t.Fatalf("%s: hero code or counter missing", name)
+		}
+		if gap := arrow.Position().X - (code.Position().X + code.Size().Width); gap < code.TextSize/3 {
+			t.Errorf("%s: hero code %q and %q only %.0f px apart", name, code.Text, arrow.Text, gap)
+		}
+	}
+}
+
+// isRecentCode tells whether tx is in the recent-calls list (the right
+// column's upper panel).
+func isRecentCode(b *Board, tx *canvas.Text) bool {
+	return tx.Position().X > 0.6*b.r.size.Width && tx.TextSize < 5*b.r.size.Height/100
 }
 
 func TestNoticeScrolls(t *testing.T) {
@@ -319,8 +487,8 @@ func TestController(t *testing.T) {
 	c := NewController(b, []string{"vi", "en"}, at)
 	board := fixtureBoard(4)
 	c.Update(board, protocol.Event{Type: protocol.EventSnapshot}, true, at)
-	if m := b.Model(); m.Flash || m.Lang != "vi" || m.Offline != "" {
-		t.Fatalf("after a snapshot: flash %v lang %s offline %q", m.Flash, m.Lang, m.Offline)
+	if m := b.Model(); m.Flash || m.Lang != "vi" || len(m.Banners) != 0 {
+		t.Fatalf("after a snapshot: flash %v lang %s banners %v", m.Flash, m.Lang, m.Banners)
 	}
 	c.Update(board, protocol.Event{Type: protocol.EventTicketCalled}, true, at)
 	if !b.Model().Flash {
@@ -347,8 +515,28 @@ func TestController(t *testing.T) {
 		t.Fatal("no Vietnamese again")
 	}
 	c.Update(board, protocol.Event{}, false, at.Add(2*AlternateEvery+time.Second))
-	if m := b.Model(); m.Offline == "" || m.HeroCode == "" {
-		t.Fatalf("offline: mark %q, hero %q", m.Offline, m.HeroCode)
+	if m := b.Model(); len(m.Banners) == 0 || m.HeroCode == "" {
+		t.Fatalf("offline: banners %v, hero %q", m.Banners, m.HeroCode)
+	}
+	c.Update(board, protocol.Event{}, true, at.Add(2*AlternateEvery+time.Second))
+	c.SetStorageDown(true)
+	if m := b.Model(); len(m.Banners) != 1 || m.Banners[0].Kind != BannerWarn {
+		t.Fatalf("storage down: banners %v", m.Banners)
+	}
+	c.SetStorageDown(false)
+	if m := b.Model(); len(m.Banners) != 0 {
+		t.Fatalf("storage back: banners %v", m.Banners)
+	}
+	c.SetNotices([]string{"Bảo trì hệ thống lúc 17:00"})
+	if m := b.Model(); len(m.Banners) != 1 || m.Banners[0].Kind != BannerNotice {
+		t.Fatalf("notice: banners %v", m.Banners)
+	}
+	c.SetNotices(nil)
+	// Pages turn every PageEvery.
+	p0 := b.Model().Page
+	c.Tick(at.Add(2*AlternateEvery + time.Second + PageEvery))
+	if p := b.Model().Page; p != p0+1 {
+		t.Fatalf("page %d after PageEvery, want %d", p, p0+1)
 	}
 }
 
@@ -360,7 +548,7 @@ func TestControllerSkipsSameFrame(t *testing.T) {
 	c.Update(fixtureBoard(4), protocol.Event{Type: protocol.EventSnapshot}, true, at)
 	n := 0
 	b.repaint = func(fyne.CanvasObject) { n++ }
-	c.Tick(at.Add(10 * time.Second)) // same minute
+	c.Tick(at.Add(5 * time.Second)) // same minute, same page
 	if n != 0 {
 		t.Fatalf("%d repaints for an unchanged frame", n)
 	}

@@ -17,12 +17,17 @@ const BLINK_MS = 500;
 const ALTERNATE_MS = 12000;
 const RECENT_SHOWN = 7;
 const NOTICE_PX_PER_S = 120;
+const PAGE_MS = 9000; // each page of counters or waiting rows (view.PageEvery)
+const HEALTH_MS = 10000; // how often GET /healthz is asked whether the server can save
+// Floors and sizes in hundredths of the screen height (view.CodeFloor…).
+const CODE_FLOOR = 5.4, CODE_MAX = 10, WAIT_FLOOR = 3.0, WAIT_MAX = 3.3;
+const TILE_AH = 2.0, PAUSED_SCALE = 0.6;
 
 const L = {
   vi: {
     counter: (n) => 'Quầy ' + n, calling: 'Mời công dân có số', recall: 'Xin nhắc lại số',
     counters: 'Các quầy đang phục vụ', recent: 'Số vừa gọi', waiting: 'Đang chờ',
-    offline: '⚠ MẤT KẾT NỐI – đang kết nối lại…', none: 'Chưa có quầy nào mở', idle: 'Xin chào!',
+    offline: 'Mất kết nối máy chủ – đang kết nối lại…', storage: 'Máy chủ không lưu được dữ liệu – cần kỹ thuật viên kiểm tra', none: 'Chưa có quầy nào mở', idle: 'Xin chào!',
     paused: 'Tạm dừng', title: 'Trung tâm Phục vụ hành chính công',
     days: ['Chủ nhật', 'Thứ Hai', 'Thứ Ba', 'Thứ Tư', 'Thứ Năm', 'Thứ Sáu', 'Thứ Bảy'],
     revoked: 'Mã thiết bị không còn hiệu lực (đã bị thu hồi?).',
@@ -30,7 +35,7 @@ const L = {
   en: {
     counter: (n) => 'Counter ' + n, calling: 'Now serving number', recall: 'Calling again',
     counters: 'Counters serving', recent: 'Recent calls', waiting: 'Waiting',
-    offline: '⚠ OFFLINE – reconnecting…', none: 'No counter is open', idle: 'Welcome!',
+    offline: 'Connection to the server lost – reconnecting…', storage: 'The server cannot save data – a technician must check it', none: 'No counter is open', idle: 'Welcome!',
     paused: 'Paused', title: 'Public Administrative Service Centre',
     days: ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'],
     revoked: 'The device token is no longer valid (revoked?).',
@@ -100,16 +105,49 @@ class DisplayLive extends Live {
   }
 }
 
-/** grid picks columns and rows for n tiles in w×h (the Fyne display's view.Grid). */
-export function grid(n, w, h) {
-  if (n <= 0 || w <= 0 || h <= 0) return [0, 0];
-  let best = -1, cols = 0, rows = 0;
+function bestGrid(n, w, h, gap, aw, ah, maxS) {
+  let best = { cols: 0, rows: 0, size: -1 };
   for (let c = 1; c <= n; c++) {
     const r = Math.ceil(n / c);
-    const usable = Math.min(h / r, w / c / 2.2);
-    if (usable > best + 0.5) { best = usable; cols = c; rows = r; }
+    const s = Math.min((w - gap * (c - 1)) / c / aw, (h - gap * (r - 1)) / r / ah, maxS);
+    if (s > best.size + 0.5) best = { cols: c, rows: r, size: s };
   }
-  return [cols, rows];
+  return best;
+}
+
+/** grid lays out n tiles in w×h (the Fyne display's view.Grid): a tile with
+ * its code at size s needs s·aw × s·ah; the biggest code wins, never below
+ * minS: what does not fit at minS is spread evenly over pages. */
+export function grid(n, w, h, gap, aw, ah, minS, maxS) {
+  if (n <= 0 || w <= 0 || h <= 0) return { cols: 0, rows: 0, pages: 0, per: 0, size: 0 };
+  let g = bestGrid(n, w, h, gap, aw, ah, maxS);
+  if (g.size >= minS) return Object.assign(g, { pages: 1, per: n });
+  const cols = Math.max(1, Math.floor((w + gap) / (minS * aw + gap)));
+  const rows = Math.max(1, Math.floor((h + gap) / (minS * ah + gap)));
+  const pages = Math.ceil(n / (cols * rows));
+  const per = Math.ceil(n / pages);
+  g = bestGrid(per, w, h, gap, aw, ah, maxS);
+  if (g.size < minS) g = { cols, rows: Math.ceil(per / cols), size: minS };
+  return Object.assign(g, { pages, per });
+}
+
+/** pageRows splits row heights into pages of at most h, filling each page
+ * before the next (view.pageRows); it returns the first row of each page. */
+export function pageRows(heights, h) {
+  const starts = [];
+  let used = Infinity;
+  heights.forEach((x, i) => {
+    if (used + x > h) { starts.push(i); used = 0; }
+    used += x;
+  });
+  return starts;
+}
+
+const measurer = document.createElement('canvas').getContext('2d');
+// emWidth is the width of s in DejaVu Sans at size 1.
+function emWidth(s, bold) {
+  measurer.font = (bold ? '700' : '400') + ' 100px "DejaVu Sans", sans-serif';
+  return measurer.measureText(s).width / 100;
 }
 
 function parts(ms, tz) {
@@ -151,12 +189,22 @@ class Screen {
     this.start = Date.now();
     this.board = null;
     this.online = false;
+    // storageDown: the server answers but cannot save (GET /healthz 503).
+    this.storageDown = false;
+    // notices: calm lines for the banner strip, [{vi, en}] or strings.
+    this.notices = [];
+    // pageShift moves the pages on (tests; a technician's console).
+    this.pageShift = 0;
     this.flashUntil = 0;
     this.lastTiles = '';
+    this.lastWaiting = '';
     this.lastNotice = '';
+    this.lastNotices = '';
   }
 
   lang() { return this.langs[Math.floor((Date.now() - this.start) / ALTERNATE_MS) % this.langs.length]; }
+
+  pageTick() { return Math.floor((Date.now() - this.start) / PAGE_MS) + this.pageShift; }
 
   update(board, ev, online) {
     this.board = board;
@@ -180,8 +228,23 @@ class Screen {
     text('clock', p.hh + ':' + p.mm);
     text('date', lang === 'vi' ? `${t.days[p.wd]}, ${String(p.d).padStart(2, '0')}/${String(p.m).padStart(2, '0')}/${p.y}`
       : `${t.days[p.wd]}, ${p.d} ${MONTHS[p.m - 1]} ${p.y}`);
+
+    // The banner strip: a lost connection, a server that cannot save (known
+    // only while connected), then calm notices.
     $('offline').hidden = this.online;
     text('offline', t.offline);
+    $('storage').hidden = !this.online || !this.storageDown;
+    text('storage', t.storage);
+    const notices = this.notices.map((n) => (typeof n === 'string' ? n : name(n))).filter(Boolean);
+    if (JSON.stringify(notices) !== this.lastNotices) {
+      this.lastNotices = JSON.stringify(notices);
+      $('notices').replaceChildren(...notices.map((n) => {
+        const d = document.createElement('div');
+        d.className = 'banner notice';
+        d.textContent = n;
+        return d;
+      }));
+    }
 
     const newest = b.recent[0] || null;
     const hero = $('hero');
@@ -194,8 +257,7 @@ class Screen {
       text('hero-code', '');
       text('hero-counter', '');
     }
-    fit($('title'), window.innerHeight * 0.042);
-    this.fitHero();
+    fit($('title'), window.innerHeight * 0.038);
     hero.classList.toggle('idle', !newest);
     const flashing = now < this.flashUntil && Math.floor((now - (this.flashUntil - FLASH_MS)) / BLINK_MS) % 2 === 0;
     hero.classList.toggle('flash', flashing);
@@ -214,10 +276,25 @@ class Screen {
         newest: !!(newest && cs.current && newest.counter.id === c.id), id: c.id,
       });
     }
+    document.getElementById('board').classList.toggle('many', tiles.length > 12);
+    this.fitHero();
     this.renderTiles(tiles, t);
 
+    const waiting = [];
+    const named = new Set();
+    for (const s of b.services || []) {
+      named.add(s.id);
+      if (!s.enabled && !b.waiting[s.id]) continue;
+      waiting.push([s.prefix + ' · ' + name(s.name), b.waiting[s.id] || 0]);
+    }
+    for (const id of Object.keys(b.waiting).sort()) {
+      if (!named.has(id) && b.waiting[id] > 0) waiting.push([id, b.waiting[id]]);
+    }
+
+    // Recent calls: five, or four when more than six fields wait.
     const recent = $('recent');
-    const rows = b.recent.slice(1, 1 + RECENT_SHOWN).map((c) => {
+    const shown = waiting.length > 6 ? 4 : 5;
+    const rows = b.recent.slice(1, 1 + Math.min(RECENT_SHOWN, shown)).map((c) => {
       const li = document.createElement('li');
       if (c.recall) li.className = 'recall';
       const l = document.createElement('span');
@@ -230,33 +307,8 @@ class Screen {
       return li;
     });
     recent.replaceChildren(...rows);
-
-    const waiting = [];
-    const named = new Set();
-    for (const s of b.services || []) {
-      named.add(s.id);
-      if (!s.enabled && !b.waiting[s.id]) continue;
-      waiting.push([s.prefix + ' · ' + name(s.name), b.waiting[s.id] || 0]);
-    }
-    for (const id of Object.keys(b.waiting).sort()) {
-      if (!named.has(id) && b.waiting[id] > 0) waiting.push([id, b.waiting[id]]);
-    }
-    const wl = $('waiting');
-    wl.replaceChildren(...waiting.map(([n, k]) => {
-      const li = document.createElement('li');
-      const a = document.createElement('span');
-      a.className = 'name';
-      a.textContent = n;
-      const c = document.createElement('span');
-      c.className = 'n';
-      c.textContent = String(k);
-      li.append(a, c);
-      return li;
-    }));
-    // The rows' share of the screen is fixed (about 29 % of its height:
-    // the waiting panel less its title), so the font follows from the count
-    // alone, in vh, with no measuring while the layout settles.
-    if (waiting.length > 0) wl.style.setProperty('--wait-font', Math.min(29 / waiting.length / 1.45, 4.5) + 'vh');
+    recent.style.height = (shown * 6) + 'vh';
+    this.renderWaiting(waiting);
 
     const notice = name(centre.notice);
     if (notice !== this.lastNotice) {
@@ -266,30 +318,48 @@ class Screen {
     }
   }
 
+  // renderTiles lays the counters out with view.Grid's rule and shows the
+  // page of the moment.
   renderTiles(tiles, t) {
     const box = $('tiles');
-    document.getElementById('board').classList.toggle('many', tiles.length > 12);
-    const key = JSON.stringify(tiles) + '|' + window.innerWidth + 'x' + window.innerHeight;
-    if (key === this.lastTiles) return;
-    this.lastTiles = key;
+    const w = box.clientWidth, h = box.clientHeight;
+    const key = JSON.stringify(tiles) + '|' + w + 'x' + h + '|' + window.innerHeight;
+    if (key !== this.lastTiles) {
+      this.lastTiles = key;
+      this.tilePage = -1;
+      const u = window.innerHeight / 100;
+      // The widest code decides the tile width, at least a five-character
+      // one ("A5002", an offline ticket), so the grid does not change when one appears.
+      let codeW = emWidth('A0000', true);
+      for (const x of tiles) codeW = Math.max(codeW, emWidth(x.code, true) * (x.paused ? PAUSED_SCALE : 1));
+      const gap = 0.8 * u;
+      this.tileGrid = grid(tiles.length, w, h, gap, codeW + 0.5, TILE_AH, CODE_FLOOR * u, CODE_MAX * u);
+      this.tiles = tiles;
+      const g = this.tileGrid;
+      box.style.setProperty('--tile-font', g.size + 'px');
+      box.style.setProperty('--label-font', Math.max(0.5 * g.size, WAIT_FLOOR * u) + 'px');
+      box.style.gridTemplateColumns = `repeat(${g.cols || 1}, minmax(0, 1fr))`;
+      box.style.gridTemplateRows = g.rows ? `repeat(${g.rows}, calc((100% - ${gap * (g.rows - 1)}px) / ${g.rows}))` : '1fr';
+    }
     if (tiles.length === 0) {
-      const e = document.createElement('div');
-      e.className = 'empty';
-      e.textContent = t.none;
-      box.style.gridTemplateColumns = '1fr';
-      box.style.gridTemplateRows = '1fr';
-      box.replaceChildren(e);
+      if (this.tilePage !== 0) {
+        this.tilePage = 0;
+        const e = document.createElement('div');
+        e.className = 'empty';
+        e.textContent = t.none;
+        box.replaceChildren(e);
+        $('tiles-page').hidden = true;
+      }
       return;
     }
-    const w = box.clientWidth, h = box.clientHeight;
-    const [cols, rows] = grid(tiles.length, w, h);
-    const gap = window.innerHeight * 0.008;
-    const tw = (w - gap * (cols - 1)) / cols, th = (h - gap * (rows - 1)) / rows;
-    box.style.gridTemplateColumns = `repeat(${cols}, 1fr)`;
-    box.style.gridTemplateRows = `repeat(${rows}, 1fr)`;
-    // The code ("A012", about 2.9 em wide in bold) fills most of the tile.
-    box.style.setProperty('--tile-font', Math.max(10, Math.min(th * 0.5, tw / 3.4)) + 'px');
-    box.replaceChildren(...tiles.map((x) => {
+    const g = this.tileGrid;
+    const page = ((this.pageTick() % g.pages) + g.pages) % g.pages;
+    if (page === this.tilePage) return;
+    this.tilePage = page;
+    const mark = $('tiles-page');
+    mark.hidden = g.pages <= 1;
+    mark.textContent = (page + 1) + '/' + g.pages;
+    box.replaceChildren(...this.tiles.slice(page * g.per, (page + 1) * g.per).map((x) => {
       const d = document.createElement('div');
       d.className = 'tile' + (x.newest ? ' newest' : '') + (x.paused ? ' paused' : '');
       d.dataset.counter = x.id;
@@ -304,8 +374,67 @@ class Screen {
     }));
   }
 
+  // renderWaiting wraps each field's name on at most two lines at the
+  // biggest size from WAIT_MAX down to WAIT_FLOOR (a longer one wraps more,
+  // never cut), then pages the rows that do not fit.
+  renderWaiting(waiting) {
+    const wl = $('waiting');
+    const key = JSON.stringify(waiting) + '|' + wl.clientWidth + 'x' + wl.clientHeight;
+    if (key !== this.lastWaiting) {
+      this.lastWaiting = key;
+      this.waitPage = -1;
+      const u = window.innerHeight / 100;
+      const items = waiting.map(([n, k]) => {
+        const li = document.createElement('li');
+        const a = document.createElement('span');
+        a.className = 'name';
+        a.textContent = n;
+        const c = document.createElement('span');
+        c.className = 'n';
+        c.textContent = String(k);
+        li.append(a, c);
+        return li;
+      });
+      wl.replaceChildren(...items);
+      // The biggest size that shows every row on one page, else the floor and pages.
+      for (let top = WAIT_MAX; ; top -= 0.1) {
+        top = Math.max(top, WAIT_FLOOR);
+        for (const li of items) {
+          const a = li.firstChild;
+          for (let f = top; ; f -= 0.1) {
+            f = Math.max(f, WAIT_FLOOR);
+            a.style.fontSize = (f * u) + 'px';
+            const lines = Math.round(a.offsetHeight / (1.2 * f * u));
+            if (lines <= 2 || f <= WAIT_FLOOR) break;
+          }
+        }
+        this.waitStarts = pageRows(items.map((li) => li.offsetHeight), wl.clientHeight);
+        if (this.waitStarts.length <= 1 || top <= WAIT_FLOOR) break;
+      }
+      this.waitItems = items;
+    }
+    const starts = this.waitStarts;
+    if (!starts || starts.length === 0) {
+      $('waiting-page').hidden = true;
+      return;
+    }
+    const page = ((this.pageTick() % starts.length) + starts.length) % starts.length;
+    if (page === this.waitPage) return;
+    this.waitPage = page;
+    const from = starts[page], to = page + 1 < starts.length ? starts[page + 1] : this.waitItems.length;
+    this.waitItems.forEach((li, i) => {
+      li.hidden = i < from || i >= to;
+      li.classList.toggle('first', i === from);
+    });
+    const mark = $('waiting-page');
+    mark.hidden = starts.length <= 1;
+    mark.textContent = (page + 1) + '/' + starts.length;
+  }
+
   resize() {
     this.lastTiles = '';
+    this.lastWaiting = '';
+    this.lastHero = '';
     this.render();
     this.scrollNotice();
   }
@@ -331,18 +460,19 @@ class Screen {
   }
 
   // fitHero sizes the newest call as big as its panel allows: the code
-  // about 60 % of the panel's height, the counter smaller beside it.
+  // about 56 % of the panel's height, then the gap (0.7 of the code's size)
+  // and the counter at 0.6, shrunk together if the line is too wide.
   fitHero() {
     const hero = $('hero');
     const hh = hero.clientHeight, hw = hero.clientWidth;
-    const key = hh + 'x' + hw + $('hero-code').textContent + $('hero-counter').textContent;
+    const code = $('hero-code').textContent, counter = $('hero-counter').textContent;
+    const key = hh + 'x' + hw + code + counter;
     if (key === this.lastHero) return;
     this.lastHero = key;
     let size = hh * 0.56;
-    hero.style.setProperty('--code-font', size + 'px');
-    // Measured at that size, then shrunk in proportion if the line is too wide.
-    const need = $('hero-code').scrollWidth + $('hero-counter').scrollWidth + window.innerHeight * 0.06;
-    if (need > hw * 0.94) size *= (hw * 0.94) / need;
+    const em = emWidth(code, true) + 0.7 + 0.6 * emWidth('→ ' + counter, true);
+    const avail = hw - window.innerHeight * 0.048 - 2;
+    if (size * em > avail) size = avail / em;
     hero.style.setProperty('--code-font', size + 'px');
   }
 }
@@ -399,8 +529,29 @@ function main() {
   const english = settings.voice === 'vi+en';
   const announcer = new Announcer(player, { english }, (clips, c) => state.announced.push({ code: c.ticket.code, counter: c.counter.number, recall: !!c.recall, clips }));
   const screen = new Screen(settings, () => api.now());
+  state.screen = screen;
   $('board').hidden = false;
   screen.resize();
+  if (document.fonts) document.fonts.ready.then(() => screen.resize());
+
+  // Can the server save? GET /healthz answers 503 when it serves but
+  // cannot commit; that is told apart from a lost connection.
+  const checkHealth = async () => {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), 5000);
+    try {
+      const r = await fetch('/healthz', { cache: 'no-store', signal: ctl.signal });
+      screen.storageDown = r.status === 503;
+    } catch {
+      // Unreachable: the live connection reports that.
+    } finally {
+      clearTimeout(timer);
+    }
+    screen.render();
+  };
+  state.checkHealth = checkHealth;
+  checkHealth();
+  setInterval(checkHealth, HEALTH_MS);
 
   // One tap (or key press) unlocks sound; a TV that allows autoplay never
   // shows the prompt.
@@ -430,6 +581,7 @@ function main() {
       state.online = s === 'live';
       screen.online = state.online;
       screen.render();
+      if (state.online) checkHealth();
     },
   }, token);
   live.start();
