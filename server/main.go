@@ -95,7 +95,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	seq, epoch := a.Engine.Seq()
 	log.Info("server ready", "addr", ln.Addr().String(), "version", version, "seq", seq, "epoch", epoch,
 		"startup", time.Since(started).Round(time.Millisecond).String())
-	printURLs(stdout, ln.Addr().String())
+	printURLs(stdout, ln.Addr().String(), cfg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -164,7 +164,7 @@ func pprofMux() *http.ServeMux {
 	return m
 }
 
-func printURLs(w io.Writer, addr string) {
+func printURLs(w io.Writer, addr string, cfg config.Config) {
 	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "::" || host == "0.0.0.0" {
 		host = "127.0.0.1"
@@ -176,4 +176,12 @@ func printURLs(w io.Writer, addr string) {
 	fmt.Fprintf(w, "  web display   : %s/display\n", base)
 	fmt.Fprintf(w, "  API           : %s/api/v1/services  (docs/API.md)\n", base)
 	fmt.Fprintf(w, "  metrics       : %s/metrics\n", base)
+	switch {
+	case !cfg.PublicURLDefault:
+		fmt.Fprintf(w, "  ticket QR codes: %s/t/… (--public-url)\n", cfg.PublicURL)
+	case cfg.PublicURLReachable:
+		fmt.Fprintf(w, "  ticket QR codes: %s/t/… (this machine's LAN address; phones on the same network open it; --public-url to change)\n", cfg.PublicURL)
+	default:
+		fmt.Fprintf(w, "  ticket QR codes: %s/t/… — phones cannot open this address: listen on the LAN (--addr 0.0.0.0:PORT) or set --public-url\n", cfg.PublicURL)
+	}
 }
