@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the centre's time zone must load on Windows and minimal images too
@@ -181,6 +182,8 @@ func printURLs(w io.Writer, addr string, cfg config.Config) {
 		fmt.Fprintf(w, "  ticket QR codes: %s/t/… (--public-url)\n", cfg.PublicURL)
 	case cfg.PublicURLReachable:
 		fmt.Fprintf(w, "  ticket QR codes: %s/t/… (this machine's LAN address; phones on the same network open it; --public-url to change)\n", cfg.PublicURL)
+	case strings.HasPrefix(cfg.Addr, ":") || strings.HasPrefix(cfg.Addr, "0.0.0.0:") || strings.HasPrefix(cfg.Addr, "[::]:"):
+		fmt.Fprintf(w, "  ticket QR codes: %s/t/… — phones cannot open this address: this machine has no LAN address (private IPv4); set --public-url\n", cfg.PublicURL)
 	default:
 		fmt.Fprintf(w, "  ticket QR codes: %s/t/… — phones cannot open this address: listen on the LAN (--addr 0.0.0.0:PORT) or set --public-url\n", cfg.PublicURL)
 	}
