@@ -22,6 +22,9 @@ server_bin=${CIVIQ_SERVER_BIN:-bin/server}
 restart_delay=${CIVIQ_RESTART_DELAY:-1}
 
 alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# running: make run is alive (its pid file names a live run.sh, not a pid
+# reused after a crash).
+running() { alive "$1" && grep -qs run.sh "/proc/$(cat "$1")/cmdline"; }
 
 # supervise runs the server and starts it again whenever it exits, unless
 # server.stopped exists (then it waits for the file to go). TERM ends the
@@ -60,7 +63,7 @@ supervise() {
 
 stop_server() {
   local data=$1 pid
-  if ! alive "$data/run.pid"; then
+  if ! running "$data/run.pid"; then
     echo "run.sh: make run is not running with data folder $data" >&2
     return 1
   fi
@@ -79,7 +82,7 @@ stop_server() {
 
 start_server() {
   local data=$1
-  if ! alive "$data/run.pid"; then
+  if ! running "$data/run.pid"; then
     echo "run.sh: make run is not running with data folder $data; start it with make run" >&2
     return 1
   fi
@@ -108,7 +111,7 @@ case $host in
 esac
 base=http://$local_addr
 
-if alive "$data/run.pid"; then
+if running "$data/run.pid"; then
   echo "run.sh: make run already runs with data folder $data (pid $(cat "$data/run.pid"))" >&2
   exit 1
 fi
