@@ -20,6 +20,9 @@ set -euo pipefail
 
 server_bin=${CIVIQ_SERVER_BIN:-bin/server}
 restart_delay=${CIVIQ_RESTART_DELAY:-1}
+# A server that exits within 5 s of its start (a port in use, a broken data
+# folder) is started again only after this many seconds, not in a tight loop.
+failing_delay=${CIVIQ_FAILING_DELAY:-5}
 
 alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # running: make run is alive (its pid file names a live run.sh, not a pid
@@ -30,7 +33,7 @@ running() { alive "$1" && grep -qs run.sh "/proc/$(cat "$1")/cmdline"; }
 # server.stopped exists (then it waits for the file to go). TERM ends the
 # supervisor and the server.
 supervise() {
-  local addr=$1 data=$2 child='' rc
+  local addr=$1 data=$2 child='' rc started
   # shellcheck disable=SC2317,SC2329 # called by the trap
   quit() {
     if [[ -n $child ]]; then kill -TERM "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi
@@ -43,6 +46,7 @@ supervise() {
       sleep 0.3
       continue
     fi
+    started=$SECONDS
     "$server_bin" --addr "$addr" --data "$data" &
     child=$!
     echo "$child" >"$data/server.pid"
@@ -54,6 +58,9 @@ supervise() {
       # make run itself ending writes "ending" into the file: no news then.
       [[ $(cat "$data/server.stopped" 2>/dev/null) == ending ]] ||
         echo "run.sh: server stopped; the kiosk and the displays work on offline. make start-server starts it again."
+    elif ((SECONDS - started < 5)); then
+      echo "run.sh: server exited at once (status $rc; see above); starting it again in ${failing_delay} s"
+      sleep "$failing_delay"
     else
       echo "run.sh: server exited (status $rc); starting it again in ${restart_delay} s"
       sleep "$restart_delay"

@@ -104,7 +104,7 @@ func TestSupervise(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(fakeServer), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	h.env = append(os.Environ(), "CIVIQ_SERVER_BIN="+fake, "CIVIQ_RESTART_DELAY=0.1", "FAKE_LOG="+h.logs)
+	h.env = append(os.Environ(), "CIVIQ_SERVER_BIN="+fake, "CIVIQ_RESTART_DELAY=0.1", "CIVIQ_FAILING_DELAY=0.2", "FAKE_LOG="+h.logs)
 
 	sup := exec.Command("bash", "run.sh", "supervise", "127.0.0.1:18080", h.data)
 	sup.Env = h.env
@@ -145,6 +145,9 @@ func TestSupervise(t *testing.T) {
 	}
 	h.until("a restart after the crash", func() bool { return len(h.starts()) == 2 && h.serverPID() != 0 && h.serverPID() != first })
 	second := h.serverPID()
+	if !strings.Contains(h.out.String(), "run.sh: server exited") {
+		t.Fatalf("the restart was not reported:\n%s", h.out.String())
+	}
 
 	// make stop-server: a graceful stop, and no restart.
 	out := h.run("stop-server", h.data)
