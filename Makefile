@@ -4,14 +4,14 @@
 SHELL   := /bin/bash
 GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-ADDR    ?= 127.0.0.1:8080
+ADDR    ?= 0.0.0.0:8080
 DATA    ?= ./data
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: help deps build run test bench lint fmt clean
+.PHONY: help deps build run stop-server start-server test bench lint fmt clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 deps: ## install missing Debian packages (as root) and Go modules
 	@scripts/deps.sh
@@ -21,8 +21,14 @@ build: deps ## build bin/server (pure Go), bin/kiosk and bin/display (Fyne)
 	@if [ -f kiosk/main.go ]; then $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kiosk ./kiosk; fi
 	@if [ -f display/main.go ]; then $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/display ./display; fi
 
-run: build ## the whole hall on one machine: server on $(ADDR) with SQLite in $(DATA), demo centre
+run: build ## the whole hall on one machine: server on $(ADDR) (phones on the LAN reach it) with SQLite in $(DATA), demo centre
 	@scripts/run.sh "$(ADDR)" "$(DATA)"
+
+stop-server: ## stop only the server of a running `make run` (kiosk and display stay up, offline)
+	@scripts/run.sh stop-server "$(DATA)"
+
+start-server: ## start the server of a running `make run` again (the kiosk syncs)
+	@scripts/run.sh start-server "$(DATA)"
 
 test: deps lint ## all tests, with the race detector
 	$(GO) test -race -count=1 -timeout 30m ./...

@@ -14,6 +14,8 @@ pkgs=(
   chromium chromium-driver xvfb xauth imagemagick xdotool
   # durability test (counts fsyncs), voice clips, PostgreSQL scale-out tests
   strace espeak-ng sox postgresql
+  # scripts/run.sh is checked by its test
+  shellcheck
   ca-certificates git make
 )
 

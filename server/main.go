@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the centre's time zone must load on Windows and minimal images too
@@ -115,7 +116,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	seq, epoch := a.Engine.Seq()
 	log.Info("server ready", "addr", ln.Addr().String(), "version", version, "seq", seq, "epoch", epoch,
 		"startup", time.Since(started).Round(time.Millisecond).String())
-	printURLs(stdout, ln.Addr().String(), cfg.MetricsAddr)
+	printURLs(stdout, ln.Addr().String(), cfg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -184,7 +185,7 @@ func pprofMux() *http.ServeMux {
 	return m
 }
 
-func printURLs(w io.Writer, addr, metricsAddr string) {
+func printURLs(w io.Writer, addr string, cfg config.Config) {
 	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "::" || host == "0.0.0.0" {
 		host = "127.0.0.1"
@@ -195,9 +196,19 @@ func printURLs(w io.Writer, addr, metricsAddr string) {
 	fmt.Fprintf(w, "  admin         : %s/admin\n", base)
 	fmt.Fprintf(w, "  web display   : %s/display\n", base)
 	fmt.Fprintf(w, "  API           : %s/api/v1/services  (docs/API.md)\n", base)
-	if metricsAddr != "" {
-		fmt.Fprintf(w, "  metrics       : http://%s/metrics\n", metricsAddr)
+	if cfg.MetricsAddr != "" {
+		fmt.Fprintf(w, "  metrics       : http://%s/metrics\n", cfg.MetricsAddr)
 	} else {
 		fmt.Fprintf(w, "  metrics       : %s/metrics  (loopback and private addresses only)\n", base)
+	}
+	switch {
+	case !cfg.PublicURLDefault:
+		fmt.Fprintf(w, "  ticket QR codes: %s/t/… (--public-url)\n", cfg.PublicURL)
+	case cfg.PublicURLReachable:
+		fmt.Fprintf(w, "  ticket QR codes: %s/t/… (this machine's LAN address; phones on the same network open it; --public-url to change)\n", cfg.PublicURL)
+	case strings.HasPrefix(cfg.Addr, ":") || strings.HasPrefix(cfg.Addr, "0.0.0.0:") || strings.HasPrefix(cfg.Addr, "[::]:"):
+		fmt.Fprintf(w, "  ticket QR codes: %s/t/… — phones cannot open this address: this machine has no LAN address (private IPv4); set --public-url\n", cfg.PublicURL)
+	default:
+		fmt.Fprintf(w, "  ticket QR codes: %s/t/… — phones cannot open this address: listen on the LAN (--addr 0.0.0.0:PORT) or set --public-url\n", cfg.PublicURL)
 	}
 }

@@ -40,6 +40,12 @@ type LeasedTicket struct {
 	TrackURL string `json:"track_url"`
 }
 
+// StatusPendingSync is the status of a leased ticket the kiosk printed
+// while the server was unreachable and has not synced yet: the server knows
+// its token from the lease, not yet its issue time or priority. Only
+// GET /api/v1/tickets/{token} and its /view answer it, with 202 Accepted.
+const StatusPendingSync = "pending_sync"
+
 // OfflineBase is the number after which leased (offline) numbers start.
 const OfflineBase = 5000
 

@@ -22,6 +22,13 @@ const (
 	ViewTransferred = "transferred"
 	ViewCancelled   = "cancelled"
 	ViewRated       = "rated"
+	// ViewPendingSync: the ticket was printed from a lease while the
+	// server was unreachable and its kiosk has not synced it yet (ticket
+	// status pending_sync).
+	ViewPendingSync = "pending_sync"
+	// ViewSynced: the kiosk synced the pending ticket; it now has its
+	// real status (waiting, usually).
+	ViewSynced = "synced"
 )
 
 // TicketView is what the phone page of one ticket sees: the ticket itself
@@ -31,7 +38,7 @@ type TicketView struct {
 	// carries the token.
 	Ticket Ticket `json:"ticket"`
 	// Reason says what changed (snapshot, queue, called, recalled, done,
-	// no_show, transferred, cancelled, rated).
+	// no_show, transferred, cancelled, rated, pending_sync, synced).
 	Reason string `json:"reason"`
 	// Counter is where the ticket is called (status called).
 	Counter *Counter `json:"counter,omitempty"`

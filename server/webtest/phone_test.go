@@ -227,3 +227,58 @@ func TestRateTablet(t *testing.T) {
 	// The thanks give way to the idle screen; the rated ticket is not offered again.
 	p.waitFor(`document.querySelector('#title').textContent.includes('Đánh giá mức độ hài lòng')`, "the idle screen", 15e9)
 }
+
+// TestPhonePagePendingSync: a kiosk printed a ticket from its lease while
+// the server was unreachable; the citizen scans the QR code before the
+// kiosk synced it. The page says so kindly instead of "not found", and
+// shows the place in the queue by itself, without a reload, when the sync
+// lands. The ticket was taken in English: the page switches to English
+// then, the centre's name included.
+func TestPhonePagePendingSync(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	kiosk := srv.Client(srv.DeviceToken("kiosk", "Ki-ốt 1"))
+	srv.Issue("dat-dai", false)
+	l, err := kiosk.Lease(ctx, protocol.LeaseRequest{ServiceID: "dat-dai", Count: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := l.Tickets[0]
+
+	p := newTab(t, srv)
+	p.open("/t/" + lt.Token)
+	p.waitText("#title", "Phiếu được in khi mất kết nối, đang đồng bộ…")
+	p.waitText("#code", lt.Code)
+	p.waitText("#field", "Đất đai")
+	p.waitText("#centre-name", "Trung tâm Phục vụ hành chính công")
+	p.wait(`document.querySelector('#live') && document.querySelector('#live').classList.contains('on')`, "the live mark")
+	if strings.Contains(p.text(), "Không tìm thấy") || strings.Contains(p.text(), "xoá") {
+		t.Fatalf("pending ticket page says not found:\n%s", p.text())
+	}
+	p.screenshot("phone-pending-sync", phoneW, phoneH)
+	// In English (another phone: a choice made here would be kept).
+	en := newTab(t, srv)
+	en.open("/t/" + l.Tickets[1].Token)
+	en.waitText("#title", "Phiếu được in khi mất kết nối")
+	en.click("#lang-switch")
+	en.waitText("#title", "This ticket was printed while offline; syncing…")
+	en.waitText("#centre-name", "Provincial Public Administrative Service Centre (demo)")
+
+	eval[bool](p, `(window.__sameDocument = true)`)
+	res, err := kiosk.SyncTickets(ctx, []protocol.OfflineTicket{{LeaseID: l.ID, Number: lt.Number, IssuedAt: time.Now(), Lang: "en"}})
+	if err != nil || res.Results[0].Error != nil {
+		t.Fatalf("sync: %+v %v", res, err)
+	}
+	p.waitText("#ahead", "1")
+	p.waitText(".stat .label", "People before you")
+	p.waitText("#centre-name", "Provincial Public Administrative Service Centre (demo)")
+	p.waitText("#field", "Land")
+	if !eval[bool](p, `window.__sameDocument === true`) {
+		t.Fatal("the page was reloaded")
+	}
+	p.screenshot("phone-waiting-en", phoneW, phoneH)
+	// The citizen's own choice wins over the ticket's language.
+	p.click("#lang-switch")
+	p.waitText(".stat .label", "Số người trước bạn")
+	p.waitText("#centre-name", "Trung tâm Phục vụ hành chính công")
+}

@@ -30,7 +30,13 @@ type Config struct {
 	// uses the embedded demo centre (env CIVIQ_CENTRE).
 	CentreFile string
 	// PublicURL is the base of track URLs on tickets (env CIVIQ_PUBLIC_URL).
+	// Parse fills it in when unset, from the listen address and the
+	// machine's LAN address (DefaultPublicURL).
 	PublicURL string
+	// PublicURLDefault tells that PublicURL is the computed default, and
+	// PublicURLReachable whether phones can open it (not a loopback
+	// address); the server prints both at start.
+	PublicURLDefault, PublicURLReachable bool
 	// TrustProxy reads client IPs from X-Real-IP (env CIVIQ_TRUST_PROXY).
 	TrustProxy bool
 	// LogLevel is debug, info, warn or error (env CIVIQ_LOG_LEVEL).
@@ -62,6 +68,10 @@ type Config struct {
 
 // Parse reads flags from args (without the program name) over env.
 func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	return parse(args, getenv, stderr, Interfaces)
+}
+
+func parse(args []string, getenv func(string) string, stderr io.Writer, interfaces func() []Iface) (Config, error) {
 	env := func(k, def string) string {
 		if v := getenv(k); v != "" {
 			return v
@@ -113,6 +123,12 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		return c, errors.New("--public-url must start with http:// or https://")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL, c.PublicURLReachable = DefaultPublicURL(c.Addr, PickLAN(interfaces()))
+		c.PublicURLDefault = true
+	} else {
+		c.PublicURLReachable = true
 	}
 	return c, nil
 }

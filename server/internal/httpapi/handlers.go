@@ -358,13 +358,13 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	if !tokenPattern.MatchString(tok) {
 		return errf(protocol.CodeNotFound, "unknown ticket")
 	}
-	t, err := s.engine.TicketByToken(r.Context(), tok)
+	t, status, err := s.ticketOrPending(r, tok)
 	if err != nil {
 		return err
 	}
 	t.Token = tok
 	t.TrackURL = s.trackURL(r, tok)
-	writeJSON(w, http.StatusOK, t)
+	writeJSON(w, status, t)
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/protocol"
 	"github.com/civiq/civiq/server/servertest"
 )
@@ -36,9 +35,10 @@ func TestLeaseAndSyncOverHTTP(t *testing.T) {
 		if !strings.HasPrefix(tk.TrackURL, s.URL+"/t/") || !strings.HasSuffix(tk.TrackURL, tk.Token) {
 			t.Fatalf("track url %q", tk.TrackURL)
 		}
-		// Not a ticket before it is synced.
-		if _, err := kiosk.Ticket(ctx, tk.Token); !client.IsCode(err, protocol.CodeNotFound) {
-			t.Fatalf("unsynced token: %v", err)
+		// Not a ticket before it is synced: pending (202, see
+		// TestPendingSyncTicket).
+		if got, err := kiosk.Ticket(ctx, tk.Token); err != nil || got.Status != protocol.StatusPendingSync {
+			t.Fatalf("unsynced token: %+v, %v", got, err)
 		}
 	}
 	online := s.Issue(svc.ID, false)

@@ -25,13 +25,36 @@ func (s *Server) SetTicketHub(t *hub.TicketHub) {
 		func() float64 { return float64(t.Clients()) }))
 }
 
-// ticketView builds the phone's view of the ticket holding tok.
-func (s *Server) ticketView(r *http.Request, tok string) (protocol.TicketView, error) {
+// ticketOrPending finds the ticket holding tok: a stored ticket (200), or
+// the ticket of a leased number a kiosk printed offline and has not synced
+// yet (202, status pending_sync).
+func (s *Server) ticketOrPending(r *http.Request, tok string) (protocol.Ticket, int, error) {
 	t, err := s.engine.TicketByToken(r.Context(), tok)
+	if err == nil || !queue.IsNotFound(err) {
+		return t, http.StatusOK, err
+	}
+	p, perr := s.engine.PendingByToken(r.Context(), tok)
+	if perr != nil {
+		if !queue.IsNotFound(perr) {
+			return t, 0, perr
+		}
+		return t, 0, err
+	}
+	return p, http.StatusAccepted, nil
+}
+
+// ticketView builds the phone's view of the ticket holding tok, with the
+// status to answer it with (202 for a ticket pending sync).
+func (s *Server) ticketView(r *http.Request, tok string) (protocol.TicketView, int, error) {
+	t, status, err := s.ticketOrPending(r, tok)
 	if err != nil {
-		return protocol.TicketView{}, err
+		return protocol.TicketView{}, 0, err
 	}
 	v := protocol.TicketView{Ticket: t, Reason: protocol.ViewSnapshot, Service: s.engine.ServiceName(t.ServiceID)}
+	if t.Status == protocol.StatusPendingSync {
+		v.Reason = protocol.ViewPendingSync
+		return v, status, nil
+	}
 	v.Waiting, v.OpenCounters = s.engine.FieldCounts(t.ServiceID)
 	if t.Status == protocol.StatusCalled && t.CounterID != "" {
 		if cs, err := s.engine.Counter(t.CounterID); err == nil {
@@ -41,12 +64,12 @@ func (s *Server) ticketView(r *http.Request, tok string) (protocol.TicketView, e
 	if t.Status == protocol.StatusDone {
 		rated, err := s.engine.IsRated(r.Context(), t.ID)
 		if err != nil {
-			return v, err
+			return v, 0, err
 		}
 		v.Rated = rated
 		v.CanRate = !rated && t.FinishedAt != nil && s.clock.Now().Sub(*t.FinishedAt) <= queue.PhoneRatingWindow
 	}
-	return v, nil
+	return v, status, nil
 }
 
 // phonePublic rate-limits an anonymous phone request by IP.
@@ -63,11 +86,11 @@ func (s *Server) getTicketView(w http.ResponseWriter, r *http.Request, _ auth.Pr
 	if !tokenPattern.MatchString(tok) {
 		return errf(protocol.CodeNotFound, "unknown ticket")
 	}
-	v, err := s.ticketView(r, tok)
+	v, status, err := s.ticketView(r, tok)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, status, v)
 	return nil
 }
 
@@ -83,9 +106,11 @@ func (s *Server) ticketWS(w http.ResponseWriter, r *http.Request) {
 	}
 	var id string
 	if err == nil {
-		// Refuse unknown tokens before upgrading, with a JSON 404.
+		// Refuse unknown tokens before upgrading, with a JSON 404. A
+		// leased ticket not yet synced is followed under the id it will
+		// have: its sync is the ticket.issued event of that id.
 		var t protocol.Ticket
-		t, err = s.engine.TicketByToken(r.Context(), tok)
+		t, _, err = s.ticketOrPending(r, tok)
 		id = t.ID
 	}
 	if err == nil && !websocket.IsWebSocketUpgrade(r) {
@@ -98,7 +123,10 @@ func (s *Server) ticketWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seq, _ := s.engine.Seq()
-	err = s.phones.Subscribe(w, r, id, seq, func() (protocol.TicketView, error) { return s.ticketView(r, tok) })
+	err = s.phones.Subscribe(w, r, id, seq, func() (protocol.TicketView, error) {
+		v, _, err := s.ticketView(r, tok)
+		return v, err
+	})
 	if err != nil && !errors.Is(err, hub.ErrClosed) && !errors.Is(err, hub.ErrTooMany) {
 		s.log.Debug("ticket websocket ended at start", "err", err)
 	}

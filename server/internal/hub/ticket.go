@@ -343,7 +343,12 @@ func subjectOf(ev protocol.Event) (t *protocol.Ticket, counter *protocol.Counter
 		}
 		switch ev.Type {
 		case protocol.EventTicketIssued:
-			return nil, nil, "", fields, false // a new ticket has no phone yet
+			// A new ticket has no phone yet, except an offline ticket
+			// whose phone followed it since before its kiosk synced it.
+			if !x.Offline {
+				return nil, nil, "", fields, false
+			}
+			reason = protocol.ViewSynced
 		case protocol.EventTicketDone:
 			reason = protocol.ViewDone
 		case protocol.EventTicketNoShow:

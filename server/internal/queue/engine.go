@@ -51,6 +51,8 @@ type Engine struct {
 	mu  sync.RWMutex
 	c   *cache
 	pub Publisher
+
+	pending pendingIndex // tokens of leased tickets not yet synced (pending.go)
 }
 
 // New returns an engine; call Start before use.

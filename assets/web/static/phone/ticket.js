@@ -18,6 +18,8 @@ const state = {
   error: '',
   alerted: '',       // the call already signalled (status + recalls)
   thanks: false,
+  centre: null,      // the centre's name ({vi, en}), once /api/v1/centre answered
+  langFromTicket: false, // the page took the ticket's language already
 };
 let audio = null;
 let centreZone = 'Asia/Ho_Chi_Minh'; // until /api/v1/centre answers
@@ -190,8 +192,21 @@ function rating(v) {
   return card('done', ticketHead(v), h('h1', { id: 'title' }, t('done.title')), h('p', {}, t('done.text')), form);
 }
 
+// pending is a ticket a kiosk printed while the server was unreachable: the
+// server knows it from the kiosk's lease but has not received it yet. The
+// ticket websocket sends the real ticket the moment the kiosk syncs it.
+function pending(v) {
+  return card('pending',
+    ticketHead(v),
+    h('h1', { id: 'title' }, t('pending.title')),
+    h('p', { class: 'mid' }, t('pending.text')),
+    h('div', { class: 'spinner', 'aria-hidden': 'true' }),
+    h('p', { class: 'small mid' }, t('keep')));
+}
+
 function render() {
   document.title = t('title') + ' – CiviQ';
+  if (state.centre) document.getElementById('centre-name').textContent = name(state.centre);
   if (state.unknown) return show('unknown', () => message('unknown', t('unknown.title'), t('unknown.text')));
   const v = state.view;
   if (!v) {
@@ -200,6 +215,9 @@ function render() {
   }
   const tk = v.ticket;
   switch (tk.status) {
+    case 'pending_sync':
+      show('pending', () => pending(v));
+      break;
     case 'waiting':
       show('waiting', () => waiting(v), true);
       break;
@@ -253,6 +271,8 @@ async function load() {
       render();
       return false;
     }
+    // 200: a stored ticket; 202: a ticket printed offline, not synced yet
+    // (status pending_sync).
     if (!r.ok) throw Object.assign(new Error('http'), { status: r.status });
     accept(await r.json());
     return true;
@@ -264,9 +284,15 @@ async function load() {
 }
 
 function accept(v) {
-  if (!hasChoice() && !state.view && v.ticket.lang === 'en') {
-    setLang('en', false);
-    labelLang();
+  // The citizen's kiosk language, once the ticket tells it (a ticket
+  // pending sync does not know it yet).
+  if (!state.langFromTicket && v.ticket.lang) {
+    state.langFromTicket = true;
+    if (!hasChoice() && v.ticket.lang === 'en' && lang() !== 'en') {
+      setLang('en', false);
+      labelLang();
+      state.screen = '';
+    }
   }
   state.view = v;
   state.at = Date.now();
@@ -297,7 +323,7 @@ function connect() {
 
 async function start() {
   fetch('/api/v1/centre', { cache: 'no-store' }).then((r) => r.ok ? r.json() : null).then((c) => {
-    if (c) document.getElementById('centre-name').textContent = name(c.name);
+    if (c && c.name) { state.centre = c.name; document.getElementById('centre-name').textContent = name(c.name); }
     if (c && c.timezone) { centreZone = c.timezone; if (state.view) render(); }
   }).catch(() => {});
   let ok = await load();

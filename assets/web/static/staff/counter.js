@@ -23,6 +23,7 @@ class Console {
     this.waiting = null;
     this.busy = false;
     this.msgTimer = null;
+    this.msgNetwork = false; // the message shown says the server is unreachable
     this.tick = null;
     this.api.onUnauthorized = () => this.restart(t('login.expired'));
   }
@@ -123,7 +124,7 @@ class Console {
       // must not end the clerk's break).
       if (cs.counter.status === 'closed') await this.setStatus('open', true);
     } catch (e) {
-      this.say(errorText(e), 'error');
+      this.say(errorText(e), 'error', !!e.network);
     }
     this.live.start();
     this.refreshWaiting();
@@ -197,6 +198,12 @@ class Console {
     // the first second of loading.
     if (s === 'live') this.wasLive = true;
     $('#offline-banner').hidden = s === 'live' || !this.wasLive;
+    // "The server cannot be reached" is no longer true once the page is
+    // live again: it must not stay next to the green "online" mark.
+    if (s === 'live' && this.msgNetwork) {
+      $('#msg').hidden = true;
+      this.msgNetwork = false;
+    }
   }
 
   // ---- rendering ----
@@ -306,7 +313,10 @@ class Console {
     replace($('#waiting-list'), items);
   }
 
-  say(text, kind) {
+  // say shows a message; network marks one about the server being
+  // unreachable, which the reconnection clears.
+  say(text, kind, network = false) {
+    this.msgNetwork = network;
     const m = $('#msg');
     m.textContent = text;
     m.className = 'msg ' + (kind || 'info');
@@ -416,14 +426,14 @@ class Console {
   async failed(e) {
     if (e.status === 401) return; // the login form is already showing
     if (e.network) {
-      this.say(t('err.unknown_outcome'), 'error');
+      this.say(t('err.unknown_outcome'), 'error', true);
       try {
         await this.live.resync();
         await this.waiting.refresh();
         this.render();
-        this.say(t('err.network'), 'error');
+        this.say(t('err.network'), 'error', true);
       } catch {
-        this.say(t('err.network'), 'error');
+        this.say(t('err.network'), 'error', true);
       }
       return;
     }

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"strings"
@@ -49,4 +50,26 @@ func (w *wtx) Lease(id string) (queue.LeaseRecord, error) {
 // TicketByNumber implements queue.LeaseTx.
 func (w *wtx) TicketByNumber(issueServiceID, day string, number int) (queue.TicketRecord, error) {
 	return scanTicket(w.queryRow(`SELECT `+ticketCols+` FROM tickets WHERE issue_service_id = ? AND day = ? AND number = ?`, issueServiceID, day, number))
+}
+
+var _ queue.LeaseReader = (*Store)(nil)
+
+// LeasesFrom implements queue.LeaseReader.
+func (s *Store) LeasesFrom(ctx context.Context, day string) ([]queue.LeaseRecord, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, issuer, service_id, prefix, day, first, last, created_at, expires_at FROM leases WHERE day >= ?`, day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []queue.LeaseRecord
+	for rows.Next() {
+		var l queue.LeaseRecord
+		var created, expires int64
+		if err := rows.Scan(&l.ID, &l.Issuer, &l.ServiceID, &l.Prefix, &l.Day, &l.From, &l.To, &created, &expires); err != nil {
+			return nil, err
+		}
+		l.CreatedAt, l.ExpiresAt = time.UnixMicro(created), time.UnixMicro(expires)
+		out = append(out, l)
+	}
+	return out, rows.Err()
 }

@@ -20,6 +20,7 @@ func runLeases(t *testing.T, newOpener NewOpener) {
 	t.Run("SyncValidation", func(t *testing.T) { testSyncValidation(t, newOpener(t)) })
 	t.Run("OnlineRangeEndsBelowLeases", func(t *testing.T) { testOnlineRangeEnd(t, newOpener(t)) })
 	t.Run("SyncCancelsReplacedOnlineTicket", func(t *testing.T) { testSyncReplaces(t, newOpener(t)) })
+	t.Run("PendingTokens", func(t *testing.T) { testPendingTokens(t, newOpener(t)) })
 }
 
 func lease(t testing.TB, e *queue.Engine, issuer, svc, day string, n int) protocol.Lease {
