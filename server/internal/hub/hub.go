@@ -377,6 +377,9 @@ type Request struct {
 	// Snapshot builds the first message when events cannot be resumed; nil
 	// sends the board.
 	Snapshot func() (seq int64, data any)
+	// OnClose, when set, is called once when a connection that Serve
+	// accepted ends (not when Serve returns an error).
+	OnClose func()
 }
 
 // ErrClosed is returned when the hub is shutting down.
@@ -395,6 +398,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		c.close(websocket.CloseTryAgainLater, "try again")
 		return err
 	}
+	c.onClose = req.OnClose
 	go h.reader(c) // counted by add
 	c.start(initial)
 	return nil
@@ -545,6 +549,9 @@ func (h *Hub) drop(c *client, code int, why string) {
 // nothing else to say. Oversized messages and floods close the connection.
 func (h *Hub) reader(c *client) {
 	defer h.wg.Done()
+	if c.onClose != nil {
+		defer c.onClose()
+	}
 	ws := c.ws
 	ws.SetReadLimit(64 << 10)
 	ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
@@ -600,6 +607,8 @@ type client struct {
 	raw    net.Conn        // writing
 	filter Filter
 	after  int64 // only events with seq > after; guarded by h.mu
+	// onClose is Request.OnClose, run when the reader ends.
+	onClose func()
 
 	mu         sync.Mutex
 	queue      [][]byte
