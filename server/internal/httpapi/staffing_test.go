@@ -360,7 +360,12 @@ func TestAdminChangesReachDevices(t *testing.T) {
 			func() protocol.Centre { c := centre; c.Name.Vi = "Trung tâm mới"; return c }(),
 			protocol.EventCentreUpdated, named("Trung tâm mới")},
 		{"centre notice", http.MethodPut, "/api/v1/centre",
-			func() protocol.Centre { c := centre; c.Name.Vi = "Trung tâm mới"; c.Notice.Vi = "Nghỉ trưa 11:30"; return c }(),
+			func() protocol.Centre {
+				c := centre
+				c.Name.Vi = "Trung tâm mới"
+				c.Notice.Vi = "Nghỉ trưa 11:30"
+				return c
+			}(),
 			protocol.EventCentreUpdated, func(raw json.RawMessage) bool {
 				var c protocol.Centre
 				return json.Unmarshal(raw, &c) == nil && c.Notice.Vi == "Nghỉ trưa 11:30"
@@ -380,7 +385,12 @@ func TestAdminChangesReachDevices(t *testing.T) {
 				return json.Unmarshal(raw, &sv) == nil && sv.Group != nil && sv.Group.Vi == "Nhận hồ sơ"
 			}},
 		{"field switched off", http.MethodPut, "/api/v1/services/" + field.ID,
-			func() protocol.Service { f := field; f.Name.Vi = "Sở Tài nguyên và Môi trường"; f.Enabled = false; return f }(),
+			func() protocol.Service {
+				f := field
+				f.Name.Vi = "Sở Tài nguyên và Môi trường"
+				f.Enabled = false
+				return f
+			}(),
 			protocol.EventServiceUpdated, func(raw json.RawMessage) bool {
 				var sv protocol.Service
 				return json.Unmarshal(raw, &sv) == nil && !sv.Enabled && sv.ClosedReason == protocol.ClosedDisabled
