@@ -636,7 +636,9 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 	if c.ServiceIDs == nil {
 		c.ServiceIDs = []string{}
 	}
+	prev := ""
 	_, err := e.store.Update(ctx, func(tx Tx) error {
+		prev = ""
 		svcs, err := tx.Services()
 		if err != nil {
 			return err
@@ -659,6 +661,7 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 			}
 			if o.ID == c.ID {
 				rec.PriorityStreak, rec.ServedDay, rec.ServedToday = o.PriorityStreak, o.ServedDay, o.ServedToday
+				prev = o.Status
 			}
 		}
 		if err := tx.PutCounter(rec); err != nil {
@@ -681,6 +684,11 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 		}
 		return nil
 	})
+	if err == nil && c.Status != prev {
+		// The admin set the status in the counter's definition: as a
+		// status change by hand (staffing.go).
+		e.statusSetByCaller(c.ID, c.Status)
+	}
 	return c, err
 }
 
