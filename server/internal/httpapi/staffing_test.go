@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -423,4 +424,71 @@ func asClientError(err error, out **client.Error) bool {
 		*out = ce
 	}
 	return ok
+}
+
+// TestCalibrationSurvivesRestart: after more calls than the wait ranges
+// need to calibrate, and some pauses, restarting the server on the same
+// data folder gives every waiting ticket exactly the estimate it had.
+func TestCalibrationSurvivesRestart(t *testing.T) {
+	clk := queue.NewManualClock(time.Now().Add(-3 * time.Hour))
+	dir := t.TempDir()
+	s := servertest.Start(t, servertest.Options{Dir: dir, Clock: clk, NoRateLimits: true})
+	ctx := context.Background()
+	admin := s.Client(s.AdminToken())
+	tick := func(d time.Duration) { clk.Set(clk.Now().Add(d)) }
+	for range 4 {
+		s.Issue("dat-dai", false)
+	}
+	for i := range 60 {
+		s.Issue("dat-dai", i%7 == 0)
+		tick(40 * time.Second)
+		q := []string{"q1", "q2"}[i%2] // both serve dat-dai
+		if _, err := admin.Next(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 5 {
+			if _, err := admin.SetCounterStatus(ctx, q, protocol.CounterPaused); err != nil {
+				t.Fatal(err)
+			}
+			tick(3 * time.Minute)
+			if _, err := admin.SetCounterStatus(ctx, q, protocol.CounterOpen); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tick(time.Duration(50+i%5*20) * time.Second)
+	}
+	var tokens []string
+	for range 3 {
+		r, err := admin.IssueTicket(ctx, protocol.IssueRequest{ServiceID: "dat-dai"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, r.Token)
+	}
+	tick(time.Minute)
+	estimates := func() []string {
+		t.Helper()
+		var out []string
+		for _, tok := range tokens {
+			tk, err := s.Client("").Ticket(ctx, tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s ahead %d eta %d (%d–%d)", tk.Code, tk.Ahead, tk.ETASeconds, tk.ETALowSeconds, tk.ETAHighSeconds))
+		}
+		return out
+	}
+	in := s.App.Engine.ProjectionInput()
+	if in.Widen == 1 || in.Pause == 0 {
+		t.Fatalf("nothing calibrated: widen %v pause %v", in.Widen, in.Pause)
+	}
+	before := estimates()
+	s.Restart()
+	after := estimates()
+	if strings.Join(before, "\n") != strings.Join(after, "\n") {
+		t.Fatalf("estimates changed across the restart:\nbefore %q\nafter  %q", before, after)
+	}
+	if in2 := s.App.Engine.ProjectionInput(); in2.Widen != in.Widen || in2.Pause != in.Pause {
+		t.Fatalf("calibration: widen %v→%v, pause %v→%v", in.Widen, in2.Widen, in.Pause, in2.Pause)
+	}
 }
