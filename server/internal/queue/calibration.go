@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"time"
 )
 
@@ -27,6 +29,8 @@ type CalibrationStore interface {
 // back from the tickets on start; priority streaks are stored with the
 // counters.)
 type calibration struct {
+	// Widths are stored with a wait that no range can hold (+Inf, a call
+	// within a second of issue) as -1: JSON has no infinity.
 	Widths   []float64                  `json:"widths,omitempty"`
 	Breaks   []time.Duration            `json:"breaks,omitempty"`
 	CSamples map[string][]time.Duration `json:"counter_samples,omitempty"`
@@ -40,10 +44,18 @@ type savedRange struct {
 }
 
 func (c *cache) calibration() calibration {
-	out := calibration{Widths: c.widths, Breaks: c.breaks, CSamples: c.csamples, PausedAt: c.pausedAt,
+	out := calibration{Widths: make([]float64, len(c.widths)), Breaks: c.breaks, CSamples: c.csamples, PausedAt: c.pausedAt,
 		AtIssue: make(map[string]savedRange, len(c.atIssue))}
+	for i, w := range c.widths {
+		if math.IsInf(w, 0) || math.IsNaN(w) {
+			w = -1
+		}
+		out.Widths[i] = w
+	}
 	for id, r := range c.atIssue {
-		out.AtIssue[id] = savedRange{Log: r.log, At: r.at}
+		if finite(r.log[0]) && finite(r.log[1]) {
+			out.AtIssue[id] = savedRange{Log: r.log, At: r.at}
+		}
 	}
 	return out
 }
@@ -52,7 +64,12 @@ func (c *cache) calibration() calibration {
 // only what still applies: pauses of counters still paused, ranges of
 // tickets still waiting.
 func (c *cache) restore(k calibration) {
-	c.widths = keepLast(k.Widths, widthsKept)
+	c.widths = slices.Clone(keepLast(k.Widths, widthsKept))
+	for i, w := range c.widths {
+		if w < 0 {
+			c.widths[i] = math.Inf(1)
+		}
+	}
 	c.breaks = keepLast(k.Breaks, breaksKept)
 	for key, s := range k.CSamples {
 		c.csamples[key] = keepLast(s, samplesKept)
@@ -127,3 +144,5 @@ func (e *Engine) SaveCalibration(ctx context.Context) error {
 	e.mu.Unlock()
 	return nil
 }
+
+func finite(x float64) bool { return !math.IsInf(x, 0) && !math.IsNaN(x) }
