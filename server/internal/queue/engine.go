@@ -566,8 +566,8 @@ func ValidateService(s protocol.Service) error {
 		return Errorf(protocol.CodeBadRequest, "daily_cap must be between 0 (no cap) and 99999")
 	case s.TargetMinutes < 0 || s.TargetMinutes > 24*60:
 		return Errorf(protocol.CodeBadRequest, "target_minutes must be between 0 and 1440")
-	case s.Group != nil && (strings.TrimSpace(s.Group.Vi) == "" || utf8.RuneCountInString(s.Group.Vi) > 80 || utf8.RuneCountInString(s.Group.En) > 80):
-		return Errorf(protocol.CodeBadRequest, "group.vi is required when a group is given, and group names are at most 80 characters")
+	case s.Group != nil && (strings.TrimSpace(s.Group.Vi) == "" || utf8.RuneCountInString(s.Group.Vi) > 120 || utf8.RuneCountInString(s.Group.En) > 120):
+		return Errorf(protocol.CodeBadRequest, "group.vi is required when a group is given, and group names are at most 120 characters")
 	}
 	if err := ValidateHours(s.Hours); err != nil {
 		return Errorf(protocol.CodeBadRequest, "hours: %v", err)

@@ -135,8 +135,8 @@ export function fieldsView(app) {
     const enabled = check(t('f.enabled'), s ? s.enabled !== false : true, { id: 'field-enabled' });
     const known = groups(all);
     const listId = 'field-groups-list';
-    const groupVi = input({ id: 'field-group-vi', maxlength: 80, value: s && s.group ? s.group.vi : '', list: listId });
-    const groupEn = input({ id: 'field-group-en', maxlength: 80, value: s && s.group ? s.group.en || '' : '', list: listId + '-en' });
+    const groupVi = input({ id: 'field-group-vi', maxlength: 120, value: s && s.group ? s.group.vi : '', list: listId });
+    const groupEn = input({ id: 'field-group-en', maxlength: 120, value: s && s.group ? s.group.en || '' : '', list: listId + '-en' });
     const groupList = h('datalist', { id: listId }, known.map((g) => h('option', { value: g.vi })));
     const groupListEn = h('datalist', { id: listId + '-en' }, known.filter((g) => g.en).map((g) => h('option', { value: g.en })));
     // Picking a known group fills its English name.
@@ -197,7 +197,7 @@ export function fieldsView(app) {
       const gv = groupVi.value.trim();
       const ge = groupEn.value.trim();
       if (!gv && ge) throw new Invalid(t('f.err.group'), groupVi);
-      if (gv.length > 80 || ge.length > 80) throw new Invalid(t('f.err.group'), groupVi);
+      if (gv.length > 120 || ge.length > 120) throw new Invalid(t('f.err.group'), groupVi);
       def.group = gv ? { vi: gv, en: ge } : null;
       def.accept_unserved = unservedBox.box.checked;
       def.hours = useOwn.checked ? editor.value() : {};
