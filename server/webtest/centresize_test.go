@@ -60,11 +60,11 @@ var realFields = []struct{ vi, en, group, groupEn string }{
 	{"Tra cứu hồ sơ", "Application status enquiries", "Dịch vụ hỗ trợ", "Support services"},
 }
 
-// bigCentre writes a centre file with nFields fields (realFields, grouped)
+// provinceCentre writes a centre file with nFields fields (realFields, grouped)
 // and nCounters counters: counter q1 serves every field, the others two
 // each; the fields listed in unserved are served by none and accept
 // tickets all the same (a centre file refuses them otherwise). Clerks canbo1…canbo40 serve q1…q40.
-func bigCentre(t *testing.T, nFields, nCounters int, unserved ...int) string {
+func provinceCentre(t *testing.T, nFields, nCounters int, unserved ...int) string {
 	t.Helper()
 	type text = protocol.Text
 	type svc struct {
@@ -155,7 +155,7 @@ func saveInView(p *tab, dialog string, width, height int64) {
 // 1440×900 and 1366×768: the list scrolls inside the dialog and Save stays
 // in view, and saving works.
 func TestCounterDialogWithFortyFields(t *testing.T) {
-	srv := servertest.Start(t, servertest.Options{NoRateLimits: true, CentreFile: bigCentre(t, 40, 40)})
+	srv := servertest.Start(t, servertest.Options{NoRateLimits: true, CentreFile: provinceCentre(t, 40, 40)})
 	p := newTab(t, srv)
 	openAdmin(p, "counters")
 	p.wait(`document.querySelector('#counters')`, "the counters table")
@@ -188,7 +188,7 @@ func TestCounterDialogWithFortyFields(t *testing.T) {
 // from suggestions in the field dialog, accept_unserved set there; the
 // dashboard counts only staffed counters.
 func TestAdminCentreOf25Fields40Counters(t *testing.T) {
-	srv := servertest.Start(t, servertest.Options{NoRateLimits: true, CentreFile: bigCentre(t, 25, 40, 16, 24)})
+	srv := servertest.Start(t, servertest.Options{NoRateLimits: true, CentreFile: provinceCentre(t, 25, 40, 16, 24)})
 	ctx := context.Background()
 	admin := srv.Client(srv.AdminToken())
 	// The admin unticks "issue tickets even without counter" on f17.
