@@ -66,6 +66,11 @@ func TestResume(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	display := s.Client(s.DeviceToken("display", "TV"))
 	clerk := s.Client(s.ClerkToken("canbo1"))
+	// Counters start closed (open means staffed): the clerk opens q1
+	// first, so each call below makes only ticket events.
+	if _, err := clerk.SetCounterStatus(context.Background(), "q1", protocol.CounterOpen); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := collect(ctx, display, client.SubscribeOptions{})
 	snap := next(t, ch)

@@ -212,6 +212,13 @@ func (a *App) Close() error {
 	a.Phones.Close()
 	a.cancel()
 	a.wg.Wait()
+	// The wait calibration is saved every minute; once more now, so a
+	// restart starts with all of it.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Engine.SaveCalibration(ctx); err != nil {
+		a.Log.Warn("saving the wait calibration failed", "err", err)
+	}
 	err := a.Store.Close()
 	a.lock.Release()
 	return err

@@ -146,15 +146,19 @@ type Centre struct {
 }
 
 // CentreService is a field in a centre file. Fields are enabled unless
-// "enabled": false; their kiosk order is their order in the file.
+// "enabled": false; their kiosk order is their order in the file. Group
+// is the optional heading the kiosk lists the field under; a field no
+// counter serves is refused unless accept_unserved is true.
 type CentreService struct {
-	ID            string         `json:"id"`
-	Prefix        string         `json:"prefix"`
-	Name          protocol.Text  `json:"name"`
-	DailyCap      int            `json:"daily_cap"`
-	TargetMinutes int            `json:"target_minutes"`
-	Hours         protocol.Hours `json:"hours"`
-	Enabled       *bool          `json:"enabled"`
+	ID             string         `json:"id"`
+	Prefix         string         `json:"prefix"`
+	Name           protocol.Text  `json:"name"`
+	Group          *protocol.Text `json:"group"`
+	DailyCap       int            `json:"daily_cap"`
+	TargetMinutes  int            `json:"target_minutes"`
+	Hours          protocol.Hours `json:"hours"`
+	Enabled        *bool          `json:"enabled"`
+	AcceptUnserved bool           `json:"accept_unserved"`
 }
 
 // CentreUser is a user created with the centre; passwords are generated
@@ -201,18 +205,19 @@ func (c *Centre) ProtocolServices() []protocol.Service {
 	out := make([]protocol.Service, 0, len(c.Services))
 	for i, s := range c.Services {
 		en := s.Enabled == nil || *s.Enabled
-		out = append(out, protocol.Service{ID: s.ID, Prefix: s.Prefix, Name: s.Name, DailyCap: s.DailyCap,
-			TargetMinutes: s.TargetMinutes, Hours: s.Hours, Enabled: en, Order: i + 1})
+		out = append(out, protocol.Service{ID: s.ID, Prefix: s.Prefix, Name: s.Name, Group: s.Group, DailyCap: s.DailyCap,
+			TargetMinutes: s.TargetMinutes, Hours: s.Hours, Enabled: en, Order: i + 1, AcceptUnserved: s.AcceptUnserved})
 	}
 	return out
 }
 
-// ProtocolCounters are the counters, closed until a clerk opens them.
+// ProtocolCounters are the counters, closed until a clerk opens them (a
+// counter is open only while staffed: docs/API.md, "Open means staffed").
 func (c *Centre) ProtocolCounters() []protocol.Counter {
 	out := make([]protocol.Counter, 0, len(c.Counters))
 	for _, k := range c.Counters {
 		if k.Status == "" {
-			k.Status = protocol.CounterOpen
+			k.Status = protocol.CounterClosed
 		}
 		if k.ServiceIDs == nil {
 			k.ServiceIDs = []string{}
@@ -244,8 +249,9 @@ func (c *Centre) validate() error {
 	if len(c.Services) == 0 {
 		return errors.New("at least one service (field) is required")
 	}
-	ids, prefixes := map[string]bool{}, map[string]bool{}
+	ids, prefixes, accepts := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, s := range c.ProtocolServices() {
+		accepts[s.ID] = s.AcceptUnserved
 		if err := queue.ValidateService(s); err != nil {
 			return fmt.Errorf("service %q: %w", s.ID, err)
 		}
@@ -272,8 +278,8 @@ func (c *Centre) validate() error {
 		}
 	}
 	for id := range ids {
-		if !served[id] {
-			return fmt.Errorf("service %q is served by no counter", id)
+		if !served[id] && !accepts[id] {
+			return fmt.Errorf("service %q is served by no counter (list it in a counter's service_ids, or set \"accept_unserved\": true to issue tickets for it all the same)", id)
 		}
 	}
 	users := map[string]bool{}

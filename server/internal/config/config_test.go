@@ -52,6 +52,7 @@ func TestParseCentreErrors(t *testing.T) {
 		"user bad counter": strings.Replace(base, "%s", `,"users":[{"username":"x","role":"clerk","counter_ids":["q9"]}]`, 1),
 		"user bad role":    strings.Replace(base, "%s", `,"users":[{"username":"x","role":"boss"}]`, 1),
 		"trailing":         strings.Replace(base, "%s", "", 1) + `{}`,
+		"empty group":      `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"},"group":{"vi":" ","en":""}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]}]}`,
 	}
 	for name, in := range cases {
 		if _, err := ParseCentre([]byte(in)); err == nil {
@@ -96,5 +97,54 @@ func TestParseFlagsAndEnv(t *testing.T) {
 		if _, err := Parse(args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+// TestDemoCentreServesEveryField: outside clients issue tickets on the demo
+// centre without any clerk, so every field must be served by some counter
+// (a field no counter serves is closed, reason no_counter), and counters
+// start closed (open means staffed).
+func TestDemoCentreServesEveryField(t *testing.T) {
+	b, err := assets.FS.ReadFile("demo/centre.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseCentre(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}
+	for _, k := range c.ProtocolCounters() {
+		if k.Status != "closed" {
+			t.Errorf("counter %s starts %s, want closed until a clerk signs in", k.ID, k.Status)
+		}
+		for _, id := range k.ServiceIDs {
+			served[id] = true
+		}
+	}
+	for _, s := range c.ProtocolServices() {
+		if !served[s.ID] && !s.AcceptUnserved {
+			t.Errorf("demo field %s: no counter serves it", s.ID)
+		}
+	}
+}
+
+// TestCentreGroupsAndUnserved: a field's group and accept_unserved reach the
+// protocol service; an unserved field is accepted only with accept_unserved.
+func TestCentreGroupsAndUnserved(t *testing.T) {
+	in := `{"name":{"vi":"TT"},"services":[
+		{"id":"a","prefix":"A","name":{"vi":"Cấp phép xây dựng"},"group":{"vi":"Sở Xây dựng","en":"Department of Construction"}},
+		{"id":"b","prefix":"B","name":{"vi":"Hỏi đáp"},"accept_unserved":true}],
+		"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]}]}`
+	c, err := ParseCentre([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcs := c.ProtocolServices()
+	if g := svcs[0].Group; g == nil || g.Vi != "Sở Xây dựng" || g.En != "Department of Construction" {
+		t.Fatalf("group %+v", g)
+	}
+	if svcs[0].AcceptUnserved || svcs[1].Group != nil || !svcs[1].AcceptUnserved {
+		t.Fatalf("services %+v", svcs)
 	}
 }

@@ -400,6 +400,20 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 			err = errf(protocol.CodeBadRequest, "epoch is too long")
 		}
 	}
+	// ?counter=ID: a clerk console attached to its counter. The counter
+	// counts as staffed while the connection lasts (docs/API.md, "Open
+	// means staffed").
+	counter := ""
+	if err == nil {
+		counter = r.URL.Query().Get("counter")
+		if counter != "" {
+			if _, cerr := s.engine.Counter(counter); cerr != nil {
+				err = cerr
+			} else if p.Role != protocol.RoleClerk && p.Role != protocol.RoleAdmin || !p.Serves(counter) {
+				err = errf(protocol.CodeForbidden, "you are not assigned to counter %q", counter)
+			}
+		}
+	}
 	if err != nil {
 		if status := writeError(w, s.storageError(err)); status >= 500 {
 			s.log.Error("websocket refused", "err", err)
@@ -412,8 +426,19 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 	if !p.Expires.IsZero() {
 		req.ExpiresIn = max(p.Expires.Sub(s.clock.Now()), time.Millisecond)
 	}
-	if err := s.hub.Serve(w, r, req); err != nil && !errors.Is(err, hub.ErrClosed) {
-		s.log.Debug("websocket ended at start", "err", err)
+	var release func()
+	if counter != "" {
+		// Detached from the request: the attachment outlives the handler.
+		release = s.engine.Attach(context.WithoutCancel(r.Context()), counter)
+		req.OnClose = release
+	}
+	if err := s.hub.Serve(w, r, req); err != nil {
+		if release != nil {
+			release()
+		}
+		if !errors.Is(err, hub.ErrClosed) {
+			s.log.Debug("websocket ended at start", "err", err)
+		}
 	}
 }
 

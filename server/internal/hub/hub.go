@@ -388,6 +388,9 @@ type Request struct {
 	AuthAt time.Time
 	// ExpiresIn closes the connection when the credential expires (0: never).
 	ExpiresIn time.Duration
+	// OnClose, when set, is called once when a connection that Serve
+	// accepted ends (not when Serve returns an error).
+	OnClose func()
 }
 
 // revocation is one call of Revoke.
@@ -476,6 +479,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		c.close(websocket.CloseTryAgainLater, "try again")
 		return err
 	}
+	c.onClose = req.OnClose
 	go h.reader(c) // counted by add
 	c.start(initial)
 	return nil
@@ -666,6 +670,9 @@ func (c *client) dropped() {
 // nothing else to say. Oversized messages and floods close the connection.
 func (h *Hub) reader(c *client) {
 	defer h.wg.Done()
+	if c.onClose != nil {
+		defer c.onClose()
+	}
 	ws := c.ws
 	ws.SetReadLimit(64 << 10)
 	ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
@@ -721,6 +728,8 @@ type client struct {
 	raw    net.Conn        // writing
 	filter Filter
 	after  int64 // only events with seq > after; guarded by h.mu
+	// onClose is Request.OnClose, run when the reader ends.
+	onClose func()
 
 	keys      []string      // credentials, for Revoke
 	authAt    time.Time     // when they were checked

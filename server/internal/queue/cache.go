@@ -110,6 +110,9 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 			cnt.ServedToday = 0
 		}
 		c.board.Counters = append(c.board.Counters, protocol.CounterState{Counter: cnt, Current: current[cnt.ID]})
+		if cr.PriorityStreak > 0 {
+			c.streak[cnt.ID] = cr.PriorityStreak
+		}
 	}
 	slices.SortStableFunc(c.board.Counters, func(a, b protocol.CounterState) int { return a.Counter.Number - b.Counter.Number })
 	c.board.Recent = l.Recent
@@ -286,6 +289,17 @@ func (c *cache) ahead(t protocol.Ticket) int {
 		}
 	}
 	return n
+}
+
+// served tells whether some counter (of any status) lists field id: a field
+// no counter serves is closed (no_counter) unless it accepts unserved.
+func (c *cache) served(id string) bool {
+	for _, cs := range c.board.Counters {
+		if slices.Contains(cs.Counter.ServiceIDs, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // servers counts the open counters serving field id and how many of them are free.

@@ -39,6 +39,9 @@ type Options struct {
 	Location *time.Location
 	// MaxPriorityStreak bounds priority calls in a row (see DefaultMaxPriorityStreak).
 	MaxPriorityStreak int
+	// StaffGrace is how long an open counter stays open once its last
+	// clerk console left (DefaultStaffGrace when zero).
+	StaffGrace time.Duration
 }
 
 // Engine runs the queue. It is safe for concurrent use.
@@ -53,6 +56,9 @@ type Engine struct {
 	pub Publisher
 
 	pending pendingIndex // tokens of leased tickets not yet synced (pending.go)
+	staff   *staffing
+	// savedSeq is the seq of the last calibration saved (calibration.go).
+	savedSeq int64
 }
 
 // New returns an engine; call Start before use.
@@ -63,7 +69,10 @@ func New(store Store, clock Clock, log *slog.Logger, opts Options) *Engine {
 	if opts.MaxPriorityStreak <= 0 {
 		opts.MaxPriorityStreak = DefaultMaxPriorityStreak
 	}
-	return &Engine{store: store, clock: clock, log: log, opts: opts}
+	if opts.StaffGrace <= 0 {
+		opts.StaffGrace = DefaultStaffGrace
+	}
+	return &Engine{store: store, clock: clock, log: log, opts: opts, staff: newStaffing()}
 }
 
 // SetPublisher sets where committed events go (the websocket hub).
@@ -93,6 +102,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.c = newCache(l, Day(now, e.opts.Location), e.opts.Location)
 	e.c.maxStreak = e.opts.MaxPriorityStreak
 	e.mu.Unlock()
+	if err := e.loadCalibration(ctx); err != nil {
+		return fmt.Errorf("queue: load calibration: %w", err)
+	}
+	e.unstaffedAtStart(l.Counters, now)
 	e.store.SetSink(e.onCommit)
 	return nil
 }
@@ -184,6 +197,12 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 	if len(idemKey) > maxIdemKeyLen || !utf8.ValidString(idemKey) {
 		return IssueResult{}, Errorf(protocol.CodeBadRequest, "Idempotency-Key is longer than %d bytes or not UTF-8", maxIdemKeyLen)
 	}
+	// Whether a counter serves the field is read from the cache (updated
+	// before a counter change returns), not from every counter row in the
+	// issuing transaction: a race with a counter edit is harmless.
+	e.mu.RLock()
+	served := e.c.served(req.ServiceID)
+	e.mu.RUnlock()
 	var rec TicketRecord
 	replayed := false
 	_, err := e.store.Update(ctx, func(tx Tx) error {
@@ -210,6 +229,9 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 		}
 		if !svc.Enabled {
 			return Errorf(protocol.CodeServiceClosed, "%s is closed today", svc.Name.Vi)
+		}
+		if !svc.AcceptUnserved && !served {
+			return Errorf(protocol.CodeServiceClosed, "no counter serves %s, so nobody would call the ticket (closed_reason no_counter)", svc.Name.Vi)
 		}
 		centre, err := tx.Centre()
 		if err != nil {
@@ -376,8 +398,12 @@ func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.T
 		called = &t
 		return tx.AppendEvent(protocol.EventTicketCalled, now, protocol.Call{Ticket: e.public(t), Counter: c.Counter, At: now})
 	})
-	if err != nil || called == nil {
+	if err != nil {
 		return nil, err
+	}
+	e.staffedByCaller(counterID)
+	if called == nil {
+		return nil, nil
 	}
 	t := e.view(*called)
 	return &t, nil
@@ -517,6 +543,9 @@ func (e *Engine) SetCounterStatus(ctx context.Context, counterID, status string)
 		}
 		return tx.AppendEvent(protocol.EventCounterUpdated, now, c.Counter)
 	})
+	if err == nil {
+		e.statusSetByCaller(counterID, status)
+	}
 	return out, err
 }
 
@@ -592,7 +621,8 @@ func ValidateCounter(c protocol.Counter, services map[string]bool) error {
 
 // PutService creates or replaces a field definition.
 func (e *Engine) PutService(ctx context.Context, s protocol.Service) (protocol.Service, error) {
-	s.Waiting, s.Open, s.ClosedReason, s.IssuedToday, s.AvgServiceSeconds = 0, false, "", 0, 0
+	s.Waiting, s.Open, s.ClosedReason, s.IssuedToday, s.AvgServiceSeconds, s.ETANewSeconds = 0, false, "", 0, 0, nil
+	s.Group = normGroup(s.Group)
 	if err := ValidateService(s); err != nil {
 		return s, err
 	}
@@ -626,7 +656,9 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 	if n, err := AdminTextI18n("name", c.Name, MaxName, true); err == nil {
 		c.Name = n // trimmed; errors are reported by ValidateCounter below
 	}
+	prev := ""
 	_, err := e.store.Update(ctx, func(tx Tx) error {
+		prev = ""
 		svcs, err := tx.Services()
 		if err != nil {
 			return err
@@ -649,15 +681,67 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 			}
 			if o.ID == c.ID {
 				rec.PriorityStreak, rec.ServedDay, rec.ServedToday = o.PriorityStreak, o.ServedDay, o.ServedToday
+				prev = o.Status
 			}
 		}
 		if err := tx.PutCounter(rec); err != nil {
 			return err
 		}
 		c = rec.Counter
-		return tx.AppendEvent(protocol.EventCounterUpdated, e.now(), rec.Counter)
+		now := e.now()
+		if err := tx.AppendEvent(protocol.EventCounterUpdated, now, rec.Counter); err != nil {
+			return err
+		}
+		// A field that gains its first counter opens, one that loses its
+		// last closes (no_counter): say so to every kiosk at once.
+		before, after := servedBy(all, nil), servedBy(all, &rec)
+		for _, s := range svcs {
+			if before[s.ID] != after[s.ID] {
+				if err := tx.AppendEvent(protocol.EventServiceUpdated, now, e.serviceViewServed(s, after[s.ID])); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
+	if err == nil && c.Status != prev {
+		// The admin set the status in the counter's definition: as a
+		// status change by hand (staffing.go).
+		e.statusSetByCaller(c.ID, c.Status)
+	}
 	return c, err
+}
+
+// servedBy is the set of fields some counter serves, with put replacing
+// (or adding) its counter.
+func servedBy(counters []CounterRecord, put *CounterRecord) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range counters {
+		if put != nil && c.ID == put.ID {
+			continue
+		}
+		for _, id := range c.ServiceIDs {
+			out[id] = true
+		}
+	}
+	if put != nil {
+		for _, id := range put.ServiceIDs {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// normGroup trims a field's group and drops an empty one.
+func normGroup(g *protocol.Text) *protocol.Text {
+	if g == nil {
+		return nil
+	}
+	x := protocol.Text{Vi: strings.TrimSpace(g.Vi), En: strings.TrimSpace(g.En)}
+	if x.Vi == "" && x.En == "" {
+		return nil
+	}
+	return &x
 }
 
 // PutCentre replaces the centre settings.
@@ -709,7 +793,21 @@ func (e *Engine) serviceView(s protocol.Service) protocol.Service {
 	return e.c.serviceView(s, now)
 }
 
+// serviceViewServed is serviceView as if a counter did (or did not) serve
+// the field: for the event of a counter change not yet in the cache.
+func (e *Engine) serviceViewServed(s protocol.Service, served bool) protocol.Service {
+	now := e.now()
+	e.rollDay(now)
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.c.serviceViewAs(s, now, served)
+}
+
 func (c *cache) serviceView(s protocol.Service, now time.Time) protocol.Service {
+	return c.serviceViewAs(s, now, c.served(s.ID))
+}
+
+func (c *cache) serviceViewAs(s protocol.Service, now time.Time, served bool) protocol.Service {
 	s.Waiting = len(c.waiting[s.ID])
 	s.IssuedToday = c.issued[s.ID]
 	s.AvgServiceSeconds = int(meanDuration(c.samples[s.ID]).Seconds())
@@ -717,6 +815,8 @@ func (c *cache) serviceView(s protocol.Service, now time.Time) protocol.Service 
 	switch {
 	case !s.Enabled:
 		s.Open, s.ClosedReason = false, protocol.ClosedDisabled
+	case !served && !s.AcceptUnserved:
+		s.Open, s.ClosedReason = false, protocol.ClosedNoCounter
 	case !OpenAt(effectiveHours(s, c.centre), now):
 		s.Open, s.ClosedReason = false, protocol.ClosedOutsideHours
 	case s.DailyCap > 0 && s.IssuedToday >= s.DailyCap:
@@ -887,18 +987,34 @@ func (e *Engine) Housekeep(ctx context.Context) error {
 	return err
 }
 
-// Run does housekeeping every interval until ctx ends.
+// staffTick is how often Run looks for counters left without a console.
+const staffTick = 5 * time.Second
+
+// Run does housekeeping every interval, and closes counters left without
+// a clerk console every few seconds, until ctx ends.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	st := time.NewTicker(min(interval, staffTick))
+	defer st.Stop()
 	for {
 		if err := e.Housekeep(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("housekeeping failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+		if err := e.SaveCalibration(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("saving the wait calibration failed", "err", err)
+		}
+		for again := true; again; {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				again = false
+			case <-st.C:
+				if err := e.CloseUnstaffed(ctx); err != nil && ctx.Err() == nil {
+					e.log.Warn("closing unstaffed counters failed", "err", err)
+				}
+			}
 		}
 	}
 }

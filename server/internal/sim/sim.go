@@ -366,7 +366,10 @@ func (r *runner) setup(ctx context.Context) error {
 		if name.Vi == "" {
 			name.Vi = f.ID
 		}
-		if _, err := r.eng.PutService(ctx, protocol.Service{ID: f.ID, Prefix: f.Prefix, Name: name, TargetMinutes: f.TargetMinutes, Enabled: true, Order: i}); err != nil {
+		// AcceptUnserved: a field the simulated counters leave unserved
+		// still takes tickets, which wait (the report shows it), rather
+		// than stopping the run.
+		if _, err := r.eng.PutService(ctx, protocol.Service{ID: f.ID, Prefix: f.Prefix, Name: name, TargetMinutes: f.TargetMinutes, Enabled: true, Order: i, AcceptUnserved: true}); err != nil {
 			return fmt.Errorf("field %s: %w", f.ID, err)
 		}
 	}

@@ -5,6 +5,7 @@
 import { h, replace } from './dom.js';
 import { t, name, errorText } from './i18n.js';
 import { field, input, check, intIn, openDialog, Invalid } from './forms.js';
+import { unserved } from './a-fields.js';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
@@ -32,7 +33,10 @@ export function countersView(app) {
       replace(root, h('p', { class: 'muted', text: t('k.none') }));
       return;
     }
-    replace(root, h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'counters' },
+    const lonely = unserved(app.board);
+    const warn = lonely.length ? h('p', { class: 'banner-warn msg', id: 'counters-unserved', role: 'status',
+      text: '⚠ ' + t('k.warn.summary', { n: lonely.length, list: lonely.map((s) => s.prefix + ' · ' + name(s.name)).join(', ') }) }) : null;
+    replace(root, warn, h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'counters' },
       h('thead', {}, h('tr', {},
         h('th', { class: 'num', text: '#' }), h('th', { text: t('k.name_vi') }), h('th', { text: t('k.fields') }),
         h('th', { text: t('k.status') }), h('th', { text: t('k.clerks') }), h('th', { class: 'num', text: t('d.served') }), h('th'))),

@@ -6,6 +6,7 @@
 import { h, replace } from './dom.js';
 import { t, has, name, duration, ago } from './i18n.js';
 import { health, printerText } from './a-devices.js';
+import { unserved } from './a-fields.js';
 
 const DEVICE_POLL_MS = 15000;
 const SERVICES_POLL_MS = 30000;
@@ -104,6 +105,7 @@ export function dashboardView(app) {
     const healthy = live.filter((d) => health(d, now) === 'ok').length;
     let over = 0;
 
+    const lonely = new Set(unserved(b).map((s) => s.id));
     const fieldRows = b.services.map((s) => {
       const w = b.waiting[s.id] || 0;
       const since = oldest.get(s.id);
@@ -114,7 +116,8 @@ export function dashboardView(app) {
       if (target && since && frac >= 1) over++;
       const sv = issued.get(s.id) || s;
       return h('tr', { dataset: { service: s.id }, class: s.enabled === false ? 'off' : '' },
-        h('td', { class: 'wrap' }, h('span', { class: 'prefix', text: s.prefix }), ' ', h('span', { text: name(s.name) })),
+        h('td', { class: 'wrap' }, h('span', { class: 'prefix', text: s.prefix }), ' ', h('span', { text: name(s.name) }),
+          lonely.has(s.id) ? h('div', { class: 'warn-line', dataset: { warn: 'no-counter' }, text: '⚠ ' + t('d.no_counter') }) : null),
         h('td', {}, s.open ? h('span', { class: 'pill', dataset: { status: 'open' }, text: t('status.open') })
           : h('span', { class: 'pill', dataset: { status: 'closed' }, text: t('d.closed_reason.' + (s.closed_reason || 'disabled')) })),
         h('td', { class: 'num', dataset: { cell: 'waiting' }, text: w }),

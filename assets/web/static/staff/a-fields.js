@@ -17,7 +17,23 @@ export function definition(s) {
     id: s.id, prefix: s.prefix, name: { vi: s.name.vi, en: s.name.en || '' },
     daily_cap: s.daily_cap || 0, target_minutes: s.target_minutes || 0,
     enabled: s.enabled !== false, order: s.order || 0, hours: s.hours || {},
+    group: s.group ? { vi: s.group.vi, en: s.group.en || '' } : null,
+    accept_unserved: !!s.accept_unserved,
   };
+}
+
+/** unserved lists the fields no counter serves (closed: no_counter, unless they accept unserved). */
+export function unserved(board) {
+  const served = new Set();
+  for (const cs of board.counters || []) for (const id of cs.counter.service_ids || []) served.add(id);
+  return (board.services || []).filter((s) => !served.has(s.id));
+}
+
+/** groups lists the distinct groups of the fields, in kiosk order. */
+export function groups(services) {
+  const out = new Map();
+  for (const s of services || []) if (s.group && s.group.vi && !out.has(s.group.vi)) out.set(s.group.vi, s.group);
+  return [...out.values()];
 }
 
 /** slug turns a Vietnamese name into an id: "Đất đai" → "dat-dai". */
@@ -46,7 +62,7 @@ export function fieldsView(app) {
   }
 
   function onBoard(ev) {
-    if (['service.updated', 'snapshot', 'resync', 'ticket.issued', 'ticket.called', 'ticket.transferred', 'ticket.cancelled'].includes(ev.type)) draw();
+    if (['service.updated', 'counter.updated', 'snapshot', 'resync', 'ticket.issued', 'ticket.called', 'ticket.transferred', 'ticket.cancelled'].includes(ev.type)) draw();
   }
 
   function draw() {
@@ -57,7 +73,10 @@ export function fieldsView(app) {
       replace(root, h('p', { class: 'muted', text: t('f.none') }));
       return;
     }
-    replace(root, h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'fields' },
+    const lonely = new Set(unserved(b).map((s) => s.id));
+    const warn = lonely.size ? h('p', { class: 'banner-warn msg', id: 'fields-unserved', role: 'status',
+      text: '⚠ ' + t('f.warn.summary', { n: lonely.size, list: list.filter((s) => lonely.has(s.id)).map((s) => s.prefix + ' · ' + name(s.name)).join(', ') }) }) : null;
+    replace(root, warn, h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'fields' },
       h('thead', {}, h('tr', {},
         h('th', { text: t('f.order') }), h('th', { text: t('f.col.prefix') }), h('th', { text: t('f.col.name') }),
         h('th', { text: t('d.status') }), h('th', { text: t('f.col.hours') }), h('th', { class: 'num', text: t('f.col.cap') }),
@@ -67,7 +86,10 @@ export function fieldsView(app) {
           h('button', { type: 'button', class: 'btn btn-small btn-icon', title: t('f.up'), 'aria-label': t('f.up'), disabled: i === 0 || moving, onclick: () => move(i, -1), text: '↑' }),
           h('button', { type: 'button', class: 'btn btn-small btn-icon', title: t('f.down'), 'aria-label': t('f.down'), disabled: i === list.length - 1 || moving, onclick: () => move(i, 1), text: '↓' })),
         h('td', {}, h('span', { class: 'prefix', text: s.prefix })),
-        h('td', { class: 'wrap' }, h('div', { class: 'field-name', text: s.name.vi }), s.name.en ? h('div', { class: 'muted', text: s.name.en }) : null),
+        h('td', { class: 'wrap' },
+          s.group ? h('div', { class: 'field-group', text: name(s.group) }) : null,
+          h('div', { class: 'field-name', text: s.name.vi }), s.name.en ? h('div', { class: 'muted', text: s.name.en }) : null,
+          lonely.has(s.id) ? h('div', { class: 'warn-line', dataset: { warn: 'no-counter' }, text: '⚠ ' + t(s.accept_unserved ? 'f.warn.no_counter_accepts' : 'f.warn.no_counter') }) : null),
         h('td', {}, s.enabled === false ? h('span', { class: 'pill', dataset: { status: 'closed' }, text: t('f.enabled.no') })
           : s.open ? h('span', { class: 'pill', dataset: { status: 'open' }, text: t('f.open_now') })
             : h('span', { class: 'pill', dataset: { status: 'paused' }, text: t('d.closed_reason.' + (s.closed_reason || 'outside_hours')) })),
@@ -111,6 +133,18 @@ export function fieldsView(app) {
     const target = input({ id: 'field-target', type: 'number', min: 0, max: 1440, value: s ? s.target_minutes || 0 : 15 });
     const order = input({ id: 'field-order', type: 'number', min: 0, value: s ? s.order || 0 : Math.max(0, ...all.map((x) => x.order || 0)) + 10 });
     const enabled = check(t('f.enabled'), s ? s.enabled !== false : true, { id: 'field-enabled' });
+    const known = groups(all);
+    const listId = 'field-groups-list';
+    const groupVi = input({ id: 'field-group-vi', maxlength: 120, value: s && s.group ? s.group.vi : '', list: listId });
+    const groupEn = input({ id: 'field-group-en', maxlength: 120, value: s && s.group ? s.group.en || '' : '', list: listId + '-en' });
+    const groupList = h('datalist', { id: listId }, known.map((g) => h('option', { value: g.vi })));
+    const groupListEn = h('datalist', { id: listId + '-en' }, known.filter((g) => g.en).map((g) => h('option', { value: g.en })));
+    // Picking a known group fills its English name.
+    groupVi.addEventListener('input', () => {
+      const g = known.find((x) => x.vi === groupVi.value.trim());
+      if (g && g.en && !groupEn.value.trim()) groupEn.value = g.en;
+    });
+    const unservedBox = check(t('f.unserved'), s ? !!s.accept_unserved : false, { id: 'field-accept-unserved' });
     const own = s && s.hours && Object.keys(s.hours).length > 0;
     const useCentre = h('input', { type: 'radio', name: 'hours-mode', value: 'centre', checked: !own, id: 'hours-centre' });
     const useOwn = h('input', { type: 'radio', name: 'hours-mode', value: 'own', checked: own, id: 'hours-own' });
@@ -133,7 +167,11 @@ export function fieldsView(app) {
         field(t('f.cap'), cap, t('f.cap.hint')),
         field(t('f.target'), target, t('f.target.hint')),
         field(t('f.order'), order),
-        h('div', { class: 'field' }, h('span', { class: 'label', text: t('f.enabled.label') }), enabled.el)),
+        h('div', { class: 'field' }, h('span', { class: 'label', text: t('f.enabled.label') }), enabled.el),
+        field(t('f.group'), groupVi, t('f.group.hint')),
+        field(t('f.group_en'), groupEn),
+        h('div', { class: 'field full' }, unservedBox.el, h('span', { class: 'hint', text: t('f.unserved.hint') })),
+        groupList, groupListEn),
       h('fieldset', { class: 'hours-set' },
         h('legend', { text: t('f.hours') }),
         h('label', { class: 'check' }, useCentre, h('span', { text: t('f.hours.centre') + (centreHours ? ' (' + summary(centreHours) + ')' : '') })),
@@ -156,6 +194,12 @@ export function fieldsView(app) {
       def.target_minutes = intIn(target, 0, 1440, t('f.err.target'));
       def.order = intIn(order, 0, 1e6, t('f.order'));
       def.enabled = enabled.box.checked;
+      const gv = groupVi.value.trim();
+      const ge = groupEn.value.trim();
+      if (!gv && ge) throw new Invalid(t('f.err.group'), groupVi);
+      if (gv.length > 120 || ge.length > 120) throw new Invalid(t('f.err.group'), groupVi);
+      def.group = gv ? { vi: gv, en: ge } : null;
+      def.accept_unserved = unservedBox.box.checked;
       def.hours = useOwn.checked ? editor.value() : {};
       if (useOwn.checked && Object.keys(def.hours).length === 0) throw new Invalid(t('h.err.empty', { day: t('h.day.mon') }), editor.el.querySelector('input'));
       const out = await app.api.put('/api/v1/services/' + encodeURIComponent(def.id), def);

@@ -108,6 +108,7 @@ class Console {
     this.live = new Live(this.api, {
       onBoard: (b, ev) => this.onBoard(b, ev),
       onState: (s) => this.onConn(s),
+      counter: id,
     });
     this.waiting = new WaitingList(
       () => this.api.get('/api/v1/counters/' + encodeURIComponent(id) + '/waiting'),

@@ -52,6 +52,8 @@ export function openDialog(title, body, onSave, opts = {}) {
   const msg = h('p', { class: 'msg error', role: 'alert', hidden: true });
   const save = h('button', { type: 'submit', class: 'btn ' + (opts.danger ? 'btn-danger' : 'btn-primary'), text: opts.saveText || t('save') });
   const cancel = h('button', { type: 'button', class: 'btn', text: opts.cancelText || t('cancel') });
+  // The body scrolls between the title and the buttons (staff.css).
+  body.classList.add('dialog-scroll');
   const form = h('form', { class: 'dialog-body', novalidate: true },
     h('h2', { text: title }), msg, body,
     h('div', { class: 'dialog-actions' }, onSave ? cancel : null, onSave ? save : h('button', { type: 'button', class: 'btn btn-primary', text: t('close'), onclick: () => close() })));

@@ -23,7 +23,8 @@ export class Live {
    * handlers: onBoard(board, ev) after every change (ev.type "snapshot" or
    * "resync" when the whole board was replaced, so lists derived from events
    * must be fetched again); onState(state) with "connecting", "live" or
-   * "offline".
+   * "offline"; counter (a string, optional): the counter a clerk console
+   * serves, sent as /ws?counter= so the server knows the counter is staffed.
    */
   constructor(api, handlers) {
     this.api = api;
@@ -71,11 +72,16 @@ export class Live {
 
   url() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    let u = proto + '//' + location.host + '/ws';
+    const q = new URLSearchParams();
     if (this.board.seq > 0 && this.board.epoch) {
-      u += '?since=' + encodeURIComponent(this.board.seq) + '&epoch=' + encodeURIComponent(this.board.epoch);
+      q.set('since', String(this.board.seq));
+      q.set('epoch', this.board.epoch);
     }
-    return u;
+    // The clerk console names its counter: the server counts the counter
+    // as staffed while this connection lasts (docs/API.md).
+    if (this.h.counter) q.set('counter', this.h.counter);
+    const qs = q.toString();
+    return proto + '//' + location.host + '/ws' + (qs ? '?' + qs : '');
   }
 
   connect() {

@@ -1,0 +1,170 @@
+package queue
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// DefaultStaffGrace is how long a counter stays open after the last clerk
+// console attached to it went away: long enough that reloading the page or
+// a short network cut does not close it, short enough that a counter nobody
+// sits at stops counting in the waits within a minute or two.
+const DefaultStaffGrace = 60 * time.Second
+
+// staffing tracks which counters have a clerk console attached (docs/API.md,
+// "Open means staffed"). It is runtime state, not stored: after a restart
+// the consoles reconnect within seconds.
+type staffing struct {
+	mu sync.Mutex
+	// attached counts the consoles attached per counter.
+	attached map[string]int
+	// leftAt is when an unattended open or paused counter lost its last
+	// console (or when the server started): it is closed once Grace has
+	// passed since.
+	leftAt map[string]time.Time
+	// closed remembers the status of counters the server closed for want
+	// of a clerk, so a console coming back restores it.
+	closed map[string]string
+}
+
+func newStaffing() *staffing {
+	return &staffing{attached: map[string]int{}, leftAt: map[string]time.Time{}, closed: map[string]string{}}
+}
+
+// Attach records that a clerk console serves counterID (the console's
+// websocket, /ws?counter=ID) until the returned release is called. A
+// counter the server closed because its console was gone gets its status
+// back (open or paused).
+func (e *Engine) Attach(ctx context.Context, counterID string) (release func()) {
+	s := e.staff
+	s.mu.Lock()
+	s.attached[counterID]++
+	delete(s.leftAt, counterID)
+	restore, ok := s.closed[counterID]
+	delete(s.closed, counterID)
+	s.mu.Unlock()
+	if ok {
+		if cs, err := e.Counter(counterID); err == nil && cs.Counter.Status == protocol.CounterClosed {
+			if _, err := e.SetCounterStatus(ctx, counterID, restore); err != nil && ctx.Err() == nil {
+				e.log.Warn("reopening a counter whose console came back failed", "counter", counterID, "err", err)
+			}
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.attached[counterID]--; s.attached[counterID] <= 0 {
+				delete(s.attached, counterID)
+				s.leftAt[counterID] = e.now()
+			}
+		})
+	}
+}
+
+// Attached is how many clerk consoles are attached to counterID.
+func (e *Engine) Attached(counterID string) int {
+	e.staff.mu.Lock()
+	defer e.staff.mu.Unlock()
+	return e.staff.attached[counterID]
+}
+
+// staffedByCaller notes that someone opened the counter by an explicit
+// act (Next, or status open) with no console attached: an API client or an
+// admin runs it, so it is not closed for want of a console.
+func (e *Engine) staffedByCaller(counterID string) {
+	s := e.staff
+	s.mu.Lock()
+	if s.attached[counterID] == 0 {
+		delete(s.leftAt, counterID)
+	}
+	delete(s.closed, counterID)
+	s.mu.Unlock()
+}
+
+// statusSetByCaller: a clerk or admin set the counter's status. Opening it
+// is an explicit act (staffedByCaller); any status set by hand replaces
+// what the server would have restored when the console came back.
+func (e *Engine) statusSetByCaller(counterID, status string) {
+	if status == protocol.CounterOpen {
+		e.staffedByCaller(counterID)
+		return
+	}
+	e.staff.mu.Lock()
+	delete(e.staff.closed, counterID)
+	e.staff.mu.Unlock()
+}
+
+// CloseUnstaffed closes every open or paused counter whose last console
+// left at least the grace ago (Options.StaffGrace) with none attached
+// since, each with a counter.updated event. Run calls it every few seconds.
+func (e *Engine) CloseUnstaffed(ctx context.Context) error {
+	now := e.now()
+	s := e.staff
+	s.mu.Lock()
+	var due []string
+	for id, at := range s.leftAt {
+		if s.attached[id] == 0 && now.Sub(at) >= e.opts.StaffGrace {
+			due = append(due, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range due {
+		var prev string
+		_, err := e.store.Update(ctx, func(tx Tx) error {
+			prev = ""
+			c, err := counterOf(tx, id, Day(now, e.opts.Location))
+			if IsNotFound(err) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			// Re-checked inside the transaction: a console may have
+			// attached, or someone opened the counter, meanwhile.
+			s.mu.Lock()
+			at, pending := s.leftAt[id]
+			still := pending && s.attached[id] == 0 && now.Sub(at) >= e.opts.StaffGrace
+			s.mu.Unlock()
+			if !still || c.Status == protocol.CounterClosed {
+				return nil
+			}
+			prev = c.Status
+			c.Status = protocol.CounterClosed
+			if err := tx.PutCounter(c); err != nil {
+				return err
+			}
+			return tx.AppendEvent(protocol.EventCounterUpdated, e.now(), c.Counter)
+		})
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		if at, ok := s.leftAt[id]; ok && s.attached[id] == 0 && now.Sub(at) >= e.opts.StaffGrace {
+			delete(s.leftAt, id)
+			if prev != "" {
+				s.closed[id] = prev
+				e.log.Info("counter closed: no clerk console for the grace period", "counter", id, "grace", e.opts.StaffGrace)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// unstaffedAtStart marks every open or paused counter as having just lost
+// its console: the server cannot know who sits where until the consoles
+// reconnect, and those that do not within the grace are closed.
+func (e *Engine) unstaffedAtStart(counters []CounterRecord, now time.Time) {
+	s := e.staff
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range counters {
+		if c.Status != protocol.CounterClosed && s.attached[c.ID] == 0 {
+			s.leftAt[c.ID] = now
+		}
+	}
+}
