@@ -362,6 +362,9 @@ func (t *TicketHub) process(evs []protocol.Event) {
 		seq = ev.Seq
 		if ev.Type == protocol.EventDisruptionStarted || ev.Type == protocol.EventDisruptionEnded {
 			disrupted = true
+			for f := range t.byField {
+				dirty[f] = true // the waits stretch or shrink with it
+			}
 		}
 		tk, counter, reason, fields, rated := subjectOf(ev)
 		for _, f := range fields {
