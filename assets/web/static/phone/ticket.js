@@ -186,9 +186,11 @@ function message(cls, title, text, v) {
 }
 
 function rating(v) {
-  const form = ratingForm(async (score, comment) => {
+  const form = ratingForm(async (score, comment, reasons) => {
     try {
-      await postJSON('/api/v1/tickets/' + encodeURIComponent(token) + '/rating', { score, comment });
+      const body = { score, comment };
+      if (reasons.length) body.reasons = reasons;
+      await postJSON('/api/v1/tickets/' + encodeURIComponent(token) + '/rating', body);
     } catch (e) {
       if (e.status !== 409) throw e; // 409: rated already (another tab): thank anyway
     }
