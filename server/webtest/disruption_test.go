@@ -2,6 +2,7 @@ package webtest
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/civiq/civiq/server/protocol"
+	"github.com/civiq/civiq/server/servertest"
 )
 
 // TestDisruptionNotice: while a disruption is open, the web hall display
@@ -102,4 +104,58 @@ func etaMinutes(t *testing.T, s string) int {
 		t.Fatalf("no wait in %q", s)
 	}
 	return n
+}
+
+// TestDisruptionNoticeAtCentreSize: with 36 counters and disruptions at
+// several of them, the display's notice names the counters, and neither the
+// notice nor the tiles below it are cut at 1920×1080 or 1280×720.
+func TestDisruptionNoticeAtCentreSize(t *testing.T) {
+	const n = 36
+	srv := servertest.Start(t, servertest.Options{NoRateLimits: true, CentreFile: centreWithCounters(t, n)})
+	ctx := context.Background()
+	admin := srv.Client(srv.AdminToken())
+	svcs, err := admin.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range svcs {
+		for range 5 {
+			srv.Issue(s.ID, false)
+		}
+	}
+	for i := 1; i <= n; i++ {
+		if _, err := admin.Next(ctx, fmt.Sprintf("q%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, req := range []protocol.DisruptionRequest{
+		{Cause: protocol.CausePrinter, CounterIDs: []string{"q3", "q12", "q27"}},
+		{Cause: protocol.CausePrinter, CounterIDs: []string{"q31"}},
+		{Cause: protocol.CauseNetwork, CounterIDs: []string{"q5", "q6", "q7", "q8", "q9", "q10", "q11"}},
+	} {
+		if _, err := admin.StartDisruption(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := newTab(t, srv)
+	openDisplay(p)
+	p.wait(fmt.Sprintf(`document.querySelectorAll('#tiles .tile').length === %d`, n), "every counter")
+	p.waitText("#disruption-vi", "Máy in đang gặp sự cố tại quầy 3, 12, 27, 31; Mạng đang gián đoạn tại quầy 5, 6, 7, 8, 9, 10, 11")
+	p.waitText("#disruption-en", "A printer is out of order at counters 3, 12, 27, 31; the network is temporarily down at counters 5, 6, 7, 8, 9, 10, 11")
+	if !eval[bool](p, `civiqDisplay.player.unlocked`) {
+		p.wait(`!document.getElementById('sound-prompt').hidden`, "the sound prompt")
+		p.do(chromedp.Click(chromedp.CSS("#sound-prompt")))
+		p.wait(`document.getElementById('sound-prompt').hidden`, "sound on")
+	}
+	for _, size := range [][2]int64{{1920, 1080}, {1280, 720}} {
+		p.do(chromedp.EmulateViewport(size[0], size[1]))
+		p.wait(`new Promise(r => setTimeout(() => r(true), 300))`, "layout")
+		cut := eval[[]string](p, `Array.from(document.querySelectorAll('#tiles .code, #tiles .label, #hero-code, #disruption-vi, #disruption-en'))
+			.filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().bottom > innerHeight || e.getBoundingClientRect().right > innerWidth)
+			.map(e => e.id || e.textContent)`)
+		if len(cut) > 0 {
+			t.Errorf("%dx%d: cut off: %v", size[0], size[1], cut)
+		}
+		p.screenshot(fmt.Sprintf("display-disruption-%d", n), size[0], size[1])
+	}
 }

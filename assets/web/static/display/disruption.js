@@ -31,7 +31,9 @@ export function disruptionNotice(ds, numberOf) {
     clauses.vi.push(w.vi + (nums.length ? ' tại quầy ' + nums.join(', ') : ''));
     clauses.en.push(w.en + (nums.length ? (nums.length > 1 ? ' at counters ' : ' at counter ') + nums.join(', ') : ''));
   }
-  return { vi: clauses.vi.join('; ') + TAIL.vi, en: clauses.en.join('; ') + TAIL.en };
+  // Later clauses continue the sentence: "…; the network is…".
+  const en = clauses.en.map((c, i) => (i === 0 ? c : c[0].toLowerCase() + c.slice(1)));
+  return { vi: clauses.vi.join('; ') + TAIL.vi, en: en.join('; ') + TAIL.en };
 }
 
 function groupByCause(ds) {
