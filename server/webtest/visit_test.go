@@ -118,7 +118,14 @@ func TestConsoleVisitRecord(t *testing.T) {
 		t.Fatalf("phone view %+v %v", view.Ticket, err)
 	}
 
-	// A disruption at q1: cause picked with key 1, then ended.
+	// A reload keeps the visits just served (from the server).
+	p.open("/counter#q1")
+	waitLive(p)
+	p.waitText("#history", tk[3].Code)
+	p.waitText("#history", "Yêu cầu bổ sung")
+	p.waitText("#history", "Tiếp nhận hồ sơ")
+
+		// A disruption at q1: cause picked with key 1, then ended.
 	p.click("#btn-disrupt")
 	p.wait(`document.querySelector('#disrupt-dialog').open`, "the disruption dialog")
 	p.key("1")

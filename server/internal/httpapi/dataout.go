@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/civiq/civiq/server/internal/auth"
@@ -36,6 +37,29 @@ func (s *Server) done(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		return err
 	}
 	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+// counterVisits answers GET /api/v1/counters/{id}/visits?limit=N: the
+// tickets finished there today, newest first, with their visit records.
+func (s *Server) counterVisits(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := counterFor(r, p)
+	if err != nil {
+		return err
+	}
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return errf(protocol.CodeBadRequest, "limit must be between 1 and 200")
+		}
+		limit = n
+	}
+	out, err := s.engine.CounterHistory(r.Context(), id, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -115,6 +115,23 @@ func TestVisitRecordAPI(t *testing.T) {
 			t.Fatalf("done with body %q: %d %s", body, st, b)
 		}
 	}
+	// The counter's visits today, newest first, with the record.
+	st, b = call(t, "GET", u+"/api/v1/counters/q1/visits", clerk, "")
+	var hist []protocol.Ticket
+	mustJSON(t, b, &hist)
+	if st != 200 || len(hist) != 3 || hist[2].ID != tk.ID || hist[2].Outcome != protocol.OutcomeSupplement || len(hist[2].DossierCodes) != 2 ||
+		hist[2].Note != "Thiếu giấy ủy quyền" || hist[0].Outcome != "" || hist[0].Status != protocol.StatusDone {
+		t.Fatalf("visits %d %s", st, b)
+	}
+	if st, b := call(t, "GET", u+"/api/v1/counters/q1/visits?limit=1", clerk, ""); st != 200 || strings.Count(string(b), `"id"`) != 1 {
+		t.Fatalf("limit 1: %d %s", st, b)
+	}
+	if st, _ := call(t, "GET", u+"/api/v1/counters/q1/visits?limit=0", clerk, ""); st != 400 {
+		t.Fatalf("limit 0: %d", st)
+	}
+	if st, _ := call(t, "GET", u+"/api/v1/counters/q2/visits", clerk, ""); st != 403 {
+		t.Fatalf("another counter's visits: %d", st)
+	}
 }
 
 // TestDisruptionsAPI: who may start and end disruptions, the validation,

@@ -36,6 +36,7 @@ var routeRoles = map[string][]string{
 	"POST /api/v1/counters/{id}/done":     {"admin", "clerk"},
 	"POST /api/v1/counters/{id}/no-show":  {"admin", "clerk"},
 	"POST /api/v1/counters/{id}/transfer": {"admin", "clerk"},
+	"GET /api/v1/counters/{id}/visits":    {"admin", "clerk"},
 	"GET /api/v1/counters/{id}/rating":    {"admin", "clerk"},
 	"POST /api/v1/counters/{id}/rating":   {"admin", "clerk"},
 	"POST /api/v1/tickets":                {"admin", "kiosk"},

@@ -42,6 +42,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/counters/{id}/done", s.api(staff, s.done))
 	m.Handle("POST /api/v1/counters/{id}/no-show", s.api(staff, s.noShow))
 	m.Handle("POST /api/v1/counters/{id}/transfer", s.api(staff, s.transfer))
+	m.Handle("GET /api/v1/counters/{id}/visits", s.api(staff, s.counterVisits))
 
 	m.Handle("POST /api/v1/tickets", s.api(issuers, s.issue))
 	m.Handle("GET /api/v1/tickets/{token}", s.api(anyone, s.getTicket))

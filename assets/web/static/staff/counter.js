@@ -143,6 +143,7 @@ class Console {
     }
     this.live.start();
     this.refreshWaiting();
+    this.loadHistory(id);
     this.render();
     clearInterval(this.tick);
     this.tick = setInterval(() => this.renderTimes(), 1000);
@@ -385,6 +386,18 @@ class Console {
     const note = $('#visit-note').value.trim();
     if (note) body.note = note;
     return Object.keys(body).length ? body : undefined;
+  }
+
+  // loadHistory fetches today's visits at the counter (a reload keeps them).
+  async loadHistory(id) {
+    try {
+      const list = await this.api.get('/api/v1/counters/' + encodeURIComponent(id) + '/visits?limit=' + HISTORY_MAX);
+      if (this.counterId !== id) return;
+      // Events that arrived meanwhile are newer: keep them first.
+      const seen = new Set(this.history.map((x) => x.id));
+      this.history = [...this.history, ...(list || []).filter((x) => !seen.has(x.id))].slice(0, HISTORY_MAX);
+      this.renderHistory();
+    } catch { /* the list stays as the events fill it */ }
   }
 
   remember(tk) {
