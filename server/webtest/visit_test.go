@@ -125,7 +125,7 @@ func TestConsoleVisitRecord(t *testing.T) {
 	p.waitText("#history", "Yêu cầu bổ sung")
 	p.waitText("#history", "Tiếp nhận hồ sơ")
 
-		// A disruption at q1: cause picked with key 1, then ended.
+	// A disruption at q1: cause picked with key 1, then ended.
 	p.click("#btn-disrupt")
 	p.wait(`document.querySelector('#disrupt-dialog').open`, "the disruption dialog")
 	p.key("1")
