@@ -79,6 +79,8 @@ func TestVisitRecordAPI(t *testing.T) {
 	if state.Current == nil || state.Current.ID != tk.ID {
 		t.Fatalf("a refused record changed the counter: %s", b)
 	}
+	ph := dialPhone(t, srv, tk.Token)
+	ph.next() // the snapshot
 	st, b := call(t, "POST", u+"/api/v1/counters/q1/done", clerk,
 		`{"outcome":"supplement","dossier_codes":["000.00.12.H29-261207-0001","000.00.12.H29-261207-0002"],"note":"Thiếu giấy ủy quyền"}`)
 	var done map[string]any
@@ -92,7 +94,16 @@ func TestVisitRecordAPI(t *testing.T) {
 	if data["outcome"] != "supplement" || len(data["dossier_codes"].([]any)) != 2 || data["note"] != "Thiếu giấy ủy quyền" {
 		t.Fatalf("ticket.done data %s", ev.Data)
 	}
-	// The citizen's own ticket shows the outcome, never the note.
+	// The citizen's own ticket shows the outcome, never the note: live...
+	v := ph.until(protocol.ViewDone, func(_ protocol.TicketView, raw string) {
+		if strings.Contains(raw, "ủy quyền") || strings.Contains(raw, `"note"`) {
+			t.Fatalf("the phone's websocket got the clerk's note: %s", raw)
+		}
+	})
+	if v.Ticket.Outcome != protocol.OutcomeSupplement {
+		t.Fatalf("phone's done view %+v", v.Ticket)
+	}
+	// ... and on request.
 	st, b = call(t, "GET", u+"/api/v1/tickets/"+tk.Token+"/view", "", "")
 	if st != 200 || !strings.Contains(string(b), `"outcome":"supplement"`) || strings.Contains(string(b), "ủy quyền") || strings.Contains(string(b), `"note"`) {
 		t.Fatalf("phone view %d %s", st, b)
