@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/civiq/civiq/server/protocol"
@@ -61,6 +62,7 @@ func TestConsoleVisitRecord(t *testing.T) {
 	if got := currentCode(t, srv, "q1"); got != tk[0].Code {
 		t.Fatalf("a scanned code acted as shortcuts: q1 serves %q", got)
 	}
+	p.do(chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 1, 1)) // no hover in the picture
 	p.screenshot("console-outcomes", 1366, 768)
 
 	// One key finishes the visit with the outcome and the codes.
