@@ -401,7 +401,7 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
 // UserRoles are the roles a user account may have. Role checks elsewhere
 // are tables of these (httpapi/routes.go), so a new role is one entry here
 // and one per route table that admits it.
-var UserRoles = []string{protocol.RoleAdmin, protocol.RoleClerk}
+var UserRoles = []string{protocol.RoleAdmin, protocol.RoleSupervisor, protocol.RoleClerk}
 
 // MaxUserName bounds a user's display name.
 const MaxUserName = 120

@@ -304,10 +304,6 @@ func (s *Server) recall(w http.ResponseWriter, r *http.Request, p auth.Principal
 	return s.counterAction(w, r, p, s.engine.Recall)
 }
 
-func (s *Server) done(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	return s.counterAction(w, r, p, s.engine.Done)
-}
-
 func (s *Server) noShow(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	return s.counterAction(w, r, p, s.engine.NoShow)
 }

@@ -56,6 +56,7 @@ func (s *Server) ticketView(r *http.Request, tok string) (protocol.TicketView, i
 		return v, status, nil
 	}
 	v.Waiting, v.OpenCounters = s.engine.FieldCounts(t.ServiceID)
+	v.Disruptions = s.engine.DisruptionsOfField(t.ServiceID)
 	if t.Status == protocol.StatusCalled && t.CounterID != "" {
 		if cs, err := s.engine.Counter(t.CounterID); err == nil {
 			v.Counter = &cs.Counter

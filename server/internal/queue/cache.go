@@ -55,6 +55,9 @@ type cache struct {
 	widths  []float64
 	// widenBy is widen's answer, recomputed when a call is measured.
 	widenBy float64
+	// slow holds, for services finished at counters under an open
+	// disruption, their length over the field's usual mean (disruption.go).
+	slow []float64
 }
 
 // issuedRange is the range a ticket was given when it entered the queue.
@@ -116,6 +119,9 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 	}
 	slices.SortStableFunc(c.board.Counters, func(a, b protocol.CounterState) int { return a.Counter.Number - b.Counter.Number })
 	c.board.Recent = l.Recent
+	if len(l.Disruptions) > 0 {
+		c.board.Disruptions = slices.Clone(l.Disruptions)
+	}
 	for k, v := range l.IssuedToday {
 		c.issued[k] = v
 	}
@@ -235,7 +241,11 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		var t protocol.Ticket
 		if json.Unmarshal(ev.Data, &t) == nil && t.CalledAt != nil && t.FinishedAt != nil {
 			d := t.FinishedAt.Sub(*t.CalledAt)
-			if d > 0 && d < 4*time.Hour {
+			if d > 0 && d < 4*time.Hour && c.disrupted(t.CounterID) {
+				// Slow for a known reason: measured apart, kept out of the
+				// usual means (disruption.go).
+				c.noteDisruptedService(t.ServiceID, d)
+			} else if d > 0 && d < 4*time.Hour {
 				c.samples[t.ServiceID] = keepLast(append(c.samples[t.ServiceID], d), samplesKept)
 				c.breaks = keepLast(append(c.breaks, 0), breaksKept)
 				if t.CounterID != "" {
@@ -272,6 +282,8 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		if json.Unmarshal(ev.Data, &ct) == nil {
 			c.centre = ct
 		}
+	case protocol.EventDisruptionEnded:
+		c.endDisruptions()
 	}
 	c.syncWaitingCounts()
 }
@@ -325,7 +337,7 @@ func (c *cache) estimate(t *protocol.Ticket, now time.Time, maxStreak int) {
 	}
 	t.Ahead = c.ahead(*t)
 	open, _ := c.servers(t.ServiceID)
-	t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = eta(c.project(now, maxStreak), t.ID, t.Ahead, meanDuration(c.samples[t.ServiceID]), open)
+	t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = eta(c.project(now, maxStreak), t.ID, t.Ahead, c.fallbackMean(t.ServiceID), open)
 }
 
 // keepLast returns the last n elements of s.

@@ -164,6 +164,9 @@ func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
 			pc.Remaining = RemainingService(m, elapsed)
 			pc.Current, pc.Elapsed = cur.ServiceID, max(elapsed, 0)
 		}
+		if c.disrupted(pc.ID) {
+			c.stretch(&pc, &in)
+		}
 		in.Counters = append(in.Counters, pc)
 	}
 	for _, list := range c.waiting {
@@ -246,7 +249,7 @@ func (c *cache) estimates(now time.Time, maxStreak int) map[string]Estimate {
 		}
 		p, r := 0, 0
 		open, _ := c.servers(field)
-		mean := meanDuration(c.samples[field])
+		mean := c.fallbackMean(field)
 		for _, t := range list {
 			var ahead int
 			if t.Priority {

@@ -9,6 +9,7 @@
 
 import { Live } from '/static/staff/live.js';
 import { Announcer, WebAudioPlayer } from './announcer.js';
+import { disruptionNotice } from './disruption.js';
 
 const TOKEN_KEY = 'civiq.display.token';
 const SETTINGS_KEY = 'civiq.display.settings';
@@ -309,6 +310,17 @@ class Screen {
     recent.replaceChildren(...rows);
     recent.style.height = (shown * 6) + 'vh';
     this.renderWaiting(waiting);
+
+    const numberOf = (id) => { const cs = b.counters.find((x) => x.counter.id === id); return cs ? cs.counter.number : 0; };
+    const dn = disruptionNotice(b.disruptions, numberOf);
+    if (dn.vi !== this.lastDisruption) {
+      this.lastDisruption = dn.vi;
+      $('disruption').hidden = !dn.vi;
+      text('disruption-vi', dn.vi);
+      text('disruption-en', dn.en);
+      this.lastTiles = ''; // the tiles' box changed height
+      requestAnimationFrame(() => this.render());
+    }
 
     const notice = name(centre.notice);
     if (notice !== this.lastNotice) {

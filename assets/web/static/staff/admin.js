@@ -18,6 +18,9 @@ import { devicesView } from './a-devices.js';
 import { centreView } from './a-centre.js';
 import { auditView } from './a-audit.js';
 
+// The views a supervisor (read-only) may open.
+const READ_ONLY_VIEWS = ['dashboard', 'audit'];
+
 const VIEWS = {
   dashboard: dashboardView,
   fields: fieldsView,
@@ -50,7 +53,7 @@ class AdminApp {
     $('#logout').hidden = false;
     $('#who').hidden = false;
     $('#who').textContent = this.me.user;
-    if (this.me.role !== 'admin') {
+    if (this.me.role !== 'admin' && this.me.role !== 'supervisor') {
       replace($('#denied'), h('div', { class: 'card narrow' },
         h('p', { class: 'msg error', role: 'alert', id: 'denied-msg', text: t('a.notadmin', { user: this.me.user }) }),
         h('a', { class: 'btn', href: '/counter', text: t('home.counter') })));
@@ -69,11 +72,20 @@ class AdminApp {
     }
     this.live.start();
     this.waiting.refresh().then(() => this.refreshView(), () => {});
+    // A supervisor reads the dashboard and the audit log: the other views
+    // change things, so their tabs are not offered.
+    for (const a of $$('#nav a')) a.hidden = !this.may(a.dataset.view);
+    $('#readonly').hidden = this.isAdmin();
     $('#admin').hidden = false;
     this.route();
     clearInterval(this.tickTimer);
     this.tickTimer = setInterval(() => { if (this.view && this.view.tick) this.view.tick(); }, 1000);
   }
+
+  isAdmin() { return !!this.me && this.me.role === 'admin'; }
+
+  /** may tells whether the signed-in user may open a view. */
+  may(view) { return this.isAdmin() || (!!this.me && this.me.role === 'supervisor' && READ_ONLY_VIEWS.includes(view)); }
 
   restart(note) {
     // Several requests may fail with 401 at once: show one login form.
@@ -123,7 +135,7 @@ class AdminApp {
 
   route() {
     let v = location.hash.slice(1);
-    if (!VIEWS[v]) v = 'dashboard';
+    if (!VIEWS[v] || !this.may(v)) v = 'dashboard';
     if (v === this.viewName) return;
     if (this.view && this.view.leave) this.view.leave();
     for (const d of $$('dialog')) d.remove();
@@ -212,14 +224,14 @@ class AdminApp {
 
 initLang();
 const app = new AdminApp();
-window.addEventListener('hashchange', () => { if (app.me && app.me.role === 'admin') app.route(); });
+window.addEventListener('hashchange', () => { if (app.live) app.route(); });
 $('#logout').addEventListener('click', async () => {
   await app.api.logout();
   app.restart();
 });
 onLang(() => {
   if (app.live) app.onConn(app.live.state);
-  if (app.me && app.me.role === 'admin') app.rerender();
+  if (app.live) app.rerender();
   else if (app.me) { const m = document.getElementById('denied-msg'); if (m) m.textContent = t('a.notadmin', { user: app.me.user }); }
 });
 app.run();

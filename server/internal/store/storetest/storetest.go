@@ -97,6 +97,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 	t.Run("Auth", func(t *testing.T) { testAuth(t, newOpener(t)) })
 	runLeases(t, newOpener)
 	runStaffing(t, newOpener)
+	runDataCapture(t, newOpener)
 }
 
 func issue(t testing.TB, e *queue.Engine, svc string, prio bool) protocol.Ticket {
