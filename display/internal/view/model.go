@@ -180,7 +180,9 @@ func Build(b protocol.Board, in Input) Model {
 		// out of reach says nothing.
 		m.Banners = append(m.Banners, Banner{Kind: BannerWarn, Text: L["storage"]})
 	}
-	for _, n := range in.Notices {
+	// A disruption's calm notice (shared/DATA-OUT.md) comes from the board
+	// itself, so it shows and goes with the events like everything else.
+	for _, n := range append([]string{disruptionNotice(b.Disruptions, b.Counters, lang)}, in.Notices...) {
 		if n != "" {
 			m.Banners = append(m.Banners, Banner{Kind: BannerNotice, Text: n})
 		}

@@ -322,9 +322,15 @@ func TestBoardGolden(t *testing.T) {
 		{"board-40x25-page2-1080.png", 40, 25, Input{Lang: "vi", Now: at, Online: true, Page: 1}, 1920, 1080},
 		{"board-40x25-offline-1080.png", 40, 25, Input{Lang: "vi", Now: at}, 1920, 1080},
 		{"board-40x25-storage-720.png", 40, 25, Input{Lang: "vi", Now: at, Online: true, StorageDown: true}, 1280, 720},
+		{"board-40x25-disruption-1080.png", 40, 25, online, 1920, 1080},
+		{"board-40x25-disruption-720.png", 40, 25, online, 1280, 720},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, win := render(t, Build(fixtureCentre(c.counters, c.fields), c.in), c.w, c.h)
+			b := fixtureCentre(c.counters, c.fields)
+			if strings.Contains(c.name, "disruption") {
+				b.Disruptions = []protocol.Disruption{{ID: "d1", Cause: "one_stop_software", CounterIDs: []string{b.Counters[1].Counter.ID, b.Counters[4].Counter.ID}, StartedAt: at}}
+			}
+			_, win := render(t, Build(b, c.in), c.w, c.h)
 			golden(t, c.name, win)
 		})
 	}
