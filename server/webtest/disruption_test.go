@@ -139,7 +139,8 @@ func TestDisruptionNoticeAtCentreSize(t *testing.T) {
 	}
 	p := newTab(t, srv)
 	openDisplay(p)
-	p.wait(fmt.Sprintf(`document.querySelectorAll('#tiles .tile').length === %d`, n), "every counter")
+	// 36 counters are paged (docs/DISPLAY.md): the first page is enough here.
+	p.wait(`document.querySelectorAll('#tiles .tile').length > 0`, "the counters")
 	p.waitText("#disruption-vi", "Máy in đang gặp sự cố tại quầy 3, 12, 27, 31; Mạng đang gián đoạn tại quầy 5, 6, 7, 8, 9, 10, 11")
 	p.waitText("#disruption-en", "A printer is out of order at counters 3, 12, 27, 31; the network is temporarily down at counters 5, 6, 7, 8, 9, 10, 11")
 	if !eval[bool](p, `civiqDisplay.player.unlocked`) {
