@@ -121,6 +121,9 @@ func (u *UI) setState(st app.State) {
 
 // show replaces the screen and arms the idle timer (idle > 0).
 func (u *UI) showLocked(name string, content fyne.CanvasObject, idle time.Duration) {
+	if name != ScreenHome && name != ScreenPriority {
+		u.home = nil // no group or page taps from a screen gone
+	}
 	u.screen = name
 	u.root.Objects = []fyne.CanvasObject{content}
 	u.root.Refresh()
