@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/printer/escpostest"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -340,4 +341,18 @@ func TestWaitLineKeepsTogether(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestConfirmSmallScreen: on a 1366×768 screen without scaling the whole
+// confirmation shows, with and without the printer-fault panel (goldens).
+func TestConfirmSmallScreen(t *testing.T) {
+	r := newRig(t, nil, "", screenSizes["small"])
+	test.Tap(r.tile(t, "lao-dong-tbxh"))
+	waitScreen(t, r.u, ScreenConfirm)
+	golden(t, r.w, "confirm-1366x768.png")
+	test.Tap(r.button(t, "done"))
+	r.fp.SetCondition(escpostest.PaperOut)
+	test.Tap(r.tile(t, "lao-dong-tbxh"))
+	waitScreen(t, r.u, ScreenConfirm)
+	golden(t, r.w, "fault-1366x768.png")
 }

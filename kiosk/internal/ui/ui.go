@@ -473,9 +473,16 @@ func (u *UI) showConfirmLocked() {
 	}
 	lines = append(lines, bigLabel(head, sizeSubhead))
 	code := canvas.NewText(t.Code, colText)
+	// A short screen (1366×768 without scaling) gets a smaller code and
+	// buttons, so that the whole confirmation shows.
+	short := u.root.Size().Height > 0 && u.root.Size().Height < 900
+	btnH := float32(110)
 	code.TextSize = sizeCode
+	if short {
+		code.TextSize, btnH = sizeCode*3/5, 90
+	}
 	if faulty {
-		code.TextSize = sizeCode * 4 / 5 // room for the fault panel on a landscape screen
+		code.TextSize = code.TextSize * 4 / 5 // room for the fault panel on a landscape screen
 	}
 	code.TextStyle.Bold = true
 	code.Alignment = fyne.TextAlignCenter
@@ -517,16 +524,19 @@ func (u *UI) showConfirmLocked() {
 		re := widget.NewButton(w.Reprint, func() { u.tapReprint() })
 		re.Importance = widget.WarningImportance
 		u.buttons["reprint"] = re
-		buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, 110), re))
+		buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, btnH), re))
 	} else {
 		take := bigLabel("⬇  "+w.Take, sizeHeading)
+		if short {
+			take = bigLabel("⬇  "+w.Take, sizeSubhead)
+		}
 		take.Importance = widget.SuccessImportance
 		lines = append(lines, take)
 	}
 	done := widget.NewButton(w.Done, func() { u.tapDone() })
 	done.Importance = widget.HighImportance
 	u.buttons["done"] = done
-	buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, 110), done))
+	buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, btnH), done))
 	body := container.NewBorder(nil, container.NewCenter(container.NewHBox(buttons...)), nil, nil,
 		container.NewVBox(append(append([]fyne.CanvasObject{layout.NewSpacer()}, lines...), layout.NewSpacer())...))
 	idle := u.opts.Confirm
