@@ -32,12 +32,18 @@ type Options struct {
 	Width int
 	// LeaseSize is how many offline numbers are kept per field and day.
 	LeaseSize int
-	// Poll is the field-list refresh interval while online.
+	// Poll is the field-list refresh interval while online (default 1s:
+	// a change in /admin shows on the tiles within about a second).
 	Poll time.Duration
 	// Heartbeat is the heartbeat interval.
 	Heartbeat time.Duration
-	// MaxBackoff bounds the retry delay while the server is unreachable.
+	// MaxBackoff bounds the retry delay while the server is unreachable
+	// (default 4s, so offline tickets sync a few seconds after the server
+	// is back).
 	MaxBackoff time.Duration
+	// After is the timer the loop waits on (default time.After); tests
+	// record the waits through it.
+	After func(time.Duration) <-chan time.Time
 	// IssueTimeout bounds an online issue before the kiosk falls back to
 	// its leased numbers (default 2s).
 	IssueTimeout time.Duration
@@ -51,8 +57,13 @@ type Options struct {
 type State struct {
 	Centre   protocol.Centre
 	Services []protocol.Service
-	// Online is true while the server answers.
+	// Online is true while the server answers and can store what the
+	// kiosk sends.
 	Online bool
+	// StorageDown is true while the server answers but cannot store (503
+	// with code unavailable): the kiosk then issues from its leases
+	// exactly as when the server is unreachable (Online is false).
+	StorageDown bool
 	// Known is false until the kiosk has a field list (from the server or
 	// the spool).
 	Known bool
@@ -108,13 +119,16 @@ func New(o Options) (*Kiosk, error) {
 		o.LeaseSize = 20
 	}
 	if o.Poll <= 0 {
-		o.Poll = 3 * time.Second
+		o.Poll = time.Second
 	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = 15 * time.Second
 	}
 	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 30 * time.Second
+		o.MaxBackoff = 4 * time.Second
+	}
+	if o.After == nil {
+		o.After = time.After
 	}
 	if o.IssueTimeout <= 0 {
 		o.IssueTimeout = 2 * time.Second
@@ -181,6 +195,26 @@ func (k *Kiosk) update(fn func(st *State)) {
 	}
 }
 
+// setOffline records that the server failed a request with err (one of
+// client.IsUnreachable): unreachable, or up but unable to store.
+func (k *Kiosk) setOffline(err error) {
+	down := storageDown(err)
+	k.update(func(st *State) { st.Online, st.StorageDown = false, down })
+}
+
+// storageDown tells whether err is the server's "cannot store now" (503
+// unavailable), as opposed to an unreachable server or a proxy's 503.
+func storageDown(err error) bool { return client.IsCode(err, protocol.CodeUnavailable) }
+
+// SetFields replaces the centre and field list as a refresh would (tools
+// and tests; the loop keeps them fresh from the server).
+func (k *Kiosk) SetFields(c protocol.Centre, svcs []protocol.Service) {
+	k.update(func(st *State) { st.Centre, st.Services, st.Known = c, slices.Clone(svcs), true })
+}
+
+// Kick makes the loop try the server now instead of at its next turn.
+func (k *Kiosk) Kick() { k.wake() }
+
 func (k *Kiosk) wake() {
 	select {
 	case k.kick <- struct{}{}:
@@ -195,6 +229,8 @@ var (
 	// ErrNoOfflineNumbers means the server is unreachable and no leased
 	// number is left for the field.
 	ErrNoOfflineNumbers = errors.New("app: server unreachable and no offline numbers left")
+	// ErrFieldClosed is a field the last field list shows as not open.
+	ErrFieldClosed = errors.New("app: field not taking tickets now")
 )
 
 func (k *Kiosk) field(id string) (protocol.Service, bool) {
@@ -224,6 +260,11 @@ func (k *Kiosk) Issue(ctx context.Context, serviceID string, priority bool, lang
 	if !ok {
 		return Result{}, ErrUnknownField
 	}
+	if !svc.Open {
+		// Closed (switched off, no counter serving it, outside the hours,
+		// cap reached): no ticket nobody would call, online or offline.
+		return Result{}, ErrFieldClosed
+	}
 	if lang != protocol.LangEN {
 		lang = protocol.LangVI
 	}
@@ -245,7 +286,7 @@ func (k *Kiosk) Issue(ctx context.Context, serviceID string, priority bool, lang
 			// cancels that one, and the citizen queues once.
 			tried = key
 			k.o.Log.Warn("server unreachable, issuing offline", "err", err)
-			k.update(func(st *State) { st.Online = false })
+			k.setOffline(err)
 			k.wake()
 		}
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 
 	"github.com/civiq/civiq/kiosk/internal/printer"
@@ -13,10 +14,14 @@ import (
 // syncBatch is how many offline tickets go in one sync request.
 const syncBatch = 100
 
-// Run keeps the kiosk live until ctx ends: it polls the field list (the
-// kiosk needs counts, not every event, so it does not subscribe), and
-// while the server answers it syncs offline tickets, refills leases and
-// sends heartbeats; while it does not, it retries with exponential backoff.
+// Run keeps the kiosk live until ctx ends: it polls the field list every
+// Poll (1 s: the server lets kiosks open no event stream, and one small
+// GET a second shows a change made in /admin on the tiles within about a
+// second), and while the server answers it syncs offline tickets, refills
+// leases and sends heartbeats; while it does not, it retries after 0.5–1,
+// 1–2, then 2–4 s (MaxBackoff, with jitter, so kiosks that lost the server
+// together do not all knock at once), so offline tickets sync a few
+// seconds after the server is back.
 func (k *Kiosk) Run(ctx context.Context) {
 	backoff := time.Duration(0)
 	var b beat
@@ -28,28 +33,35 @@ func (k *Kiosk) Run(ctx context.Context) {
 		wait := k.o.Poll
 		if err != nil {
 			backoff = min(max(2*backoff, time.Second), k.o.MaxBackoff)
-			wait = backoff
-			k.o.Log.Debug("server unreachable", "err", err, "retry_in", backoff)
+			wait = jitter(backoff)
+			k.o.Log.Debug("server unreachable", "err", err, "retry_in", wait)
 		} else {
 			backoff = 0
 		}
-		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return
-		case <-t.C:
+		case <-k.o.After(wait):
 		case <-k.kick:
-			t.Stop()
 		}
 	}
 }
 
-// beat remembers the last heartbeat sent, so a change is reported at once.
+// jitter spreads a wait of d over [d/2, d].
+func jitter(d time.Duration) time.Duration {
+	if d < 2 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// beat remembers the last heartbeat sent, so a change is reported at once,
+// and the last printer check.
 type beat struct {
-	at      time.Time
-	fault   printer.Reason
-	pending int
+	at        time.Time
+	fault     printer.Reason
+	pending   int
+	printerAt time.Time
 }
 
 // Step is one round of Run (for tests and tools): refresh the fields,
@@ -58,9 +70,12 @@ type beat struct {
 func (k *Kiosk) Step(ctx context.Context) error { return k.step(ctx, nil) }
 
 // step sends a heartbeat when due or when something changed since b (nil:
-// always).
+// always), and asks the printer every third poll (nil: always).
 func (k *Kiosk) step(ctx context.Context, b *beat) error {
 	err := k.refresh(ctx)
+	if err == nil && k.State().StorageDown {
+		err = k.probe(ctx)
+	}
 	if err == nil {
 		err = k.syncPending(ctx)
 	}
@@ -70,7 +85,12 @@ func (k *Kiosk) step(ctx context.Context, b *beat) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	k.checkPrinter(ctx)
+	if b == nil || time.Since(b.printerAt) >= 3*k.o.Poll {
+		k.checkPrinter(ctx)
+		if b != nil {
+			b.printerAt = time.Now()
+		}
+	}
 	st := k.State()
 	if err == nil && (b == nil || time.Since(b.at) >= k.o.Heartbeat || st.PrinterFault != b.fault || st.Pending != b.pending) {
 		if k.heartbeat(ctx) == nil && b != nil {
@@ -78,6 +98,17 @@ func (k *Kiosk) step(ctx context.Context, b *beat) error {
 		}
 	}
 	return err
+}
+
+// probe asks a server that could not store whether it can again: the
+// heartbeat stores the kiosk's status.
+func (k *Kiosk) probe(ctx context.Context) error {
+	if err := k.heartbeat(ctx); client.IsUnreachable(err) {
+		return err
+	}
+	k.o.Log.Info("server stores again")
+	k.update(func(st *State) { st.Online, st.StorageDown = true, false })
+	return nil
 }
 
 // refresh reads the centre and the field list.
@@ -93,7 +124,7 @@ func (k *Kiosk) refresh(ctx context.Context) error {
 		if k.State().Online {
 			k.o.Log.Warn("server unreachable", "err", err)
 		}
-		k.update(func(st *State) { st.Online = false })
+		k.setOffline(err)
 		return err
 	}
 	if err := k.o.Spool.SetCache(c, svcs); err != nil {
@@ -104,10 +135,14 @@ func (k *Kiosk) refresh(ctx context.Context) error {
 	k.loc = loc
 	k.mu.Unlock()
 	k.update(func(st *State) {
+		st.Centre, st.Services, st.Known = c, svcs, true
+		if st.StorageDown {
+			return // online again once it stores (probe)
+		}
 		if !st.Online {
 			k.o.Log.Info("server reachable")
 		}
-		st.Centre, st.Services, st.Online, st.Known = c, svcs, true, true
+		st.Online = true
 	})
 	return nil
 }
@@ -128,7 +163,7 @@ func (k *Kiosk) syncPending(ctx context.Context) error {
 		cancel()
 		if err != nil {
 			if client.IsUnreachable(err) {
-				k.update(func(st *State) { st.Online = false })
+				k.setOffline(err)
 				return err
 			}
 			// A refusal of the whole batch is a bug on one side; keep the
@@ -185,6 +220,9 @@ func (k *Kiosk) refill(ctx context.Context) {
 			cancel()
 			if err != nil {
 				k.o.Log.Warn("lease refused", "service", svc.ID, "day", day, "err", err)
+				if storageDown(err) {
+					k.setOffline(err)
+				}
 				return
 			}
 			if err := k.o.Spool.AddLease(l); err != nil {
@@ -246,6 +284,9 @@ func (k *Kiosk) heartbeat(ctx context.Context) error {
 	err := k.o.Client.Heartbeat(hctx, hs)
 	if err != nil && !client.IsUnreachable(err) {
 		k.o.Log.Warn("heartbeat refused", "err", err)
+	}
+	if storageDown(err) {
+		k.setOffline(err)
 	}
 	return err
 }

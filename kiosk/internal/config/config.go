@@ -43,7 +43,8 @@ type Config struct {
 	Spool string `json:"spool"`
 	// Lease is how many offline numbers the kiosk keeps per field (default 20).
 	Lease int `json:"lease"`
-	// Poll is how often the field list is refreshed (default 3s).
+	// Poll is how often the field list is refreshed (default 1s: a change
+	// made in /admin reaches the tiles within about a second).
 	Poll Duration `json:"poll"`
 	// Heartbeat is how often the kiosk reports to the server (default 15s).
 	Heartbeat Duration `json:"heartbeat"`
@@ -93,7 +94,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.DurationVar(&confirm, "confirm", 0, "how long the confirmation shows (env CIVIQ_CONFIRM, default 8s)")
 	fs.StringVar(&f.Spool, "spool", "", "offline spool folder (env CIVIQ_SPOOL)")
 	fs.IntVar(&f.Lease, "lease", 0, "offline numbers kept per field (env CIVIQ_LEASE, default 20)")
-	fs.DurationVar(&poll, "poll", 0, "field list refresh interval (env CIVIQ_POLL, default 3s)")
+	fs.DurationVar(&poll, "poll", 0, "field list refresh interval (env CIVIQ_POLL, default 1s)")
 	fs.DurationVar(&hb, "heartbeat", 0, "heartbeat interval (env CIVIQ_HEARTBEAT, default 15s)")
 	fs.StringVar(&f.LogLevel, "log-level", "", "debug, info, warn or error (env CIVIQ_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -266,7 +267,7 @@ func (c *Config) finish(getenv func(string) string) error {
 	for _, x := range []struct {
 		d *Duration
 		v time.Duration
-	}{{&c.Idle, 20 * time.Second}, {&c.Confirm, 8 * time.Second}, {&c.Poll, 3 * time.Second}, {&c.Heartbeat, 15 * time.Second}} {
+	}{{&c.Idle, 20 * time.Second}, {&c.Confirm, 8 * time.Second}, {&c.Poll, time.Second}, {&c.Heartbeat, 15 * time.Second}} {
 		if err := def(x.d, x.v); err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ func TestPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Server != "http://env:2" || c.Token != "file-token" || c.Paper != 80 || c.Lang != "vi" || c.Idle.Std() != 45*time.Second ||
-		c.Printer != "tcp://10.0.0.9:9100" || !c.Fullscreen || c.Spool != dir+"/.local/state/civiq-kiosk" || c.Poll.Std() != 3*time.Second || c.Lease != 20 {
+		c.Printer != "tcp://10.0.0.9:9100" || !c.Fullscreen || c.Spool != dir+"/.local/state/civiq-kiosk" || c.Poll.Std() != time.Second || c.Lease != 20 {
 		t.Fatalf("config %+v", c)
 	}
 }

@@ -219,7 +219,7 @@ func (s *Spool) Prune(now time.Time) error {
 func (s *Spool) SetCache(c protocol.Centre, svcs []protocol.Service) error {
 	keep := make([]protocol.Service, len(svcs))
 	for i, v := range svcs {
-		v.Waiting, v.IssuedToday, v.AvgServiceSeconds = 0, 0, 0
+		v.Waiting, v.IssuedToday, v.AvgServiceSeconds, v.ETANewSeconds = 0, 0, 0, nil
 		keep[i] = v
 	}
 	s.mu.Lock()

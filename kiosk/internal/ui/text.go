@@ -17,6 +17,7 @@ type words struct {
 	NotConnected, Connecting, Printing, YourNumber, Ahead, ETA, Soon, Take, OfflineNote, PriorityTag string
 	PrinterFault, Remember, Reprint, Done, SwitchLang                                                string
 	Range, TileETA                                                                                   string
+	StorageDown, Page, PrevPage, NextPage, GroupCount                                                string
 	ErrClosed, ErrNoOffline, ErrGeneric                                                              string
 }
 
@@ -33,15 +34,20 @@ var vi = words{
 	ClosedTitle:    "Trung tâm đang ngoài giờ làm việc",
 	ClosedText:     "Xin mời quay lại trong giờ làm việc. Xin cảm ơn!",
 	Online:         "Đã kết nối",
-	Offline:        "Mất kết nối — vẫn phát số",
+	Offline:        "Không kết nối được máy chủ — vẫn phát số",
 	NotConnected:   "Chưa kết nối máy chủ",
+	StorageDown:    "Máy chủ không lưu được dữ liệu — vẫn phát số",
+	Page:           "Trang %d/%d",
+	PrevPage:       "◀  Trang trước",
+	NextPage:       "Trang sau  ▶",
+	GroupCount:     "%d lĩnh vực",
 	Pending:        "%d phiếu chờ gửi",
 	Connecting:     "Đang kết nối máy chủ, xin chờ giây lát…",
 	Printing:       "Đang in phiếu, xin chờ giây lát…",
 	YourNumber:     "Số thứ tự của bạn",
 	Ahead:          "Số người chờ trước bạn: %d",
-	ETA:            "Thời gian chờ dự kiến: khoảng %d phút",
-	Range:          " (thường %d–%d phút)",
+	ETA:            "Thời gian chờ dự kiến: khoảng\u00a0%d\u00a0phút",
+	Range:          " (thường\u00a0%d–%d\u00a0phút)",
 	TileETA:        "Chờ khoảng %d phút",
 	Soon:           "Sắp đến lượt bạn",
 	Take:           "Mời nhận phiếu bên dưới",
@@ -65,20 +71,25 @@ var en = words{
 	Waiting:        "Waiting: %d",
 	OutsideHours:   "Outside opening hours",
 	DailyCap:       "No more numbers today",
-	Disabled:       "Not available today",
+	Disabled:       "Not taking tickets now",
 	NoNumbers:      "No numbers left (offline)",
 	ClosedTitle:    "The centre is closed now",
 	ClosedText:     "Please come back during opening hours. Thank you!",
 	Online:         "Connected",
-	Offline:        "Offline — still issuing",
+	Offline:        "Cannot reach the server — still issuing",
 	NotConnected:   "Not connected to the server",
+	StorageDown:    "The server cannot save data — still issuing",
+	Page:           "Page %d/%d",
+	PrevPage:       "◀  Previous",
+	NextPage:       "Next  ▶",
+	GroupCount:     "%d fields",
 	Pending:        "%d tickets to send",
 	Connecting:     "Connecting to the server, one moment…",
 	Printing:       "Printing your ticket, one moment…",
 	YourNumber:     "Your number",
 	Ahead:          "People ahead of you: %d",
-	ETA:            "Expected wait: about %d min",
-	Range:          " (usually %d–%d min)",
+	ETA:            "Expected wait: about\u00a0%d\u00a0min",
+	Range:          " (usually\u00a0%d–%d\u00a0min)",
 	TileETA:        "Wait about %d min",
 	Soon:           "You will be called soon",
 	Take:           "Please take your ticket below",
@@ -101,15 +112,17 @@ func wordsFor(lang string) words {
 	return vi
 }
 
-// reason is why a field is unavailable, in words.
+// reason is why a field is unavailable, in words: outside the hours and
+// the daily cap say so; switched off, no counter serving it or a reason
+// this kiosk does not know yet are "not taking tickets now".
 func (w words) reason(s protocol.Service) string {
 	switch s.ClosedReason {
 	case protocol.ClosedDailyCap:
 		return w.DailyCap
-	case protocol.ClosedDisabled:
-		return w.Disabled
+	case protocol.ClosedOutsideHours:
+		return w.OutsideHours
 	}
-	return w.OutsideHours
+	return w.Disabled
 }
 
 func (w words) waiting(n int) string { return fmt.Sprintf(w.Waiting, n) }

@@ -1,46 +1,62 @@
 package ui
 
 import (
+	"fmt"
 	"image/color"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 )
 
-// tile is a large touch target: a framed box with a wrapped title and a
-// line under it. The whole box takes the tap, far beyond 48 px.
+// Type sizes a tile may use, largest first: the title takes the largest
+// at which the whole name fits the tile, never below 26 px.
+var (
+	titleSizes = []float32{54, 48, 44, 40, 38, 36, 34, 32, 30, 28, 26}
+	subSizes   = []float32{34, 30, 28, 26, 24}
+)
+
+// tile is a large touch target: a framed box with a title and a line or
+// two under it, both fitted to the box (wrapped at spaces, the type made
+// smaller until every word shows). The whole box takes the tap.
 type tile struct {
 	widget.BaseWidget
-	bg      *canvas.Rectangle
-	title   *widget.Label
-	sub     *widget.Label
-	enabled bool
-	onTap   func()
+	bg       *canvas.Rectangle
+	title    string
+	sub      string
+	titleCol color.Color
+	subCol   color.Color
+	subBold  bool
+	enabled  bool
+	onTap    func()
+	// titleMax caps the title's size (0: none), so a page's tiles share one.
+	titleMax float32
+	// subShare is the most of the height the lines under the title take.
+	subShare float32
+	r        *tileRenderer // set once the tile is drawn
 }
 
 func newTile(title, sub string, fill, edge color.Color) *tile {
-	t := &tile{bg: canvas.NewRectangle(fill), title: bigLabel(balance(title, 18), sizeSubhead), sub: bigLabel(sub, sizeText), enabled: true}
-	t.title.SizeName = sizeTileTitle
+	t := &tile{bg: canvas.NewRectangle(fill), title: title, sub: sub, titleCol: colText, subCol: colText, enabled: true, subShare: 0.45}
 	t.bg.StrokeColor, t.bg.StrokeWidth, t.bg.CornerRadius = edge, 4, 18
 	t.ExtendBaseWidget(t)
 	return t
 }
 
+// setEnabled greys a tile that takes no tap: a dimmed box, muted title and
+// the reason in red.
 func (t *tile) setEnabled(on bool) {
 	t.enabled = on
 	if !on {
 		t.bg.FillColor, t.bg.StrokeColor = colClosed, colMuted
-		t.sub.Importance = widget.DangerImportance
-		t.title.Importance = widget.LowImportance
+		t.bg.StrokeWidth = 2
+		t.titleCol, t.subCol, t.subBold = colMuted, colDanger, true
 	}
 }
 
 // balance breaks s into two lines of similar length, at a space, when it
-// is longer than max characters.
+// is longer than max characters. Non-breaking spaces keep words together.
 func balance(s string, max int) string {
 	r := []rune(s)
 	if len(r) <= max || strings.Contains(s, "\n") {
@@ -65,6 +81,42 @@ func abs(x int) int {
 	return x
 }
 
+const tilePad = 18
+
+// fitAt fits the texts into a tile of size.
+func (t *tile) fitAt(size fyne.Size) (sub, title fitted, gap float32) {
+	w, h := size.Width-2*tilePad, size.Height-2*tilePad
+	if t.sub != "" {
+		sub = fit(t.sub, fyne.TextStyle{Bold: t.subBold}, w, h*t.subShare, subSizes)
+		gap = 8
+	}
+	sizes := titleSizes
+	if t.titleMax > 0 {
+		for len(sizes) > 1 && sizes[0] > t.titleMax {
+			sizes = sizes[1:]
+		}
+	}
+	title = fit(t.title, fyne.TextStyle{Bold: true}, w, h-sub.h-gap, sizes)
+	if t.sub != "" && sub.size > title.size {
+		// The line under the name is never larger than the name.
+		ss := subSizes
+		for len(ss) > 1 && ss[0] > title.size {
+			ss = ss[1:]
+		}
+		sub = fit(t.sub, fyne.TextStyle{Bold: t.subBold}, w, h*t.subShare, ss)
+	}
+	return sub, title, gap
+}
+
+// titleSizeAt is the largest title size that fits a tile of size.
+func (t *tile) titleSizeAt(size fyne.Size) float32 {
+	m := t.titleMax
+	t.titleMax = 0
+	_, title, _ := t.fitAt(size)
+	t.titleMax = m
+	return title.size
+}
+
 // Tapped implements fyne.Tappable.
 func (t *tile) Tapped(*fyne.PointEvent) {
 	if t.enabled && t.onTap != nil {
@@ -72,13 +124,80 @@ func (t *tile) Tapped(*fyne.PointEvent) {
 	}
 }
 
-// MinSize keeps every tile a comfortable touch target.
-func (t *tile) MinSize() fyne.Size {
-	return t.BaseWidget.MinSize().Max(fyne.NewSize(200, 120))
-}
+// MinSize keeps every tile a comfortable touch target (at least 15 mm on
+// the screens the kiosk is built for).
+func (t *tile) MinSize() fyne.Size { return fyne.NewSize(200, 110) }
 
 // CreateRenderer implements fyne.Widget.
 func (t *tile) CreateRenderer() fyne.WidgetRenderer {
-	box := container.NewVBox(layout.NewSpacer(), t.title, t.sub, layout.NewSpacer())
-	return widget.NewSimpleRenderer(container.NewStack(t.bg, container.NewPadded(box)))
+	t.r = &tileRenderer{t: t}
+	return t.r
 }
+
+// tileRenderer draws the texts as lines of canvas.Text, laid out anew
+// whenever the tile's size or words change.
+type tileRenderer struct {
+	t    *tile
+	objs []fyne.CanvasObject
+	// titleFit is the last fitted title (tests read its size).
+	titleFit fitted
+	key      string
+}
+
+func (r *tileRenderer) Layout(size fyne.Size) {
+	t := r.t
+	t.bg.Resize(size)
+	const pad = tilePad
+	if size.Width < 2*pad || size.Height < 2*pad {
+		r.objs = nil // not laid out yet
+		return
+	}
+	key := fmt.Sprintf("%s|%s|%v|%v|%v", t.title, t.sub, size, t.enabled, t.titleMax)
+	if key == r.key && len(r.objs) > 0 {
+		return
+	}
+	r.key = key
+	w, h := size.Width-2*pad, size.Height-2*pad
+	bold := fyne.TextStyle{Bold: true}
+	subStyle := fyne.TextStyle{Bold: t.subBold}
+	sub, title, gap := t.fitAt(size)
+	r.titleFit = title
+	objs := []fyne.CanvasObject{t.bg}
+	y := pad + (h-title.h-gap-sub.h)/2
+	add := func(f fitted, style fyne.TextStyle, col color.Color) {
+		if len(f.lines) == 0 {
+			return
+		}
+		lh := f.h / float32(len(f.lines))
+		for _, l := range f.lines {
+			txt := canvas.NewText(l, col)
+			txt.TextSize, txt.TextStyle, txt.Alignment = f.size, style, fyne.TextAlignCenter
+			txt.Move(fyne.NewPos(pad, y))
+			txt.Resize(fyne.NewSize(w, lh))
+			objs = append(objs, txt)
+			y += lh
+		}
+	}
+	add(title, bold, t.titleCol)
+	y += gap
+	add(sub, subStyle, t.subCol)
+	r.objs = objs
+}
+
+func (r *tileRenderer) MinSize() fyne.Size { return r.t.MinSize() }
+
+func (r *tileRenderer) Refresh() {
+	r.key = ""
+	r.Layout(r.t.Size())
+	r.t.bg.Refresh()
+	canvas.Refresh(r.t)
+}
+
+func (r *tileRenderer) Objects() []fyne.CanvasObject {
+	if len(r.objs) == 0 {
+		return []fyne.CanvasObject{r.t.bg}
+	}
+	return r.objs
+}
+
+func (r *tileRenderer) Destroy() {}

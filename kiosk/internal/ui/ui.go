@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image/color"
 	"strings"
 	"sync"
 	"time"
@@ -62,9 +61,12 @@ type UI struct {
 	gen      int // increments on every screen change; stale timers check it
 	busy     bool
 	tiles    map[string]*tile
+	groups   map[string]*tile
 	priority *tile
 	buttons  map[string]*widget.Button
 	homeKey  string
+	nav      nav      // page and group of the home screen
+	home     *chooser // the field choice shown (nil on other screens)
 }
 
 // New builds the screens for k. Call Attach to follow the kiosk's state.
@@ -117,38 +119,56 @@ func (u *UI) setState(st app.State) {
 	}
 }
 
-// show replaces the screen and arms the idle timer for screens other than home.
+// show replaces the screen and arms the idle timer (idle > 0).
 func (u *UI) showLocked(name string, content fyne.CanvasObject, idle time.Duration) {
-	u.gen++
+	if name != ScreenHome && name != ScreenPriority {
+		u.home = nil // no group or page taps from a screen gone
+	}
 	u.screen = name
 	u.root.Objects = []fyne.CanvasObject{content}
 	u.root.Refresh()
-	if idle > 0 {
-		gen := u.gen
-		time.AfterFunc(idle, func() {
-			fyne.Do(func() {
-				u.mu.Lock()
-				defer u.mu.Unlock()
-				if u.gen == gen && !u.busy {
-					u.lang = u.opts.Lang
-					u.showHomeLocked()
-				}
-			})
-		})
+	u.armIdleLocked(idle)
+}
+
+// armIdleLocked starts over the wait for a touch: after idle without one
+// (and without a new screen) the kiosk goes back to the home screen's
+// first page in its default language, ready for the next citizen.
+func (u *UI) armIdleLocked(idle time.Duration) {
+	u.gen++
+	if idle <= 0 {
+		return
 	}
+	gen := u.gen
+	time.AfterFunc(idle, func() {
+		fyne.Do(func() {
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			if u.gen == gen && !u.busy {
+				u.resetLocked()
+			}
+		})
+	})
+}
+
+// resetLocked shows the home screen as the next citizen must find it.
+func (u *UI) resetLocked() {
+	u.lang = u.opts.Lang
+	u.nav = nav{}
+	u.showHomeLocked()
 }
 
 func (u *UI) showHomeLocked() {
 	u.result, u.errText = nil, ""
+	u.nav = nav{}
 	u.renderHomeLocked(false, true)
 }
 
 // homeKeyOf sums up what the home screen shows, to skip identical redraws.
 func (u *UI) homeKeyOf(prio bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%v|%s|%v|%v|%d|%s|%s|", prio, u.lang, u.st.Online, u.st.Known, u.st.Pending, u.st.PrinterFault, u.st.Centre.Name.Vi)
+	fmt.Fprintf(&b, "%v|%s|%v|%v|%v|%d|%s|%s|", prio, u.lang, u.st.Online, u.st.StorageDown, u.st.Known, u.st.Pending, u.st.PrinterFault, u.st.Centre.Name.In(u.lang))
 	for _, s := range u.st.Services {
-		fmt.Fprintf(&b, "%s:%v:%s:%d:%d;", s.ID, s.Open, s.ClosedReason, s.Waiting, tileMinutes(s))
+		fmt.Fprintf(&b, "%s:%q:%q:%v:%s:%d:%d:%v;", s.ID, s.Name.In(u.lang), groupName(s, u.lang), s.Open, s.ClosedReason, s.Waiting, tileMinutes(s), u.k.OfflineLeft(s.ID) == 0)
 	}
 	return b.String()
 }
@@ -161,7 +181,9 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 	u.homeKey = key
 	w := wordsFor(u.lang)
 	u.tiles = map[string]*tile{}
+	u.groups = map[string]*tile{}
 	u.buttons = map[string]*widget.Button{}
+	u.home = nil
 	var body fyne.CanvasObject
 	switch {
 	case !u.st.Known: // never reached the server and no fields in the spool yet
@@ -176,7 +198,11 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		if prio {
 			title = w.PriorityTitle
 		}
-		var cells []fyne.CanvasObject
+		c := newChooser(w, title, &u.nav, func(n nav) { u.tapNav(n) })
+		counts := map[string]int{}
+		for _, s := range u.st.Services {
+			counts[groupKey(s)]++
+		}
 		for _, s := range u.st.Services {
 			// A field switched off or closed is shown with its reason all
 			// the same, so a citizen looking for it learns why.
@@ -198,46 +224,89 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			default:
 				sub = w.waiting(s.Waiting)
 				if m := tileMinutes(s); m > 0 {
-					sub += "\n" + fmt.Sprintf(w.TileETA, m)
+					sub += "\n" + keepTogether(fmt.Sprintf(w.TileETA, m))
 				}
 			}
-			t.sub.SetText(sub)
+			t.sub = sub
 			id := s.ID
 			t.onTap = func() { u.tapField(id, prio) }
 			u.tiles[s.ID] = t
-			cells = append(cells, t)
+			g := groupKey(s)
+			c.addField(s.ID, g, t)
+			if g != "" && u.groups[g] == nil {
+				gfill := colGroup
+				if prio {
+					gfill = colPriorityLight
+				}
+				gt := newTile(groupName(s, u.lang), keepTogether(fmt.Sprintf(w.GroupCount, counts[g]))+"  ▶", gfill, colTileEdge)
+				gt.bg.StrokeWidth = 5
+				gt.onTap = func() { u.tapNav(nav{group: g}) }
+				u.groups[g] = gt
+				c.addGroup(g, groupName(s, u.lang), gt)
+			}
 		}
-		grid := container.New(fieldGrid{}, cells...)
-		var bottom fyne.CanvasObject
 		if prio {
 			back := widget.NewButton(w.Back, func() { u.tapBack() })
 			back.Importance = widget.HighImportance
 			u.buttons["back"] = back
-			bottom = container.NewGridWrap(fyne.NewSize(420, 110), back)
-			bottom = container.NewCenter(bottom)
+			c.bottom = container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 96), back))
 		} else {
-			head, rest, _ := strings.Cut(w.PriorityButton, ": ")
-			p := newTile(head, rest, colPriority, colText)
-			p.sub.TextStyle.Bold = true
+			// One bold text, fitted like a field's name: a line on a wide
+			// screen, two on a narrow one.
+			p := newTile(strings.ReplaceAll(w.PriorityButton, "\n", " "), "", colPriority, colText)
 			p.onTap = func() { u.tapPriority() }
 			u.priority = p
-			bottom = container.NewStack(minHeight(150), p)
+			c.bottom = p
 		}
-		body = container.NewBorder(bigLabel(title, sizeSubhead), bottom, nil, nil, grid)
+		u.buttons["prev"], u.buttons["next"], u.buttons["group-back"] = c.prev, c.next, c.back
+		for i, b := range c.pageBtns {
+			u.buttons[fmt.Sprintf("page-%d", i+1)] = b
+		}
+		u.home = c
+		body = c
 	}
 	content := container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewPadded(body))
 	name := ScreenHome
-	idle := time.Duration(0)
 	if prio {
-		name, idle = ScreenPriority, u.opts.Idle
+		name = ScreenPriority
 	}
 	if u.screen == name && !force {
-		// A live update: keep the idle timer running.
+		// A live update: the same place (page, group), and the idle timer
+		// runs on.
 		u.root.Objects = []fyne.CanvasObject{content}
 		u.root.Refresh()
 		return
 	}
-	u.showLocked(name, content, idle)
+	u.showLocked(name, content, u.homeIdle(prio))
+}
+
+// homeIdle is the idle timeout of the home screen: none when it is as the
+// next citizen must find it, else the usual one.
+func (u *UI) homeIdle(prio bool) time.Duration {
+	if !prio && u.nav.home() && u.lang == u.opts.Lang {
+		return 0
+	}
+	return u.opts.Idle
+}
+
+// tapNav opens a group or a page of the home screen.
+func (u *UI) tapNav(n nav) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.busy || u.home == nil {
+		return
+	}
+	u.nav = n
+	u.home.Refresh()
+	u.armIdleLocked(u.homeIdle(u.screen == ScreenPriority))
+}
+
+// groupName is the name of s's group in lang ("" for none).
+func groupName(s protocol.Service, lang string) string {
+	if s.Group == nil {
+		return ""
+	}
+	return s.Group.In(lang)
 }
 
 // headerLocked is the top bar: centre name, connection mark, printer fault
@@ -248,13 +317,16 @@ func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
 	if name == "" {
 		name = "CiviQ"
 	}
-	title := bigLabel(name, sizeSubhead)
-	title.Alignment = fyne.TextAlignLeading
+	title := &oneLine{text: name, sizes: []float32{sizeSubhead, 32, 28, 26, 24, 22}}
+	title.ExtendBaseWidget(title)
 	mark := canvas.NewText("● "+w.Online, colOK)
 	if !u.st.Online && !u.st.Known { // no leases yet: nothing can be issued
 		mark = canvas.NewText("● "+w.NotConnected, colDanger)
 	} else if !u.st.Online {
 		mark = canvas.NewText("● "+w.Offline, colDanger)
+		if u.st.StorageDown {
+			mark.Text = "● " + w.StorageDown
+		}
 		if u.st.Pending > 0 {
 			mark.Text += " · " + fmt.Sprintf(w.Pending, u.st.Pending)
 		}
@@ -264,8 +336,8 @@ func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
 	langBtn := widget.NewButton("🌐 "+w.SwitchLang, func() { u.tapLang() })
 	langBtn.Importance = widget.HighImportance
 	u.buttons["lang"] = langBtn
-	right := container.NewVBox(container.NewGridWrap(fyne.NewSize(260, 80), langBtn))
-	top := container.NewBorder(nil, container.NewHBox(mark), nil, right, title)
+	right := container.NewHBox(container.NewCenter(mark), container.NewCenter(container.NewGridWrap(fyne.NewSize(260, 80), langBtn)))
+	top := container.NewBorder(nil, nil, nil, right, title)
 	bg := canvas.NewRectangle(colTile)
 	line := canvas.NewRectangle(colTileEdge)
 	line.SetMinSize(fyne.NewSize(1, 6))
@@ -310,6 +382,7 @@ func (u *UI) tapPriority() {
 	if u.busy {
 		return
 	}
+	u.nav = nav{}
 	u.renderHomeLocked(true, true)
 }
 
@@ -317,6 +390,13 @@ func (u *UI) tapBack() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.showHomeLocked()
+}
+
+// tapDone ends a citizen's turn: home, in the default language.
+func (u *UI) tapDone() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.resetLocked()
 }
 
 // tapField issues a ticket: the printing screen shows at once, the issue
@@ -354,7 +434,7 @@ func (u *UI) issued(res app.Result, err error) {
 		switch {
 		case errors.Is(err, app.ErrNoOfflineNumbers):
 			u.errText = w.ErrNoOffline
-		case client.IsCode(err, protocol.CodeServiceClosed), client.IsCode(err, protocol.CodeOutsideHours), client.IsCode(err, protocol.CodeDailyCapReached):
+		case errors.Is(err, app.ErrFieldClosed), client.IsCode(err, protocol.CodeServiceClosed), client.IsCode(err, protocol.CodeOutsideHours), client.IsCode(err, protocol.CodeDailyCapReached):
 			u.errText = w.ErrClosed
 		default:
 			u.errText = w.ErrGeneric
@@ -393,9 +473,16 @@ func (u *UI) showConfirmLocked() {
 	}
 	lines = append(lines, bigLabel(head, sizeSubhead))
 	code := canvas.NewText(t.Code, colText)
+	// A short screen (1366×768 without scaling) gets a smaller code and
+	// buttons, so that the whole confirmation shows.
+	short := u.root.Size().Height > 0 && u.root.Size().Height < 900
+	btnH := float32(110)
 	code.TextSize = sizeCode
+	if short {
+		code.TextSize, btnH = sizeCode*3/5, 90
+	}
 	if faulty {
-		code.TextSize = sizeCode * 4 / 5 // room for the fault panel on a landscape screen
+		code.TextSize = code.TextSize * 4 / 5 // room for the fault panel on a landscape screen
 	}
 	code.TextStyle.Bold = true
 	code.Alignment = fyne.TextAlignCenter
@@ -437,16 +524,19 @@ func (u *UI) showConfirmLocked() {
 		re := widget.NewButton(w.Reprint, func() { u.tapReprint() })
 		re.Importance = widget.WarningImportance
 		u.buttons["reprint"] = re
-		buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, 110), re))
+		buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, btnH), re))
 	} else {
 		take := bigLabel("⬇  "+w.Take, sizeHeading)
+		if short {
+			take = bigLabel("⬇  "+w.Take, sizeSubhead)
+		}
 		take.Importance = widget.SuccessImportance
 		lines = append(lines, take)
 	}
-	done := widget.NewButton(w.Done, func() { u.tapBack() })
+	done := widget.NewButton(w.Done, func() { u.tapDone() })
 	done.Importance = widget.HighImportance
 	u.buttons["done"] = done
-	buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, 110), done))
+	buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, btnH), done))
 	body := container.NewBorder(nil, container.NewCenter(container.NewHBox(buttons...)), nil, nil,
 		container.NewVBox(append(append([]fyne.CanvasObject{layout.NewSpacer()}, lines...), layout.NewSpacer())...))
 	idle := u.opts.Confirm
@@ -501,53 +591,48 @@ func bigLabel(text string, size float32) *widget.Label {
 	return l
 }
 
-// minHeight is an invisible spacer that makes a stack at least h tall.
-func minHeight(h float32) fyne.CanvasObject {
-	r := canvas.NewRectangle(color.Transparent)
-	r.SetMinSize(fyne.NewSize(1, h))
-	return r
+// oneLine is a bold text on one line, at the largest of sizes at which it
+// fits the width, else on two (the centre's name in the header).
+type oneLine struct {
+	widget.BaseWidget
+	text  string
+	sizes []float32
 }
 
-// fieldGrid lays the field tiles out in 2 columns on a portrait screen and
-// in 2 rows on a landscape one, every tile the same size.
-type fieldGrid struct{}
-
-func (fieldGrid) dims(n int, size fyne.Size) (cols, rows int) {
-	if n == 0 {
-		return 1, 1
-	}
-	if size.Width >= size.Height {
-		rows = min(2, n)
-		cols = (n + rows - 1) / rows
-	} else {
-		cols = min(2, n)
-		rows = (n + cols - 1) / cols
-	}
-	return cols, rows
+func (o *oneLine) CreateRenderer() fyne.WidgetRenderer {
+	t := canvas.NewText(o.text, colText)
+	t.TextStyle.Bold = true
+	return &oneLineRenderer{o: o, t: t}
 }
 
-// Layout implements fyne.Layout.
-func (g fieldGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	const gap = 14
-	cols, rows := g.dims(len(objs), size)
-	w := (size.Width - gap*float32(cols-1)) / float32(cols)
-	h := (size.Height - gap*float32(rows-1)) / float32(rows)
-	for i, o := range objs {
-		c, r := i%cols, i/cols
-		o.Move(fyne.NewPos(float32(c)*(w+gap), float32(r)*(h+gap)))
-		o.Resize(fyne.NewSize(w, h))
+type oneLineRenderer struct {
+	o    *oneLine
+	t    *canvas.Text // the style
+	objs []fyne.CanvasObject
+}
+
+func (r *oneLineRenderer) Layout(size fyne.Size) {
+	f := fit(r.o.text, r.t.TextStyle, size.Width, size.Height, r.o.sizes)
+	r.objs = r.objs[:0]
+	y := (size.Height - f.h) / 2
+	for _, l := range f.lines {
+		t := canvas.NewText(l, colText)
+		t.TextStyle, t.TextSize = r.t.TextStyle, f.size
+		h := f.h / float32(len(f.lines))
+		t.Move(fyne.NewPos(0, y))
+		t.Resize(fyne.NewSize(size.Width, h))
+		r.objs = append(r.objs, t)
+		y += h
 	}
 }
 
-// MinSize implements fyne.Layout.
-func (g fieldGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var m fyne.Size
-	for _, o := range objs {
-		m = m.Max(o.MinSize())
-	}
-	// The smaller of the two layouts, so the screen fits either way.
-	return fyne.NewSize(m.Width*2, m.Height*2)
+func (r *oneLineRenderer) MinSize() fyne.Size {
+	return fyne.NewSize(100, 2*lineHeight(r.o.sizes[len(r.o.sizes)-1], r.t.TextStyle))
 }
+
+func (r *oneLineRenderer) Refresh()                     { r.Layout(r.o.Size()); canvas.Refresh(r.o) }
+func (r *oneLineRenderer) Objects() []fyne.CanvasObject { return r.objs }
+func (r *oneLineRenderer) Destroy()                     {}
 
 // etaLine is the expected wait on the confirmation, with the range most
 // citizens are called in when the server gave one (under an hour, so the

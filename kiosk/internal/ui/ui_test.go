@@ -215,7 +215,7 @@ func TestLanguageAndReturnHome(t *testing.T) {
 	test.Tap(r.button(t, "lang"))
 	r.u.mu.Lock()
 	lang := r.u.lang
-	title := r.u.tiles["dat-dai"].title.Text
+	title := r.u.tiles["dat-dai"].title
 	r.u.mu.Unlock()
 	if lang != "en" || title != "Land" {
 		t.Fatalf("after the switch: lang %s, tile %q", lang, title)
@@ -228,7 +228,7 @@ func TestLanguageAndReturnHome(t *testing.T) {
 	waitScreen(t, r.u, ScreenHome)
 	r.u.mu.Lock()
 	defer r.u.mu.Unlock()
-	if r.u.lang != "vi" || r.u.tiles["dat-dai"].title.Text != "Đất đai" {
+	if r.u.lang != "vi" || r.u.tiles["dat-dai"].title != "Đất đai" {
 		t.Fatalf("home after idle: lang %s", r.u.lang)
 	}
 }
@@ -311,7 +311,7 @@ func TestUnavailableFieldsAndClosedCentre(t *testing.T) {
 	}
 	tl := r.tile(t, off.ID)
 	r.u.mu.Lock()
-	sub, enabled := tl.sub.Text, tl.enabled
+	sub, enabled := tl.sub, tl.enabled
 	r.u.mu.Unlock()
 	if sub != vi.Disabled || enabled {
 		t.Fatalf("switched-off tile: %q enabled %v", sub, enabled)
@@ -387,10 +387,10 @@ func TestETALine(t *testing.T) {
 		tk   protocol.Ticket
 		want string
 	}{
-		{vi, protocol.Ticket{Ahead: 3, ETASeconds: 690, ETALowSeconds: 419, ETAHighSeconds: 1201}, "Thời gian chờ dự kiến: khoảng 12 phút (thường 6–21 phút)"},
-		{en, protocol.Ticket{Ahead: 3, ETASeconds: 690, ETALowSeconds: 419, ETAHighSeconds: 1201}, "Expected wait: about 12 min (usually 6–21 min)"},
-		{vi, protocol.Ticket{Ahead: 3, ETASeconds: 690}, "Thời gian chờ dự kiến: khoảng 12 phút"},                     // no range given
-		{vi, protocol.Ticket{Ahead: 1, ETASeconds: 240, ETAHighSeconds: 500}, "Thời gian chờ dự kiến: khoảng 4 phút"}, // low end under a minute
+		{vi, protocol.Ticket{Ahead: 3, ETASeconds: 690, ETALowSeconds: 419, ETAHighSeconds: 1201}, "Thời gian chờ dự kiến: khoảng\u00a012\u00a0phút (thường\u00a06–21\u00a0phút)"},
+		{en, protocol.Ticket{Ahead: 3, ETASeconds: 690, ETALowSeconds: 419, ETAHighSeconds: 1201}, "Expected wait: about\u00a012\u00a0min (usually\u00a06–21\u00a0min)"},
+		{vi, protocol.Ticket{Ahead: 3, ETASeconds: 690}, "Thời gian chờ dự kiến: khoảng\u00a012\u00a0phút"},                     // no range given
+		{vi, protocol.Ticket{Ahead: 1, ETASeconds: 240, ETAHighSeconds: 500}, "Thời gian chờ dự kiến: khoảng\u00a04\u00a0phút"}, // low end under a minute
 		{vi, protocol.Ticket{Ahead: 0, ETASeconds: 0}, "Sắp đến lượt bạn"},
 	} {
 		if got := etaLine(c.w, c.tk); got != c.want {
@@ -439,9 +439,9 @@ func TestConfirmShowsRange(t *testing.T) {
 	// The tile says how long a ticket taken now would wait.
 	tl := r.tile(t, "dat-dai")
 	r.u.mu.Lock()
-	sub := tl.sub.Text
+	sub := tl.sub
 	r.u.mu.Unlock()
-	if !strings.Contains(sub, "Đang chờ: 2 người\nChờ khoảng ") {
+	if !strings.Contains(sub, "Đang chờ: 2 người\n"+keepTogether("Chờ khoảng ")) {
 		t.Fatalf("tile: %q", sub)
 	}
 	if *update {
@@ -450,7 +450,7 @@ func TestConfirmShowsRange(t *testing.T) {
 	test.Tap(tl)
 	waitScreen(t, r.u, ScreenConfirm)
 	tk := r.result(t).Ticket
-	if want := fmt.Sprintf("Chờ khoảng %d phút", (tk.ETASeconds+30)/60); !strings.HasSuffix(sub, want) {
+	if want := keepTogether(fmt.Sprintf("Chờ khoảng %d phút", (tk.ETASeconds+30)/60)); !strings.HasSuffix(sub, want) {
 		t.Errorf("the tile said %q, the ticket got %d s", sub, tk.ETASeconds)
 	}
 	if tk.Ahead != 2 || tk.ETAHighSeconds <= tk.ETASeconds || tk.ETALowSeconds < 60 {
