@@ -20,6 +20,7 @@ import (
 	"github.com/civiq/civiq/assets"
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/datalock"
 	"github.com/civiq/civiq/server/internal/httpapi"
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
@@ -41,6 +42,7 @@ type App struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	lock   *datalock.Lock
 }
 
 // Options are what the command line does not set.
@@ -109,11 +111,24 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if cfg.UnsafeSynchronous != "" {
 		log.Warn("UNSAFE: SQLite synchronous is overridden; acknowledged tickets may be lost in a power cut", "synchronous", cfg.UnsafeSynchronous)
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "civiq.db"), sqlite.Options{Log: log, Synchronous: cfg.UnsafeSynchronous})
+	// One server per data folder: a second one (or `server restore`) is
+	// refused while this one runs.
+	lock, err := datalock.Acquire(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: store, Log: log}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "civiq.db"), sqlite.Options{Log: log, Synchronous: cfg.UnsafeSynchronous})
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: store, Log: log, lock: lock}
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Release()
+		}
+	}()
 	// The file's time zone applies to an empty store; the engine switches
 	// to the stored centre's once one exists.
 	loc, err := centre.Location()
@@ -164,6 +179,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); a.Engine.Run(bg, time.Minute) }()
 	go func() { defer a.wg.Done(); a.maintain(bg) }()
+	ok = true
 	return a, nil
 }
 
@@ -177,7 +193,11 @@ func (a *App) Close() error {
 	a.Phones.Close()
 	a.cancel()
 	a.wg.Wait()
-	return a.Store.Close()
+	err := a.Store.Close()
+	if lerr := a.lock.Release(); err == nil {
+		err = lerr
+	}
+	return err
 }
 
 // bootstrap loads the centre file into an empty store and creates the first
