@@ -1,3 +1,8 @@
+//go:build unix
+
+// The durability test kills the real server with SIGKILL in its own process
+// group and counts fsyncs with strace: Linux (Unix) only.
+
 package main
 
 import (

@@ -4,6 +4,7 @@
 //	server --addr HOST:PORT --data DIR [--db postgres://...] [--centre FILE]
 //	server backup [--data DIR] DEST-FOLDER
 //	server restore [--data DIR] BACKUP-FILE
+//	server service install|uninstall|run [flags]   (Windows)
 //	server device --kind kiosk|display --name NAME
 //	server simulate ...
 package main
@@ -61,6 +62,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == "restore" {
 		return restore(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "service" {
+		return service(ctx, args[1:], getenv, stdout, stderr)
 	}
 	cfg, err := config.Parse(args, getenv, stderr)
 	if err != nil {
