@@ -92,7 +92,7 @@ winres() {
   local pkg=$1 desc=$2
   sysos+=("$pkg/rsrc_windows_amd64.syso")
   nice -n 19 "$GO" run "$WINRES" simply --arch amd64 --out "$pkg/rsrc" --icon assets/icon/civiq-256.png --manifest gui \
-    --product-name CiviQ --file-description "$desc" --copyright "CiviQ contributors, MIT licence" \
+    --product-name CiviQ --file-description "$desc" --copyright "CiviQ contributors, Apache-2.0" \
     --original-filename "$(basename "$pkg").exe" --product-version "$VERSION" --file-version "$numver"
 }
 winres kiosk "CiviQ kiosk (ticket printer)"
