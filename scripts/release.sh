@@ -148,7 +148,7 @@ for dir in "$STAGE"/civiq-*; do
   base=$(basename "$dir")
   case $base in
   *-linux-*)
-    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
+    tar --sort=name --owner=0 --group=0 --numeric-owner --mode=u+rwX,go+rX,go-w --mtime="@$SOURCE_DATE_EPOCH" \
       --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
       -C "$STAGE" -cf - "$base" | gzip -9n >"$DIST/$base.tar.gz"
     ;;
