@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -113,16 +112,6 @@ func serviceInstall(args []string, getenv func(string) string, stdout, stderr io
 	fmt.Fprintf(stdout, "service %s installed: %s %s\n", serviceName, exe, strings.Join(runArgs, " "))
 	fmt.Fprintf(stdout, "start it with: sc start %s   (log: %s)\n", serviceName, filepath.Join(data, "server.log"))
 	return nil
-}
-
-// withData returns args with --data dir unless they already set it.
-func withData(args []string, dir string) []string {
-	if slices.ContainsFunc(args, func(a string) bool {
-		return a == "--data" || a == "-data" || strings.HasPrefix(a, "--data=") || strings.HasPrefix(a, "-data=")
-	}) {
-		return args
-	}
-	return append([]string{"--data", dir}, args...)
 }
 
 func serviceUninstall(stdout io.Writer) error {
