@@ -23,7 +23,7 @@ WINRES=github.com/tc-hib/go-winres@v0.3.3
 
 # Cross toolchains and the arm64 libraries the Fyne display links against.
 native_pkgs=(gcc-mingw-w64-x86-64 gcc-aarch64-linux-gnu zip)
-arm64_pkgs=(libgl1-mesa-dev:arm64 libx11-dev:arm64 libxcursor-dev:arm64 libxrandr-dev:arm64
+arm64_pkgs=(libc6-dev:arm64 libgl1-mesa-dev:arm64 libx11-dev:arm64 libxcursor-dev:arm64 libxrandr-dev:arm64
   libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libasound2-dev:arm64)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
