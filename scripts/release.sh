@@ -13,8 +13,8 @@
 #
 # Reproducible: -trimpath, no VCS stamping, the version from `git describe`,
 # every archive member owned by 0:0 with the mtime of the last commit
-# (SOURCE_DATE_EPOCH), sorted. Two runs on the same commit give the same
-# SHA256SUMS (checked by `scripts/release.sh` itself when REPRO_CHECK=1).
+# (SOURCE_DATE_EPOCH), sorted: two runs on the same commit give the same
+# SHA256SUMS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -138,6 +138,7 @@ for dir in "$STAGE"/civiq-*; do
   *-linux-*)
     mkdir -p "$dir/deploy"
     cp deploy/*.service deploy/*.timer "$dir/deploy/"
+    [[ -e $dir/kiosk ]] || rm "$dir/deploy/civiq-kiosk.service"
     ;;
   *-windows-*)
     mkdir -p "$dir/deploy"
