@@ -8,7 +8,7 @@
 # CGO_ENABLED=0); kiosk and display for linux/amd64 and windows/amd64 (cgo,
 # Windows through Debian's MinGW-w64 with -H windowsgui); display for
 # linux/arm64 (cgo through gcc-aarch64-linux-gnu and the arm64 -dev packages
-# of Debian's multiarch; the device needs glibc >= 2.36, Debian 12 or
+# of Debian's multiarch; the device needs glibc >= 2.34: Debian 12, Ubuntu 22.04 or
 # Raspberry Pi OS bookworm).
 #
 # Reproducible: -trimpath, no VCS stamping, the version from `git describe`,
