@@ -105,6 +105,11 @@ func serviceInstall(args []string, getenv func(string) string, stdout, stderr io
 	}, 24*3600); err != nil {
 		return fmt.Errorf("set restart on failure: %w", err)
 	}
+	// Also when the server stops itself with an error (port taken, disk
+	// full), not only when the process dies.
+	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
+		return fmt.Errorf("set restart on failure: %w", err)
+	}
 	// The virtual account may modify the data folder and nothing else.
 	if out, err := exec.Command("icacls", data, "/grant", serviceAccount+":(OI)(CI)M", "/T", "/Q").CombinedOutput(); err != nil {
 		return fmt.Errorf("grant %s the data folder: %v: %s", serviceAccount, err, strings.TrimSpace(string(out)))
