@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/civiq/civiq/server/internal/datalock"
 	"github.com/civiq/civiq/server/protocol"
@@ -103,6 +104,13 @@ func TestBackupWhileIssuingThenRestore(t *testing.T) {
 	dbAfter, _ := os.Stat(filepath.Join(srv.Dir, "civiq.db"))
 	if !os.SameFile(dbBefore, dbAfter) {
 		t.Fatal("refused restore replaced the store")
+	}
+	// A second server on the same folder is refused the same way.
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a server that did start would stop here, without the error
+	err = run(sctx, []string{"--addr", "127.0.0.1:0", "--data", srv.Dir}, getenv, io.Discard, io.Discard)
+	cancel()
+	if !errors.Is(err, datalock.ErrLocked) {
+		t.Fatalf("second server on a running server's folder: %v, want ErrLocked", err)
 	}
 	if err := issue(100000); err != nil {
 		t.Fatalf("server after a refused restore: %v", err)
