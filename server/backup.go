@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/civiq/civiq/server/internal/datalock"
+	"github.com/civiq/civiq/server/internal/dirlock"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
 )
 
@@ -74,10 +74,10 @@ func restore(ctx context.Context, args []string, getenv func(string) string, std
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	lock, err := datalock.Acquire(*data)
+	lock, err := dirlock.Acquire(*data)
 	if err != nil {
-		if errors.Is(err, datalock.ErrLocked) {
-			return fmt.Errorf("restore refused: %w; stop the server first", err)
+		if errors.Is(err, dirlock.ErrLocked) {
+			return fmt.Errorf("restore refused, stop the server first: %w", err)
 		}
 		return fmt.Errorf("restore: %w", err)
 	}

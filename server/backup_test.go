@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/civiq/civiq/server/internal/datalock"
+	"github.com/civiq/civiq/server/internal/dirlock"
 	"github.com/civiq/civiq/server/protocol"
 	"github.com/civiq/civiq/server/servertest"
 )
@@ -95,7 +95,7 @@ func TestBackupWhileIssuingThenRestore(t *testing.T) {
 	// Refused while the server runs, and nothing touched.
 	dbBefore, _ := os.Stat(filepath.Join(srv.Dir, "civiq.db"))
 	err = run(ctx, []string{"restore", "--data", srv.Dir, files[0]}, getenv, io.Discard, io.Discard)
-	if !errors.Is(err, datalock.ErrLocked) || !strings.Contains(err.Error(), "stop the server first") {
+	if !errors.Is(err, dirlock.ErrLocked) || !strings.Contains(err.Error(), "stop the server first") {
 		t.Fatalf("restore over a running store: %v, want a refusal", err)
 	}
 	if m, _ := filepath.Glob(filepath.Join(srv.Dir, "civiq.db.*")); len(m) != 0 {
@@ -109,7 +109,7 @@ func TestBackupWhileIssuingThenRestore(t *testing.T) {
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a server that did start would stop here, without the error
 	err = run(sctx, []string{"--addr", "127.0.0.1:0", "--data", srv.Dir}, getenv, io.Discard, io.Discard)
 	cancel()
-	if !errors.Is(err, datalock.ErrLocked) {
+	if !errors.Is(err, dirlock.ErrLocked) {
 		t.Fatalf("second server on a running server's folder: %v, want ErrLocked", err)
 	}
 	if err := issue(100000); err != nil {

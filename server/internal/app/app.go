@@ -20,7 +20,7 @@ import (
 	"github.com/civiq/civiq/assets"
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
-	"github.com/civiq/civiq/server/internal/datalock"
+	"github.com/civiq/civiq/server/internal/dirlock"
 	"github.com/civiq/civiq/server/internal/httpapi"
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
@@ -42,7 +42,7 @@ type App struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	lock   *datalock.Lock
+	lock   *dirlock.Lock
 }
 
 // Options are what the command line does not set.
@@ -108,27 +108,30 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	if cfg.UnsafeSynchronous != "" {
-		log.Warn("UNSAFE: SQLite synchronous is overridden; acknowledged tickets may be lost in a power cut", "synchronous", cfg.UnsafeSynchronous)
-	}
-	// One server per data folder: a second one (or `server restore`) is
-	// refused while this one runs.
-	lock, err := datalock.Acquire(cfg.DataDir)
+	// One server per data folder: two would each keep their own view of
+	// the queues in memory and hand out conflicting calls.
+	lock, err := dirlock.Acquire(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "civiq.db"), sqlite.Options{Log: log, Synchronous: cfg.UnsafeSynchronous})
+	a, err := open(ctx, cfg, log, opts, centre)
 	if err != nil {
 		lock.Release()
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: store, Log: log, lock: lock}
-	ok := false
-	defer func() {
-		if !ok {
-			lock.Release()
-		}
-	}()
+	a.lock = lock
+	return a, nil
+}
+
+func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options, centre *config.Centre) (*App, error) {
+	if cfg.UnsafeSynchronous != "" {
+		log.Warn("UNSAFE: SQLite synchronous is overridden; acknowledged tickets may be lost in a power cut", "synchronous", cfg.UnsafeSynchronous)
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "civiq.db"), sqlite.Options{Log: log, Synchronous: cfg.UnsafeSynchronous})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: store, Log: log}
 	// The file's time zone applies to an empty store; the engine switches
 	// to the stored centre's once one exists.
 	loc, err := centre.Location()
@@ -179,7 +182,6 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); a.Engine.Run(bg, time.Minute) }()
 	go func() { defer a.wg.Done(); a.maintain(bg) }()
-	ok = true
 	return a, nil
 }
 
@@ -194,9 +196,7 @@ func (a *App) Close() error {
 	a.cancel()
 	a.wg.Wait()
 	err := a.Store.Close()
-	if lerr := a.lock.Release(); err == nil {
-		err = lerr
-	}
+	a.lock.Release()
 	return err
 }
 
