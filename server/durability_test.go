@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,7 +47,7 @@ func startServer(t *testing.T, env []string, argv ...string) *proc {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	// Own process group, so SIGINT reaches the server even under strace.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -78,12 +77,12 @@ func startServer(t *testing.T, env []string, argv ...string) *proc {
 }
 
 func (p *proc) kill9() {
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) // no chance to flush anything
+	signalGroup(p.cmd, true) // SIGKILL: no chance to flush anything
 	p.cmd.Wait()
 }
 
 func (p *proc) stop(t *testing.T) {
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT)
+	signalGroup(p.cmd, false)
 	done := make(chan error, 1)
 	go func() { done <- p.cmd.Wait() }()
 	select {

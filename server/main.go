@@ -2,6 +2,11 @@
 // websocket API and the embedded web pages.
 //
 //	server --addr HOST:PORT --data DIR [--db postgres://...] [--centre FILE]
+//	server backup [--data DIR] DEST-FOLDER
+//	server restore [--data DIR] BACKUP-FILE
+//	server service install|uninstall|run [flags]   (Windows)
+//	server device --kind kiosk|display --name NAME
+//	server simulate ...
 package main
 
 import (
@@ -45,7 +50,8 @@ func main() {
 // run starts the server and blocks until ctx ends. Tests call it in-process.
 // "server device …" registers a kiosk or display instead; "server user …"
 // creates users and resets passwords; "server simulate …" runs the
-// staffing simulator.
+// staffing simulator; "server backup" and "server restore" copy the store
+// out and back; "server service …" runs it as a Windows service.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "device" {
 		return device(ctx, args[1:], getenv, stdout, stderr)
@@ -55,6 +61,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == "simulate" {
 		return simulate(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "backup" {
+		return backup(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "restore" {
+		return restore(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "service" {
+		return service(ctx, args[1:], getenv, stdout, stderr)
 	}
 	cfg, err := config.Parse(args, getenv, stderr)
 	if err != nil {

@@ -29,7 +29,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/civiq/civiq/server/client"
@@ -59,16 +58,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "civiq-bench:", err)
 		os.Exit(1)
 	}
-}
-
-// raiseNofile lifts the soft open-files limit to the hard limit.
-func raiseNofile() uint64 {
-	var r syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r) == nil {
-		r.Cur = r.Max
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &r)
-	}
-	return r.Cur
 }
 
 type server struct {
