@@ -323,6 +323,29 @@ func (h *Hub) deliver(out []delivery) {
 	wg.Wait()
 }
 
+// DeviceChanged tells the clients that asked for it (Request.Devices) that
+// a device changed, with a device.updated message. The message is not an
+// event of the history: it is not kept for resuming, and it carries the
+// seq of the last event, so clients that keep the seq keep it unchanged.
+func (h *Hub) DeviceChanged(ch protocol.DeviceChange) {
+	data, err := json.Marshal(ch)
+	if err != nil {
+		return
+	}
+	var out []delivery
+	h.mu.Lock()
+	e, err := prepare(protocol.Event{Seq: h.last, Epoch: h.epoch, Type: protocol.EventDeviceUpdated, At: time.Now(), Data: data})
+	if err == nil {
+		for c := range h.clients {
+			if c.devices {
+				out = append(out, delivery{c, e.frame})
+			}
+		}
+	}
+	h.mu.Unlock()
+	h.deliver(out)
+}
+
 // pinger pings every client; a client that does not answer within PongWait
 // is dropped by its reader.
 func (h *Hub) pinger() {
@@ -391,6 +414,10 @@ type Request struct {
 	// OnClose, when set, is called once when a connection that Serve
 	// accepted ends (not when Serve returns an error).
 	OnClose func()
+	// Devices makes the client receive the device.updated messages of
+	// DeviceChanged (admins and supervisors only: devices are no business
+	// of displays, kiosks and clerks).
+	Devices bool
 }
 
 // revocation is one call of Revoke.
@@ -474,6 +501,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 	}
 	c := newClient(h, ws, req.Filter)
 	c.keys, c.authAt, c.expiresIn = req.Keys, req.AuthAt, req.ExpiresIn
+	c.devices = req.Devices
 	initial, err := h.register(r.Context(), c, req)
 	if err != nil {
 		c.close(websocket.CloseTryAgainLater, "try again")
@@ -731,6 +759,7 @@ type client struct {
 	// onClose is Request.OnClose, run when the reader ends.
 	onClose func()
 
+	devices   bool          // receives device.updated (Request.Devices)
 	keys      []string      // credentials, for Revoke
 	authAt    time.Time     // when they were checked
 	expiresIn time.Duration // session expiry (0: none)
