@@ -142,22 +142,31 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a := &App{Config: cfg, Store: store, Log: log}
+	// fail stops what was started so far: a failed Open leaves no
+	// goroutine behind and the database closed.
+	fail := func(err error) (*App, error) {
+		if a.Hub != nil {
+			a.Hub.Close()
+		}
+		if a.Phones != nil {
+			a.Phones.Close()
+		}
+		store.Close()
+		return nil, err
+	}
 	// The file's time zone applies to an empty store; the engine switches
 	// to the stored centre's once one exists.
 	loc, err := centre.Location()
 	if err != nil {
-		store.Close()
-		return nil, err
+		return fail(err)
 	}
 	a.Engine = queue.New(store, opts.Clock, log, queue.Options{Location: loc})
 	if err := a.Engine.Start(ctx); err != nil {
-		store.Close()
-		return nil, err
+		return fail(err)
 	}
 	a.Auth = auth.NewService(store, opts.Clock, opts.SessionTTL, opts.BcryptCost)
 	if err := bootstrap(ctx, a.Engine, a.Auth, store, centre, cfg, log, opts.Stdout); err != nil {
-		store.Close()
-		return nil, err
+		return fail(err)
 	}
 	ho := opts.HubOptions
 	ho.Log = log
@@ -169,14 +178,11 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Auth.SetRevoker(a.Hub.Revoke)
 	a.Engine.SetPublisher(publishers{a.Hub, a.Phones})
 	if err := a.Hub.Preload(ctx); err != nil {
-		a.Phones.Close()
-		store.Close()
-		return nil, fmt.Errorf("preload events: %w", err)
+		return fail(fmt.Errorf("preload events: %w", err))
 	}
 	web, err := fs.Sub(assets.FS, "web")
 	if err != nil {
-		store.Close()
-		return nil, err
+		return fail(err)
 	}
 	ao := opts.APIOptions
 	ao.PublicURL, ao.TrustProxy, ao.Web, ao.Version = cfg.PublicURL, cfg.TrustProxy, web, opts.Version
