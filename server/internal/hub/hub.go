@@ -119,7 +119,7 @@ type Hub struct {
 	// authenticated just before one cannot join just after it.
 	revoked map[string]revocation
 
-	wg       sync.WaitGroup // readers and flushers
+	wg       sync.WaitGroup // readers, flushers and drops under way (dropLater)
 	stopPing chan struct{}
 	pingDone chan struct{}
 	count    atomic.Int64
@@ -687,6 +687,27 @@ func (h *Hub) drop(c *client, code int, why string) {
 	}
 }
 
+// dropLater drops c on its own goroutine, for callers holding c.mu (drop
+// takes it). Close waits for it. Once the hub is closed nothing starts:
+// Close drops every client itself.
+func (h *Hub) dropLater(c *client, code int, why string) {
+	h.mu.Lock()
+	closed := h.closed
+	if !closed {
+		// Counted under the lock that Close takes to set closed, so the
+		// Add never races with Close's Wait (as in add and flushLocked).
+		h.wg.Add(1)
+	}
+	h.mu.Unlock()
+	if closed {
+		return
+	}
+	go func() {
+		defer h.wg.Done()
+		h.drop(c, code, why)
+	}()
+}
+
 // dropped runs the client's onDrop once it has left the fan-out.
 func (c *client) dropped() {
 	if c.onDrop != nil {
@@ -801,7 +822,7 @@ func (c *client) send(f []byte) {
 	if !c.flushing && len(c.queue) == 0 {
 		n, err := tryWrite(c.raw, f)
 		if err != nil {
-			go c.h.drop(c, -1, "")
+			c.h.dropLater(c, -1, "")
 			return
 		}
 		if n == len(f) {
@@ -812,7 +833,7 @@ func (c *client) send(f []byte) {
 	if len(c.queue) >= c.h.opts.SendQueue {
 		c.closed = true
 		c.queue = nil
-		go c.h.drop(c, websocket.CloseTryAgainLater, "too slow")
+		c.h.dropLater(c, websocket.CloseTryAgainLater, "too slow")
 		return
 	}
 	c.queue = append(c.queue, f)
