@@ -790,6 +790,7 @@ type client struct {
 	onDrop func()
 
 	mu         sync.Mutex
+	started    bool // start ran: live frames may be written
 	queue      [][]byte
 	flushing   bool
 	closed     bool
@@ -800,16 +801,19 @@ func newClient(h *Hub, ws *websocket.Conn, f Filter) *client {
 	return &client{h: h, ws: ws, raw: ws.NetConn(), filter: f}
 }
 
-// start sends the first frames (snapshot or missed events) before any live one.
+// start sends the first frames (snapshot or missed events) before any live
+// one. Until it runs, send only queues: the client is registered (so no
+// event falls between its first frames and the live ones) before its first
+// frames are sent.
 func (c *client) start(initial [][]byte) {
-	if len(initial) == 0 {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.started = true
 	// Live frames may already be queued behind: put the initial ones first.
 	c.queue = append(initial, c.queue...)
-	c.flushLocked()
+	if len(c.queue) > 0 {
+		c.flushLocked()
+	}
 }
 
 // send queues or writes one frame without ever blocking on the socket.
@@ -819,7 +823,7 @@ func (c *client) send(f []byte) {
 	if c.closed {
 		return
 	}
-	if !c.flushing && len(c.queue) == 0 {
+	if c.started && !c.flushing && len(c.queue) == 0 {
 		n, err := tryWrite(c.raw, f)
 		if err != nil {
 			c.h.dropLater(c, -1, "")
@@ -837,7 +841,9 @@ func (c *client) send(f []byte) {
 		return
 	}
 	c.queue = append(c.queue, f)
-	c.flushLocked()
+	if c.started {
+		c.flushLocked()
+	}
 }
 
 // flushLocked starts the flusher if it is not running; c.mu held. Once
