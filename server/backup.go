@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -24,7 +25,7 @@ import (
 func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", cmpOr(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store (env CIVIQ_DATA)")
+	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store (env CIVIQ_DATA)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: server backup [--data DIR] DEST-FOLDER")
 		fs.PrintDefaults()
@@ -59,7 +60,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 func restore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", cmpOr(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store (env CIVIQ_DATA)")
+	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store (env CIVIQ_DATA)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: server restore [--data DIR] BACKUP-FILE   (stop the server first)")
 		fs.PrintDefaults()

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -156,7 +157,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 func device(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", cmpOr(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store")
+	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store")
 	kind := fs.String("kind", "", "kiosk or display")
 	name := fs.String("name", "", "device name shown to admins")
 	if err := fs.Parse(args); err != nil {
@@ -180,13 +181,6 @@ func device(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	fmt.Fprintln(stdout, d.Token)
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // pprofMux serves the Go profiler on its own mux, never on the public one.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -36,7 +37,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 	sub := args[0]
 	fs := flag.NewFlagSet("server user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", cmpOr(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store")
+	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store")
 	username := fs.String("username", "", "login name")
 	role := fs.String("role", "", "admin or clerk")
 	name := fs.String("name", "", "full name shown in the pages")

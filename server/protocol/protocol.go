@@ -220,6 +220,12 @@ const (
 	EventCounterUpdated    = "counter.updated"
 	EventServiceUpdated    = "service.updated"
 	EventCentreUpdated     = "centre.updated"
+	// EventDeviceUpdated (data DeviceChange) tells admins and supervisors
+	// that a kiosk or display was created, revoked or reported another
+	// status, so that they fetch GET /api/v1/devices again. It is not
+	// stored and not part of the board: its seq is the last event's seq,
+	// and only admin and supervisor connections on /ws receive it.
+	EventDeviceUpdated = "device.updated"
 )
 
 // Event is one state change. Seq increases strictly within an Epoch.
@@ -310,6 +316,21 @@ type Device struct {
 	Revoked  bool          `json:"revoked,omitempty"`
 	Status   *DeviceStatus `json:"status,omitempty"`
 }
+
+// DeviceChange is the data of a device.updated event.
+type DeviceChange struct {
+	// ID is the device's id.
+	ID string `json:"id"`
+	// Change is DeviceCreated, DeviceRevoked or DeviceStatusChanged.
+	Change string `json:"change"`
+}
+
+// Kinds of DeviceChange.
+const (
+	DeviceCreated       = "created"
+	DeviceRevoked       = "revoked"
+	DeviceStatusChanged = "status" // another printer state, message, backlog or version, or back after a silence
+)
 
 // DeviceStatus is what a device reports in its heartbeat.
 type DeviceStatus struct {

@@ -282,3 +282,34 @@ func TestPhonePagePendingSync(t *testing.T) {
 	p.waitText(".stat .label", "Số người trước bạn")
 	p.waitText("#centre-name", "Trung tâm Phục vụ hành chính công")
 }
+
+// TestPhonePageCentreRenamed: a centre renamed in /admin heads an open phone
+// page within 2 s, without a reload (centre.updated on the ticket websocket).
+func TestPhonePageCentreRenamed(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	admin := srv.Client(srv.AdminToken())
+	tk := srv.Issue("dat-dai", false)
+	p := newTab(t, srv)
+	p.open("/t/" + tk.Token)
+	p.waitText("#code", tk.Code)
+	p.waitText("#centre-name", "Trung tâm Phục vụ hành chính công")
+	p.wait(`document.querySelector('#live') && document.querySelector('#live').classList.contains('on')`, "the live mark")
+	eval[bool](p, `(window.__sameDocument = true)`)
+
+	c, err := admin.Centre(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Name = protocol.Text{Vi: "Trung tâm Phục vụ hành chính công tỉnh Bắc Ninh", En: "Bac Ninh Public Administrative Service Centre"}
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/centre", c, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor(`document.querySelector('#centre-name').textContent === 'Trung tâm Phục vụ hành chính công tỉnh Bắc Ninh'`, "the new centre name on the phone page", 2*time.Second)
+	p.click("#lang-switch")
+	p.waitText("#centre-name", "Bac Ninh Public Administrative Service Centre")
+	if !eval[bool](p, `window.__sameDocument === true`) {
+		t.Fatal("the page was reloaded")
+	}
+	p.waitText("#code", tk.Code) // the ticket is still shown
+}

@@ -142,22 +142,31 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a := &App{Config: cfg, Store: store, Log: log}
+	// fail stops what was started so far: a failed Open leaves no
+	// goroutine behind and the database closed.
+	fail := func(err error) (*App, error) {
+		if a.Hub != nil {
+			a.Hub.Close()
+		}
+		if a.Phones != nil {
+			a.Phones.Close()
+		}
+		store.Close()
+		return nil, err
+	}
 	// The file's time zone applies to an empty store; the engine switches
 	// to the stored centre's once one exists.
 	loc, err := centre.Location()
 	if err != nil {
-		store.Close()
-		return nil, err
+		return fail(err)
 	}
 	a.Engine = queue.New(store, opts.Clock, log, queue.Options{Location: loc})
 	if err := a.Engine.Start(ctx); err != nil {
-		store.Close()
-		return nil, err
+		return fail(err)
 	}
 	a.Auth = auth.NewService(store, opts.Clock, opts.SessionTTL, opts.BcryptCost)
 	if err := bootstrap(ctx, a.Engine, a.Auth, store, centre, cfg, log, opts.Stdout); err != nil {
-		store.Close()
-		return nil, err
+		return fail(err)
 	}
 	ho := opts.HubOptions
 	ho.Log = log
@@ -169,14 +178,11 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Auth.SetRevoker(a.Hub.Revoke)
 	a.Engine.SetPublisher(publishers{a.Hub, a.Phones})
 	if err := a.Hub.Preload(ctx); err != nil {
-		a.Phones.Close()
-		store.Close()
-		return nil, fmt.Errorf("preload events: %w", err)
+		return fail(fmt.Errorf("preload events: %w", err))
 	}
 	web, err := fs.Sub(assets.FS, "web")
 	if err != nil {
-		store.Close()
-		return nil, err
+		return fail(err)
 	}
 	ao := opts.APIOptions
 	ao.PublicURL, ao.TrustProxy, ao.Web, ao.Version = cfg.PublicURL, cfg.TrustProxy, web, opts.Version
@@ -277,16 +283,41 @@ func bootstrap(ctx context.Context, e *queue.Engine, a *auth.Service, users auth
 	return nil
 }
 
-// RandomPassword is 16 characters from an alphabet without look-alikes.
-func RandomPassword() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789"
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
+// RandomPassword is 16 characters from an alphabet without look-alikes,
+// each drawn uniformly (about 92 bits).
+func RandomPassword() string { return randomPassword(rand.Reader) }
+
+// passwordAlphabet has no look-alikes (no l, o, B, I, O, 0, 1).
+const passwordAlphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// randomPassword draws 16 symbols from random bytes (passwordSymbol). A
+// failing reader panics: a password must never be predictable.
+func randomPassword(r io.Reader) string {
 	var sb strings.Builder
-	for _, x := range b {
-		sb.WriteByte(alphabet[int(x)%len(alphabet)])
+	buf := make([]byte, 32)
+	for sb.Len() < 16 {
+		if _, err := io.ReadFull(r, buf); err != nil {
+			panic(fmt.Sprintf("app: no randomness for a password: %v", err))
+		}
+		for _, x := range buf {
+			if c, ok := passwordSymbol(x); ok && sb.Len() < 16 {
+				sb.WriteByte(c)
+			}
+		}
 	}
 	return sb.String()
+}
+
+// passwordSymbol maps a random byte to a symbol by rejection: a byte at or
+// above the largest multiple of the alphabet's size (220) is thrown away,
+// so every symbol comes from exactly 4 byte values and is equally likely
+// (a plain modulo would favour the first 256 mod 55 = 36 symbols).
+func passwordSymbol(x byte) (byte, bool) {
+	const n = len(passwordAlphabet)
+	if int(x) >= 256-256%n {
+		return 0, false
+	}
+	return passwordAlphabet[int(x)%n], true
 }
 
 // recheckEvery is how often open websockets' credentials are checked

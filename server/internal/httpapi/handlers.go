@@ -419,6 +419,7 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 	// The socket knows its credential: revoking it, logging out or the
 	// session's end closes it (auth.Service tells the hub).
 	req.Keys, req.AuthAt = p.Keys(), authAt
+	req.Devices = p.Role == protocol.RoleAdmin || p.Role == protocol.RoleSupervisor
 	if !p.Expires.IsZero() {
 		req.ExpiresIn = max(p.Expires.Sub(s.clock.Now()), time.Millisecond)
 	}
@@ -450,6 +451,7 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return err
 	}
 	s.recordChange(r.Context(), p, "device.create", d.ID, nil, map[string]any{"kind": d.Kind, "name": d.Name}, "")
+	s.hub.DeviceChanged(protocol.DeviceChange{ID: d.ID, Change: protocol.DeviceCreated})
 	writeJSON(w, http.StatusCreated, d)
 	return nil
 }
@@ -476,6 +478,8 @@ func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return err
 	}
 	s.recordChange(r.Context(), p, "device.revoke", id, map[string]any{"revoked": false}, map[string]any{"revoked": true}, "")
+	s.beats.forget(id)
+	s.hub.DeviceChanged(protocol.DeviceChange{ID: id, Change: protocol.DeviceRevoked})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -496,6 +500,9 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p auth.Princi
 	now := s.clock.Now()
 	if err := s.users.TouchDevice(r.Context(), p.ID, now, &st); err != nil {
 		return err
+	}
+	if s.beats.changed(p.ID, now, st) {
+		s.hub.DeviceChanged(protocol.DeviceChange{ID: p.ID, Change: protocol.DeviceStatusChanged})
 	}
 	seq, epoch := s.engine.Seq()
 	writeJSON(w, http.StatusOK, map[string]any{"server_time": now.In(s.engine.Location()), "seq": seq, "epoch": epoch})

@@ -76,6 +76,7 @@ type Server struct {
 	loginLim  *limiter
 	publicLim *limiter
 	deviceLim *limiter
+	beats     beats // the last heartbeat of each device, to tell admins of changes
 	mux       *http.ServeMux
 }
 

@@ -119,7 +119,7 @@ type Hub struct {
 	// authenticated just before one cannot join just after it.
 	revoked map[string]revocation
 
-	wg       sync.WaitGroup // readers and flushers
+	wg       sync.WaitGroup // readers, flushers and drops under way (dropLater)
 	stopPing chan struct{}
 	pingDone chan struct{}
 	count    atomic.Int64
@@ -323,6 +323,29 @@ func (h *Hub) deliver(out []delivery) {
 	wg.Wait()
 }
 
+// DeviceChanged tells the clients that asked for it (Request.Devices) that
+// a device changed, with a device.updated message. The message is not an
+// event of the history: it is not kept for resuming, and it carries the
+// seq of the last event, so clients that keep the seq keep it unchanged.
+func (h *Hub) DeviceChanged(ch protocol.DeviceChange) {
+	data, err := json.Marshal(ch)
+	if err != nil {
+		return
+	}
+	var out []delivery
+	h.mu.Lock()
+	e, err := prepare(protocol.Event{Seq: h.last, Epoch: h.epoch, Type: protocol.EventDeviceUpdated, At: time.Now(), Data: data})
+	if err == nil {
+		for c := range h.clients {
+			if c.devices {
+				out = append(out, delivery{c, e.frame})
+			}
+		}
+	}
+	h.mu.Unlock()
+	h.deliver(out)
+}
+
 // pinger pings every client; a client that does not answer within PongWait
 // is dropped by its reader.
 func (h *Hub) pinger() {
@@ -391,6 +414,10 @@ type Request struct {
 	// OnClose, when set, is called once when a connection that Serve
 	// accepted ends (not when Serve returns an error).
 	OnClose func()
+	// Devices makes the client receive the device.updated messages of
+	// DeviceChanged (admins and supervisors only: devices are no business
+	// of displays, kiosks and clerks).
+	Devices bool
 }
 
 // revocation is one call of Revoke.
@@ -474,6 +501,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 	}
 	c := newClient(h, ws, req.Filter)
 	c.keys, c.authAt, c.expiresIn = req.Keys, req.AuthAt, req.ExpiresIn
+	c.devices = req.Devices
 	initial, err := h.register(r.Context(), c, req)
 	if err != nil {
 		c.close(websocket.CloseTryAgainLater, "try again")
@@ -659,6 +687,27 @@ func (h *Hub) drop(c *client, code int, why string) {
 	}
 }
 
+// dropLater drops c on its own goroutine, for callers holding c.mu (drop
+// takes it). Close waits for it. Once the hub is closed nothing starts:
+// Close drops every client itself.
+func (h *Hub) dropLater(c *client, code int, why string) {
+	h.mu.Lock()
+	closed := h.closed
+	if !closed {
+		// Counted under the lock that Close takes to set closed, so the
+		// Add never races with Close's Wait (as in add and flushLocked).
+		h.wg.Add(1)
+	}
+	h.mu.Unlock()
+	if closed {
+		return
+	}
+	go func() {
+		defer h.wg.Done()
+		h.drop(c, code, why)
+	}()
+}
+
 // dropped runs the client's onDrop once it has left the fan-out.
 func (c *client) dropped() {
 	if c.onDrop != nil {
@@ -731,6 +780,7 @@ type client struct {
 	// onClose is Request.OnClose, run when the reader ends.
 	onClose func()
 
+	devices   bool          // receives device.updated (Request.Devices)
 	keys      []string      // credentials, for Revoke
 	authAt    time.Time     // when they were checked
 	expiresIn time.Duration // session expiry (0: none)
@@ -740,6 +790,7 @@ type client struct {
 	onDrop func()
 
 	mu         sync.Mutex
+	started    bool // start ran: live frames may be written
 	queue      [][]byte
 	flushing   bool
 	closed     bool
@@ -750,16 +801,19 @@ func newClient(h *Hub, ws *websocket.Conn, f Filter) *client {
 	return &client{h: h, ws: ws, raw: ws.NetConn(), filter: f}
 }
 
-// start sends the first frames (snapshot or missed events) before any live one.
+// start sends the first frames (snapshot or missed events) before any live
+// one. Until it runs, send only queues: the client is registered (so no
+// event falls between its first frames and the live ones) before its first
+// frames are sent.
 func (c *client) start(initial [][]byte) {
-	if len(initial) == 0 {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.started = true
 	// Live frames may already be queued behind: put the initial ones first.
 	c.queue = append(initial, c.queue...)
-	c.flushLocked()
+	if len(c.queue) > 0 {
+		c.flushLocked()
+	}
 }
 
 // send queues or writes one frame without ever blocking on the socket.
@@ -769,10 +823,10 @@ func (c *client) send(f []byte) {
 	if c.closed {
 		return
 	}
-	if !c.flushing && len(c.queue) == 0 {
+	if c.started && !c.flushing && len(c.queue) == 0 {
 		n, err := tryWrite(c.raw, f)
 		if err != nil {
-			go c.h.drop(c, -1, "")
+			c.h.dropLater(c, -1, "")
 			return
 		}
 		if n == len(f) {
@@ -783,11 +837,13 @@ func (c *client) send(f []byte) {
 	if len(c.queue) >= c.h.opts.SendQueue {
 		c.closed = true
 		c.queue = nil
-		go c.h.drop(c, websocket.CloseTryAgainLater, "too slow")
+		c.h.dropLater(c, websocket.CloseTryAgainLater, "too slow")
 		return
 	}
 	c.queue = append(c.queue, f)
-	c.flushLocked()
+	if c.started {
+		c.flushLocked()
+	}
 }
 
 // flushLocked starts the flusher if it is not running; c.mu held. Once

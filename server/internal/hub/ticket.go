@@ -48,7 +48,9 @@ type TicketOptions struct {
 	Hub Options
 }
 
-// TicketHub sends each phone the view of its own ticket and nothing else.
+// TicketHub sends each phone the view of its own ticket and nothing else
+// but the centre (centre.updated, public), so that a renamed centre heads
+// the open pages at once.
 //
 // It keeps the phones by ticket and the waiting ones by field. A committed
 // event about a ticket becomes a message to that ticket's phones only; an
@@ -392,6 +394,21 @@ func (t *TicketHub) process(evs []protocol.Event) {
 	disrupted := false
 	for _, ev := range evs {
 		seq = ev.Seq
+		if ev.Type == protocol.EventCentreUpdated {
+			// The centre's name and time zone head every phone page
+			// (GET /api/v1/centre answers the same to anyone). Every phone
+			// gets it, whatever its first view's seq: the page read the
+			// centre before it connected.
+			if raw, err := encode(ev); err == nil {
+				f := frame(opText, raw)
+				for _, subs := range t.byTicket {
+					for s := range subs {
+						out = append(out, delivery{s.c, f})
+					}
+				}
+			}
+			continue
+		}
 		if ev.Type == protocol.EventDisruptionStarted || ev.Type == protocol.EventDisruptionEnded {
 			disrupted = true
 			for f := range t.byField {

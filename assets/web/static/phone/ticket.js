@@ -312,13 +312,30 @@ function accept(v) {
   render();
 }
 
+// centre takes the centre's name and time zone (GET /api/v1/centre, or a
+// centre.updated message when an admin changes them).
+function centre(c) {
+  if (c && c.name) { state.centre = c.name; document.getElementById('centre-name').textContent = name(c.name); }
+  if (c && c.timezone && c.timezone !== centreZone) { centreZone = c.timezone; if (state.view) render(); }
+}
+function loadCentre() {
+  fetch('/api/v1/centre', { cache: 'no-store' }).then((r) => r.ok ? r.json() : null).then(centre).catch(() => {});
+}
+
 let retry = 1000;
+let reconnecting = false;
 function connect() {
   const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/ticket/' + encodeURIComponent(token));
-  ws.onopen = () => { retry = 1000; };
+  ws.onopen = () => {
+    retry = 1000;
+    // A centre change while the page was cut off is not replayed: read it.
+    if (reconnecting) loadCentre();
+    reconnecting = true;
+  };
   ws.onmessage = (m) => {
     let ev;
     try { ev = JSON.parse(m.data); } catch { return; }
+    if (ev.type === 'centre.updated') { centre(ev.data); return; }
     if (ev.type !== 'ticket.view' || !ev.data) return;
     state.live = true;
     accept(ev.data);
@@ -334,10 +351,7 @@ function connect() {
 }
 
 async function start() {
-  fetch('/api/v1/centre', { cache: 'no-store' }).then((r) => r.ok ? r.json() : null).then((c) => {
-    if (c && c.name) { state.centre = c.name; document.getElementById('centre-name').textContent = name(c.name); }
-    if (c && c.timezone) { centreZone = c.timezone; if (state.view) render(); }
-  }).catch(() => {});
+  loadCentre();
   let ok = await load();
   while (ok === null) {
     await new Promise((r) => setTimeout(r, 5000));

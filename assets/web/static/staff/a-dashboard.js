@@ -1,7 +1,9 @@
 // The live dashboard: waiting per field with the longest current wait against
 // the field's target, the counters with their current ticket and how many
 // they served today, and the health of the devices. Queue figures follow the
-// websocket; device health (heartbeats are not events) is polled.
+// websocket; the devices are fetched again when device.updated says one was
+// created, revoked or changed status, and polled slowly for the ageing of
+// their last heartbeat (silence sends nothing).
 
 import { h, replace } from './dom.js';
 import { t, has, name, duration, ago } from './i18n.js';
@@ -24,6 +26,7 @@ export function dashboardView(app) {
   let timers = [];
   let pending = 0;
   let servicesTimer = 0;
+  let devicesTimer = 0;
   // storage is null while the server can save, else its reason ("disk full").
   let storage = null;
 
@@ -56,6 +59,7 @@ export function dashboardView(app) {
   function leave() {
     for (const x of timers) clearInterval(x);
     clearTimeout(servicesTimer);
+    clearTimeout(devicesTimer);
     cancelAnimationFrame(pending);
     root = null;
   }
@@ -241,5 +245,11 @@ export function dashboardView(app) {
     for (const el of root.querySelectorAll('[data-since]')) el.textContent = duration(now - Number(el.dataset.since));
   }
 
-  return { render, leave, onBoard, tick };
+  // A device changed (device.updated): fetch the list, once for a burst.
+  function onDevices() {
+    clearTimeout(devicesTimer);
+    devicesTimer = setTimeout(loadDevices, 100);
+  }
+
+  return { render, leave, onBoard, onDevices, tick };
 }

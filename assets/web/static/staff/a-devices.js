@@ -44,6 +44,7 @@ export function pairingURL(kind, base, token) {
 export function devicesView(app) {
   let root = null;
   let timer = 0;
+  let soon = 0;
 
   async function load() {
     try {
@@ -63,6 +64,7 @@ export function devicesView(app) {
 
   function leave() {
     clearInterval(timer);
+    clearTimeout(soon);
     root = null;
   }
 
@@ -169,5 +171,12 @@ export function devicesView(app) {
     refresh();
   }
 
-  return { render, leave };
+  // A device changed (device.updated): fetch the list, once for a burst.
+  function onDevices() {
+    if (!root) return;
+    clearTimeout(soon);
+    soon = setTimeout(load, 100);
+  }
+
+  return { render, leave, onDevices };
 }

@@ -63,6 +63,7 @@ class AdminApp {
     this.live = new Live(this.api, {
       onBoard: (b, ev) => this.onBoard(b, ev),
       onState: (s) => this.onConn(s),
+      onDevices: () => this.onDevices(),
     });
     this.waiting = new WaitingList(() => this.api.get('/api/v1/waiting'), () => true);
     try {
@@ -119,6 +120,13 @@ class AdminApp {
     // the first second of loading.
     if (s === 'live') this.wasLive = true;
     $('#offline-banner').hidden = s === 'live' || !this.wasLive;
+  }
+
+  // onDevices: a device was created, revoked or changed status; the
+  // dashboard and the devices view fetch the list again.
+  onDevices() {
+    this.cache.devices = null;
+    if (this.view && this.view.onDevices) this.view.onDevices();
   }
 
   onBoard(b, ev) {

@@ -24,7 +24,8 @@ export class Live {
    * "resync" when the whole board was replaced, so lists derived from events
    * must be fetched again); onState(state) with "connecting", "live" or
    * "offline"; counter (a string, optional): the counter a clerk console
-   * serves, sent as /ws?counter= so the server knows the counter is staffed.
+   * serves, sent as /ws?counter= so the server knows the counter is staffed;
+   * onDevices(change) (optional) on device.updated, {id, change}.
    */
   constructor(api, handlers) {
     this.api = api;
@@ -132,6 +133,13 @@ export class Live {
   }
 
   receive(ev) {
+    if (ev.type === 'device.updated') {
+      // A kiosk or display was created, revoked or changed status (sent to
+      // admins and supervisors only). Not a board event: its seq is the
+      // last one's, and the board stays as it is.
+      if (this.h.onDevices) this.h.onDevices(ev.data || {});
+      return;
+    }
     let nb;
     try {
       nb = apply(this.board, ev);

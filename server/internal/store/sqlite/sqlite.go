@@ -151,17 +151,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{path: path, wdb: wdb, log: opts.Log, opts: opts, ops: make(chan *op, 1024), post: make(chan []*op, 64),
 		quit: make(chan struct{}), stopped: make(chan struct{}), posted: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
+	// On any failure below, everything opened so far is closed again (each
+	// sql.DB holds a goroutine and, once used, connections and the file).
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeDBs()
+		}
+	}()
 	if err := s.migrate(ctx); err != nil {
-		wdb.Close()
 		return nil, err
 	}
 	if err := s.checkWritable(ctx); err != nil {
-		wdb.Close()
 		return nil, err
 	}
 	rdb, err := sql.Open("sqlite", dsn(path, "busy_timeout(10000)", "query_only(1)"))
 	if err != nil {
-		wdb.Close()
 		return nil, err
 	}
 	rdb.SetMaxOpenConns(8)
@@ -169,22 +174,17 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.rdb = rdb
 	cdb, err := sql.Open("sqlite", dsn(path, "busy_timeout(10000)"))
 	if err != nil {
-		rdb.Close()
-		wdb.Close()
 		return nil, err
 	}
 	cdb.SetMaxOpenConns(1)
 	s.cdb = cdb
 	if err := s.loadMeta(ctx); err != nil {
-		s.rdb.Close()
-		wdb.Close()
 		return nil, err
 	}
 	if err := s.prepare(ctx); err != nil {
-		s.rdb.Close()
-		wdb.Close()
 		return nil, err
 	}
+	ok = true
 	go s.writer()
 	go s.poster()
 	go s.checkpointer()
@@ -278,13 +278,21 @@ func (s *Store) Close() error {
 	if _, err := s.wdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		s.log.Warn("final checkpoint failed", "err", err)
 	}
+	return s.closeDBs()
+}
+
+// closeDBs closes the prepared statements and the databases that are open.
+func (s *Store) closeDBs() error {
 	for _, st := range s.stmts {
 		st.Close()
 	}
-	err1 := s.rdb.Close()
-	err2 := s.cdb.Close()
-	err3 := s.wdb.Close()
-	return errors.Join(err1, err2, err3)
+	var errs []error
+	for _, db := range []*sql.DB{s.rdb, s.cdb, s.wdb} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // SetSink sets the receiver of committed events.
