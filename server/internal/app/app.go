@@ -159,6 +159,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	a.API = httpapi.New(a.Engine, a.Auth, store, a.Hub, store, opts.Clock, log, ao)
 	a.API.SetTicketHub(a.Phones)
+	a.API.SetReports(store, nil)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.wg.Add(2)
@@ -245,7 +246,8 @@ func RandomPassword() string {
 	return sb.String()
 }
 
-// maintain prunes old events and expired sessions once an hour.
+// maintain prunes old events and expired sessions and computes the report
+// summaries of finished days once an hour.
 func (a *App) maintain(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -258,6 +260,12 @@ func (a *App) maintain(ctx context.Context) {
 		}
 		if err := a.Store.DeleteExpiredSessions(ctx, now); err != nil && ctx.Err() == nil {
 			a.Log.Warn("deleting expired sessions failed", "err", err)
+		}
+		// Summaries of finished days, so a year's report reads 365 small rows.
+		if n, err := a.Store.WarmReports(ctx, a.Engine.Location(), queue.Day(now, a.Engine.Location())); err != nil && ctx.Err() == nil {
+			a.Log.Warn("report summaries failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("report summaries computed", "days", n)
 		}
 		select {
 		case <-ctx.Done():

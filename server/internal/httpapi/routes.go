@@ -74,6 +74,9 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/counters/{id}/rating", s.api(staff, s.rateAtCounter))
 	m.Handle("GET /api/v1/ratings", s.api(adminOnly, s.listRatings))
 
+	// Data out (issue 13, DATA-OUT.md): reports, charts, webhooks.
+	m.Handle("GET /api/v1/reports", s.api(readers, s.getReport))
+
 	m.Handle("/api/", s.api(anyone, s.notFound))
 
 	// Hall display (issue 4): clips and fonts for the web display.

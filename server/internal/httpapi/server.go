@@ -55,6 +55,9 @@ type Server struct {
 	users  auth.Store
 	hub    *hub.Hub
 	phones *hub.TicketHub // ticket-scoped websockets (phone.go); nil: none
+	// reports and disruptions feed GET /api/v1/reports (reports.go); nil: none
+	reports     Reports
+	disruptions DisruptionLister
 	store  Pinger
 	log    *slog.Logger
 	opts   Options
