@@ -58,10 +58,10 @@ type Server struct {
 	// reports and disruptions feed GET /api/v1/reports (reports.go); nil: none
 	reports     Reports
 	disruptions DisruptionLister
-	store  Pinger
-	log    *slog.Logger
-	opts   Options
-	clock  queue.Clock
+	store       Pinger
+	log         *slog.Logger
+	opts        Options
+	clock       queue.Clock
 
 	m         *metrics
 	reg       *prometheus.Registry

@@ -222,4 +222,3 @@ func (s *Store) UserNames(ctx context.Context) (map[string]report.User, error) {
 	}
 	return out, rows.Err()
 }
-
