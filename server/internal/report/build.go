@@ -165,6 +165,10 @@ func Build(ctx context.Context, src Source, q Query, env Env) (Report, error) {
 		}
 		switch dim {
 		case DimAll:
+			a := data[day][""]
+			if a == nil {
+				continue // groups without tickets are left out
+			}
 			key, label := periodKey(q.GroupBy, d)
 			g := get(key, func() *group {
 				order := int(d.Unix() / 86400)
@@ -173,10 +177,7 @@ func Build(ctx context.Context, src Source, q Query, env Env) (Report, error) {
 				}
 				return &group{key: key, label: label, order: order, all: true}
 			})
-			g.windows = append(g.windows, dayWindow(d))
-			if a := data[day][""]; a != nil {
-				g.acc.Merge(a)
-			}
+			g.acc.Merge(a)
 		case DimHour:
 			for h := range 24 {
 				key := strconv.Itoa(h)
@@ -192,6 +193,14 @@ func Build(ctx context.Context, src Source, q Query, env Env) (Report, error) {
 		default:
 			for key, a := range data[day] {
 				get(key, func() *group { return &group{key: key} }).acc.Merge(a)
+			}
+		}
+	}
+	if dim == DimAll { // a period's disruptions count on its days without tickets too
+		for _, d := range rangeDays {
+			key, _ := periodKey(q.GroupBy, d)
+			if g := groups[key]; g != nil {
+				g.windows = append(g.windows, dayWindow(d))
 			}
 		}
 	}
