@@ -138,6 +138,25 @@ func Apply(b Board, ev Event) (Board, error) {
 			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
 		}
 		nb.Centre = &c
+	case EventDisruptionStarted, EventDisruptionEnded:
+		var d Disruption
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
+		}
+		i := slices.IndexFunc(nb.Disruptions, func(x Disruption) bool { return x.ID == d.ID })
+		switch {
+		case ev.Type == EventDisruptionEnded || d.EndedAt != nil:
+			if i >= 0 {
+				nb.Disruptions = slices.Delete(nb.Disruptions, i, i+1)
+			}
+		case i >= 0:
+			nb.Disruptions[i] = d
+		default:
+			nb.Disruptions = append(nb.Disruptions, d)
+		}
+		if len(nb.Disruptions) == 0 {
+			nb.Disruptions = nil
+		}
 	default:
 		// Unknown types come from newer servers: the seq still advances.
 	}
@@ -160,6 +179,7 @@ func (b Board) clone() Board {
 		nb.Waiting[k] = v
 	}
 	nb.Services = slices.Clone(b.Services)
+	nb.Disruptions = slices.Clone(b.Disruptions)
 	if b.Centre != nil {
 		c := *b.Centre
 		nb.Centre = &c

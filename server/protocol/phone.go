@@ -46,6 +46,10 @@ type TicketView struct {
 	// CanRate tells whether a rating is accepted now (done, not yet rated,
 	// within the rating window).
 	CanRate bool `json:"can_rate"`
+	// Disruptions are the open disruptions that touch the ticket's field
+	// (centre-wide, or at a counter serving it), without their notes: the
+	// page shows a calm notice while one lasts.
+	Disruptions []Disruption `json:"disruptions,omitempty"`
 }
 
 // Satisfaction scores, as Vietnamese centres ask them.
@@ -63,6 +67,10 @@ const MaxRatingComment = 500
 type RatingRequest struct {
 	Score   string `json:"score"`
 	Comment string `json:"comment"`
+	// Reasons are why the citizen was unsatisfied (long_wait, attitude,
+	// unclear_guidance, missing_information, other), only with the score
+	// unsatisfied; optional.
+	Reasons []string `json:"reasons,omitempty"`
 }
 
 // Rating is one stored satisfaction rating (admin view).
@@ -75,6 +83,8 @@ type Rating struct {
 	ClerkID   string `json:"clerk_id"`
 	Score     string `json:"score"`
 	Comment   string `json:"comment,omitempty"`
+	// Reasons are the reasons given with an unsatisfied score.
+	Reasons []string `json:"reasons,omitempty"`
 	// Via is "phone" or "counter" (the tablet at the counter).
 	Via string    `json:"via"`
 	At  time.Time `json:"at"`

@@ -149,6 +149,13 @@ type Ticket struct {
 	FromServiceID string `json:"from_service_id,omitempty"`
 	// Offline is true for a ticket a kiosk issued while the server was unreachable.
 	Offline bool `json:"offline,omitempty"`
+
+	// Outcome, DossierCodes and Note are the visit record the clerk noted
+	// when the ticket was done (shared/DATA-OUT.md); absent when none was
+	// recorded. The phone view never carries Note.
+	Outcome      string   `json:"outcome,omitempty"`
+	DossierCodes []string `json:"dossier_codes,omitempty"`
+	Note         string   `json:"note,omitempty"`
 }
 
 // Call is one call-out of a ticket to a counter.
@@ -177,6 +184,9 @@ type Board struct {
 	Centre *Centre `json:"centre,omitempty"`
 	// Services lists the fields (for names and prefixes on displays).
 	Services []Service `json:"services,omitempty"`
+	// Disruptions are the disruptions open now, oldest first (displays
+	// show a calm notice while one is open).
+	Disruptions []Disruption `json:"disruptions,omitempty"`
 }
 
 // Centre holds centre-wide settings shown to every device.

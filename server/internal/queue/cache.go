@@ -113,6 +113,9 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 	}
 	slices.SortStableFunc(c.board.Counters, func(a, b protocol.CounterState) int { return a.Counter.Number - b.Counter.Number })
 	c.board.Recent = l.Recent
+	if len(l.Disruptions) > 0 {
+		c.board.Disruptions = slices.Clone(l.Disruptions)
+	}
 	for k, v := range l.IssuedToday {
 		c.issued[k] = v
 	}

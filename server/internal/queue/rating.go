@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -62,6 +63,21 @@ func ValidateRating(req protocol.RatingRequest) (protocol.RatingRequest, error) 
 			return req, Errorf(protocol.CodeBadRequest, "the comment holds control characters")
 		}
 	}
+	if len(req.Reasons) > 0 && req.Score != protocol.ScoreUnsatisfied {
+		return req, Errorf(protocol.CodeBadRequest, "reasons are given only with the score unsatisfied")
+	}
+	known := protocol.RatingReasons()
+	var reasons []string
+	for _, r := range req.Reasons {
+		if !slices.Contains(known, r) {
+			return req, Errorf(protocol.CodeBadRequest, "unknown reason %q (one of %s)", r, strings.Join(known, ", "))
+		}
+		if !slices.Contains(reasons, r) {
+			reasons = append(reasons, r)
+		}
+	}
+	slices.SortFunc(reasons, func(a, b string) int { return slices.Index(known, a) - slices.Index(known, b) })
+	req.Reasons = reasons
 	return req, nil
 }
 
@@ -122,7 +138,7 @@ func (e *Engine) rate(ctx context.Context, req protocol.RatingRequest, via strin
 			return Errorf(protocol.CodeConflict, "ticket %s was already rated", t.Code)
 		}
 		out = protocol.Rating{TicketID: t.ID, Code: t.Code, Day: t.Day, ServiceID: t.ServiceID, CounterID: t.CounterID,
-			ClerkID: t.ClerkID, Score: req.Score, Comment: req.Comment, Via: via, At: now}
+			ClerkID: t.ClerkID, Score: req.Score, Comment: req.Comment, Reasons: req.Reasons, Via: via, At: now}
 		if err := rtx.InsertRating(out); err != nil {
 			return err
 		}

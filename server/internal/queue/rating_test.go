@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -29,11 +30,24 @@ func TestValidateRating(t *testing.T) {
 		{Score: protocol.ScoreSatisfied, Comment: strings.Repeat("a", protocol.MaxRatingComment+1)},
 		{Score: protocol.ScoreSatisfied, Comment: "a\x00b"},
 		{Score: protocol.ScoreSatisfied, Comment: "\xff"},
+		{Score: protocol.ScoreSatisfied, Reasons: []string{protocol.ReasonLongWait}},
+		{Score: protocol.ScoreUnsatisfied, Reasons: []string{"slow"}},
 	}
 	for _, r := range bad {
 		if _, err := ValidateRating(r); err == nil {
 			t.Errorf("%+v accepted", r)
 		}
+	}
+}
+
+func TestValidateRatingReasons(t *testing.T) {
+	got, err := ValidateRating(protocol.RatingRequest{Score: protocol.ScoreUnsatisfied,
+		Reasons: []string{protocol.ReasonOther, protocol.ReasonLongWait, protocol.ReasonOther}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{protocol.ReasonLongWait, protocol.ReasonOther}; !slices.Equal(got.Reasons, want) {
+		t.Fatalf("reasons %v, want %v (deduplicated, in list order)", got.Reasons, want)
 	}
 }
 

@@ -62,6 +62,8 @@ type Loaded struct {
 	Recent []protocol.Call
 	// ServiceSamples are recent service durations per field, oldest first.
 	ServiceSamples map[string][]time.Duration
+	// Disruptions are the disruptions still open, oldest first.
+	Disruptions []protocol.Disruption
 }
 
 // Store is durable storage for the queue. Implementations: sqlite (embedded

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -27,7 +28,10 @@ func (w *wtx) InsertRating(r protocol.Rating) error {
 	if err != nil && (strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY KEY")) {
 		return queue.Errorf(protocol.CodeConflict, "ticket %s was already rated", r.Code)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return w.insertReasons(r.TicketID, r.Reasons)
 }
 
 // Rated implements queue.RatingTx.
@@ -65,7 +69,9 @@ func (s *Store) LastDoneAt(ctx context.Context, counterID string) (queue.TicketR
 
 // Ratings implements queue.RatingReader: ratings given in [from, to), newest first.
 func (s *Store) Ratings(ctx context.Context, from, to time.Time, limit int) ([]protocol.Rating, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+ratingCols+` FROM ratings WHERE at >= ? AND at < ? ORDER BY at DESC LIMIT ?`,
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+ratingCols+`,
+		(SELECT json_group_array(reason) FROM rating_reasons rr WHERE rr.ticket_id = ratings.ticket_id)
+		FROM ratings WHERE at >= ? AND at < ? ORDER BY at DESC LIMIT ?`,
 		from.UnixMicro(), to.UnixMicro(), limit)
 	if err != nil {
 		return nil, unavailable(err)
@@ -75,9 +81,17 @@ func (s *Store) Ratings(ctx context.Context, from, to time.Time, limit int) ([]p
 	for rows.Next() {
 		var r protocol.Rating
 		var at int64
-		if err := rows.Scan(&r.TicketID, &r.Day, &r.Code, &r.ServiceID, &r.CounterID, &r.ClerkID, &r.Score, &r.Comment, &r.Via, &at); err != nil {
+		var reasons string
+		if err := rows.Scan(&r.TicketID, &r.Day, &r.Code, &r.ServiceID, &r.CounterID, &r.ClerkID, &r.Score, &r.Comment, &r.Via, &at, &reasons); err != nil {
 			return nil, err
 		}
+		if err := json.Unmarshal([]byte(reasons), &r.Reasons); err != nil {
+			return nil, err
+		}
+		if len(r.Reasons) == 0 {
+			r.Reasons = nil
+		}
+		sortReasons(r.Reasons)
 		r.At = time.UnixMicro(at)
 		out = append(out, r)
 	}

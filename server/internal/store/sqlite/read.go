@@ -112,7 +112,17 @@ func (s *Store) Load(ctx context.Context, day string) (*queue.Loaded, error) {
 		}
 	}
 	rows.Close()
-	return l, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.QueryContext(ctx, qOpenDisruptions)
+	if err != nil {
+		return nil, err
+	}
+	if l.Disruptions, err = scanDisruptions(rows); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // Events implements queue.Store.
