@@ -23,6 +23,7 @@ import (
 	"github.com/civiq/civiq/server/internal/httpapi"
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/report"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -159,7 +160,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	a.API = httpapi.New(a.Engine, a.Auth, store, a.Hub, store, opts.Clock, log, ao)
 	a.API.SetTicketHub(a.Phones)
-	a.API.SetReports(store, nil)
+	a.API.SetReports(store, func(ctx context.Context, from, to time.Time) ([]report.Disruption, error) {
+		return store.ReportDisruptions(ctx, from, to, opts.Clock.Now())
+	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.wg.Add(2)

@@ -84,6 +84,9 @@ func must[T any](t *testing.T) func(T, error) T {
 //	11:00 B001 tu-phap        called 11:25 at q3 by canbo3 (wait 1500 s > target 900 s), lunch,
 //	                          done 13:40 (service 8100 s), unsatisfied
 //	16:00 D001 xay-dung       never called: cancelled when the day is over
+//	visit records: A001 received HS-001 HS-002, H5001 returned HS-900, B001 supplement
+//	(A003 was ended by "next": no outcome); B001's rating gives the reason long_wait
+//	disruptions: q3 10:00-10:30, the whole centre 16:00-16:10
 //	15:00 H5002 tra-ket-qua   printed offline, synced the next morning (cancelled, counted)
 //
 // It leaves the clock on the next day at 09:00, after housekeeping and the
@@ -153,6 +156,7 @@ func (f *fixture) play(t *testing.T, day string) {
 	}
 	f.at(day, 8, 40)
 	mustOK(e.Done(ctx, "q3"))
+	f.visit(t, day, "A001", protocol.OutcomeReceived, "HS-001", "HS-002")
 	f.at(day, 8, 41)
 	rate("q3", "satisfied")
 	f.at(day, 9, 30)
@@ -170,6 +174,8 @@ func (f *fixture) play(t *testing.T, day string) {
 	}
 	f.at(day, 9, 50)
 	mustOK(e.Done(ctx, "q8"))
+	f.visit(t, day, "H5001", protocol.OutcomeReturned, "HS-900")
+	f.disruption(t, day, 10, 0, 30, "q3") // the one-stop software at q3
 	f.at(day, 11, 0)
 	issue("tu-phap-ho-tich", false)
 	f.at(day, 11, 25)
@@ -178,10 +184,22 @@ func (f *fixture) play(t *testing.T, day string) {
 	}
 	f.at(day, 13, 40)
 	mustOK(e.Done(ctx, "q3"))
+	f.visit(t, day, "B001", protocol.OutcomeSupplement)
 	f.at(day, 13, 41)
-	rate("q3", "unsatisfied")
+	// Stored the way the rating tablet's answer is, with a reason.
+	if _, err := f.s.App.Store.Update(ctx, func(tx queue.Tx) error {
+		tk, err := ticketByCode(tx, f.s, day, "B001")
+		if err != nil {
+			return err
+		}
+		return tx.(queue.RatingTx).InsertRating(protocol.Rating{TicketID: tk.ID, Code: tk.Code, Day: tk.Day, ServiceID: tk.ServiceID,
+			CounterID: tk.CounterID, ClerkID: tk.ClerkID, Score: "unsatisfied", Reasons: []string{"long_wait"}, Via: "counter", At: f.clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	f.at(day, 16, 0)
 	issue("xay-dung", false)
+	f.disruption(t, day, 16, 0, 10) // a power cut, the whole centre
 	// The next morning: the day's leftovers are cancelled, and the kiosk
 	// syncs a ticket it printed offline at 15:00 yesterday.
 	f.at(d.AddDate(0, 0, 1).Format(time.DateOnly), 8, 0)
@@ -192,6 +210,52 @@ func (f *fixture) play(t *testing.T, day string) {
 	res = must[[]queue.SyncResult](t)(e.Sync(ctx, "kiosk-test", []protocol.OfflineTicket{offline(1, 15)}))
 	if res[0].Error != nil {
 		t.Fatal(res[0].Error.Message)
+	}
+}
+
+// visit records what the clerk noted for the ticket code of day, through
+// the store's transaction (the same write the counter's done makes).
+func (f *fixture) visit(t *testing.T, day, code, outcome string, codes ...string) {
+	t.Helper()
+	_, err := f.s.App.Store.Update(context.Background(), func(tx queue.Tx) error {
+		tk, err := ticketByCode(tx, f.s, day, code)
+		if err != nil {
+			return err
+		}
+		return tx.(queue.DataTx).InsertVisit(queue.Visit{TicketID: tk.ID, Day: tk.Day, ServiceID: tk.ServiceID, CounterID: tk.CounterID,
+			ClerkID: tk.ClerkID, Outcome: outcome, DossierCodes: codes, FinishedAt: *tk.FinishedAt})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ticketByCode(tx queue.Tx, s *servertest.Server, day, code string) (queue.TicketRecord, error) {
+	id, err := s.App.Store.TicketIDByCode(context.Background(), day, code)
+	if err != nil {
+		return queue.TicketRecord{}, err
+	}
+	return tx.Ticket(id)
+}
+
+// disruption stores a disruption from hh:mm for mins minutes.
+func (f *fixture) disruption(t *testing.T, day string, hh, mm, mins int, counters ...string) {
+	t.Helper()
+	d, _ := time.ParseInLocation(time.DateOnly, day, hcm)
+	start := time.Date(d.Year(), d.Month(), d.Day(), hh, mm, 0, 0, hcm)
+	if counters == nil {
+		counters = []string{}
+	}
+	id := fmt.Sprintf("d-%s-%02d%02d", day, hh, mm)
+	_, err := f.s.App.Store.Update(context.Background(), func(tx queue.Tx) error {
+		dt := tx.(queue.DataTx)
+		if err := dt.InsertDisruption(protocol.Disruption{ID: id, Cause: protocol.CauseOneStopSoftware, CounterIDs: counters, StartedAt: start}, "admin"); err != nil {
+			return err
+		}
+		return dt.EndDisruption(id, start.Add(time.Duration(mins)*time.Minute), "admin")
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -237,7 +301,10 @@ func fixtureTotal() report.Row {
 		// services 180, 300, 600, 8100
 		ServiceMean: num(2295), ServiceP90: num(8100),
 		WithinTarget: 3, WithinTargetShare: num(0.6),
-		Ratings: report.Ratings{VerySatisfied: 1, Satisfied: 1, Unsatisfied: 1}}
+		Ratings:       report.Ratings{VerySatisfied: 1, Satisfied: 1, Unsatisfied: 1},
+		RatingReasons: report.RatingReasons{LongWait: 1},
+		Outcomes:      report.Outcome{Received: 1, Returned: 1, Supplement: 1},
+		Dossiers:      3, DisruptionMinutes: 40}
 }
 
 func TestReportDefinitions(t *testing.T) {
@@ -279,11 +346,13 @@ func TestReportDefinitions(t *testing.T) {
 			Issued: 3, Served: 2, NoShow: 1, Transferred: 1,
 			WaitMean: num(840), WaitMedian: num(1080), WaitP90: num(1080), WaitMax: num(1080),
 			ServiceMean: num(390), ServiceP90: num(600), WithinTarget: 3, WithinTargetShare: num(1),
-			Ratings: report.Ratings{VerySatisfied: 1, Satisfied: 1}})
+			Ratings: report.Ratings{VerySatisfied: 1, Satisfied: 1}, Outcomes: report.Outcome{Received: 1}, Dossiers: 2,
+			DisruptionMinutes: 10}) // q1 and q2 serve it: only the centre-wide cut
 		checkRow(t, rowOf(t, r, "tu-phap-ho-tich"), report.Row{Key: "tu-phap-ho-tich", Label: "Tư pháp – Hộ tịch",
 			Issued: 1, Served: 1, WaitMean: num(1500), WaitMedian: num(1500), WaitP90: num(1500), WaitMax: num(1500),
 			ServiceMean: num(8100), ServiceP90: num(8100), WithinTarget: 0, WithinTargetShare: num(0),
-			Ratings: report.Ratings{Unsatisfied: 1}})
+			Ratings: report.Ratings{Unsatisfied: 1}, RatingReasons: report.RatingReasons{LongWait: 1},
+			Outcomes: report.Outcome{Supplement: 1}, DisruptionMinutes: 40}) // q3 serves it
 	})
 	t.Run("a figure over an empty set is null", func(t *testing.T) {
 		st, b := call(t, "GET", f.s.URL+"/api/v1/reports?"+q+"&group_by=service", f.s.AdminToken(), "")
@@ -334,7 +403,8 @@ func TestReportDefinitions(t *testing.T) {
 			Issued: 3, Served: 2, NoShow: 1, Transferred: 1,
 			WaitMean: num(840), WaitMedian: num(1080), WaitP90: num(1080), WaitMax: num(1080),
 			ServiceMean: num(390), ServiceP90: num(600), WithinTarget: 3, WithinTargetShare: num(1),
-			Ratings: report.Ratings{VerySatisfied: 1, Satisfied: 1}})
+			Ratings: report.Ratings{VerySatisfied: 1, Satisfied: 1}, Outcomes: report.Outcome{Received: 1}, Dossiers: 2,
+			DisruptionMinutes: 10})
 		if q3 := rowOf(t, r, "q3"); q3.Issued != 1 || *q3.ServiceMean != 8100 {
 			t.Errorf("q3 (the lunch-break ticket) %+v", q3)
 		}
@@ -368,6 +438,32 @@ func TestReportDefinitions(t *testing.T) {
 		r := f.report(t, q+"&group_by=service")
 		if row := rowOf(t, r, "tra-ket-qua"); row.WithinTarget != 0 || *row.WithinTargetShare != 0 || *row.WaitMax != 2700 {
 			t.Errorf("tra-ket-qua: %+v", row)
+		}
+	})
+	t.Run("outcomes and dossiers", func(t *testing.T) {
+		r := f.report(t, q+"&group_by=service")
+		if row := rowOf(t, r, "tra-ket-qua"); row.Outcomes.Returned != 1 || row.Dossiers != 1 {
+			t.Errorf("tra-ket-qua %+v", row)
+		}
+		if r.Total.Outcomes != (report.Outcome{Received: 1, Returned: 1, Supplement: 1}) || r.Total.Dossiers != 3 {
+			t.Errorf("total outcomes %+v dossiers %d", r.Total.Outcomes, r.Total.Dossiers)
+		}
+	})
+	t.Run("disruption minutes touch the counter, its clerk and its fields", func(t *testing.T) {
+		r := f.report(t, q+"&group_by=counter")
+		if rowOf(t, r, "q3").DisruptionMinutes != 40 || rowOf(t, r, "q1").DisruptionMinutes != 10 {
+			t.Errorf("counters %+v", r.Rows)
+		}
+		r = f.report(t, q+"&group_by=clerk")
+		if rowOf(t, r, "canbo3").DisruptionMinutes != 40 || rowOf(t, r, "canbo8").DisruptionMinutes != 10 {
+			t.Errorf("clerks %+v", r.Rows)
+		}
+		r = f.report(t, q+"&group_by=hour")
+		if rowOf(t, r, "16").DisruptionMinutes != 10 || rowOf(t, r, "8").DisruptionMinutes != 0 {
+			t.Errorf("hours %+v", r.Rows)
+		}
+		if r.Total.DisruptionMinutes != 40 {
+			t.Errorf("total %v minutes, want 40", r.Total.DisruptionMinutes)
 		}
 	})
 	t.Run("hour and weekday rows in the centre's zone", func(t *testing.T) {
@@ -447,6 +543,9 @@ func TestReportMonthBoundary(t *testing.T) {
 	double.ServiceP90 = num(8100)
 	double.WithinTarget = 6
 	double.Ratings = report.Ratings{VerySatisfied: 2, Satisfied: 2, Unsatisfied: 2}
+	double.RatingReasons = report.RatingReasons{LongWait: 2}
+	double.Outcomes = report.Outcome{Received: 2, Returned: 2, Supplement: 2}
+	double.Dossiers, double.DisruptionMinutes = 6, 80
 
 	r := f.report(t, q+"&group_by=month")
 	if len(r.Rows) != 2 || r.Rows[0].Key != "2026-11" || r.Rows[1].Key != "2026-12" {

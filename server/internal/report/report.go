@@ -64,6 +64,7 @@ func DimOf(groupBy string) Dim {
 // Rating scores and outcomes, in the order of the Row's keys.
 var (
 	Scores   = []string{"very_satisfied", "satisfied", "unsatisfied"}
+	Reasons  = []string{"long_wait", "attitude", "unclear_guidance", "missing_information", "other"}
 	Outcomes = []string{"received", "returned", "guided", "supplement", "refused", "other"}
 )
 
@@ -83,8 +84,10 @@ type Fact struct {
 	// last call or recall (negative: not served).
 	Wait, Service time.Duration
 	// Target is the field's wait target (0: none).
-	Target   time.Duration
-	Rating   string
+	Target time.Duration
+	Rating string
+	// Reasons are the reasons given with an unsatisfied rating.
+	Reasons  []string
 	Outcome  string
 	Dossiers int
 }
@@ -94,6 +97,7 @@ type Acc struct {
 	Issued, Served, NoShow, Transferred, Cancelled int
 	Called, WithinTarget                           int
 	Ratings                                        [3]int
+	Reasons                                        [5]int
 	Outcomes                                       [6]int
 	Dossiers                                       int
 	// Waits and Services are in milliseconds, in no particular order.
@@ -138,6 +142,11 @@ func (a *Acc) Add(f Fact) {
 	if i := slices.Index(Scores, f.Rating); i >= 0 {
 		a.Ratings[i]++
 	}
+	for _, r := range f.Reasons {
+		if i := slices.Index(Reasons, r); i >= 0 {
+			a.Reasons[i]++
+		}
+	}
 	if i := slices.Index(Outcomes, f.Outcome); i >= 0 {
 		a.Outcomes[i]++
 	}
@@ -155,6 +164,9 @@ func (a *Acc) Merge(b *Acc) {
 	a.WithinTarget += b.WithinTarget
 	for i := range a.Ratings {
 		a.Ratings[i] += b.Ratings[i]
+	}
+	for i := range a.Reasons {
+		a.Reasons[i] += b.Reasons[i]
 	}
 	for i := range a.Outcomes {
 		a.Outcomes[i] += b.Outcomes[i]
@@ -235,9 +247,12 @@ type Row struct {
 	WithinTarget      int      `json:"within_target"`
 	WithinTargetShare *float64 `json:"within_target_share"`
 	Ratings           Ratings  `json:"ratings"`
-	Outcomes          Outcome  `json:"outcomes"`
-	Dossiers          int      `json:"dossiers"`
-	DisruptionMinutes float64  `json:"disruption_minutes"`
+	// RatingReasons extends DATA-OUT.md: the reasons given with the
+	// unsatisfied ratings (a rating may give several).
+	RatingReasons     RatingReasons `json:"rating_reasons"`
+	Outcomes          Outcome       `json:"outcomes"`
+	Dossiers          int           `json:"dossiers"`
+	DisruptionMinutes float64       `json:"disruption_minutes"`
 }
 
 // Ratings counts ratings by score.
@@ -245,6 +260,15 @@ type Ratings struct {
 	VerySatisfied int `json:"very_satisfied"`
 	Satisfied     int `json:"satisfied"`
 	Unsatisfied   int `json:"unsatisfied"`
+}
+
+// RatingReasons counts the reasons of unsatisfied ratings.
+type RatingReasons struct {
+	LongWait           int `json:"long_wait"`
+	Attitude           int `json:"attitude"`
+	UnclearGuidance    int `json:"unclear_guidance"`
+	MissingInformation int `json:"missing_information"`
+	Other              int `json:"other"`
 }
 
 // Outcome counts visit outcomes.
@@ -299,8 +323,9 @@ func mean(v []int32) float64 {
 func (a *Acc) Row(key, label string) Row {
 	r := Row{Key: key, Label: label, Issued: a.Issued, Served: a.Served, NoShow: a.NoShow, Transferred: a.Transferred,
 		Cancelled: a.Cancelled, WithinTarget: a.WithinTarget, Dossiers: a.Dossiers,
-		Ratings:  Ratings{a.Ratings[0], a.Ratings[1], a.Ratings[2]},
-		Outcomes: Outcome{a.Outcomes[0], a.Outcomes[1], a.Outcomes[2], a.Outcomes[3], a.Outcomes[4], a.Outcomes[5]}}
+		Ratings:       Ratings{a.Ratings[0], a.Ratings[1], a.Ratings[2]},
+		RatingReasons: RatingReasons{a.Reasons[0], a.Reasons[1], a.Reasons[2], a.Reasons[3], a.Reasons[4]},
+		Outcomes:      Outcome{a.Outcomes[0], a.Outcomes[1], a.Outcomes[2], a.Outcomes[3], a.Outcomes[4], a.Outcomes[5]}}
 	if len(a.Waits) > 0 {
 		w := slices.Clone(a.Waits)
 		slices.Sort(w)

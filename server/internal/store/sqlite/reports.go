@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/gob"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/civiq/civiq/server/internal/report"
@@ -111,8 +112,10 @@ func (s *Store) summarize(ctx context.Context, day string, loc *time.Location) (
 // dayFacts reads a day's tickets as report facts.
 func dayFacts(ctx context.Context, q querier, day string, loc *time.Location, targets map[string]time.Duration) ([]report.Fact, error) {
 	rows, err := q.QueryContext(ctx, `SELECT t.issue_service_id, t.status, t.from_service_id <> '', t.issued_at,
-		t.first_called_at, t.service_started_at, t.finished_at, t.first_counter_id, t.first_clerk_id, COALESCE(r.score, '')
-		FROM tickets t LEFT JOIN ratings r ON r.ticket_id = t.id WHERE t.day = ?`, day)
+		t.first_called_at, t.service_started_at, t.finished_at, t.first_counter_id, t.first_clerk_id, COALESCE(r.score, ''),
+		COALESCE(v.outcome, ''), COALESCE(v.dossier_count, 0),
+		CASE WHEN r.ticket_id IS NULL THEN '' ELSE COALESCE((SELECT group_concat(reason) FROM rating_reasons rr WHERE rr.ticket_id = t.id), '') END
+		FROM tickets t LEFT JOIN ratings r ON r.ticket_id = t.id LEFT JOIN visits v ON v.ticket_id = t.id WHERE t.day = ?`, day)
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -122,9 +125,13 @@ func dayFacts(ctx context.Context, q querier, day string, loc *time.Location, ta
 		var f report.Fact
 		var issued int64
 		var first, started, finished sql.NullInt64
+		var reasons string
 		if err := rows.Scan(&f.ServiceID, &f.Status, &f.Transferred, &issued, &first, &started, &finished,
-			&f.CounterID, &f.ClerkID, &f.Rating); err != nil {
+			&f.CounterID, &f.ClerkID, &f.Rating, &f.Outcome, &f.Dossiers, &reasons); err != nil {
 			return nil, unavailable(err)
+		}
+		if reasons != "" {
+			f.Reasons = strings.Split(reasons, ",")
 		}
 		f.Day = day
 		f.Hour = time.UnixMicro(issued).In(loc).Hour()
@@ -204,6 +211,24 @@ func (s *Store) WarmReports(ctx context.Context, loc *time.Location, today strin
 	return len(todo), nil
 }
 
+// ReportDisruptions lists the disruptions overlapping [from, to) as the
+// reports count them; one still open lasts until now.
+func (s *Store) ReportDisruptions(ctx context.Context, from, to, now time.Time) ([]report.Disruption, error) {
+	ds, err := s.Disruptions(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]report.Disruption, 0, len(ds))
+	for _, d := range ds {
+		end := now
+		if d.EndedAt != nil {
+			end = *d.EndedAt
+		}
+		out = append(out, report.Disruption{Start: d.StartedAt, End: end, CounterIDs: d.CounterIDs})
+	}
+	return out, nil
+}
+
 // UserNames maps user ids to usernames and names, for the clerk grouping.
 func (s *Store) UserNames(ctx context.Context) (map[string]report.User, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id, username, name FROM users`)
@@ -221,4 +246,11 @@ func (s *Store) UserNames(ctx context.Context) (map[string]report.User, error) {
 		out[id] = u
 	}
 	return out, rows.Err()
+}
+
+// TicketIDByCode finds the ticket of day with code (codes are unique per day).
+func (s *Store) TicketIDByCode(ctx context.Context, day, code string) (string, error) {
+	var id string
+	err := s.rdb.QueryRowContext(ctx, `SELECT id FROM tickets WHERE day = ? AND code = ?`, day, code).Scan(&id)
+	return id, notFound(err)
 }

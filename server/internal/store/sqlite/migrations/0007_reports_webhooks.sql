@@ -12,7 +12,8 @@ CREATE INDEX IF NOT EXISTS tickets_day ON tickets (day);
 
 -- Per-day report summaries (one row per service day and grouping
 -- dimension), a cache of what the tickets of a finished day add up to.
--- Tickets stay the truth: any change to a day's tickets or ratings deletes
+-- Tickets stay the truth: any change to a day's tickets, visit records or
+-- ratings deletes
 -- that day's summaries and bumps its generation in the same transaction
 -- (triggers below), so a late offline ticket synced into a past day is
 -- counted by the next report. A summary is stored only if the day's
@@ -48,6 +49,20 @@ CREATE TRIGGER IF NOT EXISTS report_rating_update AFTER UPDATE ON ratings BEGIN
     INSERT OR IGNORE INTO report_gen (day, gen) VALUES (NEW.day, 0);
     UPDATE report_gen SET gen = gen + 1 WHERE day = NEW.day;
     DELETE FROM report_days WHERE day = NEW.day;
+END;
+CREATE TRIGGER IF NOT EXISTS report_visit_insert AFTER INSERT ON visits BEGIN
+    INSERT OR IGNORE INTO report_gen (day, gen) VALUES (NEW.day, 0);
+    UPDATE report_gen SET gen = gen + 1 WHERE day = NEW.day;
+    DELETE FROM report_days WHERE day = NEW.day;
+END;
+CREATE TRIGGER IF NOT EXISTS report_visit_update AFTER UPDATE ON visits BEGIN
+    INSERT OR IGNORE INTO report_gen (day, gen) VALUES (NEW.day, 0);
+    UPDATE report_gen SET gen = gen + 1 WHERE day = NEW.day;
+    DELETE FROM report_days WHERE day = NEW.day;
+END;
+CREATE TRIGGER IF NOT EXISTS report_reason_insert AFTER INSERT ON rating_reasons BEGIN
+    UPDATE report_gen SET gen = gen + 1 WHERE day = (SELECT day FROM ratings WHERE ticket_id = NEW.ticket_id);
+    DELETE FROM report_days WHERE day = (SELECT day FROM ratings WHERE ticket_id = NEW.ticket_id);
 END;
 -- A field's target, the centre's time zone or a user's name change what
 -- every summary holds: start over.
