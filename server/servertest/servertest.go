@@ -43,6 +43,8 @@ type Options struct {
 	NoRateLimits bool
 	// Log receives the server's log (default: only warnings, to t.Log).
 	Log *slog.Logger
+	// WebhookBackoff shortens the wait between webhook attempts.
+	WebhookBackoff func(n int) time.Duration
 }
 
 // Server is a running test server.
@@ -93,7 +95,8 @@ func (s *Server) start() {
 	if s.opts.NoRateLimits {
 		ao.LoginPerMinute, ao.PublicPerSecond, ao.DevicePerSecond = -1, -1, -1
 	}
-	a, err := app.Open(context.Background(), cfg, s.opts.Log, app.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost})
+	a, err := app.Open(context.Background(), cfg, s.opts.Log, app.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost,
+		WebhookBackoff: s.opts.WebhookBackoff})
 	if err != nil {
 		t.Fatalf("servertest: open: %v", err)
 	}

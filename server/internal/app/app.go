@@ -25,6 +25,7 @@ import (
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/report"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
+	"github.com/civiq/civiq/server/internal/webhook"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -38,7 +39,9 @@ type App struct {
 	// Phones is the ticket-scoped websocket hub of the phone pages.
 	Phones *hub.TicketHub
 	API    *httpapi.Server
-	Log    *slog.Logger
+	// Webhooks delivers the events to registered endpoints.
+	Webhooks *webhook.Dispatcher
+	Log      *slog.Logger
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -59,6 +62,8 @@ type Options struct {
 	Stdout io.Writer
 	// BcryptCost overrides the password hashing cost (tests only).
 	BcryptCost int
+	// WebhookBackoff overrides the wait between webhook attempts (tests only).
+	WebhookBackoff func(n int) time.Duration
 }
 
 // hubSource joins the engine's board with the store's event history.
@@ -136,7 +141,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	ho.Log = log
 	a.Hub = hub.New(hubSource{a.Engine, store}, store.Epoch(), ho)
 	a.Phones = hub.NewTicketHub(ticketSource{a.Engine}, store.Epoch(), hub.TicketOptions{Hub: ho})
-	a.Engine.SetPublisher(publishers{a.Hub, a.Phones})
+	a.Webhooks = webhook.New(store, webhook.Options{Log: log, Backoff: opts.WebhookBackoff})
+	a.Engine.SetPublisher(publishers{a.Hub, a.Phones, a.Webhooks})
 	if err := a.Hub.Preload(ctx); err != nil {
 		a.Phones.Close()
 		store.Close()
@@ -160,6 +166,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	a.API = httpapi.New(a.Engine, a.Auth, store, a.Hub, store, opts.Clock, log, ao)
 	a.API.SetTicketHub(a.Phones)
+	if err := a.Webhooks.Start(ctx); err != nil {
+		a.Phones.Close()
+		store.Close()
+		return nil, fmt.Errorf("webhooks: %w", err)
+	}
+	a.API.SetWebhooks(a.Webhooks)
 	a.API.SetReports(store, func(ctx context.Context, from, to time.Time) ([]report.Disruption, error) {
 		return store.ReportDisruptions(ctx, from, to, opts.Clock.Now())
 	})
@@ -179,6 +191,7 @@ func (a *App) Handler() http.Handler { return a.API.Handler() }
 func (a *App) Close() error {
 	a.Hub.Close()
 	a.Phones.Close()
+	a.Webhooks.Close()
 	a.cancel()
 	a.wg.Wait()
 	return a.Store.Close()

@@ -76,6 +76,11 @@ func (s *Server) routes() {
 
 	// Data out (issue 13, DATA-OUT.md): reports, charts, webhooks.
 	m.Handle("GET /api/v1/reports", s.api(readers, s.getReport))
+	m.Handle("POST /api/v1/webhooks", s.api(adminOnly, s.createWebhook))
+	m.Handle("GET /api/v1/webhooks", s.api(adminOnly, s.listWebhooks))
+	m.Handle("DELETE /api/v1/webhooks/{id}", s.api(adminOnly, s.deleteWebhook))
+	m.Handle("GET /api/v1/webhooks/{id}/deliveries", s.api(adminOnly, s.webhookDeliveries))
+	m.Handle("POST /api/v1/webhooks/{id}/resend", s.api(adminOnly, s.resendWebhook))
 
 	m.Handle("/api/", s.api(anyone, s.notFound))
 

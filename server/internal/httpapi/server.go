@@ -21,6 +21,7 @@ import (
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/webhook"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -58,6 +59,7 @@ type Server struct {
 	// reports and disruptions feed GET /api/v1/reports (reports.go); nil: none
 	reports     Reports
 	disruptions DisruptionLister
+	webhooks    *webhook.Dispatcher // webhooks.go; nil: none
 	store       Pinger
 	log         *slog.Logger
 	opts        Options
