@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 )
@@ -113,4 +114,47 @@ func FuzzApply(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestApplyDisruptions(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	d1 := Disruption{ID: "d1", Cause: CauseOneStopSoftware, CounterIDs: []string{}, StartedAt: t0}
+	d2 := Disruption{ID: "d2", Cause: CausePrinter, CounterIDs: []string{"q1"}, StartedAt: t0.Add(time.Minute)}
+	ended := d1
+	end := t0.Add(time.Hour)
+	ended.EndedAt = &end
+	b := Board{Seq: 1, Epoch: "e", Waiting: map[string]int{}}
+	ids := func(b Board) []string {
+		var out []string
+		for _, d := range b.Disruptions {
+			out = append(out, d.ID)
+		}
+		return out
+	}
+	for i, s := range []struct {
+		ev   Event
+		want []string
+	}{
+		{ev(2, EventDisruptionStarted, d1), []string{"d1"}},
+		{ev(3, EventDisruptionStarted, d2), []string{"d1", "d2"}},
+		{ev(3, EventDisruptionStarted, d2), []string{"d1", "d2"}}, // duplicate seq
+		{ev(4, EventDisruptionEnded, ended), []string{"d2"}},
+		{ev(5, EventDisruptionEnded, ended), []string{"d2"}}, // ended twice: nothing
+		{ev(6, EventDisruptionEnded, d2), nil},
+	} {
+		prev := b
+		var err error
+		if b, err = Apply(b, s.ev); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(b); !slices.Equal(got, s.want) {
+			t.Fatalf("step %d: %v, want %v", i, got, s.want)
+		}
+		if i == 3 && len(prev.Disruptions) != 2 {
+			t.Fatal("Apply modified the board it was given")
+		}
+	}
+	if b.Disruptions != nil {
+		t.Fatal("no open disruption must leave the field absent")
+	}
 }

@@ -55,6 +55,9 @@ type cache struct {
 	widths  []float64
 	// widenBy is widen's answer, recomputed when a call is measured.
 	widenBy float64
+	// slow holds, for services finished at counters under an open
+	// disruption, their length over the field's usual mean (disruption.go).
+	slow []float64
 }
 
 // issuedRange is the range a ticket was given when it entered the queue.
@@ -235,7 +238,11 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		var t protocol.Ticket
 		if json.Unmarshal(ev.Data, &t) == nil && t.CalledAt != nil && t.FinishedAt != nil {
 			d := t.FinishedAt.Sub(*t.CalledAt)
-			if d > 0 && d < 4*time.Hour {
+			if d > 0 && d < 4*time.Hour && c.disrupted(t.CounterID) {
+				// Slow for a known reason: measured apart, kept out of the
+				// usual means (disruption.go).
+				c.noteDisruptedService(t.ServiceID, d)
+			} else if d > 0 && d < 4*time.Hour {
 				c.samples[t.ServiceID] = keepLast(append(c.samples[t.ServiceID], d), samplesKept)
 				c.breaks = keepLast(append(c.breaks, 0), breaksKept)
 				if t.CounterID != "" {
@@ -272,6 +279,8 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		if json.Unmarshal(ev.Data, &ct) == nil {
 			c.centre = ct
 		}
+	case protocol.EventDisruptionEnded:
+		c.endDisruptions()
 	}
 	c.syncWaitingCounts()
 }

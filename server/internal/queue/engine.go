@@ -278,6 +278,10 @@ func (e *Engine) TicketByToken(ctx context.Context, token string) (protocol.Tick
 	if err != nil {
 		return protocol.Ticket{}, err
 	}
+	if err := e.withVisit(ctx, &rec); err != nil {
+		return protocol.Ticket{}, err
+	}
+	rec.Note = "" // the clerk's note is not for the citizen's phone
 	return e.view(rec), nil
 }
 
@@ -452,12 +456,10 @@ func (e *Engine) Recall(ctx context.Context, counterID string) (protocol.Ticket,
 	})
 }
 
-// Done completes the counter's current ticket.
+// Done completes the counter's current ticket without a visit record
+// (DoneWith records one).
 func (e *Engine) Done(ctx context.Context, counterID string) (protocol.Ticket, error) {
-	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
-		cur.Status, cur.FinishedAt = protocol.StatusDone, &now
-		return e.finish(tx, *cur, c, protocol.StatusDone, now)
-	})
+	return e.DoneWith(ctx, counterID, "", protocol.DoneRequest{})
 }
 
 // NoShow marks the counter's current ticket as not shown up.
@@ -790,6 +792,7 @@ func (e *Engine) Board() protocol.Board {
 	for id := range e.c.services {
 		b.Waiting[id] = len(e.c.waiting[id])
 	}
+	b.Disruptions = slices.Clone(b.Disruptions)
 	centre := e.c.centre
 	b.Centre = &centre
 	b.Services = e.c.serviceList(now)

@@ -164,6 +164,9 @@ func (c *cache) projectInput(now time.Time, maxStreak int) ProjectInput {
 			pc.Remaining = RemainingService(m, elapsed)
 			pc.Current, pc.Elapsed = cur.ServiceID, max(elapsed, 0)
 		}
+		if c.disrupted(pc.ID) {
+			c.stretch(&pc, &in)
+		}
 		in.Counters = append(in.Counters, pc)
 	}
 	for _, list := range c.waiting {

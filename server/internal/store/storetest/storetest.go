@@ -96,6 +96,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 	t.Run("PriorityPolicy", func(t *testing.T) { testPriority(t, newOpener(t)) })
 	t.Run("Auth", func(t *testing.T) { testAuth(t, newOpener(t)) })
 	runLeases(t, newOpener)
+	runDataCapture(t, newOpener)
 }
 
 func issue(t testing.TB, e *queue.Engine, svc string, prio bool) protocol.Ticket {
