@@ -76,6 +76,8 @@ func (s *Server) routes() {
 
 	// Data out (issue 13, DATA-OUT.md): reports, charts, webhooks.
 	m.Handle("GET /api/v1/reports", s.api(readers, s.getReport))
+	m.Handle("GET /api/v1/reports/charts/{name}", s.api(readers, s.getChart))
+	m.Handle("GET /admin/summary", s.api(readers, s.summary))
 	m.Handle("POST /api/v1/webhooks", s.api(adminOnly, s.createWebhook))
 	m.Handle("GET /api/v1/webhooks", s.api(adminOnly, s.listWebhooks))
 	m.Handle("DELETE /api/v1/webhooks/{id}", s.api(adminOnly, s.deleteWebhook))
