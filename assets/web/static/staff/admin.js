@@ -17,6 +17,8 @@ import { usersView } from './a-users.js';
 import { devicesView } from './a-devices.js';
 import { centreView } from './a-centre.js';
 import { auditView } from './a-audit.js';
+import { reportsView } from './a-reports.js';
+import { webhooksView } from './a-webhooks.js';
 
 const VIEWS = {
   dashboard: dashboardView,
@@ -26,7 +28,17 @@ const VIEWS = {
   devices: devicesView,
   centre: centreView,
   audit: auditView,
+  reports: reportsView,
+  webhooks: webhooksView,
 };
+
+// A supervisor (the centre's director, the provincial office) reads; the
+// other views change settings and stay an admin's.
+const SUPERVISOR_VIEWS = ['reports', 'dashboard', 'audit'];
+
+function allowed(role, view) { return role === 'admin' || (role === 'supervisor' && SUPERVISOR_VIEWS.includes(view)); }
+
+function staffRole(me) { return me && (me.role === 'admin' || me.role === 'supervisor'); }
 
 class AdminApp {
   constructor() {
@@ -50,7 +62,7 @@ class AdminApp {
     $('#logout').hidden = false;
     $('#who').hidden = false;
     $('#who').textContent = this.me.user;
-    if (this.me.role !== 'admin') {
+    if (!staffRole(this.me)) {
       replace($('#denied'), h('div', { class: 'card narrow' },
         h('p', { class: 'msg error', role: 'alert', id: 'denied-msg', text: t('a.notadmin', { user: this.me.user }) }),
         h('a', { class: 'btn', href: '/counter', text: t('home.counter') })));
@@ -69,6 +81,7 @@ class AdminApp {
     }
     this.live.start();
     this.waiting.refresh().then(() => this.refreshView(), () => {});
+    for (const a of $$('#nav a')) a.hidden = !allowed(this.me.role, a.dataset.view);
     $('#admin').hidden = false;
     this.route();
     clearInterval(this.tickTimer);
@@ -123,7 +136,7 @@ class AdminApp {
 
   route() {
     let v = location.hash.slice(1);
-    if (!VIEWS[v]) v = 'dashboard';
+    if (!VIEWS[v] || !allowed(this.me.role, v)) v = this.me.role === 'admin' ? 'dashboard' : 'reports';
     if (v === this.viewName) return;
     if (this.view && this.view.leave) this.view.leave();
     for (const d of $$('dialog')) d.remove();
@@ -212,14 +225,14 @@ class AdminApp {
 
 initLang();
 const app = new AdminApp();
-window.addEventListener('hashchange', () => { if (app.me && app.me.role === 'admin') app.route(); });
+window.addEventListener('hashchange', () => { if (staffRole(app.me)) app.route(); });
 $('#logout').addEventListener('click', async () => {
   await app.api.logout();
   app.restart();
 });
 onLang(() => {
   if (app.live) app.onConn(app.live.state);
-  if (app.me && app.me.role === 'admin') app.rerender();
+  if (staffRole(app.me)) app.rerender();
   else if (app.me) { const m = document.getElementById('denied-msg'); if (m) m.textContent = t('a.notadmin', { user: app.me.user }); }
 });
 app.run();
