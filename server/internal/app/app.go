@@ -133,6 +133,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a.Auth = auth.NewService(store, opts.Clock, 0, opts.BcryptCost)
+	fresh := a.Engine.Centre().Name.Vi == ""
 	if err := bootstrap(ctx, a.Engine, a.Auth, store, centre, cfg, log, opts.Stdout); err != nil {
 		store.Close()
 		return nil, err
@@ -180,6 +181,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); a.Engine.Run(bg, time.Minute) }()
 	go func() { defer a.wg.Done(); a.maintain(bg) }()
+	if fresh && cfg.CentreFile == "" && cfg.DemoHistory > 0 {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := a.demoHistory(bg, cfg.DemoHistory, centre); err != nil && bg.Err() == nil {
+				log.Warn("demo history failed", "err", err)
+			}
+		}()
+	}
 	return a, nil
 }
 

@@ -83,7 +83,7 @@ var summaryTmpl = template.Must(template.New("summary").Funcs(template.FuncMap{
 		if p == nil {
 			return "–"
 		}
-		return fmt.Sprintf("%.1f", *p/60)
+		return strings.Replace(fmt.Sprintf("%.1f", *p/60), ".", ",", 1) // Vietnamese decimal comma
 	},
 	"pct": func(p *float64) string {
 		if p == nil {

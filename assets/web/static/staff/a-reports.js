@@ -36,13 +36,18 @@ function monthRange(day, delta) {
 
 function minutes(s) { return s === null || s === undefined ? '–' : (s / 60).toLocaleString(lang() === 'en' ? 'en-GB' : 'vi-VN', { maximumFractionDigits: 1 }); }
 function share(v) { return v === null || v === undefined ? '–' : Math.round(v * 100) + ' %'; }
+function satisfied(r) {
+  const all = r.very_satisfied + r.satisfied + r.unsatisfied;
+  return all ? Math.round(100 * (r.very_satisfied + r.satisfied) / all) + ' %' : '–';
+}
 function n(v) { return (v || 0).toLocaleString(lang() === 'en' ? 'en-GB' : 'vi-VN'); }
 
 export function reportsView(app) {
   let root = null;
   const today = dayOf(new Date(app.api.now()), app.tz());
   const [mFrom] = monthRange(today, 0);
-  const state = { from: mFrom, to: today, group: 'day' };
+  // Kept on the app: a language switch draws the view again, same report.
+  const state = app.reportState || (app.reportState = { from: mFrom, to: today, group: 'day' });
   const from = h('input', { type: 'date', id: 'rep-from', value: state.from, 'aria-label': t('r.from') });
   const to = h('input', { type: 'date', id: 'rep-to', value: state.to, 'aria-label': t('r.to') });
   const group = h('select', { id: 'rep-group', 'aria-label': t('r.group'), value: state.group },
@@ -70,6 +75,9 @@ export function reportsView(app) {
 
   function render(body, tools) {
     root = body;
+    from.value = state.from;
+    to.value = state.to;
+    group.value = state.group;
     replace(tools, h('form', { class: 'chips rep-tools', style: { gap: '.5rem', alignItems: 'center', flexWrap: 'wrap' },
       onsubmit: (e) => { e.preventDefault(); load(); } },
     h('label', { class: 'rep-field' }, h('span', { text: t('r.from') }), from),
@@ -104,15 +112,15 @@ export function reportsView(app) {
   }
 
   function draw(rep) {
+    // The figures a person reads on screen; the downloads hold every column.
     const cols = [
       ['issued', (r) => n(r.issued)], ['served', (r) => n(r.served)], ['no_show', (r) => n(r.no_show)],
-      ['transferred', (r) => n(r.transferred)], ['cancelled', (r) => n(r.cancelled)],
-      ['wait_mean', (r) => minutes(r.wait_mean_seconds)], ['wait_median', (r) => minutes(r.wait_median_seconds)],
-      ['wait_p90', (r) => minutes(r.wait_p90_seconds)], ['wait_max', (r) => minutes(r.wait_max_seconds)],
+      ['transferred', (r) => n(r.transferred)],
+      ['wait_mean', (r) => minutes(r.wait_mean_seconds)], ['wait_p90', (r) => minutes(r.wait_p90_seconds)],
       ['service_mean', (r) => minutes(r.service_mean_seconds)], ['within', (r) => share(r.within_target_share)],
       ['received', (r) => n(r.outcomes.received)], ['returned', (r) => n(r.outcomes.returned)],
       ['supplement', (r) => n(r.outcomes.supplement)], ['dossiers', (r) => n(r.dossiers)],
-      ['very', (r) => n(r.ratings.very_satisfied)], ['sat', (r) => n(r.ratings.satisfied)], ['unsat', (r) => n(r.ratings.unsatisfied)],
+      ['satisfied', (r) => satisfied(r.ratings)],
       ['disruption', (r) => n(Math.round(r.disruption_minutes))],
     ];
     const row = (r, cls) => h('tr', { class: cls || null },
