@@ -13,7 +13,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-bin/server --addr "$addr" --data "$data" &
+# A fresh demo store starts with three weeks of simulated history (reports).
+bin/server --addr "$addr" --data "$data" --demo-history "${CIVIQ_DEMO_HISTORY:-21}" &
 pids+=($!)
 
 for _ in $(seq 1 200); do
