@@ -45,6 +45,8 @@ type App struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// history is closed when the demo history is loaded (nil: none asked).
+	history chan struct{}
 }
 
 // Options are what the command line does not set.
@@ -181,13 +183,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); a.Engine.Run(bg, time.Minute) }()
 	go func() { defer a.wg.Done(); a.maintain(bg) }()
-	if fresh && cfg.CentreFile == "" && cfg.DemoHistory > 0 {
+	if wantsDemoHistory(fresh, cfg) {
+		a.history = make(chan struct{})
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
 			if err := a.demoHistory(bg, cfg.DemoHistory, centre); err != nil && bg.Err() == nil {
 				log.Warn("demo history failed", "err", err)
+				return
 			}
+			close(a.history)
 		}()
 	}
 	return a, nil

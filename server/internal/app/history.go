@@ -12,6 +12,21 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
+// wantsDemoHistory: only the embedded demo centre, only when it was just
+// loaded into an empty store; a real centre file always starts empty.
+func wantsDemoHistory(fresh bool, cfg config.Config) bool {
+	return fresh && cfg.CentreFile == "" && cfg.DemoHistory > 0
+}
+
+// HistoryLoaded is closed once the demo history is in the store; nil when
+// none was asked for (a real centre, an existing store, --demo-history 0).
+func (a *App) HistoryLoaded() <-chan struct{} {
+	if a.history == nil {
+		return nil
+	}
+	return a.history
+}
+
 // demoHistory gives a freshly created demo centre days of past activity:
 // the simulator runs the real engine on a store of its own (clerks, visit
 // records with outcomes and dossier codes, ratings, two disruptions), and
