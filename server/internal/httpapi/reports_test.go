@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/crypto/bcrypt"
 
+	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/report"
 	"github.com/civiq/civiq/server/protocol"
@@ -612,6 +614,30 @@ func TestReportErrors(t *testing.T) {
 		if st, b := call(t, "GET", s.URL+q, tok, ""); st != http.StatusForbidden {
 			t.Errorf("clerk/kiosk/display: %d %s, want 403", st, b)
 		}
+	}
+	// A supervisor reads reports and charts, and may not add a webhook.
+	ctx := context.Background()
+	hash, _ := bcrypt.GenerateFromPassword([]byte("director-pw"), bcrypt.MinCost)
+	if err := s.App.Store.CreateUser(ctx, auth.User{ID: "u-sup", Username: "giamdoc", Role: protocol.RoleSupervisor, PasswordHash: string(hash), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	sup, _, _, err := s.App.Auth.Login(ctx, "giamdoc", "director-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{q, q + "&format=csv", q + "&format=xlsx", "/api/v1/reports/charts/daily.svg?from=2026-12-01&to=2026-12-02", "/admin/summary?month=2026-12"} {
+		if st, b := call(t, "GET", s.URL+path, sup, ""); st != http.StatusOK {
+			t.Errorf("supervisor %s: %d %.200s", path, st, b)
+		}
+	}
+	if st, _ := call(t, "POST", s.URL+"/api/v1/webhooks", sup, `{"url":"http://x/"}`); st != http.StatusForbidden {
+		t.Errorf("supervisor adding a webhook: %d, want 403", st)
+	}
+	if st, _ := call(t, "GET", s.URL+"/api/v1/reports/charts/pie.svg?from=2026-12-01&to=2026-12-02", admin, ""); st != http.StatusNotFound {
+		t.Errorf("unknown chart: %d, want 404", st)
+	}
+	if st, _ := call(t, "GET", s.URL+"/admin/summary?month=2026-13", admin, ""); st != http.StatusBadRequest {
+		t.Errorf("bad month: %d, want 400", st)
 	}
 }
 
