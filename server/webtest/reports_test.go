@@ -232,10 +232,10 @@ func TestWebhooksPage(t *testing.T) {
 			t.Fatal("the receiver got nothing")
 		}
 	}
-	p.screenshot("webhooks", 1366, 768)
 	// Reload: the secret is gone for good, the delivery is listed.
 	p.open("/admin?again#webhooks")
 	p.wait(`document.querySelector('.wh-deliveries tbody tr')`, "the delivery")
+	p.screenshot("webhooks", 1366, 768)
 	if strings.Contains(p.text(), secret) {
 		t.Error("the secret is shown again")
 	}

@@ -9,9 +9,10 @@ export function webhooksView(app) {
   let root = null;
   let secretBox = null; // the secret of the endpoint just created, shown once
 
-  function render(body) {
+  function render(body, tools) {
     root = body;
     secretBox = null;
+    replace(tools, h('button', { type: 'button', class: 'btn', id: 'wh-refresh', text: t('au.refresh'), onclick: load }));
     load();
   }
 
@@ -32,7 +33,7 @@ export function webhooksView(app) {
 
   function form() {
     const url = h('input', { type: 'url', id: 'wh-url', required: true, placeholder: 'https://motcua.example.gov.vn/civiq', style: { minWidth: '26rem' } });
-    const events = h('input', { type: 'text', id: 'wh-events', placeholder: t('wh.events.hint') });
+    const events = h('input', { type: 'text', id: 'wh-events', placeholder: t('wh.events.hint'), style: { minWidth: '18rem' } });
     return h('form', { class: 'card wh-form', id: 'wh-form', onsubmit: async (e) => {
       e.preventDefault();
       const pats = events.value.split(/[\s,]+/).filter(Boolean);
@@ -59,7 +60,7 @@ export function webhooksView(app) {
     return h('section', { class: 'card wh-endpoint', dataset: { id: ep.id } },
       h('div', { class: 'wh-head' },
         h('div', {}, h('code', { class: 'wh-url', text: ep.url }), ' ', state,
-          h('p', { class: 'muted', text: t('wh.events') + ': ' + (ep.events.length ? ep.events.join(', ') : t('wh.all')) + ' · ' + ep.id })),
+          h('p', { class: 'muted', text: t('wh.events.short') + ': ' + (ep.events.length ? ep.events.join(', ') : t('wh.all')) + ' · ' + ep.id })),
         h('button', { type: 'button', class: 'btn btn-danger btn-small', text: t('wh.remove'), onclick: async () => {
           if (!confirm(t('wh.remove.confirm', { url: ep.url }))) return;
           try {

@@ -195,6 +195,7 @@ const dict = {
     'wh.col.status': 'Kết quả',
     'wh.col.ms': 'Thời gian (ms)',
     'wh.all': 'tất cả',
+    'wh.events.short': 'Sự kiện',
 
     'd.waiting_total': 'Đang chờ',
     'd.served_total': 'Đã phục vụ hôm nay',
@@ -581,6 +582,7 @@ const dict = {
     'wh.col.status': 'Result',
     'wh.col.ms': 'Time (ms)',
     'wh.all': 'all',
+    'wh.events.short': 'Events',
 
     'd.waiting_total': 'Waiting',
     'd.served_total': 'Served today',
