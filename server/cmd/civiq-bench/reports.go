@@ -28,7 +28,7 @@ import (
 // the reports of DATA-OUT.md on it: the year grouped by month, field and
 // hour (from the per-day summaries), one day live (today, not cached) and
 // the first report after the summaries were dropped (cold).
-func reportYear(dir string, runs int, rep *report) error {
+func reportYear(dir string, runs, days int, rep *report) error {
 	ctx := context.Background()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -63,13 +63,13 @@ func reportYear(dir string, runs int, rep *report) error {
 	}
 	now := time.Now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	first := today.AddDate(-1, 0, 1)
+	first := today.AddDate(0, 0, 1-days)
 	start := time.Now()
 	n, err := fillYear(ctx, st, first, today, svcs, counters, loc)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "reports: %d tickets over a year written in %s\n", n, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "reports: %d tickets over %d days written in %s\n", n, days, time.Since(start).Round(time.Millisecond))
 	todayS := today.Format(time.DateOnly)
 	env := rpt.Env{Location: loc, Services: e.Services(), Counters: e.Counters()}
 	src := st.ReportSource(loc, todayS)
@@ -103,13 +103,17 @@ func reportYear(dir string, runs int, rep *report) error {
 		}
 		return s, nil
 	}
-	rep.add("| report over a year (%s tickets) grouped by month, SQLite | %s ms | ≤ 300 ms |", groupK(n), must(timeIt(rpt.Query{From: from, To: todayS, GroupBy: rpt.ByMonth})))
-	rep.add("| report over a year grouped by field | %s ms | ≤ 300 ms |", must(timeIt(rpt.Query{From: from, To: todayS, GroupBy: rpt.ByService})))
-	rep.add("| report over a year grouped by hour of day | %s ms | ≤ 300 ms |", must(timeIt(rpt.Query{From: from, To: todayS, GroupBy: rpt.ByHour})))
+	rep.add("| report over %d days (%s tickets) grouped by month, SQLite | %s ms | ≤ 300 ms |", days, groupK(n), must(timeIt(rpt.Query{From: from, To: todayS, GroupBy: rpt.ByMonth})))
+	rep.add("| report over the same days grouped by field | %s ms | ≤ 300 ms |", must(timeIt(rpt.Query{From: from, To: todayS, GroupBy: rpt.ByService})))
+	rep.add("| report over the same days grouped by hour of day | %s ms | ≤ 300 ms |", must(timeIt(rpt.Query{From: from, To: todayS, GroupBy: rpt.ByHour})))
 	rep.add("| report over one day, today (live from the tickets, by field) | %s ms | ≤ 20 ms |", must(timeIt(rpt.Query{From: todayS, To: todayS, GroupBy: rpt.ByService})))
-	y := today.AddDate(0, 0, -1).Format(time.DateOnly)
-	rep.add("| report over one past day (summary, by field) | %s ms | ≤ 20 ms |", must(timeIt(rpt.Query{From: y, To: y, GroupBy: rpt.ByService})))
-	rep.add("| the year's day summaries computed from the tickets (cold, once after a migration or a target change) | %s ms | – |", cold)
+	y := today.AddDate(0, 0, -1)
+	if y.Weekday() == time.Sunday { // closed: the last open day
+		y = y.AddDate(0, 0, -1)
+	}
+	ys := y.Format(time.DateOnly)
+	rep.add("| report over one past day (summary, by field) | %s ms | ≤ 20 ms |", must(timeIt(rpt.Query{From: ys, To: ys, GroupBy: rpt.ByService})))
+	rep.add("| those days' summaries computed from the tickets (cold, once after a migration or a target change) | %s ms | – |", cold)
 	return nil
 }
 
