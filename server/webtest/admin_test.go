@@ -59,6 +59,7 @@ func services(t *testing.T, srv *servertest.Server) map[string]protocol.Service 
 type userView struct {
 	ID         string   `json:"id"`
 	Username   string   `json:"username"`
+	Role       string   `json:"role"`
 	CounterIDs []string `json:"counter_ids"`
 	Disabled   bool     `json:"disabled"`
 }

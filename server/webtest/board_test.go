@@ -61,6 +61,14 @@ func TestBoardReducerMatchesGo(t *testing.T) {
 	c.Notice.Vi = "Thông báo mới"
 	_, err = admin.Do(ctx, "PUT", "/api/v1/centre", c, nil, nil)
 	must(err)
+	whole, err := admin.StartDisruption(ctx, protocol.DisruptionRequest{Cause: protocol.CauseOneStopSoftware})
+	must(err)
+	_, err = admin.StartDisruption(ctx, protocol.DisruptionRequest{Cause: protocol.CausePrinter, CounterIDs: []string{"q2"}, Note: "Kẹt giấy"})
+	must(err)
+	_, err = admin.StartDisruption(ctx, protocol.DisruptionRequest{Cause: protocol.CauseNetwork, CounterIDs: []string{"q1", "q3"}})
+	must(err)
+	_, err = admin.EndDisruption(ctx, whole.ID)
+	must(err)
 
 	// Collect the stream up to the server's last seq.
 	var v struct {
@@ -89,7 +97,7 @@ func TestBoardReducerMatchesGo(t *testing.T) {
 	}
 	for _, typ := range []string{protocol.EventSnapshot, protocol.EventTicketIssued, protocol.EventTicketCalled, protocol.EventTicketRecalled,
 		protocol.EventTicketDone, protocol.EventTicketNoShow, protocol.EventTicketTransferred, protocol.EventCounterUpdated,
-		protocol.EventServiceUpdated, protocol.EventCentreUpdated} {
+		protocol.EventServiceUpdated, protocol.EventCentreUpdated, protocol.EventDisruptionStarted, protocol.EventDisruptionEnded} {
 		if !types[typ] {
 			t.Errorf("the scenario produced no %s event", typ)
 		}
@@ -122,8 +130,14 @@ func TestBoardReducerMatchesGo(t *testing.T) {
 		t.Fatalf("boards differ\nGo:\n%s\nJS:\n%s", ga, jb)
 	}
 
+	if len(goBoard.Disruptions) != 2 || goBoard.Disruptions[0].Cause != protocol.CausePrinter {
+		t.Errorf("reduced disruptions %+v, want the printer and network ones", goBoard.Disruptions)
+	}
 	// Both agree with the server on who serves what.
 	server := board(t, srv)
+	if !reflect.DeepEqual(normalizedJSON(t, server.Disruptions), normalizedJSON(t, goBoard.Disruptions)) {
+		t.Errorf("disruptions: reduced %+v, server %+v", goBoard.Disruptions, server.Disruptions)
+	}
 	for _, cs := range server.Counters {
 		mine := counterState(t, goBoard, cs.Counter.ID)
 		if (cs.Current == nil) != (mine.Current == nil) || cs.Current != nil && cs.Current.ID != mine.Current.ID || cs.Counter.Status != mine.Counter.Status || cs.Counter.ServedToday != mine.Counter.ServedToday {
@@ -170,4 +184,13 @@ func normalized(t *testing.T, b []byte) any {
 		return v
 	}
 	return clean(v)
+}
+
+func normalizedJSON(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return normalized(t, b)
 }

@@ -22,6 +22,10 @@ func (s ticketSource) FieldCounts(field string) (int, int) { return s.engine.Fie
 
 func (s ticketSource) ServiceName(field string) protocol.Text { return s.engine.ServiceName(field) }
 
+func (s ticketSource) Disruptions(field string) []protocol.Disruption {
+	return s.engine.DisruptionsOfField(field)
+}
+
 // publishers passes committed events to several publishers in order.
 type publishers []queue.Publisher
 

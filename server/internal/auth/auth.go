@@ -305,8 +305,8 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	if !usernamePattern.MatchString(in.Username) {
 		return User{}, queue.Errorf(protocol.CodeBadRequest, "username must be 2–40 lowercase letters, digits, dots, dashes or underscores")
 	}
-	if in.Role != protocol.RoleAdmin && in.Role != protocol.RoleClerk {
-		return User{}, queue.Errorf(protocol.CodeBadRequest, "role must be admin or clerk")
+	if in.Role != protocol.RoleAdmin && in.Role != protocol.RoleSupervisor && in.Role != protocol.RoleClerk {
+		return User{}, queue.Errorf(protocol.CodeBadRequest, "role must be admin, supervisor or clerk")
 	}
 	if err := ValidatePassword(in.Password); err != nil {
 		return User{}, err

@@ -307,10 +307,6 @@ func (s *Server) recall(w http.ResponseWriter, r *http.Request, p auth.Principal
 	return s.counterAction(w, r, p, s.engine.Recall)
 }
 
-func (s *Server) done(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	return s.counterAction(w, r, p, s.engine.Done)
-}
-
 func (s *Server) noShow(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	return s.counterAction(w, r, p, s.engine.NoShow)
 }
@@ -558,8 +554,8 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return err
 	}
 	if in.Role != nil {
-		if *in.Role != protocol.RoleAdmin && *in.Role != protocol.RoleClerk {
-			return errf(protocol.CodeBadRequest, "role must be admin or clerk")
+		if !validUserRole(*in.Role) {
+			return errf(protocol.CodeBadRequest, "role must be admin, supervisor or clerk")
 		}
 		u.Role = *in.Role
 	}

@@ -33,6 +33,7 @@ func (s *Server) ticketView(r *http.Request, tok string) (protocol.TicketView, e
 	}
 	v := protocol.TicketView{Ticket: t, Reason: protocol.ViewSnapshot, Service: s.engine.ServiceName(t.ServiceID)}
 	v.Waiting, v.OpenCounters = s.engine.FieldCounts(t.ServiceID)
+	v.Disruptions = s.engine.DisruptionsOfField(t.ServiceID)
 	if t.Status == protocol.StatusCalled && t.CounterID != "" {
 		if cs, err := s.engine.Counter(t.CounterID); err == nil {
 			v.Counter = &cs.Counter

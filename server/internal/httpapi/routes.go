@@ -8,11 +8,11 @@ var (
 	anyone      []string
 	adminOnly   = []string{protocol.RoleAdmin}
 	staff       = []string{protocol.RoleAdmin, protocol.RoleClerk}
-	boardRoles  = []string{protocol.RoleAdmin, protocol.RoleClerk, protocol.RoleDisplay}
+	boardRoles  = []string{protocol.RoleAdmin, protocol.RoleSupervisor, protocol.RoleClerk, protocol.RoleDisplay}
 	issuers     = []string{protocol.RoleAdmin, protocol.RoleKiosk}
 	devices     = []string{protocol.RoleKiosk, protocol.RoleDisplay}
-	signedIn    = []string{protocol.RoleAdmin, protocol.RoleClerk, protocol.RoleKiosk, protocol.RoleDisplay}
-	dashboarder = []string{protocol.RoleAdmin}
+	signedIn    = []string{protocol.RoleAdmin, protocol.RoleSupervisor, protocol.RoleClerk, protocol.RoleKiosk, protocol.RoleDisplay}
+	dashboarder = []string{protocol.RoleAdmin, protocol.RoleSupervisor}
 )
 
 // routes registers every route; docs/API.md documents them.
@@ -42,6 +42,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/counters/{id}/done", s.api(staff, s.done))
 	m.Handle("POST /api/v1/counters/{id}/no-show", s.api(staff, s.noShow))
 	m.Handle("POST /api/v1/counters/{id}/transfer", s.api(staff, s.transfer))
+	m.Handle("GET /api/v1/counters/{id}/visits", s.api(staff, s.counterVisits))
 
 	m.Handle("POST /api/v1/tickets", s.api(issuers, s.issue))
 	m.Handle("GET /api/v1/tickets/{token}", s.api(anyone, s.getTicket))
@@ -51,14 +52,14 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /ws", s.ws)
 
 	m.Handle("POST /api/v1/devices", s.api(adminOnly, s.createDevice))
-	m.Handle("GET /api/v1/devices", s.api(adminOnly, s.listDevices))
+	m.Handle("GET /api/v1/devices", s.api(readers, s.listDevices))
 	m.Handle("DELETE /api/v1/devices/{id}", s.api(adminOnly, s.revokeDevice))
 	m.Handle("POST /api/v1/devices/heartbeat", s.api(devices, s.heartbeat))
 
-	m.Handle("GET /api/v1/users", s.api(adminOnly, s.listUsers))
+	m.Handle("GET /api/v1/users", s.api(readers, s.listUsers))
 	m.Handle("POST /api/v1/users", s.api(adminOnly, s.createUser))
 	m.Handle("PATCH /api/v1/users/{id}", s.api(adminOnly, s.updateUser))
-	m.Handle("GET /api/v1/audit", s.api(adminOnly, s.audit))
+	m.Handle("GET /api/v1/audit", s.api(readers, s.audit))
 	m.Handle("POST /api/v1/qr", s.api(adminOnly, s.qr))
 
 	// kiosk: offline issuing (leases of numbers, sync of offline tickets)
@@ -72,7 +73,12 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/tickets/{token}/rating", s.api(anyone, s.rateTicket))
 	m.Handle("GET /api/v1/counters/{id}/rating", s.api(staff, s.pendingRating))
 	m.Handle("POST /api/v1/counters/{id}/rating", s.api(staff, s.rateAtCounter))
-	m.Handle("GET /api/v1/ratings", s.api(adminOnly, s.listRatings))
+	m.Handle("GET /api/v1/ratings", s.api(readers, s.listRatings))
+
+	// Disruptions (issue 13, dataout.go).
+	m.Handle("POST /api/v1/disruptions", s.api(staff, s.startDisruption))
+	m.Handle("POST /api/v1/disruptions/{id}/end", s.api(staff, s.endDisruption))
+	m.Handle("GET /api/v1/disruptions", s.api(readers, s.listDisruptions))
 
 	// Data out (issue 13, DATA-OUT.md): reports, charts, webhooks.
 	m.Handle("GET /api/v1/reports", s.api(readers, s.getReport))

@@ -28,6 +28,8 @@ type TicketSource interface {
 	FieldCounts(field string) (waiting, open int)
 	// ServiceName names a field.
 	ServiceName(field string) protocol.Text
+	// Disruptions are the open disruptions touching a field, without notes.
+	Disruptions(field string) []protocol.Disruption
 }
 
 // TicketOptions tune the ticket hub; zero values take the defaults.
@@ -355,8 +357,15 @@ func (t *TicketHub) process(evs []protocol.Event) {
 	dirty := map[string]bool{}
 	t.proc.Lock()
 	var seq int64
+	disrupted := false
 	for _, ev := range evs {
 		seq = ev.Seq
+		if ev.Type == protocol.EventDisruptionStarted || ev.Type == protocol.EventDisruptionEnded {
+			disrupted = true
+			for f := range t.byField {
+				dirty[f] = true // the waits stretch or shrink with it
+			}
+		}
 		tk, counter, reason, fields, rated := subjectOf(ev)
 		for _, f := range fields {
 			if len(t.byField[f]) > 0 {
@@ -376,6 +385,7 @@ func (t *TicketHub) process(evs []protocol.Event) {
 				s.view.Rated, s.view.CanRate = true, false
 			} else {
 				s.view.Ticket = *tk
+				s.view.Ticket.Note = "" // the clerk's note is not for the phone
 				s.view.Counter = counter
 				s.view.CanRate = tk.Status == protocol.StatusDone && !s.view.Rated
 				if tk.ServiceID != old {
@@ -392,6 +402,21 @@ func (t *TicketHub) process(evs []protocol.Event) {
 			}
 			s.view.Waiting, s.view.OpenCounters = t.src.FieldCounts(s.view.Ticket.ServiceID)
 			out = append(out, delivery{s.c, t.message(s, ev.Seq)})
+		}
+	}
+	if disrupted {
+		// A disruption started or ended: every phone whose field it
+		// touches is told (the page shows a calm notice meanwhile).
+		for _, subs := range t.byTicket {
+			for s := range subs {
+				d := t.src.Disruptions(s.view.Ticket.ServiceID)
+				if sameDisruptions(d, s.view.Disruptions) {
+					continue
+				}
+				s.view.Disruptions = d
+				s.view.Reason = protocol.ViewQueue
+				out = append(out, delivery{s.c, t.message(s, seq)})
+			}
 		}
 	}
 	if len(dirty) > 0 {
@@ -421,4 +446,17 @@ func (t *TicketHub) process(evs []protocol.Event) {
 	}
 	t.proc.Unlock()
 	t.conns.deliver(out)
+}
+
+// sameDisruptions tells whether two lists hold the same disruptions.
+func sameDisruptions(a, b []protocol.Disruption) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID {
+			return false
+		}
+	}
+	return true
 }

@@ -20,6 +20,7 @@ type queueState struct {
 	mu    sync.Mutex
 	est   map[string]Estimate
 	calls int // Estimates calls, to see the coalescing
+	dis   map[string][]protocol.Disruption
 }
 
 func (q *queueState) Estimates() map[string]Estimate {
@@ -46,6 +47,12 @@ func (q *queueState) FieldCounts(f string) (int, int) {
 }
 
 func (q *queueState) ServiceName(f string) protocol.Text { return protocol.Text{Vi: f} }
+
+func (q *queueState) Disruptions(f string) []protocol.Disruption {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.dis[f]
+}
 
 func ticketEvent(t *testing.T, seq int64, typ string, v any) protocol.Event {
 	t.Helper()

@@ -323,7 +323,7 @@ func (c *cache) estimate(t *protocol.Ticket, now time.Time, maxStreak int) {
 	}
 	t.Ahead = c.ahead(*t)
 	open, _ := c.servers(t.ServiceID)
-	t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = eta(c.project(now, maxStreak), t.ID, t.Ahead, meanDuration(c.samples[t.ServiceID]), open)
+	t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = eta(c.project(now, maxStreak), t.ID, t.Ahead, c.fallbackMean(t.ServiceID), open)
 }
 
 // keepLast returns the last n elements of s.

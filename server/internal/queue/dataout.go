@@ -260,3 +260,25 @@ func (e *Engine) DisruptionsOfField(id string) []protocol.Disruption {
 	}
 	return out
 }
+
+// CounterHistory lists the tickets finished at a counter today (done or
+// no-show), newest first, with their visit records: the console's "just
+// served" list, which survives a reload.
+func (e *Engine) CounterHistory(ctx context.Context, counterID string, limit int) ([]protocol.Ticket, error) {
+	r, ok := e.store.(DataReader)
+	if !ok {
+		return nil, Errorf(protocol.CodeInternal, "this store cannot keep visit records")
+	}
+	if _, err := e.Counter(counterID); err != nil {
+		return nil, err
+	}
+	recs, err := r.FinishedAt(ctx, counterID, Day(e.now(), e.opts.Location), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]protocol.Ticket, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, e.public(rec))
+	}
+	return out, nil
+}

@@ -51,4 +51,7 @@ type DataReader interface {
 	// Disruptions lists every disruption that overlaps [from, to) (still
 	// open ones overlap every range after their start), oldest first.
 	Disruptions(ctx context.Context, from, to time.Time) ([]protocol.Disruption, error)
+	// FinishedAt lists the tickets of day finished (done or no-show) at a
+	// counter, newest first, with their visit records.
+	FinishedAt(ctx context.Context, counterID, day string, limit int) ([]TicketRecord, error)
 }

@@ -1,7 +1,10 @@
 package queue
 
 import (
+	"slices"
 	"time"
+
+	"github.com/civiq/civiq/server/protocol"
 )
 
 // How waits stretch while a disruption lasts (docs/API.md, "Disruptions").
@@ -82,4 +85,37 @@ func (c *cache) endDisruptions() {
 	if len(c.board.Disruptions) == 0 {
 		c.slow = nil
 	}
+}
+
+// fallbackMean is the mean service time of field for the simple estimate
+// (used beyond MaxProjected): the usual mean, stretched by the slowdown in
+// the share of the field's open counters under a disruption.
+func (c *cache) fallbackMean(field string) time.Duration {
+	mean := meanDuration(c.samples[field])
+	if len(c.board.Disruptions) == 0 {
+		return mean
+	}
+	if mean <= 0 {
+		mean = DefaultServiceTime
+	}
+	open, hit := 0, 0
+	for _, cs := range c.board.Counters {
+		if cs.Counter.Status != protocol.CounterOpen || !slices.Contains(cs.Counter.ServiceIDs, field) {
+			continue
+		}
+		open++
+		if c.disrupted(cs.Counter.ID) {
+			hit++
+		}
+	}
+	if open == 0 {
+		// Nobody serves it now: whoever opens is slow too if the whole
+		// centre is disrupted.
+		open = 1
+		if slices.ContainsFunc(c.board.Disruptions, func(d protocol.Disruption) bool { return len(d.CounterIDs) == 0 }) {
+			hit = 1
+		}
+	}
+	share := float64(hit) / float64(open)
+	return time.Duration(float64(mean) * (1 + (c.slowdown()-1)*share))
 }

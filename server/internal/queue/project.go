@@ -249,7 +249,7 @@ func (c *cache) estimates(now time.Time, maxStreak int) map[string]Estimate {
 		}
 		p, r := 0, 0
 		open, _ := c.servers(field)
-		mean := meanDuration(c.samples[field])
+		mean := c.fallbackMean(field)
 		for _, t := range list {
 			var ahead int
 			if t.Priority {

@@ -236,3 +236,36 @@ func TestEstimatesFallBackBeyondMaxProjected(t *testing.T) {
 		t.Fatalf("fallback: %+v, want %d s", e, want)
 	}
 }
+
+// TestEstimatesStretchUnderDisruption: a disruption at the only counter
+// doubles the expected waits, projected or (beyond MaxProjected) simple; one
+// elsewhere changes nothing.
+func TestEstimatesStretchUnderDisruption(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	svc := protocol.Service{ID: "a", Prefix: "A", Name: protocol.Text{Vi: "A"}, Enabled: true}
+	q1 := protocol.Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a"}, Status: protocol.CounterOpen}
+	q2 := protocol.Counter{ID: "q2", Number: 2, ServiceIDs: []string{"b"}, Status: protocol.CounterOpen}
+	mk := func(n int, at string) *cache {
+		l := &Loaded{Services: []protocol.Service{svc}, Counters: []CounterRecord{{Counter: q1}, {Counter: q2}},
+			Disruptions: []protocol.Disruption{{ID: "d", Cause: protocol.CauseNetwork, CounterIDs: []string{at}, StartedAt: t0}}}
+		for i := range n {
+			l.Open = append(l.Open, TicketRecord{Ticket: protocol.Ticket{ID: fmt.Sprintf("t%04d", i), ServiceID: "a", Status: protocol.StatusWaiting,
+				IssuedAt: t0.Add(time.Duration(i) * time.Second), Day: "2026-11-30"}})
+		}
+		return newCache(l, "2026-11-30", time.UTC)
+	}
+	normal := int(2 * DefaultServiceTime / time.Second)
+	for _, c := range []struct {
+		n, want int
+		at      string
+	}{
+		{MaxProjected, normal * DefaultDisruptionSlowdown, "q1"},
+		{MaxProjected + 1, int(EstimateWait(ETAInput{Ahead: 2, MeanService: DefaultDisruptionSlowdown * DefaultServiceTime, Servers: 1}).Seconds()), "q1"},
+		{MaxProjected, normal, "q2"},
+		{MaxProjected + 1, int(EstimateWait(ETAInput{Ahead: 2, Servers: 1}).Seconds()), "q2"},
+	} {
+		if e := mk(c.n, c.at).estimates(t0, 3)["t0002"]; e.ETASeconds != c.want {
+			t.Errorf("%d waiting, disruption at %s: %d s, want %d s", c.n, c.at, e.ETASeconds, c.want)
+		}
+	}
+}

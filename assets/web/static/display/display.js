@@ -9,6 +9,7 @@
 
 import { Live } from '/static/staff/live.js';
 import { Announcer, WebAudioPlayer } from './announcer.js';
+import { disruptionNotice } from './disruption.js';
 
 const TOKEN_KEY = 'civiq.display.token';
 const SETTINGS_KEY = 'civiq.display.settings';
@@ -257,6 +258,17 @@ class Screen {
     // the waiting panel less its title), so the font follows from the count
     // alone, in vh, with no measuring while the layout settles.
     if (waiting.length > 0) wl.style.setProperty('--wait-font', Math.min(29 / waiting.length / 1.45, 4.5) + 'vh');
+
+    const numberOf = (id) => { const cs = b.counters.find((x) => x.counter.id === id); return cs ? cs.counter.number : 0; };
+    const dn = disruptionNotice(b.disruptions, numberOf);
+    if (dn.vi !== this.lastDisruption) {
+      this.lastDisruption = dn.vi;
+      $('disruption').hidden = !dn.vi;
+      text('disruption-vi', dn.vi);
+      text('disruption-en', dn.en);
+      this.lastTiles = ''; // the tiles' box changed height
+      requestAnimationFrame(() => this.render());
+    }
 
     const notice = name(centre.notice);
     if (notice !== this.lastNotice) {

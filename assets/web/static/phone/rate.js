@@ -55,9 +55,11 @@ function render() {
   }
   if (shown !== pending.code) {
     shown = pending.code;
-    const form = ratingForm(async (score, comment) => {
+    const form = ratingForm(async (score, comment, reasons) => {
       try {
-        await api.post('/api/v1/counters/' + encodeURIComponent(counterID) + '/rating', { score, comment });
+        const body = { score, comment };
+        if (reasons.length) body.reasons = reasons;
+        await api.post('/api/v1/counters/' + encodeURIComponent(counterID) + '/rating', body);
       } catch (e) {
         if (e.status !== 409 && e.status !== 422) throw e; // rated or expired meanwhile: nothing to redo
       }

@@ -1,25 +1,44 @@
 // The satisfaction form Vietnamese centres use: three levels and an optional
-// comment. Shared by the phone page and the counter tablet.
+// comment; "Chưa hài lòng" also asks why (a short list, several allowed,
+// optional). Shared by the phone page and the counter tablet.
 
 import { h, t } from './text.js';
 
 const SCORES = ['very_satisfied', 'satisfied', 'unsatisfied'];
+// The reason keys of protocol.RatingReasons (docs/API.md).
+const REASONS = ['long_wait', 'attitude', 'unclear_guidance', 'missing_information', 'other'];
 const MAX = 500;
 
 /**
- * ratingForm returns the form. send(score, comment) posts it and resolves,
- * or throws an error with a status (409: already rated).
+ * ratingForm returns the form. send(score, comment, reasons) posts it and
+ * resolves, or throws an error with a status (409: already rated); reasons
+ * is empty unless the score is unsatisfied.
  */
 export function ratingForm(send) {
   let score = '';
+  const chosen = new Set();
   const buttons = SCORES.map((s) => h('button', {
     type: 'button', class: 'score score-' + s, 'data-score': s, 'aria-pressed': 'false',
     onclick: () => {
       score = s;
       for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.score === s));
+      why.hidden = s !== 'unsatisfied';
+      commentLabel.textContent = t(s === 'unsatisfied' ? 'rate.comment.why' : 'rate.comment');
       msg.hidden = true;
     },
   }, t('rate.' + s)));
+  const reasons = REASONS.map((r) => h('button', {
+    type: 'button', class: 'reason', 'data-reason': r, 'aria-pressed': 'false',
+    onclick: (ev) => {
+      if (chosen.has(r)) chosen.delete(r);
+      else chosen.add(r);
+      ev.currentTarget.setAttribute('aria-pressed', String(chosen.has(r)));
+    },
+  }, t('rate.reason.' + r)));
+  const why = h('fieldset', { class: 'why', id: 'rate-why', hidden: true },
+    h('legend', {}, t('rate.why')),
+    h('div', { class: 'reasons' }, reasons));
+  const commentLabel = h('label', { for: 'rate-comment' }, t('rate.comment'));
   const comment = h('textarea', { id: 'rate-comment', maxlength: String(MAX), rows: '3' });
   const count = h('span', { class: 'count' }, '0/' + MAX);
   comment.addEventListener('input', () => { count.textContent = comment.value.length + '/' + MAX; });
@@ -28,7 +47,8 @@ export function ratingForm(send) {
   const form = h('form', { class: 'rating', id: 'rating-form', novalidate: true },
     h('h2', {}, t('rate.q')),
     h('div', { class: 'scores', role: 'group' }, buttons),
-    h('label', { for: 'rate-comment' }, t('rate.comment')),
+    why,
+    commentLabel,
     comment,
     h('div', { class: 'hint' }, h('span', {}, t('rate.privacy')), count),
     msg,
@@ -44,7 +64,7 @@ export function ratingForm(send) {
     submit.disabled = true;
     submit.textContent = t('rate.sending');
     try {
-      await send(score, comment.value.trim());
+      await send(score, comment.value.trim(), score === 'unsatisfied' ? REASONS.filter((r) => chosen.has(r)) : []);
     } catch (e) {
       msg.textContent = e.status === 429 ? t('limited') : t('rate.error');
       msg.hidden = false;

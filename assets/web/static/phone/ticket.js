@@ -6,6 +6,7 @@
 
 import { h, t, name, lang, setLang, hasChoice } from './text.js';
 import { ratingForm, postJSON } from './rating.js';
+import { disruptionNotice } from '/static/display/disruption.js';
 
 const token = decodeURIComponent(location.pathname.split('/')[2] || '');
 const app = document.getElementById('app');
@@ -132,6 +133,7 @@ function waiting(v) {
   return card('waiting',
     ticketHead(v),
     h('p', { class: 'status' }, t('status.waiting')),
+    disruption(v),
     transferred,
     h('div', { class: 'stats' },
       h('div', { class: 'stat' },
@@ -148,6 +150,14 @@ function waiting(v) {
       : h('p', { class: 'note' }, t('eta.nocounter')),
     h('p', { class: 'small mid' }, t('keep')),
     soundButton());
+}
+
+// disruption is the calm notice while a disruption touches the ticket's
+// field (the waits shown are already stretched for it).
+function disruption(v) {
+  const n = disruptionNotice(v.disruptions);
+  if (!n.vi) return null;
+  return h('p', { class: 'disruption', id: 'disruption', role: 'status' }, lang() === 'en' ? n.en : n.vi);
 }
 
 function soundButton() {
@@ -176,9 +186,11 @@ function message(cls, title, text, v) {
 }
 
 function rating(v) {
-  const form = ratingForm(async (score, comment) => {
+  const form = ratingForm(async (score, comment, reasons) => {
     try {
-      await postJSON('/api/v1/tickets/' + encodeURIComponent(token) + '/rating', { score, comment });
+      const body = { score, comment };
+      if (reasons.length) body.reasons = reasons;
+      await postJSON('/api/v1/tickets/' + encodeURIComponent(token) + '/rating', body);
     } catch (e) {
       if (e.status !== 409) throw e; // 409: rated already (another tab): thank anyway
     }

@@ -6,6 +6,9 @@
 import { h, replace } from './dom.js';
 import { t, name, duration, ago } from './i18n.js';
 import { health, printerText } from './a-devices.js';
+import { field, input, openDialog } from './forms.js';
+
+const CAUSES = ['one_stop_software', 'network', 'power', 'printer', 'other'];
 
 const DEVICE_POLL_MS = 15000;
 const SERVICES_POLL_MS = 30000;
@@ -39,7 +42,7 @@ export function dashboardView(app) {
   }
 
   function onBoard(ev) {
-    if (ev.type.startsWith('ticket.') || ev.type.startsWith('counter.') || ev.type === 'service.updated') {
+    if (ev.type.startsWith('ticket.') || ev.type.startsWith('counter.') || ev.type === 'service.updated' || ev.type.startsWith('disruption.')) {
       // issued_today and the expected wait of a new ticket are not in the
       // board's events; fetch them, at most once a second or so.
       clearTimeout(servicesTimer);
@@ -70,6 +73,50 @@ export function dashboardView(app) {
     return h('div', { class: 'stat' + (cls ? ' ' + cls : ''), id },
       h('div', { class: 'stat-value', text: value }),
       h('div', { class: 'stat-label', text: label }));
+  }
+
+  // disruptions: the open ones (Board.disruptions); an admin reports one
+  // for the whole centre and ends any, a supervisor only reads.
+  function disruptionSection(b) {
+    const ds = b.disruptions || [];
+    const admin = app.isAdmin();
+    const counterNo = (id) => { const cs = b.counters.find((x) => x.counter.id === id); return cs ? String(cs.counter.number) : id; };
+    const rows = ds.map((d) => h('tr', { dataset: { disruption: d.id } },
+      h('td', { text: t('cause.' + d.cause) }),
+      h('td', { class: 'wrap', text: (d.counter_ids || []).length ? t('dz.counters', { list: d.counter_ids.map(counterNo).join(', ') }) : t('dz.centre') }),
+      h('td', { class: 'nowrap', text: app.time(d.started_at) }),
+      h('td', { class: 'wrap', text: d.note || '' }),
+      admin ? h('td', { class: 'actions-cell' }, h('button', { type: 'button', class: 'btn btn-small', dataset: { end: d.id }, text: t('dz.end'),
+        onclick: () => endDisruption(d) })) : null));
+    return h('section', { class: 'dash-wide', id: 'dash-disruptions' },
+      h('div', { class: 'section-head' }, h('h2', { text: t('dz.title') }),
+        admin ? h('button', { type: 'button', class: 'btn btn-small', id: 'dz-start', text: t('dz.start'), onclick: startDisruption }) : null),
+      ds.length ? h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl' },
+        h('thead', {}, h('tr', {}, ...['dz.cause', 'dz.where', 'dz.since', 'c.note'].map((k) => h('th', { text: t(k) })), admin ? h('th') : null)),
+        h('tbody', {}, rows))) : h('p', { class: 'muted', text: t('dz.none') }));
+  }
+
+  function startDisruption() {
+    const cause = h('select', { id: 'dz-cause' }, CAUSES.map((c) => h('option', { value: c, text: t('cause.' + c) })));
+    const note = input({ id: 'dz-note', maxlength: 500 });
+    openDialog(t('dz.start.title'), h('div', {},
+      h('p', { class: 'hint', text: t('dz.start.hint') }),
+      field(t('dz.cause'), cause), field(t('dz.note'), note)),
+    async () => {
+      const body = { cause: cause.value };
+      if (note.value.trim()) body.note = note.value.trim();
+      await app.api.post('/api/v1/disruptions', body);
+      app.flash(t('dz.started', { cause: t('cause.' + cause.value) }), 'ok');
+    }, { id: 'dz-dialog', saveText: t('dz.start') });
+  }
+
+  async function endDisruption(d) {
+    try {
+      await app.api.post('/api/v1/disruptions/' + encodeURIComponent(d.id) + '/end');
+      app.flash(t('dz.ended', { cause: t('cause.' + d.cause) }), 'ok');
+    } catch (e) {
+      app.fail(e);
+    }
   }
 
   function draw() {
@@ -142,6 +189,7 @@ export function dashboardView(app) {
         stat(t('d.counters_open'), open + ' / ' + b.counters.length, '', 'stat-open'),
         stat(t('d.devices_ok'), healthy + ' / ' + live.length, live.length && healthy < live.length ? 'bad' : '', 'stat-devices')),
       h('div', { class: 'dash-grid' },
+        disruptionSection(b),
         h('section', {},
           h('h2', { text: t('d.fields') }),
           h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'dash-fields' },

@@ -96,6 +96,7 @@ export function usersView(app) {
   function roleSelect(v) {
     return h('select', { id: 'user-role', value: v || 'clerk' },
       h('option', { value: 'clerk', text: t('role.clerk') }),
+      h('option', { value: 'supervisor', text: t('role.supervisor') }),
       h('option', { value: 'admin', text: t('role.admin') }));
   }
 

@@ -20,6 +20,9 @@ import { auditView } from './a-audit.js';
 import { reportsView } from './a-reports.js';
 import { webhooksView } from './a-webhooks.js';
 
+// The views a supervisor (read-only) may open.
+const READ_ONLY_VIEWS = ['dashboard', 'reports', 'audit'];
+
 const VIEWS = {
   dashboard: dashboardView,
   fields: fieldsView,
@@ -31,14 +34,6 @@ const VIEWS = {
   reports: reportsView,
   webhooks: webhooksView,
 };
-
-// A supervisor (the centre's director, the provincial office) reads; the
-// other views change settings and stay an admin's.
-const SUPERVISOR_VIEWS = ['reports', 'dashboard', 'audit'];
-
-function allowed(role, view) { return role === 'admin' || (role === 'supervisor' && SUPERVISOR_VIEWS.includes(view)); }
-
-function staffRole(me) { return me && (me.role === 'admin' || me.role === 'supervisor'); }
 
 class AdminApp {
   constructor() {
@@ -62,7 +57,7 @@ class AdminApp {
     $('#logout').hidden = false;
     $('#who').hidden = false;
     $('#who').textContent = this.me.user;
-    if (!staffRole(this.me)) {
+    if (this.me.role !== 'admin' && this.me.role !== 'supervisor') {
       replace($('#denied'), h('div', { class: 'card narrow' },
         h('p', { class: 'msg error', role: 'alert', id: 'denied-msg', text: t('a.notadmin', { user: this.me.user }) }),
         h('a', { class: 'btn', href: '/counter', text: t('home.counter') })));
@@ -81,12 +76,20 @@ class AdminApp {
     }
     this.live.start();
     this.waiting.refresh().then(() => this.refreshView(), () => {});
-    for (const a of $$('#nav a')) a.hidden = !allowed(this.me.role, a.dataset.view);
+    // A supervisor reads the dashboard and the audit log: the other views
+    // change things, so their tabs are not offered.
+    for (const a of $$('#nav a')) a.hidden = !this.may(a.dataset.view);
+    $('#readonly').hidden = this.isAdmin();
     $('#admin').hidden = false;
     this.route();
     clearInterval(this.tickTimer);
     this.tickTimer = setInterval(() => { if (this.view && this.view.tick) this.view.tick(); }, 1000);
   }
+
+  isAdmin() { return !!this.me && this.me.role === 'admin'; }
+
+  /** may tells whether the signed-in user may open a view. */
+  may(view) { return this.isAdmin() || (!!this.me && this.me.role === 'supervisor' && READ_ONLY_VIEWS.includes(view)); }
 
   restart(note) {
     // Several requests may fail with 401 at once: show one login form.
@@ -136,7 +139,7 @@ class AdminApp {
 
   route() {
     let v = location.hash.slice(1);
-    if (!VIEWS[v] || !allowed(this.me.role, v)) v = this.me.role === 'admin' ? 'dashboard' : 'reports';
+    if (!VIEWS[v] || !this.may(v)) v = 'dashboard';
     if (v === this.viewName) return;
     if (this.view && this.view.leave) this.view.leave();
     for (const d of $$('dialog')) d.remove();
@@ -225,14 +228,14 @@ class AdminApp {
 
 initLang();
 const app = new AdminApp();
-window.addEventListener('hashchange', () => { if (staffRole(app.me)) app.route(); });
+window.addEventListener('hashchange', () => { if (app.live) app.route(); });
 $('#logout').addEventListener('click', async () => {
   await app.api.logout();
   app.restart();
 });
 onLang(() => {
   if (app.live) app.onConn(app.live.state);
-  if (staffRole(app.me)) app.rerender();
+  if (app.live) app.rerender();
   else if (app.me) { const m = document.getElementById('denied-msg'); if (m) m.textContent = t('a.notadmin', { user: app.me.user }); }
 });
 app.run();

@@ -13,7 +13,7 @@ export class EpochChanged extends Error {
 
 /** emptyBoard is the board before the first snapshot. */
 export function emptyBoard() {
-  return { seq: 0, epoch: '', counters: [], recent: [], waiting: {}, services: [], centre: null };
+  return { seq: 0, epoch: '', counters: [], recent: [], waiting: {}, services: [], centre: null, disruptions: [] };
 }
 
 // normalize gives a board from the server the shapes the reducer relies on
@@ -25,6 +25,7 @@ export function normalize(b) {
   nb.waiting = Object.assign({}, b.waiting || {});
   nb.services = b.services || [];
   nb.centre = b.centre || null;
+  nb.disruptions = b.disruptions || [];
   return nb;
 }
 
@@ -35,6 +36,7 @@ function clone(b) {
     recent: b.recent.slice(),
     waiting: Object.assign({}, b.waiting),
     services: b.services.slice(),
+    disruptions: (b.disruptions || []).slice(),
   };
 }
 
@@ -139,6 +141,16 @@ export function apply(b, ev) {
     case 'centre.updated':
       nb.centre = d;
       break;
+    case 'disruption.started':
+    case 'disruption.ended': {
+      // Board.disruptions holds the open ones, oldest first.
+      const i = nb.disruptions.findIndex((x) => x.id === d.id);
+      if (ev.type === 'disruption.ended' || d.ended_at) {
+        if (i >= 0) nb.disruptions.splice(i, 1);
+      } else if (i >= 0) nb.disruptions[i] = d;
+      else nb.disruptions.push(d);
+      break;
+    }
     default:
       // Unknown types come from newer servers: the seq still advances.
   }

@@ -13,6 +13,14 @@ import { signIn } from './session.js';
 import { WaitingList } from './waiting.js';
 
 const LIST_MAX = 60;
+const HISTORY_MAX = 6;
+const MAX_CODES = 20;
+// A USB barcode scanner is a keyboard that types a whole code, then Enter,
+// faster than any person: keys less than SCAN_GAP ms apart are one code.
+// A lone key is a shortcut once SCAN_WAIT ms pass without a second one.
+const SCAN_GAP = 40;
+const SCAN_WAIT = 50;
+const CAUSES = ['one_stop_software', 'network', 'power', 'printer', 'other'];
 
 class Console {
   constructor() {
@@ -24,6 +32,11 @@ class Console {
     this.busy = false;
     this.msgTimer = null;
     this.tick = null;
+    // The visit record being noted for the current ticket.
+    this.visit = { ticketId: '', codes: [] };
+    // The visits finished here in this session, newest first.
+    this.history = [];
+    this.scan = { buf: '', last: 0, timer: 0 };
     this.api.onUnauthorized = () => this.restart(t('login.expired'));
   }
 
@@ -71,6 +84,7 @@ class Console {
     this.stopLive();
     $('#console').hidden = true;
     $('#change-counter').hidden = true;
+    $('#btn-disrupt').hidden = true;
     $('#counter-status').hidden = true;
     $('#counter-title').textContent = t('c.title');
     const box = $('#picker');
@@ -103,6 +117,8 @@ class Console {
     $('#picker').hidden = true;
     $('#console').hidden = false;
     $('#change-counter').hidden = false;
+    $('#btn-disrupt').hidden = false;
+    this.history = [];
     this.stopLive();
     this.live = new Live(this.api, {
       onBoard: (b, ev) => this.onBoard(b, ev),
@@ -127,6 +143,7 @@ class Console {
     }
     this.live.start();
     this.refreshWaiting();
+    this.loadHistory(id);
     this.render();
     clearInterval(this.tick);
     this.tick = setInterval(() => this.renderTimes(), 1000);
@@ -151,6 +168,7 @@ class Console {
     $('#logout').hidden = true;
     $('#who').hidden = true;
     $('#change-counter').hidden = true;
+    $('#btn-disrupt').hidden = true;
     $('#conn').hidden = true;
     $('#offline-banner').hidden = true;
     this.run(note);
@@ -178,6 +196,9 @@ class Console {
       this.refreshWaiting(); // its fields may have changed
     } else if (ev.type !== 'local') {
       this.waiting.event(ev);
+    }
+    if ((ev.type === 'ticket.done' || ev.type === 'ticket.no_show') && ev.data && ev.data.counter_id === this.counterId) {
+      this.remember(ev.data);
     }
     this.render();
   }
@@ -227,6 +248,9 @@ class Console {
     } else {
       replace(field);
     }
+    this.renderVisit(cur);
+    this.renderDisruptions();
+    this.renderHistory();
     this.renderTimes();
     this.renderButtons();
     this.renderWaiting();
@@ -269,6 +293,7 @@ class Console {
     $('#btn-noshow').disabled = !ok || !has;
     $('#btn-transfer').disabled = !ok || !has;
     $('#btn-pause').disabled = !ok;
+    for (const b of $$('#outcomes [data-outcome]')) b.disabled = !ok || !has;
     $('#pause-label').textContent = paused ? t('c.resume') : t('c.pause');
     $('#actions').setAttribute('aria-busy', this.busy ? 'true' : 'false');
   }
@@ -304,6 +329,167 @@ class Console {
     if (list.length > LIST_MAX) items.push(h('li', { class: 'more', text: t('c.waiting.more', { n: list.length - LIST_MAX }) }));
     if (list.length === 0 && this.waiting.loaded) items.push(h('li', { class: 'empty', text: t('c.waiting.empty') }));
     replace($('#waiting-list'), items);
+  }
+
+  // ---- visit record, disruptions, history ----
+
+  // renderVisit shows the outcome keys and the dossier codes while a ticket
+  // is served; the record belongs to that ticket and is dropped with it.
+  renderVisit(cur) {
+    $('#visit').hidden = !cur;
+    $('#console').classList.toggle('visiting', !!cur);
+    const id = cur ? cur.id : '';
+    if (this.visit.ticketId !== id) {
+      this.visit = { ticketId: id, codes: [] };
+      $('#dossier-input').value = '';
+      $('#visit-note').value = '';
+    }
+    replace($('#dossier-chips'), this.visit.codes.map((code) => h('span', { class: 'chip', dataset: { code } },
+      h('span', { text: code }),
+      h('button', { type: 'button', title: t('c.dossier.remove', { code }), 'aria-label': t('c.dossier.remove', { code }), text: '×',
+        onclick: (e) => { e.preventDefault(); this.removeCode(code); } }))));
+  }
+
+  // addCode adds a typed or scanned dossier code to the current visit.
+  addCode(raw) {
+    const code = raw.trim();
+    const cs = this.state();
+    if (!code || !cs || !cs.current) return false;
+    if (code.length > 64 || /[\u0000-\u001f\u007f]/.test(code)) {
+      this.say(t('c.dossier.bad'), 'error');
+      return false;
+    }
+    if (this.visit.ticketId !== cs.current.id) this.visit = { ticketId: cs.current.id, codes: [] };
+    if (!this.visit.codes.includes(code)) {
+      if (this.visit.codes.length >= MAX_CODES) {
+        this.say(t('c.dossier.full'), 'error');
+        return false;
+      }
+      this.visit.codes.push(code);
+    }
+    this.renderVisit(cs.current);
+    return true;
+  }
+
+  removeCode(code) {
+    this.visit.codes = this.visit.codes.filter((c) => c !== code);
+    const cs = this.state();
+    this.renderVisit(cs && cs.current);
+  }
+
+  // record is the visit record to send with done: what the clerk noted.
+  record(outcome) {
+    const body = {};
+    if (outcome) body.outcome = outcome;
+    const cs = this.state();
+    if (cs && cs.current && this.visit.ticketId === cs.current.id && this.visit.codes.length) body.dossier_codes = this.visit.codes.slice();
+    const note = $('#visit-note').value.trim();
+    if (note) body.note = note;
+    return Object.keys(body).length ? body : undefined;
+  }
+
+  // loadHistory fetches today's visits at the counter (a reload keeps them).
+  async loadHistory(id) {
+    try {
+      const list = await this.api.get('/api/v1/counters/' + encodeURIComponent(id) + '/visits?limit=' + HISTORY_MAX);
+      if (this.counterId !== id) return;
+      // Events that arrived meanwhile are newer: keep them first.
+      const seen = new Set(this.history.map((x) => x.id));
+      this.history = [...this.history, ...(list || []).filter((x) => !seen.has(x.id))].slice(0, HISTORY_MAX);
+      this.renderHistory();
+    } catch { /* the list stays as the events fill it */ }
+  }
+
+  remember(tk) {
+    this.history = [tk, ...this.history.filter((x) => x.id !== tk.id)].slice(0, HISTORY_MAX);
+  }
+
+  renderHistory() {
+    const items = this.history.map((tk) => {
+      const out = tk.status === 'no_show' ? t('c.history.noshow') : tk.outcome ? t('o.' + tk.outcome) : t('c.history.nooutcome');
+      const n = (tk.dossier_codes || []).length;
+      return h('li', { dataset: { ticket: tk.code, outcome: tk.outcome || '' }, title: (tk.dossier_codes || []).join(', ') },
+        h('span', { class: 'hcode', text: tk.code }),
+        h('span', { class: 'hout', text: out }),
+        n ? h('span', { class: 'hcodes', text: t('c.history.codes', { n }) }) : null);
+    });
+    if (items.length === 0) items.push(h('li', { class: 'empty', text: t('c.history.none') }));
+    replace($('#history'), items);
+  }
+
+  // disruptions are the open disruptions touching this counter.
+  disruptions() {
+    const ds = (this.live && this.live.board.disruptions) || [];
+    return ds.filter((d) => !d.counter_ids || d.counter_ids.length === 0 || d.counter_ids.includes(this.counterId));
+  }
+
+  // mayEnd: an admin ends any; a clerk those of their own counters only.
+  mayEnd(d) {
+    if (this.me.role === 'admin') return true;
+    const mine = this.me.counter_ids || [];
+    return (d.counter_ids || []).length > 0 && d.counter_ids.every((id) => mine.includes(id));
+  }
+
+  renderDisruptions() {
+    const ds = this.disruptions();
+    const box = $('#disruption-banner');
+    box.hidden = ds.length === 0;
+    replace(box, ds.map((d) => {
+      const centre = !d.counter_ids || d.counter_ids.length === 0;
+      const hm = this.clock(d.started_at);
+      return h('div', { class: 'disruption-row', dataset: { disruption: d.id } },
+        h('span', { text: t(centre ? 'c.disrupt.banner.centre' : 'c.disrupt.banner', { cause: t('cause.' + d.cause), at: hm }) }),
+        this.mayEnd(d) ? h('button', { type: 'button', class: 'btn btn-small', dataset: { end: d.id }, text: t('c.disrupt.end'),
+          onclick: () => this.endDisruption(d) }) : null);
+    }));
+  }
+
+  // clock is HH:MM on the centre's wall clock (the browser's zone may differ).
+  clock(iso) {
+    const tz = this.live && this.live.board.centre && this.live.board.centre.timezone;
+    try {
+      return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: tz || undefined }).format(new Date(iso));
+    } catch {
+      return new Date(iso).toTimeString().slice(0, 5);
+    }
+  }
+
+  openDisrupt() {
+    const cs = this.state();
+    if (!cs) return;
+    const dlg = $('#disrupt-dialog');
+    $('#disrupt-title').textContent = t('c.disrupt.title', { counter: name(cs.counter.name) });
+    $('#disrupt-note').value = '';
+    replace($('#disrupt-causes'), CAUSES.map((c, i) => h('button', {
+      type: 'button', class: 'btn transfer-item', dataset: { cause: c, key: String(i + 1) },
+      onclick: () => this.startDisruption(c),
+    }, h('kbd', { text: String(i + 1) }), h('span', { class: 'fname', text: t('cause.' + c) }))));
+    dlg.showModal();
+    const first = $('#disrupt-causes').querySelector('button');
+    if (first) first.focus();
+  }
+
+  async startDisruption(cause) {
+    const dlg = $('#disrupt-dialog');
+    const note = $('#disrupt-note').value.trim();
+    if (dlg.open) dlg.close();
+    try {
+      const body = { cause, counter_ids: [this.counterId] };
+      if (note) body.note = note;
+      await this.api.post('/api/v1/disruptions', body);
+      this.say(t('c.disrupt.ok', { cause: t('cause.' + cause) }), 'ok');
+    } catch (e) {
+      await this.failed(e);
+    }
+  }
+
+  async endDisruption(d) {
+    try {
+      await this.api.post('/api/v1/disruptions/' + encodeURIComponent(d.id) + '/end');
+      this.say(t('c.disrupt.ended', { cause: t('cause.' + d.cause) }), 'ok');
+    } catch (e) {
+      await this.failed(e);
+    }
   }
 
   say(text, kind) {
@@ -347,7 +533,28 @@ class Console {
       this.say(t('err.no_current_ticket'), 'error');
       return;
     }
+    if (action === 'done') {
+      await this.run1('done', this.record(''));
+      return;
+    }
+    if (action === 'next' && cs.current && this.record('')) {
+      // Codes or a note were noted without an outcome: keep them, then call.
+      await this.run1('done', this.record(''));
+      const after = this.state();
+      if (after && after.current) return; // done failed: the record stays
+    }
     await this.run1(action, undefined);
+  }
+
+  // finish ends the visit with an outcome (keys 1–6).
+  async finish(outcome) {
+    if (this.busy) return;
+    const cs = this.state();
+    if (!cs || !cs.current) {
+      this.say(t('err.no_current_ticket'), 'error');
+      return;
+    }
+    await this.run1('done', this.record(outcome));
   }
 
   // run1 sends one counter action and shows its outcome.
@@ -401,7 +608,10 @@ class Console {
           cs.current = null;
           return true;
         });
-        if (action === 'done') this.say(t('c.done.ok', { code: tk.code }), 'ok');
+        if (action === 'done' || action === 'no-show') this.visit = { ticketId: '', codes: [] };
+        if (action === 'done' || action === 'no-show') this.remember(tk);
+        if (action === 'done' && tk.outcome) this.say(t('c.done.outcome', { code: tk.code, outcome: t('o.' + tk.outcome) }), 'ok');
+        else if (action === 'done') this.say(t('c.done.ok', { code: tk.code }), 'ok');
         else if (action === 'no-show') this.say(t('c.noshow.ok', { code: tk.code }), 'ok');
         else {
           const s = this.service(body.service_id);
@@ -474,6 +684,16 @@ class Console {
 
   onKey(ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const dd = $('#disrupt-dialog');
+    if (dd.open) {
+      if (typing(ev)) return; // the note
+      const b = ev.key >= '1' && ev.key <= '5' ? dd.querySelector(`[data-key="${ev.key}"]`) : null;
+      if (b) {
+        ev.preventDefault();
+        if (!ev.repeat) b.click();
+      }
+      return;
+    }
     const dlg = $('#transfer-dialog');
     if (dlg.open) {
       const b = ev.key >= '1' && ev.key <= '9' ? dlg.querySelector(`[data-key="${ev.key}"]`) : null;
@@ -484,17 +704,96 @@ class Console {
       return; // Escape is handled by the dialog itself
     }
     if (typing(ev) || $('#console').hidden) return;
-    const key = ev.key.length === 1 ? ev.key.toLowerCase() : '';
-    const btn = key ? document.querySelector(`#actions [data-key="${key}"]`) : null;
-    if (!btn) return;
-    ev.preventDefault();
+    this.scanKey(ev);
+  }
+
+  // scanKey tells a barcode scanner (a burst of keys ending with Enter)
+  // from a person pressing one shortcut key.
+  scanKey(ev) {
+    const sc = this.scan;
+    const now = performance.now();
+    if (ev.key === 'Enter') {
+      if (!sc.buf) return;
+      ev.preventDefault();
+      clearTimeout(sc.timer);
+      const code = sc.buf;
+      sc.buf = '';
+      if (code.length > 1) this.addCode(code);
+      else this.shortcut(code);
+      return;
+    }
+    if (ev.key.length !== 1) return; // Shift (scanners press it for capitals) and the like
+    if (sc.buf && now - sc.last < SCAN_GAP) {
+      ev.preventDefault();
+      sc.buf += ev.key;
+      sc.last = now;
+      clearTimeout(sc.timer);
+      sc.timer = setTimeout(() => this.flushScan(), SCAN_WAIT);
+      return;
+    }
+    this.flushScan();
     // A held-down key repeats; only the first press counts.
-    if (ev.repeat || btn.disabled) return;
-    this.act(btn.dataset.action);
+    if (ev.repeat) return;
+    if (ev.key === ' ') return; // Space presses the focused button
+    ev.preventDefault();
+    sc.buf = ev.key;
+    sc.last = now;
+    sc.timer = setTimeout(() => this.flushScan(), SCAN_WAIT);
+  }
+
+  // flushScan ends a pending burst: one key is a shortcut, several without
+  // Enter a code from a scanner set up without it.
+  flushScan() {
+    const sc = this.scan;
+    clearTimeout(sc.timer);
+    const b = sc.buf;
+    sc.buf = '';
+    // One key, or one key bouncing (pressed twice at once), is one press.
+    if (b.length === 1 || (b.length === 2 && b[0] === b[1])) this.shortcut(b[0]);
+    else if (b.length >= 3) this.addCode(b);
+  }
+
+  shortcutButton(k) {
+    const key = k.toLowerCase();
+    if (key === 'm') return $('#dossier-input');
+    return document.querySelector(`#actions [data-key="${key}"], #outcomes [data-key="${key}"]`);
+  }
+
+  shortcut(k) {
+    const btn = this.shortcutButton(k);
+    if (!btn || btn.disabled) return;
+    if (btn.id === 'dossier-input') {
+      if (!$('#visit').hidden) btn.focus();
+      return;
+    }
+    if (btn.dataset.outcome) this.finish(btn.dataset.outcome);
+    else this.act(btn.dataset.action);
   }
 
   wire() {
     for (const b of $$('#actions [data-action]')) b.addEventListener('click', () => this.act(b.dataset.action));
+    for (const b of $$('#outcomes [data-outcome]')) b.addEventListener('click', () => this.finish(b.dataset.outcome));
+    const input = $('#dossier-input');
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') {
+        ev.preventDefault();
+        // Enter adds the code (a scanner sends it after each code) and
+        // hands the keys back to the shortcuts, so "1" then finishes the
+        // visit; further scans are caught as bursts (scanKey).
+        if (!input.value.trim() || this.addCode(input.value)) {
+          input.value = '';
+          input.blur();
+        }
+      } else if (ev.key === 'Escape') {
+        input.blur();
+      } else if (ev.key === 'Backspace' && !input.value && this.visit.codes.length) {
+        this.removeCode(this.visit.codes[this.visit.codes.length - 1]);
+      }
+    });
+    $('#visit-note').addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === 'Escape') { ev.preventDefault(); ev.target.blur(); }
+    });
+    $('#btn-disrupt').addEventListener('click', () => this.openDisrupt());
     document.addEventListener('keydown', (ev) => this.onKey(ev));
     $('#logout').addEventListener('click', async () => {
       this.stopLive();

@@ -17,6 +17,15 @@ var (
 	_ queue.DataReader = (*Store)(nil)
 )
 
+// qualifiedTicketCols are ticketCols prefixed with the table alias t.
+var qualifiedTicketCols = func() string {
+	var out []string
+	for _, c := range strings.Split(ticketCols, ",") {
+		out = append(out, "t."+strings.TrimSpace(c))
+	}
+	return strings.Join(out, ", ")
+}()
+
 const (
 	visitCols      = `ticket_id, day, service_id, counter_id, clerk_id, outcome, dossier_codes, note, finished_at`
 	disruptionCols = `id, cause, counter_ids, note, started_at, ended_at`
@@ -183,3 +192,41 @@ func sortReasons(rs []string) {
 	order := protocol.RatingReasons()
 	slices.SortFunc(rs, func(a, b string) int { return slices.Index(order, a) - slices.Index(order, b) })
 }
+
+// FinishedAt implements queue.DataReader.
+func (s *Store) FinishedAt(ctx context.Context, counterID, day string, limit int) ([]queue.TicketRecord, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+qualifiedTicketCols+`, v.outcome, COALESCE(v.dossier_codes, '[]'), COALESCE(v.note, '')
+		FROM tickets t LEFT JOIN visits v ON v.ticket_id = t.id
+		WHERE t.counter_id = ? AND t.day = ? AND t.status IN ('done', 'no_show') AND t.finished_at IS NOT NULL
+		ORDER BY t.finished_at DESC LIMIT ?`, counterID, day, limit)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	out := []queue.TicketRecord{}
+	for rows.Next() {
+		var outcome sql.NullString
+		var codes, note string
+		rec, err := scanTicket(scanPlus{rows, []any{&outcome, &codes, &note}})
+		if err != nil {
+			return nil, err
+		}
+		rec.Outcome, rec.Note = outcome.String, note
+		if err := json.Unmarshal([]byte(codes), &rec.DossierCodes); err != nil {
+			return nil, err
+		}
+		if len(rec.DossierCodes) == 0 {
+			rec.DossierCodes = nil
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// scanPlus scans a ticket row followed by more columns.
+type scanPlus struct {
+	rows  *sql.Rows
+	extra []any
+}
+
+func (p scanPlus) Scan(dest ...any) error { return p.rows.Scan(append(dest, p.extra...)...) }

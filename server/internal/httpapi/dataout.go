@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/civiq/civiq/server/internal/auth"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Visit records and disruptions (issue 13, shared/DATA-OUT.md).
+
+// done answers POST /api/v1/counters/{id}/done: an optional visit record
+// (outcome, dossier codes, note); an empty body or {} is a plain done.
+func (s *Server) done(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := counterFor(r, p)
+	if err != nil {
+		return err
+	}
+	var req protocol.DoneRequest
+	if r.Body != nil && r.ContentLength != 0 {
+		err := decode(w, r, &req)
+		var qe *queue.Error
+		if errors.As(err, &qe) && qe.Code == protocol.CodeBadJSON && r.ContentLength < 0 && qe.Message == emptyBodyMessage {
+			err = nil // chunked empty body
+		}
+		if err != nil {
+			return err
+		}
+	}
+	t, err := s.engine.DoneWith(r.Context(), id, p.ID, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+// counterVisits answers GET /api/v1/counters/{id}/visits?limit=N: the
+// tickets finished there today, newest first, with their visit records.
+func (s *Server) counterVisits(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := counterFor(r, p)
+	if err != nil {
+		return err
+	}
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return errf(protocol.CodeBadRequest, "limit must be between 1 and 200")
+		}
+		limit = n
+	}
+	out, err := s.engine.CounterHistory(r.Context(), id, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+const emptyBodyMessage = "the body is empty; a JSON object is required"
+
+// disruptionRule is who may start or end a disruption on counter ids: an
+// admin any (and the whole centre), a clerk only counters assigned to them.
+func disruptionRule(p auth.Principal) queue.DisruptionAllowed {
+	return func(ids []string) error {
+		if p.Role == protocol.RoleAdmin {
+			return nil
+		}
+		if len(ids) == 0 {
+			return errf(protocol.CodeForbidden, "only an administrator reports a disruption of the whole centre; name your counter in counter_ids")
+		}
+		for _, id := range ids {
+			if !p.Serves(id) {
+				return errf(protocol.CodeForbidden, "you are not assigned to counter %q", id)
+			}
+		}
+		return nil
+	}
+}
+
+func (s *Server) startDisruption(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var req protocol.DisruptionRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	d, err := s.engine.StartDisruption(r.Context(), p.Name, req, disruptionRule(p))
+	if err != nil {
+		return err
+	}
+	s.record(r.Context(), p, "disruption.start", "id=%s cause=%s counters=%v note=%q", d.ID, d.Cause, d.CounterIDs, d.Note)
+	w.Header().Set("Location", "/api/v1/disruptions/"+d.ID)
+	writeJSON(w, http.StatusCreated, d)
+	return nil
+}
+
+func (s *Server) endDisruption(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if err := noBody(w, r); err != nil {
+		return err
+	}
+	d, err := s.engine.EndDisruption(r.Context(), r.PathValue("id"), p.Name, disruptionRule(p))
+	if err != nil {
+		return err
+	}
+	s.record(r.Context(), p, "disruption.end", "id=%s cause=%s counters=%v", d.ID, d.Cause, d.CounterIDs)
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// listDisruptions answers GET /api/v1/disruptions?from=&to=: every
+// disruption overlapping the range. from and to are service days
+// (YYYY-MM-DD, to inclusive) or RFC 3339 instants; defaults: the last 30
+// days up to now (open ones always overlap).
+func (s *Server) listDisruptions(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	q := r.URL.Query()
+	loc := s.engine.Location()
+	now := s.clock.Now().In(loc)
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -30)
+	to := now.Add(time.Second)
+	parse := func(key string, v string, endOfDay bool) (time.Time, error) {
+		if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+			if endOfDay {
+				d = d.AddDate(0, 0, 1)
+			}
+			return d, nil
+		}
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t, nil
+		}
+		return time.Time{}, errf(protocol.CodeBadRequest, "%s must be a date YYYY-MM-DD or an RFC 3339 time", key)
+	}
+	var err error
+	if v := q.Get("from"); v != "" {
+		if from, err = parse("from", v, false); err != nil {
+			return err
+		}
+	}
+	if v := q.Get("to"); v != "" {
+		if to, err = parse("to", v, true); err != nil {
+			return err
+		}
+	}
+	if !to.After(from) {
+		return errf(protocol.CodeBadRequest, "to must be after from")
+	}
+	out, err := s.engine.Disruptions(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// readers may read what the dashboard shows, but change nothing.
+var readers = []string{protocol.RoleAdmin, protocol.RoleSupervisor}
+
+// userRoles are the roles a user account may have.
+var userRoles = []string{protocol.RoleAdmin, protocol.RoleSupervisor, protocol.RoleClerk}
+
+func validUserRole(role string) bool { return slices.Contains(userRoles, role) }
