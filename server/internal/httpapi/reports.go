@@ -28,9 +28,6 @@ func (s *Server) SetReports(r Reports, disruptions DisruptionLister) {
 	s.reports, s.disruptions = r, disruptions
 }
 
-// readers may read reports (DATA-OUT.md: supervisor and admin).
-var readers = []string{protocol.RoleAdmin, protocol.RoleSupervisor}
-
 // buildReport validates the query and computes the report.
 func (s *Server) buildReport(ctx context.Context, from, to, groupBy, format string) (report.Report, report.Query, error) {
 	q, err := report.ParseQuery(from, to, groupBy, format)
