@@ -21,7 +21,7 @@ build: deps ## build bin/server (pure Go), bin/kiosk and bin/display (Fyne)
 	@if [ -f kiosk/main.go ]; then $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kiosk ./kiosk; fi
 	@if [ -f display/main.go ]; then $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/display ./display; fi
 
-run: build ## the whole hall on one machine: server on $(ADDR) (phones on the LAN reach it) with SQLite in $(DATA), demo centre
+run: build ## the whole hall on one machine: server on $(ADDR) (phones on the LAN reach it) with SQLite in $(DATA), demo centre with three weeks of history for the reports
 	@scripts/run.sh "$(ADDR)" "$(DATA)"
 
 stop-server: ## stop only the server of a running `make run` (kiosk and display stay up, offline)

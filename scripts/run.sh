@@ -136,6 +136,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A fresh demo store starts with three weeks of simulated history (reports);
+# the server reads CIVIQ_DEMO_HISTORY and ignores it for a store with data.
+export CIVIQ_DEMO_HISTORY=${CIVIQ_DEMO_HISTORY:-21}
 supervise "$addr" "$data" &
 pids+=($!)
 

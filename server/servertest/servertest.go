@@ -55,6 +55,8 @@ type Options struct {
 	// TrustProxy and PublicURL are the flags of the same names.
 	TrustProxy bool
 	PublicURL  string
+	// WebhookBackoff shortens the wait between webhook attempts.
+	WebhookBackoff func(n int) time.Duration
 }
 
 // Server is a running test server.
@@ -109,7 +111,7 @@ func (s *Server) start() {
 		ao.LoginPerMinute, ao.PublicPerSecond, ao.DevicePerSecond = -1, -1, -1
 	}
 	a, err := app.Open(context.Background(), cfg, s.opts.Log, app.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost,
-		SessionTTL: s.opts.SessionTTL, TicketOptions: s.opts.Phones, Store: s.opts.Store})
+		SessionTTL: s.opts.SessionTTL, TicketOptions: s.opts.Phones, Store: s.opts.Store, WebhookBackoff: s.opts.WebhookBackoff})
 	if err != nil {
 		t.Fatalf("servertest: open: %v", err)
 	}

@@ -49,12 +49,13 @@ func main() {
 	}
 	fs := flag.NewFlagSet("civiq-bench", flag.ExitOnError)
 	runs := fs.Int("runs", 5, "repetitions of each measurement")
-	only := fs.String("only", "", "comma-separated subset: throughput,latency,max,memory,restart")
+	only := fs.String("only", "", "comma-separated subset: throughput,latency,max,memory,restart,reports,webhooks")
 	doc := fs.String("doc", "docs/PERFORMANCE.md", "file whose server-bench section is rewritten (empty: none)")
 	maxSubs := fs.Int("max-subs", 19500, "largest subscriber count tried (the sandbox allows 20,000 open files per process)")
 	keep := fs.String("keep", "", "keep the restart store in this folder (for profiling)")
+	reportDays := fs.Int("report-days", 365, "days of tickets the reports measurement writes (365: about 300,000 tickets)")
 	fs.Parse(os.Args[1:])
-	if err := benchMain(*runs, *only, *doc, *maxSubs, *keep); err != nil {
+	if err := benchMain(*runs, *only, *doc, *maxSubs, *keep, *reportDays); err != nil {
 		fmt.Fprintln(os.Stderr, "civiq-bench:", err)
 		os.Exit(1)
 	}
@@ -220,7 +221,7 @@ func (r *report) add(format string, args ...any) {
 	r.rows = append(r.rows, line)
 }
 
-func benchMain(runs int, only, doc string, maxSubs int, keepDir string) error {
+func benchMain(runs int, only, doc string, maxSubs int, keepDir string, reportDays int) error {
 	nofile := raiseNofile()
 	tmp, err := os.MkdirTemp("", "civiq-bench-")
 	if err != nil {
@@ -289,6 +290,16 @@ func benchMain(runs int, only, doc string, maxSubs int, keepDir string) error {
 			return fmt.Errorf("restart: %w", err)
 		}
 		rep.add("| restart to serving (/healthz 200) with %d events in the store | %s ms | ≤ 1,000 ms |", events, st)
+	}
+	if want("reports") {
+		if err := reportYear(filepath.Join(tmp, "reports"), runs, reportDays, rep); err != nil {
+			return fmt.Errorf("reports: %w", err)
+		}
+	}
+	if want("webhooks") {
+		if err := webhookLatency(bin, filepath.Join(tmp, "webhooks"), runs, rep); err != nil {
+			return fmt.Errorf("webhooks: %w", err)
+		}
 	}
 	if doc != "" {
 		return writeDoc(doc, rep.rows)

@@ -24,7 +24,9 @@ import (
 	"github.com/civiq/civiq/server/internal/httpapi"
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/report"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
+	"github.com/civiq/civiq/server/internal/webhook"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -38,11 +40,15 @@ type App struct {
 	// Phones is the ticket-scoped websocket hub of the phone pages.
 	Phones *hub.TicketHub
 	API    *httpapi.Server
-	Log    *slog.Logger
+	// Webhooks delivers the events to registered endpoints.
+	Webhooks *webhook.Dispatcher
+	Log      *slog.Logger
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	lock   *dirlock.Lock
+	// history is closed when the demo history is loaded (nil: none asked).
+	history chan struct{}
 }
 
 // Options are what the command line does not set.
@@ -68,6 +74,8 @@ type Options struct {
 	// Store tunes the SQLite store (health probe interval, injected
 	// faults); Log and Synchronous are taken from the config.
 	Store sqlite.Options
+	// WebhookBackoff overrides the wait between webhook attempts (tests only).
+	WebhookBackoff func(n int) time.Duration
 }
 
 // hubSource joins the engine's board with the store's event history.
@@ -165,6 +173,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return fail(err)
 	}
 	a.Auth = auth.NewService(store, opts.Clock, opts.SessionTTL, opts.BcryptCost)
+	fresh := a.Engine.Centre().Name.Vi == ""
 	if err := bootstrap(ctx, a.Engine, a.Auth, store, centre, cfg, log, opts.Stdout); err != nil {
 		return fail(err)
 	}
@@ -176,7 +185,8 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Phones = hub.NewTicketHub(ticketSource{a.Engine}, store.Epoch(), to)
 	// A revoked credential closes its websockets at once.
 	a.Auth.SetRevoker(a.Hub.Revoke)
-	a.Engine.SetPublisher(publishers{a.Hub, a.Phones})
+	a.Webhooks = webhook.New(store, webhook.Options{Log: log, Backoff: opts.WebhookBackoff})
+	a.Engine.SetPublisher(publishers{a.Hub, a.Phones, a.Webhooks})
 	if err := a.Hub.Preload(ctx); err != nil {
 		return fail(fmt.Errorf("preload events: %w", err))
 	}
@@ -199,12 +209,31 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	a.API = httpapi.New(a.Engine, a.Auth, store, a.Hub, store, opts.Clock, log, ao)
 	a.API.SetTicketHub(a.Phones)
+	if err := a.Webhooks.Start(ctx); err != nil {
+		return fail(fmt.Errorf("webhooks: %w", err))
+	}
+	a.API.SetWebhooks(a.Webhooks)
+	a.API.SetReports(store, func(ctx context.Context, from, to time.Time) ([]report.Disruption, error) {
+		return store.ReportDisruptions(ctx, from, to, opts.Clock.Now())
+	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.wg.Add(3)
 	go func() { defer a.wg.Done(); a.Engine.Run(bg, time.Minute) }()
 	go func() { defer a.wg.Done(); a.maintain(bg) }()
 	go func() { defer a.wg.Done(); a.recheck(bg, recheckEvery) }()
+	if wantsDemoHistory(fresh, cfg) {
+		a.history = make(chan struct{})
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := a.demoHistory(bg, cfg.DemoHistory, centre); err != nil && bg.Err() == nil {
+				log.Warn("demo history failed", "err", err)
+				return
+			}
+			close(a.history)
+		}()
+	}
 	return a, nil
 }
 
@@ -216,6 +245,7 @@ func (a *App) Handler() http.Handler { return a.API.Handler() }
 func (a *App) Close() error {
 	a.Hub.Close()
 	a.Phones.Close()
+	a.Webhooks.Close()
 	a.cancel()
 	a.wg.Wait()
 	// The wait calibration is saved every minute; once more now, so a
@@ -351,7 +381,8 @@ func (a *App) recheck(ctx context.Context, every time.Duration) {
 	}
 }
 
-// maintain prunes old events and expired sessions once an hour.
+// maintain prunes old events and expired sessions and computes the report
+// summaries of finished days once an hour.
 func (a *App) maintain(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -364,6 +395,12 @@ func (a *App) maintain(ctx context.Context) {
 		}
 		if err := a.Store.DeleteExpiredSessions(ctx, now); err != nil && ctx.Err() == nil {
 			a.Log.Warn("deleting expired sessions failed", "err", err)
+		}
+		// Summaries of finished days, so a year's report reads 365 small rows.
+		if n, err := a.Store.WarmReports(ctx, a.Engine.Location(), queue.Day(now, a.Engine.Location())); err != nil && ctx.Err() == nil {
+			a.Log.Warn("report summaries failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("report summaries computed", "days", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -61,6 +61,11 @@ type Config struct {
 	// reaches it (env CIVIQ_METRICS_ADDR); empty serves it on the main
 	// address to loopback and private client addresses only.
 	MetricsAddr string
+	// DemoHistory is how many past days of simulated activity the demo
+	// centre starts with (env CIVIQ_DEMO_HISTORY; default 0). It applies
+	// only to the embedded demo centre loaded into an empty store, never
+	// to a real centre file.
+	DemoHistory int
 	// UnsafeSynchronous overrides SQLite's synchronous=FULL. Only the
 	// durability test's negative control uses it (env CIVIQ_UNSAFE_SQLITE_SYNC).
 	UnsafeSynchronous string
@@ -91,6 +96,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer, interfac
 	level := fs.String("log-level", env("CIVIQ_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env CIVIQ_LOG_LEVEL)")
 	js, _ := strconv.ParseBool(env("CIVIQ_LOG_JSON", "false"))
 	fs.BoolVar(&c.LogJSON, "log-json", js, "JSON logs (env CIVIQ_LOG_JSON)")
+	demo, _ := strconv.Atoi(env("CIVIQ_DEMO_HISTORY", "0"))
+	fs.IntVar(&c.DemoHistory, "demo-history", demo, "days of simulated past activity for the demo centre's first start, so reports have data (env CIVIQ_DEMO_HISTORY; 0: none; ignored with --centre)")
 	ret := fs.Duration("event-retention", 0, "how long events are kept for resuming clients (env CIVIQ_EVENT_RETENTION, default 2160h)")
 	fs.Float64Var(&c.LoginPerMinute, "login-rate", 0, "login attempts per minute per client IP (default 10; negative: unlimited)")
 	fs.Float64Var(&c.PublicPerSecond, "public-rate", 0, "anonymous requests per second per client IP (default 20; negative: unlimited)")
@@ -114,6 +121,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer, interfac
 			return c, fmt.Errorf("CIVIQ_EVENT_RETENTION: %w", err)
 		}
 		c.EventRetention = d
+	}
+	if c.DemoHistory < 0 || c.DemoHistory > 120 {
+		return c, errors.New("--demo-history must be 0–120 days")
 	}
 	if c.EventRetention < time.Hour {
 		return c, errors.New("event retention must be at least 1h")

@@ -83,6 +83,16 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/disruptions/{id}/end", s.api(staff, s.endDisruption))
 	m.Handle("GET /api/v1/disruptions", s.api(readers, s.listDisruptions))
 
+	// Data out (issue 13, DATA-OUT.md): reports, charts, webhooks.
+	m.Handle("GET /api/v1/reports", s.api(readers, s.getReport))
+	m.Handle("GET /api/v1/reports/charts/{name}", s.api(readers, s.getChart))
+	m.Handle("GET /admin/summary", s.api(readers, s.summary))
+	m.Handle("POST /api/v1/webhooks", s.api(adminOnly, s.createWebhook))
+	m.Handle("GET /api/v1/webhooks", s.api(adminOnly, s.listWebhooks))
+	m.Handle("DELETE /api/v1/webhooks/{id}", s.api(adminOnly, s.deleteWebhook))
+	m.Handle("GET /api/v1/webhooks/{id}/deliveries", s.api(adminOnly, s.webhookDeliveries))
+	m.Handle("POST /api/v1/webhooks/{id}/resend", s.api(adminOnly, s.resendWebhook))
+
 	m.Handle("/api/", s.api(anyone, s.notFound))
 
 	// Hall display (issue 4): clips and fonts for the web display.

@@ -23,6 +23,7 @@ import (
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/webhook"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -66,10 +67,14 @@ type Server struct {
 	users  auth.Store
 	hub    *hub.Hub
 	phones *hub.TicketHub // ticket-scoped websockets (phone.go); nil: none
-	store  Pinger
-	log    *slog.Logger
-	opts   Options
-	clock  queue.Clock
+	// reports and disruptions feed GET /api/v1/reports (reports.go); nil: none
+	reports     Reports
+	disruptions DisruptionLister
+	webhooks    *webhook.Dispatcher // webhooks.go; nil: none
+	store       Pinger
+	log         *slog.Logger
+	opts        Options
+	clock       queue.Clock
 
 	m         *metrics
 	reg       *prometheus.Registry

@@ -393,6 +393,9 @@ func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.T
 		t.Status = protocol.StatusCalled
 		t.CalledAt, t.ServiceStartedAt = &now, &now
 		t.CounterID, t.ClerkID, t.Recalls = counterID, clerk, 0
+		if t.FirstCalledAt == nil {
+			t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID = &now, counterID, clerk
+		}
 		if err := tx.UpdateTicket(t); err != nil {
 			return err
 		}
@@ -473,6 +476,7 @@ func (e *Engine) current(ctx context.Context, counterID string, fn func(tx Tx, c
 func (e *Engine) Recall(ctx context.Context, counterID string) (protocol.Ticket, error) {
 	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
 		cur.Recalls++
+		cur.ServiceStartedAt = &now
 		if err := tx.UpdateTicket(*cur); err != nil {
 			return err
 		}

@@ -20,10 +20,17 @@ type TicketRecord struct {
 	IssuedBy string
 	// IdemKey is the Idempotency-Key the ticket was issued with, if any.
 	IdemKey string
-	// ServiceStartedAt is when the current call started (for service times).
+	// ServiceStartedAt is when the current call or the last recall started:
+	// a report's service time runs from it to done.
 	ServiceStartedAt *time.Time
 	// ClerkID is the user who called the ticket.
 	ClerkID string
+	// FirstCalledAt, FirstCounterID and FirstClerkID record the ticket's
+	// first call, which a transfer does not clear: reports measure the wait
+	// to it and group the ticket by its counter and clerk.
+	FirstCalledAt  *time.Time
+	FirstCounterID string
+	FirstClerkID   string
 }
 
 // CounterRecord is a counter as stored.

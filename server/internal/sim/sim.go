@@ -93,6 +93,30 @@ type Config struct {
 	// removed afterwards).
 	Dir string
 	Log *slog.Logger
+	// Start is the first simulated day at midnight in the centre's zone
+	// (default the package's Start, a Monday).
+	Start time.Time
+	// Clerks names the clerk (a user id or, for a demo history, a username)
+	// who calls at each counter (default "sim-clerk").
+	Clerks map[string]string
+	// Visits makes the clerks record each visit's outcome and dossier
+	// codes, and a share of citizens rate the visit at the counter (for a
+	// demo history with real-looking reports).
+	Visits bool
+	// Disruptions are opened and ended during the simulated days.
+	Disruptions []Disruption
+	// Closed are weekdays without arrivals (a demo history closes on Sundays).
+	Closed []time.Weekday
+}
+
+// Disruption is a fault during the simulation: on day Day (0-based) from
+// At (offset from midnight) for Length, at Counters (none: the whole centre).
+type Disruption struct {
+	Day      int
+	At       time.Duration
+	Length   time.Duration
+	Cause    string
+	Counters []string
 }
 
 func (c *Config) defaults() {
@@ -209,6 +233,8 @@ const (
 	evServiceEnd
 	evNoShow
 	evPauseEnd
+	evDisruptionStart
+	evDisruptionEnd
 )
 
 type event struct {
@@ -219,6 +245,8 @@ type event struct {
 	prio  bool
 	field string
 	cit   citizen
+	dis   *Disruption
+	disID string
 }
 
 // citizen is what is drawn for each arrival: how long their case takes
@@ -290,6 +318,12 @@ type runner struct {
 	pauses  []time.Duration
 	samples []sample
 	nextAt  time.Time
+	// vrng draws visit outcomes and ratings (Config.Visits), apart from
+	// rng so the queue itself is the same with or without them.
+	vrng     *rand.Rand
+	dayIndex int
+	disIDs   map[*Disruption]string
+	dossier  int
 }
 
 // Start is the first simulated day (a Monday), in the centre's zone.
@@ -326,9 +360,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer st.Close()
-	r := &runner{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), clk: queue.NewManualClock(Start.Add(7 * time.Hour)),
-		ticket: map[string]*issued{}, fields: map[string]Field{}, cits: map[string]citizen{}}
-	r.eng = queue.New(st, r.clk, cfg.Log, queue.Options{Location: Start.Location()})
+	if cfg.Start.IsZero() {
+		cfg.Start = Start
+	}
+	r := &runner{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), clk: queue.NewManualClock(cfg.Start.Add(7 * time.Hour)),
+		ticket: map[string]*issued{}, fields: map[string]Field{}, cits: map[string]citizen{},
+		vrng: rand.New(rand.NewPCG(cfg.Seed, 0x715175)), disIDs: map[*Disruption]string{}}
+	r.eng = queue.New(st, r.clk, cfg.Log, queue.Options{Location: cfg.Start.Location()})
 	if err := r.eng.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -337,7 +375,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	for d := range cfg.WarmupDays + cfg.Days {
 		r.measure = d >= cfg.WarmupDays
-		if err := r.day(ctx, Start.AddDate(0, 0, d)); err != nil {
+		r.dayIndex = d
+		if err := r.day(ctx, cfg.Start.AddDate(0, 0, d)); err != nil {
 			return nil, fmt.Errorf("sim: day %d: %w", d+1, err)
 		}
 	}
@@ -350,7 +389,7 @@ func (r *runner) setup(ctx context.Context) error {
 	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
 		all[d] = []string{"00:00-24:00"}
 	}
-	if _, err := r.eng.PutCentre(ctx, protocol.Centre{Name: protocol.Text{Vi: "Mô phỏng", En: "Simulation"}, TimeZone: Start.Location().String(), Hours: all}); err != nil {
+	if _, err := r.eng.PutCentre(ctx, protocol.Centre{Name: protocol.Text{Vi: "Mô phỏng", En: "Simulation"}, TimeZone: r.cfg.Start.Location().String(), Hours: all}); err != nil {
 		return err
 	}
 	for i, f := range r.cfg.Fields {
@@ -452,6 +491,9 @@ func (r *runner) serviceTime(k int, field string, z float64) time.Duration {
 }
 
 func (r *runner) day(ctx context.Context, day time.Time) error {
+	if slices.Contains(r.cfg.Closed, day.Weekday()) {
+		return nil
+	}
 	r.clk.Set(day.Add(r.cfg.Sessions[0][0] - time.Minute))
 	if err := r.eng.Housekeep(ctx); err != nil {
 		return err
@@ -463,6 +505,12 @@ func (r *runner) day(ctx context.Context, day time.Time) error {
 		r.state[i] = stIdle
 	}
 	r.arrivals(day)
+	for i := range r.cfg.Disruptions {
+		if d := &r.cfg.Disruptions[i]; d.Day == r.dayIndex {
+			r.push(&event{at: day.Add(d.At), kind: evDisruptionStart, dis: d})
+			r.push(&event{at: day.Add(d.At + d.Length), kind: evDisruptionEnd, dis: d})
+		}
+	}
 	r.nextAt = day.Add(r.cfg.Sessions[0][0])
 	for r.q.Len() > 0 {
 		e := heap.Pop(&r.q).(*event)
@@ -501,7 +549,11 @@ func (r *runner) handle(ctx context.Context, e *event) error {
 		}
 	case evServiceEnd:
 		if r.crng[e.k].Float64() < r.cfg.PauseChance {
-			if _, err := r.eng.Done(ctx, r.cfg.Counters[e.k].ID); err != nil {
+			if r.cfg.Visits {
+				if err := r.recordVisit(ctx, e.k); err != nil {
+					return err
+				}
+			} else if _, err := r.eng.Done(ctx, r.cfg.Counters[e.k].ID); err != nil {
 				return err
 			}
 			if _, err := r.eng.SetCounterStatus(ctx, r.cfg.Counters[e.k].ID, protocol.CounterPaused); err != nil {
@@ -526,6 +578,18 @@ func (r *runner) handle(ctx context.Context, e *event) error {
 		return r.next(ctx, e.k)
 	case evPauseEnd:
 		return r.next(ctx, e.k) // Next opens a paused counter
+	case evDisruptionStart:
+		d, err := r.eng.StartDisruption(ctx, "sim", protocol.DisruptionRequest{Cause: e.dis.Cause, CounterIDs: e.dis.Counters}, func([]string) error { return nil })
+		if err != nil {
+			return err
+		}
+		r.disIDs[e.dis] = d.ID
+	case evDisruptionEnd:
+		if id := r.disIDs[e.dis]; id != "" {
+			if _, err := r.eng.EndDisruption(ctx, id, "sim", func([]string) error { return nil }); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -635,7 +699,12 @@ func (r *runner) oracle(id string, model time.Duration) time.Duration {
 // next presses Next at counter k: the current ticket (if any) is done and
 // the next one called.
 func (r *runner) next(ctx context.Context, k int) error {
-	t, err := r.eng.Next(ctx, r.cfg.Counters[k].ID, "sim-clerk")
+	if r.cfg.Visits {
+		if err := r.recordVisit(ctx, k); err != nil {
+			return err
+		}
+	}
+	t, err := r.eng.Next(ctx, r.cfg.Counters[k].ID, r.clerk(k))
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,11 @@ import { usersView } from './a-users.js';
 import { devicesView } from './a-devices.js';
 import { centreView } from './a-centre.js';
 import { auditView } from './a-audit.js';
+import { reportsView } from './a-reports.js';
+import { webhooksView } from './a-webhooks.js';
 
 // The views a supervisor (read-only) may open.
-const READ_ONLY_VIEWS = ['dashboard', 'audit'];
+const READ_ONLY_VIEWS = ['dashboard', 'reports', 'audit'];
 
 const VIEWS = {
   dashboard: dashboardView,
@@ -29,6 +31,8 @@ const VIEWS = {
   devices: devicesView,
   centre: centreView,
   audit: auditView,
+  reports: reportsView,
+  webhooks: webhooksView,
 };
 
 class AdminApp {

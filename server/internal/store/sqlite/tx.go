@@ -24,14 +24,16 @@ type wtx struct {
 var _ queue.Tx = (*wtx)(nil)
 
 const ticketCols = `id, day, issue_service_id, number, code, service_id, from_service_id, status, priority, lang,
-	issued_at, called_at, service_started_at, finished_at, counter_id, clerk_id, recalls, token_hash, issued_by, idem_key, offline`
+	issued_at, called_at, service_started_at, finished_at, counter_id, clerk_id, recalls, token_hash, issued_by, idem_key, offline,
+	first_called_at, first_counter_id, first_clerk_id`
 
 const (
 	qNextNumber = `INSERT INTO number_seq (service_id, day, last) VALUES (?, ?, 1)
 		ON CONFLICT (service_id, day) DO UPDATE SET last = last + 1 RETURNING last`
 	qIssuedCount  = `SELECT last FROM number_seq WHERE service_id = ? AND day = ?`
-	qInsertTicket = `INSERT INTO tickets (` + ticketCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	qUpdateTicket = `UPDATE tickets SET service_id = ?, from_service_id = ?, status = ?, priority = ?, called_at = ?, service_started_at = ?, finished_at = ?, counter_id = ?, clerk_id = ?, recalls = ? WHERE id = ?`
+	qInsertTicket = `INSERT INTO tickets (` + ticketCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qUpdateTicket = `UPDATE tickets SET service_id = ?, from_service_id = ?, status = ?, priority = ?, called_at = ?, service_started_at = ?, finished_at = ?, counter_id = ?, clerk_id = ?, recalls = ?,
+		first_called_at = ?, first_counter_id = ?, first_clerk_id = ? WHERE id = ?`
 	qTicket       = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
 	qTicketByIdem = `SELECT ` + ticketCols + ` FROM tickets WHERE issued_by = ? AND idem_key = ?`
 	qCurrent      = `SELECT ` + ticketCols + ` FROM tickets WHERE counter_id = ? AND status = 'called' ORDER BY called_at DESC LIMIT 1`
@@ -231,7 +233,8 @@ func nullable(s string) any {
 func (w *wtx) InsertTicket(t queue.TicketRecord) error {
 	_, err := w.exec(qInsertTicket, t.ID, t.Day, t.IssueServiceID, t.Number, t.Code, t.ServiceID, t.FromServiceID, t.Status,
 		t.Priority, t.Lang, t.IssuedAt.UnixMicro(), micros(t.CalledAt), micros(t.ServiceStartedAt), micros(t.FinishedAt),
-		t.CounterID, t.ClerkID, t.Recalls, t.TokenHash, t.IssuedBy, nullable(t.IdemKey), t.Offline)
+		t.CounterID, t.ClerkID, t.Recalls, t.TokenHash, t.IssuedBy, nullable(t.IdemKey), t.Offline,
+		micros(t.FirstCalledAt), t.FirstCounterID, t.FirstClerkID)
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 		return queue.Errorf(protocol.CodeConflict, "ticket %s already exists", t.Code)
 	}
@@ -240,7 +243,8 @@ func (w *wtx) InsertTicket(t queue.TicketRecord) error {
 
 func (w *wtx) UpdateTicket(t queue.TicketRecord) error {
 	res, err := w.exec(qUpdateTicket, t.ServiceID, t.FromServiceID, t.Status, t.Priority, micros(t.CalledAt),
-		micros(t.ServiceStartedAt), micros(t.FinishedAt), t.CounterID, t.ClerkID, t.Recalls, t.ID)
+		micros(t.ServiceStartedAt), micros(t.FinishedAt), t.CounterID, t.ClerkID, t.Recalls,
+		micros(t.FirstCalledAt), t.FirstCounterID, t.FirstClerkID, t.ID)
 	if err != nil {
 		return err
 	}
@@ -253,11 +257,11 @@ func (w *wtx) UpdateTicket(t queue.TicketRecord) error {
 func scanTicket(sc interface{ Scan(...any) error }) (queue.TicketRecord, error) {
 	var t queue.TicketRecord
 	var issued int64
-	var called, started, finished sql.NullInt64
+	var called, started, finished, first sql.NullInt64
 	var idem sql.NullString
 	err := sc.Scan(&t.ID, &t.Day, &t.IssueServiceID, &t.Number, &t.Code, &t.ServiceID, &t.FromServiceID, &t.Status,
 		&t.Priority, &t.Lang, &issued, &called, &started, &finished, &t.CounterID, &t.ClerkID, &t.Recalls,
-		&t.TokenHash, &t.IssuedBy, &idem, &t.Offline)
+		&t.TokenHash, &t.IssuedBy, &idem, &t.Offline, &first, &t.FirstCounterID, &t.FirstClerkID)
 	if err != nil {
 		return t, notFound(err)
 	}
@@ -266,6 +270,7 @@ func scanTicket(sc interface{ Scan(...any) error }) (queue.TicketRecord, error) 
 	t.ServiceStartedAt = fromMicros(started)
 	t.FinishedAt = fromMicros(finished)
 	t.IdemKey = idem.String
+	t.FirstCalledAt = fromMicros(first)
 	return t, nil
 }
 
