@@ -78,6 +78,7 @@ func TestReportsPage(t *testing.T) {
 		t.Errorf("%d table rows, want %d and the total", rows, len(want.Rows))
 	}
 	p.waitFor(chartsLoaded, "the five charts", 30*time.Second)
+	checkDisruptions(t, p, srv, from, to)
 	// The downloads ask the API for the same report.
 	for _, id := range []string{"rep-csv", "rep-xlsx"} {
 		href := eval[string](p, `document.querySelector('#`+id+`').getAttribute('href')`)
@@ -130,6 +131,62 @@ func TestReportsPage(t *testing.T) {
 	pages := pdfPNGs(t, pdf, "reports-summary-print")
 	if pages < 2 || pages > 4 {
 		t.Errorf("the summary prints on %d A4 pages, want 2–4", pages)
+	}
+}
+
+// checkDisruptions: the Gián đoạn section shows the history's two
+// disruptions (45 minutes of one-stop software at q1 and q2, 20 minutes of
+// centre-wide power cut) with the API's figures, per cause and one by one.
+func checkDisruptions(t *testing.T, p *tab, srv *servertest.Server, from, to string) {
+	t.Helper()
+	var ds []report.Impact
+	if _, err := srv.Client(srv.AdminToken()).Do(context.Background(), "GET", "/api/v1/disruptions?from="+from+"&to="+to, nil, &ds, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 2 || ds[0].Cause != "power" || ds[0].Minutes != 20 || ds[1].Cause != "one_stop_software" || ds[1].Minutes != 45 {
+		t.Fatalf("the history's disruptions: %+v", ds)
+	}
+	for _, d := range ds {
+		if d.CitizensWaiting == 0 {
+			t.Errorf("nobody waited during %s (%s)", d.ID, d.Cause)
+		}
+	}
+	digits := func(s string) string {
+		return strings.NewReplacer(".", "", ",", "", "\u00a0", "").Replace(strings.TrimSpace(s))
+	}
+	p.waitText("#rep-dis h2", "Gián đoạn")
+	rows := eval[[][]string](p, `Array.from(document.querySelectorAll('#rep-dis-list tbody tr')).map(r => Array.from(r.cells).map(c => c.textContent))`)
+	if len(rows) != 2 {
+		t.Fatalf("the list shows %d disruptions, want 2", len(rows))
+	}
+	for i, d := range ds {
+		r := rows[i]
+		where := "Toàn trung tâm"
+		if len(d.CounterIDs) > 0 {
+			where = "Quầy 1, Quầy 2"
+		}
+		cause := map[string]string{"power": "Điện", "one_stop_software": "Phần mềm một cửa"}[d.Cause]
+		if r[2] != where || r[3] != cause || digits(r[4]) != fmt.Sprint(d.Minutes) || digits(r[5]) != fmt.Sprint(d.CitizensWaiting) {
+			t.Errorf("row %d %q, want %s, %s, %v min, %d waiting", i, r, where, cause, d.Minutes, d.CitizensWaiting)
+		}
+		if !strings.Contains(r[0], "/") || !strings.Contains(r[1], ":") {
+			t.Errorf("row %d start/end %q %q", i, r[0], r[1])
+		}
+	}
+	causes := eval[[][]string](p, `Array.from(document.querySelectorAll('#rep-dis-causes tbody tr')).map(r => Array.from(r.cells).map(c => c.textContent))`)
+	want := [][]string{
+		{"Phần mềm một cửa", "1", "45", fmt.Sprint(ds[1].CitizensWaiting)},
+		{"Điện", "1", "20", fmt.Sprint(ds[0].CitizensWaiting)},
+	}
+	if len(causes) != len(want) {
+		t.Fatalf("per cause %q, want %q", causes, want)
+	}
+	for i := range want {
+		for j := range want[i] {
+			if digits(causes[i][j]) != want[i][j] && causes[i][j] != want[i][j] {
+				t.Errorf("per cause %q, want %q", causes, want)
+			}
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/report"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -151,7 +152,18 @@ func (s *Server) listDisruptions(w http.ResponseWriter, r *http.Request, _ auth.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	if s.reports == nil || len(out) == 0 {
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	// DATA-OUT.md extension: each one's minutes in the range and the
+	// citizens waiting while it was open.
+	start, end := report.WaitingSpan(out, now)
+	waits, err := s.reports.Waitings(r.Context(), queue.Day(start, loc), queue.Day(end, loc), start, end)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, report.Impacts(out, s.engine.Counters(), waits, from, to, now))
 	return nil
 }
 

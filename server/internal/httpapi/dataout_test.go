@@ -272,10 +272,15 @@ func TestDisruptionsAPI(t *testing.T) {
 		t.Fatalf("list %d %s", st, b)
 	}
 	for _, x := range list {
-		for _, k := range []string{"id", "cause", "counter_ids", "note", "started_at", "ended_at"} {
+		for _, k := range []string{"id", "cause", "counter_ids", "note", "started_at", "ended_at", "minutes", "citizens_waiting"} {
 			if _, ok := x[k]; !ok {
 				t.Fatalf("listed disruption lacks %q: %v", k, x)
 			}
+		}
+		// The dat-dai ticket, never called, waited through both (q1 serves
+		// dat-dai); both lasted well under a minute.
+		if x["citizens_waiting"] != float64(1) || x["minutes"].(float64) < 0 || x["minutes"].(float64) > 1 {
+			t.Errorf("disruption %v: minutes %v, citizens_waiting %v, want 0–1 and 1", x["id"], x["minutes"], x["citizens_waiting"])
 		}
 	}
 	st, b = call(t, "GET", u+"/api/v1/disruptions?from=2020-01-01&to=2020-01-31", admin, "")

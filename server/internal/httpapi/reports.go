@@ -17,6 +17,9 @@ import (
 type Reports interface {
 	ReportSource(loc *time.Location, today string) report.Source
 	UserNames(ctx context.Context) (map[string]report.User, error)
+	// Waitings lists the tickets of the days fromDay..toDay issued before
+	// end and still waiting after start (citizens waiting in disruptions).
+	Waitings(ctx context.Context, fromDay, toDay string, start, end time.Time) ([]report.Waiting, error)
 }
 
 // DisruptionLister lists the disruptions overlapping [from, to) for the

@@ -3,10 +3,11 @@
 // draws as SVG, and the printable monthly summary. Supervisors and admins.
 
 import { h, replace } from './dom.js';
-import { t, lang } from './i18n.js';
+import { t, lang, name } from './i18n.js';
 
 const GROUPS = ['day', 'week', 'month', 'service', 'counter', 'clerk', 'hour', 'weekday'];
 const CHARTS = ['daily', 'heatmap', 'waits', 'outcomes', 'ratings'];
+const CAUSES = ['one_stop_software', 'network', 'power', 'printer', 'other'];
 
 function pad(n) { return String(n).padStart(2, '0'); }
 
@@ -41,6 +42,7 @@ function satisfied(r) {
   return all ? Math.round(100 * (r.very_satisfied + r.satisfied) / all) + ' %' : '–';
 }
 function n(v) { return (v || 0).toLocaleString(lang() === 'en' ? 'en-GB' : 'vi-VN'); }
+function mins(v) { return (v || 0).toLocaleString(lang() === 'en' ? 'en-GB' : 'vi-VN', { maximumFractionDigits: 1 }); }
 
 export function reportsView(app) {
   let root = null;
@@ -99,19 +101,57 @@ export function reportsView(app) {
     xlsx.href = '/api/v1/reports?' + query('&group_by=' + state.group + '&format=xlsx');
     print.href = '/admin/summary?month=' + encodeURIComponent(state.from.slice(0, 7));
     replace(root, h('p', { class: 'muted', text: t('loading') }));
-    let rep;
+    let rep, dis;
     try {
-      rep = await app.api.get('/api/v1/reports?' + query('&group_by=' + encodeURIComponent(state.group)));
+      [rep, dis] = await Promise.all([
+        app.api.get('/api/v1/reports?' + query('&group_by=' + encodeURIComponent(state.group))),
+        app.api.get('/api/v1/disruptions?' + query()),
+      ]);
     } catch (e) {
       replace(root);
       app.fail(e);
       return;
     }
     if (!root) return;
-    draw(rep);
+    draw(rep, dis);
   }
 
-  function draw(rep) {
+  function where(d) {
+    if (!d.counter_ids.length) return t('r.dis.centre');
+    return d.counter_ids.map((id) => {
+      const cs = app.board.counters.find((x) => x.counter.id === id);
+      return cs ? name(cs.counter.name) : id;
+    }).join(', ');
+  }
+
+  /** disruptions is the Gián đoạn section: per cause, then each one. */
+  function disruptions(list) {
+    const head = h('h2', { text: t('r.dis.title') });
+    if (!list.length) return h('section', { class: 'card rep-dis', id: 'rep-dis' }, head, h('p', { class: 'muted', id: 'rep-dis-none', text: t('r.dis.none') }));
+    const by = CAUSES.map((c) => {
+      const ds = list.filter((d) => d.cause === c);
+      return { cause: c, count: ds.length, minutes: ds.reduce((a, d) => a + d.minutes, 0), waiting: ds.reduce((a, d) => a + d.citizens_waiting, 0) };
+    }).filter((x) => x.count);
+    const th = (k, num) => h('th', { class: num ? 'num' : null, text: t(k) });
+    const causes = h('table', { class: 'tbl', id: 'rep-dis-causes' },
+      h('thead', {}, h('tr', {}, th('r.dis.cause'), th('r.dis.count', true), th('r.dis.minutes', true), th('r.dis.waiting', true))),
+      h('tbody', {}, by.map((x) => h('tr', { dataset: { cause: x.cause } },
+        h('th', { scope: 'row', class: 'rep-label', text: t('cause.' + x.cause) }),
+        h('td', { class: 'num', text: n(x.count) }), h('td', { class: 'num', text: mins(x.minutes) }), h('td', { class: 'num', text: n(x.waiting) })))));
+    const each = h('table', { class: 'tbl rep-dis-list', id: 'rep-dis-list' },
+      h('thead', {}, h('tr', {}, th('r.dis.start'), th('r.dis.end'), th('r.dis.where'), th('r.dis.cause'),
+        th('r.dis.minutes', true), th('r.dis.waiting', true), th('r.dis.note'))),
+      h('tbody', {}, list.map((d) => h('tr', { dataset: { id: d.id } },
+        h('td', { text: app.time(d.started_at, true) }), h('td', { text: d.ended_at ? app.time(d.ended_at, true) : t('r.dis.open') }),
+        h('td', { text: where(d) }), h('td', { text: t('cause.' + d.cause) }),
+        h('td', { class: 'num', text: mins(d.minutes) }), h('td', { class: 'num', text: n(d.citizens_waiting) }),
+        h('td', { class: 'rep-dis-note', text: d.note || '' })))));
+    return h('section', { class: 'card rep-dis', id: 'rep-dis' }, head,
+      h('div', { class: 'rep-dis-grid' },
+        h('div', { class: 'tbl-wrap' }, causes), h('div', { class: 'tbl-wrap' }, each)));
+  }
+
+  function draw(rep, dis) {
     // The figures a person reads on screen; the downloads hold every column.
     const cols = [
       ['issued', (r) => n(r.issued)], ['served', (r) => n(r.served)], ['no_show', (r) => n(r.no_show)],
@@ -140,7 +180,7 @@ export function reportsView(app) {
         kpi(t('r.kpi.wait'), minutes(rep.total.wait_mean_seconds) + ' / ' + minutes(rep.total.wait_p90_seconds)),
         kpi(t('r.col.within'), share(rep.total.within_target_share)),
         kpi(t('r.col.dossiers'), n(rep.total.dossiers)), kpi(t('r.col.disruption'), n(Math.round(rep.total.disruption_minutes)))),
-      table, charts);
+      table, disruptions(dis || []), charts);
   }
 
   function kpi(label, value) {

@@ -254,3 +254,33 @@ func (s *Store) TicketIDByCode(ctx context.Context, day, code string) (string, e
 	err := s.rdb.QueryRowContext(ctx, `SELECT id FROM tickets WHERE day = ? AND code = ?`, day, code).Scan(&id)
 	return id, notFound(err)
 }
+
+// Waitings lists the waiting time of every ticket of the days fromDay..toDay
+// (YYYY-MM-DD, inclusive) issued before end that was still waiting after
+// start: until its first call, or, never called, until it was cancelled or
+// finished (a ticket is cancelled at its day's end at the latest).
+func (s *Store) Waitings(ctx context.Context, fromDay, toDay string, start, end time.Time) ([]report.Waiting, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT issue_service_id, issued_at, COALESCE(first_called_at, finished_at)
+		FROM tickets WHERE day BETWEEN ? AND ? AND issued_at < ?
+		AND (COALESCE(first_called_at, finished_at) IS NULL OR COALESCE(first_called_at, finished_at) > ?)`,
+		fromDay, toDay, end.UnixMicro(), start.UnixMicro())
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []report.Waiting
+	for rows.Next() {
+		var w report.Waiting
+		var issued int64
+		var until sql.NullInt64
+		if err := rows.Scan(&w.ServiceID, &issued, &until); err != nil {
+			return nil, unavailable(err)
+		}
+		w.Issued = time.UnixMicro(issued)
+		if until.Valid {
+			w.Until = time.UnixMicro(until.Int64)
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
