@@ -76,6 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	w := a.NewWindow("CiviQ – Ki-ốt lấy số")
 	w.SetContent(u.Content())
+	u.Keys(w.Canvas()) // a USB numeric keypad chooses by the keys on the tiles
 	w.SetFullScreen(cfg.Fullscreen)
 	if !cfg.Fullscreen {
 		// The screens are laid out for 1920×1080 (or 1080×1920) units; a

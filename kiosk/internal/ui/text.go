@@ -19,13 +19,15 @@ type words struct {
 	Range, TileETA                                                                                   string
 	StorageDown, Page, PrevPage, NextPage, GroupCount                                                string
 	ErrClosed, ErrNoOffline, ErrGeneric                                                              string
+	LargeText, NormalText                                                                            string
+	PriorityWho, PriorityProof                                                                       string
 }
 
 var vi = words{
 	Choose:         "Mời chọn lĩnh vực để lấy số thứ tự",
 	PriorityButton: "SỐ ƯU TIÊN: người cao tuổi, người khuyết tật,\nphụ nữ có thai, người có công",
 	PriorityTitle:  "Số ưu tiên — mời chọn lĩnh vực",
-	Back:           "◀  Quay lại",
+	Back:           "◀  Quay lại  (0)",
 	Waiting:        "Đang chờ: %d người",
 	OutsideHours:   "Ngoài giờ làm việc",
 	DailyCap:       "Đã hết số hôm nay",
@@ -38,8 +40,8 @@ var vi = words{
 	NotConnected:   "Chưa kết nối máy chủ",
 	StorageDown:    "Máy chủ không lưu được dữ liệu — vẫn phát số",
 	Page:           "Trang %d/%d",
-	PrevPage:       "◀  Trang trước",
-	NextPage:       "Trang sau  ▶",
+	PrevPage:       "◀  Trang trước  (−)",
+	NextPage:       "(+)  Trang sau  ▶",
 	GroupCount:     "%d lĩnh vực",
 	Pending:        "%d phiếu chờ gửi",
 	Connecting:     "Đang kết nối máy chủ, xin chờ giây lát…",
@@ -56,18 +58,22 @@ var vi = words{
 	PrinterFault:   "Máy in gặp sự cố, vui lòng liên hệ cán bộ",
 	Remember:       "Xin ghi nhớ số của bạn:",
 	Reprint:        "In lại",
-	Done:           "Xong",
+	Done:           "Xong  (0)",
 	SwitchLang:     "English",
 	ErrClosed:      "Lĩnh vực này hiện không nhận số",
 	ErrNoOffline:   "Mất kết nối và đã hết số dự phòng. Vui lòng liên hệ cán bộ",
 	ErrGeneric:     "Chưa lấy được số. Xin thử lại hoặc liên hệ cán bộ",
+	LargeText:      "Aa  Chữ to",
+	NormalText:     "Aa  Chữ thường",
+	PriorityWho:    "Dành cho: người cao tuổi (từ 60 tuổi), người khuyết tật, phụ nữ có thai, người có công với cách mạng.",
+	PriorityProof:  "Khi gọi số, cán bộ có thể đề nghị xem giấy tờ (căn cước, thẻ người khuyết tật, giấy tờ người có công…).",
 }
 
 var en = words{
 	Choose:         "Please choose a field to take a number",
 	PriorityButton: "PRIORITY: elderly, disabled, pregnant women,\npeople with meritorious service",
 	PriorityTitle:  "Priority ticket — choose a field",
-	Back:           "◀  Back",
+	Back:           "◀  Back  (0)",
 	Waiting:        "Waiting: %d",
 	OutsideHours:   "Outside opening hours",
 	DailyCap:       "No more numbers today",
@@ -80,8 +86,8 @@ var en = words{
 	NotConnected:   "Not connected to the server",
 	StorageDown:    "The server cannot save data — still issuing",
 	Page:           "Page %d/%d",
-	PrevPage:       "◀  Previous",
-	NextPage:       "Next  ▶",
+	PrevPage:       "◀  Previous  (−)",
+	NextPage:       "(+)  Next  ▶",
 	GroupCount:     "%d fields",
 	Pending:        "%d tickets to send",
 	Connecting:     "Connecting to the server, one moment…",
@@ -98,11 +104,15 @@ var en = words{
 	PrinterFault:   "The printer has a problem, please ask a staff member",
 	Remember:       "Please remember your number:",
 	Reprint:        "Print again",
-	Done:           "Done",
+	Done:           "Done  (0)",
 	SwitchLang:     "Tiếng Việt",
 	ErrClosed:      "This field is not taking numbers now",
 	ErrNoOffline:   "Offline and no spare numbers left. Please ask a staff member",
 	ErrGeneric:     "No number could be issued. Please try again or ask a staff member",
+	LargeText:      "Aa  Large text",
+	NormalText:     "Aa  Normal text",
+	PriorityWho:    "For: older people (60 and over), people with disabilities, pregnant women, people with meritorious service to the revolution.",
+	PriorityProof:  "At the counter, staff may ask to see a paper (ID card, disability card, merit certificate…).",
 }
 
 func wordsFor(lang string) words {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ type Options struct {
 	Idle time.Duration
 	// Confirm is how long the confirmation of a printed ticket stays.
 	Confirm time.Duration
+	// LargeText makes large-text, high-contrast mode the default: the
+	// kiosk returns to it after each citizen, as to Lang.
+	LargeText bool
 }
 
 // Screens the kiosk shows (UI.Screen).
@@ -46,6 +50,8 @@ const (
 // UI is the kiosk's window content.
 type UI struct {
 	k    *app.Kiosk
+	a    fyne.App
+	th   *kioskTheme
 	opts Options
 	root *fyne.Container
 
@@ -54,6 +60,7 @@ type UI struct {
 	// the background updates and the test's taps in order.
 	mu       sync.Mutex
 	lang     string
+	pal      palette // the colours; pal.large is large-text mode
 	screen   string
 	st       app.State
 	result   *app.Result
@@ -66,12 +73,17 @@ type UI struct {
 	buttons  map[string]*widget.Button
 	homeKey  string
 	nav      nav      // page and group of the home screen
+	typed    string   // digits typed on the keypad, waiting for more
 	home     *chooser // the field choice shown (nil on other screens)
 }
 
 // New builds the screens for k. Call Attach to follow the kiosk's state.
 func New(a fyne.App, k *app.Kiosk, opts Options) (*UI, error) {
-	th, err := newTheme()
+	pal := normalPalette()
+	if opts.LargeText {
+		pal = largePalette()
+	}
+	th, err := newTheme(pal)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +97,7 @@ func New(a fyne.App, k *app.Kiosk, opts Options) (*UI, error) {
 	if opts.Confirm <= 0 {
 		opts.Confirm = 8 * time.Second
 	}
-	u := &UI{k: k, opts: opts, lang: opts.Lang, root: container.NewStack(), st: k.State()}
+	u := &UI{k: k, a: a, th: th, opts: opts, lang: opts.Lang, pal: pal, root: container.NewStack(), st: k.State()}
 	u.showHomeLocked()
 	return u, nil
 }
@@ -121,6 +133,7 @@ func (u *UI) setState(st app.State) {
 
 // show replaces the screen and arms the idle timer (idle > 0).
 func (u *UI) showLocked(name string, content fyne.CanvasObject, idle time.Duration) {
+	u.typed = ""
 	if name != ScreenHome && name != ScreenPriority {
 		u.home = nil // no group or page taps from a screen gone
 	}
@@ -153,6 +166,7 @@ func (u *UI) armIdleLocked(idle time.Duration) {
 // resetLocked shows the home screen as the next citizen must find it.
 func (u *UI) resetLocked() {
 	u.lang = u.opts.Lang
+	u.setLargeLocked(u.opts.LargeText)
 	u.nav = nav{}
 	u.showHomeLocked()
 }
@@ -166,7 +180,7 @@ func (u *UI) showHomeLocked() {
 // homeKeyOf sums up what the home screen shows, to skip identical redraws.
 func (u *UI) homeKeyOf(prio bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%v|%s|%v|%v|%v|%d|%s|%s|", prio, u.lang, u.st.Online, u.st.StorageDown, u.st.Known, u.st.Pending, u.st.PrinterFault, u.st.Centre.Name.In(u.lang))
+	fmt.Fprintf(&b, "%v|%v|%s|%v|%v|%v|%d|%s|%s|", prio, u.pal.large, u.lang, u.st.Online, u.st.StorageDown, u.st.Known, u.st.Pending, u.st.PrinterFault, u.st.Centre.Name.In(u.lang))
 	for _, s := range u.st.Services {
 		fmt.Fprintf(&b, "%s:%q:%q:%v:%s:%d:%d:%v;", s.ID, s.Name.In(u.lang), groupName(s, u.lang), s.Open, s.ClosedReason, s.Waiting, tileMinutes(s), u.k.OfflineLeft(s.ID) == 0)
 	}
@@ -198,7 +212,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		if prio {
 			title = w.PriorityTitle
 		}
-		c := newChooser(w, title, &u.nav, func(n nav) { u.tapNav(n) })
+		c := newChooser(u.pal, w, title, &u.nav, func(n nav) { u.tapNav(n) })
 		counts := map[string]int{}
 		for _, s := range u.st.Services {
 			counts[groupKey(s)]++
@@ -206,11 +220,14 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		for _, s := range u.st.Services {
 			// A field switched off or closed is shown with its reason all
 			// the same, so a citizen looking for it learns why.
-			fill, edge := colTile, colTileEdge
+			fill, edge := u.pal.tile, u.pal.edge
 			if prio { // the priority choice looks like the button that led to it
-				fill, edge = colPriorityLight, colText
+				fill, edge = u.pal.priorityLight, u.pal.text
+				if u.pal.large {
+					edge = u.pal.priority
+				}
 			}
-			t := newTile(s.Name.In(u.lang), "", fill, edge)
+			t := newTile(u.pal, s.Name.In(u.lang), "", fill, edge)
 			sub := ""
 			switch {
 			case !s.Open:
@@ -234,11 +251,11 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			g := groupKey(s)
 			c.addField(s.ID, g, t)
 			if g != "" && u.groups[g] == nil {
-				gfill := colGroup
+				gfill := u.pal.group
 				if prio {
-					gfill = colPriorityLight
+					gfill = u.pal.priorityLight
 				}
-				gt := newTile(groupName(s, u.lang), keepTogether(fmt.Sprintf(w.GroupCount, counts[g]))+"  ▶", gfill, colTileEdge)
+				gt := newTile(u.pal, groupName(s, u.lang), keepTogether(fmt.Sprintf(w.GroupCount, counts[g]))+"  ▶", gfill, u.pal.edge)
 				gt.bg.StrokeWidth = 5
 				gt.onTap = func() { u.tapNav(nav{group: g}) }
 				u.groups[g] = gt
@@ -253,7 +270,9 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		} else {
 			// One bold text, fitted like a field's name: a line on a wide
 			// screen, two on a narrow one.
-			p := newTile(strings.ReplaceAll(w.PriorityButton, "\n", " "), "", colPriority, colText)
+			p := newTile(u.pal, strings.ReplaceAll(w.PriorityButton, "\n", " "), "", u.pal.priority, u.pal.onPriority)
+			p.titleCol = u.pal.onPriority
+			p.badge = keyPriority
 			p.onTap = func() { u.tapPriority() }
 			u.priority = p
 			c.bottom = p
@@ -265,7 +284,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		u.home = c
 		body = c
 	}
-	content := container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewPadded(body))
+	content := container.NewBorder(u.headerLocked(true, true), nil, nil, nil, container.NewPadded(body))
 	name := ScreenHome
 	if prio {
 		name = ScreenPriority
@@ -283,7 +302,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 // homeIdle is the idle timeout of the home screen: none when it is as the
 // next citizen must find it, else the usual one.
 func (u *UI) homeIdle(prio bool) time.Duration {
-	if !prio && u.nav.home() && u.lang == u.opts.Lang {
+	if !prio && u.nav.home() && u.lang == u.opts.Lang && u.pal.large == u.opts.LargeText {
 		return 0
 	}
 	return u.opts.Idle
@@ -311,19 +330,19 @@ func groupName(s protocol.Service, lang string) string {
 
 // headerLocked is the top bar: centre name, connection mark, printer fault
 // and the language switch.
-func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
+func (u *UI) headerLocked(withFault, withLarge bool) fyne.CanvasObject {
 	w := wordsFor(u.lang)
 	name := u.st.Centre.Name.In(u.lang)
 	if name == "" {
 		name = "CiviQ"
 	}
-	title := &oneLine{text: name, sizes: []float32{sizeSubhead, 32, 28, 26, 24, 22}}
+	title := &oneLine{text: name, col: u.pal.text, sizes: []float32{sizeSubhead, 32, 28, 26, 24, 22}}
 	title.ExtendBaseWidget(title)
-	mark := canvas.NewText("● "+w.Online, colOK)
+	mark := canvas.NewText("● "+w.Online, u.pal.ok)
 	if !u.st.Online && !u.st.Known { // no leases yet: nothing can be issued
-		mark = canvas.NewText("● "+w.NotConnected, colDanger)
+		mark = canvas.NewText("● "+w.NotConnected, u.pal.danger)
 	} else if !u.st.Online {
-		mark = canvas.NewText("● "+w.Offline, colDanger)
+		mark = canvas.NewText("● "+w.Offline, u.pal.danger)
 		if u.st.StorageDown {
 			mark.Text = "● " + w.StorageDown
 		}
@@ -331,15 +350,26 @@ func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
 			mark.Text += " · " + fmt.Sprintf(w.Pending, u.st.Pending)
 		}
 	}
-	mark.TextSize = sizeCaption
+	mark.TextSize = sizeCaption * u.pal.scale()
 	mark.TextStyle.Bold = true
 	langBtn := widget.NewButton("🌐 "+w.SwitchLang, func() { u.tapLang() })
 	langBtn.Importance = widget.HighImportance
 	u.buttons["lang"] = langBtn
-	right := container.NewHBox(container.NewCenter(mark), container.NewCenter(container.NewGridWrap(fyne.NewSize(260, 80), langBtn)))
+	large := widget.NewButton(w.LargeText, func() { u.tapLarge() })
+	if u.pal.large {
+		large.SetText(w.NormalText)
+	}
+	large.Importance = widget.HighImportance
+	u.buttons["large"] = large
+	bw := float32(260) * u.pal.scale()
+	right := container.NewHBox(container.NewCenter(mark))
+	if withLarge {
+		right.Add(container.NewCenter(container.NewGridWrap(fyne.NewSize(bw, 80*u.pal.scale()), large)))
+	}
+	right.Add(container.NewCenter(container.NewGridWrap(fyne.NewSize(bw, 80*u.pal.scale()), langBtn)))
 	top := container.NewBorder(nil, nil, nil, right, title)
-	bg := canvas.NewRectangle(colTile)
-	line := canvas.NewRectangle(colTileEdge)
+	bg := canvas.NewRectangle(u.pal.tile)
+	line := canvas.NewRectangle(u.pal.edge)
 	line.SetMinSize(fyne.NewSize(1, 6))
 	parts := []fyne.CanvasObject{container.NewStack(bg, container.NewPadded(top)), line}
 	if withFault && u.st.PrinterFault != "" {
@@ -350,8 +380,8 @@ func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
 
 func (u *UI) faultPanelLocked() fyne.CanvasObject {
 	w := wordsFor(u.lang)
-	bg := canvas.NewRectangle(colDangerBg)
-	bg.StrokeColor, bg.StrokeWidth = colDanger, 4
+	bg := canvas.NewRectangle(u.pal.dangerBg)
+	bg.StrokeColor, bg.StrokeWidth = u.pal.danger, 4
 	msg := bigLabel("", sizeSubhead)
 	msg.Text = "⚠ " + w.PrinterFault // one line: the panel spans the screen
 	msg.Importance = widget.DangerImportance
@@ -374,6 +404,42 @@ func (u *UI) tapLang() {
 	case ScreenPriority:
 		u.renderHomeLocked(true, true)
 	}
+}
+
+// tapLarge switches large-text, high-contrast mode for this citizen.
+func (u *UI) tapLarge() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.setLargeLocked(!u.pal.large)
+	switch u.screen {
+	case ScreenHome:
+		u.renderHomeLocked(false, true)
+	case ScreenPriority:
+		u.renderHomeLocked(true, true)
+	}
+	u.armIdleLocked(u.homeIdle(u.screen == ScreenPriority))
+}
+
+// setLargeLocked switches the theme between the usual and the large-text
+// one; the caller redraws the screen.
+func (u *UI) setLargeLocked(on bool) {
+	if u.pal.large == on {
+		return
+	}
+	if on {
+		u.pal = largePalette()
+	} else {
+		u.pal = normalPalette()
+	}
+	u.th = u.th.withPalette(u.pal)
+	u.a.Settings().SetTheme(u.th)
+}
+
+// LargeText tells whether large-text mode is on.
+func (u *UI) LargeText() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.pal.large
 }
 
 func (u *UI) tapPriority() {
@@ -422,7 +488,7 @@ func (u *UI) tapField(id string, prio bool) {
 func (u *UI) printingLocked() fyne.CanvasObject {
 	u.buttons = map[string]*widget.Button{}
 	w := wordsFor(u.lang)
-	return container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewCenter(bigLabel(w.Printing, sizeHeading)))
+	return container.NewBorder(u.headerLocked(true, false), nil, nil, nil, container.NewCenter(bigLabel(w.Printing, sizeHeading)))
 }
 
 func (u *UI) issued(res app.Result, err error) {
@@ -455,7 +521,7 @@ func (u *UI) showErrorLocked() {
 	back.Importance = widget.HighImportance
 	u.buttons["back"] = back
 	body := container.NewCenter(container.NewVBox(msg, container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 110), back))))
-	u.showLocked(ScreenError, container.NewBorder(u.headerLocked(true), nil, nil, nil, body), u.opts.Idle)
+	u.showLocked(ScreenError, container.NewBorder(u.headerLocked(true, false), nil, nil, nil, body), u.opts.Idle)
 }
 
 // showConfirmLocked shows the issued ticket; a printing fault keeps the
@@ -472,7 +538,7 @@ func (u *UI) showConfirmLocked() {
 		head = w.Remember
 	}
 	lines = append(lines, bigLabel(head, sizeSubhead))
-	code := canvas.NewText(t.Code, colText)
+	code := canvas.NewText(t.Code, u.pal.text)
 	// A short screen (1366×768 without scaling) gets a smaller code and
 	// buttons, so that the whole confirmation shows.
 	short := u.root.Size().Height > 0 && u.root.Size().Height < 900
@@ -488,8 +554,8 @@ func (u *UI) showConfirmLocked() {
 	code.Alignment = fyne.TextAlignCenter
 	lines = append(lines, code)
 	if t.Priority {
-		tag := canvas.NewText(w.PriorityTag, colDanger)
-		tag.TextSize = sizeSubhead
+		tag := canvas.NewText(w.PriorityTag, u.pal.danger)
+		tag.TextSize = sizeSubhead * u.pal.scale()
 		tag.TextStyle.Bold = true
 		tag.Alignment = fyne.TextAlignCenter
 		lines = append(lines, tag)
@@ -509,8 +575,8 @@ func (u *UI) showConfirmLocked() {
 	var buttons []fyne.CanvasObject
 	if faulty {
 		reason := faultDetail(u.st.PrinterFault, u.lang)
-		bg := canvas.NewRectangle(colDangerBg)
-		bg.StrokeColor, bg.StrokeWidth = colDanger, 4
+		bg := canvas.NewRectangle(u.pal.dangerBg)
+		bg.StrokeColor, bg.StrokeWidth = u.pal.danger, 4
 		msg := bigLabel("", sizeSubhead)
 		msg.Text = "⚠ " + w.PrinterFault
 		msg.Importance = widget.DangerImportance
@@ -543,7 +609,7 @@ func (u *UI) showConfirmLocked() {
 	if faulty {
 		idle = u.opts.Idle
 	}
-	u.showLocked(ScreenConfirm, container.NewBorder(u.headerLocked(false), nil, nil, nil, container.NewPadded(body)), idle)
+	u.showLocked(ScreenConfirm, container.NewBorder(u.headerLocked(false, false), nil, nil, nil, container.NewPadded(body)), idle)
 }
 
 func (u *UI) tapReprint() {
@@ -596,11 +662,12 @@ func bigLabel(text string, size float32) *widget.Label {
 type oneLine struct {
 	widget.BaseWidget
 	text  string
+	col   color.Color
 	sizes []float32
 }
 
 func (o *oneLine) CreateRenderer() fyne.WidgetRenderer {
-	t := canvas.NewText(o.text, colText)
+	t := canvas.NewText(o.text, o.col)
 	t.TextStyle.Bold = true
 	return &oneLineRenderer{o: o, t: t}
 }
@@ -616,7 +683,7 @@ func (r *oneLineRenderer) Layout(size fyne.Size) {
 	r.objs = r.objs[:0]
 	y := (size.Height - f.h) / 2
 	for _, l := range f.lines {
-		t := canvas.NewText(l, colText)
+		t := canvas.NewText(l, r.o.col)
 		t.TextStyle, t.TextSize = r.t.TextStyle, f.size
 		h := f.h / float32(len(f.lines))
 		t.Move(fyne.NewPos(0, y))
