@@ -129,7 +129,7 @@ func capacity(w, h float32, large bool) (cols, rows int) {
 		minW = 440
 	}
 	if large {
-		minW, minH = minW*1.3, minH*1.3
+		minW, minH = minW*1.25, minH*1.3
 	}
 	cols = min(max(int((w+gridGap)/(minW+gridGap)), 1), maxCols)
 	rows = min(max(int((h+gridGap)/(minH+gridGap)), 1), maxRows)

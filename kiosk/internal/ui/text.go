@@ -40,8 +40,8 @@ var vi = words{
 	NotConnected:   "Chưa kết nối máy chủ",
 	StorageDown:    "Máy chủ không lưu được dữ liệu — vẫn phát số",
 	Page:           "Trang %d/%d",
-	PrevPage:       "◀  Trang trước  (−)",
-	NextPage:       "(+)  Trang sau  ▶",
+	PrevPage:       "◀  Trang trước",
+	NextPage:       "Trang sau  ▶",
 	GroupCount:     "%d lĩnh vực",
 	Pending:        "%d phiếu chờ gửi",
 	Connecting:     "Đang kết nối máy chủ, xin chờ giây lát…",
@@ -63,10 +63,10 @@ var vi = words{
 	ErrClosed:      "Lĩnh vực này hiện không nhận số",
 	ErrNoOffline:   "Mất kết nối và đã hết số dự phòng. Vui lòng liên hệ cán bộ",
 	ErrGeneric:     "Chưa lấy được số. Xin thử lại hoặc liên hệ cán bộ",
-	LargeText:      "Aa  Chữ to",
-	NormalText:     "Aa  Chữ thường",
-	PriorityWho:    "Dành cho: người cao tuổi (từ 60 tuổi), người khuyết tật, phụ nữ có thai, người có công với cách mạng.",
-	PriorityProof:  "Khi gọi số, cán bộ có thể đề nghị xem giấy tờ (căn cước, thẻ người khuyết tật, giấy tờ người có công…).",
+	LargeText:      "Aa Chữ to",
+	NormalText:     "Aa Chữ vừa",
+	PriorityWho:    "Dành cho người cao tuổi (từ 60 tuổi),\nngười khuyết tật, phụ nữ có thai,\nngười có công với cách mạng.",
+	PriorityProof:  "Tại quầy, cán bộ có thể đề nghị xem giấy tờ\n(căn cước, thẻ người khuyết tật, giấy chứng nhận…).",
 }
 
 var en = words{
@@ -86,8 +86,8 @@ var en = words{
 	NotConnected:   "Not connected to the server",
 	StorageDown:    "The server cannot save data — still issuing",
 	Page:           "Page %d/%d",
-	PrevPage:       "◀  Previous  (−)",
-	NextPage:       "(+)  Next  ▶",
+	PrevPage:       "◀  Previous",
+	NextPage:       "Next  ▶",
 	GroupCount:     "%d fields",
 	Pending:        "%d tickets to send",
 	Connecting:     "Connecting to the server, one moment…",
@@ -109,10 +109,10 @@ var en = words{
 	ErrClosed:      "This field is not taking numbers now",
 	ErrNoOffline:   "Offline and no spare numbers left. Please ask a staff member",
 	ErrGeneric:     "No number could be issued. Please try again or ask a staff member",
-	LargeText:      "Aa  Large text",
-	NormalText:     "Aa  Normal text",
-	PriorityWho:    "For: older people (60 and over), people with disabilities, pregnant women, people with meritorious service to the revolution.",
-	PriorityProof:  "At the counter, staff may ask to see a paper (ID card, disability card, merit certificate…).",
+	LargeText:      "Aa Large text",
+	NormalText:     "Aa Normal",
+	PriorityWho:    "For older people (60 and over),\npeople with disabilities, pregnant women,\npeople with merit to the revolution.",
+	PriorityProof:  "At the counter, staff may ask to see a paper\n(ID card, disability card, merit certificate…).",
 }
 
 func wordsFor(lang string) words {

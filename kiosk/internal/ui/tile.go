@@ -15,9 +15,9 @@ import (
 var (
 	titleSizes = []float32{54, 48, 44, 40, 38, 36, 34, 32, 30, 28, 26}
 	subSizes   = []float32{34, 30, 28, 26, 24}
-	// In large-text mode: never below 34 px (tiles are larger, and fewer
+	// In large-text mode: never below 32 px (tiles are larger, and fewer
 	// show on a page).
-	largeTitleSizes = []float32{64, 58, 54, 48, 44, 40, 38, 36, 34}
+	largeTitleSizes = []float32{64, 58, 54, 48, 44, 40, 38, 36, 34, 32}
 	largeSubSizes   = []float32{40, 36, 34, 32, 30}
 )
 
@@ -40,7 +40,9 @@ type tile struct {
 	// badge is the key that chooses the tile on a numeric keypad ("1",
 	// "12", "*"), shown in a disc at its top left; "" for none.
 	badge string
-	pal   palette
+	// badgeFill and badgeInk colour the key's disc when not the palette's.
+	badgeFill, badgeInk color.Color
+	pal                 palette
 	// titleMax caps the title's size (0: none), so a page's tiles share one.
 	titleMax float32
 	// subShare is the most of the height the lines under the title take.
@@ -237,7 +239,11 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 	y += gap
 	add(sub, subStyle, t.subCol)
 	if t.badge != "" {
-		disc := canvas.NewCircle(t.pal.badge)
+		fill, ink := t.pal.badge, t.pal.badgeText
+		if t.badgeFill != nil {
+			fill, ink = t.badgeFill, t.badgeInk
+		}
+		disc := canvas.NewCircle(fill)
 		if !t.enabled {
 			disc.FillColor = t.pal.muted
 		}
@@ -248,7 +254,7 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 			disc.Move(fyne.NewPos(2, 2))
 		}
 		disc.Resize(fyne.NewSize(side, side))
-		num := canvas.NewText(t.badge, t.pal.badgeText)
+		num := canvas.NewText(t.badge, ink)
 		if !t.enabled {
 			num.Color = t.pal.closed
 		}

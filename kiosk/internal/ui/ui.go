@@ -273,6 +273,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			p := newTile(u.pal, strings.ReplaceAll(w.PriorityButton, "\n", " "), "", u.pal.priority, u.pal.onPriority)
 			p.titleCol = u.pal.onPriority
 			p.badge = keyPriority
+			p.badgeFill, p.badgeInk = u.pal.onPriority, u.pal.priority
 			p.onTap = func() { u.tapPriority() }
 			u.priority = p
 			c.bottom = p
@@ -284,7 +285,11 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		u.home = c
 		body = c
 	}
-	content := container.NewBorder(u.headerLocked(true, true), nil, nil, nil, container.NewPadded(body))
+	var top fyne.CanvasObject = u.headerLocked(true, true)
+	if prio {
+		top = container.NewVBox(top, container.NewPadded(u.priorityInfoLocked()))
+	}
+	content := container.NewBorder(top, nil, nil, nil, container.NewPadded(body))
 	name := ScreenHome
 	if prio {
 		name = ScreenPriority
@@ -297,6 +302,21 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		return
 	}
 	u.showLocked(name, content, u.homeIdle(prio))
+}
+
+// priorityInfoLocked says, above the priority choice, who may take a
+// priority number and that the counter may ask for a paper: it asks the
+// citizen nothing the kiosk cannot know, and nothing they cannot prove.
+func (u *UI) priorityInfoLocked() fyne.CanvasObject {
+	w := wordsFor(u.lang)
+	bg := canvas.NewRectangle(u.pal.priorityLight)
+	bg.StrokeColor, bg.StrokeWidth, bg.CornerRadius = u.pal.priority, 4, 12
+	who := widget.NewLabel(w.PriorityWho)
+	who.Alignment, who.TextStyle.Bold = fyne.TextAlignCenter, true
+	proof := widget.NewLabel(w.PriorityProof)
+	proof.Alignment = fyne.TextAlignCenter
+	proof.SizeName = theme.SizeNameCaptionText
+	return container.NewStack(bg, container.NewVBox(who, proof))
 }
 
 // homeIdle is the idle timeout of the home screen: none when it is as the
@@ -362,12 +382,26 @@ func (u *UI) headerLocked(withFault, withLarge bool) fyne.CanvasObject {
 	large.Importance = widget.HighImportance
 	u.buttons["large"] = large
 	bw := float32(260) * u.pal.scale()
-	right := container.NewHBox(container.NewCenter(mark))
+	if w := u.root.Size().Width; w > 0 && w < 1300 {
+		bw = 230 * (1 + (u.pal.scale()-1)/2) // a portrait screen: room for the centre's name
+	}
+	narrow := u.root.Size().Width > 0 && u.root.Size().Width < 1300
+	right := container.NewHBox()
+	if !narrow {
+		right.Add(container.NewCenter(mark))
+	}
 	if withLarge {
 		right.Add(container.NewCenter(container.NewGridWrap(fyne.NewSize(bw, 80*u.pal.scale()), large)))
 	}
 	right.Add(container.NewCenter(container.NewGridWrap(fyne.NewSize(bw, 80*u.pal.scale()), langBtn)))
-	top := container.NewBorder(nil, nil, nil, right, title)
+	var top fyne.CanvasObject = container.NewBorder(nil, nil, nil, right, title)
+	if narrow && (!u.st.Online || withLarge) {
+		// A portrait screen: the connection on its own line under the
+		// name and the buttons, so that neither is squeezed.
+		top = container.NewVBox(top, mark)
+	} else if narrow {
+		right.Objects = append([]fyne.CanvasObject{container.NewCenter(mark)}, right.Objects...)
+	}
 	bg := canvas.NewRectangle(u.pal.tile)
 	line := canvas.NewRectangle(u.pal.edge)
 	line.SetMinSize(fyne.NewSize(1, 6))
