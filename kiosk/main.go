@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	a := fyneapp.NewWithID("vn.civiq.kiosk")
-	u, err := ui.New(a, k, ui.Options{Lang: cfg.Lang, Idle: cfg.Idle.Std(), Confirm: cfg.Confirm.Std()})
+	u, err := ui.New(a, k, ui.Options{Lang: cfg.Lang, Idle: cfg.Idle.Std(), Confirm: cfg.Confirm.Std(), LargeText: cfg.LargeText})
 	if err != nil {
 		return err
 	}

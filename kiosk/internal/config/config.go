@@ -33,6 +33,9 @@ type Config struct {
 	Lang string `json:"lang"`
 	// Fullscreen opens the window full screen (kiosk mode).
 	Fullscreen bool `json:"fullscreen"`
+	// LargeText makes large-text, high-contrast mode the default: the
+	// kiosk starts in it and returns to it after each citizen.
+	LargeText bool `json:"large_text"`
 	// Idle is how long a screen other than home stays without a touch
 	// before the kiosk returns home (default 20s).
 	Idle Duration `json:"idle"`
@@ -90,6 +93,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.IntVar(&f.Paper, "paper", 0, "paper width in mm: 58 or 80 (env CIVIQ_PAPER)")
 	fs.StringVar(&f.Lang, "lang", "", "default language: vi or en (env CIVIQ_LANG)")
 	fs.BoolVar(&f.Fullscreen, "fullscreen", false, "full screen (env CIVIQ_FULLSCREEN=1)")
+	fs.BoolVar(&f.LargeText, "large-text", false, "large-text, high-contrast mode by default (env CIVIQ_LARGE_TEXT=1)")
 	fs.DurationVar(&idle, "idle", 0, "return home after this long without a touch (env CIVIQ_IDLE, default 20s)")
 	fs.DurationVar(&confirm, "confirm", 0, "how long the confirmation shows (env CIVIQ_CONFIRM, default 8s)")
 	fs.StringVar(&f.Spool, "spool", "", "offline spool folder (env CIVIQ_SPOOL)")
@@ -142,6 +146,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	if set["fullscreen"] {
 		c.Fullscreen = f.Fullscreen
+	}
+	if set["large-text"] {
+		c.LargeText = f.LargeText
 	}
 	if set["idle"] {
 		c.Idle = f.Idle
@@ -198,12 +205,14 @@ func fromEnv(c *Config, getenv func(string) string) error {
 			*dst = Duration(d)
 		}
 	}
-	if v := getenv("CIVIQ_FULLSCREEN"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("config: CIVIQ_FULLSCREEN=%q is not a boolean", v)
+	for key, dst := range map[string]*bool{"CIVIQ_FULLSCREEN": &c.Fullscreen, "CIVIQ_LARGE_TEXT": &c.LargeText} {
+		if v := getenv(key); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("config: %s=%q is not a boolean", key, v)
+			}
+			*dst = b
 		}
-		c.Fullscreen = b
 	}
 	return nil
 }
