@@ -94,3 +94,25 @@ func TestLargeText(t *testing.T) {
 		t.Fatalf("file: %v %v", c.LargeText, err)
 	}
 }
+
+// TestAdminPIN: a bcrypt hash is taken, a plain PIN refused; HashPIN
+// makes a hash of 4–12 digits only.
+func TestAdminPIN(t *testing.T) {
+	base := []string{"--server", "http://h:1", "--token", "t", "--spool", "/s"}
+	h, err := HashPIN(" 2468\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(append(base, "--admin-pin-hash", h), env(nil), io.Discard)
+	if err != nil || c.AdminPINHash != h {
+		t.Fatalf("hash: %q %v", c.AdminPINHash, err)
+	}
+	if _, err := Load(base, env(map[string]string{"CIVIQ_ADMIN_PIN_HASH": "2468"}), io.Discard); err == nil {
+		t.Fatal("a plain PIN accepted as the hash")
+	}
+	for _, bad := range []string{"123", "12ab", "1234567890123"} {
+		if _, err := HashPIN(bad); err == nil {
+			t.Errorf("HashPIN(%q) accepted", bad)
+		}
+	}
+}

@@ -33,6 +33,17 @@ func (u *UI) TypedKey(ev *fyne.KeyEvent) {
 	if ev == nil {
 		return
 	}
+	if u.Screen() == ScreenPIN { // the admin types the PIN on the keypad too
+		switch ev.Name {
+		case fyne.KeyEnter, fyne.KeyReturn:
+			u.tapPIN("OK")
+		case fyne.KeyBackspace:
+			u.tapPIN("⌫")
+		case fyne.Key0, fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8, fyne.Key9:
+			u.tapPIN(string(ev.Name))
+		}
+		return
+	}
 	switch ev.Name {
 	case fyne.Key0, fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8, fyne.Key9:
 		u.digit(int(ev.Name[0] - '0'))

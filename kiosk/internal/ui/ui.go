@@ -33,6 +33,9 @@ type Options struct {
 	Idle time.Duration
 	// Confirm is how long the confirmation of a printed ticket stays.
 	Confirm time.Duration
+	// Maint is the maintenance screen behind the hidden corner and the
+	// admin PIN.
+	Maint Maintenance
 	// LargeText makes large-text, high-contrast mode the default: the
 	// kiosk returns to it after each citizen, as to Lang.
 	LargeText bool
@@ -54,6 +57,9 @@ type UI struct {
 	th   *kioskTheme
 	opts Options
 	root *fyne.Container
+	// outer holds root and, over it, the hidden corner.
+	outer *fyne.Container
+	now   func() time.Time
 
 	// mu guards the fields below. Fyne runs every callback on one thread in
 	// the real app; in tests fyne.Do runs on the caller, so the lock keeps
@@ -72,9 +78,16 @@ type UI struct {
 	priority *tile
 	buttons  map[string]*widget.Button
 	homeKey  string
-	nav      nav      // page and group of the home screen
-	typed    string   // digits typed on the keypad, waiting for more
-	home     *chooser // the field choice shown (nil on other screens)
+	nav      nav    // page and group of the home screen
+	typed    string // digits typed on the keypad, waiting for more
+
+	cornerTaps     []time.Time // recent taps on the hidden corner
+	pin            string      // the PIN typed so far
+	pinDots        *widget.Label
+	pinTries       int
+	pinLockedUntil time.Time
+	maintMsg       string   // the maintenance screen's last message
+	home           *chooser // the field choice shown (nil on other screens)
 }
 
 // New builds the screens for k. Call Attach to follow the kiosk's state.
@@ -98,12 +111,16 @@ func New(a fyne.App, k *app.Kiosk, opts Options) (*UI, error) {
 		opts.Confirm = 8 * time.Second
 	}
 	u := &UI{k: k, a: a, th: th, opts: opts, lang: opts.Lang, pal: pal, root: container.NewStack(), st: k.State()}
+	u.now = time.Now
+	c := newCorner(u.tapCorner)
+	c.Resize(fyne.NewSize(cornerSize, cornerSize))
+	u.outer = container.NewStack(u.root, container.NewWithoutLayout(c))
 	u.showHomeLocked()
 	return u, nil
 }
 
 // Content is the window's content.
-func (u *UI) Content() fyne.CanvasObject { return u.root }
+func (u *UI) Content() fyne.CanvasObject { return u.outer }
 
 // Attach makes the screens follow the kiosk's state changes.
 func (u *UI) Attach() {
