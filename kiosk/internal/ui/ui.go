@@ -398,27 +398,14 @@ func (u *UI) headerLocked(withFault, withLarge bool) fyne.CanvasObject {
 	}
 	large.Importance = widget.HighImportance
 	u.buttons["large"] = large
-	bw := float32(260) * u.pal.scale()
-	if w := u.root.Size().Width; w > 0 && w < 1300 {
-		bw = 230 * (1 + (u.pal.scale()-1)/2) // a portrait screen: room for the centre's name
-	}
-	narrow := u.root.Size().Width > 0 && u.root.Size().Width < 1300
+	bw := 240 * (1 + (u.pal.scale()-1)/2)
 	right := container.NewHBox()
-	if !narrow {
-		right.Add(container.NewCenter(mark))
-	}
 	if withLarge {
 		right.Add(container.NewCenter(container.NewGridWrap(fyne.NewSize(bw, 80*u.pal.scale()), large)))
 	}
 	right.Add(container.NewCenter(container.NewGridWrap(fyne.NewSize(bw, 80*u.pal.scale()), langBtn)))
-	var top fyne.CanvasObject = container.NewBorder(nil, nil, nil, right, title)
-	if narrow && (!u.st.Online || withLarge) {
-		// A portrait screen: the connection on its own line under the
-		// name and the buttons, so that neither is squeezed.
-		top = container.NewVBox(top, mark)
-	} else if narrow {
-		right.Objects = append([]fyne.CanvasObject{container.NewCenter(mark)}, right.Objects...)
-	}
+	root := u.root
+	top := container.New(&headerLayout{width: func() float32 { return root.Size().Width }}, title, mark, right)
 	bg := canvas.NewRectangle(u.pal.tile)
 	line := canvas.NewRectangle(u.pal.edge)
 	line.SetMinSize(fyne.NewSize(1, 6))
@@ -775,4 +762,47 @@ func tileMinutes(s protocol.Service) int {
 		return 0
 	}
 	return (*s.ETANewSeconds + 30) / 60
+}
+
+// headerLayout lays out the header: the centre's name, the connection
+// mark and the buttons on one row on a wide screen; on a narrow
+// (portrait) one the mark goes to a line of its own under the name and
+// the buttons, so that the name is not squeezed. width is the screen's
+// width now (0 before the window is sized).
+type headerLayout struct {
+	width func() float32
+}
+
+const headerGap = 12
+
+func (h *headerLayout) narrow() bool { w := h.width(); return w > 0 && w < 1300 }
+
+func (h *headerLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	title, mark, right := objs[0], objs[1], objs[2]
+	rs, ms := right.MinSize(), mark.MinSize()
+	if !h.narrow() {
+		right.Move(fyne.NewPos(size.Width-rs.Width, (size.Height-rs.Height)/2))
+		right.Resize(rs)
+		mark.Move(fyne.NewPos(size.Width-rs.Width-ms.Width-headerGap, (size.Height-ms.Height)/2))
+		mark.Resize(ms)
+		title.Move(fyne.NewPos(0, 0))
+		title.Resize(fyne.NewSize(max(size.Width-rs.Width-ms.Width-2*headerGap, 0), size.Height))
+		return
+	}
+	row := max(rs.Height, title.MinSize().Height)
+	right.Move(fyne.NewPos(size.Width-rs.Width, (row-rs.Height)/2))
+	right.Resize(rs)
+	title.Move(fyne.NewPos(0, 0))
+	title.Resize(fyne.NewSize(max(size.Width-rs.Width-headerGap, 0), row))
+	mark.Move(fyne.NewPos(0, row+headerGap/2))
+	mark.Resize(fyne.NewSize(size.Width, ms.Height))
+}
+
+func (h *headerLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	title, mark, right := objs[0], objs[1], objs[2]
+	rs, ms, ts := right.MinSize(), mark.MinSize(), title.MinSize()
+	if !h.narrow() {
+		return fyne.NewSize(ts.Width+ms.Width+rs.Width+2*headerGap, max(rs.Height, ms.Height, ts.Height))
+	}
+	return fyne.NewSize(max(ts.Width+rs.Width+headerGap, ms.Width), max(rs.Height, ts.Height)+headerGap/2+ms.Height)
 }
