@@ -6,6 +6,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"image"
+	"image/color"
 	"io"
 	"log/slog"
 	"os"
@@ -38,6 +40,19 @@ func main() {
 
 // run wires the kiosk: config, client, printer, spool, logic and screens.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "hash-pin" {
+		// kiosk hash-pin < pin: the hash for admin_pin_hash.
+		pin, err := io.ReadAll(io.LimitReader(os.Stdin, 64))
+		if err != nil {
+			return err
+		}
+		h, err := config.HashPIN(string(pin))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, h)
+		return nil
+	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -70,12 +85,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	a := fyneapp.NewWithID("vn.civiq.kiosk")
-	u, err := ui.New(a, k, ui.Options{Lang: cfg.Lang, Idle: cfg.Idle.Std(), Confirm: cfg.Confirm.Std()})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	maint := ui.Maintenance{Exit: cancel, Server: cfg.Server, Version: version,
+		PrinterTest: func(ctx context.Context) error { return pr.Print(ctx, testPage()) }}
+	if cfg.AdminPINHash != "" {
+		maint.PINHash = []byte(cfg.AdminPINHash)
+	}
+	u, err := ui.New(a, k, ui.Options{Lang: cfg.Lang, Idle: cfg.Idle.Std(), Confirm: cfg.Confirm.Std(), LargeText: cfg.LargeText, Maint: maint})
 	if err != nil {
 		return err
 	}
 	w := a.NewWindow("CiviQ – Ki-ốt lấy số")
 	w.SetContent(u.Content())
+	u.Keys(w.Canvas()) // a USB numeric keypad chooses by the keys on the tiles
 	w.SetFullScreen(cfg.Fullscreen)
 	if !cfg.Fullscreen {
 		// The screens are laid out for 1920×1080 (or 1080×1920) units; a
@@ -83,8 +106,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		w.Resize(fyne.NewSize(1920, 1080))
 	}
 	u.Attach()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	go k.Run(ctx)
 	go func() {
 		<-ctx.Done()
@@ -94,4 +115,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintln(stdout, "kiosk: running; spool", cfg.Spool)
 	w.ShowAndRun()
 	return nil
+}
+
+// testPage is the maintenance screen's test print: a frame and a ladder
+// of bars across the paper, which shows a worn head or a wrong width.
+func testPage() image.Image {
+	const w, h = 384, 160
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			v := uint8(255)
+			if x < 4 || x >= w-4 || y < 4 || y >= h-4 || (y > 40 && y < 120 && (x/16)%2 == 0 && x%16 < 16-(y-40)/6) {
+				v = 0
+			}
+			img.SetGray(x, y, color.Gray{Y: v})
+		}
+	}
+	return img
 }

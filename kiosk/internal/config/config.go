@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Config is the kiosk's configuration. The zero values of the optional
@@ -33,6 +35,14 @@ type Config struct {
 	Lang string `json:"lang"`
 	// Fullscreen opens the window full screen (kiosk mode).
 	Fullscreen bool `json:"fullscreen"`
+	// AdminPINHash is the bcrypt hash of the admin PIN that, after five
+	// taps on the screen's top-left corner, opens the maintenance screen
+	// (make one with "kiosk hash-pin"). Never the PIN itself. Empty: no
+	// way out of the kiosk but the OS.
+	AdminPINHash string `json:"admin_pin_hash"`
+	// LargeText makes large-text, high-contrast mode the default: the
+	// kiosk starts in it and returns to it after each citizen.
+	LargeText bool `json:"large_text"`
 	// Idle is how long a screen other than home stays without a touch
 	// before the kiosk returns home (default 20s).
 	Idle Duration `json:"idle"`
@@ -90,6 +100,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.IntVar(&f.Paper, "paper", 0, "paper width in mm: 58 or 80 (env CIVIQ_PAPER)")
 	fs.StringVar(&f.Lang, "lang", "", "default language: vi or en (env CIVIQ_LANG)")
 	fs.BoolVar(&f.Fullscreen, "fullscreen", false, "full screen (env CIVIQ_FULLSCREEN=1)")
+	fs.StringVar(&f.AdminPINHash, "admin-pin-hash", "", "bcrypt hash of the admin PIN, from \"kiosk hash-pin\" (env CIVIQ_ADMIN_PIN_HASH)")
+	fs.BoolVar(&f.LargeText, "large-text", false, "large-text, high-contrast mode by default (env CIVIQ_LARGE_TEXT=1)")
 	fs.DurationVar(&idle, "idle", 0, "return home after this long without a touch (env CIVIQ_IDLE, default 20s)")
 	fs.DurationVar(&confirm, "confirm", 0, "how long the confirmation shows (env CIVIQ_CONFIRM, default 8s)")
 	fs.StringVar(&f.Spool, "spool", "", "offline spool folder (env CIVIQ_SPOOL)")
@@ -143,6 +155,12 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if set["fullscreen"] {
 		c.Fullscreen = f.Fullscreen
 	}
+	if set["admin-pin-hash"] {
+		c.AdminPINHash = f.AdminPINHash
+	}
+	if set["large-text"] {
+		c.LargeText = f.LargeText
+	}
 	if set["idle"] {
 		c.Idle = f.Idle
 	}
@@ -178,6 +196,7 @@ func fromEnv(c *Config, getenv func(string) string) error {
 	str("CIVIQ_TOKEN_FILE", &c.TokenFile)
 	str("CIVIQ_PRINTER", &c.Printer)
 	str("CIVIQ_LANG", &c.Lang)
+	str("CIVIQ_ADMIN_PIN_HASH", &c.AdminPINHash)
 	str("CIVIQ_SPOOL", &c.Spool)
 	str("CIVIQ_LOG_LEVEL", &c.LogLevel)
 	for key, dst := range map[string]*int{"CIVIQ_PAPER": &c.Paper, "CIVIQ_LEASE": &c.Lease} {
@@ -198,12 +217,14 @@ func fromEnv(c *Config, getenv func(string) string) error {
 			*dst = Duration(d)
 		}
 	}
-	if v := getenv("CIVIQ_FULLSCREEN"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("config: CIVIQ_FULLSCREEN=%q is not a boolean", v)
+	for key, dst := range map[string]*bool{"CIVIQ_FULLSCREEN": &c.Fullscreen, "CIVIQ_LARGE_TEXT": &c.LargeText} {
+		if v := getenv(key); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("config: %s=%q is not a boolean", key, v)
+			}
+			*dst = b
 		}
-		c.Fullscreen = b
 	}
 	return nil
 }
@@ -233,6 +254,11 @@ func (c *Config) finish(getenv func(string) string) error {
 	case 58, 80:
 	default:
 		return fmt.Errorf("config: paper must be 58 or 80 (mm), not %d", c.Paper)
+	}
+	if c.AdminPINHash != "" {
+		if _, err := bcrypt.Cost([]byte(c.AdminPINHash)); err != nil {
+			return errors.New("config: admin_pin_hash must be a bcrypt hash made by \"kiosk hash-pin\", never the PIN itself")
+		}
 	}
 	switch c.Lang {
 	case "":
@@ -286,4 +312,14 @@ func (c *Config) finish(getenv func(string) string) error {
 		return fmt.Errorf("config: log level %q", c.LogLevel)
 	}
 	return nil
+}
+
+// HashPIN checks an admin PIN (4 to 12 digits) and returns its bcrypt hash.
+func HashPIN(pin string) (string, error) {
+	pin = strings.TrimSpace(pin)
+	if len(pin) < 4 || len(pin) > 12 || strings.Trim(pin, "0123456789") != "" {
+		return "", errors.New("config: the admin PIN must be 4 to 12 digits")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pin), bcrypt.DefaultCost)
+	return string(h), err
 }

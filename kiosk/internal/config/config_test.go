@@ -32,7 +32,7 @@ func TestDefaultsAndRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Paper != 58 || c.Lang != "vi" || c.Printer != "dir:/s/printed" || c.Confirm.Std() != 8*time.Second || c.Idle.Std() != 20*time.Second {
+	if c.Paper != 58 || c.Lang != "vi" || c.Printer != "dir:/s/printed" || c.Confirm.Std() != 8*time.Second || c.Idle.Std() != 20*time.Second || c.LargeText {
 		t.Fatalf("defaults %+v", c)
 	}
 	for name, args := range map[string][]string{
@@ -71,4 +71,48 @@ func FuzzConfigFile(f *testing.F) {
 			t.Fatalf("accepted an incomplete config %+v", c)
 		}
 	})
+}
+
+// TestLargeText: large text by default from the file, the env or the flag.
+func TestLargeText(t *testing.T) {
+	base := []string{"--server", "http://h:1", "--token", "t", "--spool", "/s"}
+	c, err := Load(append(base, "--large-text"), env(nil), io.Discard)
+	if err != nil || !c.LargeText {
+		t.Fatalf("flag: %v %v", c.LargeText, err)
+	}
+	c, err = Load(base, env(map[string]string{"CIVIQ_LARGE_TEXT": "1"}), io.Discard)
+	if err != nil || !c.LargeText {
+		t.Fatalf("env: %v %v", c.LargeText, err)
+	}
+	if _, err := Load(base, env(map[string]string{"CIVIQ_LARGE_TEXT": "maybe"}), io.Discard); err == nil {
+		t.Fatal("CIVIQ_LARGE_TEXT=maybe accepted")
+	}
+	file := filepath.Join(t.TempDir(), "k.json")
+	os.WriteFile(file, []byte(`{"large_text":true}`), 0o600)
+	c, err = Load(append(base, "--config", file), env(nil), io.Discard)
+	if err != nil || !c.LargeText {
+		t.Fatalf("file: %v %v", c.LargeText, err)
+	}
+}
+
+// TestAdminPIN: a bcrypt hash is taken, a plain PIN refused; HashPIN
+// makes a hash of 4–12 digits only.
+func TestAdminPIN(t *testing.T) {
+	base := []string{"--server", "http://h:1", "--token", "t", "--spool", "/s"}
+	h, err := HashPIN(" 2468\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(append(base, "--admin-pin-hash", h), env(nil), io.Discard)
+	if err != nil || c.AdminPINHash != h {
+		t.Fatalf("hash: %q %v", c.AdminPINHash, err)
+	}
+	if _, err := Load(base, env(map[string]string{"CIVIQ_ADMIN_PIN_HASH": "2468"}), io.Discard); err == nil {
+		t.Fatal("a plain PIN accepted as the hash")
+	}
+	for _, bad := range []string{"123", "12ab", "1234567890123"} {
+		if _, err := HashPIN(bad); err == nil {
+			t.Errorf("HashPIN(%q) accepted", bad)
+		}
+	}
 }

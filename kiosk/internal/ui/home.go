@@ -2,8 +2,8 @@ package ui
 
 import (
 	"fmt"
-	"image/color"
 	"math"
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -54,6 +54,7 @@ const (
 //     tap away.
 type chooser struct {
 	widget.BaseWidget
+	pal    palette
 	w      words
 	title  string
 	fields []*tile
@@ -84,9 +85,9 @@ type view struct {
 }
 
 func (c *chooser) CreateRenderer() fyne.WidgetRenderer {
-	pageText := canvas.NewText("", colText)
+	pageText := canvas.NewText("", c.pal.text)
 	pageText.TextStyle.Bold = true
-	pageText.TextSize = sizeText
+	pageText.TextSize = sizeText * c.pal.scale()
 	pageText.Alignment = fyne.TextAlignCenter
 	c.r = &chooserRenderer{c: c, pageText: pageText}
 	return c.r
@@ -121,13 +122,17 @@ func (c *chooser) alone(i int) bool {
 // capacity is how many tiles of at least tileMinW×tileMinH fit in w×h.
 // On a portrait screen tiles are wider (two columns): the tall grid has
 // room for rows, and long names read better in fewer lines.
-func capacity(w, h float32) (cols, rows int) {
-	minW := float32(tileMinW)
+// Large text takes larger tiles: fewer on a page.
+func capacity(w, h float32, large bool) (cols, rows int) {
+	minW, minH := float32(tileMinW), float32(tileMinH)
 	if h > w {
 		minW = 440
 	}
+	if large {
+		minW, minH = minW*1.25, minH*1.3
+	}
 	cols = min(max(int((w+gridGap)/(minW+gridGap)), 1), maxCols)
-	rows = min(max(int((h+gridGap)/(tileMinH+gridGap)), 1), maxRows)
+	rows = min(max(int((h+gridGap)/(minH+gridGap)), 1), maxRows)
 	return cols, rows
 }
 
@@ -155,7 +160,7 @@ func gridDims(n int, w, h float32, mc, mr int) (cols, rows int) {
 // and keeps the nav valid for it.
 func (c *chooser) plan(w, h float32) view {
 	n := len(c.fields)
-	mc, mr := capacity(w, h)
+	mc, mr := capacity(w, h, c.pal.large)
 	all := func() ([]*tile, []string) { return c.fields, c.ids }
 	v := view{mode: "all"}
 	var tiles []*tile
@@ -193,7 +198,7 @@ func (c *chooser) plan(w, h float32) view {
 	per := mc * mr
 	if len(tiles) > per {
 		v.bar = true
-		mc, mr = capacity(w, h-barHeight-gridGap)
+		mc, mr = capacity(w, h-barHeight-gridGap, c.pal.large)
 		per = mc * mr
 	}
 	v.pages = max((len(tiles)+per-1)/per, 1)
@@ -252,7 +257,7 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 	lh := hf.h / float32(max(len(hf.lines), 1))
 	y := (headH - hf.h) / 2
 	for _, l := range hf.lines {
-		t := canvas.NewText(l, colText)
+		t := canvas.NewText(l, c.pal.text)
 		t.TextSize, t.TextStyle, t.Alignment = hf.size, fyne.TextStyle{Bold: true}, fyne.TextAlignCenter
 		t.Move(fyne.NewPos(left, y))
 		t.Resize(fyne.NewSize(size.Width-left, lh))
@@ -274,14 +279,19 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 	th = min(th, max(tw*0.7, tileMinH)) // a few fields: not towering tiles
 	// One title size for the page (the largest at which every name fits
 	// its tile), so that the tiles read as a set.
-	ts := titleSizes[0]
+	// Each shown tile carries its key on a numeric keypad: 1, 2, … in
+	// reading order.
+	for i, t := range v.tiles {
+		t.badge = strconv.Itoa(i + 1)
+	}
+	ts := float32(100)
 	for _, t := range v.tiles {
 		ts = min(ts, t.titleSizeAt(fyne.NewSize(tw, th)))
 	}
 	for i, t := range v.tiles {
 		col, row := i%v.cols, i/v.cols
 		sz := fyne.NewSize(tw, th)
-		redo := t.titleMax != ts && t.Size() == sz // else Resize lays it out
+		redo := (t.titleMax != ts || t.r == nil || t.r.key == "" || !strings.HasSuffix(t.r.key, "|"+t.badge)) && t.Size() == sz // else Resize lays it out
 		t.titleMax = ts
 		t.Move(fyne.NewPos(float32(col)*(tw+gridGap), top+float32(row)*(th+gridGap)))
 		t.Resize(sz)
@@ -294,7 +304,7 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 	// The page bar.
 	if v.bar {
 		y := top + gh + gridGap
-		lw := max(fyne.MeasureText(c.prev.Text, sizeText, fyne.TextStyle{Bold: true}).Width, fyne.MeasureText(c.next.Text, sizeText, fyne.TextStyle{Bold: true}).Width)
+		lw := max(fyne.MeasureText(c.prev.Text, sizeText*c.pal.scale(), fyne.TextStyle{Bold: true}).Width, fyne.MeasureText(c.next.Text, sizeText*c.pal.scale(), fyne.TextStyle{Bold: true}).Width)
 		bw := max(min(360, size.Width/5), lw+56)
 		c.prev.Move(fyne.NewPos(0, y))
 		c.prev.Resize(fyne.NewSize(bw, barHeight))
@@ -373,8 +383,8 @@ func (c *chooser) shown() view {
 }
 
 // newChooser builds the tiles' container; the UI fills in the tiles.
-func newChooser(w words, title string, n *nav, onNav func(nav)) *chooser {
-	c := &chooser{w: w, title: title, nav: n, groups: map[string]*tile{}, gname: map[string]string{}, onNav: onNav}
+func newChooser(pal palette, w words, title string, n *nav, onNav func(nav)) *chooser {
+	c := &chooser{pal: pal, w: w, title: title, nav: n, groups: map[string]*tile{}, gname: map[string]string{}, onNav: onNav}
 	c.back = widget.NewButton(w.Back, func() { c.onNav(nav{}) })
 	c.back.Importance = widget.HighImportance
 	c.prev = widget.NewButton(w.PrevPage, func() { c.onNav(nav{group: c.nav.group, page: c.nav.page - 1}) })
@@ -396,5 +406,3 @@ func (c *chooser) addField(id, group string, t *tile) {
 func (c *chooser) addGroup(key, name string, t *tile) {
 	c.groups[key], c.gname[key] = t, name
 }
-
-var colGroup = color.NRGBA{0xe3, 0xee, 0xfa, 0xff}

@@ -146,7 +146,7 @@ func TestClosedFields(t *testing.T) {
 		r.u.mu.Lock()
 		sub, on, fill := tl.sub, tl.enabled, tl.bg.FillColor
 		r.u.mu.Unlock()
-		if sub != w || on || fill != colClosed {
+		if sub != w || on || fill != normalPalette().closed {
 			t.Errorf("%s (%s): %q enabled %v fill %v; want %q, dimmed", svcs[i].ID, svcs[i].ClosedReason, sub, on, fill, w)
 		}
 		test.Tap(tl)
@@ -313,7 +313,7 @@ func texts(o fyne.CanvasObject) []string {
 // wait into lines, "khoảng 4 phút" stays on one.
 func TestWaitLineKeepsTogether(t *testing.T) {
 	a := test.NewTempApp(t)
-	th, err := newTheme()
+	th, err := newTheme(normalPalette())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,14 @@ import (
 var (
 	titleSizes = []float32{54, 48, 44, 40, 38, 36, 34, 32, 30, 28, 26}
 	subSizes   = []float32{34, 30, 28, 26, 24}
+	// In large-text mode: never below 32 px (tiles are larger, and fewer
+	// show on a page).
+	largeTitleSizes = []float32{64, 58, 54, 48, 44, 40, 38, 36, 34, 32}
+	largeSubSizes   = []float32{40, 36, 34, 32, 30}
 )
+
+// badgeSize is the side of the key number's disc at a tile's corner.
+const badgeSize = 60
 
 // tile is a large touch target: a framed box with a title and a line or
 // two under it, both fitted to the box (wrapped at spaces, the type made
@@ -30,6 +37,12 @@ type tile struct {
 	subBold  bool
 	enabled  bool
 	onTap    func()
+	// badge is the key that chooses the tile on a numeric keypad ("1",
+	// "12", "*"), shown in a disc at its top left; "" for none.
+	badge string
+	// badgeFill and badgeInk colour the key's disc when not the palette's.
+	badgeFill, badgeInk color.Color
+	pal                 palette
 	// titleMax caps the title's size (0: none), so a page's tiles share one.
 	titleMax float32
 	// subShare is the most of the height the lines under the title take.
@@ -37,8 +50,8 @@ type tile struct {
 	r        *tileRenderer // set once the tile is drawn
 }
 
-func newTile(title, sub string, fill, edge color.Color) *tile {
-	t := &tile{bg: canvas.NewRectangle(fill), title: title, sub: sub, titleCol: colText, subCol: colText, enabled: true, subShare: 0.45}
+func newTile(pal palette, title, sub string, fill, edge color.Color) *tile {
+	t := &tile{bg: canvas.NewRectangle(fill), title: title, sub: sub, titleCol: pal.text, subCol: pal.text, enabled: true, subShare: 0.45, pal: pal}
 	t.bg.StrokeColor, t.bg.StrokeWidth, t.bg.CornerRadius = edge, 4, 18
 	t.ExtendBaseWidget(t)
 	return t
@@ -49,9 +62,9 @@ func newTile(title, sub string, fill, edge color.Color) *tile {
 func (t *tile) setEnabled(on bool) {
 	t.enabled = on
 	if !on {
-		t.bg.FillColor, t.bg.StrokeColor = colClosed, colMuted
+		t.bg.FillColor, t.bg.StrokeColor = t.pal.closed, t.pal.muted
 		t.bg.StrokeWidth = 2
-		t.titleCol, t.subCol, t.subBold = colMuted, colDanger, true
+		t.titleCol, t.subCol, t.subBold = t.pal.muted, t.pal.danger, true
 	}
 }
 
@@ -85,7 +98,30 @@ const tilePad = 18
 
 // fitAt fits the texts into a tile of size.
 func (t *tile) fitAt(size fyne.Size) (sub, title fitted, gap float32) {
-	w, h := size.Width-2*tilePad, size.Height-2*tilePad
+	sub, title, gap = t.fitIn(size, t.badgeW(size))
+	if t.badge != "" && title.h+gap+sub.h > size.Height-2*tilePad+1 {
+		// A very long name on a narrow tile: the texts take the whole
+		// width, and the key's disc shrinks into the corner.
+		return t.fitIn(size, 0)
+	}
+	return sub, title, gap
+}
+
+// cornered tells whether the key's disc is in the corner (see fitAt).
+func (t *tile) cornered(size fyne.Size) bool {
+	if t.badge == "" {
+		return false
+	}
+	sub, title, gap := t.fitIn(size, t.badgeW(size))
+	return title.h+gap+sub.h > size.Height-2*tilePad+1
+}
+
+func (t *tile) fitIn(size fyne.Size, bw float32) (sub, title fitted, gap float32) {
+	w, h := size.Width-2*tilePad-bw, size.Height-2*tilePad
+	subSizes, titleSizes := subSizes, titleSizes
+	if t.pal.large {
+		subSizes, titleSizes = largeSubSizes, largeTitleSizes
+	}
 	if t.sub != "" {
 		sub = fit(t.sub, fyne.TextStyle{Bold: t.subBold}, w, h*t.subShare, subSizes)
 		gap = 8
@@ -106,6 +142,23 @@ func (t *tile) fitAt(size fyne.Size) (sub, title fitted, gap float32) {
 		sub = fit(t.sub, fyne.TextStyle{Bold: t.subBold}, w, h*t.subShare, ss)
 	}
 	return sub, title, gap
+}
+
+// badgeW is the width the key's disc takes from the texts.
+func (t *tile) badgeW(size fyne.Size) float32 {
+	if t.badge == "" {
+		return 0
+	}
+	return t.badgeSide(size) - tilePad/2 + 4
+}
+
+// badgeSide is the disc's diameter: smaller on a narrow tile (four
+// columns on a 1366×768 screen), where the name needs the width.
+func (t *tile) badgeSide(size fyne.Size) float32 {
+	if size.Width < 360 {
+		return 40
+	}
+	return badgeSize
 }
 
 // titleSizeAt is the largest title size that fits a tile of size.
@@ -152,12 +205,16 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 		r.objs = nil // not laid out yet
 		return
 	}
-	key := fmt.Sprintf("%s|%s|%v|%v|%v", t.title, t.sub, size, t.enabled, t.titleMax)
+	key := fmt.Sprintf("%s|%s|%v|%v|%v|%s", t.title, t.sub, size, t.enabled, t.titleMax, t.badge)
 	if key == r.key && len(r.objs) > 0 {
 		return
 	}
 	r.key = key
-	w, h := size.Width-2*pad, size.Height-2*pad
+	bw, corner := t.badgeW(size), t.cornered(size)
+	if corner {
+		bw = 0
+	}
+	w, h := size.Width-2*pad-bw, size.Height-2*pad
 	bold := fyne.TextStyle{Bold: true}
 	subStyle := fyne.TextStyle{Bold: t.subBold}
 	sub, title, gap := t.fitAt(size)
@@ -172,7 +229,7 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 		for _, l := range f.lines {
 			txt := canvas.NewText(l, col)
 			txt.TextSize, txt.TextStyle, txt.Alignment = f.size, style, fyne.TextAlignCenter
-			txt.Move(fyne.NewPos(pad, y))
+			txt.Move(fyne.NewPos(pad+bw, y))
 			txt.Resize(fyne.NewSize(w, lh))
 			objs = append(objs, txt)
 			y += lh
@@ -181,6 +238,34 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 	add(title, bold, t.titleCol)
 	y += gap
 	add(sub, subStyle, t.subCol)
+	if t.badge != "" {
+		fill, ink := t.pal.badge, t.pal.badgeText
+		if t.badgeFill != nil {
+			fill, ink = t.badgeFill, t.badgeInk
+		}
+		disc := canvas.NewCircle(fill)
+		if !t.enabled {
+			disc.FillColor = t.pal.muted
+		}
+		disc.Move(fyne.NewPos(pad/2, pad/2))
+		side := t.badgeSide(size)
+		if corner {
+			side = 28
+			disc.Move(fyne.NewPos(2, 2))
+		}
+		disc.Resize(fyne.NewSize(side, side))
+		num := canvas.NewText(t.badge, ink)
+		if !t.enabled {
+			num.Color = t.pal.closed
+		}
+		num.TextSize, num.TextStyle, num.Alignment = side*0.56, bold, fyne.TextAlignCenter
+		if len(t.badge) > 1 {
+			num.TextSize = side * 0.46
+		}
+		num.Move(disc.Position())
+		num.Resize(fyne.NewSize(side, side))
+		objs = append(objs, disc, num)
+	}
 	r.objs = objs
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,12 @@ type Options struct {
 	Idle time.Duration
 	// Confirm is how long the confirmation of a printed ticket stays.
 	Confirm time.Duration
+	// Maint is the maintenance screen behind the hidden corner and the
+	// admin PIN.
+	Maint Maintenance
+	// LargeText makes large-text, high-contrast mode the default: the
+	// kiosk returns to it after each citizen, as to Lang.
+	LargeText bool
 }
 
 // Screens the kiosk shows (UI.Screen).
@@ -46,14 +53,20 @@ const (
 // UI is the kiosk's window content.
 type UI struct {
 	k    *app.Kiosk
+	a    fyne.App
+	th   *kioskTheme
 	opts Options
 	root *fyne.Container
+	// outer holds root and, over it, the hidden corner.
+	outer *fyne.Container
+	now   func() time.Time
 
 	// mu guards the fields below. Fyne runs every callback on one thread in
 	// the real app; in tests fyne.Do runs on the caller, so the lock keeps
 	// the background updates and the test's taps in order.
 	mu       sync.Mutex
 	lang     string
+	pal      palette // the colours; pal.large is large-text mode
 	screen   string
 	st       app.State
 	result   *app.Result
@@ -65,13 +78,25 @@ type UI struct {
 	priority *tile
 	buttons  map[string]*widget.Button
 	homeKey  string
-	nav      nav      // page and group of the home screen
-	home     *chooser // the field choice shown (nil on other screens)
+	nav      nav    // page and group of the home screen
+	typed    string // digits typed on the keypad, waiting for more
+
+	cornerTaps     []time.Time // recent taps on the hidden corner
+	pin            string      // the PIN typed so far
+	pinDots        *widget.Label
+	pinTries       int
+	pinLockedUntil time.Time
+	maintMsg       string   // the maintenance screen's last message
+	home           *chooser // the field choice shown (nil on other screens)
 }
 
 // New builds the screens for k. Call Attach to follow the kiosk's state.
 func New(a fyne.App, k *app.Kiosk, opts Options) (*UI, error) {
-	th, err := newTheme()
+	pal := normalPalette()
+	if opts.LargeText {
+		pal = largePalette()
+	}
+	th, err := newTheme(pal)
 	if err != nil {
 		return nil, err
 	}
@@ -85,13 +110,17 @@ func New(a fyne.App, k *app.Kiosk, opts Options) (*UI, error) {
 	if opts.Confirm <= 0 {
 		opts.Confirm = 8 * time.Second
 	}
-	u := &UI{k: k, opts: opts, lang: opts.Lang, root: container.NewStack(), st: k.State()}
+	u := &UI{k: k, a: a, th: th, opts: opts, lang: opts.Lang, pal: pal, root: container.NewStack(), st: k.State()}
+	u.now = time.Now
+	c := newCorner(u.tapCorner)
+	c.Resize(fyne.NewSize(cornerSize, cornerSize))
+	u.outer = container.NewStack(u.root, container.NewWithoutLayout(c))
 	u.showHomeLocked()
 	return u, nil
 }
 
 // Content is the window's content.
-func (u *UI) Content() fyne.CanvasObject { return u.root }
+func (u *UI) Content() fyne.CanvasObject { return u.outer }
 
 // Attach makes the screens follow the kiosk's state changes.
 func (u *UI) Attach() {
@@ -121,6 +150,7 @@ func (u *UI) setState(st app.State) {
 
 // show replaces the screen and arms the idle timer (idle > 0).
 func (u *UI) showLocked(name string, content fyne.CanvasObject, idle time.Duration) {
+	u.typed = ""
 	if name != ScreenHome && name != ScreenPriority {
 		u.home = nil // no group or page taps from a screen gone
 	}
@@ -153,6 +183,7 @@ func (u *UI) armIdleLocked(idle time.Duration) {
 // resetLocked shows the home screen as the next citizen must find it.
 func (u *UI) resetLocked() {
 	u.lang = u.opts.Lang
+	u.setLargeLocked(u.opts.LargeText)
 	u.nav = nav{}
 	u.showHomeLocked()
 }
@@ -166,7 +197,7 @@ func (u *UI) showHomeLocked() {
 // homeKeyOf sums up what the home screen shows, to skip identical redraws.
 func (u *UI) homeKeyOf(prio bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%v|%s|%v|%v|%v|%d|%s|%s|", prio, u.lang, u.st.Online, u.st.StorageDown, u.st.Known, u.st.Pending, u.st.PrinterFault, u.st.Centre.Name.In(u.lang))
+	fmt.Fprintf(&b, "%v|%v|%s|%v|%v|%v|%d|%s|%s|", prio, u.pal.large, u.lang, u.st.Online, u.st.StorageDown, u.st.Known, u.st.Pending, u.st.PrinterFault, u.st.Centre.Name.In(u.lang))
 	for _, s := range u.st.Services {
 		fmt.Fprintf(&b, "%s:%q:%q:%v:%s:%d:%d:%v;", s.ID, s.Name.In(u.lang), groupName(s, u.lang), s.Open, s.ClosedReason, s.Waiting, tileMinutes(s), u.k.OfflineLeft(s.ID) == 0)
 	}
@@ -198,7 +229,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		if prio {
 			title = w.PriorityTitle
 		}
-		c := newChooser(w, title, &u.nav, func(n nav) { u.tapNav(n) })
+		c := newChooser(u.pal, w, title, &u.nav, func(n nav) { u.tapNav(n) })
 		counts := map[string]int{}
 		for _, s := range u.st.Services {
 			counts[groupKey(s)]++
@@ -206,11 +237,14 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		for _, s := range u.st.Services {
 			// A field switched off or closed is shown with its reason all
 			// the same, so a citizen looking for it learns why.
-			fill, edge := colTile, colTileEdge
+			fill, edge := u.pal.tile, u.pal.edge
 			if prio { // the priority choice looks like the button that led to it
-				fill, edge = colPriorityLight, colText
+				fill, edge = u.pal.priorityLight, u.pal.text
+				if u.pal.large {
+					edge = u.pal.priority
+				}
 			}
-			t := newTile(s.Name.In(u.lang), "", fill, edge)
+			t := newTile(u.pal, s.Name.In(u.lang), "", fill, edge)
 			sub := ""
 			switch {
 			case !s.Open:
@@ -234,11 +268,11 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			g := groupKey(s)
 			c.addField(s.ID, g, t)
 			if g != "" && u.groups[g] == nil {
-				gfill := colGroup
+				gfill := u.pal.group
 				if prio {
-					gfill = colPriorityLight
+					gfill = u.pal.priorityLight
 				}
-				gt := newTile(groupName(s, u.lang), keepTogether(fmt.Sprintf(w.GroupCount, counts[g]))+"  ▶", gfill, colTileEdge)
+				gt := newTile(u.pal, groupName(s, u.lang), keepTogether(fmt.Sprintf(w.GroupCount, counts[g]))+"  ▶", gfill, u.pal.edge)
 				gt.bg.StrokeWidth = 5
 				gt.onTap = func() { u.tapNav(nav{group: g}) }
 				u.groups[g] = gt
@@ -253,7 +287,10 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		} else {
 			// One bold text, fitted like a field's name: a line on a wide
 			// screen, two on a narrow one.
-			p := newTile(strings.ReplaceAll(w.PriorityButton, "\n", " "), "", colPriority, colText)
+			p := newTile(u.pal, strings.ReplaceAll(w.PriorityButton, "\n", " "), "", u.pal.priority, u.pal.onPriority)
+			p.titleCol = u.pal.onPriority
+			p.badge = keyPriority
+			p.badgeFill, p.badgeInk = u.pal.onPriority, u.pal.priority
 			p.onTap = func() { u.tapPriority() }
 			u.priority = p
 			c.bottom = p
@@ -265,7 +302,11 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		u.home = c
 		body = c
 	}
-	content := container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewPadded(body))
+	var top fyne.CanvasObject = u.headerLocked(true, true)
+	if prio {
+		top = container.NewVBox(top, container.NewPadded(u.priorityInfoLocked()))
+	}
+	content := container.NewBorder(top, nil, nil, nil, container.NewPadded(body))
 	name := ScreenHome
 	if prio {
 		name = ScreenPriority
@@ -280,10 +321,25 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 	u.showLocked(name, content, u.homeIdle(prio))
 }
 
+// priorityInfoLocked says, above the priority choice, who may take a
+// priority number and that the counter may ask for a paper: it asks the
+// citizen nothing the kiosk cannot know, and nothing they cannot prove.
+func (u *UI) priorityInfoLocked() fyne.CanvasObject {
+	w := wordsFor(u.lang)
+	bg := canvas.NewRectangle(u.pal.priorityLight)
+	bg.StrokeColor, bg.StrokeWidth, bg.CornerRadius = u.pal.priority, 4, 12
+	who := widget.NewLabel(w.PriorityWho)
+	who.Alignment, who.TextStyle.Bold = fyne.TextAlignCenter, true
+	proof := widget.NewLabel(w.PriorityProof)
+	proof.Alignment = fyne.TextAlignCenter
+	proof.SizeName = theme.SizeNameCaptionText
+	return container.NewStack(bg, container.NewVBox(who, proof))
+}
+
 // homeIdle is the idle timeout of the home screen: none when it is as the
 // next citizen must find it, else the usual one.
 func (u *UI) homeIdle(prio bool) time.Duration {
-	if !prio && u.nav.home() && u.lang == u.opts.Lang {
+	if !prio && u.nav.home() && u.lang == u.opts.Lang && u.pal.large == u.opts.LargeText {
 		return 0
 	}
 	return u.opts.Idle
@@ -311,19 +367,19 @@ func groupName(s protocol.Service, lang string) string {
 
 // headerLocked is the top bar: centre name, connection mark, printer fault
 // and the language switch.
-func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
+func (u *UI) headerLocked(withFault, withLarge bool) fyne.CanvasObject {
 	w := wordsFor(u.lang)
 	name := u.st.Centre.Name.In(u.lang)
 	if name == "" {
 		name = "CiviQ"
 	}
-	title := &oneLine{text: name, sizes: []float32{sizeSubhead, 32, 28, 26, 24, 22}}
+	title := &oneLine{text: name, col: u.pal.text, sizes: []float32{sizeSubhead, 32, 28, 26, 24, 22}}
 	title.ExtendBaseWidget(title)
-	mark := canvas.NewText("● "+w.Online, colOK)
+	mark := canvas.NewText("● "+w.Online, u.pal.ok)
 	if !u.st.Online && !u.st.Known { // no leases yet: nothing can be issued
-		mark = canvas.NewText("● "+w.NotConnected, colDanger)
+		mark = canvas.NewText("● "+w.NotConnected, u.pal.danger)
 	} else if !u.st.Online {
-		mark = canvas.NewText("● "+w.Offline, colDanger)
+		mark = canvas.NewText("● "+w.Offline, u.pal.danger)
 		if u.st.StorageDown {
 			mark.Text = "● " + w.StorageDown
 		}
@@ -331,15 +387,27 @@ func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
 			mark.Text += " · " + fmt.Sprintf(w.Pending, u.st.Pending)
 		}
 	}
-	mark.TextSize = sizeCaption
+	mark.TextSize = sizeCaption * u.pal.scale()
 	mark.TextStyle.Bold = true
 	langBtn := widget.NewButton("🌐 "+w.SwitchLang, func() { u.tapLang() })
 	langBtn.Importance = widget.HighImportance
 	u.buttons["lang"] = langBtn
-	right := container.NewHBox(container.NewCenter(mark), container.NewCenter(container.NewGridWrap(fyne.NewSize(260, 80), langBtn)))
-	top := container.NewBorder(nil, nil, nil, right, title)
-	bg := canvas.NewRectangle(colTile)
-	line := canvas.NewRectangle(colTileEdge)
+	large := widget.NewButton(w.LargeText, func() { u.tapLarge() })
+	if u.pal.large {
+		large.SetText(w.NormalText)
+	}
+	large.Importance = widget.HighImportance
+	u.buttons["large"] = large
+	bw := 240 * (1 + (u.pal.scale()-1)/2)
+	right := container.NewHBox()
+	if withLarge {
+		right.Add(container.NewCenter(container.NewGridWrap(fyne.NewSize(bw, 80*u.pal.scale()), large)))
+	}
+	right.Add(container.NewCenter(container.NewGridWrap(fyne.NewSize(bw, 80*u.pal.scale()), langBtn)))
+	root := u.root
+	top := container.New(&headerLayout{width: func() float32 { return root.Size().Width }}, title, mark, right)
+	bg := canvas.NewRectangle(u.pal.tile)
+	line := canvas.NewRectangle(u.pal.edge)
 	line.SetMinSize(fyne.NewSize(1, 6))
 	parts := []fyne.CanvasObject{container.NewStack(bg, container.NewPadded(top)), line}
 	if withFault && u.st.PrinterFault != "" {
@@ -350,8 +418,8 @@ func (u *UI) headerLocked(withFault bool) fyne.CanvasObject {
 
 func (u *UI) faultPanelLocked() fyne.CanvasObject {
 	w := wordsFor(u.lang)
-	bg := canvas.NewRectangle(colDangerBg)
-	bg.StrokeColor, bg.StrokeWidth = colDanger, 4
+	bg := canvas.NewRectangle(u.pal.dangerBg)
+	bg.StrokeColor, bg.StrokeWidth = u.pal.danger, 4
 	msg := bigLabel("", sizeSubhead)
 	msg.Text = "⚠ " + w.PrinterFault // one line: the panel spans the screen
 	msg.Importance = widget.DangerImportance
@@ -374,6 +442,42 @@ func (u *UI) tapLang() {
 	case ScreenPriority:
 		u.renderHomeLocked(true, true)
 	}
+}
+
+// tapLarge switches large-text, high-contrast mode for this citizen.
+func (u *UI) tapLarge() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.setLargeLocked(!u.pal.large)
+	switch u.screen {
+	case ScreenHome:
+		u.renderHomeLocked(false, true)
+	case ScreenPriority:
+		u.renderHomeLocked(true, true)
+	}
+	u.armIdleLocked(u.homeIdle(u.screen == ScreenPriority))
+}
+
+// setLargeLocked switches the theme between the usual and the large-text
+// one; the caller redraws the screen.
+func (u *UI) setLargeLocked(on bool) {
+	if u.pal.large == on {
+		return
+	}
+	if on {
+		u.pal = largePalette()
+	} else {
+		u.pal = normalPalette()
+	}
+	u.th = u.th.withPalette(u.pal)
+	u.a.Settings().SetTheme(u.th)
+}
+
+// LargeText tells whether large-text mode is on.
+func (u *UI) LargeText() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.pal.large
 }
 
 func (u *UI) tapPriority() {
@@ -422,7 +526,7 @@ func (u *UI) tapField(id string, prio bool) {
 func (u *UI) printingLocked() fyne.CanvasObject {
 	u.buttons = map[string]*widget.Button{}
 	w := wordsFor(u.lang)
-	return container.NewBorder(u.headerLocked(true), nil, nil, nil, container.NewCenter(bigLabel(w.Printing, sizeHeading)))
+	return container.NewBorder(u.headerLocked(true, false), nil, nil, nil, container.NewCenter(bigLabel(w.Printing, sizeHeading)))
 }
 
 func (u *UI) issued(res app.Result, err error) {
@@ -455,7 +559,7 @@ func (u *UI) showErrorLocked() {
 	back.Importance = widget.HighImportance
 	u.buttons["back"] = back
 	body := container.NewCenter(container.NewVBox(msg, container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 110), back))))
-	u.showLocked(ScreenError, container.NewBorder(u.headerLocked(true), nil, nil, nil, body), u.opts.Idle)
+	u.showLocked(ScreenError, container.NewBorder(u.headerLocked(true, false), nil, nil, nil, body), u.opts.Idle)
 }
 
 // showConfirmLocked shows the issued ticket; a printing fault keeps the
@@ -472,7 +576,7 @@ func (u *UI) showConfirmLocked() {
 		head = w.Remember
 	}
 	lines = append(lines, bigLabel(head, sizeSubhead))
-	code := canvas.NewText(t.Code, colText)
+	code := canvas.NewText(t.Code, u.pal.text)
 	// A short screen (1366×768 without scaling) gets a smaller code and
 	// buttons, so that the whole confirmation shows.
 	short := u.root.Size().Height > 0 && u.root.Size().Height < 900
@@ -488,8 +592,8 @@ func (u *UI) showConfirmLocked() {
 	code.Alignment = fyne.TextAlignCenter
 	lines = append(lines, code)
 	if t.Priority {
-		tag := canvas.NewText(w.PriorityTag, colDanger)
-		tag.TextSize = sizeSubhead
+		tag := canvas.NewText(w.PriorityTag, u.pal.danger)
+		tag.TextSize = sizeSubhead * u.pal.scale()
 		tag.TextStyle.Bold = true
 		tag.Alignment = fyne.TextAlignCenter
 		lines = append(lines, tag)
@@ -509,8 +613,8 @@ func (u *UI) showConfirmLocked() {
 	var buttons []fyne.CanvasObject
 	if faulty {
 		reason := faultDetail(u.st.PrinterFault, u.lang)
-		bg := canvas.NewRectangle(colDangerBg)
-		bg.StrokeColor, bg.StrokeWidth = colDanger, 4
+		bg := canvas.NewRectangle(u.pal.dangerBg)
+		bg.StrokeColor, bg.StrokeWidth = u.pal.danger, 4
 		msg := bigLabel("", sizeSubhead)
 		msg.Text = "⚠ " + w.PrinterFault
 		msg.Importance = widget.DangerImportance
@@ -543,7 +647,7 @@ func (u *UI) showConfirmLocked() {
 	if faulty {
 		idle = u.opts.Idle
 	}
-	u.showLocked(ScreenConfirm, container.NewBorder(u.headerLocked(false), nil, nil, nil, container.NewPadded(body)), idle)
+	u.showLocked(ScreenConfirm, container.NewBorder(u.headerLocked(false, false), nil, nil, nil, container.NewPadded(body)), idle)
 }
 
 func (u *UI) tapReprint() {
@@ -596,11 +700,12 @@ func bigLabel(text string, size float32) *widget.Label {
 type oneLine struct {
 	widget.BaseWidget
 	text  string
+	col   color.Color
 	sizes []float32
 }
 
 func (o *oneLine) CreateRenderer() fyne.WidgetRenderer {
-	t := canvas.NewText(o.text, colText)
+	t := canvas.NewText(o.text, o.col)
 	t.TextStyle.Bold = true
 	return &oneLineRenderer{o: o, t: t}
 }
@@ -616,7 +721,7 @@ func (r *oneLineRenderer) Layout(size fyne.Size) {
 	r.objs = r.objs[:0]
 	y := (size.Height - f.h) / 2
 	for _, l := range f.lines {
-		t := canvas.NewText(l, colText)
+		t := canvas.NewText(l, r.o.col)
 		t.TextStyle, t.TextSize = r.t.TextStyle, f.size
 		h := f.h / float32(len(f.lines))
 		t.Move(fyne.NewPos(0, y))
@@ -657,4 +762,47 @@ func tileMinutes(s protocol.Service) int {
 		return 0
 	}
 	return (*s.ETANewSeconds + 30) / 60
+}
+
+// headerLayout lays out the header: the centre's name, the connection
+// mark and the buttons on one row on a wide screen; on a narrow
+// (portrait) one the mark goes to a line of its own under the name and
+// the buttons, so that the name is not squeezed. width is the screen's
+// width now (0 before the window is sized).
+type headerLayout struct {
+	width func() float32
+}
+
+const headerGap = 12
+
+func (h *headerLayout) narrow() bool { w := h.width(); return w > 0 && w < 1300 }
+
+func (h *headerLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	title, mark, right := objs[0], objs[1], objs[2]
+	rs, ms := right.MinSize(), mark.MinSize()
+	if !h.narrow() {
+		right.Move(fyne.NewPos(size.Width-rs.Width, (size.Height-rs.Height)/2))
+		right.Resize(rs)
+		mark.Move(fyne.NewPos(size.Width-rs.Width-ms.Width-headerGap, (size.Height-ms.Height)/2))
+		mark.Resize(ms)
+		title.Move(fyne.NewPos(0, 0))
+		title.Resize(fyne.NewSize(max(size.Width-rs.Width-ms.Width-2*headerGap, 0), size.Height))
+		return
+	}
+	row := max(rs.Height, title.MinSize().Height)
+	right.Move(fyne.NewPos(size.Width-rs.Width, (row-rs.Height)/2))
+	right.Resize(rs)
+	title.Move(fyne.NewPos(0, 0))
+	title.Resize(fyne.NewSize(max(size.Width-rs.Width-headerGap, 0), row))
+	mark.Move(fyne.NewPos(0, row+headerGap/2))
+	mark.Resize(fyne.NewSize(size.Width, ms.Height))
+}
+
+func (h *headerLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	title, mark, right := objs[0], objs[1], objs[2]
+	rs, ms, ts := right.MinSize(), mark.MinSize(), title.MinSize()
+	if !h.narrow() {
+		return fyne.NewSize(ts.Width+ms.Width+rs.Width+2*headerGap, max(rs.Height, ms.Height, ts.Height))
+	}
+	return fyne.NewSize(max(ts.Width+rs.Width+headerGap, ms.Width), max(rs.Height, ts.Height)+headerGap/2+ms.Height)
 }
