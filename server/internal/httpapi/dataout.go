@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -117,33 +118,11 @@ func (s *Server) endDisruption(w http.ResponseWriter, r *http.Request, p auth.Pr
 // (YYYY-MM-DD, to inclusive) or RFC 3339 instants; defaults: the last 30
 // days up to now (open ones always overlap).
 func (s *Server) listDisruptions(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	q := r.URL.Query()
 	loc := s.engine.Location()
 	now := s.clock.Now().In(loc)
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -30)
-	to := now.Add(time.Second)
-	parse := func(key string, v string, endOfDay bool) (time.Time, error) {
-		if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
-			if endOfDay {
-				d = d.AddDate(0, 0, 1)
-			}
-			return d, nil
-		}
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			return t, nil
-		}
-		return time.Time{}, errf(protocol.CodeBadRequest, "%s must be a date YYYY-MM-DD or an RFC 3339 time", key)
-	}
-	var err error
-	if v := q.Get("from"); v != "" {
-		if from, err = parse("from", v, false); err != nil {
-			return err
-		}
-	}
-	if v := q.Get("to"); v != "" {
-		if to, err = parse("to", v, true); err != nil {
-			return err
-		}
+	from, to, err := queryRange(r.URL.Query(), loc, now)
+	if err != nil {
+		return err
 	}
 	if !to.After(from) {
 		return errf(protocol.CodeBadRequest, "to must be after from")
@@ -165,6 +144,38 @@ func (s *Server) listDisruptions(w http.ResponseWriter, r *http.Request, _ auth.
 	}
 	writeJSON(w, http.StatusOK, report.Impacts(out, s.engine.Counters(), waits, from, to, now))
 	return nil
+}
+
+// queryRange reads the from and to of a list query: service days
+// (YYYY-MM-DD in the centre's zone, to inclusive) or RFC 3339 instants;
+// defaults: the last 30 days up to now.
+func queryRange(q url.Values, loc *time.Location, now time.Time) (from, to time.Time, err error) {
+	from = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -30)
+	to = now.Add(time.Second)
+	parse := func(key string, endOfDay bool) (time.Time, error) {
+		v := q.Get(key)
+		if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+			if endOfDay {
+				d = d.AddDate(0, 0, 1)
+			}
+			return d, nil
+		}
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t, nil
+		}
+		return time.Time{}, errf(protocol.CodeBadRequest, "%s must be a date YYYY-MM-DD or an RFC 3339 time", key)
+	}
+	if q.Get("from") != "" {
+		if from, err = parse("from", false); err != nil {
+			return
+		}
+	}
+	if q.Get("to") != "" {
+		if to, err = parse("to", true); err != nil {
+			return
+		}
+	}
+	return from, to, nil
 }
 
 // readers may read what the dashboard shows, but change nothing.

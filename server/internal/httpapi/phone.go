@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -195,22 +194,9 @@ func (s *Server) rateAtCounter(w http.ResponseWriter, r *http.Request, p auth.Pr
 func (s *Server) listRatings(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
 	q := r.URL.Query()
 	loc := s.engine.Location()
-	now := s.clock.Now().In(loc)
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -30)
-	to := now.Add(time.Second)
-	if v := q.Get("from"); v != "" {
-		d, err := time.ParseInLocation(time.DateOnly, v, loc)
-		if err != nil {
-			return errf(protocol.CodeBadRequest, "from must be a date YYYY-MM-DD")
-		}
-		from = d
-	}
-	if v := q.Get("to"); v != "" {
-		d, err := time.ParseInLocation(time.DateOnly, v, loc)
-		if err != nil {
-			return errf(protocol.CodeBadRequest, "to must be a date YYYY-MM-DD")
-		}
-		to = d.AddDate(0, 0, 1) // inclusive
+	from, to, err := queryRange(q, loc, s.clock.Now().In(loc))
+	if err != nil {
+		return err
 	}
 	limit := 1000
 	if v := q.Get("limit"); v != "" {
