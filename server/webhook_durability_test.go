@@ -108,9 +108,6 @@ func (r *flakyReceiver) setMode(m string) {
 // server is killed with kill -9 still gets every event, in seq order, each
 // with a valid signature and one webhook-id however often it was sent.
 func TestWebhookKill9(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and kills the real server, and waits out a 10 s timeout")
-	}
 	bin := buildServer(t)
 	data := t.TempDir()
 	env := []string{"CIVIQ_ADMIN_PASSWORD=" + adminPW}
