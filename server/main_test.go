@@ -25,35 +25,12 @@ func TestRunInProcess(t *testing.T) {
 	env := map[string]string{"CIVIQ_ADMIN_PASSWORD": "in-process-pw"}
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
-	var out bytes.Buffer
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--addr", addr, "--data", dir}, getenv, pw, io.Discard); pw.Close() }()
-	ready := make(chan struct{})
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := pr.Read(buf)
-			out.Write(buf[:n])
-			if strings.Contains(out.String(), "CiviQ is serving at") {
-				close(ready)
-				io.Copy(io.Discard, pr)
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("run ended: %v", err)
-	case <-time.After(120 * time.Second): // a bound, not a target: the first start hashes the demo clerks' passwords (bcrypt) under -race
-		t.Fatal("server not ready")
-	}
-	if !strings.Contains(out.String(), "created user canbo1") {
-		t.Fatalf("first start did not print the demo clerks:\n%s", out.String())
+	out := waitServing(t, pr, done)
+	if !strings.Contains(out, "created user canbo1") {
+		t.Fatalf("first start did not print the demo clerks:\n%s", out)
 	}
 	var tok bytes.Buffer
 	if err := run(context.Background(), []string{"device", "--data", dir, "--kind", "display", "--name", "TV"}, getenv, &tok, io.Discard); err != nil {

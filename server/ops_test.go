@@ -137,11 +137,13 @@ func smallCentre(t *testing.T) string {
 	return p
 }
 
-func waitServing(t *testing.T, pr *io.PipeReader, done chan error) {
+// waitServing reads the program's output until it says it serves and
+// returns what it printed up to then.
+func waitServing(t *testing.T, pr *io.PipeReader, done chan error) string {
 	t.Helper()
 	ready := make(chan struct{})
+	var out bytes.Buffer
 	go func() {
-		var out bytes.Buffer
 		buf := make([]byte, 4096)
 		for {
 			n, err := pr.Read(buf)
@@ -160,9 +162,10 @@ func waitServing(t *testing.T, pr *io.PipeReader, done chan error) {
 	case <-ready:
 	case err := <-done:
 		t.Fatalf("run ended: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(120 * time.Second): // a bound, not a target: the first start hashes the demo clerks' passwords (bcrypt) under -race
 		t.Fatal("server not ready")
 	}
+	return out.String()
 }
 
 // TestUserCommand: "server user" creates an admin and resets a lost
