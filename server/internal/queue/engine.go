@@ -309,17 +309,8 @@ func (e *Engine) TicketByToken(ctx context.Context, token string) (protocol.Tick
 	return e.view(rec), nil
 }
 
-// TicketReader finds tickets by token hash outside a write transaction.
-type TicketReader interface {
-	TicketByTokenHash(ctx context.Context, hash []byte) (TicketRecord, error)
-}
-
 func (e *Engine) ticketByTokenHash(ctx context.Context, h []byte) (TicketRecord, error) {
-	r, ok := e.store.(TicketReader)
-	if !ok {
-		return TicketRecord{}, Errorf(protocol.CodeInternal, "store cannot look tickets up by token")
-	}
-	rec, err := r.TicketByTokenHash(ctx, h)
+	rec, err := e.store.TicketByTokenHash(ctx, h)
 	if IsNotFound(err) {
 		return rec, Errorf(protocol.CodeNotFound, "unknown ticket")
 	}

@@ -49,7 +49,7 @@ func TestDataCaptureStorage(t *testing.T) {
 		{ID: "d3", Cause: protocol.CausePower, CounterIDs: []string{}, StartedAt: t0.Add(2 * time.Hour)},
 	}
 	_, err = s.Update(ctx, func(tx queue.Tx) error {
-		dt := tx.(queue.DataTx)
+		dt := tx
 		if err := dt.InsertVisit(v); err != nil {
 			return err
 		}
@@ -63,11 +63,11 @@ func TestDataCaptureStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Update(ctx, func(tx queue.Tx) error { return tx.(queue.DataTx).InsertVisit(v) })
+	_, err = s.Update(ctx, func(tx queue.Tx) error { return tx.InsertVisit(v) })
 	if queue.CodeOf(err) != protocol.CodeConflict {
 		t.Fatalf("second visit record: %v, want conflict", err)
 	}
-	_, err = s.Update(ctx, func(tx queue.Tx) error { return tx.(queue.DataTx).EndDisruption("d1", end, "admin") })
+	_, err = s.Update(ctx, func(tx queue.Tx) error { return tx.EndDisruption("d1", end, "admin") })
 	if !queue.IsNotFound(err) {
 		t.Fatalf("ending an ended disruption: %v, want not found", err)
 	}

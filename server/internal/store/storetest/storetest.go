@@ -14,15 +14,12 @@ import (
 
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store"
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// Backend is a store under test.
-type Backend interface {
-	queue.Store
-	auth.Store
-	Close() error
-}
+// Backend is a store under test: the whole storage contract.
+type Backend = store.Store
 
 // Opener opens the same backing storage each time it is called; the suite
 // closes the previous handle before reopening, to simulate a restart.
