@@ -30,7 +30,27 @@ type NewOpener func(t *testing.T) Opener
 
 // Run runs the storage contract suite.
 func Run(t *testing.T, newOpener NewOpener) {
-	t.Run("Auth", func(t *testing.T) { testAuth(t, newOpener(t)) })
+	for _, c := range []struct {
+		name string
+		test func(*testing.T, Opener)
+	}{
+		{"CommitAndRestart", testCommit},
+		{"Rollback", testRollback},
+		{"Numbering", testNumbering},
+		{"EventLog", testEventLog},
+		{"Tickets", testTickets},
+		{"Leases", testLeases},
+		{"Ratings", testRatings},
+		{"Visits", testVisits},
+		{"Disruptions", testDisruptions},
+		{"Calibration", testCalibration},
+		{"Auth", testAuth},
+		{"Sessions", testSessions},
+		{"Webhooks", testWebhooks},
+		{"Closed", testClosed},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.test(t, newOpener(t)) })
+	}
 }
 
 func testAuth(t *testing.T, open Opener) {
