@@ -9,13 +9,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/civiq/civiq/server/internal/forecast"
 	"github.com/civiq/civiq/server/protocol"
 )
-
-// Estimate is the current place and expected wait of one waiting ticket,
-// as the engine computes it (queue.Engine.Estimates).
-type Estimate = forecast.Estimate
 
 // TicketSource is what the ticket hub reads to refresh phone views.
 type TicketSource interface {
