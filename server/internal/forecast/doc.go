@@ -15,8 +15,8 @@
 // estimates; the call-next policy, and so who is ahead of whom, stays in
 // queue), server/internal/sim (the oracle's replays, ProjectSpread, and the
 // naive estimate), server/internal/hub (the Estimate the phone views carry)
-// and the storage contract suite (DefaultDisruptionSlowdown). It must never
-// import any of them.
+// and the engine's behaviour tests on a real store (DefaultDisruptionSlowdown).
+// It must never import any of them.
 //
 // The parts: Project replays the call-next policy forward at the mean
 // service times (project.go, plan.go); ProjectRanges adds the 10th–90th
