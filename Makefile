@@ -36,7 +36,7 @@ test: deps lint cross ## all tests, with the race detector
 bench: deps ## performance figures (printed; see docs/PERFORMANCE.md)
 	$(GO) run ./server/cmd/civiq-bench
 	$(GO) test -run '^$$' -bench TapToLastByte -benchtime 50x ./kiosk/internal/ui
-	$(GO) test -run '^$$' -bench 'Project' -benchmem ./server/internal/queue
+	$(GO) test -run '^$$' -bench 'Project' -benchmem ./server/internal/forecast
 	$(GO) run ./server simulate -accuracy -days 10
 
 lint: ## gofmt and go vet

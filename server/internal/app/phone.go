@@ -9,14 +9,7 @@ import (
 // ticketSource adapts the engine to the ticket hub.
 type ticketSource struct{ engine *queue.Engine }
 
-func (s ticketSource) Estimates() map[string]hub.Estimate {
-	in := s.engine.Estimates()
-	out := make(map[string]hub.Estimate, len(in))
-	for id, e := range in {
-		out[id] = hub.Estimate(e)
-	}
-	return out
-}
+func (s ticketSource) Estimates() map[string]hub.Estimate { return s.engine.Estimates() }
 
 func (s ticketSource) FieldCounts(field string) (int, int) { return s.engine.FieldCounts(field) }
 

@@ -12,14 +12,6 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// Estimate is the current place and expected wait of one waiting ticket.
-type Estimate struct {
-	ServiceID                     string
-	Ahead                         int
-	ETASeconds                    int
-	ETALowSeconds, ETAHighSeconds int
-}
-
 // TicketSource is what the ticket hub reads to refresh phone views.
 type TicketSource interface {
 	// Estimates are the estimates of every waiting ticket, by ticket id.

@@ -64,7 +64,7 @@ func ticketEvent(t *testing.T, seq int64, typ string, v any) protocol.Event {
 }
 
 func TestTicketHub(t *testing.T) {
-	q := &queueState{est: map[string]Estimate{"x": {"a", 0, 0, 0, 0}, "y": {"a", 1, 300, 120, 540}, "z": {"b", 0, 0, 0, 0}}}
+	q := &queueState{est: map[string]Estimate{"x": {ServiceID: "a"}, "y": {ServiceID: "a", Ahead: 1, ETASeconds: 300, ETALowSeconds: 120, ETAHighSeconds: 540}, "z": {ServiceID: "b"}}}
 	th := NewTicketHub(q, "e1", TicketOptions{Coalesce: 50 * time.Millisecond, MaxPerTicket: 1})
 	defer th.Close()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +135,7 @@ func TestTicketHub(t *testing.T) {
 	// x is called: x hears it, y moves up (one coalesced pass for a burst), z hears nothing.
 	q.mu.Lock()
 	delete(q.est, "x")
-	q.est["y"] = Estimate{"a", 0, 120, 60, 240}
+	q.est["y"] = Estimate{ServiceID: "a", ETASeconds: 120, ETALowSeconds: 60, ETAHighSeconds: 240}
 	before := q.calls
 	q.mu.Unlock()
 	call := protocol.Call{Ticket: protocol.Ticket{ID: "x", ServiceID: "a", Status: protocol.StatusCalled}, Counter: protocol.Counter{ID: "q1", Number: 5}}

@@ -2,15 +2,12 @@ package queue
 
 import (
 	"encoding/json"
-	"math"
 	"slices"
 	"time"
 
+	"github.com/civiq/civiq/server/internal/forecast"
 	"github.com/civiq/civiq/server/protocol"
 )
-
-// samplesKept is how many recent service durations per field feed the mean.
-const samplesKept = 30
 
 // cache is the engine's in-memory view, rebuilt from Loaded on start and
 // advanced only by committed events, so every server instance that sees the
@@ -29,50 +26,15 @@ type cache struct {
 	// where maps a waiting ticket id to its field.
 	where map[string]string
 	// issued counts tickets issued today per issue field.
-	issued  map[string]int
-	samples map[string][]time.Duration
-	// csamples are recent service durations per counter and field
-	// ("q1|dat-dai"), for clerks noticeably faster or slower than the field.
-	csamples map[string][]time.Duration
+	issued map[string]int
 	// streak counts priority calls in a row per counter (call-next policy).
 	streak map[string]int
-	// pausedAt is when each paused counter paused (for the estimate).
-	pausedAt map[string]time.Time
-	// breaks holds, for each of the last breaksKept services done in the
-	// centre, the short pause (tạm dừng, at most PauseGiveUp) its clerk
-	// took before calling again: their mean is what a service costs a
-	// counter beyond itself (ProjectInput.Pause).
-	breaks []time.Duration
 	// maxStreak is the call-next policy's priority bound (Engine options).
 	maxStreak int
-	// atIssue holds the range each waiting ticket was given at issue, as
-	// the log-mean and log-spread of its lognormal wait; widths holds, for
-	// the last widthsKept tickets called, how much wider than its spread
-	// the range would have had to be to hold the actual wait (in units of
-	// rangeZ·spread). Their 80th percentile is the factor that makes 80 %
-	// of ranges hold the wait (ProjectInput.Widen).
-	atIssue map[string]issuedRange
-	widths  []float64
-	// widenBy is widen's answer, recomputed when a call is measured.
-	widenBy float64
-	// slow holds, for services finished at counters under an open
-	// disruption, their length over the field's usual mean (disruption.go).
-	slow []float64
+	// model is what the wait estimate learned from the events: service
+	// times, pauses, ranges and their calibration (estimate.go).
+	model *forecast.Model
 }
-
-// issuedRange is the range a ticket was given when it entered the queue.
-type issuedRange struct {
-	log [2]float64 // the lognormal's log-mean and log-spread
-	at  time.Time  // when it was given
-}
-
-// widthsKept is how many recent calls calibrate the range.
-const widthsKept = 300
-
-// breaksKept is how many recent services the pause time is averaged over:
-// pauses are rare (a few in a hundred services), so the window is much
-// wider than the service-time one, to hold enough of them.
-const breaksKept = 300
 
 func newCache(l *Loaded, day string, loc *time.Location) *cache {
 	c := &cache{
@@ -83,13 +45,9 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 		waiting:   map[string][]protocol.Ticket{},
 		where:     map[string]string{},
 		issued:    map[string]int{},
-		samples:   map[string][]time.Duration{},
-		csamples:  map[string][]time.Duration{},
 		streak:    map[string]int{},
-		pausedAt:  map[string]time.Time{},
-		atIssue:   map[string]issuedRange{},
-		widenBy:   1,
 		maxStreak: DefaultMaxPriorityStreak,
+		model:     forecast.NewModel(l.ServiceSamples),
 	}
 	c.board = protocol.Board{Seq: l.Seq, Epoch: l.Epoch, Waiting: map[string]int{}}
 	for _, s := range l.Services {
@@ -124,9 +82,6 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 	}
 	for k, v := range l.IssuedToday {
 		c.issued[k] = v
-	}
-	for k, v := range l.ServiceSamples {
-		c.samples[k] = v
 	}
 	c.syncWaitingCounts()
 	return c
@@ -211,11 +166,7 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		var call protocol.Call
 		if json.Unmarshal(ev.Data, &call) == nil {
 			c.removeWaiting(call.Ticket.ID)
-			if r, ok := c.atIssue[call.Ticket.ID]; ok {
-				c.widths = keepLast(append(c.widths, widthNeeded(r.log, ev.At.Sub(r.at))), widthsKept)
-				c.widenBy = c.widen()
-			}
-			delete(c.atIssue, call.Ticket.ID)
+			c.model.Called(call.Ticket.ID, ev.At)
 			if call.Ticket.Priority {
 				c.streak[call.Counter.ID]++
 			} else {
@@ -226,7 +177,7 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		var t protocol.Ticket
 		if json.Unmarshal(ev.Data, &t) == nil {
 			c.removeWaiting(t.ID)
-			delete(c.atIssue, t.ID) // its wait is no longer the one estimated
+			c.model.Forget(t.ID) // its wait is no longer the one estimated
 			if t.Status == protocol.StatusWaiting {
 				c.addWaiting(localTicket(t, loc))
 			}
@@ -235,41 +186,23 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		var t protocol.Ticket
 		if json.Unmarshal(ev.Data, &t) == nil {
 			c.removeWaiting(t.ID)
-			delete(c.atIssue, t.ID)
+			c.model.Forget(t.ID)
 		}
 	case protocol.EventTicketDone:
 		var t protocol.Ticket
 		if json.Unmarshal(ev.Data, &t) == nil && t.CalledAt != nil && t.FinishedAt != nil {
 			d := t.FinishedAt.Sub(*t.CalledAt)
-			if d > 0 && d < 4*time.Hour && c.disrupted(t.CounterID) {
-				// Slow for a known reason: measured apart, kept out of the
-				// usual means (disruption.go).
-				c.noteDisruptedService(t.ServiceID, d)
-			} else if d > 0 && d < 4*time.Hour {
-				c.samples[t.ServiceID] = keepLast(append(c.samples[t.ServiceID], d), samplesKept)
-				c.breaks = keepLast(append(c.breaks, 0), breaksKept)
-				if t.CounterID != "" {
-					k := t.CounterID + "|" + t.ServiceID
-					c.csamples[k] = keepLast(append(c.csamples[k], d), samplesKept)
-				}
-			}
+			// One done under a disruption is slow for a known reason:
+			// measured apart, kept out of the usual means.
+			c.model.Served(t.CounterID, t.ServiceID, d, c.disrupted(t.CounterID))
 		}
 	case protocol.EventCounterUpdated:
 		var k protocol.Counter
 		if json.Unmarshal(ev.Data, &k) == nil {
 			if k.Status != protocol.CounterPaused {
-				// A short pause that ended with the counter open again
-				// was a break between services; a long one, or one
-				// ended by closing, is not (the projection does not
-				// count on such a counter either).
-				if since, ok := c.pausedAt[k.ID]; ok && k.Status == protocol.CounterOpen && len(c.breaks) > 0 {
-					if d := ev.At.Sub(since); d > 0 && d <= PauseGiveUp {
-						c.breaks[len(c.breaks)-1] += d
-					}
-				}
-				delete(c.pausedAt, k.ID)
-			} else if _, ok := c.pausedAt[k.ID]; !ok {
-				c.pausedAt[k.ID] = ev.At
+				c.model.CounterUnpaused(k.ID, k.Status == protocol.CounterOpen, ev.At)
+			} else {
+				c.model.CounterPaused(k.ID, ev.At)
 			}
 		}
 	case protocol.EventServiceUpdated:
@@ -329,7 +262,7 @@ func (c *cache) servers(id string) (open, free int) {
 }
 
 // estimate fills Ahead and ETASeconds of a waiting ticket: ahead in its
-// field by the call-next policy, the wait by the projection (project.go).
+// field by the call-next policy, the wait by the projection (estimate.go).
 func (c *cache) estimate(t *protocol.Ticket, now time.Time, maxStreak int) {
 	if t.Status != protocol.StatusWaiting {
 		t.Ahead, t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = 0, 0, 0, 0
@@ -337,59 +270,5 @@ func (c *cache) estimate(t *protocol.Ticket, now time.Time, maxStreak int) {
 	}
 	t.Ahead = c.ahead(*t)
 	open, _ := c.servers(t.ServiceID)
-	t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = eta(c.project(now, maxStreak), t.ID, t.Ahead, c.fallbackMean(t.ServiceID), open)
+	t.ETASeconds, t.ETALowSeconds, t.ETAHighSeconds = forecast.ETA(c.project(now, maxStreak), t.ID, t.Ahead, c.fallbackMean(t.ServiceID), open)
 }
-
-// keepLast returns the last n elements of s.
-func keepLast[T any](s []T, n int) []T {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-// noteRange remembers the range ticket id is given at issue, to calibrate
-// later ranges by how it did (only while the queue is small enough to
-// project cheaply).
-func (c *cache) noteRange(id string, now time.Time) {
-	if len(c.where) > MaxSampled {
-		return
-	}
-	if len(c.atIssue) > 4*MaxProjected {
-		clear(c.atIssue) // tickets never called nor cancelled: start over
-	}
-	in := c.projectInput(now, c.maxStreak)
-	if r, ok := ProjectRanges(in)[id]; ok && r.Wait > 0 {
-		c.atIssue[id] = issuedRange{log: r.log, at: now}
-	}
-}
-
-// MaxSampled bounds the queue (waiting tickets in the centre) at which
-// issued tickets still calibrate the ranges: each costs one more
-// projection.
-const MaxSampled = 200
-
-// widthNeeded is how wide (in units of rangeZ times the log-spread) a range
-// with log-mean and log-spread r must be to hold an actual wait.
-func widthNeeded(r [2]float64, wait time.Duration) float64 {
-	if wait < time.Second || r[1] <= 0 {
-		return math.Inf(1)
-	}
-	return math.Abs(math.Log(wait.Seconds())-r[0]) / (rangeZ * r[1])
-}
-
-// widen is the factor that makes the ranges of the last widthsKept called
-// tickets hold 80 % of their waits, or 1 until there are minWidths of
-// them.
-func (c *cache) widen() float64 {
-	if len(c.widths) < minWidths {
-		return 1
-	}
-	w := slices.Clone(c.widths)
-	slices.Sort(w)
-	return min(max(w[int(math.Ceil(0.8*float64(len(w))))-1], 0.5), 4)
-}
-
-// minWidths is how many calls must be measured before the range is
-// calibrated by them.
-const minWidths = 50

@@ -1,40 +1,23 @@
 package queue
 
 import (
-	"encoding/json"
-	"math"
 	"testing"
 	"time"
 
+	"github.com/civiq/civiq/server/internal/forecast"
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// TestCalibrationRoundTrip: what the cache learned survives JSON, including
-// calls no range could hold (an infinite width), and restore keeps only
-// what still applies.
-func TestCalibrationRoundTrip(t *testing.T) {
+// TestCalibrationRestore: a restarted cache keeps of the saved calibration
+// only what still applies: the pause of a counter still paused, the range
+// of a ticket still waiting (the round trip itself is forecast's
+// TestCalibrationRoundTrip).
+func TestCalibrationRestore(t *testing.T) {
 	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	src := newCache(&Loaded{}, "2026-12-07", time.UTC)
-	for i := range 60 {
-		w := 0.2 + float64(i%7)/5
-		if i%13 == 0 {
-			w = math.Inf(1)
-		}
-		src.widths = append(src.widths, w)
-	}
-	src.widenBy = src.widen()
-	src.breaks = []time.Duration{0, 3 * time.Minute, 0}
-	src.csamples["q1|a"] = []time.Duration{4 * time.Minute, 6 * time.Minute}
-	src.pausedAt["q1"], src.pausedAt["q2"] = at, at
-	src.atIssue["t1"] = issuedRange{log: [2]float64{6, 0.4}, at: at}
-	src.atIssue["t2"] = issuedRange{log: [2]float64{6, 0.4}, at: at}
-	b, err := json.Marshal(src.calibration())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k calibration
-	if err := json.Unmarshal(b, &k); err != nil {
-		t.Fatal(err)
+	k := forecast.Calibration{
+		Breaks:   []time.Duration{0, 3 * time.Minute, 0},
+		PausedAt: map[string]time.Time{"q1": at, "q2": at},
+		AtIssue:  map[string]forecast.SavedRange{"t1": {Log: [2]float64{6, 0.4}, At: at}, "t2": {Log: [2]float64{6, 0.4}, At: at}},
 	}
 	// The restarted cache: q1 still paused, q2 open again; t1 still waits.
 	dst := newCache(&Loaded{Counters: []CounterRecord{
@@ -42,19 +25,22 @@ func TestCalibrationRoundTrip(t *testing.T) {
 		{Counter: protocol.Counter{ID: "q2", Number: 2, Status: protocol.CounterOpen}},
 	}, Open: []TicketRecord{{Ticket: protocol.Ticket{ID: "t1", ServiceID: "a", Status: protocol.StatusWaiting, IssuedAt: at}}}}, "2026-12-07", time.UTC)
 	dst.restore(k)
-	if len(dst.widths) != len(src.widths) || !math.IsInf(dst.widths[0], 1) || dst.widths[1] != src.widths[1] {
-		t.Fatalf("widths %v", dst.widths[:3])
+	got := dst.model.Calibration()
+	if len(got.Breaks) != 3 {
+		t.Fatalf("breaks %v", got.Breaks)
 	}
-	if dst.widenBy != src.widenBy || dst.widenBy == 1 {
-		t.Fatalf("widen %v, was %v", dst.widenBy, src.widenBy)
+	if _, ok := got.PausedAt["q2"]; ok || !got.PausedAt["q1"].Equal(at) {
+		t.Fatalf("pausedAt %v", got.PausedAt)
 	}
-	if len(dst.breaks) != 3 || len(dst.csamples["q1|a"]) != 2 {
-		t.Fatalf("breaks %v csamples %v", dst.breaks, dst.csamples)
+	if _, ok := got.AtIssue["t2"]; ok || got.AtIssue["t1"] != k.AtIssue["t1"] {
+		t.Fatalf("atIssue %v", got.AtIssue)
 	}
-	if _, ok := dst.pausedAt["q2"]; ok || !dst.pausedAt["q1"].Equal(at) {
-		t.Fatalf("pausedAt %v", dst.pausedAt)
-	}
-	if _, ok := dst.atIssue["t2"]; ok || dst.atIssue["t1"].log != src.atIssue["t1"].log {
-		t.Fatalf("atIssue %v", dst.atIssue)
+}
+
+// The projection replays the call-next policy: its default bound is the
+// engine's.
+func TestForecastPolicyDefault(t *testing.T) {
+	if forecast.DefaultMaxPriorityStreak != DefaultMaxPriorityStreak {
+		t.Fatalf("forecast.DefaultMaxPriorityStreak %d, queue.DefaultMaxPriorityStreak %d", forecast.DefaultMaxPriorityStreak, DefaultMaxPriorityStreak)
 	}
 }

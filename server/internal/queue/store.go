@@ -247,7 +247,7 @@ type DataReader interface {
 
 // CalibrationStore keeps what the wait estimate learned from the day's
 // calls beyond the stored tickets, so a restart does not start it over
-// (the ranges' widening needs minWidths calls before it applies).
+// (the ranges' widening needs forecast.MinWidths calls before it applies).
 type CalibrationStore interface {
 	// LoadCalibration returns the last saved calibration and the event
 	// seq it reflects (nil data and no error when none was saved).

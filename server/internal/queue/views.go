@@ -59,7 +59,7 @@ func (c *cache) serviceView(s protocol.Service, now time.Time) protocol.Service 
 func (c *cache) serviceViewAs(s protocol.Service, now time.Time, served bool) protocol.Service {
 	s.Waiting = len(c.waiting[s.ID])
 	s.IssuedToday = c.issued[s.ID]
-	s.AvgServiceSeconds = int(meanDuration(c.samples[s.ID]).Seconds())
+	s.AvgServiceSeconds = int(c.model.Mean(s.ID).Seconds())
 	s.Open, s.ClosedReason = true, ""
 	switch {
 	case !s.Enabled:

@@ -32,7 +32,7 @@ var DemoLoad = map[string]struct {
 // FromCentre builds the fields and counters of a centre file. perHour and
 // service give each field's average arrivals per hour (shaped by
 // MorningPeak) and mean service time; fields missing from them get 3 an
-// hour and queue.DefaultServiceTime.
+// hour and forecast.DefaultServiceTime.
 func FromCentre(c *config.Centre, perHour map[string]float64, service map[string]time.Duration) ([]Field, []Counter) {
 	var fields []Field
 	for _, s := range c.Services {

@@ -21,6 +21,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/civiq/civiq/server/internal/forecast"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
 	"github.com/civiq/civiq/server/protocol"
@@ -73,7 +74,7 @@ type Config struct {
 	Days     int
 	// WarmupDays run before the measured days and are not measured: a real
 	// centre has history, while an empty store starts from
-	// queue.DefaultServiceTime.
+	// forecast.DefaultServiceTime.
 	WarmupDays int
 	Seed       uint64
 	// PriorityShare is the share of priority tickets (default 0.08).
@@ -394,7 +395,7 @@ func (r *runner) setup(ctx context.Context) error {
 	}
 	for i, f := range r.cfg.Fields {
 		if f.MeanService <= 0 {
-			f.MeanService = queue.DefaultServiceTime
+			f.MeanService = forecast.DefaultServiceTime
 		}
 		if f.Sigma <= 0 {
 			f.Sigma = 0.5
@@ -623,7 +624,7 @@ func (r *runner) sample() {
 		e := est[id]
 		r.samples = append(r.samples, sample{id: id, at: now, model: time.Duration(e.ETASeconds) * time.Second,
 			low: time.Duration(e.ETALowSeconds) * time.Second, high: time.Duration(e.ETAHighSeconds) * time.Second,
-			naive: queue.NaiveWait(e.Ahead, means[e.ServiceID], open[e.ServiceID])})
+			naive: forecast.NaiveWait(e.Ahead, means[e.ServiceID], open[e.ServiceID])})
 	}
 }
 
@@ -635,7 +636,7 @@ func (r *runner) issue(ctx context.Context, field string, prio bool, cit citizen
 	t := res.Ticket
 	r.cits[t.ID] = cit
 	// The naive estimate from the same moment's figures.
-	mean := queue.DefaultServiceTime
+	mean := forecast.DefaultServiceTime
 	for _, s := range r.eng.Services() {
 		if s.ID == field && s.AvgServiceSeconds > 0 {
 			mean = time.Duration(s.AvgServiceSeconds) * time.Second
@@ -651,7 +652,7 @@ func (r *runner) issue(ctx context.Context, field string, prio bool, cit citizen
 		return nil
 	}
 	r.ticket[t.ID] = &issued{field: field, at: t.IssuedAt, prio: prio, model: time.Duration(t.ETASeconds) * time.Second,
-		naive: queue.NaiveWait(t.Ahead, mean, open),
+		naive: forecast.NaiveWait(t.Ahead, mean, open),
 		low:   time.Duration(t.ETALowSeconds) * time.Second, high: time.Duration(t.ETAHighSeconds) * time.Second, targetMins: r.fields[field].TargetMinutes}
 	if r.cfg.Oracle {
 		r.ticket[t.ID].oracle = r.oracle(t.ID, r.ticket[t.ID].model)
@@ -668,7 +669,7 @@ func (r *runner) oracle(id string, model time.Duration) time.Duration {
 	in := r.eng.ProjectionInput()
 	hour := r.clk.Now().Hour()
 	in.Mean = map[string]time.Duration{}
-	sp := queue.Spread{Sigma: map[string]float64{}, PriorityPerHour: map[string]float64{}, NoShow: r.cfg.NoShowShare,
+	sp := forecast.Spread{Sigma: map[string]float64{}, PriorityPerHour: map[string]float64{}, NoShow: r.cfg.NoShowShare,
 		NoShowHold: r.cfg.NoShowWait, Breaks: r.pauses, Seed: r.cfg.Seed}
 	for id, f := range r.fields {
 		in.Mean[id] = f.MeanService
@@ -690,7 +691,7 @@ func (r *runner) oracle(id string, model time.Duration) time.Duration {
 			c.Remaining = max(3*time.Minute-c.PausedFor, 0) + r.cfg.PauseMean - 3*time.Minute
 		}
 	}
-	if w, ok := queue.ProjectSpread(in, sp)[id]; ok {
+	if w, ok := forecast.ProjectSpread(in, sp)[id]; ok {
 		return w
 	}
 	return model

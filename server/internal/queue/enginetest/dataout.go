@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civiq/civiq/server/internal/forecast"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -265,8 +266,8 @@ func testDisruptionStretch(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	during := waitOf()
-	if want := int(float64(before) * queue.DefaultDisruptionSlowdown); during < want*9/10 || during > want*11/10 {
-		t.Fatalf("wait during the disruption %ds, want about %ds (%.0f× %ds)", during, want, queue.DefaultDisruptionSlowdown, before)
+	if want := int(float64(before) * forecast.DefaultDisruptionSlowdown); during < want*9/10 || during > want*11/10 {
+		t.Fatalf("wait during the disruption %ds, want about %ds (%.0f× %ds)", during, want, forecast.DefaultDisruptionSlowdown, before)
 	}
 	// Measured: three services of 15 min (3× the 5-min default) under the
 	// disruption make the slowdown 3.

@@ -1,14 +1,11 @@
-package queue
+package forecast
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/civiq/civiq/server/protocol"
 )
 
 // spreadInput is a small centre: two counters, one serving a and b, one
@@ -210,64 +207,5 @@ func TestProjectRanges(t *testing.T) {
 	}
 	if d := math.Log(wide.High.Seconds()) - math.Log(r.High.Seconds()); math.Abs(d-1.2816*s) > 0.01 {
 		t.Fatalf("widened by %.3f in log, want %.3f", d, 1.2816*s)
-	}
-}
-
-// The range calibrates itself on how the ranges given at issue held the
-// actual waits: waits far outside widen it, waits always at the estimate
-// narrow it.
-func TestRangeCalibration(t *testing.T) {
-	for _, c := range []struct {
-		name   string
-		factor float64 // actual wait ÷ estimate
-		check  func(w float64) bool
-	}{
-		{"waits three times the estimate", 3, func(w float64) bool { return w > 1.5 }},
-		{"waits exactly as estimated", 1, func(w float64) bool { return w < 1 }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
-			cc, q1, ev := oneCounter()
-			now := t0
-			call := func(tk protocol.Ticket, at time.Time) {
-				tk.Status, tk.CounterID, tk.CalledAt = protocol.StatusCalled, "q1", &at
-				ev(protocol.EventTicketCalled, at, protocol.Call{Ticket: tk, Counter: q1, At: at})
-			}
-			// A ticket printed offline and synced later had no range: it
-			// does not calibrate (its wait includes the network cut).
-			off := protocol.Ticket{ID: "off", ServiceID: "a", Status: protocol.StatusWaiting, IssuedAt: now.Add(-time.Hour), Day: "2026-11-30", Offline: true}
-			ev(protocol.EventTicketIssued, now, off)
-			if _, ok := cc.atIssue["off"]; ok {
-				t.Fatal("an offline ticket's range was noted")
-			}
-			ev(protocol.EventTicketCancelled, now, off)
-			first := protocol.Ticket{ID: "x", ServiceID: "a", Status: protocol.StatusWaiting, IssuedAt: now, Day: "2026-11-30"}
-			ev(protocol.EventTicketIssued, now, first)
-			call(first, now)
-			for i := range minWidths + 10 {
-				if i == minWidths-1 {
-					if w := cc.widenBy; w != 1 {
-						t.Fatalf("calibrated after %d calls: %v", i, w)
-					}
-				}
-				// Issued while q1 has just started a service: the estimate
-				// is the default service time.
-				tk := protocol.Ticket{ID: fmt.Sprintf("t%03d", i), ServiceID: "a", Status: protocol.StatusWaiting, IssuedAt: now, Day: "2026-11-30"}
-				ev(protocol.EventTicketIssued, now, tk)
-				r, ok := cc.atIssue[tk.ID]
-				if !ok {
-					t.Fatalf("%s: no range noted at issue", tk.ID)
-				}
-				est := math.Exp(r.log[0] + r.log[1]*r.log[1]/2) // the lognormal's mean: the estimate
-				if math.Abs(est-DefaultServiceTime.Seconds()) > 1 {
-					t.Fatalf("estimate %.0f s, want %v", est, DefaultServiceTime)
-				}
-				now = now.Add(time.Duration(c.factor * est * float64(time.Second)))
-				call(tk, now)
-			}
-			if w := cc.widenBy; !c.check(w) || cc.projectInput(now, 3).Widen != w || w != cc.widen() {
-				t.Fatalf("widen %v", w)
-			}
-		})
 	}
 }

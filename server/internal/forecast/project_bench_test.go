@@ -1,4 +1,4 @@
-package queue
+package forecast
 
 // BenchmarkProject measures the projection at growing queues (see MaxProjected).
 
