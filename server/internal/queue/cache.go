@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"encoding/json"
 	"math"
 	"slices"
 	"time"
@@ -193,10 +192,13 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 	if err == nil {
 		c.board = nb
 	}
+	data, err := protocol.DecodeEvent(ev)
+	if err != nil {
+		data = nil // malformed: nothing to learn from it
+	}
 	switch ev.Type {
 	case protocol.EventTicketIssued:
-		var t protocol.Ticket
-		if json.Unmarshal(ev.Data, &t) == nil {
+		if t, ok := data.(protocol.Ticket); ok {
 			if t.Day == c.day {
 				c.issued[t.ServiceID]++
 			}
@@ -208,8 +210,7 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 		}
 	case protocol.EventTicketCalled:
-		var call protocol.Call
-		if json.Unmarshal(ev.Data, &call) == nil {
+		if call, ok := data.(protocol.Call); ok {
 			c.removeWaiting(call.Ticket.ID)
 			if r, ok := c.atIssue[call.Ticket.ID]; ok {
 				c.widths = keepLast(append(c.widths, widthNeeded(r.log, ev.At.Sub(r.at))), widthsKept)
@@ -223,8 +224,7 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 		}
 	case protocol.EventTicketTransferred:
-		var t protocol.Ticket
-		if json.Unmarshal(ev.Data, &t) == nil {
+		if t, ok := data.(protocol.Ticket); ok {
 			c.removeWaiting(t.ID)
 			delete(c.atIssue, t.ID) // its wait is no longer the one estimated
 			if t.Status == protocol.StatusWaiting {
@@ -232,14 +232,12 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 		}
 	case protocol.EventTicketCancelled:
-		var t protocol.Ticket
-		if json.Unmarshal(ev.Data, &t) == nil {
+		if t, ok := data.(protocol.Ticket); ok {
 			c.removeWaiting(t.ID)
 			delete(c.atIssue, t.ID)
 		}
 	case protocol.EventTicketDone:
-		var t protocol.Ticket
-		if json.Unmarshal(ev.Data, &t) == nil && t.CalledAt != nil && t.FinishedAt != nil {
+		if t, ok := data.(protocol.Ticket); ok && t.CalledAt != nil && t.FinishedAt != nil {
 			d := t.FinishedAt.Sub(*t.CalledAt)
 			if d > 0 && d < 4*time.Hour && c.disrupted(t.CounterID) {
 				// Slow for a known reason: measured apart, kept out of the
@@ -255,8 +253,7 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 		}
 	case protocol.EventCounterUpdated:
-		var k protocol.Counter
-		if json.Unmarshal(ev.Data, &k) == nil {
+		if k, ok := data.(protocol.Counter); ok {
 			if k.Status != protocol.CounterPaused {
 				// A short pause that ended with the counter open again
 				// was a break between services; a long one, or one
@@ -273,13 +270,11 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 		}
 	case protocol.EventServiceUpdated:
-		var s protocol.Service
-		if json.Unmarshal(ev.Data, &s) == nil {
+		if s, ok := data.(protocol.Service); ok {
 			c.services[s.ID] = s
 		}
 	case protocol.EventCentreUpdated:
-		var ct protocol.Centre
-		if json.Unmarshal(ev.Data, &ct) == nil {
+		if ct, ok := data.(protocol.Centre); ok {
 			c.centre = ct
 		}
 	case protocol.EventDisruptionEnded:
