@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civiq/civiq/server/internal/hub/wsconn"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -63,7 +64,7 @@ type TicketHub struct {
 	src   TicketSource
 	epoch string
 	opts  TicketOptions
-	conns *Hub // connection machinery only; it never publishes
+	conns *conns // the phones' connections; it never publishes history
 
 	mu       sync.Mutex // pending and the signal
 	pending  []protocol.Event
@@ -107,14 +108,7 @@ func NewTicketHub(src TicketSource, epoch string, opts TicketOptions) *TicketHub
 	if opts.MinETAChange <= 0 {
 		opts.MinETAChange = 30 * time.Second
 	}
-	ho := opts.Hub
-	ho.defaults()
-	conns := &Hub{opts: ho, clients: map[*client]struct{}{}, stopPing: make(chan struct{}), pingDone: make(chan struct{})}
-	conns.up = websocket.Upgrader{ReadBufferSize: 256, WriteBufferPool: &sync.Pool{},
-		// The ticket token in the path is the credential; no cookie is used.
-		CheckOrigin: func(*http.Request) bool { return true }}
-	go conns.pinger()
-	t := &TicketHub{src: src, epoch: epoch, opts: opts, conns: conns, wake: make(chan struct{}, 1),
+	t := &TicketHub{src: src, epoch: epoch, opts: opts, conns: newConns(opts.Hub), wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), finished: make(chan struct{}),
 		byTicket: map[string]map[*ticketSub]struct{}{}, byField: map[string]map[*ticketSub]struct{}{}, perTicket: map[string]int{}}
 	go t.worker()
@@ -164,7 +158,7 @@ func (t *TicketHub) Subscribe(w http.ResponseWriter, r *http.Request, ticketID s
 		release()
 		return err
 	}
-	c := newClient(t.conns, ws, nil)
+	c := t.conns.newClient(ws)
 	c.onDrop = release
 	t.proc.Lock()
 	if t.closed {
@@ -247,7 +241,7 @@ func (t *TicketHub) unindex(s *ticketSub) {
 func (t *TicketHub) message(s *ticketSub, seq int64) []byte {
 	data, _ := json.Marshal(s.view)
 	raw, _ := encode(protocol.Event{Seq: seq, Epoch: t.epoch, Type: protocol.EventTicketView, At: time.Now(), Data: data})
-	return frame(opText, raw)
+	return wsconn.Frame(wsconn.OpText, raw)
 }
 
 // Publish implements queue.Publisher. It only queues the events.
@@ -272,7 +266,7 @@ func (t *TicketHub) Close() {
 	t.proc.Unlock()
 	close(t.stop)
 	<-t.finished
-	t.conns.Close()
+	t.conns.close()
 }
 
 func (t *TicketHub) worker() {
@@ -339,7 +333,7 @@ func (t *TicketHub) process(evs []protocol.Event) {
 			// gets it, whatever its first view's seq: the page read the
 			// centre before it connected.
 			if raw, err := encode(ev); err == nil {
-				f := frame(opText, raw)
+				f := wsconn.Frame(wsconn.OpText, raw)
 				for _, subs := range t.byTicket {
 					for s := range subs {
 						out = append(out, delivery{s.c, f})
