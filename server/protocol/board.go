@@ -1,9 +1,7 @@
 package protocol
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"sort"
 )
@@ -21,10 +19,11 @@ var ErrEpochChanged = errors.New("protocol: event epoch differs from board epoch
 // so every board shown in the hall is computed the same way.
 func Apply(b Board, ev Event) (Board, error) {
 	if ev.Type == EventSnapshot {
-		var nb Board
-		if err := json.Unmarshal(ev.Data, &nb); err != nil {
-			return b, fmt.Errorf("protocol: snapshot data: %w", err)
+		data, err := DecodeEvent(ev)
+		if err != nil {
+			return b, err
 		}
+		nb := data.(Board)
 		if nb.Seq == 0 {
 			nb.Seq = ev.Seq
 		}
@@ -47,102 +46,57 @@ func Apply(b Board, ev Event) (Board, error) {
 	if nb.Epoch == "" {
 		nb.Epoch = ev.Epoch
 	}
-	switch ev.Type {
-	case EventTicketIssued:
-		var t Ticket
-		if err := json.Unmarshal(ev.Data, &t); err != nil {
-			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
+	data, err := DecodeEvent(ev)
+	if err != nil {
+		switch data.(type) {
+		case Ticket, Call, Counter, Service, Centre, Disruption: // read below
+			return b, err
 		}
-		if t.Status == StatusWaiting {
-			nb.Waiting[t.ServiceID]++
+		// Ratings, device changes and phone views are no part of the
+		// board, well formed or not: the seq still advances.
+		return nb, nil
+	}
+	switch d := data.(type) {
+	case Ticket:
+		nb.applyTicket(ev.Type, d)
+	case Call:
+		if ev.Type == EventTicketCalled && !d.Recall {
+			nb.decWaiting(d.Ticket.ServiceID)
 		}
-	case EventTicketCalled, EventTicketRecalled:
-		var c Call
-		if err := json.Unmarshal(ev.Data, &c); err != nil {
-			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
-		}
-		if ev.Type == EventTicketCalled && !c.Recall {
-			nb.decWaiting(c.Ticket.ServiceID)
-		}
-		nb.clearCurrent(c.Ticket.ID)
-		t := c.Ticket
-		i := nb.counterIndex(c.Counter.ID)
+		nb.clearCurrent(d.Ticket.ID)
+		t := d.Ticket
+		i := nb.counterIndex(d.Counter.ID)
 		if i < 0 {
-			nb.Counters = append(nb.Counters, CounterState{Counter: c.Counter})
+			nb.Counters = append(nb.Counters, CounterState{Counter: d.Counter})
 			nb.sortCounters()
-			i = nb.counterIndex(c.Counter.ID)
+			i = nb.counterIndex(d.Counter.ID)
 		} else {
-			nb.Counters[i].Counter = c.Counter
+			nb.Counters[i].Counter = d.Counter
 		}
 		nb.Counters[i].Current = &t
-		nb.Recent = append([]Call{c}, nb.Recent...)
+		nb.Recent = append([]Call{d}, nb.Recent...)
 		if len(nb.Recent) > RecentCalls {
 			nb.Recent = nb.Recent[:RecentCalls]
 		}
-	case EventTicketDone, EventTicketNoShow:
-		var t Ticket
-		if err := json.Unmarshal(ev.Data, &t); err != nil {
-			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
-		}
-		nb.clearCurrent(t.ID)
-		if i := nb.counterIndex(t.CounterID); i >= 0 && ev.Type == EventTicketDone {
-			nb.Counters[i].Counter.ServedToday++
-		}
-	case EventTicketTransferred:
-		var t Ticket
-		if err := json.Unmarshal(ev.Data, &t); err != nil {
-			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
-		}
-		if !nb.clearCurrent(t.ID) && t.FromServiceID != "" {
-			// A waiting ticket moved between fields.
-			nb.decWaiting(t.FromServiceID)
-		}
-		if t.Status == StatusWaiting {
-			nb.Waiting[t.ServiceID]++
-		}
-	case EventTicketCancelled:
-		var t Ticket
-		if err := json.Unmarshal(ev.Data, &t); err != nil {
-			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
-		}
-		if !nb.clearCurrent(t.ID) {
-			nb.decWaiting(t.ServiceID)
-		}
-	case EventCounterUpdated:
-		var c Counter
-		if err := json.Unmarshal(ev.Data, &c); err != nil {
-			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
-		}
-		if i := nb.counterIndex(c.ID); i >= 0 {
-			nb.Counters[i].Counter = c
+	case Counter:
+		if i := nb.counterIndex(d.ID); i >= 0 {
+			nb.Counters[i].Counter = d
 		} else {
-			nb.Counters = append(nb.Counters, CounterState{Counter: c})
+			nb.Counters = append(nb.Counters, CounterState{Counter: d})
 			nb.sortCounters()
 		}
-	case EventServiceUpdated:
-		var s Service
-		if err := json.Unmarshal(ev.Data, &s); err != nil {
-			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
-		}
-		nb.Waiting[s.ID] = s.Waiting
-		i := slices.IndexFunc(nb.Services, func(x Service) bool { return x.ID == s.ID })
+	case Service:
+		nb.Waiting[d.ID] = d.Waiting
+		i := slices.IndexFunc(nb.Services, func(x Service) bool { return x.ID == d.ID })
 		if i >= 0 {
-			nb.Services[i] = s
+			nb.Services[i] = d
 		} else {
-			nb.Services = append(nb.Services, s)
+			nb.Services = append(nb.Services, d)
 		}
 		sort.SliceStable(nb.Services, func(i, j int) bool { return nb.Services[i].Order < nb.Services[j].Order })
-	case EventCentreUpdated:
-		var c Centre
-		if err := json.Unmarshal(ev.Data, &c); err != nil {
-			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
-		}
-		nb.Centre = &c
-	case EventDisruptionStarted, EventDisruptionEnded:
-		var d Disruption
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return b, fmt.Errorf("protocol: %s data: %w", ev.Type, err)
-		}
+	case Centre:
+		nb.Centre = &d
+	case Disruption:
 		i := slices.IndexFunc(nb.Disruptions, func(x Disruption) bool { return x.ID == d.ID })
 		switch {
 		case ev.Type == EventDisruptionEnded || d.EndedAt != nil:
@@ -158,9 +112,38 @@ func Apply(b Board, ev Event) (Board, error) {
 			nb.Disruptions = nil
 		}
 	default:
-		// Unknown types come from newer servers: the seq still advances.
+		// Ratings, device changes, phone views and the types of newer
+		// servers leave the board as it is: the seq still advances.
 	}
 	return nb, nil
+}
+
+// applyTicket folds an event whose data is a ticket (issued, done, no-show,
+// transferred, cancelled).
+func (nb *Board) applyTicket(typ string, t Ticket) {
+	switch typ {
+	case EventTicketIssued:
+		if t.Status == StatusWaiting {
+			nb.Waiting[t.ServiceID]++
+		}
+	case EventTicketDone, EventTicketNoShow:
+		nb.clearCurrent(t.ID)
+		if i := nb.counterIndex(t.CounterID); i >= 0 && typ == EventTicketDone {
+			nb.Counters[i].Counter.ServedToday++
+		}
+	case EventTicketTransferred:
+		if !nb.clearCurrent(t.ID) && t.FromServiceID != "" {
+			// A waiting ticket moved between fields.
+			nb.decWaiting(t.FromServiceID)
+		}
+		if t.Status == StatusWaiting {
+			nb.Waiting[t.ServiceID]++
+		}
+	case EventTicketCancelled:
+		if !nb.clearCurrent(t.ID) {
+			nb.decWaiting(t.ServiceID)
+		}
+	}
 }
 
 func (b Board) clone() Board {

@@ -158,3 +158,23 @@ func TestApplyDisruptions(t *testing.T) {
 		t.Fatal("no open disruption must leave the field absent")
 	}
 }
+
+// TestApplyMalformed: malformed data of an event the board reads is an error
+// and leaves the board as it was; that of an event the board does not read
+// (a rating, a device change) only advances the seq.
+func TestApplyMalformed(t *testing.T) {
+	b := Board{Seq: 1, Epoch: "e", Waiting: map[string]int{"a": 1}}
+	for _, typ := range []string{EventSnapshot, EventTicketIssued, EventTicketCalled, EventTicketDone, EventCounterUpdated,
+		EventServiceUpdated, EventCentreUpdated, EventDisruptionStarted} {
+		nb, err := Apply(b, Event{Seq: 2, Epoch: "e", Type: typ, Data: []byte(`"x"`)})
+		if err == nil || nb.Seq != 1 {
+			t.Errorf("%s with bad data: seq %d, err %v; want seq 1 and an error", typ, nb.Seq, err)
+		}
+	}
+	for _, typ := range []string{EventTicketRated, EventDeviceUpdated, EventTicketView, "something.new"} {
+		nb, err := Apply(b, Event{Seq: 2, Epoch: "e", Type: typ, Data: []byte(`"x"`)})
+		if err != nil || nb.Seq != 2 || nb.Waiting["a"] != 1 {
+			t.Errorf("%s with bad data: seq %d, err %v; want seq 2 and no error", typ, nb.Seq, err)
+		}
+	}
+}

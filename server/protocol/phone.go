@@ -115,3 +115,96 @@ type PendingRating struct {
 	Service Text      `json:"service"`
 	Until   time.Time `json:"until"`
 }
+
+// PhoneChange is what one committed event means for the phone pages, whose
+// TicketView the server keeps per connection and updates with Apply.
+type PhoneChange struct {
+	// TicketID is the ticket whose view the event changes ("" for none).
+	TicketID string
+	// Fields are the fields whose queue the event moved: the place and
+	// estimate of the tickets waiting there may have changed.
+	Fields []string
+
+	reason  string
+	ticket  *Ticket  // the ticket's new state (nil for a rating)
+	counter *Counter // where it is called
+	rated   bool
+}
+
+// PhoneChangeOf reads ev for the phone views. An event with malformed data,
+// or of a type no phone view follows, changes nothing.
+func PhoneChangeOf(ev Event) PhoneChange {
+	data, err := DecodeEvent(ev)
+	if err != nil {
+		return PhoneChange{}
+	}
+	switch d := data.(type) {
+	case Call:
+		reason := ViewCalled
+		if ev.Type == EventTicketRecalled {
+			reason = ViewRecalled
+		}
+		return PhoneChange{TicketID: d.Ticket.ID, Fields: []string{d.Ticket.ServiceID}, reason: reason, ticket: &d.Ticket, counter: &d.Counter}
+	case Ticket:
+		ch := PhoneChange{Fields: []string{d.ServiceID}, ticket: &d}
+		if d.FromServiceID != "" {
+			ch.Fields = append(ch.Fields, d.FromServiceID)
+		}
+		switch ev.Type {
+		case EventTicketIssued:
+			// A new ticket has no phone yet, except an offline ticket
+			// whose phone followed it since before its kiosk synced it.
+			if !d.Offline {
+				return PhoneChange{Fields: ch.Fields}
+			}
+			ch.reason = ViewSynced
+		case EventTicketDone:
+			ch.reason = ViewDone
+		case EventTicketNoShow:
+			ch.reason = ViewNoShow
+		case EventTicketTransferred:
+			ch.reason = ViewTransferred
+		case EventTicketCancelled:
+			ch.reason = ViewCancelled
+		}
+		ch.TicketID = d.ID
+		return ch
+	case Counter:
+		return PhoneChange{Fields: d.ServiceIDs}
+	case Service:
+		return PhoneChange{Fields: []string{d.ID}}
+	case RatedEvent:
+		return PhoneChange{TicketID: d.TicketID, reason: ViewRated, rated: true}
+	}
+	return PhoneChange{}
+}
+
+// Apply returns the view v of ticket c.TicketID after the change. It is a
+// pure function: v is not modified. The clerk's note never reaches the
+// phone; a finished ticket may be rated until it is. A waiting ticket's
+// place and estimate (Ahead, ETASeconds) come back unknown (-1), for the
+// caller to fill in, as it does Service when the field changed and Waiting
+// and OpenCounters.
+func (c PhoneChange) Apply(v TicketView) TicketView {
+	if c.TicketID == "" {
+		return v
+	}
+	if c.rated {
+		v.Rated, v.CanRate = true, false
+	} else if c.ticket != nil {
+		v.Ticket = *c.ticket
+		v.Ticket.Note = "" // the clerk's note is not for the phone
+		v.Counter = nil
+		if c.counter != nil {
+			k := *c.counter
+			v.Counter = &k
+		}
+		v.CanRate = c.ticket.Status == StatusDone && !v.Rated
+	}
+	v.Reason = c.reason
+	if v.Ticket.Status == StatusWaiting {
+		v.Ticket.Ahead, v.Ticket.ETASeconds = -1, -1
+		v.Ticket.ETALowSeconds, v.Ticket.ETAHighSeconds = 0, 0
+	}
+	return v
+}

@@ -3,6 +3,12 @@
 // It is shared by the server, the kiosk, the display and outside clients, so
 // it imports only the standard library. Fields may be added; existing fields
 // are never renamed or removed.
+//
+// Beside the types it holds the one reader of event data (DecodeEvent) and
+// the pure reducers built on it: Apply folds events into the hall's Board
+// (displays, the server's cache, the pages' board.js cross-checked against
+// it), PhoneChange folds them into a phone's TicketView (the server's
+// ticket hub).
 package protocol
 
 import (

@@ -1,4 +1,6 @@
-// Package hub fans committed events out to websocket subscribers.
+// Package hub fans committed events out to websocket subscribers: Hub for
+// /ws (the event history, with resume), TicketHub for /ws/ticket/{token}
+// (each phone sees its own ticket's view).
 //
 // Every event is encoded once into a websocket frame shared by all clients.
 // Delivery tries a non-blocking write straight into each client's socket (on
@@ -10,25 +12,34 @@
 // reader) and no write buffer. A ring of recent events (and the store behind
 // it) lets a reconnecting client receive exactly the events it missed; when
 // they are no longer kept it gets a fresh snapshot.
+//
+// The package decides who receives what and when: the ring, resume,
+// revocation, the phones' views (folded by protocol.PhoneChange), and the
+// connections both hubs share (conns.go: handshake, readers, pings, drops).
+// How bytes reach a socket (frames, the non-blocking write, the per-client
+// queue and flusher) is the subpackage wsconn.
+//
+// It imports protocol, hub/wsconn and gorilla/websocket (handshake and
+// reading), never queue, a store or httpapi: the engine reaches it as a
+// queue.Publisher. It is imported by server/internal/app (wiring),
+// server/internal/httpapi (Serve, Subscribe, Revoke) and server/servertest
+// (options).
 package hub
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civiq/civiq/server/internal/hub/wsconn"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -88,59 +99,31 @@ func (o *Options) defaults() {
 // preloadEvents is how many stored events a restart puts in the ring.
 const preloadEvents = 1024
 
-// maxClientMessage is the largest message a client may send; clients have
-// nothing to say beyond pings.
-const maxClientMessage = 512
-
 type entry struct {
 	ev    protocol.Event
 	frame []byte // the complete websocket text frame
 }
 
-// Filter decides what one client receives: it returns the payload to send
-// for ev, or nil to skip it. The default sends every event as is.
-type Filter func(ev protocol.Event, raw []byte) []byte
-
 // Hub is the fan-out. It is safe for concurrent use.
 type Hub struct {
-	src  Source
-	opts Options
-	up   websocket.Upgrader
+	*conns // the connections; its mu guards the fields below too
+	src    Source
 
-	mu      sync.Mutex
-	clients map[*client]struct{}
-	ring    []entry // circular, ring[(start+i)%len] for i < n
-	start   int
-	n       int
-	last    int64
-	epoch   string
-	closed  bool
+	ring  []entry // circular, ring[(start+i)%len] for i < n
+	start int
+	n     int
+	last  int64
+	epoch string
 	// revoked remembers recent revocations, so that a handshake
 	// authenticated just before one cannot join just after it.
 	revoked map[string]revocation
-
-	wg       sync.WaitGroup // readers, flushers and drops under way (dropLater)
-	stopPing chan struct{}
-	pingDone chan struct{}
-	count    atomic.Int64
-	kicked   atomic.Int64
 }
 
 // New returns a hub serving events after the source's current board.
 func New(src Source, epoch string, opts Options) *Hub {
-	opts.defaults()
-	h := &Hub{src: src, opts: opts, clients: map[*client]struct{}{}, epoch: epoch, revoked: map[string]revocation{},
-		ring: make([]entry, opts.RingSize), stopPing: make(chan struct{}), pingDone: make(chan struct{})}
-	h.up = websocket.Upgrader{
-		// A small read buffer: clients send almost nothing. The hub writes
-		// frames itself, so gorilla's write buffers stay unused.
-		ReadBufferSize:  256,
-		WriteBufferPool: &sync.Pool{},
-		CheckOrigin:     func(*http.Request) bool { return true }, // auth is by token, not cookie, on /ws
-	}
-	h.last = src.Board().Seq
-	go h.pinger()
-	return h
+	cs := newConns(opts)
+	return &Hub{conns: cs, src: src, epoch: epoch, revoked: map[string]revocation{},
+		ring: make([]entry, cs.opts.RingSize), last: src.Board().Seq}
 }
 
 // Preload fills the ring with the newest stored events so that clients
@@ -202,7 +185,7 @@ func prepare(ev protocol.Event) (entry, error) {
 	if err != nil {
 		return entry{}, err
 	}
-	return entry{ev: ev, frame: frame(opText, raw)}, nil
+	return entry{ev: ev, frame: wsconn.Frame(wsconn.OpText, raw)}, nil
 }
 
 // push appends to the ring; h.mu held.
@@ -235,16 +218,6 @@ func (h *Hub) ringFrom(after int64) ([]entry, bool) {
 	return out, true
 }
 
-// delivery is one frame for one client.
-type delivery struct {
-	c     *client
-	frame []byte
-}
-
-// parallelFrom is the number of deliveries above which Publish spreads the
-// socket writes over the CPUs.
-const parallelFrom = 256
-
 // Publish implements queue.Publisher. It never blocks on a client. It is
 // called by one goroutine at a time (the store's poster), which keeps every
 // client's events in order.
@@ -271,56 +244,11 @@ func (h *Hub) Publish(events []protocol.Event) {
 			if e.ev.Seq <= c.after {
 				continue
 			}
-			f := e.frame
-			if c.filter != nil {
-				raw, _ := encode(e.ev)
-				b := c.filter(e.ev, raw)
-				if b == nil {
-					continue
-				}
-				f = frame(opText, b)
-			}
-			out = append(out, delivery{c, f})
+			out = append(out, delivery{c, e.frame})
 		}
 	}
 	h.mu.Unlock()
 	h.deliver(out)
-}
-
-// deliver writes frames, in order per client, spread over the CPUs.
-func (h *Hub) deliver(out []delivery) {
-	workers := min(len(out)/parallelFrom+1, runtimeCPUs())
-	if workers <= 1 {
-		for _, d := range out {
-			d.c.send(d.frame)
-		}
-		return
-	}
-	// Shard by client so each client's frames stay in order.
-	shards := make([][]delivery, workers)
-	idx := map[*client]int{}
-	for _, d := range out {
-		i, ok := idx[d.c]
-		if !ok {
-			i = len(idx) % workers
-			idx[d.c] = i
-		}
-		shards[i] = append(shards[i], d)
-	}
-	var wg sync.WaitGroup
-	for _, sh := range shards[1:] {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, d := range sh {
-				d.c.send(d.frame)
-			}
-		}()
-	}
-	for _, d := range shards[0] {
-		d.c.send(d.frame)
-	}
-	wg.Wait()
 }
 
 // DeviceChanged tells the clients that asked for it (Request.Devices) that
@@ -346,53 +274,8 @@ func (h *Hub) DeviceChanged(ch protocol.DeviceChange) {
 	h.deliver(out)
 }
 
-// pinger pings every client; a client that does not answer within PongWait
-// is dropped by its reader.
-func (h *Hub) pinger() {
-	defer close(h.pingDone)
-	t := time.NewTicker(h.opts.PingInterval)
-	defer t.Stop()
-	ping := frame(opPing, nil)
-	for {
-		select {
-		case <-h.stopPing:
-			return
-		case <-t.C:
-			h.mu.Lock()
-			out := make([]delivery, 0, len(h.clients))
-			for c := range h.clients {
-				out = append(out, delivery{c, ping})
-			}
-			h.mu.Unlock()
-			h.deliver(out)
-		}
-	}
-}
-
-// Clients is the number of connected subscribers.
-func (h *Hub) Clients() int { return int(h.count.Load()) }
-
-// Kicked counts clients disconnected for being too slow.
-func (h *Hub) Kicked() int64 { return h.kicked.Load() }
-
 // Close disconnects every client and waits for their goroutines.
-func (h *Hub) Close() {
-	h.mu.Lock()
-	if !h.closed {
-		h.closed = true
-		close(h.stopPing)
-	}
-	cs := make([]*client, 0, len(h.clients))
-	for c := range h.clients {
-		cs = append(cs, c)
-	}
-	h.mu.Unlock()
-	<-h.pingDone
-	for _, c := range cs {
-		h.drop(c, websocket.CloseGoingAway, "server shutting down")
-	}
-	h.wg.Wait()
-}
+func (h *Hub) Close() { h.conns.close() }
 
 // Request is a subscription request.
 type Request struct {
@@ -400,11 +283,6 @@ type Request struct {
 	Since *int64
 	// Epoch is the epoch that seq belongs to ("" if unknown).
 	Epoch string
-	// Filter limits and reshapes what the client receives (nil: everything).
-	Filter Filter
-	// Snapshot builds the first message when events cannot be resumed; nil
-	// sends the board.
-	Snapshot func() (seq int64, data any)
 	// Keys name the credentials the client signed in with (see Revoke);
 	// AuthAt is when they were checked.
 	Keys   []string
@@ -499,7 +377,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 	if err != nil {
 		return err // Upgrade already answered with an HTTP error.
 	}
-	c := newClient(h, ws, req.Filter)
+	c := h.newClient(ws)
 	c.keys, c.authAt, c.expiresIn = req.Keys, req.AuthAt, req.ExpiresIn
 	c.devices = req.Devices
 	initial, err := h.register(r.Context(), c, req)
@@ -521,15 +399,9 @@ var ErrRevoked = errors.New("hub: credential revoked")
 func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, error) {
 	var initial [][]byte
 	snapshot := func() error {
-		var seq int64
-		var data any
-		if req.Snapshot != nil {
-			seq, data = req.Snapshot()
-		} else {
-			b := h.src.Board()
-			seq, data = b.Seq, b
-		}
-		raw, err := json.Marshal(data)
+		b := h.src.Board()
+		seq := b.Seq
+		raw, err := json.Marshal(b)
 		if err != nil {
 			return err
 		}
@@ -543,14 +415,7 @@ func (h *Hub) register(ctx context.Context, c *client, req Request) ([][]byte, e
 	}
 	add := func(es []entry) {
 		for _, e := range es {
-			if c.filter == nil {
-				initial = append(initial, e.frame)
-				continue
-			}
-			raw, _ := encode(e.ev)
-			if b := c.filter(e.ev, raw); b != nil {
-				initial = append(initial, frame(opText, b))
-			}
+			initial = append(initial, e.frame)
 		}
 	}
 	h.mu.Lock()
@@ -643,316 +508,4 @@ func (h *Hub) joinFrom(c *client, after int64, add func([]entry)) bool {
 	c.after = h.last
 	h.add(c)
 	return true
-}
-
-// add registers c and counts its reader goroutine; h.mu held. Counting
-// under the lock that Close takes keeps wg.Add from racing with wg.Wait
-// when a handshake finishes while the server stops.
-func (h *Hub) add(c *client) {
-	h.clients[c] = struct{}{}
-	h.count.Add(1)
-	h.wg.Add(1)
-	if c.expiresIn > 0 {
-		c.expiry = time.AfterFunc(c.expiresIn, func() {
-			h.drop(c, websocket.ClosePolicyViolation, "session expired")
-		})
-	}
-}
-
-// unregister removes c from the fan-out; h.mu held. It reports whether c
-// was registered.
-func (h *Hub) unregister(c *client) bool {
-	if _, ok := h.clients[c]; !ok {
-		return false
-	}
-	delete(h.clients, c)
-	h.count.Add(-1)
-	if c.expiry != nil {
-		c.expiry.Stop()
-	}
-	return true
-}
-
-// drop unregisters c and closes its connection with a close frame.
-func (h *Hub) drop(c *client, code int, why string) {
-	h.mu.Lock()
-	was := h.unregister(c)
-	if was && why == "too slow" {
-		h.kicked.Add(1)
-	}
-	h.mu.Unlock()
-	c.close(code, why)
-	if was {
-		c.dropped()
-	}
-}
-
-// dropLater drops c on its own goroutine, for callers holding c.mu (drop
-// takes it). Close waits for it. Once the hub is closed nothing starts:
-// Close drops every client itself.
-func (h *Hub) dropLater(c *client, code int, why string) {
-	h.mu.Lock()
-	closed := h.closed
-	if !closed {
-		// Counted under the lock that Close takes to set closed, so the
-		// Add never races with Close's Wait (as in add and flushLocked).
-		h.wg.Add(1)
-	}
-	h.mu.Unlock()
-	if closed {
-		return
-	}
-	go func() {
-		defer h.wg.Done()
-		h.drop(c, code, why)
-	}()
-}
-
-// dropped runs the client's onDrop once it has left the fan-out.
-func (c *client) dropped() {
-	if c.onDrop != nil {
-		c.onDrop()
-	}
-}
-
-// reader reads only to process pongs, pings and close frames; clients have
-// nothing else to say. Oversized messages and floods close the connection.
-func (h *Hub) reader(c *client) {
-	defer h.wg.Done()
-	if c.onClose != nil {
-		defer c.onClose()
-	}
-	ws := c.ws
-	ws.SetReadLimit(64 << 10)
-	ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
-	ws.SetPongHandler(func(string) error {
-		return ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
-	})
-	// Control frames are answered through the client's own write path:
-	// gorilla's default handlers would write concurrently with the hub.
-	ws.SetPingHandler(func(data string) error {
-		c.send(frame(opPong, []byte(data)))
-		return ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
-	})
-	ws.SetCloseHandler(func(int, string) error { return nil })
-	window := time.Now()
-	count := 0
-	for {
-		_, r, err := ws.NextReader()
-		if err != nil {
-			var ce *websocket.CloseError
-			if errors.As(err, &ce) {
-				h.drop(c, websocket.CloseNormalClosure, "")
-			} else {
-				h.drop(c, -1, "")
-			}
-			return
-		}
-		n, err := io.Copy(io.Discard, io.LimitReader(r, maxClientMessage+1))
-		if err != nil {
-			h.drop(c, -1, "")
-			return
-		}
-		if n > maxClientMessage {
-			h.drop(c, websocket.CloseMessageTooBig, "message too big")
-			return
-		}
-		ws.SetReadDeadline(time.Now().Add(h.opts.PongWait))
-		if time.Since(window) > time.Minute {
-			window, count = time.Now(), 0
-		}
-		count++
-		if count > h.opts.MaxClientMessages {
-			h.drop(c, websocket.ClosePolicyViolation, "too many messages")
-			return
-		}
-	}
-}
-
-// client is one subscriber. Its frames go out in order: straight into the
-// socket while it keeps up, through queue and a flusher goroutine when not.
-type client struct {
-	h      *Hub
-	ws     *websocket.Conn // reading only
-	raw    net.Conn        // writing
-	filter Filter
-	after  int64 // only events with seq > after; guarded by h.mu
-	// onClose is Request.OnClose, run when the reader ends.
-	onClose func()
-
-	devices   bool          // receives device.updated (Request.Devices)
-	keys      []string      // credentials, for Revoke
-	authAt    time.Time     // when they were checked
-	expiresIn time.Duration // session expiry (0: none)
-	expiry    *time.Timer   // guarded by h.mu
-	// onDrop runs once when the client leaves the fan-out (the ticket hub
-	// releases its connection slot); set before add.
-	onDrop func()
-
-	mu         sync.Mutex
-	started    bool // start ran: live frames may be written
-	queue      [][]byte
-	flushing   bool
-	closed     bool
-	closeAfter bool // the flusher closes the connection when the queue is sent
-}
-
-func newClient(h *Hub, ws *websocket.Conn, f Filter) *client {
-	return &client{h: h, ws: ws, raw: ws.NetConn(), filter: f}
-}
-
-// start sends the first frames (snapshot or missed events) before any live
-// one. Until it runs, send only queues: the client is registered (so no
-// event falls between its first frames and the live ones) before its first
-// frames are sent.
-func (c *client) start(initial [][]byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.started = true
-	// Live frames may already be queued behind: put the initial ones first.
-	c.queue = append(initial, c.queue...)
-	if len(c.queue) > 0 {
-		c.flushLocked()
-	}
-}
-
-// send queues or writes one frame without ever blocking on the socket.
-func (c *client) send(f []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
-	if c.started && !c.flushing && len(c.queue) == 0 {
-		n, err := tryWrite(c.raw, f)
-		if err != nil {
-			c.h.dropLater(c, -1, "")
-			return
-		}
-		if n == len(f) {
-			return
-		}
-		f = f[n:] // the socket is full: the rest goes through the flusher
-	}
-	if len(c.queue) >= c.h.opts.SendQueue {
-		c.closed = true
-		c.queue = nil
-		c.h.dropLater(c, websocket.CloseTryAgainLater, "too slow")
-		return
-	}
-	c.queue = append(c.queue, f)
-	if c.started {
-		c.flushLocked()
-	}
-}
-
-// flushLocked starts the flusher if it is not running; c.mu held. Once
-// the hub is closed no flusher starts (Close may be waiting): the
-// connection is cut instead.
-func (c *client) flushLocked() {
-	if c.flushing || c.closed {
-		return
-	}
-	c.h.mu.Lock()
-	closed := c.h.closed
-	if !closed {
-		c.h.wg.Add(1)
-	}
-	c.h.mu.Unlock()
-	if closed {
-		c.closed, c.queue = true, nil
-		c.raw.Close()
-		return
-	}
-	c.flushing = true
-	go c.flush()
-}
-
-// flush writes queued frames with a deadline until the queue is empty.
-func (c *client) flush() {
-	defer c.h.wg.Done()
-	for {
-		c.mu.Lock()
-		if len(c.queue) == 0 || c.closed && !c.closeAfter {
-			// Clear the deadline: an expired one would fail the direct
-			// writes that follow (the poller checks it first).
-			c.raw.SetWriteDeadline(time.Time{})
-			c.flushing = false
-			closing := c.closed
-			c.queue = nil
-			c.mu.Unlock()
-			if closing {
-				c.raw.Close()
-			}
-			return
-		}
-		f := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		c.mu.Unlock()
-		c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-		if _, err := c.raw.Write(f); err != nil {
-			c.mu.Lock()
-			c.flushing = false
-			c.mu.Unlock()
-			c.h.drop(c, -1, "")
-			return
-		}
-	}
-}
-
-// close sends a close frame (code < 0: none) and closes the connection. A
-// client whose flusher is busy gets the frame after what is queued (bounded
-// by the write deadline); one being kicked for slowness is cut at once.
-func (c *client) close(code int, why string) {
-	c.mu.Lock()
-	if c.closed && !c.flushing {
-		c.mu.Unlock()
-		c.raw.Close()
-		return
-	}
-	c.closed = true
-	if c.flushing && code >= 0 && code != websocket.CloseTryAgainLater {
-		c.queue = append(c.queue, frame(opClose, websocket.FormatCloseMessage(code, why)))
-		c.closeAfter = true
-		c.mu.Unlock()
-		return
-	}
-	c.queue = nil
-	if code >= 0 && !c.flushing {
-		tryWrite(c.raw, frame(opClose, websocket.FormatCloseMessage(code, why)))
-	}
-	c.mu.Unlock()
-	c.raw.Close()
-}
-
-// WebSocket opcodes (RFC 6455).
-const (
-	opText  = 0x1
-	opClose = 0x8
-	opPing  = 0x9
-	opPong  = 0xA
-)
-
-// frame builds an unmasked, final server frame.
-func frame(op byte, payload []byte) []byte {
-	n := len(payload)
-	var b []byte
-	switch {
-	case n < 126:
-		b = make([]byte, 2, 2+n)
-		b[1] = byte(n)
-	case n <= 0xFFFF:
-		b = make([]byte, 4, 4+n)
-		b[1] = 126
-		b[2], b[3] = byte(n>>8), byte(n)
-	default:
-		b = make([]byte, 10, 10+n)
-		b[1] = 127
-		for i := range 8 {
-			b[9-i] = byte(uint64(n) >> (8 * i))
-		}
-	}
-	b[0] = 0x80 | op
-	return append(b, payload...)
 }

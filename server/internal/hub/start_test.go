@@ -26,7 +26,7 @@ func TestFirstFramesGoFirst(t *testing.T) {
 		if err != nil {
 			return
 		}
-		c := newClient(h, ws, nil)
+		c := h.newClient(ws)
 		h.mu.Lock()
 		h.add(c)
 		h.mu.Unlock()

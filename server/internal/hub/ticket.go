@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civiq/civiq/server/internal/hub/wsconn"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -55,7 +56,7 @@ type TicketHub struct {
 	src   TicketSource
 	epoch string
 	opts  TicketOptions
-	conns *Hub // connection machinery only; it never publishes
+	conns *conns // the phones' connections; it never publishes history
 
 	mu       sync.Mutex // pending and the signal
 	pending  []protocol.Event
@@ -99,14 +100,7 @@ func NewTicketHub(src TicketSource, epoch string, opts TicketOptions) *TicketHub
 	if opts.MinETAChange <= 0 {
 		opts.MinETAChange = 30 * time.Second
 	}
-	ho := opts.Hub
-	ho.defaults()
-	conns := &Hub{opts: ho, clients: map[*client]struct{}{}, stopPing: make(chan struct{}), pingDone: make(chan struct{})}
-	conns.up = websocket.Upgrader{ReadBufferSize: 256, WriteBufferPool: &sync.Pool{},
-		// The ticket token in the path is the credential; no cookie is used.
-		CheckOrigin: func(*http.Request) bool { return true }}
-	go conns.pinger()
-	t := &TicketHub{src: src, epoch: epoch, opts: opts, conns: conns, wake: make(chan struct{}, 1),
+	t := &TicketHub{src: src, epoch: epoch, opts: opts, conns: newConns(opts.Hub), wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), finished: make(chan struct{}),
 		byTicket: map[string]map[*ticketSub]struct{}{}, byField: map[string]map[*ticketSub]struct{}{}, perTicket: map[string]int{}}
 	go t.worker()
@@ -156,7 +150,7 @@ func (t *TicketHub) Subscribe(w http.ResponseWriter, r *http.Request, ticketID s
 		release()
 		return err
 	}
-	c := newClient(t.conns, ws, nil)
+	c := t.conns.newClient(ws)
 	c.onDrop = release
 	t.proc.Lock()
 	if t.closed {
@@ -239,7 +233,7 @@ func (t *TicketHub) unindex(s *ticketSub) {
 func (t *TicketHub) message(s *ticketSub, seq int64) []byte {
 	data, _ := json.Marshal(s.view)
 	raw, _ := encode(protocol.Event{Seq: seq, Epoch: t.epoch, Type: protocol.EventTicketView, At: time.Now(), Data: data})
-	return frame(opText, raw)
+	return wsconn.Frame(wsconn.OpText, raw)
 }
 
 // Publish implements queue.Publisher. It only queues the events.
@@ -264,7 +258,7 @@ func (t *TicketHub) Close() {
 	t.proc.Unlock()
 	close(t.stop)
 	<-t.finished
-	t.conns.Close()
+	t.conns.close()
 }
 
 func (t *TicketHub) worker() {
@@ -313,67 +307,6 @@ func (t *TicketHub) sweep() {
 	}
 }
 
-// subjectOf returns the ticket an event is about, the reason to tell its
-// phone, and the fields whose queue it moved.
-func subjectOf(ev protocol.Event) (t *protocol.Ticket, counter *protocol.Counter, reason string, fields []string, rated bool) {
-	switch ev.Type {
-	case protocol.EventTicketCalled, protocol.EventTicketRecalled:
-		var c protocol.Call
-		if json.Unmarshal(ev.Data, &c) != nil {
-			return
-		}
-		reason = protocol.ViewCalled
-		if ev.Type == protocol.EventTicketRecalled {
-			reason = protocol.ViewRecalled
-		}
-		return &c.Ticket, &c.Counter, reason, []string{c.Ticket.ServiceID}, false
-	case protocol.EventTicketIssued, protocol.EventTicketDone, protocol.EventTicketNoShow,
-		protocol.EventTicketTransferred, protocol.EventTicketCancelled:
-		var x protocol.Ticket
-		if json.Unmarshal(ev.Data, &x) != nil {
-			return
-		}
-		fields = []string{x.ServiceID}
-		if x.FromServiceID != "" {
-			fields = append(fields, x.FromServiceID)
-		}
-		switch ev.Type {
-		case protocol.EventTicketIssued:
-			// A new ticket has no phone yet, except an offline ticket
-			// whose phone followed it since before its kiosk synced it.
-			if !x.Offline {
-				return nil, nil, "", fields, false
-			}
-			reason = protocol.ViewSynced
-		case protocol.EventTicketDone:
-			reason = protocol.ViewDone
-		case protocol.EventTicketNoShow:
-			reason = protocol.ViewNoShow
-		case protocol.EventTicketTransferred:
-			reason = protocol.ViewTransferred
-		case protocol.EventTicketCancelled:
-			reason = protocol.ViewCancelled
-		}
-		return &x, nil, reason, fields, false
-	case protocol.EventCounterUpdated:
-		var c protocol.Counter
-		if json.Unmarshal(ev.Data, &c) == nil {
-			fields = c.ServiceIDs
-		}
-	case protocol.EventServiceUpdated:
-		var s protocol.Service
-		if json.Unmarshal(ev.Data, &s) == nil {
-			fields = []string{s.ID}
-		}
-	case protocol.EventTicketRated:
-		var r protocol.RatedEvent
-		if json.Unmarshal(ev.Data, &r) == nil {
-			return &protocol.Ticket{ID: r.TicketID}, nil, protocol.ViewRated, nil, true
-		}
-	}
-	return
-}
-
 // delivery of one frame to one phone, gathered under t.proc, written after.
 func (t *TicketHub) process(evs []protocol.Event) {
 	if len(evs) == 0 {
@@ -392,7 +325,7 @@ func (t *TicketHub) process(evs []protocol.Event) {
 			// gets it, whatever its first view's seq: the page read the
 			// centre before it connected.
 			if raw, err := encode(ev); err == nil {
-				f := frame(opText, raw)
+				f := wsconn.Frame(wsconn.OpText, raw)
 				for _, subs := range t.byTicket {
 					for s := range subs {
 						out = append(out, delivery{s.c, f})
@@ -407,38 +340,28 @@ func (t *TicketHub) process(evs []protocol.Event) {
 				dirty[f] = true // the waits stretch or shrink with it
 			}
 		}
-		tk, counter, reason, fields, rated := subjectOf(ev)
-		for _, f := range fields {
+		ch := protocol.PhoneChangeOf(ev)
+		for _, f := range ch.Fields {
 			if len(t.byField[f]) > 0 {
 				dirty[f] = true
 			}
 		}
-		if tk == nil {
+		if ch.TicketID == "" {
 			continue
 		}
-		for s := range t.byTicket[tk.ID] {
+		for s := range t.byTicket[ch.TicketID] {
 			if ev.Seq <= s.seq {
 				continue // already in its first view
 			}
 			s.seq = ev.Seq
 			old := s.view.Ticket.ServiceID
-			if rated {
-				s.view.Rated, s.view.CanRate = true, false
-			} else {
-				s.view.Ticket = *tk
-				s.view.Ticket.Note = "" // the clerk's note is not for the phone
-				s.view.Counter = counter
-				s.view.CanRate = tk.Status == protocol.StatusDone && !s.view.Rated
-				if tk.ServiceID != old {
-					s.view.Service = t.src.ServiceName(tk.ServiceID)
-				}
+			s.view = ch.Apply(s.view)
+			if f := s.view.Ticket.ServiceID; f != old {
+				s.view.Service = t.src.ServiceName(f)
 			}
-			s.view.Reason = reason
 			t.refile(s, old)
 			if s.view.Ticket.Status == protocol.StatusWaiting {
 				dirty[s.view.Ticket.ServiceID] = true // its estimate is filled below
-				s.view.Ticket.Ahead, s.view.Ticket.ETASeconds = -1, -1
-				s.view.Ticket.ETALowSeconds, s.view.Ticket.ETAHighSeconds = 0, 0
 				continue
 			}
 			s.view.Waiting, s.view.OpenCounters = t.src.FieldCounts(s.view.Ticket.ServiceID)

@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"encoding/json"
 	"slices"
 	"time"
 
@@ -148,10 +147,13 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 	if err == nil {
 		c.board = nb
 	}
+	data, err := protocol.DecodeEvent(ev)
+	if err != nil {
+		data = nil // malformed: nothing to learn from it
+	}
 	switch ev.Type {
 	case protocol.EventTicketIssued:
-		var t protocol.Ticket
-		if json.Unmarshal(ev.Data, &t) == nil {
+		if t, ok := data.(protocol.Ticket); ok {
 			if t.Day == c.day {
 				c.issued[t.ServiceID]++
 			}
@@ -163,8 +165,7 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 		}
 	case protocol.EventTicketCalled:
-		var call protocol.Call
-		if json.Unmarshal(ev.Data, &call) == nil {
+		if call, ok := data.(protocol.Call); ok {
 			c.removeWaiting(call.Ticket.ID)
 			c.model.Called(call.Ticket.ID, ev.At)
 			if call.Ticket.Priority {
@@ -174,8 +175,7 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 		}
 	case protocol.EventTicketTransferred:
-		var t protocol.Ticket
-		if json.Unmarshal(ev.Data, &t) == nil {
+		if t, ok := data.(protocol.Ticket); ok {
 			c.removeWaiting(t.ID)
 			c.model.Forget(t.ID) // its wait is no longer the one estimated
 			if t.Status == protocol.StatusWaiting {
@@ -183,22 +183,19 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 		}
 	case protocol.EventTicketCancelled:
-		var t protocol.Ticket
-		if json.Unmarshal(ev.Data, &t) == nil {
+		if t, ok := data.(protocol.Ticket); ok {
 			c.removeWaiting(t.ID)
 			c.model.Forget(t.ID)
 		}
 	case protocol.EventTicketDone:
-		var t protocol.Ticket
-		if json.Unmarshal(ev.Data, &t) == nil && t.CalledAt != nil && t.FinishedAt != nil {
+		if t, ok := data.(protocol.Ticket); ok && t.CalledAt != nil && t.FinishedAt != nil {
 			d := t.FinishedAt.Sub(*t.CalledAt)
 			// One done under a disruption is slow for a known reason:
 			// measured apart, kept out of the usual means.
 			c.model.Served(t.CounterID, t.ServiceID, d, c.disrupted(t.CounterID))
 		}
 	case protocol.EventCounterUpdated:
-		var k protocol.Counter
-		if json.Unmarshal(ev.Data, &k) == nil {
+		if k, ok := data.(protocol.Counter); ok {
 			if k.Status != protocol.CounterPaused {
 				c.model.CounterUnpaused(k.ID, k.Status == protocol.CounterOpen, ev.At)
 			} else {
@@ -206,13 +203,11 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 			}
 		}
 	case protocol.EventServiceUpdated:
-		var s protocol.Service
-		if json.Unmarshal(ev.Data, &s) == nil {
+		if s, ok := data.(protocol.Service); ok {
 			c.services[s.ID] = s
 		}
 	case protocol.EventCentreUpdated:
-		var ct protocol.Centre
-		if json.Unmarshal(ev.Data, &ct) == nil {
+		if ct, ok := data.(protocol.Centre); ok {
 			c.centre = ct
 		}
 	case protocol.EventDisruptionEnded:

@@ -1,18 +1,18 @@
 //go:build unix
 
-package hub
+package wsconn
 
 import (
 	"errors"
 	"net"
-	"runtime"
 	"syscall"
 )
 
-// tryWrite makes one non-blocking write attempt and returns how much the
+// TryWrite makes one non-blocking write attempt and returns how much the
 // socket took; (0, nil) means it is full. Only plain TCP and Unix sockets
-// qualify: a TLS connection must encrypt, so it always takes the flusher.
-func tryWrite(c net.Conn, b []byte) (int, error) {
+// qualify: a TLS connection must encrypt, so it always takes the flusher
+// (as does every connection where the platform has no such write).
+func TryWrite(c net.Conn, b []byte) (int, error) {
 	var sc syscall.Conn
 	switch x := c.(type) {
 	case *net.TCPConn:
@@ -55,5 +55,3 @@ func tryWrite(c net.Conn, b []byte) (int, error) {
 	}
 	return written, werr
 }
-
-func runtimeCPUs() int { return runtime.GOMAXPROCS(0) }
