@@ -125,9 +125,6 @@ func (s *Server) waitsBuild(ctx context.Context) (*waitsSnap, error) {
 		Services:       []protocol.WaitsService{},
 	}
 	for _, sv := range s.engine.ServicesWithETA() {
-		if !sv.Enabled {
-			continue // switched off by the admin: not a field citizens can come for
-		}
 		ws := protocol.WaitsService{ID: sv.ID, Prefix: sv.Prefix, Name: sv.Name, Group: sv.Group,
 			Open: sv.Open, ClosedReason: sv.ClosedReason, Waiting: sv.Waiting, ETANewSeconds: sv.ETANewSeconds}
 		if !sv.Open {
