@@ -8,6 +8,9 @@
   var main = document.getElementById("fields");
   var updated = document.getElementById("updated");
   var view = null, etag = "", failures = 0;
+  // ?tv=1: a hall TV nobody scrolls. The page turns by itself, a screen
+  // at a time, when the fields do not fit.
+  var tv = /(^|[?&])tv=1(&|$)/.test(location.search);
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -44,7 +47,8 @@
 
   function chart(s, range, v) {
     var det = el("details", "heat");
-    if (window.matchMedia && window.matchMedia("(min-width: 700px)").matches) det.open = true;
+    // Open on tablets, computers and TVs; a tap away on a phone.
+    if (tv || (window.matchMedia && window.matchMedia("(min-width: 700px)").matches)) det.open = true;
     det.appendChild(bi("summary", "", "Thời gian chờ thường gặp", "Usual wait by day and hour"));
     if (!range) { det.appendChild(bi("p", "en", "Chưa có đủ dữ liệu.", "Not enough history yet.")); return det; }
     var n = range[1] - range[0] + 1;
@@ -82,10 +86,17 @@
     var f2 = el("div", "fig");
     var eta = s.eta_new_seconds;
     if (s.open && eta !== undefined && eta !== null) {
-      var vv = el("div", "v", eta < 60 ? "< 1" : "~" + mins(eta));
-      vv.appendChild(el("span", "u", " phút"));
+      var m = eta < 60 ? 0 : mins(eta), vv;
+      if (m < 90) {
+        vv = el("div", "v", m === 0 ? "< 1" : "~" + m);
+        vv.appendChild(el("span", "u", " phút"));
+      } else { // hours, to the half hour, with the Vietnamese decimal comma
+        vv = el("div", "v", "~" + String(Math.round(m / 30) / 2).replace(".", ","));
+        vv.appendChild(el("span", "u", " giờ"));
+      }
+      vv.title = m + " phút · min";
       f2.appendChild(vv);
-      f2.appendChild(bi("div", "l", "chờ nếu lấy số bây giờ", "min if you take a ticket now"));
+      f2.appendChild(bi("div", "l", "chờ nếu lấy số bây giờ", "wait if you take a ticket now"));
     } else {
       f2.appendChild(el("div", "v", "—"));
       f2.appendChild(bi("div", "l", "chưa ước tính được", "no estimate now"));
@@ -153,6 +164,19 @@
     }).then(function () {
       setTimeout(poll, every + Math.floor(Math.random() * 3000)); // spread a crowd of phones
     });
+  }
+
+  function turnPages() {
+    var h = window.innerHeight, max = document.documentElement.scrollHeight - h;
+    if (max > 8) {
+      var next = window.scrollY + h - 80; // keep a strip of the last screen for context
+      window.scrollTo({ top: window.scrollY >= max - 4 ? 0 : Math.min(next, max), behavior: "smooth" });
+    }
+    setTimeout(turnPages, 12000);
+  }
+  if (tv) {
+    document.body.classList.add("tv");
+    setTimeout(turnPages, 12000);
   }
 
   try {
