@@ -47,6 +47,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "crowd" {
+		if err := crowdMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "crowd:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	fs := flag.NewFlagSet("civiq-bench", flag.ExitOnError)
 	runs := fs.Int("runs", 5, "repetitions of each measurement")
 	only := fs.String("only", "", "comma-separated subset: throughput,latency,max,memory,restart,reports,webhooks,waits")
