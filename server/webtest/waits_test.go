@@ -90,9 +90,23 @@ func waitsJSON(t *testing.T, srv *servertest.Server) protocol.Waits {
 // checkWaitsPage checks the rendered page against the JSON: the centre's
 // name, one card per field with its count and its expected wait or
 // closed words, the chart's cells, the link to /book.
-func checkWaitsPage(t *testing.T, p *tab, v protocol.Waits) {
+func checkWaitsPage(t *testing.T, p *tab, fresh protocol.Waits) {
 	t.Helper()
 	p.wait(`document.querySelectorAll('#fields .field .figs').length > 0`, "the cards")
+	// The view the page was rendered with (its estimates move with the
+	// clock; the counts must equal the JSON fetched by the test).
+	var v protocol.Waits
+	if err := json.Unmarshal([]byte(eval[string](p, `document.getElementById('waits-data').textContent`)), &v); err != nil {
+		t.Fatalf("the page's embedded view: %v", err)
+	}
+	if len(v.Services) != len(fresh.Services) {
+		t.Fatalf("the page has %d fields, the JSON %d", len(v.Services), len(fresh.Services))
+	}
+	for i := range v.Services {
+		if a, b := v.Services[i], fresh.Services[i]; a.ID != b.ID || a.Waiting != b.Waiting || a.Open != b.Open {
+			t.Errorf("field %d: page %s %d waiting open %v, JSON %s %d open %v", i, a.ID, a.Waiting, a.Open, b.ID, b.Waiting, b.Open)
+		}
+	}
 	if got := p.textOf("h1"); got != v.Centre.Name.Vi {
 		t.Errorf("h1 %q, want the centre's name %q", got, v.Centre.Name.Vi)
 	}
