@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generates the call-out clips of the hall displays with espeak-ng and sox:
 # assets/sounds/chime.wav, pause.wav, vi/*.wav and en/*.wav, all 22050 Hz mono
-# 16-bit PCM. The names are fixed by display/announce (Clips); its tests fail
+# 16-bit PCM. The names are fixed by internal/voice/announce (Clips); its tests fail
 # when a clip is missing or left over. See README.md beside this script.
 #
 #   assets/sounds/generate.sh            # Northern voice (default)

@@ -18,8 +18,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/civiq/civiq/display/announce"
-	"github.com/civiq/civiq/display/internal/wav"
+	"github.com/civiq/civiq/internal/voice/announce"
+	"github.com/civiq/civiq/internal/voice/wav"
 )
 
 // Rate is the sample rate of the device and of the shipped clips (22050 Hz
