@@ -140,6 +140,23 @@ func TestScriptsUseKnownClips(t *testing.T) {
 	// Large numbers need the remaining scale words.
 	check(call("A1000000000", 1), Options{English: true})
 	check(call("A1000000", 1), Options{English: true})
+	// The kiosk's guidance: the keys and the printed number.
+	for _, lang := range []string{protocol.LangVI, protocol.LangEN} {
+		for _, p := range Guide([]Choice{{Key: 1, Name: "x"}}, lang) {
+			if p.Clip != "" {
+				if !known[p.Clip] {
+					t.Fatalf("Guide uses unknown clip %q", p.Clip)
+				}
+				used[p.Clip] = true
+			}
+		}
+		for _, clip := range Issued("A012", "", lang) {
+			if !known[clip] {
+				t.Fatalf("Issued uses unknown clip %q", clip)
+			}
+			used[clip] = true
+		}
+	}
 	for _, c := range Clips() {
 		if !used[c] {
 			t.Errorf("clip %q is never used", c)
