@@ -14,8 +14,15 @@ import (
 // capital with a circumflex or breve and a tone mark above it (Ố, Ẩ, Ẵ).
 const tallLetters = "ẤẦẨẪẬẮẰẲẴẶẾỀỂỄỆỐỒỔỖỘỚỜỞỠỢỨỪỬỮỰÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴĂÂÊÔƠƯĐ"
 
-// tallAscent returns ttf with its ascender raised to the top of the
-// tallest Vietnamese capital. Fyne draws a text into a box one line high
+// extraAscentEm is how much tallAscent raises the fonts' ascender, in
+// ems: enough for the tallest Vietnamese capital of DejaVu Sans Bold (Ẫ,
+// 1.12 em, against an ascender of 0.93 em) and a little air. The line
+// pitch stays the font's own (lineHeight subtracts it): only the text
+// boxes reach higher, over the line above, which is transparent.
+const extraAscentEm = 0.24
+
+// tallAscent returns ttf with its ascender raised by extraAscentEm, which
+// must reach the top of the tallest Vietnamese capital. Fyne draws a text into a box one line high
 // with the baseline at the font's ascender, so a mark above the ascender
 // is cut off: DejaVu Sans's ascender (0.93 em) is below the acute of Ố
 // (about 1.15 em), and "SỐ ƯU TIÊN" showed as "SÔ ƯU TIÊN". Raising the
@@ -39,7 +46,14 @@ func tallAscent(ttf []byte) ([]byte, error) {
 	if top <= 0 {
 		return nil, errors.New("ui: font has no Vietnamese capitals")
 	}
-	asc := int16(math.Ceil(float64(top) * 1.04)) // a little air above the mark
+	ext, ok := face.FontHExtents()
+	if !ok {
+		return nil, errors.New("ui: font has no ascender")
+	}
+	asc := int16(math.Ceil(float64(ext.Ascender) + extraAscentEm*float64(face.Upem())))
+	if float32(asc) < top {
+		return nil, fmt.Errorf("ui: font's marks reach %v units, above the raised ascender %d: raise extraAscentEm", top, asc)
+	}
 	out := bytes.Clone(ttf)
 	tables := map[string]uint32{}
 	if len(out) < 12 {

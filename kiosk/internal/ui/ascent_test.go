@@ -35,24 +35,23 @@ func TestMarksAboveCapitalsNotClipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Settings().SetTheme(th)
+	// top renders text alone and returns the first row of its ink and
+	// the top of its box.
+	top := func(text string, bold bool, size float32) (ink, box int) {
+		txt := canvas.NewText(text, color.Black)
+		txt.TextStyle.Bold, txt.TextSize = bold, size
+		w := test.NewTempWindow(t, container.NewWithoutLayout(txt))
+		w.Resize(fyne.NewSize(2400, 700))
+		const y = 40
+		txt.Move(fyne.NewPos(10, y))
+		txt.Resize(txt.MinSize())
+		img := w.Canvas().Capture()
+		return inkTop(img, img.Bounds()), y
+	}
 	for _, bold := range []bool{false, true} {
 		for _, size := range []float32{24, 30, 54, 200} {
-			marked := canvas.NewText("SỐ ẨỄỖẴ", color.Black)
-			plain := canvas.NewText("SO AEOA", color.Black)
-			for _, txt := range []*canvas.Text{marked, plain} {
-				txt.TextStyle.Bold, txt.TextSize = bold, size
-			}
-			w := test.NewTempWindow(t, container.NewWithoutLayout(marked, plain))
-			w.Resize(fyne.NewSize(1800, 700))
-			const y = 40
-			marked.Move(fyne.NewPos(10, y))
-			marked.Resize(marked.MinSize())
-			plain.Move(fyne.NewPos(900, y))
-			plain.Resize(plain.MinSize())
-			img := w.Canvas().Capture()
-			h := int(marked.MinSize().Height) + y
-			mt := inkTop(img, image.Rect(0, 0, 890, h+10))
-			pt := inkTop(img, image.Rect(890, 0, 1800, h+10))
+			mt, y := top("SỐ ẨỄỖẴ", bold, size)
+			pt, _ := top("SO AEOA", bold, size)
 			if mt <= y {
 				t.Errorf("bold %v, %v px: the marks' ink starts at row %d, the box's top is %d: clipped", bold, size, mt, y)
 			}

@@ -260,8 +260,7 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 	for _, l := range hf.lines {
 		t := canvas.NewText(l, c.pal.text)
 		t.TextSize, t.TextStyle, t.Alignment = hf.size, fyne.TextStyle{Bold: true}, fyne.TextAlignCenter
-		t.Move(fyne.NewPos(left, y))
-		t.Resize(fyne.NewSize(size.Width-left, lh))
+		placeLine(t, left, y, size.Width-left, lh)
 		objs = append(objs, t)
 		y += lh
 	}
@@ -369,7 +368,9 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 	// The priority button (or Back on the priority choice).
 	bw := size.Width
 	if c.listen != nil {
-		lw := min(max(size.Width*0.26, 280), 460)
+		// Wide enough for its icon and words (the button does not wrap),
+		// never more than half the row.
+		lw := min(max(size.Width*0.26, c.listen.MinSize().Width+24), 460, size.Width/2)
 		bw = size.Width - lw - gridGap
 		c.listen.Move(fyne.NewPos(bw+gridGap, size.Height-bottomH))
 		c.listen.Resize(fyne.NewSize(lw, bottomH))

@@ -181,7 +181,8 @@ func (u *UI) showMaintLocked(msg string) {
 		u.buttons[name] = b
 		return container.NewGridWrap(fyne.NewSize(400, 110), b)
 	}
-	row := container.NewHBox(
+	// Two by two: four buttons fit a portrait screen too.
+	row := container.NewGridWithColumns(2,
 		btn("maint-printer", w.PrinterTitle, widget.MediumImportance, func() { u.tapPrinter() }),
 		btn("maint-print", w.MaintPrint, widget.MediumImportance, func() { u.tapPrinterTest() }),
 		btn("maint-exit", w.MaintExit, widget.DangerImportance, func() { u.tapExit() }),

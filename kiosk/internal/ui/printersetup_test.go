@@ -98,7 +98,7 @@ func TestPrinterSetup(t *testing.T) {
 	if msg := printerMsg(t, r); !strings.HasPrefix(msg, "✓") || !strings.Contains(msg, cfgFile) {
 		t.Fatalf("save: %q", msg)
 	}
-	cfg, err := config.Load([]string{"--config", cfgFile, "--spool", t.TempDir()}, func(string) string { return "" }, io.Discard)
+	cfg, err := config.Load([]string{"--config", cfgFile, "--spool", t.TempDir(), "--token", "t"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

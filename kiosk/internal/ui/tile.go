@@ -239,8 +239,7 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 		for _, l := range f.lines {
 			txt := canvas.NewText(l, col)
 			txt.TextSize, txt.TextStyle, txt.Alignment = f.size, style, fyne.TextAlignCenter
-			txt.Move(fyne.NewPos(pad+bw, y))
-			txt.Resize(fyne.NewSize(w, lh))
+			placeLine(txt, pad+bw, y, w, lh)
 			objs = append(objs, txt)
 			y += lh
 		}
@@ -272,7 +271,9 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 		if len(t.badge) > 1 {
 			num.TextSize = side * 0.46
 		}
-		num.Move(disc.Position())
+		// Centred in the disc: the box's extra ascent (placeLine) is
+		// above the digits, so the box rises by half of it.
+		num.Move(disc.Position().SubtractXY(0, extraAscentEm*num.TextSize/2))
 		num.Resize(fyne.NewSize(side, side))
 		objs = append(objs, disc, num)
 	}

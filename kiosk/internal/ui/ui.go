@@ -753,8 +753,7 @@ func (r *oneLineRenderer) Layout(size fyne.Size) {
 		t := canvas.NewText(l, r.o.col)
 		t.TextStyle, t.TextSize = r.t.TextStyle, f.size
 		h := f.h / float32(len(f.lines))
-		t.Move(fyne.NewPos(0, y))
-		t.Resize(fyne.NewSize(size.Width, h))
+		placeLine(t, 0, y, size.Width, h)
 		r.objs = append(r.objs, t)
 		y += h
 	}

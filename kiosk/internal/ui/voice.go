@@ -25,10 +25,6 @@ type Voice interface {
 // its duration too.
 const speakTimeout = 90 * time.Second
 
-// keyListen is the keypad key that reads the screen aloud: the keypad's
-// decimal point ('.', ',' on some layouts).
-const keyListen = "."
-
 // listenButtonLocked is the home screen's "Nghe hướng dẫn" button, with a
 // speaker icon; nil without a Voice.
 func (u *UI) listenButtonLocked() fyne.CanvasObject {
