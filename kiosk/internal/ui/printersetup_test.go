@@ -48,7 +48,9 @@ func TestPrinterSetup(t *testing.T) {
 	}
 	r.u.mu.Lock()
 	r.u.opts.Maint = Maintenance{PINHash: hash, Server: r.srv.URL, Version: "test",
-		Printer: PrinterSetup{Spec: r.fp.Spec(), Paper: 58, ConfigFile: cfgFile, Devices: func() []string { return []string{"/dev/usb/lp0"} }}}
+		// The spec shown (the golden's) is a fixed address; the kiosk prints
+		// on r.fp until the setup changes it.
+		Printer: PrinterSetup{Spec: "tcp://10.0.0.50:9100", Paper: 58, ConfigFile: cfgFile, Devices: func() []string { return []string{"/dev/usb/lp0"} }}}
 	r.u.mu.Unlock()
 	c := cornerOf(r)
 	for range 5 {
