@@ -25,12 +25,12 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/civiq/civiq/assets"
-	"github.com/civiq/civiq/internal/pairing"
-	"github.com/civiq/civiq/internal/voice/announce"
 	"github.com/civiq/civiq/display/internal/config"
 	"github.com/civiq/civiq/display/internal/feed"
-	"github.com/civiq/civiq/internal/voice/speaker"
 	"github.com/civiq/civiq/display/internal/view"
+	"github.com/civiq/civiq/internal/pairing"
+	"github.com/civiq/civiq/internal/voice/announce"
+	"github.com/civiq/civiq/internal/voice/speaker"
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/protocol"
 )
