@@ -1,0 +1,359 @@
+// Package postgres is the scale-out CiviQ store: PostgreSQL through a pgx
+// connection pool. Several server instances may share one database: every
+// decision (number allocation, call-next, leases) is made in a PostgreSQL
+// transaction under row locks, and every committed event is delivered to
+// every instance's sink in seq order, exactly once (feed.go).
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/civiq/civiq/server/internal/auth"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+var (
+	_ queue.Store            = (*Store)(nil)
+	_ queue.TicketReader     = (*Store)(nil)
+	_ queue.CalibrationStore = (*Store)(nil)
+	_ auth.Store             = (*Store)(nil)
+)
+
+// Options tune the store.
+type Options struct {
+	Log *slog.Logger
+	// MaxConns bounds the pool (default 16).
+	MaxConns int32
+	// PollEvery is how often the events table is read for events of other
+	// instances when no notification woke the reader (default 1 s).
+	PollEvery time.Duration
+	// MaxRetries bounds the retries of a transaction that failed on a
+	// serialization failure or deadlock (default 20).
+	MaxRetries int
+}
+
+// Store is the PostgreSQL store.
+type Store struct {
+	pool   *pgxpool.Pool
+	log    *slog.Logger
+	opts   Options
+	epoch  string
+	secret []byte
+
+	feed feed
+
+	wakeC   chan struct{} // wakes the event reader
+	quit    chan struct{}
+	stopped chan struct{}
+	closeMu sync.Once
+}
+
+// ErrClosed is returned by updates after Close.
+var ErrClosed = &queue.Error{Code: protocol.CodeUnavailable, Message: "store is closed"}
+
+// notifyChannel is the LISTEN/NOTIFY channel that wakes the event readers.
+const notifyChannel = "civiq_events"
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int {
+	ents, _ := fs.Glob(migrationFS, "migrations/*.sql")
+	return len(ents)
+}
+
+// Open connects to the database at url (postgres://...), migrates it and
+// starts following its events.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 16
+	}
+	if opts.PollEvery <= 0 {
+		opts.PollEvery = time.Second
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 20
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: bad --db URL: %w", err)
+	}
+	cfg.MaxConns = opts.MaxConns
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{pool: pool, log: opts.Log, opts: opts, quit: make(chan struct{}), stopped: make(chan struct{}), wakeC: make(chan struct{}, 1)}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := s.loadMeta(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := pool.QueryRow(ctx, `SELECT last FROM event_seq WHERE id = 1`).Scan(&s.feed.last); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: read seq: %w", err)
+	}
+	go s.listen()
+	return s, nil
+}
+
+// migrate applies the embedded migrations not applied yet, each in its own
+// transaction under an advisory lock, so instances starting together do
+// not race; it refuses a schema newer than this build.
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	if _, err := s.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS civiq_schema (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)`); err != nil {
+		return fmt.Errorf("postgres: schema version table: %w", err)
+	}
+	for {
+		done, err := s.migrateOne(ctx, names)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func (s *Store) migrateOne(ctx context.Context, names []string) (bool, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431001)`); err != nil {
+		return false, err
+	}
+	var cur int
+	err = tx.QueryRow(ctx, `SELECT version FROM civiq_schema WHERE id = 1`).Scan(&cur)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("postgres: read schema version: %w", err)
+	}
+	if cur > len(names) {
+		return false, fmt.Errorf("postgres: database schema version %d is newer than this server knows (%d); run a newer CiviQ server", cur, len(names))
+	}
+	if cur == len(names) {
+		return true, nil
+	}
+	body, err := migrationFS.ReadFile(names[cur])
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, string(body)); err != nil {
+		return false, fmt.Errorf("postgres: migration %s: %w", names[cur], err)
+	}
+	if cur == 0 {
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		if _, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('secret', $2)`,
+			NewEpoch(), base64.StdEncoding.EncodeToString(secret)); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO civiq_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = excluded.version`, cur+1); err != nil {
+		return false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("postgres: migration %s: %w", names[cur], err)
+	}
+	s.log.Info("schema migrated", "version", cur+1, "file", names[cur])
+	return cur+1 == len(names), nil
+}
+
+// NewEpoch returns a random event epoch.
+func NewEpoch() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Store) loadMeta(ctx context.Context) error {
+	var sec string
+	if err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&s.epoch); err != nil {
+		return fmt.Errorf("postgres: read epoch: %w", err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'secret'`).Scan(&sec); err != nil {
+		return fmt.Errorf("postgres: read secret: %w", err)
+	}
+	b, err := base64.StdEncoding.DecodeString(sec)
+	if err != nil {
+		return fmt.Errorf("postgres: bad secret: %w", err)
+	}
+	s.secret = b
+	return nil
+}
+
+// Epoch is the event epoch of this database.
+func (s *Store) Epoch() string { return s.epoch }
+
+// Close stops following events and closes the pool.
+func (s *Store) Close() error {
+	first := false
+	s.closeMu.Do(func() { close(s.quit); first = true })
+	<-s.stopped
+	if first {
+		s.pool.Close()
+	}
+	return nil
+}
+
+func (s *Store) closed() bool {
+	select {
+	case <-s.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Update implements queue.Store. fn runs in a READ COMMITTED transaction
+// whose reads of the rows it decides on take row locks (tx.go); a
+// transaction that fails on a serialization failure or a deadlock, or
+// that lost an idempotency race, is run again.
+func (s *Store) Update(ctx context.Context, fn func(tx queue.Tx) error) ([]protocol.Event, error) {
+	return s.update(ctx, func(w *wtx) error { return fn(w) })
+}
+
+func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.Event, error) {
+	for attempt := 0; ; attempt++ {
+		if s.closed() {
+			return nil, ErrClosed
+		}
+		evs, err := s.try(ctx, fn)
+		if err == nil || !retryable(err) || attempt >= s.opts.MaxRetries {
+			if err != nil {
+				return nil, storageErr(err)
+			}
+			return evs, nil
+		}
+		// Back off a little, randomised, before running it again.
+		d := time.Duration(1+attempt) * time.Duration(100+randN(400)) * time.Microsecond
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// errRetry asks update to run the transaction again.
+var errRetry = errors.New("postgres: retry")
+
+func retryable(err error) bool {
+	if errors.Is(err, errRetry) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	return false
+}
+
+// qAppendEvents allocates the seqs of a transaction's events from the
+// counter row (locked until commit: writers of events commit one after
+// the other, so seqs are gap-free and in commit order), stores the events
+// and wakes the other instances at commit.
+const qAppendEvents = `WITH s AS (UPDATE event_seq SET last = last + $1 WHERE id = 1 RETURNING last),
+	n AS (SELECT pg_notify('` + notifyChannel + `', s.last::text) FROM s)
+	INSERT INTO events (seq, type, at, at_offset, data)
+	SELECT s.last - $1 + e.ord, e.type, e.at, e.off, e.data::json
+	FROM s, (SELECT count(*) FROM n) AS k,
+		unnest($2::text[], $3::timestamptz[], $4::int[], $5::text[]) WITH ORDINALITY AS e(type, at, off, data, ord)
+	RETURNING seq`
+
+func (s *Store) try(ctx context.Context, fn func(w *wtx) error) ([]protocol.Event, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	w := &wtx{s: s, tx: tx, ctx: ctx}
+	if err := safeRun(fn, w); err != nil {
+		return nil, err
+	}
+	if n := len(w.events); n > 0 {
+		types, ats, offs, datas := make([]string, n), make([]time.Time, n), make([]int32, n), make([]string, n)
+		for i, ev := range w.events {
+			_, off := ev.At.Zone()
+			types[i], ats[i], offs[i], datas[i] = ev.Type, ev.At, int32(off), string(ev.Data)
+		}
+		rows, err := tx.Query(ctx, qAppendEvents, n, types, ats, offs, datas)
+		if err != nil {
+			return nil, err
+		}
+		seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, err
+		}
+		if len(seqs) != n {
+			return nil, fmt.Errorf("postgres: %d events stored of %d", len(seqs), n)
+		}
+		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+		for i := range w.events {
+			w.events[i].Seq = seqs[i]
+		}
+	}
+	// Once COMMIT is sent the outcome may be durable: it is awaited even
+	// when the caller gives up.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := tx.Commit(cctx); err != nil {
+		return nil, err
+	}
+	if len(w.events) > 0 {
+		s.deliver(ctx, w.events)
+	}
+	return w.events, nil
+}
+
+// safeRun turns a panic in an update function into an error.
+func safeRun(fn func(*wtx) error, w *wtx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("postgres: update panicked: %v", r)
+		}
+	}()
+	return fn(w)
+}
+
+// Ping implements queue.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	var one int
+	if err := s.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}

@@ -1,0 +1,33 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/civiq/civiq/server/internal/store/postgres"
+	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
+	"github.com/civiq/civiq/server/internal/store/storetest"
+)
+
+// srv is the test binary's PostgreSQL server (TestMain).
+var srv *pgtest.Server
+
+func TestMain(m *testing.M) { pgtest.Main(m, &srv) }
+
+func open(t testing.TB, url string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestContract runs the storage contract suite (and with it the engine's
+// behaviour tests) against a real PostgreSQL, a new database per test.
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		url := srv.Database(t)
+		return func(t *testing.T) storetest.Backend { return open(t, url) }
+	})
+}
