@@ -3,7 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -39,8 +42,24 @@ func storageErr(err error) error {
 		}
 		return err
 	}
-	// Not an answer of the server: the connection failed or was refused.
-	return &queue.Error{Code: protocol.CodeUnavailable, Message: "storage unavailable", Err: err}
+	if connectionLost(err) {
+		return &queue.Error{Code: protocol.CodeUnavailable, Message: "storage unavailable", Err: err}
+	}
+	return err
+}
+
+// connectionLost tells errors of the connection to PostgreSQL (refused,
+// reset, timed out, closed) from everything else.
+func connectionLost(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ne) || errors.As(err, &ce) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "closed pool") || strings.Contains(msg, "conn busy")
 }
 
 // unavailable is storageErr for reads, whose failures are all the

@@ -59,7 +59,8 @@ type Store struct {
 	epoch  string
 	secret []byte
 
-	feed feed
+	feed   feed
+	health health
 
 	wakeC   chan struct{} // wakes the event reader
 	quit    chan struct{}
