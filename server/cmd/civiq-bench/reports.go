@@ -219,12 +219,12 @@ func fillYear(ctx context.Context, st *sqlite.Store, first, last time.Time, svcs
 				}
 			}
 			for _, v := range visits {
-				if err := tx.(queue.DataTx).InsertVisit(v); err != nil {
+				if err := tx.InsertVisit(v); err != nil {
 					return err
 				}
 			}
 			for _, r := range ratings {
-				if err := tx.(queue.RatingTx).InsertRating(r); err != nil {
+				if err := tx.InsertRating(r); err != nil {
 					return err
 				}
 			}

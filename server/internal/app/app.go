@@ -25,6 +25,7 @@ import (
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/report"
+	"github.com/civiq/civiq/server/internal/store"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
 	"github.com/civiq/civiq/server/internal/webhook"
 	"github.com/civiq/civiq/server/protocol"
@@ -33,7 +34,8 @@ import (
 // App is a running server without its listener.
 type App struct {
 	Config config.Config
-	Store  *sqlite.Store
+	// Store is the storage, behind the one storage contract.
+	Store  store.Store
 	Engine *queue.Engine
 	Auth   *auth.Service
 	Hub    *hub.Hub
@@ -145,11 +147,17 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	so := opts.Store
 	so.Log, so.Synchronous = log, cfg.UnsafeSynchronous
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "civiq.db"), so)
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "civiq.db"), so)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: store, Log: log}
+	return start(ctx, cfg, log, opts, centre, st)
+}
+
+// start runs the server's parts on an open store; it closes st when it
+// fails.
+func start(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options, centre *config.Centre, st store.Store) (*App, error) {
+	a := &App{Config: cfg, Store: st, Log: log}
 	// fail stops what was started so far: a failed Open leaves no
 	// goroutine behind and the database closed.
 	fail := func(err error) (*App, error) {
@@ -159,7 +167,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		if a.Phones != nil {
 			a.Phones.Close()
 		}
-		store.Close()
+		st.Close()
 		return nil, err
 	}
 	// The file's time zone applies to an empty store; the engine switches
@@ -168,24 +176,24 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return fail(err)
 	}
-	a.Engine = queue.New(store, opts.Clock, log, queue.Options{Location: loc})
+	a.Engine = queue.New(st, opts.Clock, log, queue.Options{Location: loc})
 	if err := a.Engine.Start(ctx); err != nil {
 		return fail(err)
 	}
-	a.Auth = auth.NewService(store, opts.Clock, opts.SessionTTL, opts.BcryptCost)
+	a.Auth = auth.NewService(st, opts.Clock, opts.SessionTTL, opts.BcryptCost)
 	fresh := a.Engine.Centre().Name.Vi == ""
-	if err := bootstrap(ctx, a.Engine, a.Auth, store, centre, cfg, log, opts.Stdout); err != nil {
+	if err := bootstrap(ctx, a.Engine, a.Auth, st, centre, cfg, log, opts.Stdout); err != nil {
 		return fail(err)
 	}
 	ho := opts.HubOptions
 	ho.Log = log
-	a.Hub = hub.New(hubSource{a.Engine, store}, store.Epoch(), ho)
+	a.Hub = hub.New(hubSource{a.Engine, st}, st.Epoch(), ho)
 	to := opts.TicketOptions
 	to.Hub = ho
-	a.Phones = hub.NewTicketHub(ticketSource{a.Engine}, store.Epoch(), to)
+	a.Phones = hub.NewTicketHub(ticketSource{a.Engine}, st.Epoch(), to)
 	// A revoked credential closes its websockets at once.
 	a.Auth.SetRevoker(a.Hub.Revoke)
-	a.Webhooks = webhook.New(store, webhook.Options{Log: log, Backoff: opts.WebhookBackoff})
+	a.Webhooks = webhook.New(st, webhook.Options{Log: log, Backoff: opts.WebhookBackoff})
 	a.Engine.SetPublisher(publishers{a.Hub, a.Phones, a.Webhooks})
 	if err := a.Hub.Preload(ctx); err != nil {
 		return fail(fmt.Errorf("preload events: %w", err))
@@ -196,7 +204,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	ao := opts.APIOptions
 	ao.PublicURL, ao.TrustProxy, ao.Web, ao.Version = cfg.PublicURL, cfg.TrustProxy, web, opts.Version
-	ao.StorageError = sqlite.StorageError
+	ao.StorageError = st.StorageError
 	ao.MetricsElsewhere = cfg.MetricsAddr != ""
 	if cfg.LoginPerMinute != 0 {
 		ao.LoginPerMinute = cfg.LoginPerMinute
@@ -207,14 +215,14 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if cfg.DevicePerSecond != 0 {
 		ao.DevicePerSecond = cfg.DevicePerSecond
 	}
-	a.API = httpapi.New(a.Engine, a.Auth, store, a.Hub, store, opts.Clock, log, ao)
+	a.API = httpapi.New(a.Engine, a.Auth, st, a.Hub, st, opts.Clock, log, ao)
 	a.API.SetTicketHub(a.Phones)
 	if err := a.Webhooks.Start(ctx); err != nil {
 		return fail(fmt.Errorf("webhooks: %w", err))
 	}
 	a.API.SetWebhooks(a.Webhooks)
-	a.API.SetReports(store, func(ctx context.Context, from, to time.Time) ([]report.Disruption, error) {
-		return store.ReportDisruptions(ctx, from, to, opts.Clock.Now())
+	a.API.SetReports(st, func(ctx context.Context, from, to time.Time) ([]report.Disruption, error) {
+		return st.ReportDisruptions(ctx, from, to, opts.Clock.Now())
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel

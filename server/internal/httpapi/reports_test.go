@@ -194,7 +194,7 @@ func (f *fixture) play(t *testing.T, day string) {
 		if err != nil {
 			return err
 		}
-		return tx.(queue.RatingTx).InsertRating(protocol.Rating{TicketID: tk.ID, Code: tk.Code, Day: tk.Day, ServiceID: tk.ServiceID,
+		return tx.InsertRating(protocol.Rating{TicketID: tk.ID, Code: tk.Code, Day: tk.Day, ServiceID: tk.ServiceID,
 			CounterID: tk.CounterID, ClerkID: tk.ClerkID, Score: "unsatisfied", Reasons: []string{"long_wait"}, Via: "counter", At: f.clock.Now()})
 	}); err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func (f *fixture) visit(t *testing.T, day, code, outcome string, codes ...string
 		if err != nil {
 			return err
 		}
-		return tx.(queue.DataTx).InsertVisit(queue.Visit{TicketID: tk.ID, Day: tk.Day, ServiceID: tk.ServiceID, CounterID: tk.CounterID,
+		return tx.InsertVisit(queue.Visit{TicketID: tk.ID, Day: tk.Day, ServiceID: tk.ServiceID, CounterID: tk.CounterID,
 			ClerkID: tk.ClerkID, Outcome: outcome, DossierCodes: codes, FinishedAt: *tk.FinishedAt})
 	})
 	if err != nil {
@@ -250,7 +250,7 @@ func (f *fixture) disruption(t *testing.T, day string, hh, mm, mins int, counter
 	}
 	id := fmt.Sprintf("d-%s-%02d%02d", day, hh, mm)
 	_, err := f.s.App.Store.Update(context.Background(), func(tx queue.Tx) error {
-		dt := tx.(queue.DataTx)
+		dt := tx
 		if err := dt.InsertDisruption(protocol.Disruption{ID: id, Cause: protocol.CauseOneStopSoftware, CounterIDs: counters, StartedAt: start}, "admin"); err != nil {
 			return err
 		}

@@ -9,18 +9,6 @@ import (
 	"time"
 )
 
-// CalibrationStore keeps what the wait estimate learned from the day's
-// calls beyond the stored tickets, so a restart does not start it over
-// (the ranges' widening needs minWidths calls before it applies). A store
-// that does not implement it starts the calibration empty.
-type CalibrationStore interface {
-	// LoadCalibration returns the last saved calibration and the event
-	// seq it reflects (nil data when none was saved).
-	LoadCalibration(ctx context.Context) (data []byte, seq int64, err error)
-	// SaveCalibration replaces the saved calibration; at is Unix seconds.
-	SaveCalibration(ctx context.Context, data []byte, seq int64, at int64) error
-}
-
 // calibration is the part of the cache that is learned from events and not
 // derivable from the stored tickets: the widths of the last widthsKept
 // calls, the pauses of the last breaksKept services, each counter's own
@@ -95,11 +83,7 @@ func (c *cache) restore(k calibration) {
 
 // loadCalibration restores the saved calibration into the cache at start.
 func (e *Engine) loadCalibration(ctx context.Context) error {
-	cs, ok := e.store.(CalibrationStore)
-	if !ok {
-		return nil
-	}
-	data, seq, err := cs.LoadCalibration(ctx)
+	data, seq, err := e.store.LoadCalibration(ctx)
 	if err != nil || data == nil {
 		return err
 	}
@@ -119,10 +103,6 @@ func (e *Engine) loadCalibration(ctx context.Context) error {
 // since the last save. Run calls it every housekeeping interval; the
 // server calls it once more when it shuts down.
 func (e *Engine) SaveCalibration(ctx context.Context) error {
-	cs, ok := e.store.(CalibrationStore)
-	if !ok {
-		return nil
-	}
 	e.mu.RLock()
 	seq := e.c.board.Seq
 	if seq == e.savedSeq {
@@ -136,7 +116,7 @@ func (e *Engine) SaveCalibration(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("queue: encode calibration: %w", err)
 	}
-	if err := cs.SaveCalibration(ctx, data, seq, e.clock.Now().Unix()); err != nil {
+	if err := e.store.SaveCalibration(ctx, data, seq, e.clock.Now().Unix()); err != nil {
 		return fmt.Errorf("queue: save calibration: %w", err)
 	}
 	e.mu.Lock()

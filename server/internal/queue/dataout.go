@@ -66,16 +66,12 @@ func (e *Engine) DoneWith(ctx context.Context, counterID, clerk string, req prot
 	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
 		cur.Status, cur.FinishedAt = protocol.StatusDone, &now
 		if !emptyVisit(req) {
-			dt, ok := tx.(DataTx)
-			if !ok {
-				return Errorf(protocol.CodeInternal, "this store cannot keep visit records")
-			}
 			v := Visit{TicketID: cur.ID, Day: cur.Day, ServiceID: cur.ServiceID, CounterID: counterID, ClerkID: cur.ClerkID,
 				Outcome: req.Outcome, DossierCodes: req.DossierCodes, Note: req.Note, FinishedAt: now}
 			if v.ClerkID == "" {
 				v.ClerkID = clerk
 			}
-			if err := dt.InsertVisit(v); err != nil {
+			if err := tx.InsertVisit(v); err != nil {
 				return err
 			}
 			cur.Outcome, cur.DossierCodes, cur.Note = req.Outcome, req.DossierCodes, req.Note
@@ -87,11 +83,10 @@ func (e *Engine) DoneWith(ctx context.Context, counterID, clerk string, req prot
 // withVisit adds the stored visit record to a finished ticket read from
 // the store (tickets keep their record in another table).
 func (e *Engine) withVisit(ctx context.Context, rec *TicketRecord) error {
-	r, ok := e.store.(DataReader)
-	if !ok || rec.Status != protocol.StatusDone {
+	if rec.Status != protocol.StatusDone {
 		return nil
 	}
-	v, err := r.VisitOf(ctx, rec.ID)
+	v, err := e.store.VisitOf(ctx, rec.ID)
 	if IsNotFound(err) {
 		return nil
 	} else if err != nil {
@@ -103,11 +98,7 @@ func (e *Engine) withVisit(ctx context.Context, rec *TicketRecord) error {
 
 // Visits lists the visit records of tickets finished in [from, to).
 func (e *Engine) Visits(ctx context.Context, from, to time.Time) ([]Visit, error) {
-	r, ok := e.store.(DataReader)
-	if !ok {
-		return nil, Errorf(protocol.CodeInternal, "this store cannot keep visit records")
-	}
-	out, err := r.Visits(ctx, from, to)
+	out, err := e.store.Visits(ctx, from, to)
 	for i := range out {
 		out[i].FinishedAt = out[i].FinishedAt.In(e.opts.Location)
 	}
@@ -148,10 +139,6 @@ func (e *Engine) StartDisruption(ctx context.Context, by string, req protocol.Di
 	}
 	var out protocol.Disruption
 	_, err := e.store.Update(ctx, func(tx Tx) error {
-		dt, ok := tx.(DataTx)
-		if !ok {
-			return Errorf(protocol.CodeInternal, "this store cannot keep disruptions")
-		}
 		for _, id := range ids {
 			if _, err := tx.Counter(id); IsNotFound(err) {
 				return Errorf(protocol.CodeUnprocessable, "unknown counter %q", id)
@@ -159,7 +146,7 @@ func (e *Engine) StartDisruption(ctx context.Context, by string, req protocol.Di
 				return err
 			}
 		}
-		open, err := dt.OpenDisruptions()
+		open, err := tx.OpenDisruptions()
 		if err != nil {
 			return err
 		}
@@ -170,7 +157,7 @@ func (e *Engine) StartDisruption(ctx context.Context, by string, req protocol.Di
 		}
 		now := e.now()
 		out = protocol.Disruption{ID: ticketID(), Cause: req.Cause, CounterIDs: ids, Note: req.Note, StartedAt: now}
-		if err := dt.InsertDisruption(out, by); err != nil {
+		if err := tx.InsertDisruption(out, by); err != nil {
 			return err
 		}
 		return tx.AppendEvent(protocol.EventDisruptionStarted, now, out)
@@ -182,11 +169,7 @@ func (e *Engine) StartDisruption(ctx context.Context, by string, req protocol.Di
 func (e *Engine) EndDisruption(ctx context.Context, id, by string, allowed DisruptionAllowed) (protocol.Disruption, error) {
 	var out protocol.Disruption
 	_, err := e.store.Update(ctx, func(tx Tx) error {
-		dt, ok := tx.(DataTx)
-		if !ok {
-			return Errorf(protocol.CodeInternal, "this store cannot keep disruptions")
-		}
-		d, err := dt.Disruption(id)
+		d, err := tx.Disruption(id)
 		if IsNotFound(err) {
 			return Errorf(protocol.CodeNotFound, "unknown disruption %q", id)
 		} else if err != nil {
@@ -199,7 +182,7 @@ func (e *Engine) EndDisruption(ctx context.Context, id, by string, allowed Disru
 			return Errorf(protocol.CodeConflict, "disruption %s has already ended", id)
 		}
 		now := e.now()
-		if err := dt.EndDisruption(id, now, by); err != nil {
+		if err := tx.EndDisruption(id, now, by); err != nil {
 			return err
 		}
 		d.EndedAt = &now
@@ -212,11 +195,7 @@ func (e *Engine) EndDisruption(ctx context.Context, id, by string, allowed Disru
 
 // Disruptions lists every disruption overlapping [from, to), oldest first.
 func (e *Engine) Disruptions(ctx context.Context, from, to time.Time) ([]protocol.Disruption, error) {
-	r, ok := e.store.(DataReader)
-	if !ok {
-		return nil, Errorf(protocol.CodeInternal, "this store cannot keep disruptions")
-	}
-	out, err := r.Disruptions(ctx, from, to)
+	out, err := e.store.Disruptions(ctx, from, to)
 	for i := range out {
 		out[i] = localDisruption(out[i], e.opts.Location)
 	}
@@ -265,14 +244,10 @@ func (e *Engine) DisruptionsOfField(id string) []protocol.Disruption {
 // no-show), newest first, with their visit records: the console's "just
 // served" list, which survives a reload.
 func (e *Engine) CounterHistory(ctx context.Context, counterID string, limit int) ([]protocol.Ticket, error) {
-	r, ok := e.store.(DataReader)
-	if !ok {
-		return nil, Errorf(protocol.CodeInternal, "this store cannot keep visit records")
-	}
 	if _, err := e.Counter(counterID); err != nil {
 		return nil, err
 	}
-	recs, err := r.FinishedAt(ctx, counterID, Day(e.now(), e.opts.Location), limit)
+	recs, err := e.store.FinishedAt(ctx, counterID, Day(e.now(), e.opts.Location), limit)
 	if err != nil {
 		return nil, err
 	}

@@ -43,23 +43,6 @@ type LeaseRecord struct {
 	ExpiresAt time.Time
 }
 
-// LeaseTx is what offline issuing needs from a transaction besides Tx.
-// It is a separate interface so that stores can add it on their own; the
-// engine answers "internal" on a store without it.
-type LeaseTx interface {
-	// NextLeaseBlock reserves count numbers of service for day in the
-	// offline range and returns the last one; the first is last-count+1.
-	// The first block of a day starts at protocol.OfflineBase+1.
-	NextLeaseBlock(serviceID, day string, count int) (int, error)
-	// InsertLease stores a lease.
-	InsertLease(l LeaseRecord) error
-	// Lease returns a lease by id (ErrNotFound when unknown).
-	Lease(id string) (LeaseRecord, error)
-	// TicketByNumber returns the ticket drawn from issueServiceID with
-	// number on day (ErrNotFound when none).
-	TicketByNumber(issueServiceID, day string, number int) (TicketRecord, error)
-}
-
 // LeasedTicketID is the id a leased number's ticket will have once synced.
 // It is derived from the store secret, so the server can hand out the
 // ticket's token with the lease, before the ticket exists, and nobody can
@@ -71,14 +54,6 @@ func LeasedTicketID(secret []byte, serviceID, day string, number int) string {
 }
 
 var dayPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-
-func leaseTx(tx Tx) (LeaseTx, error) {
-	lt, ok := tx.(LeaseTx)
-	if !ok {
-		return nil, Errorf(protocol.CodeInternal, "this store cannot lease numbers")
-	}
-	return lt, nil
-}
 
 // dayEnd is the local midnight that ends day.
 func dayEnd(day string, loc *time.Location) (time.Time, error) {
@@ -117,17 +92,13 @@ func (e *Engine) Lease(ctx context.Context, issuer string, req protocol.LeaseReq
 	var rec LeaseRecord
 	var secret []byte
 	_, err = e.store.Update(ctx, func(tx Tx) error {
-		lt, err := leaseTx(tx)
-		if err != nil {
-			return err
-		}
 		svc, err := tx.Service(req.ServiceID)
 		if IsNotFound(err) {
 			return Errorf(protocol.CodeNotFound, "unknown service %q", req.ServiceID)
 		} else if err != nil {
 			return err
 		}
-		last, err := lt.NextLeaseBlock(svc.ID, req.Day, req.Count)
+		last, err := tx.NextLeaseBlock(svc.ID, req.Day, req.Count)
 		if err != nil {
 			return err
 		}
@@ -139,7 +110,7 @@ func (e *Engine) Lease(ctx context.Context, issuer string, req protocol.LeaseReq
 			From: last - req.Count + 1, To: last, CreatedAt: now, ExpiresAt: end,
 		}
 		secret = tx.Secret()
-		return lt.InsertLease(rec)
+		return tx.InsertLease(rec)
 	})
 	if err != nil {
 		return protocol.Lease{}, err
@@ -180,10 +151,6 @@ func (e *Engine) Sync(ctx context.Context, issuer string, items []protocol.Offli
 	var secret []byte
 	_, err := e.store.Update(ctx, func(tx Tx) error {
 		out = make([]SyncResult, len(items))
-		lt, err := leaseTx(tx)
-		if err != nil {
-			return err
-		}
 		secret = tx.Secret()
 		now := e.now()
 		today := Day(now, e.opts.Location)
@@ -191,7 +158,7 @@ func (e *Engine) Sync(ctx context.Context, issuer string, items []protocol.Offli
 		for _, i := range order {
 			it := items[i]
 			out[i].LeaseID, out[i].Number = it.LeaseID, it.Number
-			rec, replayed, err := e.syncOne(tx, lt, leases, issuer, it, now, today)
+			rec, replayed, err := e.syncOne(tx, leases, issuer, it, now, today)
 			if err != nil {
 				var qe *Error
 				if !errors.As(err, &qe) {
@@ -219,11 +186,11 @@ func (e *Engine) Sync(ctx context.Context, issuer string, items []protocol.Offli
 	return out, nil
 }
 
-func (e *Engine) syncOne(tx Tx, lt LeaseTx, leases map[string]LeaseRecord, issuer string, it protocol.OfflineTicket, now time.Time, today string) (TicketRecord, bool, error) {
+func (e *Engine) syncOne(tx Tx, leases map[string]LeaseRecord, issuer string, it protocol.OfflineTicket, now time.Time, today string) (TicketRecord, bool, error) {
 	l, ok := leases[it.LeaseID]
 	if !ok {
 		var err error
-		l, err = lt.Lease(it.LeaseID)
+		l, err = tx.Lease(it.LeaseID)
 		if IsNotFound(err) || err == nil && l.Issuer != issuer {
 			// Another kiosk's lease is answered like an unknown one.
 			return TicketRecord{}, false, Errorf(protocol.CodeNotFound, "unknown lease %q", it.LeaseID)
@@ -257,7 +224,7 @@ func (e *Engine) syncOne(tx Tx, lt LeaseTx, leases map[string]LeaseRecord, issue
 	case issued.Before(l.CreatedAt.Add(-SyncClockSkew)):
 		return TicketRecord{}, false, Errorf(protocol.CodeUnprocessable, "issued_at %s is before the lease was granted", issued.Format(time.RFC3339))
 	}
-	old, err := lt.TicketByNumber(l.ServiceID, l.Day, it.Number)
+	old, err := tx.TicketByNumber(l.ServiceID, l.Day, it.Number)
 	switch {
 	case err == nil:
 		if old.Priority != it.Priority || !old.IssuedAt.Equal(issued) {

@@ -8,13 +8,6 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// LeaseReader lists stored leases outside a write transaction; the engine
-// uses it to recognise the tokens of leased tickets not yet synced.
-type LeaseReader interface {
-	// LeasesFrom returns the leases of day and later days.
-	LeasesFrom(ctx context.Context, day string) ([]LeaseRecord, error)
-}
-
 // pendingEntry is one leased number whose ticket may not exist yet.
 type pendingEntry struct {
 	lease  *LeaseRecord
@@ -45,17 +38,13 @@ type pendingIndex struct {
 // later whose ticket the server has not stored; it answers a not_found
 // error otherwise. Call it after TicketByToken missed.
 func (e *Engine) PendingByToken(ctx context.Context, token string) (protocol.Ticket, error) {
-	r, ok := e.store.(LeaseReader)
-	if !ok {
-		return protocol.Ticket{}, Errorf(protocol.CodeNotFound, "unknown ticket")
-	}
 	key := sha256.Sum256([]byte(token))
 	today := Day(e.now(), e.opts.Location)
 	p := &e.pending
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.tokens[key]; !ok || p.day != today {
-		if err := e.refreshPending(ctx, r, today); err != nil {
+		if err := e.refreshPending(ctx, today); err != nil {
 			return protocol.Ticket{}, err
 		}
 	}
@@ -73,12 +62,12 @@ func (e *Engine) PendingByToken(ctx context.Context, token string) (protocol.Tic
 // refreshPending indexes the leases granted since the last refresh; on a
 // new day it starts over, forgetting the leases of past days.
 // e.pending.mu held.
-func (e *Engine) refreshPending(ctx context.Context, r LeaseReader, today string) error {
+func (e *Engine) refreshPending(ctx context.Context, today string) error {
 	p := &e.pending
 	if p.day != today {
 		p.day, p.leases, p.tokens = today, map[string]struct{}{}, map[[sha256.Size]byte]pendingEntry{}
 	}
-	ls, err := r.LeasesFrom(ctx, today)
+	ls, err := e.store.LeasesFrom(ctx, today)
 	if err != nil {
 		return err
 	}

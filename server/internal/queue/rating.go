@@ -25,26 +25,6 @@ const (
 	ViaCounter = "counter"
 )
 
-// RatingTx is what rating needs inside a write transaction; the SQL stores
-// implement it next to queue.Tx.
-type RatingTx interface {
-	// InsertRating stores r; a ticket already rated is a conflict error.
-	InsertRating(r protocol.Rating) error
-	// Rated tells whether the ticket has a rating.
-	Rated(ticketID string) (bool, error)
-	// LastDone is the ticket most recently finished as done at the counter.
-	LastDone(counterID string) (TicketRecord, error)
-}
-
-// RatingReader reads ratings outside a transaction.
-type RatingReader interface {
-	IsRated(ctx context.Context, ticketID string) (bool, error)
-	// LastDoneAt is the ticket most recently finished as done at the counter.
-	LastDoneAt(ctx context.Context, counterID string) (TicketRecord, error)
-	// Ratings lists ratings given in [from, to), newest first.
-	Ratings(ctx context.Context, from, to time.Time, limit int) ([]protocol.Rating, error)
-}
-
 // ValidateRating checks a rating request and returns it cleaned: the
 // comment trimmed, at most MaxRatingComment characters, no control
 // characters other than line breaks.
@@ -88,7 +68,7 @@ func (e *Engine) RateByToken(ctx context.Context, token string, req protocol.Rat
 	if err != nil {
 		return protocol.Rating{}, err
 	}
-	return e.rate(ctx, req, ViaPhone, PhoneRatingWindow, func(tx Tx, _ RatingTx) (TicketRecord, error) {
+	return e.rate(ctx, req, ViaPhone, PhoneRatingWindow, func(tx Tx) (TicketRecord, error) {
 		return tx.Ticket(rec.ID)
 	})
 }
@@ -96,13 +76,13 @@ func (e *Engine) RateByToken(ctx context.Context, token string, req protocol.Rat
 // RateAtCounter stores a rating given on the tablet at counterID: it rates
 // the ticket last done there, within CounterRatingWindow.
 func (e *Engine) RateAtCounter(ctx context.Context, counterID string, req protocol.RatingRequest) (protocol.Rating, error) {
-	return e.rate(ctx, req, ViaCounter, CounterRatingWindow, func(tx Tx, rtx RatingTx) (TicketRecord, error) {
+	return e.rate(ctx, req, ViaCounter, CounterRatingWindow, func(tx Tx) (TicketRecord, error) {
 		if _, err := tx.Counter(counterID); IsNotFound(err) {
 			return TicketRecord{}, Errorf(protocol.CodeNotFound, "unknown counter %q", counterID)
 		} else if err != nil {
 			return TicketRecord{}, err
 		}
-		t, err := rtx.LastDone(counterID)
+		t, err := tx.LastDone(counterID)
 		if IsNotFound(err) {
 			return t, Errorf(protocol.CodeUnprocessable, "no finished ticket to rate at this counter")
 		}
@@ -110,18 +90,14 @@ func (e *Engine) RateAtCounter(ctx context.Context, counterID string, req protoc
 	})
 }
 
-func (e *Engine) rate(ctx context.Context, req protocol.RatingRequest, via string, window time.Duration, find func(Tx, RatingTx) (TicketRecord, error)) (protocol.Rating, error) {
+func (e *Engine) rate(ctx context.Context, req protocol.RatingRequest, via string, window time.Duration, find func(Tx) (TicketRecord, error)) (protocol.Rating, error) {
 	req, err := ValidateRating(req)
 	if err != nil {
 		return protocol.Rating{}, err
 	}
 	var out protocol.Rating
 	_, err = e.store.Update(ctx, func(tx Tx) error {
-		rtx, ok := tx.(RatingTx)
-		if !ok {
-			return Errorf(protocol.CodeInternal, "this store cannot keep ratings")
-		}
-		t, err := find(tx, rtx)
+		t, err := find(tx)
 		if err != nil {
 			return err
 		}
@@ -132,14 +108,14 @@ func (e *Engine) rate(ctx context.Context, req protocol.RatingRequest, via strin
 		if now.Sub(*t.FinishedAt) > window {
 			return Errorf(protocol.CodeUnprocessable, "the time to rate this ticket has passed")
 		}
-		if done, err := rtx.Rated(t.ID); err != nil {
+		if done, err := tx.Rated(t.ID); err != nil {
 			return err
 		} else if done {
 			return Errorf(protocol.CodeConflict, "ticket %s was already rated", t.Code)
 		}
 		out = protocol.Rating{TicketID: t.ID, Code: t.Code, Day: t.Day, ServiceID: t.ServiceID, CounterID: t.CounterID,
 			ClerkID: t.ClerkID, Score: req.Score, Comment: req.Comment, Reasons: req.Reasons, Via: via, At: now}
-		if err := rtx.InsertRating(out); err != nil {
+		if err := tx.InsertRating(out); err != nil {
 			return err
 		}
 		return tx.AppendEvent(protocol.EventTicketRated, now, protocol.RatedEvent{TicketID: t.ID, Code: t.Code,
@@ -150,11 +126,7 @@ func (e *Engine) rate(ctx context.Context, req protocol.RatingRequest, via strin
 
 // PendingRating is the ticket the tablet at counterID may rate now, if any.
 func (e *Engine) PendingRating(ctx context.Context, counterID string) (*protocol.PendingRating, error) {
-	r, ok := e.store.(RatingReader)
-	if !ok {
-		return nil, Errorf(protocol.CodeInternal, "this store cannot keep ratings")
-	}
-	t, err := r.LastDoneAt(ctx, counterID)
+	t, err := e.store.LastDoneAt(ctx, counterID)
 	if IsNotFound(err) {
 		return nil, nil
 	} else if err != nil {
@@ -167,7 +139,7 @@ func (e *Engine) PendingRating(ctx context.Context, counterID string) (*protocol
 	if !e.now().Before(until) {
 		return nil, nil
 	}
-	if done, err := r.IsRated(ctx, t.ID); err != nil || done {
+	if done, err := e.store.IsRated(ctx, t.ID); err != nil || done {
 		return nil, err
 	}
 	e.mu.RLock()
@@ -178,11 +150,7 @@ func (e *Engine) PendingRating(ctx context.Context, counterID string) (*protocol
 
 // Ratings lists ratings given in [from, to), newest first.
 func (e *Engine) Ratings(ctx context.Context, from, to time.Time, limit int) ([]protocol.Rating, error) {
-	r, ok := e.store.(RatingReader)
-	if !ok {
-		return nil, Errorf(protocol.CodeInternal, "this store cannot keep ratings")
-	}
-	out, err := r.Ratings(ctx, from, to, limit)
+	out, err := e.store.Ratings(ctx, from, to, limit)
 	for i := range out {
 		out[i].At = out[i].At.In(e.opts.Location)
 	}
@@ -191,11 +159,7 @@ func (e *Engine) Ratings(ctx context.Context, from, to time.Time, limit int) ([]
 
 // IsRated tells whether the ticket was rated.
 func (e *Engine) IsRated(ctx context.Context, ticketID string) (bool, error) {
-	r, ok := e.store.(RatingReader)
-	if !ok {
-		return false, nil
-	}
-	return r.IsRated(ctx, ticketID)
+	return e.store.IsRated(ctx, ticketID)
 }
 
 // ServiceName is the name of field id.

@@ -33,6 +33,23 @@ type TicketRecord struct {
 	FirstClerkID   string
 }
 
+// Visit is the record a clerk noted when a visit ended (shared/DATA-OUT.md),
+// as stored next to its ticket: the ticket's day, field, counter and clerk
+// at the time it was done, so reports can group it.
+type Visit struct {
+	TicketID  string
+	Day       string
+	ServiceID string
+	CounterID string
+	ClerkID   string
+	// Outcome is one of protocol.Outcomes, or "" when only codes or a note
+	// were recorded.
+	Outcome      string
+	DossierCodes []string
+	Note         string
+	FinishedAt   time.Time
+}
+
 // CounterRecord is a counter as stored.
 type CounterRecord struct {
 	protocol.Counter
@@ -66,11 +83,16 @@ type Loaded struct {
 	Disruptions []protocol.Disruption
 }
 
-// Store is durable storage for the queue. Implementations: sqlite (embedded
-// default) and postgres (scale-out). All of the queue's decisions (number
-// allocation, call-next) are made inside Update, so several server instances
-// can share one store; the engine's in-memory state is only a cache fed by the
-// committed events.
+// Store is durable storage for the queue: the part of the storage contract
+// (server/internal/store.Store) the engine uses. Implementations: sqlite
+// (embedded default) and postgres (scale-out); both pass the contract suite
+// (store/storetest) and the engine's behaviour suite (queue/enginetest). All
+// of the queue's decisions (number allocation, call-next) are made inside
+// Update, so several server instances can share one store; the engine's
+// in-memory state is only a cache fed by the committed events.
+//
+// Every method is required: the engine never probes a store for optional
+// parts. Lookups of something absent answer ErrNotFound (IsNotFound).
 type Store interface {
 	// Update runs fn in one read-write transaction. When Update returns nil,
 	// the transaction and the events fn appended are durable (fsynced), and
@@ -88,6 +110,12 @@ type Store interface {
 	FirstSeq(ctx context.Context) (int64, error)
 	// Ping checks that storage answers.
 	Ping(ctx context.Context) error
+
+	TicketReader
+	LeaseReader
+	RatingReader
+	DataReader
+	CalibrationStore
 }
 
 // Tx is what the queue may do inside a transaction.
@@ -128,4 +156,102 @@ type Tx interface {
 
 	// AppendEvent records an event; its seq is assigned at commit order.
 	AppendEvent(typ string, at time.Time, data any) error
+
+	LeaseTx
+	RatingTx
+	DataTx
+}
+
+// TicketReader finds tickets by token hash outside a write transaction.
+type TicketReader interface {
+	// TicketByTokenHash is the ticket whose token hashes to hash
+	// (ErrNotFound when none).
+	TicketByTokenHash(ctx context.Context, hash []byte) (TicketRecord, error)
+}
+
+// LeaseTx is what offline issuing needs inside a write transaction.
+type LeaseTx interface {
+	// NextLeaseBlock reserves count numbers of service for day in the
+	// offline range and returns the last one; the first is last-count+1.
+	// The first block of a day starts at protocol.OfflineBase+1.
+	NextLeaseBlock(serviceID, day string, count int) (int, error)
+	// InsertLease stores a lease.
+	InsertLease(l LeaseRecord) error
+	// Lease returns a lease by id (ErrNotFound when unknown).
+	Lease(id string) (LeaseRecord, error)
+	// TicketByNumber returns the ticket drawn from issueServiceID with
+	// number on day (ErrNotFound when none).
+	TicketByNumber(issueServiceID, day string, number int) (TicketRecord, error)
+}
+
+// LeaseReader lists stored leases outside a write transaction; the engine
+// uses it to recognise the tokens of leased tickets not yet synced.
+type LeaseReader interface {
+	// LeasesFrom returns the leases of day and later days.
+	LeasesFrom(ctx context.Context, day string) ([]LeaseRecord, error)
+}
+
+// RatingTx is what rating needs inside a write transaction.
+type RatingTx interface {
+	// InsertRating stores r; a ticket already rated is a conflict error.
+	InsertRating(r protocol.Rating) error
+	// Rated tells whether the ticket has a rating.
+	Rated(ticketID string) (bool, error)
+	// LastDone is the ticket most recently finished as done at the counter
+	// (ErrNotFound when none).
+	LastDone(counterID string) (TicketRecord, error)
+}
+
+// RatingReader reads ratings outside a transaction.
+type RatingReader interface {
+	// IsRated tells whether the ticket has a rating.
+	IsRated(ctx context.Context, ticketID string) (bool, error)
+	// LastDoneAt is the ticket most recently finished as done at the counter
+	// (ErrNotFound when none).
+	LastDoneAt(ctx context.Context, counterID string) (TicketRecord, error)
+	// Ratings lists ratings given in [from, to), newest first.
+	Ratings(ctx context.Context, from, to time.Time, limit int) ([]protocol.Rating, error)
+}
+
+// DataTx is what visit records and disruptions need inside a write
+// transaction.
+type DataTx interface {
+	// InsertVisit stores the visit record of a ticket just done; a second
+	// record of the same ticket is a conflict error.
+	InsertVisit(v Visit) error
+	// InsertDisruption stores a new (open) disruption started by user by.
+	InsertDisruption(d protocol.Disruption, by string) error
+	// Disruption reads one disruption (ErrNotFound when unknown).
+	Disruption(id string) (protocol.Disruption, error)
+	// EndDisruption sets the end of an open disruption.
+	EndDisruption(id string, at time.Time, by string) error
+	// OpenDisruptions lists the disruptions not ended, oldest first.
+	OpenDisruptions() ([]protocol.Disruption, error)
+}
+
+// DataReader reads visit records and disruptions outside a transaction,
+// for the API and the reports.
+type DataReader interface {
+	// VisitOf is the visit record of a ticket (ErrNotFound when none).
+	VisitOf(ctx context.Context, ticketID string) (Visit, error)
+	// Visits lists the visit records of tickets finished in [from, to),
+	// oldest first.
+	Visits(ctx context.Context, from, to time.Time) ([]Visit, error)
+	// Disruptions lists every disruption that overlaps [from, to) (still
+	// open ones overlap every range after their start), oldest first.
+	Disruptions(ctx context.Context, from, to time.Time) ([]protocol.Disruption, error)
+	// FinishedAt lists the tickets of day finished (done or no-show) at a
+	// counter, newest first, with their visit records.
+	FinishedAt(ctx context.Context, counterID, day string, limit int) ([]TicketRecord, error)
+}
+
+// CalibrationStore keeps what the wait estimate learned from the day's
+// calls beyond the stored tickets, so a restart does not start it over
+// (the ranges' widening needs minWidths calls before it applies).
+type CalibrationStore interface {
+	// LoadCalibration returns the last saved calibration and the event
+	// seq it reflects (nil data and no error when none was saved).
+	LoadCalibration(ctx context.Context) (data []byte, seq int64, err error)
+	// SaveCalibration replaces the saved calibration; at is Unix seconds.
+	SaveCalibration(ctx context.Context, data []byte, seq int64, at int64) error
 }

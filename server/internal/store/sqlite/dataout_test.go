@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
-	"github.com/civiq/civiq/server/internal/store/storetest"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -28,13 +28,13 @@ func TestDataCaptureStorage(t *testing.T) {
 		return s
 	}
 	s := open()
-	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, storetest.HCM(t))
-	clk := storetest.NewClock(t0)
-	e := queue.New(s, clk, slog.New(slog.DiscardHandler), queue.Options{Location: storetest.HCM(t)})
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, enginetest.HCM(t))
+	clk := enginetest.NewClock(t0)
+	e := queue.New(s, clk, slog.New(slog.DiscardHandler), queue.Options{Location: enginetest.HCM(t)})
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	storetest.Seed(t, e)
+	enginetest.Seed(t, e)
 	r, err := e.Issue(ctx, "test", protocol.IssueRequest{ServiceID: "a"}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestDataCaptureStorage(t *testing.T) {
 		{ID: "d3", Cause: protocol.CausePower, CounterIDs: []string{}, StartedAt: t0.Add(2 * time.Hour)},
 	}
 	_, err = s.Update(ctx, func(tx queue.Tx) error {
-		dt := tx.(queue.DataTx)
+		dt := tx
 		if err := dt.InsertVisit(v); err != nil {
 			return err
 		}
@@ -63,11 +63,11 @@ func TestDataCaptureStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Update(ctx, func(tx queue.Tx) error { return tx.(queue.DataTx).InsertVisit(v) })
+	_, err = s.Update(ctx, func(tx queue.Tx) error { return tx.InsertVisit(v) })
 	if queue.CodeOf(err) != protocol.CodeConflict {
 		t.Fatalf("second visit record: %v, want conflict", err)
 	}
-	_, err = s.Update(ctx, func(tx queue.Tx) error { return tx.(queue.DataTx).EndDisruption("d1", end, "admin") })
+	_, err = s.Update(ctx, func(tx queue.Tx) error { return tx.EndDisruption("d1", end, "admin") })
 	if !queue.IsNotFound(err) {
 		t.Fatalf("ending an ended disruption: %v, want not found", err)
 	}

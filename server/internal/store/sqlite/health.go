@@ -129,6 +129,9 @@ func (s *Store) injected() error {
 // Other errors pass through.
 func StorageError(err error) error { return storageErr(err) }
 
+// StorageError is the package's StorageError, as the store.Store method.
+func (s *Store) StorageError(err error) error { return storageErr(err) }
+
 func storageErr(err error) error {
 	if err == nil {
 		return nil

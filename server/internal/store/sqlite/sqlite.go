@@ -27,6 +27,8 @@ import (
 
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store"
+	"github.com/civiq/civiq/server/internal/webhook"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -90,8 +92,18 @@ type op struct {
 	done   chan struct{}
 }
 
-// ErrClosed is returned by updates after Close.
-var ErrClosed = &queue.Error{Code: protocol.CodeUnavailable, Message: "store is closed"}
+// ErrClosed is returned by updates after Close (store.ErrClosed).
+var ErrClosed = store.ErrClosed
+
+// The storage contract, checked at compile time: Store implements all of
+// it, and the transaction all of queue.Tx.
+var (
+	_ store.Store   = (*Store)(nil)
+	_ queue.Store   = (*Store)(nil)
+	_ auth.Store    = (*Store)(nil)
+	_ webhook.Store = (*Store)(nil)
+	_ queue.Tx      = (*wtx)(nil)
+)
 
 // SchemaVersion is the schema version this build writes.
 func SchemaVersion() int {

@@ -1,0 +1,237 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// counterOf reads a counter inside tx and normalises its served count to day.
+func counterOf(tx Tx, id, day string) (CounterRecord, error) {
+	c, err := tx.Counter(id)
+	if IsNotFound(err) {
+		return c, Errorf(protocol.CodeNotFound, "unknown counter %q", id)
+	}
+	if err == nil && c.ServedDay != day {
+		c.ServedDay, c.ServedToday = day, 0
+	}
+	return c, err
+}
+
+// finish ends the counter's current ticket with status (done or no_show).
+func (e *Engine) finish(tx Tx, cur TicketRecord, c *CounterRecord, status string, now time.Time) error {
+	cur.Status = status
+	cur.FinishedAt = &now
+	if err := tx.UpdateTicket(cur); err != nil {
+		return err
+	}
+	typ := protocol.EventTicketNoShow
+	if status == protocol.StatusDone {
+		typ = protocol.EventTicketDone
+		c.ServedToday++
+		if err := tx.PutCounter(*c); err != nil {
+			return err
+		}
+	}
+	return tx.AppendEvent(typ, now, e.public(cur))
+}
+
+// Next completes the counter's current ticket as done and calls the next
+// one. It returns nil when nobody waits. Decided inside one transaction, so
+// two counters pressing Next at once never get the same ticket.
+func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.Ticket, error) {
+	var called *TicketRecord
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		called = nil
+		now := e.now()
+		day := Day(now, e.opts.Location)
+		c, err := counterOf(tx, counterID, day)
+		if err != nil {
+			return err
+		}
+		cur, err := tx.CurrentTicket(counterID)
+		if err == nil {
+			if err := e.finish(tx, cur, &c, protocol.StatusDone, now); err != nil {
+				return err
+			}
+		} else if !IsNotFound(err) {
+			return err
+		}
+		if c.Status != protocol.CounterOpen {
+			c.Status = protocol.CounterOpen
+			if err := tx.PutCounter(c); err != nil {
+				return err
+			}
+			if err := tx.AppendEvent(protocol.EventCounterUpdated, now, c.Counter); err != nil {
+				return err
+			}
+		}
+		t, found, err := e.pick(tx, &c, day)
+		if err != nil || !found {
+			return err
+		}
+		t.Status = protocol.StatusCalled
+		t.CalledAt, t.ServiceStartedAt = &now, &now
+		t.CounterID, t.ClerkID, t.Recalls = counterID, clerk, 0
+		if t.FirstCalledAt == nil {
+			t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID = &now, counterID, clerk
+		}
+		if err := tx.UpdateTicket(t); err != nil {
+			return err
+		}
+		if err := tx.PutCounter(c); err != nil {
+			return err
+		}
+		called = &t
+		return tx.AppendEvent(protocol.EventTicketCalled, now, protocol.Call{Ticket: e.public(t), Counter: c.Counter, At: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.staffedByCaller(counterID)
+	if called == nil {
+		return nil, nil
+	}
+	t := e.view(*called)
+	return &t, nil
+}
+
+// pick applies the call-next policy: the oldest priority ticket among the
+// counter's fields, unless the counter already called MaxPriorityStreak
+// priority tickets in a row and a regular ticket waits, in which case the
+// oldest regular ticket; otherwise the oldest regular ticket.
+func (e *Engine) pick(tx Tx, c *CounterRecord, day string) (TicketRecord, bool, error) {
+	if len(c.ServiceIDs) == 0 {
+		return TicketRecord{}, false, nil
+	}
+	p, err := tx.OldestWaiting(c.ServiceIDs, day, true)
+	hasP := err == nil
+	if err != nil && !IsNotFound(err) {
+		return p, false, err
+	}
+	r, err := tx.OldestWaiting(c.ServiceIDs, day, false)
+	hasR := err == nil
+	if err != nil && !IsNotFound(err) {
+		return r, false, err
+	}
+	switch {
+	case hasP && (!hasR || c.PriorityStreak < e.opts.MaxPriorityStreak):
+		c.PriorityStreak++
+		return p, true, nil
+	case hasR:
+		c.PriorityStreak = 0
+		return r, true, nil
+	}
+	return TicketRecord{}, false, nil
+}
+
+// current runs fn on the counter's current ticket inside a transaction.
+func (e *Engine) current(ctx context.Context, counterID string, fn func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error) (protocol.Ticket, error) {
+	var out TicketRecord
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		now := e.now()
+		c, err := counterOf(tx, counterID, Day(now, e.opts.Location))
+		if err != nil {
+			return err
+		}
+		cur, err := tx.CurrentTicket(counterID)
+		if IsNotFound(err) {
+			return Errorf(protocol.CodeNoCurrentTicket, "counter %d has no ticket being served", c.Number)
+		} else if err != nil {
+			return err
+		}
+		if err := fn(tx, &c, &cur, now); err != nil {
+			return err
+		}
+		out = cur
+		return nil
+	})
+	if err != nil {
+		return protocol.Ticket{}, err
+	}
+	return e.view(out), nil
+}
+
+// Recall calls the counter's current ticket again.
+func (e *Engine) Recall(ctx context.Context, counterID string) (protocol.Ticket, error) {
+	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
+		cur.Recalls++
+		cur.ServiceStartedAt = &now
+		if err := tx.UpdateTicket(*cur); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventTicketRecalled, now, protocol.Call{Ticket: e.public(*cur), Counter: c.Counter, At: now, Recall: true})
+	})
+}
+
+// Done completes the counter's current ticket without a visit record
+// (DoneWith records one).
+func (e *Engine) Done(ctx context.Context, counterID string) (protocol.Ticket, error) {
+	return e.DoneWith(ctx, counterID, "", protocol.DoneRequest{})
+}
+
+// NoShow marks the counter's current ticket as not shown up.
+func (e *Engine) NoShow(ctx context.Context, counterID string) (protocol.Ticket, error) {
+	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
+		cur.Status, cur.FinishedAt = protocol.StatusNoShow, &now
+		return e.finish(tx, *cur, c, protocol.StatusNoShow, now)
+	})
+}
+
+// Transfer puts the counter's current ticket back in the queue of another
+// field. It keeps its code and its issue time, so it keeps its place.
+func (e *Engine) Transfer(ctx context.Context, counterID, serviceID string) (protocol.Ticket, error) {
+	if serviceID == "" {
+		return protocol.Ticket{}, Errorf(protocol.CodeBadRequest, "service_id is required")
+	}
+	return e.current(ctx, counterID, func(tx Tx, c *CounterRecord, cur *TicketRecord, now time.Time) error {
+		svc, err := tx.Service(serviceID)
+		if IsNotFound(err) {
+			return Errorf(protocol.CodeNotFound, "unknown service %q", serviceID)
+		} else if err != nil {
+			return err
+		}
+		if svc.ID == cur.ServiceID {
+			return Errorf(protocol.CodeUnprocessable, "the ticket is already in %s", svc.Name.Vi)
+		}
+		cur.FromServiceID, cur.ServiceID = cur.ServiceID, svc.ID
+		cur.Status = protocol.StatusWaiting
+		cur.CounterID, cur.CalledAt, cur.ServiceStartedAt, cur.ClerkID, cur.Recalls = "", nil, nil, "", 0
+		if err := tx.UpdateTicket(*cur); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventTicketTransferred, now, e.public(*cur))
+	})
+}
+
+// SetCounterStatus opens, pauses or closes a counter.
+func (e *Engine) SetCounterStatus(ctx context.Context, counterID, status string) (protocol.Counter, error) {
+	switch status {
+	case protocol.CounterOpen, protocol.CounterPaused, protocol.CounterClosed:
+	default:
+		return protocol.Counter{}, Errorf(protocol.CodeBadRequest, "status must be open, paused or closed")
+	}
+	var out protocol.Counter
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		now := e.now()
+		c, err := counterOf(tx, counterID, Day(now, e.opts.Location))
+		if err != nil {
+			return err
+		}
+		out = c.Counter
+		if c.Status == status {
+			return nil
+		}
+		c.Status = status
+		out = c.Counter
+		if err := tx.PutCounter(c); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventCounterUpdated, now, c.Counter)
+	})
+	if err == nil {
+		e.statusSetByCaller(counterID, status)
+	}
+	return out, err
+}

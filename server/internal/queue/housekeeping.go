@@ -1,0 +1,81 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Housekeep cancels tickets left waiting or called from earlier days and
+// resets per-day counters; run at start and every minute.
+func (e *Engine) Housekeep(ctx context.Context) error {
+	now := e.now()
+	e.rollDay(now)
+	day := Day(now, e.opts.Location)
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		old, err := tx.OpenBefore(day)
+		if err != nil {
+			return err
+		}
+		for _, t := range old {
+			t.Status = protocol.StatusCancelled
+			t.FinishedAt = &now
+			if err := tx.UpdateTicket(t); err != nil {
+				return err
+			}
+			if err := tx.AppendEvent(protocol.EventTicketCancelled, now, e.public(t)); err != nil {
+				return err
+			}
+		}
+		counters, err := tx.Counters()
+		if err != nil {
+			return err
+		}
+		for _, c := range counters {
+			if c.ServedDay != day && c.ServedToday != 0 {
+				c.ServedDay, c.ServedToday = day, 0
+				if err := tx.PutCounter(c); err != nil {
+					return err
+				}
+				if err := tx.AppendEvent(protocol.EventCounterUpdated, now, c.Counter); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// staffTick is how often Run looks for counters left without a console.
+const staffTick = 5 * time.Second
+
+// Run does housekeeping every interval, and closes counters left without
+// a clerk console every few seconds, until ctx ends.
+func (e *Engine) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	st := time.NewTicker(min(interval, staffTick))
+	defer st.Stop()
+	for {
+		if err := e.Housekeep(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("housekeeping failed", "err", err)
+		}
+		if err := e.SaveCalibration(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("saving the wait calibration failed", "err", err)
+		}
+		for again := true; again; {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				again = false
+			case <-st.C:
+				if err := e.CloseUnstaffed(ctx); err != nil && ctx.Err() == nil {
+					e.log.Warn("closing unstaffed counters failed", "err", err)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// FormatCode formats a ticket code: prefix and at least three digits (A001,
+// A999, A1000).
+func FormatCode(prefix string, n int) string { return fmt.Sprintf("%s%03d", prefix, n) }
+
+// IssueResult is a newly issued (or idempotently re-read) ticket.
+type IssueResult struct {
+	Ticket protocol.Ticket
+	// Token is the ticket's bearer token for the phone page.
+	Token string
+	// Replayed is true when an Idempotency-Key matched an earlier issue.
+	Replayed bool
+}
+
+const maxIdemKeyLen = 200
+
+// Issue issues a ticket in req.ServiceID. issuer names the kiosk or user; an
+// idemKey already used by the same issuer returns the earlier ticket.
+func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueRequest, idemKey string) (IssueResult, error) {
+	if req.ServiceID == "" {
+		return IssueResult{}, Errorf(protocol.CodeBadRequest, "service_id is required")
+	}
+	switch req.Lang {
+	case "":
+		req.Lang = protocol.LangVI
+	case protocol.LangVI, protocol.LangEN:
+	default:
+		return IssueResult{}, Errorf(protocol.CodeBadRequest, "lang must be \"vi\" or \"en\"")
+	}
+	if len(idemKey) > maxIdemKeyLen || !utf8.ValidString(idemKey) {
+		return IssueResult{}, Errorf(protocol.CodeBadRequest, "Idempotency-Key is longer than %d bytes or not UTF-8", maxIdemKeyLen)
+	}
+	// Whether a counter serves the field is read from the cache (updated
+	// before a counter change returns), not from every counter row in the
+	// issuing transaction: a race with a counter edit is harmless.
+	e.mu.RLock()
+	served := e.c.served(req.ServiceID)
+	e.mu.RUnlock()
+	var rec TicketRecord
+	replayed := false
+	_, err := e.store.Update(ctx, func(tx Tx) error {
+		if idemKey != "" {
+			old, err := tx.TicketByIdemKey(issuer, idemKey)
+			switch {
+			case err == nil:
+				if old.IssueServiceID != req.ServiceID || old.Priority != req.Priority {
+					return Errorf(protocol.CodeConflict, "Idempotency-Key was already used for another request")
+				}
+				rec, replayed = old, true
+				return nil
+			case !IsNotFound(err):
+				return err
+			}
+		}
+		now := e.now()
+		day := Day(now, e.opts.Location)
+		svc, err := tx.Service(req.ServiceID)
+		if IsNotFound(err) {
+			return Errorf(protocol.CodeNotFound, "unknown service %q", req.ServiceID)
+		} else if err != nil {
+			return err
+		}
+		if !svc.Enabled {
+			return Errorf(protocol.CodeServiceClosed, "%s is closed today", svc.Name.Vi)
+		}
+		if !svc.AcceptUnserved && !served {
+			return Errorf(protocol.CodeServiceClosed, "no counter serves %s, so nobody would call the ticket (closed_reason no_counter)", svc.Name.Vi)
+		}
+		centre, err := tx.Centre()
+		if err != nil {
+			return err
+		}
+		if !OpenAt(effectiveHours(svc, centre), now) {
+			return Errorf(protocol.CodeOutsideHours, "%s is outside its opening hours", svc.Name.Vi)
+		}
+		n, err := tx.NextNumber(svc.ID, day)
+		if err != nil {
+			return err
+		}
+		if svc.DailyCap > 0 && n > svc.DailyCap {
+			return Errorf(protocol.CodeDailyCapReached, "%s has issued its %d tickets for today", svc.Name.Vi, svc.DailyCap)
+		}
+		// Numbers above OfflineBase belong to kiosks' offline leases (lease.go).
+		if n > protocol.OfflineBase {
+			return Errorf(protocol.CodeDailyCapReached, "%s has issued its %d online numbers for today", svc.Name.Vi, protocol.OfflineBase)
+		}
+		id := ticketID()
+		rec = TicketRecord{
+			Ticket: protocol.Ticket{
+				ID: id, Code: FormatCode(svc.Prefix, n), Number: n, ServiceID: svc.ID,
+				Status: protocol.StatusWaiting, Priority: req.Priority, IssuedAt: now,
+				Day: day, Lang: req.Lang,
+			},
+			IssueServiceID: svc.ID,
+			TokenHash:      HashToken(TicketToken(tx.Secret(), id)),
+			IssuedBy:       issuer,
+			IdemKey:        idemKey,
+		}
+		if err := tx.InsertTicket(rec); err != nil {
+			return err
+		}
+		return tx.AppendEvent(protocol.EventTicketIssued, now, e.public(rec))
+	})
+	if err != nil {
+		return IssueResult{}, err
+	}
+	t := e.view(rec)
+	e.mu.RLock()
+	tok := TicketToken(e.c.secret, rec.ID)
+	e.mu.RUnlock()
+	return IssueResult{Ticket: t, Token: tok, Replayed: replayed}, nil
+}
