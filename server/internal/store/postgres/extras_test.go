@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/report"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
-	"github.com/civiq/civiq/server/internal/store/storetest"
 	"github.com/civiq/civiq/server/internal/webhook"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -26,10 +26,10 @@ type reportStore interface {
 
 // playDay runs a small day on e: issues, calls, visits with outcomes,
 // ratings with reasons, a transfer and a no-show, minutes apart.
-func playDay(t *testing.T, e *queue.Engine, clk *storetest.Clock) {
+func playDay(t *testing.T, e *queue.Engine, clk *enginetest.Clock) {
 	t.Helper()
 	ctx := context.Background()
-	storetest.Seed(t, e)
+	enginetest.Seed(t, e)
 	for i := range 9 {
 		if _, err := e.Issue(ctx, "kiosk", protocol.IssueRequest{ServiceID: []string{"a", "b", "c"}[i%3], Priority: i == 4}, ""); err != nil {
 			t.Fatal(err)
@@ -79,7 +79,7 @@ func playDay(t *testing.T, e *queue.Engine, clk *storetest.Clock) {
 // SQLite history imported into a new PostgreSQL database reports the same.
 func TestReportsMatchSQLite(t *testing.T) {
 	ctx := context.Background()
-	loc := storetest.HCM(t)
+	loc := enginetest.HCM(t)
 	day := time.Date(2026, 11, 27, 8, 0, 0, 0, loc)
 	today := "2026-11-28"
 	path := filepath.Join(t.TempDir(), "civiq.db")
@@ -90,7 +90,7 @@ func TestReportsMatchSQLite(t *testing.T) {
 	pg := open(t, srv.Database(t))
 	summaries := map[string]map[report.Dim]map[string]map[string]*report.Acc{}
 	for name, s := range map[string]reportStore{"sqlite": lite, "postgres": pg} {
-		clk := storetest.NewClock(day)
+		clk := enginetest.NewClock(day)
 		playDay(t, startEngine(t, s, clk), clk)
 		got := map[report.Dim]map[string]map[string]*report.Acc{}
 		for _, dim := range report.Dims {
@@ -151,9 +151,9 @@ func TestWebhookStore(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, srv.Database(t))
 	defer s.Close()
-	clk := storetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, storetest.HCM(t)))
+	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
 	e := startEngine(t, s, clk)
-	storetest.Seed(t, e)
+	enginetest.Seed(t, e)
 	created := time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
 	ep, err := s.CreateWebhook(ctx, webhook.Endpoint{ID: "w1", URL: "https://example.org/hook", Events: []string{"ticket.called"}, Secret: "s", CreatedAt: created})
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/postgres"
-	"github.com/civiq/civiq/server/internal/store/storetest"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -36,7 +36,7 @@ func (r *recorder) events() []protocol.Event {
 
 func startEngine(t *testing.T, s queue.Store, clk queue.Clock) *queue.Engine {
 	t.Helper()
-	e := queue.New(s, clk, slog.New(slog.DiscardHandler), queue.Options{Location: storetest.HCM(t)})
+	e := queue.New(s, clk, slog.New(slog.DiscardHandler), queue.Options{Location: enginetest.HCM(t)})
 	if err := e.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestInstancesShareOneDatabase(t *testing.T) {
 func testInstances(t *testing.T, n int) {
 	ctx := context.Background()
 	url := srv.Database(t)
-	clk := storetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, storetest.HCM(t)))
+	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
 	var stores []*postgres.Store
 	var engines []*queue.Engine
 	var recs []*recorder
@@ -68,7 +68,7 @@ func testInstances(t *testing.T, n int) {
 		stores = append(stores, s)
 		e := startEngine(t, s, clk)
 		if i == 0 {
-			storetest.Seed(t, e)
+			enginetest.Seed(t, e)
 		}
 		engines = append(engines, e)
 	}

@@ -23,20 +23,15 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store"
 	"github.com/civiq/civiq/server/protocol"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-var (
-	_ queue.Store            = (*Store)(nil)
-	_ queue.TicketReader     = (*Store)(nil)
-	_ queue.CalibrationStore = (*Store)(nil)
-	_ auth.Store             = (*Store)(nil)
-)
+var _ store.Store = (*Store)(nil)
 
 // Options tune the store.
 type Options struct {
@@ -68,8 +63,8 @@ type Store struct {
 	closeMu sync.Once
 }
 
-// ErrClosed is returned by updates after Close.
-var ErrClosed = &queue.Error{Code: protocol.CodeUnavailable, Message: "store is closed"}
+// ErrClosed is returned by updates after Close (store.ErrClosed).
+var ErrClosed = store.ErrClosed
 
 // notifyChannel is the LISTEN/NOTIFY channel that wakes the event readers.
 const notifyChannel = "civiq_events"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/internal/store/storetest"
@@ -23,11 +24,19 @@ func open(t testing.TB, url string) *postgres.Store {
 	return s
 }
 
-// TestContract runs the storage contract suite (and with it the engine's
-// behaviour tests) against a real PostgreSQL, a new database per test.
+// TestContract runs the storage contract suite against a real
+// PostgreSQL, a new database per test.
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Opener {
 		url := srv.Database(t)
 		return func(t *testing.T) storetest.Backend { return open(t, url) }
+	})
+}
+
+// TestEngine runs the queue engine's behaviour suite on PostgreSQL.
+func TestEngine(t *testing.T) {
+	enginetest.Run(t, func(t *testing.T) enginetest.Opener {
+		url := srv.Database(t)
+		return func(t *testing.T) enginetest.Backend { return open(t, url) }
 	})
 }

@@ -180,12 +180,13 @@ CREATE TABLE rating_reasons (
     PRIMARY KEY (ticket_id, reason)
 );
 
--- The wait estimate's calibration (one row, a JSON document of the engine).
+-- The wait estimate's calibration (one row, a JSON document the engine
+-- owns: json keeps its bytes as saved).
 CREATE TABLE calibration (
     id   integer PRIMARY KEY CHECK (id = 1),
     seq  bigint NOT NULL,
     at   bigint NOT NULL,
-    data jsonb NOT NULL
+    data json NOT NULL
 );
 
 -- Visit records and disruptions (shared/DATA-OUT.md).
