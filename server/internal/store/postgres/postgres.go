@@ -129,9 +129,6 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
-	if _, err := s.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS civiq_schema (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)`); err != nil {
-		return fmt.Errorf("postgres: schema version table: %w", err)
-	}
 	for {
 		done, err := s.migrateOne(ctx, names)
 		if err != nil || done {
@@ -148,6 +145,9 @@ func (s *Store) migrateOne(ctx context.Context, names []string) (bool, error) {
 	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431001)`); err != nil {
 		return false, err
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS civiq_schema (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)`); err != nil {
+		return false, fmt.Errorf("postgres: schema version table: %w", err)
 	}
 	var cur int
 	err = tx.QueryRow(ctx, `SELECT version FROM civiq_schema WHERE id = 1`).Scan(&cur)

@@ -2,7 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/postgres"
@@ -39,4 +42,29 @@ func TestEngine(t *testing.T) {
 		url := srv.Database(t)
 		return func(t *testing.T) enginetest.Backend { return open(t, url) }
 	})
+}
+
+// TestRefusesNewerSchema: a database migrated by a newer server is not
+// opened (nor changed) by this one.
+func TestRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	s := open(t, url)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `UPDATE civiq_schema SET version = $1`, postgres.SchemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := postgres.Open(ctx, url, postgres.Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Open on a newer schema: %v", err)
+	}
 }
