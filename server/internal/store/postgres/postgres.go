@@ -272,7 +272,9 @@ func retryable(err error) bool {
 	if errors.As(err, &pe) {
 		return pe.Code == "40001" || pe.Code == "40P01"
 	}
-	return false
+	// Nothing reached the server (a pooled connection found dead after a
+	// PostgreSQL restart): safe to run again on another connection.
+	return pgconn.SafeToRetry(err)
 }
 
 // qAppendEvents allocates the seqs of a transaction's events from the

@@ -30,6 +30,9 @@ import (
 // Server is a running PostgreSQL server.
 type Server struct {
 	dir  string // temporary folder: data/, sock/, log
+	bin  string
+	data string
+	sock string
 	port int
 	cred *syscall.Credential // nil: run as the current user
 	cmd  *exec.Cmd
@@ -69,7 +72,7 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, done: make(chan struct{})}
+	s := &Server{dir: dir}
 	ok := false
 	defer func() {
 		if !ok {
@@ -106,38 +109,77 @@ func Start(ctx context.Context) (*Server, error) {
 	if s.port, err = freePort(); err != nil {
 		return nil, err
 	}
+	s.bin, s.data, s.sock = bin, data, sock
+	if err := s.launch(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+// launch starts the server process on the initialised cluster and waits
+// until it accepts connections.
+func (s *Server) launch(ctx context.Context) error {
 	// The server is a child of this process, not a daemon (pg_ctl would
 	// detach it): Pdeathsig stops it even when the test binary is killed.
 	var log bytes.Buffer
-	s.cmd = s.command(context.Background(), filepath.Join(bin, "postgres"), "-D", data,
-		"-p", strconv.Itoa(s.port), "-k", sock, "-c", "listen_addresses=127.0.0.1",
+	s.done = make(chan struct{})
+	s.cmd = s.command(context.Background(), filepath.Join(s.bin, "postgres"), "-D", s.data,
+		"-p", strconv.Itoa(s.port), "-k", s.sock, "-c", "listen_addresses=127.0.0.1",
 		"-c", "max_connections=300", "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning")
 	s.cmd.Stdout, s.cmd.Stderr = &log, &log
 	s.cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
 	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("pgtest: start postgres: %w", err)
+		return fmt.Errorf("pgtest: start postgres: %w", err)
 	}
-	go func() { s.cmd.Wait(); close(s.done) }()
+	cmd, done := s.cmd, s.done
+	go func() { cmd.Wait(); close(done) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		c, err := pgx.Connect(ctx, s.URL("postgres"))
 		if err == nil {
 			c.Close(ctx)
-			break
+			return nil
 		}
 		select {
-		case <-s.done:
-			return nil, fmt.Errorf("pgtest: postgres exited: %s", log.String())
+		case <-done:
+			return fmt.Errorf("pgtest: postgres exited: %s", log.String())
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("pgtest: postgres did not accept connections within 60 s: %v", err)
+			return fmt.Errorf("pgtest: postgres did not accept connections within 60 s: %v", err)
 		}
 	}
-	ok = true
-	return s, nil
+}
+
+// Pause stops the server process (fast shutdown: connections are ended),
+// keeping its data; Resume starts it again on the same port.
+func (s *Server) Pause() error { return s.halt() }
+
+// Resume starts the server paused by Pause.
+func (s *Server) Resume(ctx context.Context) error { return s.launch(ctx) }
+
+// halt stops the server process if it runs.
+func (s *Server) halt() error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return nil
+	}
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		return errors.New("pgtest: postgres did not stop within 30 s; killed")
+	}
 }
 
 func (s *Server) command(ctx context.Context, name string, args ...string) *exec.Cmd {
@@ -168,22 +210,7 @@ func (s *Server) Port() int { return s.port }
 // Stop shuts the server down (fast shutdown: open connections are ended)
 // and removes its folder.
 func (s *Server) Stop() error {
-	var err error
-	if s.cmd != nil && s.cmd.Process != nil {
-		select {
-		case <-s.done:
-		default:
-			_ = s.cmd.Process.Signal(syscall.SIGINT)
-			select {
-			case <-s.done:
-			case <-time.After(30 * time.Second):
-				_ = s.cmd.Process.Kill()
-				<-s.done
-				err = errors.New("pgtest: postgres did not stop within 30 s; killed")
-			}
-		}
-	}
-	return errors.Join(err, os.RemoveAll(s.dir))
+	return errors.Join(s.halt(), os.RemoveAll(s.dir))
 }
 
 // CreateDatabase creates a new empty database and returns its URL.
