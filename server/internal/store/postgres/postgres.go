@@ -20,12 +20,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store"
-	"github.com/civiq/civiq/server/protocol"
 )
 
 //go:embed migrations/*.sql
@@ -41,9 +38,11 @@ type Options struct {
 	// PollEvery is how often the events table is read for events of other
 	// instances when no notification woke the reader (default 1 s).
 	PollEvery time.Duration
-	// MaxRetries bounds the retries of a transaction that failed on a
+	// MaxRetries bounds the retries of an update that failed on a
 	// serialization failure or deadlock (default 20).
 	MaxRetries int
+	// MaxBatch bounds how many updates share one commit (default 256).
+	MaxBatch int
 }
 
 // Store is the PostgreSQL store.
@@ -57,6 +56,8 @@ type Store struct {
 	feed   feed
 	health health
 
+	ops     chan *op      // updates waiting for the writer
+	written chan struct{} // closed when the writer has stopped
 	wakeC   chan struct{} // wakes the event reader
 	quit    chan struct{}
 	stopped chan struct{}
@@ -90,6 +91,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 20
 	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: bad --db URL: %w", err)
@@ -99,7 +103,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, log: opts.Log, opts: opts, quit: make(chan struct{}), stopped: make(chan struct{}), wakeC: make(chan struct{}, 1)}
+	s := &Store{pool: pool, log: opts.Log, opts: opts, quit: make(chan struct{}), stopped: make(chan struct{}), wakeC: make(chan struct{}, 1),
+		ops: make(chan *op, 1024), written: make(chan struct{})}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -117,6 +122,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: read seq: %w", err)
 	}
 	go s.listen()
+	go s.writer()
 	return s, nil
 }
 
@@ -216,6 +222,7 @@ func (s *Store) Close() error {
 	first := false
 	s.closeMu.Do(func() { close(s.quit); first = true })
 	<-s.stopped
+	<-s.written
 	if first {
 		s.pool.Close()
 	}
@@ -229,109 +236,6 @@ func (s *Store) closed() bool {
 	default:
 		return false
 	}
-}
-
-// Update implements queue.Store. fn runs in a READ COMMITTED transaction
-// whose reads of the rows it decides on take row locks (tx.go); a
-// transaction that fails on a serialization failure or a deadlock, or
-// that lost an idempotency race, is run again.
-func (s *Store) Update(ctx context.Context, fn func(tx queue.Tx) error) ([]protocol.Event, error) {
-	return s.update(ctx, func(w *wtx) error { return fn(w) })
-}
-
-func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.Event, error) {
-	for attempt := 0; ; attempt++ {
-		if s.closed() {
-			return nil, ErrClosed
-		}
-		evs, err := s.try(ctx, fn)
-		if err == nil || !retryable(err) || attempt >= s.opts.MaxRetries {
-			if err != nil {
-				return nil, storageErr(err)
-			}
-			return evs, nil
-		}
-		// Back off a little, randomised, before running it again.
-		d := time.Duration(1+attempt) * time.Duration(100+randN(400)) * time.Microsecond
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// errRetry asks update to run the transaction again.
-var errRetry = errors.New("postgres: retry")
-
-func retryable(err error) bool {
-	if errors.Is(err, errRetry) {
-		return true
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "40001" || pe.Code == "40P01"
-	}
-	// Nothing reached the server (a pooled connection found dead after a
-	// PostgreSQL restart): safe to run again on another connection.
-	return pgconn.SafeToRetry(err)
-}
-
-// qAppendEvents allocates the seqs of a transaction's events from the
-// counter row (locked until commit: writers of events commit one after
-// the other, so seqs are gap-free and in commit order), stores the events
-// and wakes the other instances at commit.
-const qAppendEvents = `WITH s AS (UPDATE event_seq SET last = last + $1 WHERE id = 1 RETURNING last),
-	n AS (SELECT pg_notify('` + notifyChannel + `', s.last::text) FROM s)
-	INSERT INTO events (seq, type, at, at_offset, data)
-	SELECT s.last - $1 + e.ord, e.type, e.at, e.off, e.data::json
-	FROM s, (SELECT count(*) FROM n) AS k,
-		unnest($2::text[], $3::timestamptz[], $4::int[], $5::text[]) WITH ORDINALITY AS e(type, at, off, data, ord)
-	RETURNING seq`
-
-func (s *Store) try(ctx context.Context, fn func(w *wtx) error) ([]protocol.Event, error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	w := &wtx{s: s, tx: tx, ctx: ctx}
-	if err := safeRun(fn, w); err != nil {
-		return nil, err
-	}
-	if n := len(w.events); n > 0 {
-		types, ats, offs, datas := make([]string, n), make([]time.Time, n), make([]int32, n), make([]string, n)
-		for i, ev := range w.events {
-			_, off := ev.At.Zone()
-			types[i], ats[i], offs[i], datas[i] = ev.Type, ev.At, int32(off), string(ev.Data)
-		}
-		rows, err := tx.Query(ctx, qAppendEvents, n, types, ats, offs, datas)
-		if err != nil {
-			return nil, err
-		}
-		seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return nil, err
-		}
-		if len(seqs) != n {
-			return nil, fmt.Errorf("postgres: %d events stored of %d", len(seqs), n)
-		}
-		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
-		for i := range w.events {
-			w.events[i].Seq = seqs[i]
-		}
-	}
-	// Once COMMIT is sent the outcome may be durable: it is awaited even
-	// when the caller gives up.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := tx.Commit(cctx); err != nil {
-		return nil, err
-	}
-	if len(w.events) > 0 {
-		s.deliver(ctx, w.events)
-	}
-	return w.events, nil
 }
 
 // safeRun turns a panic in an update function into an error.
