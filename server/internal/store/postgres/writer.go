@@ -47,6 +47,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx queue.Tx) error) ([]proto
 }
 
 func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.Event, error) {
+	if s.closed() {
+		return nil, ErrClosed
+	}
 	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
 	select {
 	case s.ops <- o:
@@ -55,9 +58,19 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.E
 	case <-s.quit:
 		return nil, ErrClosed
 	}
-	// Once queued, the outcome must be awaited: it may commit.
-	<-o.done
-	return o.events, o.err
+	// Once queued, the outcome must be awaited: it may commit. A writer
+	// that has stopped answered everything it took.
+	select {
+	case <-o.done:
+		return o.events, o.err
+	case <-s.written:
+		select {
+		case <-o.done:
+			return o.events, o.err
+		default:
+			return nil, ErrClosed
+		}
+	}
 }
 
 func (s *Store) writer() {
@@ -144,6 +157,13 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 	}
 	defer tx.Rollback(context.Background())
 	var ok []*op
+	// One savepoint "op" stays open: an update that succeeds releases it
+	// and opens the next in the same round trip; one that fails rolls back
+	// to it, which keeps it. lock_timeout is set between a release and the
+	// next savepoint, so no rollback undoes it.
+	if _, err := tx.Exec(ctx, `SAVEPOINT op`); err != nil {
+		return failAll(err)
+	}
 	waitLocks := true // the first update may wait for locks
 	noWait := false   // lock_timeout is set for the others
 	for _, o := range batch {
@@ -153,20 +173,16 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 			continue
 		}
 		if !waitLocks && !noWait {
-			// Set outside any savepoint, so it holds for the rest.
-			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '1ms'`); err != nil {
+			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT op; SET LOCAL lock_timeout = '1ms'; SAVEPOINT op`); err != nil {
 				return failAll(err)
 			}
 			noWait = true
 		}
 		for {
-			if _, err := tx.Exec(ctx, `SAVEPOINT op`); err != nil {
-				return failAll(err)
-			}
 			w := &wtx{s: s, tx: tx, ctx: ctx}
 			err := safeRun(o.fn, w)
 			if err == nil {
-				if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT op`); err != nil {
+				if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT op; SAVEPOINT op`); err != nil {
 					return failAll(err)
 				}
 				o.events = w.events
