@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/protocol"
@@ -116,4 +119,92 @@ func TestServerOnPostgres(t *testing.T) {
 		t.Fatalf("call on instance 2: %v, %v; want %s", tk, err, r.Ticket.Code)
 	}
 	eventually("the call made on instance 2", func() bool { return waitingOn(insts[0]) == 0 })
+
+	// Displays on both instances, calls on instance 2 of tickets issued on
+	// instance 1: both displays receive every call, with the same seqs.
+	dev, err := insts[0].a.Auth.CreateDevice(ctx, protocol.DeviceRequest{Kind: protocol.RoleDisplay, Name: "hall"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type seen struct {
+		mu    sync.Mutex
+		calls []int64
+		codes []string
+	}
+	displays := make([]*seen, len(insts))
+	var subs sync.WaitGroup
+	defer subs.Wait()
+	defer cancel()
+	for i, in := range insts {
+		c, err := client.New(in.srv.URL, dev.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &seen{}
+		displays[i] = d
+		up := make(chan struct{})
+		var once sync.Once
+		subs.Add(1)
+		go func() {
+			defer subs.Done()
+			c.Subscribe(sctx, client.SubscribeOptions{OnState: func(ok bool, _ error) {
+				if ok {
+					once.Do(func() { close(up) })
+				}
+			}}, func(ev protocol.Event) error {
+				if ev.Type == protocol.EventTicketCalled {
+					var call protocol.Call
+					if err := json.Unmarshal(ev.Data, &call); err != nil {
+						return err
+					}
+					d.mu.Lock()
+					d.calls = append(d.calls, ev.Seq)
+					d.codes = append(d.codes, call.Ticket.Code)
+					d.mu.Unlock()
+				}
+				return nil
+			})
+		}()
+		select {
+		case <-up:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("display on instance %d did not connect", i+1)
+		}
+	}
+	const calls = 5
+	for range calls {
+		if _, err := insts[0].a.Engine.Issue(ctx, "kiosk", protocol.IssueRequest{ServiceID: svc}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range calls {
+		if tk, err := insts[1].a.Engine.Next(ctx, counter, ""); err != nil || tk == nil {
+			t.Fatalf("call on instance 2: %v, %v", tk, err)
+		}
+	}
+	for i, d := range displays {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			d.mu.Lock()
+			n := len(d.calls)
+			d.mu.Unlock()
+			if n >= calls {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("display on instance %d received %d of %d calls", i+1, n, calls)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	d0, d1 := displays[0], displays[1]
+	d0.mu.Lock()
+	d1.mu.Lock()
+	defer d0.mu.Unlock()
+	defer d1.mu.Unlock()
+	if !slices.Equal(d0.calls, d1.calls) || !slices.Equal(d0.codes, d1.codes) || len(d0.calls) != calls {
+		t.Fatalf("the displays saw different calls: %v %v and %v %v", d0.calls, d0.codes, d1.calls, d1.codes)
+	}
 }
