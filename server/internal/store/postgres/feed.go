@@ -49,7 +49,7 @@ func (s *Store) deliver(ctx context.Context, evs []protocol.Event) {
 	for f.last+1 < first {
 		// Events of other instances committed before ours: read them
 		// (they are visible, our seq allocation waited for their commit).
-		before, err := s.readEvents(context.WithoutCancel(ctx), f.last, first-1, 1000)
+		before, err := s.readEvents(ctx, f.last, first-1, 1000)
 		if err != nil || len(before) == 0 {
 			// The reader will deliver ours after them once storage answers.
 			s.log.Warn("reading events of other instances failed; delivery continues from the event reader", "err", err)

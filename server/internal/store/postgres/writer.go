@@ -137,7 +137,7 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 		}
 	}()
 	failAll := func(err error) []*op {
-		err = storageErr(err)
+		err = batchErr(err)
 		for _, o := range batch {
 			if o.err == nil {
 				o.err = err
@@ -233,7 +233,7 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 	if err := tx.Commit(ctx); err != nil {
 		// Deferred updates were not run: they go to the next batch.
 		for _, o := range ok {
-			o.err = storageErr(err)
+			o.err = batchErr(err)
 			o.events = nil
 			answer(o)
 		}
@@ -246,6 +246,16 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 		answer(o)
 	}
 	return carry
+}
+
+// batchErr is the error of a batch that failed as a whole.
+func batchErr(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The batch's own deadline (callers' contexts are not used for
+		// statements): PostgreSQL stopped answering.
+		return &queue.Error{Code: protocol.CodeUnavailable, Message: "storage is not answering", Err: err}
+	}
+	return storageErr(err)
 }
 
 // appendEvents stores events with seqs allocated from the counter row
