@@ -24,6 +24,23 @@ type wtx struct {
 	tx     pgx.Tx
 	ctx    context.Context
 	events []protocol.Event
+	cache  *batchCache // nil: none
+}
+
+// batchCache keeps the field and centre documents a batch has read, so
+// the updates after the first do not read them again (every issue reads
+// both). A write of either drops it, and so does an update that rolls back
+// (it may have read its own write). Another instance's change meanwhile is
+// seen by the next batch: the engine tolerates such a race (issue.go).
+type batchCache struct {
+	services map[string][]byte
+	centre   []byte
+}
+
+func (c *batchCache) reset() {
+	if c != nil {
+		c.services, c.centre = nil, nil
+	}
 }
 
 var (
@@ -66,7 +83,23 @@ func notFound(err error) error {
 	return err
 }
 
-func (w *wtx) Centre() (protocol.Centre, error) { return readCentre(w.ctx, w.tx) }
+func (w *wtx) Centre() (protocol.Centre, error) {
+	if w.cache == nil {
+		return readCentre(w.ctx, w.tx)
+	}
+	if w.cache.centre == nil {
+		var data []byte
+		err := w.tx.QueryRow(w.ctx, `SELECT data FROM centre WHERE id = 1`).Scan(&data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return protocol.Centre{}, nil
+		} else if err != nil {
+			return protocol.Centre{}, err
+		}
+		w.cache.centre = data
+	}
+	var c protocol.Centre
+	return c, json.Unmarshal(w.cache.centre, &c)
+}
 
 func readCentre(ctx context.Context, q querier) (protocol.Centre, error) {
 	var c protocol.Centre
@@ -85,15 +118,27 @@ func (w *wtx) PutCentre(c protocol.Centre) error {
 	if err != nil {
 		return err
 	}
+	w.cache.reset()
 	_, err = w.tx.Exec(w.ctx, `INSERT INTO centre (id, data) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET data = excluded.data`, string(b))
 	return err
 }
 
 func (w *wtx) Service(id string) (protocol.Service, error) {
 	var s protocol.Service
-	var data []byte
-	if err := w.tx.QueryRow(w.ctx, `SELECT data FROM services WHERE id = $1`, id).Scan(&data); err != nil {
-		return s, notFound(err)
+	data, ok := []byte(nil), false
+	if w.cache != nil {
+		data, ok = w.cache.services[id]
+	}
+	if !ok {
+		if err := w.tx.QueryRow(w.ctx, `SELECT data FROM services WHERE id = $1`, id).Scan(&data); err != nil {
+			return s, notFound(err)
+		}
+		if w.cache != nil {
+			if w.cache.services == nil {
+				w.cache.services = map[string][]byte{}
+			}
+			w.cache.services[id] = data
+		}
 	}
 	return s, json.Unmarshal(data, &s)
 }
@@ -126,6 +171,7 @@ func (w *wtx) PutService(s protocol.Service) error {
 	if err != nil {
 		return err
 	}
+	w.cache.reset()
 	_, err = w.tx.Exec(w.ctx, `INSERT INTO services (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data`, s.ID, string(b))
 	return err
 }

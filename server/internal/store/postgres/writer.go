@@ -164,6 +164,7 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 	if _, err := tx.Exec(ctx, `SAVEPOINT op`); err != nil {
 		return failAll(err)
 	}
+	var cache batchCache
 	waitLocks := true // the first update may wait for locks
 	noWait := false   // lock_timeout is set for the others
 	for _, o := range batch {
@@ -179,7 +180,7 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 			noWait = true
 		}
 		for {
-			w := &wtx{s: s, tx: tx, ctx: ctx}
+			w := &wtx{s: s, tx: tx, ctx: ctx, cache: &cache}
 			err := safeRun(o.fn, w)
 			if err == nil {
 				if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT op; SAVEPOINT op`); err != nil {
@@ -189,6 +190,7 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 				ok = append(ok, o)
 				break
 			}
+			cache.reset() // it may hold what the update read of its own writes
 			if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT op`); rerr != nil {
 				// The transaction itself is gone (connection lost).
 				o.err = err
