@@ -20,12 +20,14 @@ import (
 	"sort"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// owner is the system user the server runs as.
+type owner struct{ uid, gid int }
 
 // Server is a running PostgreSQL server.
 type Server struct {
@@ -34,7 +36,7 @@ type Server struct {
 	data string
 	sock string
 	port int
-	cred *syscall.Credential // nil: run as the current user
+	cred *owner // nil: run as the current user
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the server process has exited
 	next atomic.Int64  // database name counter
@@ -88,7 +90,7 @@ func Start(ctx context.Context) (*Server, error) {
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		s.cred = &owner{uid: uid, gid: gid}
 		if err := os.Chown(dir, uid, gid); err != nil {
 			return nil, err
 		}
@@ -98,7 +100,7 @@ func Start(ctx context.Context) (*Server, error) {
 		return nil, err
 	}
 	if s.cred != nil {
-		if err := os.Chown(sock, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+		if err := os.Chown(sock, s.cred.uid, s.cred.gid); err != nil {
 			return nil, err
 		}
 	}
@@ -128,7 +130,7 @@ func (s *Server) launch(ctx context.Context) error {
 		"-p", strconv.Itoa(s.port), "-k", s.sock, "-c", "listen_addresses=127.0.0.1",
 		"-c", "max_connections=300", "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning")
 	s.cmd.Stdout, s.cmd.Stderr = &log, &log
-	s.cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	s.cmd.SysProcAttr = sysProcAttr(s.cred, true)
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("pgtest: start postgres: %w", err)
 	}
@@ -171,7 +173,7 @@ func (s *Server) halt() error {
 		return nil
 	default:
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	_ = s.cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-s.done:
 		return nil
@@ -186,7 +188,7 @@ func (s *Server) command(ctx context.Context, name string, args ...string) *exec
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true}
+	cmd.SysProcAttr = sysProcAttr(s.cred, false)
 	return cmd
 }
 
