@@ -250,11 +250,10 @@ func (f *fixture) disruption(t *testing.T, day string, hh, mm, mins int, counter
 	}
 	id := fmt.Sprintf("d-%s-%02d%02d", day, hh, mm)
 	_, err := f.s.App.Store.Update(context.Background(), func(tx queue.Tx) error {
-		dt := tx
-		if err := dt.InsertDisruption(protocol.Disruption{ID: id, Cause: protocol.CauseOneStopSoftware, CounterIDs: counters, StartedAt: start}, "admin"); err != nil {
+		if err := tx.InsertDisruption(protocol.Disruption{ID: id, Cause: protocol.CauseOneStopSoftware, CounterIDs: counters, StartedAt: start}, "admin"); err != nil {
 			return err
 		}
-		return dt.EndDisruption(id, start.Add(time.Duration(mins)*time.Minute), "admin")
+		return tx.EndDisruption(id, start.Add(time.Duration(mins)*time.Minute), "admin")
 	})
 	if err != nil {
 		t.Fatal(err)

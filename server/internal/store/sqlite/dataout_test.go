@@ -49,16 +49,15 @@ func TestDataCaptureStorage(t *testing.T) {
 		{ID: "d3", Cause: protocol.CausePower, CounterIDs: []string{}, StartedAt: t0.Add(2 * time.Hour)},
 	}
 	_, err = s.Update(ctx, func(tx queue.Tx) error {
-		dt := tx
-		if err := dt.InsertVisit(v); err != nil {
+		if err := tx.InsertVisit(v); err != nil {
 			return err
 		}
 		for _, d := range ds {
-			if err := dt.InsertDisruption(d, "admin"); err != nil {
+			if err := tx.InsertDisruption(d, "admin"); err != nil {
 				return err
 			}
 		}
-		return dt.EndDisruption("d1", end, "admin")
+		return tx.EndDisruption("d1", end, "admin")
 	})
 	if err != nil {
 		t.Fatal(err)

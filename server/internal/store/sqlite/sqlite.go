@@ -328,8 +328,18 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.E
 	case <-s.quit:
 		return nil, ErrClosed
 	}
-	// Once queued, the op's outcome must be awaited: it may commit.
-	<-o.done
+	// Once queued, the op's outcome must be awaited: it may commit. But an
+	// op queued (into the buffer) after the writer stopped is never taken:
+	// once the poster has answered every op the writer took, it is closed.
+	select {
+	case <-o.done:
+	case <-s.posted:
+		select {
+		case <-o.done:
+		default:
+			return nil, ErrClosed
+		}
+	}
 	return o.events, o.err
 }
 
