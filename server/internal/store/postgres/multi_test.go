@@ -241,3 +241,40 @@ func converge(t *testing.T, engines []*queue.Engine) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestPollWithoutNotifications: an instance that hears no notification
+// (they can be lost with a connection) still receives the other
+// instance's events, through the periodic poll, in order.
+func TestPollWithoutNotifications(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
+	s1 := open(t, url)
+	defer s1.Close()
+	e1 := startEngine(t, s1, clk)
+	enginetest.Seed(t, e1)
+	s2, err := postgres.OpenDeaf(ctx, url, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	e2 := startEngine(t, s2, clk)
+	rec := &recorder{}
+	start, _ := e2.Seq()
+	e2.SetPublisher(rec)
+	for range 5 {
+		if _, err := e1.Issue(ctx, "kiosk", protocol.IssueRequest{ServiceID: "a"}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	converge(t, []*queue.Engine{e1, e2})
+	evs := rec.events()
+	if len(evs) != 5 {
+		t.Fatalf("the deaf instance got %d events, want 5", len(evs))
+	}
+	for i, ev := range evs {
+		if ev.Seq != start+int64(i)+1 || ev.Type != protocol.EventTicketIssued {
+			t.Fatalf("event %d: seq %d type %s", i, ev.Seq, ev.Type)
+		}
+	}
+}

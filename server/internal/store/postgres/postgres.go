@@ -43,6 +43,10 @@ type Options struct {
 	MaxRetries int
 	// MaxBatch bounds how many updates share one commit (default 256).
 	MaxBatch int
+
+	// listenOn replaces the notification channel (tests: a store that
+	// hears no notification and must poll).
+	listenOn string
 }
 
 // Store is the PostgreSQL store.

@@ -193,7 +193,7 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 			cache.reset() // it may hold what the update read of its own writes
 			if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT op`); rerr != nil {
 				// The transaction itself is gone (connection lost).
-				o.err = err
+				o.err = storageErr(err)
 				return failAll(rerr)
 			}
 			if c, _ := pgCode(err); c == "55P03" && !waitLocks {
