@@ -89,7 +89,8 @@ type Server struct {
 	waits       waitsCache
 	waitHistory WaitSampler
 	waitsLim    *limiter
-	beats       beats // the last heartbeat of each device, to tell admins of changes
+	pairs       *pairings // one-time pairing codes (pairing.go)
+	beats       beats     // the last heartbeat of each device, to tell admins of changes
 	mux         *http.ServeMux
 }
 
@@ -116,6 +117,7 @@ func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.H
 		// The live-waits page has its own budget per address, as large as
 		// the public one: its polling never eats a phone's ticket tracking.
 		waitsLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
+		pairs:    newPairings(opts.LoginPerMinute),
 	}
 	waiting := func() map[string]int {
 		out := map[string]int{}
