@@ -73,6 +73,8 @@ var routeRoles = map[string][]string{
 	"DELETE /api/v1/webhooks/{id}":         {"admin"},
 	"GET /api/v1/webhooks/{id}/deliveries": {"admin"},
 	"POST /api/v1/webhooks/{id}/resend":    {"admin"},
+	"GET /api/v1/waits":                    {"*"},
+	"GET /waits":                           {"*"},
 }
 
 // TestEveryRouteEveryRole: every route of routes.go, called by every role,

@@ -96,6 +96,11 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/webhooks/{id}/deliveries", s.api(adminOnly, s.webhookDeliveries))
 	m.Handle("POST /api/v1/webhooks/{id}/resend", s.api(adminOnly, s.resendWebhook))
 
+	// Public live-waits page and its JSON (issue 17, waits.go): cached
+	// renderings, rate-limited per address, no credentials looked at.
+	m.HandleFunc("GET /api/v1/waits", s.getWaits)
+	m.HandleFunc("GET /waits", s.waitsPageHandler)
+
 	m.Handle("/api/", s.api(anyone, s.notFound))
 
 	// Hall display (issue 4): clips and fonts for the web display.
