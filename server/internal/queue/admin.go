@@ -140,7 +140,7 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 				return Errorf(protocol.CodeConflict, "counter number %d is already used by %s", c.Number, o.ID)
 			}
 			if o.ID == c.ID {
-				rec.PriorityStreak, rec.ServedDay, rec.ServedToday = o.PriorityStreak, o.ServedDay, o.ServedToday
+				rec.PriorityStreak, rec.RegularRun, rec.ServedDay, rec.ServedToday = o.PriorityStreak, o.RegularRun, o.ServedDay, o.ServedToday
 				prev = o.Status
 			}
 		}
