@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"time"
 
+	"github.com/civiq/civiq/server/internal/forecast"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -39,19 +40,6 @@ func countCall(streak, run *int, class string) {
 	case classRegular:
 		*streak, *run = 0, *run+1
 	}
-}
-
-// priorityGoes tells whether the priority candidate of a field with rule
-// (and every, its N) is called before a waiting regular one, given the
-// counter's streak (priority calls in a row) and run (regular calls in a
-// row since its last priority call).
-func priorityGoes(rule string, every, streak, run, maxStreak int) bool {
-	if rule == protocol.PriorityInterleave {
-		// 1 priority : N regular. A counter that has called nobody yet
-		// (both 0) starts with the priority ticket.
-		return streak == 0 && (run == 0 || run >= max(every, 1))
-	}
-	return streak < maxStreak
 }
 
 // earlier orders tickets by issue time, ties by id: the walk-in order.
@@ -171,7 +159,7 @@ func (e *Engine) pick(tx Tx, c *CounterRecord, day string, now time.Time) (Ticke
 	case p != nil && r != nil:
 		s := rules[p.ServiceID]
 		t = r
-		if priorityGoes(s.Rule(), s.PriorityEvery, c.PriorityStreak, c.RegularRun, e.opts.MaxPriorityStreak) {
+		if forecast.PriorityGoes(s.Rule(), s.PriorityEvery, c.PriorityStreak, c.RegularRun, e.opts.MaxPriorityStreak) {
 			t = p
 		}
 	case p != nil:
