@@ -116,8 +116,9 @@ func (c *cache) estimates(now time.Time, maxStreak int) map[string]forecast.Esti
 		// ahead in the field: priority tickets first, then by issue time;
 		// list is in issue order.
 		np := 0
+		off := c.services[field].Rule() == protocol.PriorityOff
 		for _, t := range list {
-			if t.Priority {
+			if t.Priority && !off {
 				np++
 			}
 		}
@@ -126,7 +127,7 @@ func (c *cache) estimates(now time.Time, maxStreak int) map[string]forecast.Esti
 		mean := c.fallbackMean(field)
 		for _, t := range list {
 			var ahead int
-			if t.Priority {
+			if t.Priority && !off {
 				ahead = p
 				p++
 			} else {

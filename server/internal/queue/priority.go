@@ -42,6 +42,24 @@ func countCall(streak, run *int, class string) {
 	}
 }
 
+// waitRank places a waiting ticket in the listed call order (Waiting):
+// booked inside its window (0), priority under a rule that is not off (1),
+// everyone else by issue time (2), booked before its window (3). The
+// interleave rule and the streak bound are left out: the list shows
+// classes, the projection the exact turns.
+func waitRank(t protocol.Ticket, rule string, now time.Time) int {
+	switch t.Booking.Phase(now) {
+	case protocol.BookingWindow:
+		return 0
+	case protocol.BookingEarly:
+		return 3
+	}
+	if t.Priority && rule != protocol.PriorityOff {
+		return 1
+	}
+	return 2
+}
+
 // earlier orders tickets by issue time, ties by id: the walk-in order.
 func earlier(a, b TicketRecord) bool {
 	if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
