@@ -81,7 +81,8 @@ type Server struct {
 	loginLim  *limiter
 	publicLim *limiter
 	deviceLim *limiter
-	beats     beats // the last heartbeat of each device, to tell admins of changes
+	pairs     *pairings // one-time pairing codes (pairing.go)
+	beats     beats     // the last heartbeat of each device, to tell admins of changes
 	mux       *http.ServeMux
 }
 
@@ -102,6 +103,7 @@ func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.H
 		// A negative limit means unlimited (newLimiter treats rate <= 0 so).
 		publicLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
 		deviceLim: newLimiter(opts.DevicePerSecond, int(max(opts.DevicePerSecond*2, 1))),
+		pairs:     newPairings(opts.LoginPerMinute),
 	}
 	waiting := func() map[string]int {
 		out := map[string]int{}
