@@ -57,7 +57,7 @@ type querier interface {
 
 const ticketCols = `id, day, issue_service_id, number, code, service_id, from_service_id, status, priority, lang,
 	issued_at, called_at, service_started_at, finished_at, counter_id, clerk_id, recalls, token_hash, issued_by, idem_key, offline,
-	first_called_at, first_counter_id, first_clerk_id`
+	first_called_at, first_counter_id, first_clerk_id, booking`
 
 func (w *wtx) Epoch() string  { return w.s.epoch }
 func (w *wtx) Secret() []byte { return w.s.secret }
@@ -176,12 +176,12 @@ func (w *wtx) PutService(s protocol.Service) error {
 	return err
 }
 
-const counterCols = `data, priority_streak, served_day, served_today`
+const counterCols = `data, priority_streak, served_day, served_today, regular_run`
 
 func scanCounter(sc pgx.Row) (queue.CounterRecord, error) {
 	var c queue.CounterRecord
 	var data []byte
-	if err := sc.Scan(&data, &c.PriorityStreak, &c.ServedDay, &c.ServedToday); err != nil {
+	if err := sc.Scan(&data, &c.PriorityStreak, &c.ServedDay, &c.ServedToday, &c.RegularRun); err != nil {
 		return c, notFound(err)
 	}
 	if err := json.Unmarshal(data, &c.Counter); err != nil {
@@ -213,10 +213,10 @@ func (w *wtx) PutCounter(c queue.CounterRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.tx.Exec(w.ctx, `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today) VALUES ($1, $2, $3, $4, $5, $6)
+	_, err = w.tx.Exec(w.ctx, `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today, regular_run) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak,
-		served_day = excluded.served_day, served_today = excluded.served_today`,
-		c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday)
+		served_day = excluded.served_day, served_today = excluded.served_today, regular_run = excluded.regular_run`,
+		c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday, c.RegularRun)
 	if isUnique(err) {
 		return queue.Errorf(protocol.CodeConflict, "counter number %d is already used", c.Number)
 	}
@@ -248,12 +248,29 @@ func nullable(s string) *string {
 	return &s
 }
 
+// bookingJSON is the booking column of t: NULL for a walk-in.
+func bookingJSON(t queue.TicketRecord) (*string, error) {
+	if t.Booking == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(t.Booking)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: encode booking of %s: %w", t.ID, err)
+	}
+	s := string(b)
+	return &s, nil
+}
+
 func (w *wtx) InsertTicket(t queue.TicketRecord) error {
-	_, err := w.tx.Exec(w.ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`,
+	bk, err := bookingJSON(t)
+	if err != nil {
+		return err
+	}
+	_, err = w.tx.Exec(w.ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
 		t.ID, t.Day, t.IssueServiceID, t.Number, t.Code, t.ServiceID, t.FromServiceID, t.Status,
 		t.Priority, t.Lang, t.IssuedAt, t.CalledAt, t.ServiceStartedAt, t.FinishedAt,
 		t.CounterID, t.ClerkID, t.Recalls, t.TokenHash, t.IssuedBy, nullable(t.IdemKey), t.Offline,
-		t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID)
+		t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID, bk)
 	if code, cons := pgCode(err); code == "23505" {
 		if cons == "tickets_idem" || cons == "tickets_issue_service_id_day_number_key" {
 			// Another instance issued with the same key, or synced the
@@ -267,12 +284,16 @@ func (w *wtx) InsertTicket(t queue.TicketRecord) error {
 }
 
 func (w *wtx) UpdateTicket(t queue.TicketRecord) error {
+	bk, err := bookingJSON(t)
+	if err != nil {
+		return err
+	}
 	tag, err := w.tx.Exec(w.ctx, `UPDATE tickets SET service_id = $1, from_service_id = $2, status = $3, priority = $4, called_at = $5,
 		service_started_at = $6, finished_at = $7, counter_id = $8, clerk_id = $9, recalls = $10,
-		first_called_at = $11, first_counter_id = $12, first_clerk_id = $13 WHERE id = $14`,
+		first_called_at = $11, first_counter_id = $12, first_clerk_id = $13, booking = $14 WHERE id = $15`,
 		t.ServiceID, t.FromServiceID, t.Status, t.Priority, t.CalledAt,
 		t.ServiceStartedAt, t.FinishedAt, t.CounterID, t.ClerkID, t.Recalls,
-		t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID, t.ID)
+		t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID, bk, t.ID)
 	if err != nil {
 		return err
 	}
@@ -284,12 +305,18 @@ func (w *wtx) UpdateTicket(t queue.TicketRecord) error {
 
 func scanTicket(sc pgx.Row, extra ...any) (queue.TicketRecord, error) {
 	var t queue.TicketRecord
-	var idem *string
+	var idem, booking *string
 	err := sc.Scan(append([]any{&t.ID, &t.Day, &t.IssueServiceID, &t.Number, &t.Code, &t.ServiceID, &t.FromServiceID, &t.Status,
 		&t.Priority, &t.Lang, &t.IssuedAt, &t.CalledAt, &t.ServiceStartedAt, &t.FinishedAt, &t.CounterID, &t.ClerkID, &t.Recalls,
-		&t.TokenHash, &t.IssuedBy, &idem, &t.Offline, &t.FirstCalledAt, &t.FirstCounterID, &t.FirstClerkID}, extra...)...)
+		&t.TokenHash, &t.IssuedBy, &idem, &t.Offline, &t.FirstCalledAt, &t.FirstCounterID, &t.FirstClerkID, &booking}, extra...)...)
 	if err != nil {
 		return t, notFound(err)
+	}
+	if booking != nil {
+		t.Booking = new(protocol.TicketBooking)
+		if err := json.Unmarshal([]byte(*booking), t.Booking); err != nil {
+			return t, fmt.Errorf("postgres: booking of %s: %w", t.ID, err)
+		}
 	}
 	if idem != nil {
 		t.IdemKey = *idem
@@ -323,7 +350,17 @@ func (w *wtx) OldestWaiting(serviceIDs []string, day string, priority bool) (que
 		return queue.TicketRecord{}, queue.ErrNotFound
 	}
 	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1 AND priority = $2
-		AND service_id = ANY($3) ORDER BY issued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, day, priority, serviceIDs))
+		AND booking IS NULL AND service_id = ANY($3) ORDER BY issued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, day, priority, serviceIDs))
+}
+
+// WaitingBooked implements queue.Tx; the rows are locked like
+// OldestWaiting's, so two instances never call the same booked ticket.
+func (w *wtx) WaitingBooked(serviceIDs []string, day string) ([]queue.TicketRecord, error) {
+	if len(serviceIDs) == 0 {
+		return nil, nil
+	}
+	return collectTickets(w.tx.Query(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1
+		AND booking IS NOT NULL AND service_id = ANY($2) ORDER BY issued_at, id FOR UPDATE SKIP LOCKED`, day, serviceIDs))
 }
 
 func (w *wtx) OpenBefore(day string) ([]queue.TicketRecord, error) {
