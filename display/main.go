@@ -52,6 +52,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	for _, w := range cfg.Warnings {
+		log.Warn(w, "file", cfg.File)
+	}
 	cl, err := client.New(cfg.Server, cfg.Token)
 	if err != nil {
 		return err

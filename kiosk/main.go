@@ -62,6 +62,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, w := range cfg.Warnings {
+		log.Warn(w, "file", cfg.File)
+	}
 	cl, err := client.New(cfg.Server, cfg.Token)
 	if err != nil {
 		return err
@@ -80,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		width = ticket.Width80mm
 	}
 	k, err := app.New(app.Options{Client: cl, Printer: pr, Spool: sp, Width: width, LeaseSize: cfg.Lease,
-		Poll: cfg.Poll.Std(), Heartbeat: cfg.Heartbeat.Std(), Log: log, Version: version})
+		Poll: cfg.Poll, Heartbeat: cfg.Heartbeat, Log: log, Version: version})
 	if err != nil {
 		return err
 	}
@@ -92,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.AdminPINHash != "" {
 		maint.PINHash = []byte(cfg.AdminPINHash)
 	}
-	u, err := ui.New(a, k, ui.Options{Lang: cfg.Lang, Idle: cfg.Idle.Std(), Confirm: cfg.Confirm.Std(), LargeText: cfg.LargeText, Maint: maint})
+	u, err := ui.New(a, k, ui.Options{Lang: cfg.Lang, Idle: cfg.Idle, Confirm: cfg.Confirm, LargeText: cfg.LargeText, Maint: maint})
 	if err != nil {
 		return err
 	}
