@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -113,4 +114,17 @@ func FuzzParseFile(f *testing.F) {
 			t.Fatalf("accepted an invalid config %+v", c)
 		}
 	})
+}
+
+// TestShippedSample: the sample file in deploy/windows is read without a
+// warning.
+func TestShippedSample(t *testing.T) {
+	b, err := os.ReadFile("../../../deploy/windows/display.sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse([]string{"--config", "/c"}, env(nil), files(map[string]string{"/c": string(b), `C:\ProgramData\CiviQ\display.token`: "tok"}), io.Discard)
+	if err != nil || c.Token != "tok" || c.Lang != LangAlternate || len(c.Warnings) != 0 {
+		t.Fatalf("%+v %v", c, err)
+	}
 }

@@ -156,3 +156,12 @@ func TestFileErrorsAndWarnings(t *testing.T) {
 		t.Fatalf("bad CIVIQ_LEASE: %v", err)
 	}
 }
+
+// TestShippedSample: the sample file in deploy/windows is read without a
+// warning (the token is given, as the sample's token file is a Windows path).
+func TestShippedSample(t *testing.T) {
+	c, err := Load([]string{"--config", "../../../deploy/windows/kiosk.sample.json", "--token", "t"}, env(nil), io.Discard)
+	if err != nil || c.Paper != 80 || c.Printer != "tcp://192.168.10.51:9100" || len(c.Warnings) != 0 {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
