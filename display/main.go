@@ -7,7 +7,7 @@
 //	display --server http://10.0.0.2:8080 --token-file /etc/civiq/display.token
 //
 // Settings come from flags, CIVIQ_* environment variables and a config file
-// (--config); see docs/DISPLAY.md.
+// (--config); see docs/CONFIG.md.
 package main
 
 import (
