@@ -174,7 +174,7 @@ func device(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer st.Close()
-	d, err := auth.NewService(st, queue.SystemClock{}, 0, 0).CreateDevice(ctx, protocol.DeviceRequest{Kind: *kind, Name: *name})
+	d, err := auth.NewAuthority(st, queue.SystemClock{}, 0, 0).CreateDevice(ctx, protocol.DeviceRequest{Kind: *kind, Name: *name})
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 		return err
 	}
 	defer st.Close()
-	svc := auth.NewService(st, queue.SystemClock{}, 0, 0)
+	svc := auth.NewAuthority(st, queue.SystemClock{}, 0, 0)
 	password := getenv("CIVIQ_USER_PASSWORD")
 	generated := password == ""
 	if generated {

@@ -35,7 +35,7 @@ type App struct {
 	Config config.Config
 	Store  *sqlite.Store
 	Engine *queue.Engine
-	Auth   *auth.Service
+	Auth   *auth.Authority
 	Hub    *hub.Hub
 	// Phones is the ticket-scoped websocket hub of the phone pages.
 	Phones *hub.TicketHub
@@ -172,7 +172,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err := a.Engine.Start(ctx); err != nil {
 		return fail(err)
 	}
-	a.Auth = auth.NewService(store, opts.Clock, opts.SessionTTL, opts.BcryptCost)
+	a.Auth = auth.NewAuthority(store, opts.Clock, opts.SessionTTL, opts.BcryptCost)
 	fresh := a.Engine.Centre().Name.Vi == ""
 	if err := bootstrap(ctx, a.Engine, a.Auth, store, centre, cfg, log, opts.Stdout); err != nil {
 		return fail(err)
@@ -262,7 +262,7 @@ func (a *App) Close() error {
 
 // bootstrap loads the centre file into an empty store and creates the first
 // users. It is idempotent, so a crash half-way is finished on the next start.
-func bootstrap(ctx context.Context, e *queue.Engine, a *auth.Service, users auth.Store, c *config.Centre, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+func bootstrap(ctx context.Context, e *queue.Engine, a *auth.Authority, users auth.Store, c *config.Centre, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
 	if e.Centre().Name.Vi != "" {
 		return nil
 	}

@@ -65,7 +65,7 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The socket knows its credential: revoking it, logging out or the
-	// session's end closes it (auth.Service tells the hub).
+	// session's end closes it (auth.Authority tells the hub).
 	req.Keys, req.AuthAt = p.Keys(), authAt
 	req.Devices = p.Role == protocol.RoleAdmin || p.Role == protocol.RoleSupervisor
 	if !p.Expires.IsZero() {
