@@ -332,9 +332,27 @@ const (
 	DeviceStatusChanged = "status" // another printer state, message, backlog or version, or back after a silence
 )
 
+// Printer states: the values of DeviceStatus.Printer besides "" (no
+// printer, or one that cannot report). The kiosk's printer package
+// defines its states and fault reasons from these.
+const (
+	PrinterOK        = "ok"
+	PrinterPaperLow  = "paper_low" // still prints; change the roll soon
+	PrinterPaperOut  = "paper_out"
+	PrinterCoverOpen = "cover_open"
+	PrinterOffline   = "offline"
+	PrinterError     = "error" // cutter jam, head overheated, ...
+)
+
+// PrinterStates lists the printer states in the order the server's error
+// message names them.
+func PrinterStates() []string {
+	return []string{PrinterOK, PrinterPaperLow, PrinterPaperOut, PrinterCoverOpen, PrinterOffline, PrinterError}
+}
+
 // DeviceStatus is what a device reports in its heartbeat.
 type DeviceStatus struct {
-	// Printer is "ok", "paper_out", "paper_low", "cover_open", "offline", "error" or "" (no printer).
+	// Printer is one of the printer states (PrinterOK, …) or "" (no printer).
 	Printer string `json:"printer,omitempty"`
 	// Message is a human-readable detail.
 	Message string `json:"message,omitempty"`

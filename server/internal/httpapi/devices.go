@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/queue"
@@ -52,15 +53,13 @@ func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request, p auth.Pri
 	return nil
 }
 
-var printerStates = []string{"", "ok", "paper_low", "paper_out", "cover_open", "offline", "error"}
-
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	var st protocol.DeviceStatus
 	if err := decode(w, r, &st); err != nil {
 		return err
 	}
-	if !slices.Contains(printerStates, st.Printer) {
-		return errf(protocol.CodeBadRequest, "printer must be one of ok, paper_low, paper_out, cover_open, offline, error")
+	if st.Printer != "" && !slices.Contains(protocol.PrinterStates(), st.Printer) {
+		return errf(protocol.CodeBadRequest, "printer must be one of %s", strings.Join(protocol.PrinterStates(), ", "))
 	}
 	if len(st.Message) > 300 || len(st.Version) > 64 || st.Pending < 0 {
 		return errf(protocol.CodeBadRequest, "message (300) or version (64) too long, or pending negative")
