@@ -33,7 +33,7 @@ const (
 	LangEN = "en"
 )
 
-// Reasons a service is not open for new tickets (Service.ClosedReason).
+// Reasons a field is not open for new tickets (Service.ClosedReason).
 const (
 	ClosedOutsideHours = "outside_hours"
 	ClosedDailyCap     = "daily_cap"
@@ -43,7 +43,9 @@ const (
 	ClosedNoCounter = "no_counter"
 )
 
-// Service is a field (lĩnh vực) citizens take tickets for.
+// Service is a field (lĩnh vực) citizens take tickets for. The wire
+// contract calls it a service (service_id, /api/v1/services), so does the
+// code; prose and comments say field (docs/ARCHITECTURE.md, "Glossary").
 type Service struct {
 	ID     string `json:"id"`
 	Prefix string `json:"prefix"`
@@ -53,7 +55,8 @@ type Service struct {
 	// Waiting is the number of tickets waiting in this field.
 	Waiting int `json:"waiting"`
 
-	// ClosedReason says why Open is false: outside_hours, daily_cap or disabled.
+	// ClosedReason says why Open is false: outside_hours, daily_cap,
+	// disabled or no_counter.
 	ClosedReason string `json:"closed_reason,omitempty"`
 	// DailyCap is the most tickets issued per day (0: no cap).
 	DailyCap int `json:"daily_cap"`
