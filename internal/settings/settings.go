@@ -96,7 +96,31 @@ func (v *flagValue) IsBoolFlag() bool { return v.isBool }
 func New(program string, stderr io.Writer) *Set {
 	fs := flag.NewFlagSet(program, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	return &Set{fs: fs, byKey: map[string]*setting{}}
+	s := &Set{fs: fs, byKey: map[string]*setting{}}
+	fs.Usage = s.usage
+	return s
+}
+
+// usage prints the flags as flag.PrintDefaults does, naming each value by
+// its kind ("--idle duration") and the config file's as "file".
+func (s *Set) usage() {
+	out := s.fs.Output()
+	fmt.Fprintf(out, "Usage of %s:\n", s.fs.Name())
+	s.fs.VisitAll(func(f *flag.Flag) {
+		arg := "file"
+		if st, ok := s.byKey[strings.ReplaceAll(f.Name, "-", "_")]; ok {
+			arg = [...]string{kindString: "string", kindBool: "", kindInt: "int", kindFloat: "number", kindDuration: "duration"}[st.kind]
+		}
+		line := "  --" + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		line += "\n    \t" + f.Usage
+		if f.DefValue != "" {
+			line += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintln(out, line)
+	})
 }
 
 // ConfigFile adds --config FILE (and the environment variable env naming the

@@ -3,6 +3,7 @@ package settings
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"io/fs"
 	"os"
@@ -264,4 +265,23 @@ func FuzzDecodeFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUsage: -h lists every flag with its kind, variables and default.
+func TestUsage(t *testing.T) {
+	var v vals
+	var out strings.Builder
+	s := New("test", &out)
+	v.D = 20 * time.Second
+	s.ConfigFile("CIVIQ_TEST_CONFIG")
+	s.Duration(&v.D, "idle_time", "a duration", "CIVIQ_IDLE_TIME")
+	s.Bool(&v.B, "on", "a bool")
+	if err := s.Parse([]string{"-h"}, env(nil), files(nil)); !errors.Is(err, flag.ErrHelp) {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--config file", "(env CIVIQ_TEST_CONFIG)", "--idle-time duration\n", "a duration (env CIVIQ_IDLE_TIME) (default 20s)", "--on\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, out.String())
+		}
+	}
 }

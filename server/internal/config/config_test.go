@@ -208,3 +208,26 @@ func TestParseFile(t *testing.T) {
 		}
 	}
 }
+
+// FuzzConfigFile: any server config file is read or refused, never a panic;
+// an accepted one gives a usable configuration.
+func FuzzConfigFile(f *testing.F) {
+	for _, s := range []string{`{"addr":":9000","event_retention":"48h","trust_proxy":true}`, `{"event_retention":7200}`,
+		`{"log_level":"warn","login_rate":-1}`, `{"db":"mysql://x"}`, `{"demo_history":121}`, `[]`, `{`} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, s string) {
+		p := filepath.Join(dir, "server.json")
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := parse([]string{"--config", p}, func(string) string { return "" }, io.Discard, func() []Iface { return nil })
+		if err != nil {
+			return
+		}
+		if c.EventRetention < time.Hour || c.DemoHistory < 0 || c.DemoHistory > 120 || c.PublicURL == "" || c.File != p {
+			t.Fatalf("accepted an unusable config %+v", c)
+		}
+	})
+}
