@@ -167,7 +167,7 @@ func (s *Server) Client(token string) *client.Client {
 func (s *Server) AdminToken() string {
 	s.t.Helper()
 	if s.adminToken == "" {
-		// Straight through the auth service: the HTTP login is rate-limited.
+		// Straight through auth.Authority: the HTTP login is rate-limited.
 		tok, _, _, err := s.App.Auth.Login(context.Background(), "admin", AdminPassword)
 		if err != nil {
 			s.t.Fatalf("servertest: admin login: %v", err)

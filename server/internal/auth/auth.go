@@ -263,7 +263,7 @@ func (s *Authority) Invalidate() {
 // DefaultSessionTTL is how long a login lasts: one working day and a bit.
 const DefaultSessionTTL = 14 * time.Hour
 
-// NewAuthority returns the auth service. bcryptCost 0 means bcrypt.DefaultCost;
+// NewAuthority returns the authority. bcryptCost 0 means bcrypt.DefaultCost;
 // tests lower it because the race detector makes bcrypt very slow.
 func NewAuthority(store Store, clock queue.Clock, sessionTTL time.Duration, bcryptCost int) *Authority {
 	if sessionTTL <= 0 {
