@@ -33,7 +33,7 @@ type Set struct {
 	fs        *flag.FlagSet
 	list      []*setting
 	byKey     map[string]*setting
-	file      string // --config, or the env variable named by fileEnv
+	file      string // --config
 	fileEnv   string
 	keyValue  bool
 	fileRead  string
@@ -333,12 +333,22 @@ func (s *Set) decodeJSON(b []byte) error {
 		}
 		st, ok := s.byKey[key]
 		if !ok {
+			// The kiosk's files were read by encoding/json, which matches
+			// keys in any case: "Server" still means server.
+			if st, ok = s.byKey[strings.ToLower(key)]; ok {
+				s.warnings = append(s.warnings, fmt.Sprintf("config file key %q in another case is deprecated; write %q", key, st.key))
+			}
+		}
+		if !ok {
 			return fmt.Errorf("unknown key %q (the keys are listed in docs/CONFIG.md)", key)
 		}
-		if seen[key] {
-			return fmt.Errorf("key %q given twice", key)
+		if seen[st.key] {
+			return fmt.Errorf("key %q given twice", st.key)
 		}
-		seen[key] = true
+		seen[st.key] = true
+		if string(raw) == "null" {
+			continue // as if absent, as an empty environment variable is
+		}
 		if err := s.setJSON(st, raw); err != nil {
 			return fmt.Errorf("key %q: %w", key, err)
 		}

@@ -120,7 +120,7 @@ func TestErrors(t *testing.T) {
 		{name: "fraction as int", file: `{"count":2.5}`, want: []string{`key "count"`, "not a whole number"}},
 		{name: "bool as string", file: `{"on":"yes"}`, want: []string{`key "on"`, "want true or false"}},
 		{name: "number as string", file: `{"name":3}`, want: []string{`key "name"`, "want a string"}},
-		{name: "null", file: `{"name":null}`, want: []string{`key "name"`, "want a string"}},
+		{name: "key twice in two cases", file: `{"name":"x","Name":"y"}`, want: []string{`key "name" given twice`}},
 		{name: "bad duration", file: `{"idle_time":"soon"}`, want: []string{`key "idle_time"`, "not a duration"}},
 		{name: "duration as bool", file: `{"idle_time":true}`, want: []string{`key "idle_time"`, `want a duration such as "20s"`}},
 		{name: "not an object", file: `["name"]`, want: []string{"/c", "want a JSON object"}},
@@ -152,6 +152,21 @@ func TestErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOlderJSON: what encoding/json let older kiosk files say is still
+// read: a key in another case (with a warning) and null (as if absent).
+func TestOlderJSON(t *testing.T) {
+	got, s, err := parse(t, false, []string{"--config", "/c"}, nil, map[string]string{"/c": `{"Name":"x","count":null,"TOKEN_FILE":"/t"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.S != "x" || got.N != 7 || got.Path != "/t" {
+		t.Fatalf("got %+v", got)
+	}
+	if w := s.Warnings(); len(w) != 2 || !strings.Contains(w[0], `"Name" in another case is deprecated; write "name"`) {
+		t.Fatalf("warnings %q", w)
 	}
 }
 
