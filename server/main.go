@@ -28,11 +28,11 @@ import (
 	"time"
 	_ "time/tzdata" // the centre's time zone must load on Windows and minimal images too
 
-	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
+	"github.com/civiq/civiq/server/internal/wiring"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -88,7 +88,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	for _, w := range cfg.Warnings {
 		log.Warn(w, "file", cfg.File)
 	}
-	a, err := app.Open(ctx, cfg, log, app.Options{Version: version, Stdout: stdout})
+	a, err := wiring.Open(ctx, cfg, log, wiring.Options{Version: version, Stdout: stdout})
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 // Package app wires the server's parts together: store, queue engine, auth,
 // websocket hub and HTTP API. The server command and end-to-end tests
 // (servertest) both start the real thing through it.
-package app
+package wiring
 
 import (
 	"context"
