@@ -17,8 +17,8 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
-	"github.com/civiq/civiq/kiosk/internal/app"
 	"github.com/civiq/civiq/kiosk/internal/config"
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/kiosk/internal/printer"
 	"github.com/civiq/civiq/kiosk/internal/spool"
 	"github.com/civiq/civiq/kiosk/internal/ticket"
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.Paper == 80 {
 		width = ticket.Width80mm
 	}
-	k, err := app.New(app.Options{Client: cl, Printer: pr, Spool: sp, Width: width, LeaseSize: cfg.Lease,
+	k, err := issuer.New(issuer.Options{Client: cl, Printer: pr, Spool: sp, Width: width, LeaseSize: cfg.Lease,
 		Poll: cfg.Poll, Heartbeat: cfg.Heartbeat, Log: log, Version: version})
 	if err != nil {
 		return err

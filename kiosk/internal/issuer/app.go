@@ -3,7 +3,7 @@
 // spool), renders and prints them, keeps the field list fresh, reports the
 // printer's state in heartbeats, refills leases and syncs offline tickets
 // when the server is back. The ui package draws what it reports.
-package app
+package issuer
 
 import (
 	"context"
