@@ -1,4 +1,4 @@
-// Package app is the kiosk's logic without its screens: it issues tickets
+// Package issuer is the kiosk's logic without its screens: it issues tickets
 // (online through the server, or offline from leased numbers kept in the
 // spool), renders and prints them, keeps the field list fresh, reports the
 // printer's state in heartbeats, refills leases and syncs offline tickets

@@ -1,7 +1,7 @@
 // Package ui draws the kiosk's touch screens with Fyne: the home grid of
 // fields, the priority choice, the confirmation with the big ticket code,
 // the printer-fault and centre-closed messages. It gets everything from
-// package app and changes widgets only on Fyne's thread (fyne.Do).
+// package issuer and changes widgets only on Fyne's thread (fyne.Do).
 package ui
 
 import (

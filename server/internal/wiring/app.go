@@ -1,4 +1,4 @@
-// Package app wires the server's parts together: store, queue engine, auth,
+// Package wiring wires the server's parts together: store, queue engine, auth,
 // websocket hub and HTTP API. The server command and end-to-end tests
 // (servertest) both start the real thing through it.
 package wiring
