@@ -7,7 +7,7 @@
 //	display --server http://10.0.0.2:8080 --token-file /etc/civiq/display.token
 //
 // Settings come from flags, CIVIQ_* environment variables and a config file
-// (--config); see docs/DISPLAY.md.
+// (--config); see docs/CONFIG.md.
 package main
 
 import (
@@ -64,6 +64,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	for _, w := range cfg.Warnings {
+		log.Warn(w, "file", cfg.File)
+	}
 	cl, err := client.New(cfg.Server, cfg.Token)
 	if err != nil {
 		return err

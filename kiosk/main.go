@@ -20,8 +20,8 @@ import (
 	"github.com/civiq/civiq/internal/pairing"
 	"github.com/civiq/civiq/internal/voice/espeak"
 	"github.com/civiq/civiq/internal/voice/speaker"
-	"github.com/civiq/civiq/kiosk/internal/app"
 	"github.com/civiq/civiq/kiosk/internal/config"
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/kiosk/internal/printer"
 	"github.com/civiq/civiq/kiosk/internal/spool"
 	"github.com/civiq/civiq/kiosk/internal/ticket"
@@ -71,6 +71,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, w := range cfg.Warnings {
+		log.Warn(w, "file", cfg.File)
+	}
 	cl, err := client.New(cfg.Server, cfg.Token)
 	if err != nil {
 		return err
@@ -88,8 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.Paper == 80 {
 		width = ticket.Width80mm
 	}
-	k, err := app.New(app.Options{Client: cl, Printer: pr, Spool: sp, Width: width, LeaseSize: cfg.Lease,
-		Poll: cfg.Poll.Std(), Heartbeat: cfg.Heartbeat.Std(), Log: log, Version: version})
+	k, err := issuer.New(issuer.Options{Client: cl, Printer: pr, Spool: sp, Width: width, LeaseSize: cfg.Lease,
+		Poll: cfg.Poll, Heartbeat: cfg.Heartbeat, Log: log, Version: version})
 	if err != nil {
 		return err
 	}
@@ -102,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.AdminPINHash != "" {
 		maint.PINHash = []byte(cfg.AdminPINHash)
 	}
-	opts := ui.Options{Lang: cfg.Lang, Idle: cfg.Idle.Std(), Confirm: cfg.Confirm.Std(), LargeText: cfg.LargeText, Maint: maint}
+	opts := ui.Options{Lang: cfg.Lang, Idle: cfg.Idle, Confirm: cfg.Confirm, LargeText: cfg.LargeText, Maint: maint}
 	if !cfg.NoSound {
 		opts.Voice, err = newVoice(ctx, log)
 		if err != nil {

@@ -132,7 +132,7 @@ done
 # Archives: the programs plus what an IT officer needs next to them.
 for dir in "$STAGE"/civiq-*; do
   [[ -d $dir ]] || continue
-  cp README.md LICENSE docs/DEPLOY.md "$dir/"
+  cp README.md LICENSE docs/DEPLOY.md docs/CONFIG.md "$dir/"
   cp assets/demo/centre.json "$dir/centre.sample.json"
   case $dir in
   *-linux-*)

@@ -28,13 +28,13 @@ import (
 	"time"
 	_ "time/tzdata" // the centre's time zone must load on Windows and minimal images too
 
-	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store"
 	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
+	"github.com/civiq/civiq/server/internal/wiring"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -87,7 +87,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
 	started := time.Now()
-	a, err := app.Open(ctx, cfg, log, app.Options{Version: version, Stdout: stdout})
+	for _, w := range cfg.Warnings {
+		log.Warn(w, "file", cfg.File)
+	}
+	a, err := wiring.Open(ctx, cfg, log, wiring.Options{Version: version, Stdout: stdout})
 	if err != nil {
 		return err
 	}
@@ -187,7 +190,7 @@ func device(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer st.Close()
-	d, err := auth.NewService(st, queue.SystemClock{}, 0, 0).CreateDevice(ctx, protocol.DeviceRequest{Kind: *kind, Name: *name})
+	d, err := auth.NewAuthority(st, queue.SystemClock{}, 0, 0).CreateDevice(ctx, protocol.DeviceRequest{Kind: *kind, Name: *name})
 	if err != nil {
 		return err
 	}

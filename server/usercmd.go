@@ -10,9 +10,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/wiring"
 )
 
 const userUsage = `usage:
@@ -54,11 +54,11 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 		return err
 	}
 	defer st.Close()
-	svc := auth.NewService(st, queue.SystemClock{}, 0, 0)
+	svc := auth.NewAuthority(st, queue.SystemClock{}, 0, 0)
 	password := getenv("CIVIQ_USER_PASSWORD")
 	generated := password == ""
 	if generated {
-		password = app.RandomPassword()
+		password = wiring.RandomPassword()
 	}
 	audit := func(action, subject string, changes []auth.Change) error {
 		return st.AddAudit(ctx, auth.AuditEntry{At: time.Now(), Actor: "command line", Action: action, Subject: subject, Changes: changes})

@@ -39,7 +39,7 @@ const (
 	LangEN = "en"
 )
 
-// Reasons a service is not open for new tickets (Service.ClosedReason).
+// Reasons a field is not open for new tickets (Service.ClosedReason).
 const (
 	ClosedOutsideHours = "outside_hours"
 	ClosedDailyCap     = "daily_cap"
@@ -49,7 +49,9 @@ const (
 	ClosedNoCounter = "no_counter"
 )
 
-// Service is a field (lĩnh vực) citizens take tickets for.
+// Service is a field (lĩnh vực) citizens take tickets for. The wire
+// contract calls it a service (service_id, /api/v1/services), so does the
+// code; prose and comments say field (docs/ARCHITECTURE.md, "Glossary").
 type Service struct {
 	ID     string `json:"id"`
 	Prefix string `json:"prefix"`
@@ -59,7 +61,8 @@ type Service struct {
 	// Waiting is the number of tickets waiting in this field.
 	Waiting int `json:"waiting"`
 
-	// ClosedReason says why Open is false: outside_hours, daily_cap or disabled.
+	// ClosedReason says why Open is false: outside_hours, daily_cap,
+	// disabled or no_counter.
 	ClosedReason string `json:"closed_reason,omitempty"`
 	// DailyCap is the most tickets issued per day (0: no cap).
 	DailyCap int `json:"daily_cap"`
@@ -424,9 +427,27 @@ const (
 	DeviceStatusChanged = "status" // another printer state, message, backlog or version, or back after a silence
 )
 
+// Printer states: the values of DeviceStatus.Printer besides "" (no
+// printer, or one that cannot report). The kiosk's printer package
+// defines its states and fault reasons from these.
+const (
+	PrinterOK        = "ok"
+	PrinterPaperLow  = "paper_low" // still prints; change the roll soon
+	PrinterPaperOut  = "paper_out"
+	PrinterCoverOpen = "cover_open"
+	PrinterOffline   = "offline"
+	PrinterError     = "error" // cutter jam, head overheated, ...
+)
+
+// PrinterStates lists the printer states in the order the server's error
+// message names them.
+func PrinterStates() []string {
+	return []string{PrinterOK, PrinterPaperLow, PrinterPaperOut, PrinterCoverOpen, PrinterOffline, PrinterError}
+}
+
 // DeviceStatus is what a device reports in its heartbeat.
 type DeviceStatus struct {
-	// Printer is "ok", "paper_out", "paper_low", "cover_open", "offline", "error" or "" (no printer).
+	// Printer is one of the printer states (PrinterOK, …) or "" (no printer).
 	Printer string `json:"printer,omitempty"`
 	// Message is a human-readable detail.
 	Message string `json:"message,omitempty"`

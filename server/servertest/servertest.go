@@ -18,12 +18,12 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/civiq/civiq/server/client"
-	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/httpapi"
 	"github.com/civiq/civiq/server/internal/hub"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
+	"github.com/civiq/civiq/server/internal/wiring"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -66,7 +66,7 @@ type Server struct {
 	// Dir is the data folder.
 	Dir string
 	// App gives tests access to the engine and store.
-	App *app.App
+	App *wiring.App
 
 	t          testing.TB
 	opts       Options
@@ -110,7 +110,7 @@ func (s *Server) start() {
 	if s.opts.NoRateLimits {
 		ao.LoginPerMinute, ao.PublicPerSecond, ao.DevicePerSecond = -1, -1, -1
 	}
-	a, err := app.Open(context.Background(), cfg, s.opts.Log, app.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost,
+	a, err := wiring.Open(context.Background(), cfg, s.opts.Log, wiring.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost,
 		SessionTTL: s.opts.SessionTTL, TicketOptions: s.opts.Phones, Store: s.opts.Store, WebhookBackoff: s.opts.WebhookBackoff})
 	if err != nil {
 		t.Fatalf("servertest: open: %v", err)
@@ -167,7 +167,7 @@ func (s *Server) Client(token string) *client.Client {
 func (s *Server) AdminToken() string {
 	s.t.Helper()
 	if s.adminToken == "" {
-		// Straight through the auth service: the HTTP login is rate-limited.
+		// Straight through auth.Authority: the HTTP login is rate-limited.
 		tok, _, _, err := s.App.Auth.Login(context.Background(), "admin", AdminPassword)
 		if err != nil {
 			s.t.Fatalf("servertest: admin login: %v", err)

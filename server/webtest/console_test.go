@@ -354,7 +354,8 @@ func TestConsoleRecoversAfterRestart(t *testing.T) {
 	}
 	p.waitFor(`document.querySelector('#current-code').textContent === `+jsString(a2.Code), "the page to show the true current ticket after the restart", 20*time.Second)
 	p.wait(`document.querySelector('#conn').dataset.state === 'live' && document.querySelector('#offline-banner').hidden`, "the live mark")
-	// "Cannot reach the server" is gone next to the green mark (issue 11).
+	// "Cannot reach the server" is gone next to the green mark: an error from
+	// before the restart must not outlive the reconnection.
 	p.wait(`document.querySelector('#msg').hidden || !document.querySelector('#msg').textContent.includes('Không kết nối được máy chủ')`, "the network error to clear on reconnection")
 	if strings.Contains(p.text(), "Không kết nối được máy chủ") {
 		t.Fatalf("the network error stays after reconnecting:\n%s", p.text())

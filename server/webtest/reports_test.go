@@ -18,10 +18,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/report"
+	"github.com/civiq/civiq/server/internal/wiring"
 	"github.com/civiq/civiq/server/servertest"
 )
 
@@ -30,7 +30,7 @@ import (
 func withHistory(t *testing.T, days int) *servertest.Server {
 	t.Helper()
 	srv := servertest.Start(t, servertest.Options{NoRateLimits: true})
-	centre, err := app.LoadCentre(config.Config{})
+	centre, err := wiring.LoadCentre(config.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

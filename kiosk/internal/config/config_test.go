@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,8 +22,8 @@ func TestPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Server != "http://env:2" || c.Token != "file-token" || c.Paper != 80 || c.Lang != "vi" || c.Idle.Std() != 45*time.Second ||
-		c.Printer != "tcp://10.0.0.9:9100" || !c.Fullscreen || c.Spool != dir+"/.local/state/civiq-kiosk" || c.Poll.Std() != time.Second || c.Lease != 20 {
+	if c.Server != "http://env:2" || c.Token != "file-token" || c.Paper != 80 || c.Lang != "vi" || c.Idle != 45*time.Second ||
+		c.Printer != "tcp://10.0.0.9:9100" || !c.Fullscreen || c.Spool != dir+"/.local/state/civiq-kiosk" || c.Poll != time.Second || c.Lease != 20 {
 		t.Fatalf("config %+v", c)
 	}
 }
@@ -32,7 +33,7 @@ func TestDefaultsAndRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Paper != 58 || c.Lang != "vi" || c.Printer != "dir:/s/printed" || c.Confirm.Std() != 8*time.Second || c.Idle.Std() != 20*time.Second || c.LargeText {
+	if c.Paper != 58 || c.Lang != "vi" || c.Printer != "dir:/s/printed" || c.Confirm != 8*time.Second || c.Idle != 20*time.Second || c.LargeText {
 		t.Fatalf("defaults %+v", c)
 	}
 	for name, args := range map[string][]string{
@@ -114,5 +115,53 @@ func TestAdminPIN(t *testing.T) {
 		if _, err := HashPIN(bad); err == nil {
 			t.Errorf("HashPIN(%q) accepted", bad)
 		}
+	}
+}
+
+// TestFileErrorsAndWarnings: an unknown key or a bad value in the file is
+// refused naming the key; a duration in seconds (older files) is read with
+// a warning.
+func TestFileErrorsAndWarnings(t *testing.T) {
+	dir := t.TempDir()
+	base := []string{"--server", "http://h:1", "--token", "t", "--spool", "/s"}
+	for content, want := range map[string]string{
+		`{"server":"http://h:1","printr":"tcp://x:9100"}`: `unknown key "printr"`,
+		`{"paper":"80"}`:         `key "paper": want a number`,
+		`{"idle":"soon"}`:        `key "idle"`,
+		`{"fullscreen":"true"}`:  `key "fullscreen": want true or false`,
+		`{"token-file":"/t"}`:    `unknown key "token-file"`,
+		`{"lang":"vi"} trailing`: "trailing data",
+		"server = http://h:1\n":  "not JSON", // key = value is the display's old format only
+	} {
+		p := filepath.Join(dir, "k.json")
+		os.WriteFile(p, []byte(content), 0o600)
+		_, err := Load(append(base, "--config", p), env(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: %v, want an error naming %s and saying %q", content, err, p, want)
+		}
+	}
+	p := filepath.Join(dir, "old.json")
+	os.WriteFile(p, []byte(`{"idle":30,"confirm":"12s"}`), 0o600)
+	c, err := Load(append(base, "--config", p), env(nil), io.Discard)
+	if err != nil || c.Idle != 30*time.Second || c.Confirm != 12*time.Second || c.File != p {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], `write "30s"`) {
+		t.Fatalf("warnings %q", c.Warnings)
+	}
+	if _, err := Load(append(base, "--paper", "wide"), env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "paper") {
+		t.Fatalf("bad --paper: %v", err)
+	}
+	if _, err := Load(base, env(map[string]string{"CIVIQ_LEASE": "many"}), io.Discard); err == nil || !strings.Contains(err.Error(), "CIVIQ_LEASE") {
+		t.Fatalf("bad CIVIQ_LEASE: %v", err)
+	}
+}
+
+// TestShippedSample: the sample file in deploy/windows is read without a
+// warning (the token is given, as the sample's token file is a Windows path).
+func TestShippedSample(t *testing.T) {
+	c, err := Load([]string{"--config", "../../../deploy/windows/kiosk.sample.json", "--token", "t"}, env(nil), io.Discard)
+	if err != nil || c.Paper != 80 || c.Printer != "tcp://192.168.10.51:9100" || len(c.Warnings) != 0 {
+		t.Fatalf("%+v %v", c, err)
 	}
 }

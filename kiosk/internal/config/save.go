@@ -40,13 +40,8 @@ func SavePrinter(path, spec string, paper int) error {
 	if err != nil {
 		return err
 	}
-	// The result must load as a config (no unknown key was added).
-	var check Config
-	dec := json.NewDecoder(bytes.NewReader(out))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&check); err != nil {
-		return fmt.Errorf("config: %s: %w", path, err)
-	}
+	// Only the two keys above are set, both known to the loader; the
+	// file's other keys are kept as they were.
 	mode := os.FileMode(0o600)
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()

@@ -5,18 +5,20 @@ import (
 	"errors"
 	"net"
 	"os"
+
+	"github.com/civiq/civiq/server/protocol"
 )
 
 // Reason says why a printer operation failed, so the kiosk can tell the
 // citizen and the staff what to fix ("Máy in gặp sự cố: hết giấy").
 type Reason string
 
-// Reasons of printer errors. The first four are printer states.
+// Reasons of printer errors. The first four are protocol's printer states.
 const (
-	ReasonPaperOut  Reason = "paper_out"
-	ReasonCoverOpen Reason = "cover_open"
-	ReasonOffline   Reason = "offline"
-	ReasonError     Reason = "error" // the printer reported an error (cutter jam, ...)
+	ReasonPaperOut  Reason = protocol.PrinterPaperOut
+	ReasonCoverOpen Reason = protocol.PrinterCoverOpen
+	ReasonOffline   Reason = protocol.PrinterOffline
+	ReasonError     Reason = protocol.PrinterError // the printer reported an error (cutter jam, ...)
 
 	ReasonTimeout     Reason = "timeout"     // the printer did not answer in time
 	ReasonUnreachable Reason = "unreachable" // no connection: refused, no route, device unplugged

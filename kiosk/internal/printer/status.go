@@ -1,20 +1,24 @@
 package printer
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/civiq/civiq/server/protocol"
+)
 
 // State is a printer's condition as the kiosk reports it. The values are
-// the strings of protocol.DeviceStatus.Printer, so a kiosk can send
-// string(status.State) in its heartbeat.
+// protocol's printer states (protocol.DeviceStatus.Printer), so a kiosk
+// can send string(status.State) in its heartbeat.
 type State string
 
 // Printer states, from the ESC/POS status replies.
 const (
-	StateOK        State = "ok"
-	StatePaperLow  State = "paper_low" // still prints; change the roll soon
-	StatePaperOut  State = "paper_out"
-	StateCoverOpen State = "cover_open"
-	StateOffline   State = "offline"
-	StateError     State = "error" // cutter jam, head overheated, ...
+	StateOK        State = protocol.PrinterOK
+	StatePaperLow  State = protocol.PrinterPaperLow // still prints; change the roll soon
+	StatePaperOut  State = protocol.PrinterPaperOut
+	StateCoverOpen State = protocol.PrinterCoverOpen
+	StateOffline   State = protocol.PrinterOffline
+	StateError     State = protocol.PrinterError // cutter jam, head overheated, ...
 	// StateUnknown is for printers that cannot be asked: a write-only
 	// device file, or a USB printer whose driver passes no replies back.
 	StateUnknown State = "unknown"

@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/kiosk/internal/printer"
 	"github.com/civiq/civiq/kiosk/internal/printer/escpostest"
 	"github.com/civiq/civiq/kiosk/internal/spool"
@@ -36,7 +36,7 @@ func BenchmarkTapToLastByte(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			k, err := app.New(app.Options{Client: srv.Client(srv.DeviceToken("kiosk", "bench")), Printer: pr, Spool: sp,
+			k, err := issuer.New(issuer.Options{Client: srv.Client(srv.DeviceToken("kiosk", "bench")), Printer: pr, Spool: sp,
 				Width: ticket.Width80mm, LeaseSize: 200})
 			if err != nil {
 				b.Fatal(err)

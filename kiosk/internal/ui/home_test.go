@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/kiosk/internal/printer"
 	"github.com/civiq/civiq/kiosk/internal/spool"
 	"github.com/civiq/civiq/server/client"
@@ -101,7 +101,7 @@ func layoutRig(t *testing.T, size fyne.Size) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := app.New(app.Options{Client: c, Printer: pr, Spool: sp})
+	k, err := issuer.New(issuer.Options{Client: c, Printer: pr, Spool: sp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/kiosk/internal/printer/escpostest"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -179,13 +179,13 @@ func TestClosedFieldNotIssued(t *testing.T) {
 		r.k.SetFields(st.Centre, st.Services)
 	}
 	closeIt()
-	if _, err := r.k.Issue(ctx, id, false, "vi"); !errors.Is(err, app.ErrFieldClosed) {
+	if _, err := r.k.Issue(ctx, id, false, "vi"); !errors.Is(err, issuer.ErrFieldClosed) {
 		t.Fatalf("online issue in a closed field: %v", err)
 	}
 	r.srv.Stop()
 	_ = r.k.Step(ctx)
 	closeIt()
-	if _, err := r.k.Issue(ctx, id, false, "vi"); !errors.Is(err, app.ErrFieldClosed) {
+	if _, err := r.k.Issue(ctx, id, false, "vi"); !errors.Is(err, issuer.ErrFieldClosed) {
 		t.Fatalf("offline issue in a closed field: %v", err)
 	}
 	if n := r.k.OfflineLeft(id); n != left || r.k.State().Pending != 0 {

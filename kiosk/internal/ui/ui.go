@@ -1,7 +1,7 @@
 // Package ui draws the kiosk's touch screens with Fyne: the home grid of
 // fields, the priority choice, the confirmation with the big ticket code,
 // the printer-fault and centre-closed messages. It gets everything from
-// package app and changes widgets only on Fyne's thread (fyne.Do).
+// package issuer and changes widgets only on Fyne's thread (fyne.Do).
 package ui
 
 import (
@@ -20,7 +20,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -55,7 +55,7 @@ const (
 
 // UI is the kiosk's window content.
 type UI struct {
-	k    *app.Kiosk
+	k    *issuer.Kiosk
 	a    fyne.App
 	th   *kioskTheme
 	opts Options
@@ -71,8 +71,8 @@ type UI struct {
 	lang     string
 	pal      palette // the colours; pal.large is large-text mode
 	screen   string
-	st       app.State
-	result   *app.Result
+	st       issuer.State
+	result   *issuer.Result
 	errText  string
 	gen      int // increments on every screen change; stale timers check it
 	busy     bool
@@ -99,7 +99,7 @@ type UI struct {
 }
 
 // New builds the screens for k. Call Attach to follow the kiosk's state.
-func New(a fyne.App, k *app.Kiosk, opts Options) (*UI, error) {
+func New(a fyne.App, k *issuer.Kiosk, opts Options) (*UI, error) {
 	st := k.State()
 	pal := normalPalette()
 	if c := st.Centre.KioskLargeText; opts.LargeText || (c != nil && *c) {
@@ -133,7 +133,7 @@ func (u *UI) Content() fyne.CanvasObject { return u.outer }
 
 // Attach makes the screens follow the kiosk's state changes.
 func (u *UI) Attach() {
-	u.k.OnChange(func(st app.State) {
+	u.k.OnChange(func(st issuer.State) {
 		fyne.Do(func() { u.setState(st) })
 	})
 }
@@ -145,7 +145,7 @@ func (u *UI) Screen() string {
 	return u.screen
 }
 
-func (u *UI) setState(st app.State) {
+func (u *UI) setState(st issuer.State) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	wasDefault := u.defaultLargeLocked()
@@ -557,16 +557,16 @@ func (u *UI) printingLocked() fyne.CanvasObject {
 	return container.NewBorder(u.headerLocked(true, false), nil, nil, nil, container.NewCenter(bigLabel(w.Printing, sizeHeading)))
 }
 
-func (u *UI) issued(res app.Result, err error) {
+func (u *UI) issued(res issuer.Result, err error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.busy = false
 	if err != nil {
 		w := wordsFor(u.lang)
 		switch {
-		case errors.Is(err, app.ErrNoOfflineNumbers):
+		case errors.Is(err, issuer.ErrNoOfflineNumbers):
 			u.errText = w.ErrNoOffline
-		case errors.Is(err, app.ErrFieldClosed), client.IsCode(err, protocol.CodeServiceClosed), client.IsCode(err, protocol.CodeOutsideHours), client.IsCode(err, protocol.CodeDailyCapReached):
+		case errors.Is(err, issuer.ErrFieldClosed), client.IsCode(err, protocol.CodeServiceClosed), client.IsCode(err, protocol.CodeOutsideHours), client.IsCode(err, protocol.CodeDailyCapReached):
 			u.errText = w.ErrClosed
 		default:
 			u.errText = w.ErrGeneric

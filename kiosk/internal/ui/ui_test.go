@@ -16,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/kiosk/internal/printer"
 	"github.com/civiq/civiq/kiosk/internal/printer/escpostest"
 	"github.com/civiq/civiq/kiosk/internal/spool"
@@ -32,7 +32,7 @@ var update = flag.Bool("update", false, "rewrite the golden images in testdata/"
 type rig struct {
 	srv  *servertest.Server
 	fp   *escpostest.Printer
-	k    *app.Kiosk
+	k    *issuer.Kiosk
 	u    *UI
 	w    fyne.Window
 	name string
@@ -57,7 +57,7 @@ func newRig(t *testing.T, srv *servertest.Server, spoolDir string, size fyne.Siz
 		t.Fatal(err)
 	}
 	name := "Ki-ốt " + t.Name()
-	k, err := app.New(app.Options{Client: srv.Client(srv.DeviceToken("kiosk", name)), Printer: pr, Spool: sp,
+	k, err := issuer.New(issuer.Options{Client: srv.Client(srv.DeviceToken("kiosk", name)), Printer: pr, Spool: sp,
 		Width: ticket.Width58mm, LeaseSize: 4, IssueTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func (r *rig) button(t *testing.T, name string) fyne.Tappable {
 	return b
 }
 
-func (r *rig) result(t *testing.T) app.Result {
+func (r *rig) result(t *testing.T) issuer.Result {
 	t.Helper()
 	r.u.mu.Lock()
 	defer r.u.mu.Unlock()

@@ -13,12 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/queue"
 	rpt "github.com/civiq/civiq/server/internal/report"
 	"github.com/civiq/civiq/server/internal/sim"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
+	"github.com/civiq/civiq/server/internal/wiring"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -40,7 +40,7 @@ func reportYear(dir string, runs, days int, rep *report) error {
 		return err
 	}
 	defer st.Close()
-	centre, err := app.LoadCentre(config.Config{})
+	centre, err := wiring.LoadCentre(config.Config{})
 	if err != nil {
 		return err
 	}

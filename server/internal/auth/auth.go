@@ -160,8 +160,8 @@ func (p Principal) Serves(counterID string) bool {
 	return p.Role == protocol.RoleAdmin || p.Role == protocol.RoleClerk && slices.Contains(p.CounterIDs, counterID)
 }
 
-// Service implements logins, token checks and account management.
-type Service struct {
+// Authority implements logins, token checks and account management.
+type Authority struct {
 	store      Store
 	clock      queue.Clock
 	sessionTTL time.Duration
@@ -173,7 +173,7 @@ type Service struct {
 
 	// cache remembers resolved tokens for cacheTTL, so that the hot paths
 	// (a kiosk issuing, a clerk calling) do not read sessions and devices
-	// from storage on every request. Changes made through this Service
+	// from storage on every request. Changes made through this Authority
 	// clear it at once; changes made by another server instance take
 	// effect within cacheTTL.
 	mu    sync.Mutex
@@ -200,7 +200,7 @@ type cachedPrincipal struct {
 const cacheTTL = 10 * time.Second
 
 // SetRevoker sets who is told about revoked credentials (the websocket hub).
-func (s *Service) SetRevoker(r Revoker) {
+func (s *Authority) SetRevoker(r Revoker) {
 	s.revokeMu.Lock()
 	s.revoker = r
 	s.revokeMu.Unlock()
@@ -208,7 +208,7 @@ func (s *Service) SetRevoker(r Revoker) {
 
 // revoke forgets cached tokens and tells the revoker: after it returns, no
 // request and no websocket runs on the keys' credentials any more.
-func (s *Service) revoke(key, except string) {
+func (s *Authority) revoke(key, except string) {
 	s.Invalidate()
 	s.revokeMu.Lock()
 	r := s.revoker
@@ -220,7 +220,7 @@ func (s *Service) revoke(key, except string) {
 
 // RevokeDevice revokes a device token; it stops working at once here,
 // open websockets included.
-func (s *Service) RevokeDevice(ctx context.Context, id string) error {
+func (s *Authority) RevokeDevice(ctx context.Context, id string) error {
 	if err := s.store.RevokeDevice(ctx, id); err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (s *Service) RevokeDevice(ctx context.Context, id string) error {
 // bypassing the cache, and reports whether it still works. Changes made
 // outside this process (server user, another instance) reach open
 // websockets this way.
-func (s *Service) Recheck(ctx context.Context, key string) (bool, error) {
+func (s *Authority) Recheck(ctx context.Context, key string) (bool, error) {
 	enc, ok := strings.CutPrefix(key, "token:")
 	if !ok {
 		return true, nil
@@ -253,7 +253,7 @@ func (s *Service) Recheck(ctx context.Context, key string) (bool, error) {
 
 // Invalidate forgets every cached token, after a revocation, a disabled
 // account or a changed role.
-func (s *Service) Invalidate() {
+func (s *Authority) Invalidate() {
 	s.mu.Lock()
 	clear(s.cache)
 	s.gen++
@@ -263,16 +263,16 @@ func (s *Service) Invalidate() {
 // DefaultSessionTTL is how long a login lasts: one working day and a bit.
 const DefaultSessionTTL = 14 * time.Hour
 
-// NewService returns the auth service. bcryptCost 0 means bcrypt.DefaultCost;
+// NewAuthority returns the authority. bcryptCost 0 means bcrypt.DefaultCost;
 // tests lower it because the race detector makes bcrypt very slow.
-func NewService(store Store, clock queue.Clock, sessionTTL time.Duration, bcryptCost int) *Service {
+func NewAuthority(store Store, clock queue.Clock, sessionTTL time.Duration, bcryptCost int) *Authority {
 	if sessionTTL <= 0 {
 		sessionTTL = DefaultSessionTTL
 	}
 	if bcryptCost == 0 {
 		bcryptCost = bcrypt.DefaultCost
 	}
-	s := &Service{store: store, clock: clock, sessionTTL: sessionTTL, bcryptCost: bcryptCost, cache: map[string]cachedPrincipal{}}
+	s := &Authority{store: store, clock: clock, sessionTTL: sessionTTL, bcryptCost: bcryptCost, cache: map[string]cachedPrincipal{}}
 	// Computed on first use: hashing costs ~60 ms, which a restart should not pay.
 	s.dummyHash = sync.OnceValue(func() []byte {
 		h, _ := bcrypt.GenerateFromPassword([]byte(NewToken()), bcryptCost)
@@ -300,7 +300,7 @@ func newID() string { return strings.ToLower(rand.Text()[:16]) }
 var errBadLogin = queue.Errorf(protocol.CodeUnauthorized, "wrong username or password")
 
 // Login checks a password and opens a session.
-func (s *Service) Login(ctx context.Context, username, password string) (string, Session, User, error) {
+func (s *Authority) Login(ctx context.Context, username, password string) (string, Session, User, error) {
 	if username == "" || password == "" || len(username) > 100 || len(password) > 200 {
 		return "", Session{}, User{}, errBadLogin
 	}
@@ -325,7 +325,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 }
 
 // Logout ends the session of token, its open websockets included.
-func (s *Service) Logout(ctx context.Context, token string) error {
+func (s *Authority) Logout(ctx context.Context, token string) error {
 	h := HashToken(token)
 	if err := s.store.DeleteSession(ctx, h); err != nil {
 		return err
@@ -335,7 +335,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 }
 
 // Authenticate resolves a session or device token to a principal.
-func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+func (s *Authority) Authenticate(ctx context.Context, token string) (Principal, error) {
 	if token == "" || len(token) > 200 {
 		return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "missing or invalid token")
 	}
@@ -367,7 +367,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 }
 
 // lookup resolves a token hash from storage.
-func (s *Service) lookup(ctx context.Context, h []byte) (Principal, time.Time, error) {
+func (s *Authority) lookup(ctx context.Context, h []byte) (Principal, time.Time, error) {
 	sess, err := s.store.Session(ctx, h)
 	if err == nil {
 		if !s.clock.Now().Before(sess.ExpiresAt) {
@@ -432,7 +432,7 @@ func ValidatePassword(p string) error {
 }
 
 // CreateUser adds a user with a bcrypt-hashed password.
-func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
+func (s *Authority) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	if !usernamePattern.MatchString(in.Username) {
 		return User{}, queue.Errorf(protocol.CodeBadRequest, "username must be 2–40 lowercase letters, digits, dots, dashes or underscores")
 	}
@@ -463,7 +463,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 
 // SetPassword replaces a user's password and ends every session of the
 // user: whoever knew the old password is signed out at once.
-func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
+func (s *Authority) SetPassword(ctx context.Context, userID, password string) error {
 	_, _, err := s.UpdateUser(ctx, userID, UserPatch{Password: &password}, nil)
 	return err
 }
@@ -486,7 +486,7 @@ var ErrLastAdmin = queue.Errorf(protocol.CodeConflict,
 // user (keep, the session making the change, survives a change of one's
 // own password); re-enabling revives none. The last enabled admin can be
 // neither demoted nor disabled.
-func (s *Service) UpdateUser(ctx context.Context, id string, in UserPatch, keep []byte) (before, after User, err error) {
+func (s *Authority) UpdateUser(ctx context.Context, id string, in UserPatch, keep []byte) (before, after User, err error) {
 	s.users.Lock()
 	defer s.users.Unlock()
 	u, err := s.store.UserByID(ctx, id)
@@ -562,7 +562,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserPatch, keep 
 }
 
 // enabledAdmins counts the enabled admin accounts.
-func (s *Service) enabledAdmins(ctx context.Context) (int, error) {
+func (s *Authority) enabledAdmins(ctx context.Context) (int, error) {
 	us, err := s.store.Users(ctx)
 	if err != nil {
 		return 0, err
@@ -580,7 +580,7 @@ func (s *Service) enabledAdmins(ctx context.Context) (int, error) {
 const MaxDeviceName = 120
 
 // CreateDevice registers a kiosk or display and returns its token, once.
-func (s *Service) CreateDevice(ctx context.Context, req protocol.DeviceRequest) (protocol.Device, error) {
+func (s *Authority) CreateDevice(ctx context.Context, req protocol.DeviceRequest) (protocol.Device, error) {
 	if req.Kind != protocol.RoleKiosk && req.Kind != protocol.RoleDisplay {
 		return protocol.Device{}, queue.Errorf(protocol.CodeBadRequest, "kind must be \"kiosk\" or \"display\"")
 	}

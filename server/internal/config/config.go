@@ -1,19 +1,20 @@
 // Package config reads the server configuration (flags over CIVIQ_*
-// environment variables over defaults) and centre definition files.
+// environment variables over an optional JSON config file over defaults,
+// through internal/settings) and centre definition files.
 package config
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/civiq/civiq/internal/settings"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -69,58 +70,47 @@ type Config struct {
 	// UnsafeSynchronous overrides SQLite's synchronous=FULL. Only the
 	// durability test's negative control uses it (env CIVIQ_UNSAFE_SQLITE_SYNC).
 	UnsafeSynchronous string
+	// File is the config file read (empty: none); Warnings are what the
+	// server logs at start about it (deprecated forms still accepted).
+	File     string
+	Warnings []string
 }
 
-// Parse reads flags from args (without the program name) over env.
+// Parse reads the configuration: flags in args (without the program name)
+// over CIVIQ_* environment variables over the optional JSON config file
+// (--config or CIVIQ_SERVER_CONFIG) over the defaults (docs/CONFIG.md).
 func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	return parse(args, getenv, stderr, Interfaces)
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer, interfaces func() []Iface) (Config, error) {
-	env := func(k, def string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
-	c := Config{AdminPassword: getenv("CIVIQ_ADMIN_PASSWORD"), UnsafeSynchronous: getenv("CIVIQ_UNSAFE_SQLITE_SYNC")}
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.Addr, "addr", env("CIVIQ_ADDR", ":8080"), "listen address HOST:PORT (env CIVIQ_ADDR)")
-	fs.StringVar(&c.DataDir, "data", env("CIVIQ_DATA", "./data"), "data folder for the SQLite store (env CIVIQ_DATA)")
-	fs.StringVar(&c.DB, "db", env("CIVIQ_DB", ""), "postgres://... URL for scale-out; empty uses SQLite (env CIVIQ_DB)")
-	fs.StringVar(&c.CentreFile, "centre", env("CIVIQ_CENTRE", ""), "centre definition JSON loaded into an empty store; empty: the demo centre (env CIVIQ_CENTRE)")
-	fs.StringVar(&c.PublicURL, "public-url", env("CIVIQ_PUBLIC_URL", ""), "base URL printed in ticket QR codes, e.g. https://hcc.example.gov.vn (env CIVIQ_PUBLIC_URL)")
-	trust, _ := strconv.ParseBool(env("CIVIQ_TRUST_PROXY", "false"))
-	fs.BoolVar(&c.TrustProxy, "trust-proxy", trust, "take client IPs from X-Real-IP (behind a reverse proxy) (env CIVIQ_TRUST_PROXY)")
-	level := fs.String("log-level", env("CIVIQ_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env CIVIQ_LOG_LEVEL)")
-	js, _ := strconv.ParseBool(env("CIVIQ_LOG_JSON", "false"))
-	fs.BoolVar(&c.LogJSON, "log-json", js, "JSON logs (env CIVIQ_LOG_JSON)")
-	demo, _ := strconv.Atoi(env("CIVIQ_DEMO_HISTORY", "0"))
-	fs.IntVar(&c.DemoHistory, "demo-history", demo, "days of simulated past activity for the demo centre's first start, so reports have data (env CIVIQ_DEMO_HISTORY; 0: none; ignored with --centre)")
-	ret := fs.Duration("event-retention", 0, "how long events are kept for resuming clients (env CIVIQ_EVENT_RETENTION, default 2160h)")
-	fs.Float64Var(&c.LoginPerMinute, "login-rate", 0, "login attempts per minute per client IP (default 10; negative: unlimited)")
-	fs.Float64Var(&c.PublicPerSecond, "public-rate", 0, "anonymous requests per second per client IP (default 20; negative: unlimited)")
-	fs.Float64Var(&c.DevicePerSecond, "device-rate", 0, "requests per second per kiosk or display (default 50; negative: unlimited)")
-	fs.StringVar(&c.DebugAddr, "debug-addr", env("CIVIQ_DEBUG_ADDR", ""), "serve Go profiling (pprof) on this address, e.g. 127.0.0.1:6060; keep it private (env CIVIQ_DEBUG_ADDR)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CIVIQ_METRICS_ADDR", ""), "serve /metrics on this address, e.g. 127.0.0.1:9090; empty: on the main address to loopback and private addresses only (env CIVIQ_METRICS_ADDR)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown limit")
-	if err := fs.Parse(args); err != nil {
+	c := Config{Addr: ":8080", DataDir: "./data", EventRetention: 2160 * time.Hour, ShutdownTimeout: 10 * time.Second,
+		AdminPassword: getenv("CIVIQ_ADMIN_PASSWORD"), UnsafeSynchronous: getenv("CIVIQ_UNSAFE_SQLITE_SYNC")}
+	level := "info"
+	s := settings.New("server", stderr)
+	s.ConfigFile("CIVIQ_SERVER_CONFIG")
+	s.String(&c.Addr, "addr", "listen address HOST:PORT", "CIVIQ_ADDR")
+	s.String(&c.DataDir, "data", "data folder for the SQLite store", "CIVIQ_DATA")
+	s.String(&c.DB, "db", "postgres://... URL for scale-out; empty uses SQLite", "CIVIQ_DB")
+	s.String(&c.CentreFile, "centre", "centre definition JSON loaded into an empty store; empty: the demo centre", "CIVIQ_CENTRE")
+	s.String(&c.PublicURL, "public_url", "base URL printed in ticket QR codes, e.g. https://hcc.example.gov.vn", "CIVIQ_PUBLIC_URL")
+	s.Bool(&c.TrustProxy, "trust_proxy", "take client IPs from X-Real-IP (behind a reverse proxy)", "CIVIQ_TRUST_PROXY")
+	s.String(&level, "log_level", "log level: debug, info, warn, error", "CIVIQ_LOG_LEVEL")
+	s.Bool(&c.LogJSON, "log_json", "JSON logs", "CIVIQ_LOG_JSON")
+	s.Int(&c.DemoHistory, "demo_history", "days of simulated past activity for the demo centre's first start, so reports have data (0: none; ignored with --centre)", "CIVIQ_DEMO_HISTORY")
+	s.Duration(&c.EventRetention, "event_retention", "how long events are kept for resuming clients", "CIVIQ_EVENT_RETENTION")
+	s.Float(&c.LoginPerMinute, "login_rate", "login attempts per minute per client IP (default 10; negative: unlimited)", "CIVIQ_LOGIN_RATE")
+	s.Float(&c.PublicPerSecond, "public_rate", "anonymous requests per second per client IP (default 20; negative: unlimited)", "CIVIQ_PUBLIC_RATE")
+	s.Float(&c.DevicePerSecond, "device_rate", "requests per second per kiosk or display (default 50; negative: unlimited)", "CIVIQ_DEVICE_RATE")
+	s.String(&c.DebugAddr, "debug_addr", "serve Go profiling (pprof) on this address, e.g. 127.0.0.1:6060; keep it private", "CIVIQ_DEBUG_ADDR")
+	s.String(&c.MetricsAddr, "metrics_addr", "serve /metrics on this address, e.g. 127.0.0.1:9090; empty: on the main address to loopback and private addresses only", "CIVIQ_METRICS_ADDR")
+	s.Duration(&c.ShutdownTimeout, "shutdown_timeout", "graceful shutdown limit", "CIVIQ_SHUTDOWN_TIMEOUT")
+	if err := s.Parse(args, getenv, os.ReadFile); err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+	c.File, c.Warnings = s.File(), s.Warnings()
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, fmt.Errorf("log level: %w", err)
-	}
-	c.EventRetention = *ret
-	if c.EventRetention == 0 {
-		d, err := time.ParseDuration(env("CIVIQ_EVENT_RETENTION", "2160h"))
-		if err != nil {
-			return c, fmt.Errorf("CIVIQ_EVENT_RETENTION: %w", err)
-		}
-		c.EventRetention = d
 	}
 	if c.DemoHistory < 0 || c.DemoHistory > 120 {
 		return c, errors.New("--demo-history must be 0–120 days")

@@ -2,6 +2,9 @@ package config
 
 import (
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +159,84 @@ func TestCentreGroupsAndUnserved(t *testing.T) {
 	if svcs[0].AcceptUnserved || svcs[1].Group != nil || !svcs[1].AcceptUnserved {
 		t.Fatalf("services %+v", svcs)
 	}
+}
+
+// TestParseFile: the optional JSON config file (--config or
+// CIVIQ_SERVER_CONFIG) is beaten by the environment, which is beaten by
+// flags; unknown keys and bad values are refused naming them.
+func TestParseFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "server.json")
+	os.WriteFile(file, []byte(`{"addr": "127.0.0.1:7000", "data": "/var/lib/x", "public_url": "http://hall.example:7000",
+		"trust_proxy": true, "log_level": "debug", "event_retention": "48h", "login_rate": -1, "demo_history": 5, "shutdown_timeout": "3s"}`), 0o600)
+	noEnv := func(string) string { return "" }
+	c, err := Parse([]string{"--config", file}, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:7000" || c.DataDir != "/var/lib/x" || c.PublicURL != "http://hall.example:7000" || !c.TrustProxy ||
+		c.LogLevel != slog.LevelDebug || c.EventRetention != 48*time.Hour || c.LoginPerMinute != -1 || c.DemoHistory != 5 ||
+		c.ShutdownTimeout != 3*time.Second || c.File != file {
+		t.Fatalf("from the file: %+v", c)
+	}
+	env := map[string]string{"CIVIQ_SERVER_CONFIG": file, "CIVIQ_ADDR": ":9001", "CIVIQ_TRUST_PROXY": "false", "CIVIQ_LOGIN_RATE": "30"}
+	c, err = Parse([]string{"--login-rate", "5"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":9001" || c.TrustProxy || c.LoginPerMinute != 5 || c.DataDir != "/var/lib/x" {
+		t.Fatalf("file < env < flag: %+v", c)
+	}
+	// Defaults, unchanged by the loader.
+	c, err = Parse(nil, noEnv, io.Discard)
+	if err != nil || c.Addr != ":8080" || c.DataDir != "./data" || c.EventRetention != 2160*time.Hour ||
+		c.ShutdownTimeout != 10*time.Second || c.LogLevel != slog.LevelInfo || c.File != "" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	for content, want := range map[string]string{
+		`{"addr": ":1", "admin_password": "x"}`: `unknown key "admin_password"`, // env only, never in a file or a flag
+		`{"adr": ":1"}`:                         `unknown key "adr"`,
+		`{"trust_proxy": "yes"}`:                `key "trust_proxy"`,
+		`{"event_retention": "forever"}`:        `key "event_retention"`,
+		`{"log_level": "loud"}`:                 "log level",
+	} {
+		os.WriteFile(file, []byte(content), 0o600)
+		if _, err := Parse([]string{"--config", file}, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", content, err, want)
+		}
+	}
+	for k, v := range map[string]string{"CIVIQ_TRUST_PROXY": "maybe", "CIVIQ_DEMO_HISTORY": "lots", "CIVIQ_EVENT_RETENTION": "90d", "CIVIQ_LOG_JSON": "yes please"} {
+		_, err := Parse(nil, func(n string) string {
+			if n == k {
+				return v
+			}
+			return ""
+		}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+}
+
+// FuzzConfigFile: any server config file is read or refused, never a panic;
+// an accepted one gives a usable configuration.
+func FuzzConfigFile(f *testing.F) {
+	for _, s := range []string{`{"addr":":9000","event_retention":"48h","trust_proxy":true}`, `{"event_retention":7200}`,
+		`{"log_level":"warn","login_rate":-1}`, `{"db":"mysql://x"}`, `{"demo_history":121}`, `[]`, `{`} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, s string) {
+		p := filepath.Join(dir, "server.json")
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := parse([]string{"--config", p}, func(string) string { return "" }, io.Discard, func() []Iface { return nil })
+		if err != nil {
+			return
+		}
+		if c.EventRetention < time.Hour || c.DemoHistory < 0 || c.DemoHistory > 120 || c.PublicURL == "" || c.File != p {
+			t.Fatalf("accepted an unusable config %+v", c)
+		}
+	})
 }

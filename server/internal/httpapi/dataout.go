@@ -13,7 +13,8 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// Visit records and disruptions (issue 13, shared/DATA-OUT.md).
+// Visit records and disruptions (docs/API.md, "Visit records, disruptions,
+// supervisor"; shared/DATA-OUT.md).
 
 // done answers POST /api/v1/counters/{id}/done: an optional visit record
 // (outcome, dossier codes, note); an empty body or {} is a plain done.

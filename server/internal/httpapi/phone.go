@@ -14,7 +14,8 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// Phone page, ratings and the counter-side rating tablet (issue 6).
+// Phone page, ratings and the counter-side rating tablet (docs/API.md,
+// "Phone page, ratings and the rating tablet").
 
 // SetTicketHub sets the hub of the ticket-scoped websocket (/ws/ticket/{token})
 // and exports its connection count as civiq_phone_clients. Call it once.

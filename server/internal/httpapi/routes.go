@@ -73,7 +73,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/leases", s.api(kiosks, s.lease))
 	m.Handle("POST /api/v1/tickets/sync", s.api(kiosks, s.syncTickets))
 
-	// Phone page, ratings and the rating tablet (issue 6, phone.go).
+	// Phone page, ratings and the rating tablet (phone.go; docs/API.md).
 	m.Handle("GET /api/v1/tickets/{token}/view", s.api(anyone, s.getTicketView))
 	m.HandleFunc("GET /ws/ticket/{token}", s.ticketWS)
 	m.Handle("POST /api/v1/tickets/{token}/rating", s.api(anyone, s.rateTicket))
@@ -81,12 +81,12 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/counters/{id}/rating", s.api(staff, s.rateAtCounter))
 	m.Handle("GET /api/v1/ratings", s.api(readers, s.listRatings))
 
-	// Disruptions (issue 13, dataout.go).
+	// Visit records and disruptions (dataout.go; docs/API.md).
 	m.Handle("POST /api/v1/disruptions", s.api(staff, s.startDisruption))
 	m.Handle("POST /api/v1/disruptions/{id}/end", s.api(staff, s.endDisruption))
 	m.Handle("GET /api/v1/disruptions", s.api(readers, s.listDisruptions))
 
-	// Data out (issue 13, DATA-OUT.md): reports, charts, webhooks.
+	// Data out (shared/DATA-OUT.md; docs/API.md): reports, charts, webhooks.
 	m.Handle("GET /api/v1/reports", s.api(readers, s.getReport))
 	m.Handle("GET /api/v1/reports/charts/{name}", s.api(readers, s.getChart))
 	m.Handle("GET /admin/summary", s.api(readers, s.summary))
@@ -103,7 +103,7 @@ func (s *Server) routes() {
 
 	m.Handle("/api/", s.api(anyone, s.notFound))
 
-	// Hall display (issue 4): clips and fonts for the web display.
+	// Hall display media (docs/API.md): clips and fonts for the web display.
 	s.mediaRoutes()
 
 	s.pages()

@@ -66,7 +66,7 @@ type Options struct {
 // Server is the HTTP API.
 type Server struct {
 	engine *queue.Engine
-	auth   *auth.Service
+	auth   *auth.Authority
 	users  auth.Store
 	hub    *hub.Hub
 	phones *hub.TicketHub // ticket-scoped websockets (phone.go); nil: none
@@ -95,7 +95,7 @@ type Server struct {
 }
 
 // New returns the API server.
-func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.Hub, store Pinger, clock queue.Clock, log *slog.Logger, opts Options) *Server {
+func New(engine *queue.Engine, authSvc *auth.Authority, users auth.Store, h *hub.Hub, store Pinger, clock queue.Clock, log *slog.Logger, opts Options) *Server {
 	if opts.LoginPerMinute == 0 {
 		opts.LoginPerMinute = 10
 	}

@@ -299,7 +299,7 @@ func TestFieldWithoutCounter(t *testing.T) {
 	if _, err := kiosk.IssueTicket(ctx, protocol.IssueRequest{ServiceID: svc.ID}, ""); err != nil {
 		t.Fatal(err)
 	}
-	// The board's services carry the group too.
+	// The board's fields carry the group too.
 	b, err := admin.Board(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@
 //
 // It imports protocol, hub/wsconn and gorilla/websocket (handshake and
 // reading), never queue, a store or httpapi: the engine reaches it as a
-// queue.Publisher. It is imported by server/internal/app (wiring),
+// queue.Publisher. It is imported by server/internal/wiring,
 // server/internal/httpapi (Serve, Subscribe, Revoke) and server/servertest
 // (options).
 package hub

@@ -92,7 +92,7 @@ func OpenAt(h protocol.Hours, t time.Time) bool {
 	return false
 }
 
-// effectiveHours are the service's own hours, or the centre's when it has none.
+// effectiveHours are the field's own hours, or the centre's when it has none.
 func effectiveHours(s protocol.Service, c protocol.Centre) protocol.Hours {
 	if len(s.Hours) > 0 {
 		return s.Hours

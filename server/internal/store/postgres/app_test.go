@@ -14,7 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/civiq/civiq/server/client"
-	"github.com/civiq/civiq/server/internal/app"
+	"github.com/civiq/civiq/server/internal/wiring"
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -27,7 +27,7 @@ func TestServerOnPostgres(t *testing.T) {
 	url := srv.Database(t)
 	ctx := context.Background()
 	type inst struct {
-		a   *app.App
+		a   *wiring.App
 		srv *httptest.Server
 	}
 	insts := make([]inst, 2)
@@ -35,7 +35,7 @@ func TestServerOnPostgres(t *testing.T) {
 	for i := range insts {
 		go func() {
 			cfg := config.Config{DataDir: t.TempDir(), DB: url, AdminPassword: "mat-khau-thu-1", EventRetention: 24 * time.Hour}
-			a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler), app.Options{BcryptCost: bcrypt.MinCost})
+			a, err := wiring.Open(ctx, cfg, slog.New(slog.DiscardHandler), wiring.Options{BcryptCost: bcrypt.MinCost})
 			if err == nil {
 				insts[i] = inst{a, httptest.NewServer(a.Handler())}
 			}

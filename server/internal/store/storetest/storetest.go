@@ -59,7 +59,7 @@ func testAuth(t *testing.T, open Opener) {
 	s := open(t)
 	defer s.Close()
 	ctx := context.Background()
-	svc := auth.NewService(s, queue.SystemClock{}, time.Hour, 4)
+	svc := auth.NewAuthority(s, queue.SystemClock{}, time.Hour, 4)
 	u, err := svc.CreateUser(ctx, auth.UserInput{Username: "canbo1", Name: "Cán bộ", Role: protocol.RoleClerk, Password: "mật-khẩu-dài", CounterIDs: []string{"q1"}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package app_test
+package wiring_test
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	_ "modernc.org/sqlite"
 
-	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/wiring"
 )
 
-func openApp(cfg config.Config) (*app.App, error) {
-	return app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), app.Options{BcryptCost: bcrypt.MinCost})
+func openApp(cfg config.Config) (*wiring.App, error) {
+	return wiring.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), wiring.Options{BcryptCost: bcrypt.MinCost})
 }
 
 // TestOpenFailureLeavesNothingRunning: when Open fails, early (the

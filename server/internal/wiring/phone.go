@@ -1,4 +1,4 @@
-package app
+package wiring
 
 import (
 	"github.com/civiq/civiq/server/internal/hub"

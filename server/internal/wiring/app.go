@@ -1,7 +1,7 @@
-// Package app wires the server's parts together: store, queue engine, auth,
+// Package wiring wires the server's parts together: store, queue engine, auth,
 // websocket hub and HTTP API. The server command and end-to-end tests
 // (servertest) both start the real thing through it.
-package app
+package wiring
 
 import (
 	"context"
@@ -38,7 +38,7 @@ type App struct {
 	// Store is the storage, behind the one storage contract.
 	Store  store.Store
 	Engine *queue.Engine
-	Auth   *auth.Service
+	Auth   *auth.Authority
 	Hub    *hub.Hub
 	// Phones is the ticket-scoped websocket hub of the phone pages.
 	Phones *hub.TicketHub
@@ -187,7 +187,7 @@ func start(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if err := a.Engine.Start(ctx); err != nil {
 		return fail(err)
 	}
-	a.Auth = auth.NewService(st, opts.Clock, opts.SessionTTL, opts.BcryptCost)
+	a.Auth = auth.NewAuthority(st, opts.Clock, opts.SessionTTL, opts.BcryptCost)
 	fresh := a.Engine.Centre().Name.Vi == ""
 	if err := bootstrap(ctx, a.Engine, a.Auth, st, centre, cfg, log, opts.Stdout); err != nil {
 		return fail(err)
@@ -278,7 +278,7 @@ func (a *App) Close() error {
 
 // bootstrap loads the centre file into an empty store and creates the first
 // users. It is idempotent, so a crash half-way is finished on the next start.
-func bootstrap(ctx context.Context, e *queue.Engine, a *auth.Service, users auth.Store, c *config.Centre, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+func bootstrap(ctx context.Context, e *queue.Engine, a *auth.Authority, users auth.Store, c *config.Centre, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
 	if e.Centre().Name.Vi != "" {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package app_test
+package issuer_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/kiosk/internal/printer"
 	"github.com/civiq/civiq/kiosk/internal/spool"
 	"github.com/civiq/civiq/server/client"
@@ -39,7 +39,7 @@ func TestRetrySoonAfterServerReturns(t *testing.T) {
 	var waits []time.Duration
 	down := make(chan struct{}) // closed once the loop has retried enough while the server is gone
 	var failing atomic.Bool
-	k, err := app.New(app.Options{Client: srv.Client(srv.DeviceToken("kiosk", "retry")), Printer: pr, Spool: sp, LeaseSize: 4, IssueTimeout: time.Second,
+	k, err := issuer.New(issuer.Options{Client: srv.Client(srv.DeviceToken("kiosk", "retry")), Printer: pr, Spool: sp, LeaseSize: 4, IssueTimeout: time.Second,
 		After: func(d time.Duration) <-chan time.Time {
 			mu.Lock()
 			defer mu.Unlock()
@@ -68,8 +68,8 @@ func TestRetrySoonAfterServerReturns(t *testing.T) {
 	if err != nil || !r.Offline {
 		t.Fatalf("offline issue: %+v, %v", r, err)
 	}
-	states := make(chan app.State, 1000)
-	k.OnChange(func(st app.State) {
+	states := make(chan issuer.State, 1000)
+	k.OnChange(func(st issuer.State) {
 		select {
 		case states <- st:
 		default:
@@ -157,7 +157,7 @@ func TestStorageDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	failing.Store(true)
-	var issued []app.Result
+	var issued []issuer.Result
 	r, err := k.Issue(ctx, "dat-dai", false, "vi") // the server refuses to store it
 	if err != nil || !r.Offline {
 		t.Fatalf("issue while the server cannot store: %+v, %v", r, err)

@@ -1,9 +1,9 @@
-// Package app is the kiosk's logic without its screens: it issues tickets
+// Package issuer is the kiosk's logic without its screens: it issues tickets
 // (online through the server, or offline from leased numbers kept in the
 // spool), renders and prints them, keeps the field list fresh, reports the
 // printer's state in heartbeats, refills leases and syncs offline tickets
 // when the server is back. The ui package draws what it reports.
-package app
+package issuer
 
 import (
 	"context"

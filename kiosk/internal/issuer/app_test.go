@@ -1,4 +1,4 @@
-package app_test
+package issuer_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/civiq/civiq/kiosk/internal/app"
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/kiosk/internal/printer"
 	"github.com/civiq/civiq/kiosk/internal/spool"
 	"github.com/civiq/civiq/kiosk/internal/ticket"
@@ -19,7 +19,7 @@ import (
 	"github.com/civiq/civiq/server/servertest"
 )
 
-func newKiosk(t *testing.T, c *client.Client, spoolDir, printed string) *app.Kiosk {
+func newKiosk(t *testing.T, c *client.Client, spoolDir, printed string) *issuer.Kiosk {
 	t.Helper()
 	k, closePrinter, err := buildKiosk(c, spoolDir, printed)
 	if err != nil {
@@ -31,7 +31,7 @@ func newKiosk(t *testing.T, c *client.Client, spoolDir, printed string) *app.Kio
 
 // buildKiosk is a kiosk on spoolDir printing PNGs into printed; the test
 // kiosks and the kiosk child process of TestOfflineKioskKilled share it.
-func buildKiosk(c *client.Client, spoolDir, printed string) (*app.Kiosk, func(), error) {
+func buildKiosk(c *client.Client, spoolDir, printed string) (*issuer.Kiosk, func(), error) {
 	pr, err := printer.Open("dir:" + printed)
 	if err != nil {
 		return nil, nil, err
@@ -41,7 +41,7 @@ func buildKiosk(c *client.Client, spoolDir, printed string) (*app.Kiosk, func(),
 		pr.Close()
 		return nil, nil, err
 	}
-	k, err := app.New(app.Options{Client: c, Printer: pr, Spool: sp, Width: ticket.Width58mm, LeaseSize: 6, IssueTimeout: time.Second})
+	k, err := issuer.New(issuer.Options{Client: c, Printer: pr, Spool: sp, Width: ticket.Width58mm, LeaseSize: 6, IssueTimeout: time.Second})
 	if err != nil {
 		pr.Close()
 		return nil, nil, err
@@ -68,7 +68,7 @@ func TestOfflineIssueRestartSync(t *testing.T) {
 	}
 
 	srv.Stop()
-	var offline []app.Result
+	var offline []issuer.Result
 	for _, x := range []struct {
 		svc  string
 		prio bool
@@ -205,7 +205,7 @@ func TestNoNumbersLeft(t *testing.T) {
 			t.Fatalf("offline ticket %d: %v", i, err)
 		}
 	}
-	if _, err := k.Issue(ctx, "xay-dung", false, "vi"); err != app.ErrNoOfflineNumbers {
+	if _, err := k.Issue(ctx, "xay-dung", false, "vi"); err != issuer.ErrNoOfflineNumbers {
 		t.Fatalf("7th offline ticket: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, spool.FileName)); err != nil {
@@ -226,13 +226,13 @@ func TestRunLoopReconnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := app.New(app.Options{Client: srv.Client(srv.DeviceToken("kiosk", "loop")), Printer: pr, Spool: sp,
+	k, err := issuer.New(issuer.Options{Client: srv.Client(srv.DeviceToken("kiosk", "loop")), Printer: pr, Spool: sp,
 		LeaseSize: 4, Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, IssueTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	states := make(chan app.State, 1000)
-	k.OnChange(func(st app.State) {
+	states := make(chan issuer.State, 1000)
+	k.OnChange(func(st issuer.State) {
 		select {
 		case states <- st:
 		default:
@@ -242,7 +242,7 @@ func TestRunLoopReconnects(t *testing.T) {
 	done := make(chan struct{})
 	go func() { k.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	waitFor := func(what string, ok func(app.State) bool) {
+	waitFor := func(what string, ok func(issuer.State) bool) {
 		t.Helper()
 		deadline := time.After(10 * time.Second)
 		for {
@@ -256,15 +256,15 @@ func TestRunLoopReconnects(t *testing.T) {
 			}
 		}
 	}
-	waitFor("online with leases", func(st app.State) bool { return st.Online && k.OfflineLeft("dat-dai") > 0 })
+	waitFor("online with leases", func(st issuer.State) bool { return st.Online && k.OfflineLeft("dat-dai") > 0 })
 	srv.Stop()
-	waitFor("offline", func(st app.State) bool { return !st.Online })
+	waitFor("offline", func(st issuer.State) bool { return !st.Online })
 	r, err := k.Issue(context.Background(), "dat-dai", false, "vi")
 	if err != nil || !r.Offline {
 		t.Fatalf("offline issue: %+v, %v", r, err)
 	}
 	srv.Restart()
-	waitFor("synced", func(st app.State) bool { return st.Online && st.Pending == 0 })
+	waitFor("synced", func(st issuer.State) bool { return st.Online && st.Pending == 0 })
 	tk, err := srv.Client("").Ticket(context.Background(), r.Ticket.Token)
 	if err != nil || tk.Code != r.Ticket.Code {
 		t.Fatalf("synced ticket: %+v, %v", tk, err)
