@@ -303,6 +303,10 @@ const (
 	RoleClerk      = "clerk"
 	RoleKiosk      = "kiosk"
 	RoleDisplay    = "display"
+	// RoleIntegration is a device token for outside software (the one-stop
+	// software, the national portal) that creates and cancels bookings
+	// and nothing else (docs/API.md, "Appointments").
+	RoleIntegration = "integration"
 )
 
 // DeviceRequest is the body of POST /api/v1/devices.

@@ -47,6 +47,9 @@ type Options struct {
 	PublicPerSecond float64
 	// DevicePerSecond limits requests per kiosk or display.
 	DevicePerSecond float64
+	// BookPerMinute limits anonymous booking creations and cancellations
+	// per client IP (default 6 a minute, bursts of 5; negative: unlimited).
+	BookPerMinute float64
 	// Web holds the embedded pages (assets web/ folder); nil serves none.
 	Web fs.FS
 	// Version is reported on /api/v1/version.
@@ -81,6 +84,7 @@ type Server struct {
 	loginLim  *limiter
 	publicLim *limiter
 	deviceLim *limiter
+	bookLim   *limiter
 	beats     beats // the last heartbeat of each device, to tell admins of changes
 	mux       *http.ServeMux
 }
@@ -96,12 +100,16 @@ func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.H
 	if opts.DevicePerSecond == 0 {
 		opts.DevicePerSecond = 50
 	}
+	if opts.BookPerMinute == 0 {
+		opts.BookPerMinute = 6
+	}
 	s := &Server{engine: engine, auth: authSvc, users: users, hub: h, store: store, log: log, opts: opts, clock: clock,
 		reg:      prometheus.NewRegistry(),
 		loginLim: newLimiter(opts.LoginPerMinute/60, 5),
 		// A negative limit means unlimited (newLimiter treats rate <= 0 so).
 		publicLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
 		deviceLim: newLimiter(opts.DevicePerSecond, int(max(opts.DevicePerSecond*2, 1))),
+		bookLim:   newLimiter(opts.BookPerMinute/60, 5),
 	}
 	waiting := func() map[string]int {
 		out := map[string]int{}

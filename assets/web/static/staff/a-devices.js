@@ -111,7 +111,8 @@ export function devicesView(app) {
   function create() {
     const kind = h('select', { id: 'device-kind' },
       h('option', { value: 'kiosk', text: t('v.kind.kiosk') }),
-      h('option', { value: 'display', text: t('v.kind.display') }));
+      h('option', { value: 'display', text: t('v.kind.display') }),
+      h('option', { value: 'integration', text: t('v.kind.integration') }));
     const nm = input({ id: 'device-name', maxlength: 100, placeholder: t('v.name.hint') });
     openDialog(t('v.new'), h('div', {}, field(t('v.kind'), kind), field(t('v.name'), nm, t('v.name.hint'))), async () => {
       const n = nm.value.trim();
