@@ -87,6 +87,33 @@ type Service struct {
 	// AcceptUnserved lets the kiosk issue tickets for the field even when
 	// no counter serves it (otherwise it is closed with reason no_counter).
 	AcceptUnserved bool `json:"accept_unserved,omitempty"`
+	// PriorityRule is how call-next orders the field's priority tickets
+	// against its regular ones (an extension of the contract): "strict"
+	// (absent: priority first, at most MaxPriorityStreak in a row while
+	// regular tickets wait), "interleave" (1 priority : PriorityEvery
+	// regular while both wait) or "off" (priority tickets queue with
+	// everyone by issue time).
+	PriorityRule string `json:"priority_rule,omitempty"`
+	// PriorityEvery is N of the interleave rule (1–20); 0 otherwise.
+	PriorityEvery int `json:"priority_every,omitempty"`
+}
+
+// Priority rules of a field (Service.PriorityRule).
+const (
+	PriorityStrict     = "strict"
+	PriorityInterleave = "interleave"
+	PriorityOff        = "off"
+)
+
+// MaxPriorityEvery bounds Service.PriorityEvery.
+const MaxPriorityEvery = 20
+
+// Rule is the field's priority rule, with the default filled in.
+func (s Service) Rule() string {
+	if s.PriorityRule == "" {
+		return PriorityStrict
+	}
+	return s.PriorityRule
 }
 
 // Hours are opening hours per weekday. Keys are "mon".."sun"; each value is a
@@ -162,6 +189,46 @@ type Ticket struct {
 	Outcome      string   `json:"outcome,omitempty"`
 	DossierCodes []string `json:"dossier_codes,omitempty"`
 	Note         string   `json:"note,omitempty"`
+
+	// Booking is set on a ticket a citizen booked ahead and checked in
+	// (an extension of the contract; absent for walk-ins). Call-next gives
+	// it its own class while its window is open (docs/ARCHITECTURE.md).
+	Booking *TicketBooking `json:"booking,omitempty"`
+}
+
+// TicketBooking is the booking a ticket was checked in with.
+type TicketBooking struct {
+	// Code is the booking code the citizen was given.
+	Code string `json:"code"`
+	// SlotStart is the start of the booked time slot.
+	SlotStart time.Time `json:"slot_start"`
+	// WindowFrom and WindowTo bound the window in which the booked ticket
+	// is called before walk-ins: before WindowFrom it waits (early), after
+	// WindowTo it counts as a walk-in by its issue time (late).
+	WindowFrom time.Time `json:"window_from"`
+	WindowTo   time.Time `json:"window_to"`
+}
+
+// Booked phases of a ticket at an instant (TicketBooking.Phase).
+const (
+	BookingNone   = ""      // a walk-in
+	BookingEarly  = "early" // before its window opens
+	BookingWindow = "window"
+	BookingLate   = "late" // its window has closed: a walk-in
+)
+
+// Phase tells where at is relative to the booking's window; a nil booking
+// is BookingNone.
+func (b *TicketBooking) Phase(at time.Time) string {
+	switch {
+	case b == nil:
+		return BookingNone
+	case at.Before(b.WindowFrom):
+		return BookingEarly
+	case at.After(b.WindowTo):
+		return BookingLate
+	}
+	return BookingWindow
 }
 
 // Call is one call-out of a ticket to a counter.

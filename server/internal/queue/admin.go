@@ -26,6 +26,9 @@ func ValidateService(s protocol.Service) error {
 	case s.TargetMinutes < 0 || s.TargetMinutes > 24*60:
 		return Errorf(protocol.CodeBadRequest, "target_minutes must be between 0 and 1440")
 	}
+	if err := validatePriorityRule(s.PriorityRule, s.PriorityEvery); err != nil {
+		return err
+	}
 	if _, err := AdminTextI18n("name", s.Name, MaxName, true); err != nil {
 		return err
 	}
@@ -36,6 +39,23 @@ func ValidateService(s protocol.Service) error {
 	}
 	if err := ValidateHours(s.Hours); err != nil {
 		return Errorf(protocol.CodeBadRequest, "hours: %v", err)
+	}
+	return nil
+}
+
+// validatePriorityRule checks a field's priority rule and its N.
+func validatePriorityRule(rule string, every int) error {
+	switch rule {
+	case "", protocol.PriorityStrict, protocol.PriorityOff:
+		if every != 0 {
+			return Errorf(protocol.CodeBadRequest, "priority_every applies only to the interleave rule (got %d with rule %q)", every, protocol.Service{PriorityRule: rule}.Rule())
+		}
+	case protocol.PriorityInterleave:
+		if every < 1 || every > protocol.MaxPriorityEvery {
+			return Errorf(protocol.CodeBadRequest, "priority_every must be between 1 and %d for the interleave rule (1 priority : N regular)", protocol.MaxPriorityEvery)
+		}
+	default:
+		return Errorf(protocol.CodeBadRequest, "priority_rule %q must be strict, interleave or off", rule)
 	}
 	return nil
 }
@@ -140,7 +160,7 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 				return Errorf(protocol.CodeConflict, "counter number %d is already used by %s", c.Number, o.ID)
 			}
 			if o.ID == c.ID {
-				rec.PriorityStreak, rec.ServedDay, rec.ServedToday = o.PriorityStreak, o.ServedDay, o.ServedToday
+				rec.PriorityStreak, rec.RegularRun, rec.ServedDay, rec.ServedToday = o.PriorityStreak, o.RegularRun, o.ServedDay, o.ServedToday
 				prev = o.Status
 			}
 		}

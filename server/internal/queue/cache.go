@@ -26,8 +26,9 @@ type cache struct {
 	where map[string]string
 	// issued counts tickets issued today per issue field.
 	issued map[string]int
-	// streak counts priority calls in a row per counter (call-next policy).
-	streak map[string]int
+	// streak counts priority calls in a row per counter and run regular
+	// calls in a row since the last priority one (call-next policy).
+	streak, run map[string]int
 	// maxStreak is the call-next policy's priority bound (Engine options).
 	maxStreak int
 	// model is what the wait estimate learned from the events: service
@@ -45,6 +46,7 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 		where:     map[string]string{},
 		issued:    map[string]int{},
 		streak:    map[string]int{},
+		run:       map[string]int{},
 		maxStreak: DefaultMaxPriorityStreak,
 		model:     forecast.NewModel(l.ServiceSamples),
 	}
@@ -73,6 +75,9 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 		if cr.PriorityStreak > 0 {
 			c.streak[cnt.ID] = cr.PriorityStreak
 		}
+		if cr.RegularRun > 0 {
+			c.run[cnt.ID] = cr.RegularRun
+		}
 	}
 	slices.SortStableFunc(c.board.Counters, func(a, b protocol.CounterState) int { return a.Counter.Number - b.Counter.Number })
 	c.board.Recent = l.Recent
@@ -95,6 +100,11 @@ func localTicket(t protocol.Ticket, loc *time.Location) protocol.Ticket {
 	if t.FinishedAt != nil {
 		x := t.FinishedAt.In(loc)
 		t.FinishedAt = &x
+	}
+	if t.Booking != nil {
+		b := *t.Booking
+		b.SlotStart, b.WindowFrom, b.WindowTo = b.SlotStart.In(loc), b.WindowFrom.In(loc), b.WindowTo.In(loc)
+		t.Booking = &b
 	}
 	t.Token, t.TrackURL = "", ""
 	return t
@@ -168,11 +178,9 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 		if call, ok := data.(protocol.Call); ok {
 			c.removeWaiting(call.Ticket.ID)
 			c.model.Called(call.Ticket.ID, ev.At)
-			if call.Ticket.Priority {
-				c.streak[call.Counter.ID]++
-			} else {
-				c.streak[call.Counter.ID] = 0
-			}
+			streak, run := c.streak[call.Counter.ID], c.run[call.Counter.ID]
+			countCall(&streak, &run, callClass(call.Ticket, c.services[call.Ticket.ServiceID].Rule(), ev.At))
+			c.streak[call.Counter.ID], c.run[call.Counter.ID] = streak, run
 		}
 	case protocol.EventTicketTransferred:
 		if t, ok := data.(protocol.Ticket); ok {

@@ -67,7 +67,7 @@ func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.T
 				return err
 			}
 		}
-		t, found, err := e.pick(tx, &c, day)
+		t, found, err := e.pick(tx, &c, day, now)
 		if err != nil || !found {
 			return err
 		}
@@ -95,35 +95,6 @@ func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.T
 	}
 	t := e.view(*called)
 	return &t, nil
-}
-
-// pick applies the call-next policy: the oldest priority ticket among the
-// counter's fields, unless the counter already called MaxPriorityStreak
-// priority tickets in a row and a regular ticket waits, in which case the
-// oldest regular ticket; otherwise the oldest regular ticket.
-func (e *Engine) pick(tx Tx, c *CounterRecord, day string) (TicketRecord, bool, error) {
-	if len(c.ServiceIDs) == 0 {
-		return TicketRecord{}, false, nil
-	}
-	p, err := tx.OldestWaiting(c.ServiceIDs, day, true)
-	hasP := err == nil
-	if err != nil && !IsNotFound(err) {
-		return p, false, err
-	}
-	r, err := tx.OldestWaiting(c.ServiceIDs, day, false)
-	hasR := err == nil
-	if err != nil && !IsNotFound(err) {
-		return r, false, err
-	}
-	switch {
-	case hasP && (!hasR || c.PriorityStreak < e.opts.MaxPriorityStreak):
-		c.PriorityStreak++
-		return p, true, nil
-	case hasR:
-		c.PriorityStreak = 0
-		return r, true, nil
-	}
-	return TicketRecord{}, false, nil
 }
 
 // current runs fn on the counter's current ticket inside a transaction.

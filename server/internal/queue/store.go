@@ -56,6 +56,9 @@ type CounterRecord struct {
 	// PriorityStreak counts priority tickets called in a row at this counter,
 	// for the anti-starvation rule.
 	PriorityStreak int
+	// RegularRun counts regular tickets called in a row at this counter
+	// since its last priority call, for the interleave rule.
+	RegularRun int
 	// ServedDay is the day Counter.ServedToday counts for.
 	ServedDay string
 }
@@ -149,9 +152,13 @@ type Tx interface {
 	TicketByIdemKey(issuer, key string) (TicketRecord, error)
 	// CurrentTicket is the ticket called at counter (status called), if any.
 	CurrentTicket(counterID string) (TicketRecord, error)
-	// OldestWaiting is the waiting ticket of day among serviceIDs with the
-	// given priority that was issued first (ties by id).
+	// OldestWaiting is the waiting walk-in ticket (Booking nil) of day
+	// among serviceIDs with the given priority that was issued first (ties
+	// by id). Booked tickets are read with WaitingBooked.
 	OldestWaiting(serviceIDs []string, day string, priority bool) (TicketRecord, error)
+	// WaitingBooked lists the waiting tickets of day among serviceIDs that
+	// carry a Booking, by issue time (ties by id); nil when none.
+	WaitingBooked(serviceIDs []string, day string) ([]TicketRecord, error)
 	// OpenBefore lists tickets of days before day still waiting or called.
 	OpenBefore(day string) ([]TicketRecord, error)
 

@@ -95,6 +95,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 	t.Run("RefusalsChangeNothing", func(t *testing.T) { testRefusals(t, newOpener(t)) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, newOpener(t)) })
 	t.Run("PriorityPolicy", func(t *testing.T) { testPriority(t, newOpener(t)) })
+	runPriorityRules(t, newOpener)
 	runLeases(t, newOpener)
 	runStaffing(t, newOpener)
 	runDataCapture(t, newOpener)

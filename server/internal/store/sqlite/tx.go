@@ -25,31 +25,33 @@ var _ queue.Tx = (*wtx)(nil)
 
 const ticketCols = `id, day, issue_service_id, number, code, service_id, from_service_id, status, priority, lang,
 	issued_at, called_at, service_started_at, finished_at, counter_id, clerk_id, recalls, token_hash, issued_by, idem_key, offline,
-	first_called_at, first_counter_id, first_clerk_id`
+	first_called_at, first_counter_id, first_clerk_id, booking`
 
 const (
 	qNextNumber = `INSERT INTO number_seq (service_id, day, last) VALUES (?, ?, 1)
 		ON CONFLICT (service_id, day) DO UPDATE SET last = last + 1 RETURNING last`
 	qIssuedCount  = `SELECT last FROM number_seq WHERE service_id = ? AND day = ?`
-	qInsertTicket = `INSERT INTO tickets (` + ticketCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qInsertTicket = `INSERT INTO tickets (` + ticketCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qUpdateTicket = `UPDATE tickets SET service_id = ?, from_service_id = ?, status = ?, priority = ?, called_at = ?, service_started_at = ?, finished_at = ?, counter_id = ?, clerk_id = ?, recalls = ?,
-		first_called_at = ?, first_counter_id = ?, first_clerk_id = ? WHERE id = ?`
+		first_called_at = ?, first_counter_id = ?, first_clerk_id = ?, booking = ? WHERE id = ?`
 	qTicket       = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
 	qTicketByIdem = `SELECT ` + ticketCols + ` FROM tickets WHERE issued_by = ? AND idem_key = ?`
 	qCurrent      = `SELECT ` + ticketCols + ` FROM tickets WHERE counter_id = ? AND status = 'called' ORDER BY called_at DESC LIMIT 1`
 	qService      = `SELECT data FROM services WHERE id = ?`
-	qCounter      = `SELECT data, priority_streak, served_day, served_today FROM counters WHERE id = ?`
-	qPutCounter   = `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak, served_day = excluded.served_day, served_today = excluded.served_today`
+	qCounter      = `SELECT data, priority_streak, served_day, served_today, regular_run FROM counters WHERE id = ?`
+	qPutCounter   = `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today, regular_run) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak, served_day = excluded.served_day, served_today = excluded.served_today, regular_run = excluded.regular_run`
 	qCentre      = `SELECT data FROM centre WHERE id = 1`
 	qAppendEvent = `INSERT INTO events (type, at, data) VALUES (?, ?, ?) RETURNING seq`
 	// The field list is a JSON array, so one prepared statement serves
 	// counters with any number of fields.
-	qOldestWaiting = `SELECT ` + ticketCols + ` FROM tickets WHERE status = 'waiting' AND day = ? AND priority = ?
+	qOldestWaiting = `SELECT ` + ticketCols + ` FROM tickets WHERE status = 'waiting' AND day = ? AND priority = ? AND booking IS NULL
 		AND service_id IN (SELECT value FROM json_each(?)) ORDER BY issued_at, id LIMIT 1`
+	qWaitingBooked = `SELECT ` + ticketCols + ` FROM tickets WHERE status = 'waiting' AND day = ? AND booking IS NOT NULL
+		AND service_id IN (SELECT value FROM json_each(?)) ORDER BY issued_at, id`
 )
 
-var hotQueries = []string{qNextNumber, qIssuedCount, qInsertTicket, qUpdateTicket, qTicket, qTicketByIdem, qCurrent, qService, qCounter, qPutCounter, qCentre, qAppendEvent, qOldestWaiting}
+var hotQueries = []string{qNextNumber, qIssuedCount, qInsertTicket, qUpdateTicket, qTicket, qTicketByIdem, qCurrent, qService, qCounter, qPutCounter, qCentre, qAppendEvent, qOldestWaiting, qWaitingBooked}
 
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
 	if st, ok := w.s.stmts[q]; ok {
@@ -153,7 +155,7 @@ func (w *wtx) PutService(s protocol.Service) error {
 func scanCounter(sc interface{ Scan(...any) error }) (queue.CounterRecord, error) {
 	var c queue.CounterRecord
 	var data string
-	if err := sc.Scan(&data, &c.PriorityStreak, &c.ServedDay, &c.ServedToday); err != nil {
+	if err := sc.Scan(&data, &c.PriorityStreak, &c.ServedDay, &c.ServedToday, &c.RegularRun); err != nil {
 		return c, notFound(err)
 	}
 	if err := json.Unmarshal([]byte(data), &c.Counter); err != nil {
@@ -172,7 +174,7 @@ func (w *wtx) Counters() ([]queue.CounterRecord, error) {
 }
 
 func queryCounters(ctx context.Context, q querier) ([]queue.CounterRecord, error) {
-	rows, err := q.QueryContext(ctx, `SELECT data, priority_streak, served_day, served_today FROM counters ORDER BY number`)
+	rows, err := q.QueryContext(ctx, `SELECT data, priority_streak, served_day, served_today, regular_run FROM counters ORDER BY number`)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +196,7 @@ func (w *wtx) PutCounter(c queue.CounterRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.exec(qPutCounter, c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday)
+	_, err = w.exec(qPutCounter, c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday, c.RegularRun)
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 		return queue.Errorf(protocol.CodeConflict, "counter number %d is already used", c.Number)
 	}
@@ -230,11 +232,27 @@ func nullable(s string) any {
 	return s
 }
 
+// bookingJSON is the booking column of t: NULL for a walk-in.
+func bookingJSON(t queue.TicketRecord) (any, error) {
+	if t.Booking == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(t.Booking)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: encode booking of %s: %w", t.ID, err)
+	}
+	return string(b), nil
+}
+
 func (w *wtx) InsertTicket(t queue.TicketRecord) error {
-	_, err := w.exec(qInsertTicket, t.ID, t.Day, t.IssueServiceID, t.Number, t.Code, t.ServiceID, t.FromServiceID, t.Status,
+	bk, err := bookingJSON(t)
+	if err != nil {
+		return err
+	}
+	_, err = w.exec(qInsertTicket, t.ID, t.Day, t.IssueServiceID, t.Number, t.Code, t.ServiceID, t.FromServiceID, t.Status,
 		t.Priority, t.Lang, t.IssuedAt.UnixMicro(), micros(t.CalledAt), micros(t.ServiceStartedAt), micros(t.FinishedAt),
 		t.CounterID, t.ClerkID, t.Recalls, t.TokenHash, t.IssuedBy, nullable(t.IdemKey), t.Offline,
-		micros(t.FirstCalledAt), t.FirstCounterID, t.FirstClerkID)
+		micros(t.FirstCalledAt), t.FirstCounterID, t.FirstClerkID, bk)
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 		return queue.Errorf(protocol.CodeConflict, "ticket %s already exists", t.Code)
 	}
@@ -242,9 +260,13 @@ func (w *wtx) InsertTicket(t queue.TicketRecord) error {
 }
 
 func (w *wtx) UpdateTicket(t queue.TicketRecord) error {
+	bk, err := bookingJSON(t)
+	if err != nil {
+		return err
+	}
 	res, err := w.exec(qUpdateTicket, t.ServiceID, t.FromServiceID, t.Status, t.Priority, micros(t.CalledAt),
 		micros(t.ServiceStartedAt), micros(t.FinishedAt), t.CounterID, t.ClerkID, t.Recalls,
-		micros(t.FirstCalledAt), t.FirstCounterID, t.FirstClerkID, t.ID)
+		micros(t.FirstCalledAt), t.FirstCounterID, t.FirstClerkID, bk, t.ID)
 	if err != nil {
 		return err
 	}
@@ -258,12 +280,18 @@ func scanTicket(sc interface{ Scan(...any) error }) (queue.TicketRecord, error) 
 	var t queue.TicketRecord
 	var issued int64
 	var called, started, finished, first sql.NullInt64
-	var idem sql.NullString
+	var idem, booking sql.NullString
 	err := sc.Scan(&t.ID, &t.Day, &t.IssueServiceID, &t.Number, &t.Code, &t.ServiceID, &t.FromServiceID, &t.Status,
 		&t.Priority, &t.Lang, &issued, &called, &started, &finished, &t.CounterID, &t.ClerkID, &t.Recalls,
-		&t.TokenHash, &t.IssuedBy, &idem, &t.Offline, &first, &t.FirstCounterID, &t.FirstClerkID)
+		&t.TokenHash, &t.IssuedBy, &idem, &t.Offline, &first, &t.FirstCounterID, &t.FirstClerkID, &booking)
 	if err != nil {
 		return t, notFound(err)
+	}
+	if booking.Valid {
+		t.Booking = new(protocol.TicketBooking)
+		if err := json.Unmarshal([]byte(booking.String), t.Booking); err != nil {
+			return t, fmt.Errorf("sqlite: booking of %s: %w", t.ID, err)
+		}
 	}
 	t.IssuedAt = time.UnixMicro(issued)
 	t.CalledAt = fromMicros(called)
@@ -303,6 +331,36 @@ func (w *wtx) OldestWaiting(serviceIDs []string, day string, priority bool) (que
 		return queue.TicketRecord{}, err
 	}
 	return scanTicket(w.queryRow(qOldestWaiting, day, priority, string(ids)))
+}
+
+func (w *wtx) WaitingBooked(serviceIDs []string, day string) ([]queue.TicketRecord, error) {
+	if len(serviceIDs) == 0 {
+		return nil, nil
+	}
+	ids, err := json.Marshal(serviceIDs)
+	if err != nil {
+		return nil, err
+	}
+	st, ok := w.s.stmts[qWaitingBooked]
+	var rows *sql.Rows
+	if ok {
+		rows, err = w.tx.StmtContext(w.ctx, st).QueryContext(w.ctx, day, string(ids))
+	} else {
+		rows, err = w.tx.QueryContext(w.ctx, qWaitingBooked, day, string(ids))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []queue.TicketRecord
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 func (w *wtx) OpenBefore(day string) ([]queue.TicketRecord, error) {

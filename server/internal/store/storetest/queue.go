@@ -43,7 +43,7 @@ func seedConfig(t testing.TB, s Backend) {
 			}
 		}
 		for _, c := range []queue.CounterRecord{
-			{Counter: protocol.Counter{ID: "q2", Number: 2, ServiceIDs: []string{"b"}, Status: protocol.CounterOpen}},
+			{Counter: protocol.Counter{ID: "q2", Number: 2, ServiceIDs: []string{"b"}, Status: protocol.CounterOpen}, RegularRun: 3},
 			{Counter: protocol.Counter{ID: "q1", Number: 1, ServiceIDs: []string{"a", "b"}, Status: protocol.CounterOpen}, PriorityStreak: 2, ServedDay: day},
 		} {
 			if err := tx.PutCounter(c); err != nil {
@@ -104,10 +104,18 @@ func sameTicket(what string, got, want queue.TicketRecord) error {
 	g.CalledAt, g.FinishedAt, g.ServiceStartedAt, g.FirstCalledAt = nil, nil, nil, nil
 	w.CalledAt, w.FinishedAt, w.ServiceStartedAt, w.FirstCalledAt = nil, nil, nil, nil
 	g.TokenHash, w.TokenHash = nil, nil
+	if (g.Booking == nil) != (w.Booking == nil) || g.Booking != nil && !sameBooking(*g.Booking, *w.Booking) {
+		return fmt.Errorf("%s: booking got %+v, want %+v", what, g.Booking, w.Booking)
+	}
+	g.Booking, w.Booking = nil, nil
 	if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", w) {
 		return fmt.Errorf("%s:\n got %+v\nwant %+v", what, g, w)
 	}
 	return nil
+}
+
+func sameBooking(a, b protocol.TicketBooking) bool {
+	return a.Code == b.Code && a.SlotStart.Equal(b.SlotStart) && a.WindowFrom.Equal(b.WindowFrom) && a.WindowTo.Equal(b.WindowTo)
 }
 
 // testCommit: what an update writes is read back by the next one, by Load
@@ -159,6 +167,9 @@ func testCommit(t *testing.T, open Opener) {
 		k, err := tx.Counter("q1")
 		if err != nil || k.PriorityStreak != 2 || k.ServedDay != day || !slices.Equal(k.ServiceIDs, []string{"a", "b"}) || k.Status != protocol.CounterOpen {
 			return fmt.Errorf("counter q1 %+v, %v", k, err)
+		}
+		if k, err := tx.Counter("q2"); err != nil || k.RegularRun != 3 || k.PriorityStreak != 0 {
+			return fmt.Errorf("counter q2 %+v, %v; want regular run 3 kept", k, err)
 		}
 		if _, err := tx.Service("zz"); !queue.IsNotFound(err) {
 			return fmt.Errorf("unknown service: %v", err)
@@ -619,5 +630,91 @@ func testClosed(t *testing.T, open Opener) {
 	}
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatalf("Ping = %v", err)
+	}
+}
+
+// testBookings: a ticket's booking is written, updated and read back
+// (Ticket, Load, after a restart); OldestWaiting never returns a booked
+// ticket and WaitingBooked lists the waiting ones by issue time.
+func testBookings(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	seedConfig(t, s)
+	slot := t0.Add(90 * time.Minute)
+	booked := func(id, svc string, n, min int, prio bool, code string) queue.TicketRecord {
+		r := ticket(id, svc, n, min, prio)
+		r.Booking = &protocol.TicketBooking{Code: code, SlotStart: slot, WindowFrom: slot.Add(-15 * time.Minute), WindowTo: slot.Add(10 * time.Minute)}
+		return r
+	}
+	k1 := booked("t-k1", "a", 1, 5, false, "BK-0001")
+	k2 := booked("t-k2", "b", 1, 2, true, "BK-0002")
+	k3 := booked("t-k3", "a", 2, 3, false, "BK-0003")
+	w1 := ticket("t-w1", "a", 3, 10, false)
+	wp := ticket("t-wp", "a", 4, 11, true)
+	insert(t, s, k1, k2, k3, w1, wp)
+	k3d := k3
+	k3d.Status = protocol.StatusCalled
+	k3d.Booking = &protocol.TicketBooking{Code: "BK-0003", SlotStart: slot.Add(time.Hour), WindowFrom: slot.Add(45 * time.Minute), WindowTo: slot.Add(70 * time.Minute)}
+	update(t, s, func(tx queue.Tx) error {
+		if err := tx.UpdateTicket(k3d); err != nil {
+			return err
+		}
+		for _, want := range []queue.TicketRecord{k1, k2, k3d, w1} {
+			got, err := tx.Ticket(want.ID)
+			if err != nil {
+				return err
+			}
+			if err := sameTicket("booked ticket", got, want); err != nil {
+				return err
+			}
+		}
+		if got, err := tx.OldestWaiting([]string{"a", "b"}, day, false); err != nil || got.ID != "t-w1" {
+			return fmt.Errorf("OldestWaiting regular = %s, %v; want the walk-in t-w1", got.ID, err)
+		}
+		if got, err := tx.OldestWaiting([]string{"a", "b"}, day, true); err != nil || got.ID != "t-wp" {
+			return fmt.Errorf("OldestWaiting priority = %s, %v; want the walk-in t-wp", got.ID, err)
+		}
+		list, err := tx.WaitingBooked([]string{"a", "b"}, day)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, r := range list {
+			ids = append(ids, r.ID)
+		}
+		if fmt.Sprint(ids) != "[t-k2 t-k1]" {
+			return fmt.Errorf("WaitingBooked = %v, want [t-k2 t-k1] (waiting only, by issue time)", ids)
+		}
+		if list[0].Booking == nil || list[0].Booking.Code != "BK-0002" {
+			return fmt.Errorf("WaitingBooked booking = %+v", list[0].Booking)
+		}
+		if list, err := tx.WaitingBooked([]string{"b"}, "2026-12-08"); err != nil || len(list) != 0 {
+			return fmt.Errorf("WaitingBooked of another day = %v, %v", list, err)
+		}
+		if list, err := tx.WaitingBooked(nil, day); err != nil || len(list) != 0 {
+			return fmt.Errorf("WaitingBooked of no field = %v, %v", list, err)
+		}
+		return nil
+	})
+	s.Close()
+	s = open(t)
+	defer s.Close()
+	l, err := s.Load(ctx, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range l.Open {
+		for _, want := range []queue.TicketRecord{k1, k2, k3d, w1} {
+			if r.ID == want.ID {
+				n++
+				if err := sameTicket("after a restart", r, want); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if n != 4 {
+		t.Fatalf("Load.Open holds %d of the 4 tickets", n)
 	}
 }

@@ -39,6 +39,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 		{"Numbering", testNumbering},
 		{"EventLog", testEventLog},
 		{"Tickets", testTickets},
+		{"Bookings", testBookings},
 		{"Leases", testLeases},
 		{"Ratings", testRatings},
 		{"Visits", testVisits},

@@ -1,0 +1,188 @@
+package queue
+
+import (
+	"cmp"
+	"time"
+
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Call classes: how call-next counted a call, which decides how it moves
+// the counter's priority streak and regular run.
+const (
+	classBooked   = "booked"
+	classPriority = "priority"
+	classRegular  = "regular"
+)
+
+// callClass is the class ticket t is called under at now, given the
+// priority rule of its field: a booked ticket inside or before its window
+// is booked (it leaves the counter's streak and run as they were); a
+// priority ticket of a field whose rule is not off is priority; anything
+// else (a late booking counts as a walk-in) is regular.
+func callClass(t protocol.Ticket, rule string, now time.Time) string {
+	switch t.Booking.Phase(now) {
+	case protocol.BookingWindow, protocol.BookingEarly:
+		return classBooked
+	}
+	if t.Priority && rule != protocol.PriorityOff {
+		return classPriority
+	}
+	return classRegular
+}
+
+// countCall moves the counter's streak and run for a call of class.
+func countCall(streak, run *int, class string) {
+	switch class {
+	case classPriority:
+		*streak, *run = *streak+1, 0
+	case classRegular:
+		*streak, *run = 0, *run+1
+	}
+}
+
+// priorityGoes tells whether the priority candidate of a field with rule
+// (and every, its N) is called before a waiting regular one, given the
+// counter's streak (priority calls in a row) and run (regular calls in a
+// row since its last priority call).
+func priorityGoes(rule string, every, streak, run, maxStreak int) bool {
+	if rule == protocol.PriorityInterleave {
+		// 1 priority : N regular. A counter that has called nobody yet
+		// (both 0) starts with the priority ticket.
+		return streak == 0 && (run == 0 || run >= max(every, 1))
+	}
+	return streak < maxStreak
+}
+
+// earlier orders tickets by issue time, ties by id: the walk-in order.
+func earlier(a, b TicketRecord) bool {
+	if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+		return c < 0
+	}
+	return a.ID < b.ID
+}
+
+// bookedOrder orders booked tickets inside their window: the earlier slot
+// first, then by issue time.
+func bookedOrder(a, b TicketRecord) int {
+	if c := a.Booking.SlotStart.Compare(b.Booking.SlotStart); c != 0 {
+		return c
+	}
+	if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// pick applies the call-next policy at counter c at now (docs/ARCHITECTURE.md,
+// "call-next"):
+//
+//  1. a booked ticket of its fields inside its window (WindowFrom ≤ now ≤
+//     WindowTo), the earliest slot first;
+//  2. else the walk-ins: the priority candidate is the oldest priority
+//     ticket of its fields whose rule is not off; the regular candidate the
+//     oldest other ticket (priority tickets of off fields and late bookings
+//     included, by issue time). When both wait, the rule of the priority
+//     candidate's field decides: strict calls it unless the counter called
+//     MaxPriorityStreak priority tickets in a row; interleave N calls it
+//     once the counter called N regular tickets since its last priority
+//     one;
+//  3. else, nobody else waiting at this counter, a booked ticket whose
+//     window has not opened yet (the earliest window first): an idle clerk
+//     serves the early citizen rather than nobody.
+func (e *Engine) pick(tx Tx, c *CounterRecord, day string, now time.Time) (TicketRecord, bool, error) {
+	if len(c.ServiceIDs) == 0 {
+		return TicketRecord{}, false, nil
+	}
+	rules := make(map[string]protocol.Service, len(c.ServiceIDs))
+	var prioIDs, offIDs []string
+	for _, id := range c.ServiceIDs {
+		s, err := tx.Service(id)
+		if IsNotFound(err) {
+			prioIDs = append(prioIDs, id) // a field deleted since: the default rule
+			continue
+		} else if err != nil {
+			return TicketRecord{}, false, err
+		}
+		rules[id] = s
+		if s.Rule() == protocol.PriorityOff {
+			offIDs = append(offIDs, id)
+		} else {
+			prioIDs = append(prioIDs, id)
+		}
+	}
+	booked, err := tx.WaitingBooked(c.ServiceIDs, day)
+	if err != nil {
+		return TicketRecord{}, false, err
+	}
+	var inWindow, early *TicketRecord
+	var p, r *TicketRecord
+	consider := func(slot **TicketRecord, t TicketRecord) {
+		if *slot == nil || earlier(t, **slot) {
+			*slot = &t
+		}
+	}
+	for _, t := range booked {
+		switch t.Booking.Phase(now) {
+		case protocol.BookingWindow:
+			if inWindow == nil || bookedOrder(t, *inWindow) < 0 {
+				inWindow = &t
+			}
+		case protocol.BookingEarly:
+			if early == nil || t.Booking.WindowFrom.Before(early.Booking.WindowFrom) ||
+				t.Booking.WindowFrom.Equal(early.Booking.WindowFrom) && earlier(t, *early) {
+				early = &t
+			}
+		default: // late: a walk-in by its issue time
+			if callClass(t.Ticket, rules[t.ServiceID].Rule(), now) == classPriority {
+				consider(&p, t)
+			} else {
+				consider(&r, t)
+			}
+		}
+	}
+	if inWindow != nil {
+		return *inWindow, true, nil
+	}
+	oldest := func(slot **TicketRecord, ids []string, priority bool) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		t, err := tx.OldestWaiting(ids, day, priority)
+		if IsNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		consider(slot, t)
+		return nil
+	}
+	if err := oldest(&p, prioIDs, true); err != nil {
+		return TicketRecord{}, false, err
+	}
+	if err := oldest(&r, c.ServiceIDs, false); err != nil {
+		return TicketRecord{}, false, err
+	}
+	if err := oldest(&r, offIDs, true); err != nil {
+		return TicketRecord{}, false, err
+	}
+	var t *TicketRecord
+	switch {
+	case p != nil && r != nil:
+		s := rules[p.ServiceID]
+		t = r
+		if priorityGoes(s.Rule(), s.PriorityEvery, c.PriorityStreak, c.RegularRun, e.opts.MaxPriorityStreak) {
+			t = p
+		}
+	case p != nil:
+		t = p
+	case r != nil:
+		t = r
+	case early != nil:
+		t = early
+	default:
+		return TicketRecord{}, false, nil
+	}
+	countCall(&c.PriorityStreak, &c.RegularRun, callClass(t.Ticket, rules[t.ServiceID].Rule(), now))
+	return *t, true, nil
+}
