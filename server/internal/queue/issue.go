@@ -132,6 +132,10 @@ func (e *Engine) issueTx(tx Tx, issuer string, req protocol.IssueRequest, idemKe
 		IssuedBy:       issuer,
 		IdemKey:        idemKey,
 	}
+	if booked != nil {
+		rec.Booking = &protocol.TicketBooking{Code: booked.Code, SlotStart: booked.SlotStart.In(e.opts.Location),
+			WindowFrom: booked.WindowFrom.In(e.opts.Location), WindowTo: booked.WindowTo.In(e.opts.Location)}
+	}
 	if err := tx.InsertTicket(rec); err != nil {
 		return rec, err
 	}

@@ -49,7 +49,7 @@ func at(t testing.TB, day, hh, mm int) time.Time {
 	return time.Date(2026, 12, day, hh, mm, 0, 0, HCM(t))
 }
 
-func book(t testing.TB, e *queue.Engine, svc string, start time.Time, phone string) protocol.Booking {
+func bookSlot(t testing.TB, e *queue.Engine, svc string, start time.Time, phone string) protocol.Booking {
 	t.Helper()
 	b, err := e.Book(context.Background(), "public", protocol.BookingRequest{ServiceID: svc, Start: start, Phone: phone})
 	if err != nil {
@@ -72,16 +72,16 @@ func testBookingCapacity(t *testing.T, open Opener) {
 	if err != nil || len(slots) != 2 || !slots[0].Start.Equal(at(t, 1, 9, 0)) || slots[0].Free != 2 || slots[0].Capacity != 2 {
 		t.Fatalf("slots %+v %v", slots, err)
 	}
-	b1 := book(t, e, "a", at(t, 1, 9, 0), "")
-	book(t, e, "a", at(t, 1, 9, 0), "")
+	b1 := bookSlot(t, e, "a", at(t, 1, 9, 0), "")
+	bookSlot(t, e, "a", at(t, 1, 9, 0), "")
 	if len(b1.Code) != 6 || b1.Status != protocol.BookingBooked || b1.HasPhone || !b1.WindowFrom.Equal(at(t, 1, 8, 45)) || !b1.WindowTo.Equal(at(t, 1, 9, 10)) || b1.Day != "2026-12-01" {
 		t.Errorf("booking %+v", b1)
 	}
 	_, err = e.Book(ctx, "public", protocol.BookingRequest{ServiceID: "a", Start: at(t, 1, 9, 0)})
 	wantErrCode(t, "third booking of a 2-place slot", err, protocol.CodeSlotFull)
 	// The other slot and the other field are not affected.
-	book(t, e, "a", at(t, 1, 10, 0), "")
-	book(t, e, "b", at(t, 1, 9, 0), "")
+	bookSlot(t, e, "a", at(t, 1, 10, 0), "")
+	bookSlot(t, e, "b", at(t, 1, 9, 0), "")
 	slots, _ = e.Slots(ctx, "a", "2026-12-01")
 	if slots[0].Free != 0 || slots[1].Free != 1 {
 		t.Errorf("free places %+v, want 0 and 1", slots)
@@ -170,7 +170,7 @@ func testBookingConcurrent(t *testing.T, open Opener) {
 func testBookingDays(t *testing.T, open Opener) {
 	e, clk, _ := bookingSeed(t, open, 2)
 	ctx := context.Background()
-	book(t, e, "a", at(t, 3, 9, 0), "") // today + 2
+	bookSlot(t, e, "a", at(t, 3, 9, 0), "") // today + 2
 	_, err := e.Book(ctx, "public", protocol.BookingRequest{ServiceID: "a", Start: at(t, 4, 9, 0)})
 	wantErrCode(t, "3 days ahead", err, protocol.CodeBookingClosed)
 	_, err = e.Slots(ctx, "a", "2026-12-04")
@@ -210,7 +210,7 @@ func testBookingCancel(t *testing.T, open Opener) {
 	e, _, _ := bookingSeed(t, open, 1)
 	ctx := context.Background()
 	// Without a phone: the code alone cancels; cancelling again answers the same.
-	b := book(t, e, "a", at(t, 1, 9, 0), "")
+	b := bookSlot(t, e, "a", at(t, 1, 9, 0), "")
 	if c, err := e.CancelBooking(ctx, b.Code, "", false); err != nil || c.Status != protocol.BookingCancelled {
 		t.Fatalf("cancel: %+v %v", c, err)
 	}
@@ -218,7 +218,7 @@ func testBookingCancel(t *testing.T, open Opener) {
 		t.Fatalf("cancel again (typed with a dash): %+v %v", c, err)
 	}
 	// Its place is free again.
-	p := book(t, e, "a", at(t, 1, 9, 0), "0912 345 678")
+	p := bookSlot(t, e, "a", at(t, 1, 9, 0), "0912 345 678")
 	if !p.HasPhone {
 		t.Error("has_phone false for a booking with a phone")
 	}
@@ -234,19 +234,19 @@ func testBookingCancel(t *testing.T, open Opener) {
 	// One booking per phone per field per day.
 	_, err = e.Book(ctx, "public", protocol.BookingRequest{ServiceID: "a", Start: at(t, 1, 10, 0), Phone: "+84 912 345 678"})
 	wantErrCode(t, "second booking of the phone", err, protocol.CodePhoneBooked)
-	book(t, e, "b", at(t, 1, 10, 0), "0912345678") // another field
-	book(t, e, "a", at(t, 2, 10, 0), "0912345678") // another day
+	bookSlot(t, e, "b", at(t, 1, 10, 0), "0912345678") // another field
+	bookSlot(t, e, "a", at(t, 2, 10, 0), "0912345678") // another day
 	if c, err := e.CancelBooking(ctx, p.Code, "+84-912.345.678", false); err != nil || c.Status != protocol.BookingCancelled {
 		t.Fatalf("cancel with the phone: %+v %v", c, err)
 	}
-	book(t, e, "a", at(t, 1, 10, 0), "0912345678") // the phone is free again that day
+	bookSlot(t, e, "a", at(t, 1, 10, 0), "0912345678") // the phone is free again that day
 	// The integration (privileged) cancels without the phone.
-	q := book(t, e, "b", at(t, 2, 9, 0), "0987654321")
+	q := bookSlot(t, e, "b", at(t, 2, 9, 0), "0987654321")
 	if _, err := e.CancelBooking(ctx, q.Code, "", true); err != nil {
 		t.Fatalf("privileged cancel: %v", err)
 	}
 	// A checked-in booking cannot be cancelled.
-	s := book(t, e, "b", at(t, 1, 9, 0), "")
+	s := bookSlot(t, e, "b", at(t, 1, 9, 0), "")
 	if _, _, err := e.CheckIn(ctx, "kiosk:k1", s.Code, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -257,19 +257,23 @@ func testBookingCancel(t *testing.T, open Opener) {
 func testBookingCheckIn(t *testing.T, open Opener) {
 	e, clk, _ := bookingSeed(t, open, 5)
 	ctx := context.Background()
-	early := book(t, e, "a", at(t, 1, 9, 0), "")
-	inside := book(t, e, "a", at(t, 1, 9, 0), "")
-	late := book(t, e, "a", at(t, 1, 9, 0), "")
-	cancelled := book(t, e, "a", at(t, 1, 10, 0), "")
-	tomorrow := book(t, e, "a", at(t, 2, 9, 0), "")
+	early := bookSlot(t, e, "a", at(t, 1, 9, 0), "")
+	inside := bookSlot(t, e, "a", at(t, 1, 9, 0), "")
+	late := bookSlot(t, e, "a", at(t, 1, 9, 0), "")
+	cancelled := bookSlot(t, e, "a", at(t, 1, 10, 0), "")
+	tomorrow := bookSlot(t, e, "a", at(t, 2, 9, 0), "")
 	if _, err := e.CancelBooking(ctx, cancelled.Code, "", false); err != nil {
 		t.Fatal(err)
 	}
+	walkIn := issue(t, e, "a", false) // 08:00
 	// Early (08:30, the window opens at 08:45): a booked ticket that waits.
 	clk.Set(at(t, 1, 8, 30))
 	r, tok, err := e.CheckIn(ctx, "kiosk:k1", early.Code, "en")
 	if err != nil || !r.Booked || !r.Early || r.Late || r.Ticket.ServiceID != "a" || r.Booking.Status != protocol.BookingCheckedIn || tok == "" || r.Booking.TicketCode != r.Ticket.Code {
 		t.Fatalf("early check-in: %+v %v", r, err)
+	}
+	if tb := r.Ticket.Booking; tb == nil || tb.Code != early.Code || !tb.SlotStart.Equal(at(t, 1, 9, 0)) || !tb.WindowFrom.Equal(at(t, 1, 8, 45)) || !tb.WindowTo.Equal(at(t, 1, 9, 10)) {
+		t.Errorf("booked ticket's booking: %+v", r.Ticket.Booking)
 	}
 	// Twice: the same ticket.
 	r2, tok2, err := e.CheckIn(ctx, "kiosk:k2", early.Code, "")
@@ -282,10 +286,28 @@ func testBookingCheckIn(t *testing.T, open Opener) {
 	if err != nil || !r.Booked || r.Early || r.Late {
 		t.Fatalf("check-in in the window: %+v %v", r, err)
 	}
+	insideCode := r.Ticket.Code
+	// Both booked tickets, in their window, are called before the earlier
+	// walk-in (the booked class of call-next, queue/priority.go), and carry
+	// their booking as stored.
+	var order []string
+	for range 3 {
+		c, err := e.Next(ctx, "q2", "u-clerk")
+		if err != nil || c == nil {
+			t.Fatalf("next: %+v %v", c, err)
+		}
+		order = append(order, c.Code)
+		if c.Code != walkIn.Code && (c.Booking == nil || c.Booking.WindowTo.IsZero()) {
+			t.Errorf("booked ticket %s called without its booking", c.Code)
+		}
+	}
+	if order[2] != walkIn.Code || order[1] != insideCode {
+		t.Errorf("call order %v: the booked tickets first, then the walk-in %s", order, walkIn.Code)
+	}
 	// Late (09:11, the window closed at 09:10): a walk-in ticket.
 	clk.Set(at(t, 1, 9, 11))
 	r, _, err = e.CheckIn(ctx, "kiosk:k1", late.Code, "")
-	if err != nil || r.Booked || !r.Late || r.Booking.Status != protocol.BookingNoShow || r.Ticket.Status != protocol.StatusWaiting {
+	if err != nil || r.Booked || !r.Late || r.Booking.Status != protocol.BookingNoShow || r.Ticket.Status != protocol.StatusWaiting || r.Ticket.Booking != nil {
 		t.Fatalf("late check-in: %+v %v", r, err)
 	}
 	if r2, _, err := e.CheckIn(ctx, "kiosk:k1", late.Code, ""); err != nil || r2.Ticket.ID != r.Ticket.ID || !r2.Late || !r2.Replayed {
@@ -299,10 +321,6 @@ func testBookingCheckIn(t *testing.T, open Opener) {
 	wantErrCode(t, "unknown", err, protocol.CodeNotFound)
 	_, _, err = e.CheckIn(ctx, "kiosk:k1", early.Code, "fr")
 	wantErrCode(t, "bad lang", err, protocol.CodeBadRequest)
-	// Every check-in issued a real ticket of field a, numbered in turn.
-	if w := e.Board().Waiting["a"]; w != 3 {
-		t.Errorf("waiting in a: %d, want 3", w)
-	}
 	// Yesterday's unused booking, next day: a no-show.
 	clk.Set(at(t, 3, 8, 0))
 	if err := e.Housekeep(ctx); err != nil {
@@ -315,10 +333,10 @@ func testBookingCheckIn(t *testing.T, open Opener) {
 func testBookingNoShow(t *testing.T, open Opener) {
 	e, clk, _ := bookingSeed(t, open, 5)
 	ctx := context.Background()
-	used := book(t, e, "a", at(t, 1, 9, 0), "")
-	unused := book(t, e, "a", at(t, 1, 9, 0), "")
-	later := book(t, e, "a", at(t, 1, 10, 0), "")
-	gone := book(t, e, "b", at(t, 1, 9, 0), "")
+	used := bookSlot(t, e, "a", at(t, 1, 9, 0), "")
+	unused := bookSlot(t, e, "a", at(t, 1, 9, 0), "")
+	later := bookSlot(t, e, "a", at(t, 1, 10, 0), "")
+	gone := bookSlot(t, e, "b", at(t, 1, 9, 0), "")
 	if _, err := e.CancelBooking(ctx, gone.Code, "", false); err != nil {
 		t.Fatal(err)
 	}

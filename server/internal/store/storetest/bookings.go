@@ -23,7 +23,7 @@ func booking(code, svc string, min int, phone []byte) queue.BookingRecord {
 	}
 }
 
-func testBookings(t *testing.T, open Opener) {
+func testAppointments(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := context.Background()
 	seedConfig(t, s)
@@ -151,10 +151,10 @@ func testBookings(t *testing.T, open Opener) {
 	}
 }
 
-// testBookingCapacity: 50 transactions at once each count a slot of 5
+// testAppointmentCapacity: 50 transactions at once each count a slot of 5
 // places and insert only if one is free; exactly 5 succeed, because the
 // store serialises write transactions.
-func testBookingCapacity(t *testing.T, open Opener) {
+func testAppointmentCapacity(t *testing.T, open Opener) {
 	s := open(t)
 	defer s.Close()
 	seedConfig(t, s)
