@@ -1,0 +1,148 @@
+package webtest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// TestBookPage books a time on /book as a citizen on a phone: field, day
+// (a holiday and a weekday without bookings refused), slot (a full one
+// refused), optional phone, then the code and its QR code; then cancels it
+// with the code and the phone. Screenshots: docs/screenshots/book-*.png.
+func TestBookPage(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	admin := srv.Client(srv.AdminToken())
+	hcm, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
+	now := time.Now().In(hcm)
+	day := func(n int) time.Time {
+		return time.Date(now.Year(), now.Month(), now.Day()+n, 0, 0, 0, 0, hcm)
+	}
+	tomorrow, holiday, closed := day(1), day(2), day(3)
+	keys := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+	days := map[string]protocol.BookingDay{}
+	for i, k := range keys {
+		if time.Weekday(i) != closed.Weekday() {
+			days[k] = protocol.BookingDay{Starts: []string{"08:00", "09:00", "10:00", "14:00", "15:30"}, Capacity: 2}
+		}
+	}
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/bookings/settings/dat-dai", protocol.BookingSettings{Enabled: true, DaysAhead: 4, Days: days}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/holidays", []protocol.Holiday{{Day: holiday.Format(time.DateOnly), Name: "Nghỉ bù"}}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	at := func(hh, mm int) time.Time {
+		return tomorrow.Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute)
+	}
+	// 09:00 has one place left, 10:00 none.
+	for _, start := range []time.Time{at(9, 0), at(10, 0), at(10, 0)} {
+		if _, err := admin.Do(ctx, "POST", "/api/v1/bookings", protocol.BookingRequest{ServiceID: "dat-dai", Start: start}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	p := newTab(t, srv)
+	p.do(chromedp.EmulateViewport(phoneW, phoneH))
+	p.open("/book")
+	p.waitText("h1", "Đặt lịch hẹn")
+	p.wait(`!!document.querySelector('[data-service="dat-dai"]')`, "the fields")
+	if n := eval[int](p, `document.querySelectorAll('[data-service]').length`); n != 1 {
+		t.Errorf("%d fields offered, want only the one taking bookings", n)
+	}
+	p.screenshot("book-fields", phoneW, phoneH)
+	p.click(`[data-service="dat-dai"]`)
+	p.wait(fmt.Sprintf(`!!document.querySelector('[data-day="%s"]')`, tomorrow.Format(time.DateOnly)), "the days")
+	for _, d := range []struct {
+		day  time.Time
+		why  string
+		open bool
+	}{{tomorrow, "", true}, {holiday, "Ngày nghỉ", false}, {closed, "Không nhận lịch", false}} {
+		sel := fmt.Sprintf(`[data-day="%s"]`, d.day.Format(time.DateOnly))
+		if dis := eval[bool](p, `document.querySelector('`+sel+`').disabled`); dis == d.open {
+			t.Errorf("day %s disabled=%v", d.day.Format(time.DateOnly), dis)
+		}
+		if d.why != "" && !strings.Contains(p.textOf(sel), d.why) {
+			t.Errorf("day %s shows %q, want %q", d.day.Format(time.DateOnly), p.textOf(sel), d.why)
+		}
+	}
+	if n := eval[int](p, `document.querySelectorAll('[data-day]').length`); n != 5 {
+		t.Errorf("%d days offered, want today and 4 ahead", n)
+	}
+	p.screenshot("book-days", phoneW, phoneH)
+	p.click(fmt.Sprintf(`[data-day="%s"]`, tomorrow.Format(time.DateOnly)))
+	p.wait(`!!document.querySelector('[data-slot="09:00"]')`, "the slots")
+	p.waitText(`[data-slot="09:00"]`, "còn 1 chỗ")
+	p.waitText(`[data-slot="10:00"]`, "hết chỗ")
+	if !eval[bool](p, `document.querySelector('[data-slot="10:00"]').disabled`) {
+		t.Error("a full slot can be picked")
+	}
+	p.screenshot("book-slots", phoneW, phoneH)
+	p.click(`[data-slot="09:00"]`)
+	p.typeInto("#phone", "0912 345 678")
+	p.screenshot("book-phone", phoneW, phoneH)
+	p.click("#confirm")
+	p.wait(`!!document.querySelector('#booking-code')`, "the booking code")
+	code := strings.TrimSpace(p.textOf("#booking-code"))
+	if len(code) != 6 {
+		t.Fatalf("booking code %q", code)
+	}
+	p.wait(`(() => { const i = document.querySelector('img.qr'); return i && i.complete && i.naturalWidth > 100 })()`, "the QR code image")
+	if txt := p.text(); strings.Contains(txt, "0912") || strings.Contains(txt, "345 678") || !strings.Contains(txt, "08:45") || !strings.Contains(txt, "09:10") {
+		t.Errorf("the booking page shows the phone number or misses the window 08:45–09:10:\n%s", txt)
+	}
+	p.screenshot("book-done", phoneW, phoneH)
+	// "Save as image" serves the QR code as a PNG attachment.
+	href := eval[string](p, `document.querySelector('#save-qr').href`)
+	resp, err := http.Get(href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !strings.Contains(resp.Header.Get("Content-Disposition"), code) {
+		t.Errorf("save link %s: %d %v", href, resp.StatusCode, resp.Header)
+	}
+	var list []protocol.Booking
+	if _, err := admin.Do(ctx, "GET", "/api/v1/bookings?day="+tomorrow.Format(time.DateOnly), nil, &list, nil); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, b := range list {
+		if b.Code == code {
+			found = b.HasPhone && b.Status == protocol.BookingBooked && b.SlotStart.Equal(at(9, 0))
+		}
+	}
+	if !found || len(list) != 4 {
+		t.Fatalf("stored bookings %+v, want %s at 09:00 with a phone among 4", list, code)
+	}
+
+	// Cancel: the phone is needed, then it works.
+	p.open("/book")
+	p.click("#cancel-open")
+	p.typeInto("#cancel-code", strings.ToLower(code))
+	p.typeInto("#cancel-phone", "0900000000")
+	p.click("#cancel-go")
+	p.waitText("#error", "không khớp")
+	p.typeInto("#cancel-phone", "+84912345678")
+	p.click("#cancel-go")
+	p.waitText("#cancel-done", code)
+	p.screenshot("book-cancel", phoneW, phoneH)
+	if _, err := admin.Do(ctx, "GET", "/api/v1/bookings?day="+tomorrow.Format(time.DateOnly), nil, &list, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range list {
+		if b.Code == code && b.Status != protocol.BookingCancelled {
+			t.Errorf("after cancel: %+v", b)
+		}
+	}
+	// English.
+	p.click("#lang-switch")
+	p.waitText("h1", "Cancel a booking")
+}
