@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/civiq/civiq/server/protocol"
+	"github.com/civiq/civiq/server/servertest"
 )
 
 // TestBookPage books a time on /book as a citizen on a phone: field, day
@@ -145,4 +146,79 @@ func TestBookPage(t *testing.T) {
 	// English.
 	p.click("#lang-switch")
 	p.waitText("h1", "Cancel a booking")
+}
+
+// TestBookAdmin: the admin's bookings view lists the day's bookings with
+// their state and figures, and saves a field's settings and the holidays.
+func TestBookAdmin(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	admin := srv.Client(srv.AdminToken())
+	hcm, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
+	now := time.Now().In(hcm)
+	// A slot 5 minutes from now (today), so the kiosk can check it in.
+	start := now.Add(5 * time.Minute).Truncate(time.Minute)
+	days := map[string]protocol.BookingDay{}
+	for _, k := range []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"} {
+		days[k] = protocol.BookingDay{Starts: []string{start.Format("15:04")}, Capacity: 3}
+	}
+	if _, err := admin.Do(ctx, "PUT", "/api/v1/bookings/settings/dat-dai", protocol.BookingSettings{Enabled: true, DaysAhead: 1, Days: days}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var a, b protocol.Booking
+	for _, out := range []*protocol.Booking{&a, &b} {
+		if _, err := admin.Do(ctx, "POST", "/api/v1/bookings", protocol.BookingRequest{ServiceID: "dat-dai", Start: start}, out, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var in protocol.CheckInResponse
+	if _, err := srv.Client(srv.DeviceToken("kiosk", "Ki-ốt 1")).Do(ctx, "POST", "/api/v1/bookings/checkin", protocol.CheckInRequest{Code: a.Code}, &in, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !in.Booked || in.Ticket.Booking == nil || in.Ticket.Booking.Code != a.Code || in.Ticket.Token == "" {
+		t.Fatalf("check-in: %+v", in)
+	}
+
+	p := newTab(t, srv)
+	p.open("/admin#bookings")
+	p.login("admin", servertest.AdminPassword)
+	p.wait(`!!document.querySelector('#bk-list')`, "the bookings table")
+	p.waitText(fmt.Sprintf(`#bk-list tr[data-code="%s"]`, a.Code), "Đã lấy số")
+	p.waitText(fmt.Sprintf(`#bk-list tr[data-code="%s"]`, a.Code), in.Ticket.Code)
+	p.waitText(fmt.Sprintf(`#bk-list tr[data-code="%s"]`, b.Code), "Đã đặt")
+	p.waitText("#bk-stats", "2 lịch, 1 đã lấy số, 0 không đến")
+	p.screenshot("admin-bookings", 1366, 768)
+	// Settings of another field: enable it with 4 places on Mondays by 30 minutes.
+	form := `form.bk-settings[data-service="tu-phap-ho-tich"]`
+	if eval[bool](p, `document.querySelector('details[data-service="tu-phap-ho-tich"]').open`) {
+		t.Error("the settings of a field without bookings are unfolded")
+	}
+	p.click(`details[data-service="tu-phap-ho-tich"] summary`)
+	eval[bool](p, `(() => { const f = document.querySelector('`+form+`'); f.querySelector('input[type=checkbox]').checked = true;
+		const row = f.querySelectorAll('tbody tr')[0].querySelectorAll('input'); row[1].value = '30'; row[2].value = '4'; return true })()`)
+	p.click(form + ` button[type=submit]`)
+	p.waitText(form+` .msg`, "Đã lưu")
+	var sets []protocol.BookingSettings
+	if _, err := admin.Do(ctx, "GET", "/api/v1/bookings/settings", nil, &sets, nil); err != nil {
+		t.Fatal(err)
+	}
+	ok := false
+	for _, s := range sets {
+		if s.ServiceID == "tu-phap-ho-tich" {
+			ok = s.Enabled && s.Days["mon"].SlotMinutes == 30 && s.Days["mon"].Capacity == 4 && len(s.Days) == 1 && s.WindowBefore == 15
+		}
+	}
+	if !ok {
+		t.Errorf("settings after saving the form: %+v", sets)
+	}
+	p.setValue("#bk-holidays", "2027-01-01 Tết Dương lịch\n2027-04-30")
+	p.click("#bk-holidays-save")
+	p.waitText("#bk-holidays-form .msg", "Đã lưu")
+	var hs []protocol.Holiday
+	if _, err := admin.Do(ctx, "GET", "/api/v1/holidays", nil, &hs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 2 || hs[0].Name != "Tết Dương lịch" || hs[1].Day != "2027-04-30" {
+		t.Errorf("holidays %+v", hs)
+	}
 }
