@@ -188,6 +188,14 @@ func TestBookAdmin(t *testing.T) {
 	p.waitText(fmt.Sprintf(`#bk-list tr[data-code="%s"]`, b.Code), "Đã đặt")
 	p.waitText("#bk-stats", "2 lịch, 1 đã lấy số, 0 không đến")
 	p.screenshot("admin-bookings", 1366, 768)
+	// The reports carry the figures per field for their range.
+	p.open("/admin?r#reports")
+	p.wait(`!!document.querySelector('#rep-bk-table tr[data-service="dat-dai"]')`, "the bookings section of the reports")
+	if got := eval[[]string](p, `[...document.querySelectorAll('#rep-bk-table tr[data-service="dat-dai"] td')].map(td => td.textContent)`); strings.Join(got, ",") != "2,1,0,0" {
+		t.Errorf("report figures of dat-dai: %v, want 2 bookings, 1 checked in, 0 no-shows, 0 cancelled", got)
+	}
+	p.open("/admin?b#bookings")
+	p.wait(`!!document.querySelector('#bk-list')`, "the bookings table again")
 	// Settings of another field: enable it with 4 places on Mondays by 30 minutes.
 	form := `form.bk-settings[data-service="tu-phap-ho-tich"]`
 	if eval[bool](p, `document.querySelector('details[data-service="tu-phap-ho-tich"]').open`) {
