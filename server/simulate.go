@@ -36,6 +36,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	noShow := fl.Float64("no-show", 0.05, "share of citizens gone when called")
 	pause := fl.Float64("pause", 0.03, "chance that a clerk pauses after a service")
 	accuracy := fl.Bool("accuracy", false, "print the expected-wait accuracy report (Markdown) for the demo centre")
+	comparePrio := fl.Bool("compare-priority", false, "compare the priority rules (strict, interleave 1:2 and 1:4, off) on the same citizens: mean and p90 wait of priority and regular tickets")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -150,6 +151,16 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	base.Fields, base.Counters = fields, cs
+	if *comparePrio {
+		rs, err := sim.ComparePriority(ctx, base, sim.CompareRules)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "CiviQ priority rules compared: %d days (after %d warm-up), seed %d, %d counters, %.0f %% priority tickets; the same citizens under each rule, every field under the rule.\n\n",
+			*days, *warmup, *seed, len(cs), 100*base.PriorityShare)
+		sim.WriteRuleTable(stdout, rs)
+		return nil
+	}
 	res, err := sim.Run(ctx, base)
 	if err != nil {
 		return err

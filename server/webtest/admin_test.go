@@ -159,6 +159,30 @@ func TestAdminFieldsCountersDevices(t *testing.T) {
 	}
 	p.waitText(`#fields tr[data-service="ho-tich-luu-dong"]`, "Thứ Hai–Thứ Sáu: 07:30–11:30, 13:30–17:00")
 
+	// Priority rule: interleave 1 priority : N regular; N out of range is
+	// explained and nothing is sent.
+	p.click(`#fields tr[data-service="ho-tich-luu-dong"] .actions-cell button`)
+	p.wait(`document.querySelector('#field-dialog #field-rule')`, "the field dialog")
+	if v := eval[string](p, `document.querySelector('#field-rule').value`); v != "strict" {
+		t.Errorf("a new field's rule shows %q, want strict", v)
+	}
+	p.wait(`document.querySelector('#field-every').closest('.field').hidden`, "N hidden under the strict rule")
+	p.setValue("#field-rule", "interleave")
+	p.wait(`!document.querySelector('#field-every').closest('.field').hidden`, "N shown under interleave")
+	p.setValue("#field-every", "25")
+	submit(p, "#field-dialog")
+	p.waitText("#field-dialog .msg.error", "từ 1 đến 20")
+	if s := services(t, srv)["ho-tich-luu-dong"]; s.Rule() != protocol.PriorityStrict || s.PriorityEvery != 0 {
+		t.Fatalf("a refused rule was saved: %q %d", s.PriorityRule, s.PriorityEvery)
+	}
+	p.setValue("#field-every", "3")
+	submit(p, "#field-dialog")
+	waitClosed(p, "#field-dialog")
+	if s := services(t, srv)["ho-tich-luu-dong"]; s.PriorityRule != protocol.PriorityInterleave || s.PriorityEvery != 3 {
+		t.Fatalf("rule saved as %q %d, want interleave 3", s.PriorityRule, s.PriorityEvery)
+	}
+	p.waitText(`#fields tr[data-service="ho-tich-luu-dong"] .field-rule`, "xen kẽ 1 ưu tiên : 3 thường")
+
 	// Kiosk order: the last field moves up one place.
 	before := services(t, srv)
 	p.click(`#fields tbody tr:last-child button[aria-label="Lên"]`)
@@ -166,6 +190,10 @@ func TestAdminFieldsCountersDevices(t *testing.T) {
 	list, _ := srv.Client("").Services(context.Background())
 	if list[len(list)-2].ID != "ho-tich-luu-dong" || len(list) != len(before) {
 		t.Errorf("kiosk order after the move: %v", ids(list))
+	}
+	// The move re-saved the field's whole definition: its rule with it.
+	if s := services(t, srv)["ho-tich-luu-dong"]; s.PriorityRule != protocol.PriorityInterleave || s.PriorityEvery != 3 {
+		t.Errorf("after the move the rule is %q %d, want interleave 3", s.PriorityRule, s.PriorityEvery)
 	}
 
 	// Counter 1 gets the new field first, and clerk canbo3 too.

@@ -87,8 +87,10 @@ type Counter struct {
 	Serving  bool
 	Current  string
 	CalledAt time.Time
-	// PriorityStreak is how many priority tickets it called in a row.
+	// PriorityStreak is how many priority tickets it called in a row, and
+	// RegularRun how many regular ones since its last priority call.
 	PriorityStreak int
+	RegularRun     int
 	// Disrupted tells whether an open disruption touches it.
 	Disrupted bool
 }
@@ -105,6 +107,10 @@ type Centre struct {
 	Waiting []ProjectTicket
 	// MaxPriorityStreak is the call-next policy's anti-starvation bound.
 	MaxPriorityStreak int
+	// Rules are the fields' priority rules (absent: strict) and Booked the
+	// windows of the booked waiting tickets, by id.
+	Rules  map[string]FieldRule
+	Booked map[string]Window
 }
 
 // A paused counter is expected back TypicalPause after it paused, and no
@@ -204,7 +210,7 @@ func (m *Model) Widen() float64 { return m.widenBy }
 // paused counters, the waiting tickets and what the model measured.
 func (m *Model) Input(c Centre) ProjectInput {
 	now := c.Now
-	in := ProjectInput{Mean: map[string]time.Duration{}, MaxPriorityStreak: c.MaxPriorityStreak, Pause: meanDuration(m.breaks),
+	in := ProjectInput{Mean: map[string]time.Duration{}, MaxPriorityStreak: c.MaxPriorityStreak, Rules: c.Rules, Booked: c.Booked, Now: now, Pause: meanDuration(m.breaks),
 		Sigma: map[string]float64{}, PauseSD: sdDuration(m.breaks), Widen: m.widenBy}
 	for _, id := range c.Fields {
 		if mean := meanDuration(m.samples[id]); mean > 0 {
@@ -225,11 +231,11 @@ func (m *Model) Input(c Centre) ProjectInput {
 			}
 			if away := now.Sub(since); away < PauseGiveUp {
 				in.Counters = append(in.Counters, ProjectCounter{ID: cs.ID, ServiceIDs: cs.ServiceIDs,
-					Busy: true, Remaining: max(TypicalPause-away, 2*time.Minute), PausedFor: away, PriorityStreak: cs.PriorityStreak})
+					Busy: true, Remaining: max(TypicalPause-away, 2*time.Minute), PausedFor: away, PriorityStreak: cs.PriorityStreak, RegularRun: cs.RegularRun})
 			}
 			continue
 		}
-		pc := ProjectCounter{ID: cs.ID, ServiceIDs: cs.ServiceIDs, PriorityStreak: cs.PriorityStreak}
+		pc := ProjectCounter{ID: cs.ID, ServiceIDs: cs.ServiceIDs, PriorityStreak: cs.PriorityStreak, RegularRun: cs.RegularRun}
 		for _, f := range cs.ServiceIDs {
 			if s := m.csamples[cs.ID+"|"+f]; len(s) >= minClerkSamples {
 				if pc.Mean == nil {

@@ -1,10 +1,13 @@
 package forecast
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/civiq/civiq/server/protocol"
 )
 
 // plan is a ProjectInput prepared for replaying the call-next policy many
@@ -18,18 +21,26 @@ type plan struct {
 	tickets   []ProjectTicket // in call order across the centre (oldest first)
 	fieldIDs  []string
 	prio, reg [][]int // per field: ticket indices, oldest first
-	counters  []planCounter
+	// book are per field the booked tickets not late at Now, by window
+	// (bfrom: seconds from Now until each ticket's window opens, by ticket
+	// index); rule is each field's priority rule.
+	book     [][]int
+	bfrom    []float64
+	rule     []FieldRule
+	counters []planCounter
 	// served is how many tickets some open counter serves.
 	served int
 	// cv is each field's coefficient of variation of service times.
 	cv []float64
 	// path state, reused by every replay
 	ph, rh  []int       // per field: next priority / regular ticket
+	bh      []int       // per field: next booked ticket
 	arrived [][]float64 // per field: later priority arrivals not yet served (seconds from now)
 	nextArr []float64   // per field: when the next later priority arrival comes
 	free    []float64   // per counter: when it is free (seconds from now)
 	vfree   []float64   // per counter: the variance of free (seconds²)
 	streak  []int
+	regRun  []int
 	done    []bool
 }
 
@@ -66,17 +77,27 @@ func newPlan(in ProjectInput) *plan {
 			i = len(p.fieldIDs)
 			index[id] = i
 			p.fieldIDs = append(p.fieldIDs, id)
-			p.prio, p.reg = append(p.prio, nil), append(p.reg, nil)
+			p.prio, p.reg, p.book = append(p.prio, nil), append(p.reg, nil), append(p.book, nil)
 		}
 		return i
 	}
+	p.bfrom = make([]float64, len(p.tickets))
 	for i, t := range p.tickets {
 		f := field(t.ServiceID)
-		if t.Priority {
+		w, booked := in.Booked[t.ID]
+		switch {
+		case booked && !in.Now.After(w.To):
+			// Booked, its window open or ahead; a late one is a walk-in.
+			p.book[f] = append(p.book[f], i)
+			p.bfrom[i] = max(w.From.Sub(in.Now).Seconds(), 0)
+		case t.Priority && in.Rules[t.ServiceID].Rule != protocol.PriorityOff:
 			p.prio[f] = append(p.prio[f], i)
-		} else {
+		default:
 			p.reg[f] = append(p.reg[f], i)
 		}
+	}
+	for _, b := range p.book {
+		slices.SortStableFunc(b, func(x, y int) int { return cmp.Compare(p.bfrom[x], p.bfrom[y]) })
 	}
 	servedField := map[int]bool{}
 	for i := range in.Counters {
@@ -100,6 +121,10 @@ func newPlan(in ProjectInput) *plan {
 		}
 	}
 	nf, nc := len(p.fieldIDs), len(p.counters)
+	p.rule = make([]FieldRule, nf)
+	for f, id := range p.fieldIDs {
+		p.rule[f] = in.Rules[id]
+	}
 	p.cv = make([]float64, nf)
 	for f, id := range p.fieldIDs {
 		sigma := DefaultSigma
@@ -108,8 +133,8 @@ func newPlan(in ProjectInput) *plan {
 		}
 		p.cv[f] = math.Sqrt(math.Expm1(sigma * sigma))
 	}
-	p.ph, p.rh, p.arrived, p.nextArr = make([]int, nf), make([]int, nf), make([][]float64, nf), make([]float64, nf)
-	p.free, p.vfree, p.streak, p.done = make([]float64, nc), make([]float64, nc), make([]int, nc), make([]bool, nc)
+	p.ph, p.rh, p.bh, p.arrived, p.nextArr = make([]int, nf), make([]int, nf), make([]int, nf), make([][]float64, nf), make([]float64, nf)
+	p.free, p.vfree, p.streak, p.regRun, p.done = make([]float64, nc), make([]float64, nc), make([]int, nc), make([]int, nc), make([]bool, nc)
 	return p
 }
 
@@ -150,7 +175,7 @@ func (p *plan) run(d *draws, out, vars []float64) {
 		out[i] = math.NaN()
 	}
 	for f := range p.fieldIDs {
-		p.ph[f], p.rh[f] = 0, 0
+		p.ph[f], p.rh[f], p.bh[f] = 0, 0, 0
 		p.arrived[f] = p.arrived[f][:0]
 		p.nextArr[f] = never
 		if d != nil && d.rate[f] > 0 {
@@ -161,7 +186,7 @@ func (p *plan) run(d *draws, out, vars []float64) {
 	}
 	for k := range p.counters {
 		pc := &p.counters[k]
-		p.free[k], p.vfree[k], p.streak[k], p.done[k] = 0, 0, pc.c.PriorityStreak, false
+		p.free[k], p.vfree[k], p.streak[k], p.regRun[k], p.done[k] = 0, 0, pc.c.PriorityStreak, pc.c.RegularRun, false
 		switch {
 		case !pc.c.Busy:
 		case d != nil && pc.cur >= 0:
@@ -194,7 +219,7 @@ func (p *plan) run(d *draws, out, vars []float64) {
 		// The oldest priority and regular ticket among its fields. A ticket
 		// waiting now is older than any later arrival; later arrivals are
 		// ordered by their arrival time.
-		pf, rf := -1, -1
+		pf, rf, bf := -1, -1, -1
 		var pKey, rKey float64 // ticket index, or horizon + arrival time
 		for _, f := range pc.fields {
 			if d != nil {
@@ -210,7 +235,9 @@ func (p *plan) run(d *draws, out, vars []float64) {
 				if key := float64(p.prio[f][p.ph[f]]); pf < 0 || key < pKey {
 					pf, pKey = f, key
 				}
-			} else if len(p.arrived[f]) > 0 {
+			} else if len(p.arrived[f]) > 0 && p.rule[f].Rule != protocol.PriorityOff {
+				// (A later priority arrival in an off field queues behind
+				// everyone waiting now.)
 				if key := float64(len(p.tickets)) + p.arrived[f][0]; pf < 0 || key < pKey {
 					pf, pKey = f, key
 				}
@@ -220,12 +247,22 @@ func (p *plan) run(d *draws, out, vars []float64) {
 					rf, rKey = f, key
 				}
 			}
+			if p.bh[f] < len(p.book[f]) && (bf < 0 || p.bfrom[p.book[f][p.bh[f]]] < p.bfrom[p.book[bf][p.bh[bf]]]) {
+				bf = f
+			}
 		}
+		// A booked ticket whose window is open goes first; one whose
+		// window is still ahead only when nothing else waits here.
+		bookedNow := bf >= 0 && p.bfrom[p.book[bf][p.bh[bf]]] <= now
 		f, i := -1, -1 // the field served and the waiting ticket called (-1: a later arrival)
 		switch {
-		case pf >= 0 && (rf < 0 || p.streak[k] < p.maxStreak):
+		case bookedNow:
+			f = bf
+			i = p.book[f][p.bh[f]]
+			p.bh[f]++
+		case pf >= 0 && (rf < 0 || PriorityGoes(p.rule[pf].Rule, p.rule[pf].Every, p.streak[k], p.regRun[k], p.maxStreak)):
 			f = pf
-			p.streak[k]++
+			p.streak[k], p.regRun[k] = p.streak[k]+1, 0
 			if p.ph[f] < len(p.prio[f]) {
 				i = p.prio[f][p.ph[f]]
 				p.ph[f]++
@@ -234,15 +271,21 @@ func (p *plan) run(d *draws, out, vars []float64) {
 			}
 		case rf >= 0:
 			f = rf
-			p.streak[k] = 0
+			p.streak[k], p.regRun[k] = 0, p.regRun[k]+1
 			i = p.reg[f][p.rh[f]]
 			p.rh[f]++
+		case bf >= 0:
+			f = bf
+			i = p.book[f][p.bh[f]]
+			p.bh[f]++
 		default:
 			// Nothing waits for this counter now; only a later priority
 			// arrival can still give it work.
 			next := never
 			for _, f := range pc.fields {
-				next = min(next, p.nextArr[f])
+				if p.rule[f].Rule != protocol.PriorityOff {
+					next = min(next, p.nextArr[f])
+				}
 			}
 			if next == never {
 				p.done[k] = true

@@ -3,6 +3,8 @@ package forecast
 import (
 	"math"
 	"time"
+
+	"github.com/civiq/civiq/server/protocol"
 )
 
 // ProjectCounter is one open counter as the wait projection sees it.
@@ -21,8 +23,10 @@ type ProjectCounter struct {
 	Elapsed time.Duration
 	// PausedFor is how long a paused counter has been paused.
 	PausedFor time.Duration
-	// PriorityStreak is how many priority tickets it called in a row.
+	// PriorityStreak is how many priority tickets it called in a row, and
+	// RegularRun how many regular ones since its last priority call.
 	PriorityStreak int
+	RegularRun     int
 	// Mean is this counter's (clerk's) own mean service time per field,
 	// when enough of its services were measured; absent fields use the
 	// field's mean.
@@ -35,6 +39,32 @@ type ProjectTicket struct {
 	ServiceID string
 	Priority  bool
 	IssuedAt  time.Time
+}
+
+// Window is a booked ticket's window (protocol.TicketBooking).
+type Window struct {
+	From, To time.Time
+}
+
+// FieldRule is a field's priority rule (protocol.Service.PriorityRule and
+// PriorityEvery).
+type FieldRule struct {
+	Rule  string
+	Every int
+}
+
+// PriorityGoes tells whether the call-next policy calls the priority
+// candidate, of a field with rule (every: its N), before a waiting regular
+// one at a counter that called streak priority tickets in a row and run
+// regular ones since its last priority one. The queue engine decides with
+// it, and the projection replays it.
+func PriorityGoes(rule string, every, streak, run, maxStreak int) bool {
+	if rule == protocol.PriorityInterleave {
+		// 1 priority : N regular. A counter that has called nobody yet
+		// (both 0) starts with the priority ticket.
+		return streak == 0 && (run == 0 || run >= max(every, 1))
+	}
+	return streak < maxStreak
 }
 
 // DefaultMaxPriorityStreak is the call-next policy's default bound on
@@ -54,6 +84,12 @@ type ProjectInput struct {
 	// MaxPriorityStreak is the call-next policy's anti-starvation bound
 	// (DefaultMaxPriorityStreak when 0).
 	MaxPriorityStreak int
+	// Rules are the fields' priority rules (absent: strict).
+	Rules map[string]FieldRule
+	// Booked are the windows of the booked tickets among Waiting, by id,
+	// and Now the moment projected from, which places them.
+	Booked map[string]Window
+	Now    time.Time
 	// Pause is what each projected service costs its counter beyond the
 	// service itself: the mean short pause clerks took after a service,
 	// over recent services. Pauses are rare but long, and each one delays

@@ -101,6 +101,53 @@ func TestProject(t *testing.T) {
 			},
 			want: map[string]time.Duration{"t1": 0, "t2": DefaultServiceTime},
 		},
+		{
+			name: "interleave 1:2 from a fresh counter",
+			in: ProjectInput{
+				Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}},
+				Waiting: []ProjectTicket{{"r1", "a", false, at(0)}, {"r2", "a", false, at(1)}, {"r3", "a", false, at(2)},
+					{"p1", "a", true, at(3)}, {"p2", "a", true, at(4)}},
+				Mean:  map[string]time.Duration{"a": 10 * min},
+				Rules: map[string]FieldRule{"a": {Rule: "interleave", Every: 2}},
+			},
+			want: map[string]time.Duration{"p1": 0, "r1": 10 * min, "r2": 20 * min, "p2": 30 * min, "r3": 40 * min},
+		},
+		{
+			name: "interleave counts the regular calls made before now",
+			in: ProjectInput{
+				Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}, RegularRun: 1}},
+				Waiting:  []ProjectTicket{{"r1", "a", false, at(0)}, {"p1", "a", true, at(3)}},
+				Mean:     map[string]time.Duration{"a": 10 * min},
+				Rules:    map[string]FieldRule{"a": {Rule: "interleave", Every: 2}},
+			},
+			want: map[string]time.Duration{"r1": 0, "p1": 10 * min},
+		},
+		{
+			name: "off: priority tickets by issue time",
+			in: ProjectInput{
+				Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}},
+				Waiting:  []ProjectTicket{{"r1", "a", false, at(1)}, {"p1", "a", true, at(5)}, {"r2", "a", false, at(6)}},
+				Mean:     map[string]time.Duration{"a": 10 * min},
+				Rules:    map[string]FieldRule{"a": {Rule: "off"}},
+			},
+			want: map[string]time.Duration{"r1": 0, "p1": 10 * min, "r2": 20 * min},
+		},
+		{
+			name: "booked: inside the window first, early when it opens, late by issue time",
+			in: ProjectInput{
+				Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}},
+				Waiting: []ProjectTicket{{"late", "a", false, at(0)}, {"w1", "a", false, at(1)}, {"p1", "a", true, at(2)},
+					{"early", "a", false, at(3)}, {"in", "a", false, at(4)}, {"w2", "a", false, at(5)}},
+				Mean: map[string]time.Duration{"a": 10 * min},
+				Now:  at(10),
+				Booked: map[string]Window{
+					"late":  {From: at(-40), To: at(-5)},
+					"early": {From: at(35), To: at(60)},
+					"in":    {From: at(0), To: at(25)},
+				},
+			},
+			want: map[string]time.Duration{"in": 0, "p1": 10 * min, "late": 20 * min, "early": 30 * min, "w1": 40 * min, "w2": 50 * min},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

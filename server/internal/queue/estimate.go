@@ -16,12 +16,24 @@ import (
 func (c *cache) forecastCentre(now time.Time, maxStreak int) forecast.Centre {
 	fc := forecast.Centre{Now: now, MaxPriorityStreak: maxStreak, Fields: make([]string, 0, len(c.services)),
 		Counters: c.forecastCounters(), Waiting: make([]forecast.ProjectTicket, 0, len(c.where))}
-	for id := range c.services {
+	for id, s := range c.services {
 		fc.Fields = append(fc.Fields, id)
+		if s.Rule() != protocol.PriorityStrict {
+			if fc.Rules == nil {
+				fc.Rules = map[string]forecast.FieldRule{}
+			}
+			fc.Rules[id] = forecast.FieldRule{Rule: s.PriorityRule, Every: s.PriorityEvery}
+		}
 	}
 	for _, list := range c.waiting {
 		for _, t := range list {
 			fc.Waiting = append(fc.Waiting, forecast.ProjectTicket{ID: t.ID, ServiceID: t.ServiceID, Priority: t.Priority, IssuedAt: t.IssuedAt})
+			if t.Booking != nil {
+				if fc.Booked == nil {
+					fc.Booked = map[string]forecast.Window{}
+				}
+				fc.Booked[t.ID] = forecast.Window{From: t.Booking.WindowFrom, To: t.Booking.WindowTo}
+			}
 		}
 	}
 	return fc
@@ -35,7 +47,7 @@ func (c *cache) forecastCounters() []forecast.Counter {
 			continue
 		}
 		fc := forecast.Counter{ID: cs.Counter.ID, ServiceIDs: cs.Counter.ServiceIDs, Paused: cs.Counter.Status == protocol.CounterPaused,
-			PriorityStreak: c.streak[cs.Counter.ID], Disrupted: c.disrupted(cs.Counter.ID)}
+			PriorityStreak: c.streak[cs.Counter.ID], RegularRun: c.run[cs.Counter.ID], Disrupted: c.disrupted(cs.Counter.ID)}
 		if cur := cs.Current; cur != nil && !fc.Paused {
 			fc.Serving, fc.Current = true, cur.ServiceID
 			if cur.CalledAt != nil {
@@ -104,8 +116,9 @@ func (c *cache) estimates(now time.Time, maxStreak int) map[string]forecast.Esti
 		// ahead in the field: priority tickets first, then by issue time;
 		// list is in issue order.
 		np := 0
+		off := c.services[field].Rule() == protocol.PriorityOff
 		for _, t := range list {
-			if t.Priority {
+			if t.Priority && !off {
 				np++
 			}
 		}
@@ -114,7 +127,7 @@ func (c *cache) estimates(now time.Time, maxStreak int) map[string]forecast.Esti
 		mean := c.fallbackMean(field)
 		for _, t := range list {
 			var ahead int
-			if t.Priority {
+			if t.Priority && !off {
 				ahead = p
 				p++
 			} else {

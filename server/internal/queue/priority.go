@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"time"
 
+	"github.com/civiq/civiq/server/internal/forecast"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -41,17 +42,22 @@ func countCall(streak, run *int, class string) {
 	}
 }
 
-// priorityGoes tells whether the priority candidate of a field with rule
-// (and every, its N) is called before a waiting regular one, given the
-// counter's streak (priority calls in a row) and run (regular calls in a
-// row since its last priority call).
-func priorityGoes(rule string, every, streak, run, maxStreak int) bool {
-	if rule == protocol.PriorityInterleave {
-		// 1 priority : N regular. A counter that has called nobody yet
-		// (both 0) starts with the priority ticket.
-		return streak == 0 && (run == 0 || run >= max(every, 1))
+// waitRank places a waiting ticket in the listed call order (Waiting):
+// booked inside its window (0), priority under a rule that is not off (1),
+// everyone else by issue time (2), booked before its window (3). The
+// interleave rule and the streak bound are left out: the list shows
+// classes, the projection the exact turns.
+func waitRank(t protocol.Ticket, rule string, now time.Time) int {
+	switch t.Booking.Phase(now) {
+	case protocol.BookingWindow:
+		return 0
+	case protocol.BookingEarly:
+		return 3
 	}
-	return streak < maxStreak
+	if t.Priority && rule != protocol.PriorityOff {
+		return 1
+	}
+	return 2
 }
 
 // earlier orders tickets by issue time, ties by id: the walk-in order.
@@ -171,7 +177,7 @@ func (e *Engine) pick(tx Tx, c *CounterRecord, day string, now time.Time) (Ticke
 	case p != nil && r != nil:
 		s := rules[p.ServiceID]
 		t = r
-		if priorityGoes(s.Rule(), s.PriorityEvery, c.PriorityStreak, c.RegularRun, e.opts.MaxPriorityStreak) {
+		if forecast.PriorityGoes(s.Rule(), s.PriorityEvery, c.PriorityStreak, c.RegularRun, e.opts.MaxPriorityStreak) {
 			t = p
 		}
 	case p != nil:

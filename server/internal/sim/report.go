@@ -1,12 +1,16 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/civiq/civiq/server/protocol"
 )
 
 func mins(d time.Duration) string { return fmt.Sprintf("%.1f min", d.Minutes()) }
@@ -88,4 +92,56 @@ func WriteAccuracy(w io.Writer, base Scenario, variants []Scenario, setup string
 			mins(x.Naive.MAE), pct(x.Naive.MAE, x.MeanWait), mins(x.Oracle.MAE), pct(x.Oracle.MAE, x.MeanWait), 100*x.RangeCoverage)
 	}
 	io.WriteString(w, b.String())
+}
+
+// Rule is one priority rule the simulator compares (protocol.Service's
+// PriorityRule and PriorityEvery).
+type Rule struct {
+	Name  string
+	Rule  string
+	Every int
+}
+
+// CompareRules are the rules `server simulate -compare-priority` compares.
+var CompareRules = []Rule{
+	{"strict (priority first, ≤ 3 in a row)", protocol.PriorityStrict, 0},
+	{"interleave 1 : 2", protocol.PriorityInterleave, 2},
+	{"interleave 1 : 4", protocol.PriorityInterleave, 4},
+	{"off (by issue time)", protocol.PriorityOff, 0},
+}
+
+// RuleResult is one rule's simulation.
+type RuleResult struct {
+	Rule   Rule
+	Result *Result
+}
+
+// ComparePriority simulates cfg once per rule, every field under that
+// rule. The seed draws the same citizens (arrivals, priority, service
+// needs, no-shows) for every rule, so only the call order differs.
+func ComparePriority(ctx context.Context, cfg Config, rules []Rule) ([]RuleResult, error) {
+	out := make([]RuleResult, 0, len(rules))
+	for _, ru := range rules {
+		c := cfg
+		c.Fields = slices.Clone(cfg.Fields)
+		c.PriorityRule, c.PriorityEvery = ru.Rule, ru.Every
+		res, err := Run(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", ru.Name, err)
+		}
+		out = append(out, RuleResult{Rule: ru, Result: res})
+	}
+	return out, nil
+}
+
+// WriteRuleTable prints the mean and p90 wait of each class per rule as a
+// Markdown table.
+func WriteRuleTable(w io.Writer, rs []RuleResult) {
+	fmt.Fprintln(w, "| rule | priority tickets | priority mean | priority p90 | regular tickets | regular mean | regular p90 | all mean | all p90 |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rs {
+		p, g := r.Result.Priority, r.Result.Regular
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %d | %s | %s | %s | %s |\n", r.Rule.Name, p.Tickets, mins(p.MeanWait), mins(p.P90Wait),
+			g.Tickets, mins(g.MeanWait), mins(g.P90Wait), mins(r.Result.MeanWait), mins(r.Result.P90Wait))
+	}
 }

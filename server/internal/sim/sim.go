@@ -108,6 +108,10 @@ type Config struct {
 	Disruptions []Disruption
 	// Closed are weekdays without arrivals (a demo history closes on Sundays).
 	Closed []time.Weekday
+	// PriorityRule and PriorityEvery set every field's priority rule
+	// (protocol.Service; empty: strict).
+	PriorityRule  string
+	PriorityEvery int
 }
 
 // Disruption is a fault during the simulation: on day Day (0-based) from
@@ -163,6 +167,12 @@ type FieldResult struct {
 	TargetMinutes int
 }
 
+// ClassResult are the waits of one class of citizens (priority or regular).
+type ClassResult struct {
+	Tickets           int
+	MeanWait, P90Wait time.Duration
+}
+
 // ErrorStats compare an estimate with the actual waits.
 type ErrorStats struct {
 	// MAE is the mean absolute error, P90 the 90th percentile of the
@@ -179,6 +189,8 @@ type Result struct {
 	MeanWait time.Duration
 	P90Wait  time.Duration
 	Fields   []FieldResult
+	// Priority and Regular are the waits of priority and regular tickets.
+	Priority, Regular ClassResult
 	// Model is the engine's eta_seconds at issue; Naive is people ahead ×
 	// mean service time ÷ open counters of the field.
 	Model, Naive ErrorStats
@@ -409,7 +421,8 @@ func (r *runner) setup(ctx context.Context) error {
 		// AcceptUnserved: a field the simulated counters leave unserved
 		// still takes tickets, which wait (the report shows it), rather
 		// than stopping the run.
-		if _, err := r.eng.PutService(ctx, protocol.Service{ID: f.ID, Prefix: f.Prefix, Name: name, TargetMinutes: f.TargetMinutes, Enabled: true, Order: i, AcceptUnserved: true}); err != nil {
+		if _, err := r.eng.PutService(ctx, protocol.Service{ID: f.ID, Prefix: f.Prefix, Name: name, TargetMinutes: f.TargetMinutes, Enabled: true, Order: i, AcceptUnserved: true,
+			PriorityRule: r.cfg.PriorityRule, PriorityEvery: r.cfg.PriorityEvery}); err != nil {
 			return fmt.Errorf("field %s: %w", f.ID, err)
 		}
 	}
@@ -789,6 +802,7 @@ func (r *runner) report() {
 	var waits, model, naive, oracle, widths []time.Duration
 	var inside, below int
 	per := map[string][]time.Duration{}
+	var pw, rw []time.Duration
 	for _, id := range r.order {
 		is := r.ticket[id]
 		if !is.called {
@@ -799,6 +813,11 @@ func (r *runner) report() {
 		naive = append(naive, is.naive)
 		oracle = append(oracle, is.oracle)
 		per[is.field] = append(per[is.field], is.wait)
+		if is.prio {
+			pw = append(pw, is.wait)
+		} else {
+			rw = append(rw, is.wait)
+		}
 		if is.high > 0 {
 			widths = append(widths, is.high-is.low)
 			switch rangeSide(is.wait, is.low, is.high) {
@@ -813,6 +832,8 @@ func (r *runner) report() {
 	r.res.RangeTickets, r.res.RangeWidth = len(widths), percentile(widths, 0.5)
 	r.res.RangeCoverage, r.res.RangeBelow = share(inside, len(widths)), share(below, len(widths))
 	r.res.MeanWait, r.res.P90Wait = mean(waits), percentile(waits, 0.9)
+	r.res.Priority = ClassResult{Tickets: len(pw), MeanWait: mean(pw), P90Wait: percentile(pw, 0.9)}
+	r.res.Regular = ClassResult{Tickets: len(rw), MeanWait: mean(rw), P90Wait: percentile(rw, 0.9)}
 	r.res.Model, r.res.Naive = errorStats(model, waits), errorStats(naive, waits)
 	if r.cfg.Oracle {
 		r.res.Oracle = errorStats(oracle, waits)

@@ -213,3 +213,42 @@ func FuzzParseProfile(f *testing.F) {
 		}
 	})
 }
+
+// TestComparePriority: the rules run on the same citizens (same tickets of
+// each class), and they order the classes as they claim: priority tickets
+// wait least under strict, more under interleave 1:4, most under off, and
+// the table lists every rule.
+func TestComparePriority(t *testing.T) {
+	fields, counters := Demo(demo(t))
+	cfg := Config{Fields: fields, Counters: counters, Days: 1, WarmupDays: 1, Seed: 5, PriorityShare: 0.15}
+	rules := []Rule{CompareRules[0], CompareRules[2], CompareRules[3]}
+	rs, err := ComparePriority(context.Background(), cfg, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 3 {
+		t.Fatalf("%d results", len(rs))
+	}
+	strict, inter, off := rs[0].Result, rs[1].Result, rs[2].Result
+	for _, r := range rs[1:] {
+		if r.Result.Priority.Tickets != strict.Priority.Tickets || r.Result.Regular.Tickets != strict.Regular.Tickets {
+			t.Fatalf("%s saw other citizens: %+v / %+v vs %+v / %+v", r.Rule.Name, r.Result.Priority, r.Result.Regular, strict.Priority, strict.Regular)
+		}
+	}
+	if strict.Priority.Tickets < 20 {
+		t.Fatalf("too few priority tickets to compare: %d", strict.Priority.Tickets)
+	}
+	if !(strict.Priority.MeanWait < inter.Priority.MeanWait && inter.Priority.MeanWait < off.Priority.MeanWait) {
+		t.Fatalf("priority mean waits strict %v, interleave 1:4 %v, off %v: want increasing", strict.Priority.MeanWait, inter.Priority.MeanWait, off.Priority.MeanWait)
+	}
+	if !(off.Regular.MeanWait < strict.Regular.MeanWait) {
+		t.Fatalf("regular mean waits: off %v, strict %v; want off shorter", off.Regular.MeanWait, strict.Regular.MeanWait)
+	}
+	var b bytes.Buffer
+	WriteRuleTable(&b, rs)
+	for _, r := range rules {
+		if !strings.Contains(b.String(), "| "+r.Name+" |") {
+			t.Fatalf("table lacks %s:\n%s", r.Name, b.String())
+		}
+	}
+}

@@ -1,5 +1,6 @@
 // Fields (lĩnh vực): ticket letter, names, daily cap, opening hours with a
-// lunch break, wait target, on/off and the order on the kiosk. Every save is
+// lunch break, wait target, on/off, the order on the kiosk and the priority
+// rule (strict, interleave 1 : N, off). Every save is
 // a PUT of the whole definition; the server publishes it at once to kiosks
 // and displays (service.updated) and writes the audit log.
 
@@ -19,7 +20,24 @@ export function definition(s) {
     enabled: s.enabled !== false, order: s.order || 0, hours: s.hours || {},
     group: s.group ? { vi: s.group.vi, en: s.group.en || '' } : null,
     accept_unserved: !!s.accept_unserved,
+    ...rule(s),
   };
+}
+
+/** RULES are the priority rules a field can have; MAX_EVERY bounds N. */
+export const RULES = ['strict', 'interleave', 'off'];
+export const MAX_EVERY = 20;
+
+/** rule is the priority rule part of a definition (priority_every only with interleave). */
+export function rule(s) {
+  const r = s.priority_rule || 'strict';
+  return r === 'interleave' ? { priority_rule: r, priority_every: s.priority_every || 1 } : { priority_rule: r, priority_every: 0 };
+}
+
+/** ruleText describes a field's rule in one line. */
+export function ruleText(s) {
+  const r = rule(s);
+  return r.priority_rule === 'interleave' ? t('f.rule.interleave_n', { n: r.priority_every }) : t('f.rule.' + r.priority_rule);
 }
 
 /** unserved lists the fields no counter serves (closed: no_counter, unless they accept unserved). */
@@ -89,6 +107,7 @@ export function fieldsView(app) {
         h('td', { class: 'wrap' },
           s.group ? h('div', { class: 'field-group', text: name(s.group) }) : null,
           h('div', { class: 'field-name', text: s.name.vi }), s.name.en ? h('div', { class: 'muted', text: s.name.en }) : null,
+          rule(s).priority_rule !== 'strict' ? h('div', { class: 'muted field-rule', dataset: { rule: rule(s).priority_rule }, text: t('f.rule') + ': ' + ruleText(s) }) : null,
           lonely.has(s.id) ? h('div', { class: 'warn-line', dataset: { warn: 'no-counter' }, text: '⚠ ' + t(s.accept_unserved ? 'f.warn.no_counter_accepts' : 'f.warn.no_counter') }) : null),
         h('td', {}, s.enabled === false ? h('span', { class: 'pill', dataset: { status: 'closed' }, text: t('f.enabled.no') })
           : s.open ? h('span', { class: 'pill', dataset: { status: 'open' }, text: t('f.open_now') })
@@ -144,6 +163,18 @@ export function fieldsView(app) {
       const g = known.find((x) => x.vi === groupVi.value.trim());
       if (g && g.en && !groupEn.value.trim()) groupEn.value = g.en;
     });
+    const cur = rule(s || {});
+    const ruleSel = h('select', { id: 'field-rule', value: cur.priority_rule },
+      RULES.map((r) => h('option', { value: r, text: t('f.rule.' + r) })));
+    const every = input({ id: 'field-every', type: 'number', min: 1, max: MAX_EVERY, value: cur.priority_every || 2 });
+    const everyField = field(t('f.every'), every, t('f.every.hint'));
+    const ruleHint = h('span', { class: 'hint', id: 'field-rule-hint' });
+    const showRule = () => {
+      everyField.hidden = ruleSel.value !== 'interleave';
+      ruleHint.textContent = t('f.rule.hint.' + ruleSel.value);
+    };
+    ruleSel.addEventListener('change', showRule);
+    showRule();
     const unservedBox = check(t('f.unserved'), s ? !!s.accept_unserved : false, { id: 'field-accept-unserved' });
     const own = s && s.hours && Object.keys(s.hours).length > 0;
     const useCentre = h('input', { type: 'radio', name: 'hours-mode', value: 'centre', checked: !own, id: 'hours-centre' });
@@ -170,6 +201,8 @@ export function fieldsView(app) {
         h('div', { class: 'field' }, h('span', { class: 'label', text: t('f.enabled.label') }), enabled.el),
         field(t('f.group'), groupVi, t('f.group.hint')),
         field(t('f.group_en'), groupEn),
+        h('div', { class: 'field' }, h('label', { for: 'field-rule', text: t('f.rule') }), ruleSel, ruleHint),
+        everyField,
         h('div', { class: 'field full' }, unservedBox.el, h('span', { class: 'hint', text: t('f.unserved.hint') })),
         groupList, groupListEn),
       h('fieldset', { class: 'hours-set' },
@@ -200,6 +233,8 @@ export function fieldsView(app) {
       if (gv.length > 120 || ge.length > 120) throw new Invalid(t('f.err.group'), groupVi);
       def.group = gv ? { vi: gv, en: ge } : null;
       def.accept_unserved = unservedBox.box.checked;
+      def.priority_rule = ruleSel.value;
+      def.priority_every = def.priority_rule === 'interleave' ? intIn(every, 1, MAX_EVERY, t('f.err.every', { max: MAX_EVERY })) : 0;
       def.hours = useOwn.checked ? editor.value() : {};
       if (useOwn.checked && Object.keys(def.hours).length === 0) throw new Invalid(t('h.err.empty', { day: t('h.day.mon') }), editor.el.querySelector('input'));
       const out = await app.api.put('/api/v1/services/' + encodeURIComponent(def.id), def);

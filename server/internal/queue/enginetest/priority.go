@@ -192,7 +192,6 @@ func book(t testing.TB, s Backend, id string, from, to time.Time) {
 // window is a walk-in by its issue time.
 func testBookedOrdering(t *testing.T, open Opener) {
 	s := open(t)
-	defer s.Close()
 	loc := HCM(t)
 	at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, loc) }
 	clk := NewClock(at(9, 40))
@@ -214,6 +213,19 @@ func testBookedOrdering(t *testing.T, open Opener) {
 	book(t, s, late.ID, at(9, 0), at(9, 25))
 	book(t, s, early.ID, at(10, 30), at(10, 55))
 	book(t, s, inside.ID, at(9, 45), at(10, 10))
+	// After a restart the engine knows the bookings from storage: the
+	// waiting list shows the classes in call order.
+	s.Close()
+	s = open(t)
+	defer s.Close()
+	e = newEngine(t, s, clk)
+	var listed []string
+	for _, w := range e.Waiting([]string{"a"}) {
+		listed = append(listed, w.Code)
+	}
+	if got, want := fmt.Sprint(listed), "[A005 A003 A001 A002 A006 A007 A004]"; got != want {
+		t.Fatalf("waiting list %s, want %s (in window, priority, walk-ins and late by issue time, early)", got, want)
+	}
 
 	order := callAll(t, e, "q2", 4)
 	clk.Set(at(10, 31)) // A004's window opens
