@@ -171,9 +171,13 @@ func TestBookAdmin(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var in protocol.CheckInResponse
-	if _, err := srv.Client(srv.DeviceToken("kiosk", "Ki-ốt 1")).Do(ctx, "POST", "/api/v1/bookings/checkin", protocol.CheckInRequest{Code: a.Code}, &in, nil); err != nil {
+	kiosk := srv.Client(srv.DeviceToken("kiosk", "Ki-ốt 1"))
+	in, err := kiosk.CheckInBooking(ctx, strings.ToLower(a.Code), "vi")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if again, err := kiosk.CheckInBooking(ctx, a.Code, "vi"); err != nil || !again.Replayed || again.Ticket.ID != in.Ticket.ID {
+		t.Fatalf("second check-in: %+v %v", again, err)
 	}
 	if !in.Booked || in.Ticket.Booking == nil || in.Ticket.Booking.Code != a.Code || in.Ticket.Token == "" {
 		t.Fatalf("check-in: %+v", in)
