@@ -47,6 +47,8 @@ const (
 	// ClosedNoCounter: no counter serves the field, so nobody would call
 	// its tickets (unless the admin set Service.AcceptUnserved).
 	ClosedNoCounter = "no_counter"
+	// ClosedHoliday: the centre is closed today (a holiday, issue 17).
+	ClosedHoliday = "holiday"
 )
 
 // Service is a field (lĩnh vực) citizens take tickets for.

@@ -533,8 +533,21 @@ func (e *Engine) PutHolidays(ctx context.Context, hs []protocol.Holiday) ([]prot
 		}
 	}
 	slices.SortFunc(hs, func(a, b protocol.Holiday) int { return strings.Compare(a.Day, b.Day) })
-	_, err := e.store.Update(ctx, func(tx Tx) error { return tx.PutHolidays(hs) })
-	return hs, err
+	if _, err := e.store.Update(ctx, func(tx Tx) error { return tx.PutHolidays(hs) }); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.c.holidays = holidaySet(hs)
+	e.mu.Unlock()
+	return hs, nil
+}
+
+func holidaySet(hs []protocol.Holiday) map[string]bool {
+	out := make(map[string]bool, len(hs))
+	for _, h := range hs {
+		out[h.Day] = true
+	}
+	return out
 }
 
 // Bookings lists the bookings of day with their state.

@@ -197,6 +197,15 @@ func testBookingDays(t *testing.T, open Opener) {
 	clk.Set(at(t, 2, 9, 0))
 	_, err = e.Issue(ctx, "kiosk:k1", protocol.IssueRequest{ServiceID: "a"}, "")
 	wantErrCode(t, "kiosk ticket on a holiday", err, protocol.CodeServiceClosed)
+	for _, s := range e.Services() {
+		if s.Open || s.ClosedReason != protocol.ClosedHoliday {
+			t.Errorf("field %s on a holiday: open %v, closed_reason %q", s.ID, s.Open, s.ClosedReason)
+		}
+	}
+	clk.Set(at(t, 3, 9, 0))
+	if s := e.Services(); !s[0].Open {
+		t.Errorf("the day after the holiday: %+v", s[0])
+	}
 	for _, bad := range [][]protocol.Holiday{{{Day: "2026-13-01"}}, {{Day: "2026-12-24"}, {Day: "2026-12-24"}}} {
 		_, err := e.PutHolidays(ctx, bad)
 		wantErrCode(t, "bad holidays", err, protocol.CodeBadRequest)
