@@ -78,7 +78,8 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 // issueTx issues a ticket inside tx. booked is the booking a check-in
 // issues the ticket for (booking.go), nil for a walk-in; a booked ticket
 // is issued outside the opening hours too (its window may open before
-// them) and on no holiday check (bookings refuse holidays).
+// them), beyond the daily cap, and on no holiday check (bookings refuse
+// holidays).
 func (e *Engine) issueTx(tx Tx, issuer string, req protocol.IssueRequest, idemKey string, served bool, booked *BookingRecord) (TicketRecord, error) {
 	var rec TicketRecord
 	now := e.now()
@@ -113,7 +114,9 @@ func (e *Engine) issueTx(tx Tx, issuer string, req protocol.IssueRequest, idemKe
 	if err != nil {
 		return rec, err
 	}
-	if svc.DailyCap > 0 && n > svc.DailyCap {
+	// A booked ticket was admitted when it was booked: the daily cap
+	// counts walk-ins.
+	if booked == nil && svc.DailyCap > 0 && n > svc.DailyCap {
 		return rec, Errorf(protocol.CodeDailyCapReached, "%s has issued its %d tickets for today", svc.Name.Vi, svc.DailyCap)
 	}
 	// Numbers above OfflineBase belong to kiosks' offline leases (lease.go).

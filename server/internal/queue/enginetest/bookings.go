@@ -275,6 +275,21 @@ func testBookingCheckIn(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	walkIn := issue(t, e, "a", false) // 08:00
+	// Field a reaches a daily cap of 1: walk-ins are refused, booked
+	// check-ins are not (they were admitted when booked).
+	setCap := func(n int) {
+		for _, sv := range e.Services() {
+			if sv.ID == "a" {
+				sv.DailyCap = n
+				if _, err := e.PutService(ctx, sv); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	setCap(1)
+	_, err := e.Issue(ctx, "kiosk:k1", protocol.IssueRequest{ServiceID: "a"}, "")
+	wantErrCode(t, "walk-in over the cap", err, protocol.CodeDailyCapReached)
 	// Early (08:30, the window opens at 08:45): a booked ticket that waits.
 	clk.Set(at(t, 1, 8, 30))
 	r, tok, err := e.CheckIn(ctx, "kiosk:k1", early.Code, "en")
@@ -284,6 +299,7 @@ func testBookingCheckIn(t *testing.T, open Opener) {
 	if tb := r.Ticket.Booking; tb == nil || tb.Code != early.Code || !tb.SlotStart.Equal(at(t, 1, 9, 0)) || !tb.WindowFrom.Equal(at(t, 1, 8, 45)) || !tb.WindowTo.Equal(at(t, 1, 9, 10)) {
 		t.Errorf("booked ticket's booking: %+v", r.Ticket.Booking)
 	}
+	setCap(0)
 	// Twice: the same ticket.
 	r2, tok2, err := e.CheckIn(ctx, "kiosk:k2", early.Code, "")
 	if err != nil || !r2.Replayed || r2.Ticket.ID != r.Ticket.ID || tok2 != tok || !r2.Booked {
