@@ -233,4 +233,13 @@ func TestBookAdmin(t *testing.T) {
 	if len(hs) != 2 || hs[0].Name != "Tết Dương lịch" || hs[1].Day != "2027-04-30" {
 		t.Errorf("holidays %+v", hs)
 	}
+	// An integration token is listed among the devices, not monitored
+	// (it sends no heartbeat).
+	srv.DeviceToken("integration", "Một cửa điện tử")
+	p.open("/admin?d#devices")
+	p.wait(`[...document.querySelectorAll('#devices tbody tr')].some(tr => tr.textContent.includes('Một cửa điện tử'))`, "the integration device")
+	row := eval[string](p, `[...document.querySelectorAll('#devices tbody tr')].find(tr => tr.textContent.includes('Một cửa điện tử')).textContent`)
+	if !strings.Contains(row, "Phần mềm liên thông") || !strings.Contains(row, "Không theo dõi") {
+		t.Errorf("integration device row %q", row)
+	}
 }

@@ -17,6 +17,7 @@ const LATE_MS = 10 * 60 * 1000;
  */
 export function health(d, now) {
   if (d.revoked) return 'revoked';
+  if (d.kind === 'integration') return 'na'; // outside software: no heartbeat
   if (!d.last_seen) return 'never';
   const age = now - Date.parse(d.last_seen);
   if (age > LATE_MS) return 'down';
