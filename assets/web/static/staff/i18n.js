@@ -85,6 +85,8 @@ const dict = {
     'home.admin.desc': 'Lĩnh vực, quầy, người dùng, thiết bị, bảng theo dõi, nhật ký.',
     'home.display': 'Màn hình sảnh',
     'home.display.desc': 'Bảng gọi số cho TV trong sảnh chờ (cần mã thiết bị).',
+    'home.book': 'Đặt lịch hẹn',
+    'home.book.desc': 'Trang công khai để người dân đặt giờ đến làm thủ tục.',
     'home.ticket': 'Công dân theo dõi số thứ tự bằng cách quét mã QR in trên phiếu.',
 
     // counter console
@@ -603,6 +605,8 @@ const dict = {
     'home.admin.desc': 'Fields, counters, users, devices, live dashboard, audit log.',
     'home.display': 'Hall display',
     'home.display.desc': 'The call board for the waiting-hall TV (needs a device token).',
+    'home.book': 'Book an appointment',
+    'home.book.desc': 'The public page where citizens book a time to come.',
     'home.ticket': 'Citizens follow their ticket by scanning the QR code printed on it.',
 
     'c.title': 'Counter',
