@@ -187,6 +187,9 @@ func TestBookAdmin(t *testing.T) {
 	p.open("/admin#bookings")
 	p.login("admin", servertest.AdminPassword)
 	p.wait(`!!document.querySelector('#bk-list')`, "the bookings table")
+	if d := eval[string](p, `document.querySelector('#bk-day').value`); d != now.Format(time.DateOnly) {
+		t.Errorf("day picker %q, want today %s", d, now.Format(time.DateOnly))
+	}
 	p.waitText(fmt.Sprintf(`#bk-list tr[data-code="%s"]`, a.Code), "Đã lấy số")
 	p.waitText(fmt.Sprintf(`#bk-list tr[data-code="%s"]`, a.Code), in.Ticket.Code)
 	p.waitText(fmt.Sprintf(`#bk-list tr[data-code="%s"]`, b.Code), "Đã đặt")

@@ -13,9 +13,20 @@ export function bookingsView(app) {
   let root = null;
   let day = '';
 
+  // Today in the centre's calendar (the hall's, not this computer's).
+  function today() {
+    const tz = app.tz() || 'Asia/Ho_Chi_Minh';
+    try {
+      return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(app.api.now()));
+    } catch {
+      return new Date().toISOString().slice(0, 10);
+    }
+  }
+
   function render(body, tools) {
     root = body;
-    const pick = h('input', { type: 'date', id: 'bk-day', onchange: () => { day = pick.value; load(); } });
+    day = day || today();
+    const pick = h('input', { type: 'date', id: 'bk-day', value: day, onchange: () => { day = pick.value || today(); load(); } });
     replace(tools, pick, ' ', h('button', { type: 'button', class: 'btn', id: 'bk-refresh', text: t('au.refresh'), onclick: load }));
     load();
   }
@@ -26,9 +37,8 @@ export function bookingsView(app) {
     try {
       [services, settings, holidays, list] = await Promise.all([
         app.api.get('/api/v1/services'), app.api.get('/api/v1/bookings/settings'),
-        app.api.get('/api/v1/holidays'), app.api.get('/api/v1/bookings' + (day ? '?day=' + day : ''))]);
-      if (!day) day = list.length ? list[0].day : '';
-      stats = await app.api.get('/api/v1/bookings/stats' + (day ? '?from=' + day + '&to=' + day : ''));
+        app.api.get('/api/v1/holidays'), app.api.get('/api/v1/bookings?day=' + day)]);
+      stats = await app.api.get('/api/v1/bookings/stats?from=' + day + '&to=' + day);
     } catch (e) {
       app.fail(e);
       return;
@@ -39,7 +49,7 @@ export function bookingsView(app) {
     const admin = app.me && app.me.role === 'admin';
     replace(root,
       h('section', { class: 'card', id: 'bk-today' },
-        h('h2', { text: t('bk.today') + (day ? ' — ' + day : '') }),
+        h('h2', { text: t('bk.today') + ' — ' + day }),
         stats.length ? h('p', { class: 'muted', id: 'bk-stats' }, stats.map((s) =>
           t('bk.stat', { field: byId[s.service_id] ? name(byId[s.service_id].name) : s.service_id, n: s.bookings, c: s.checked_in, x: s.no_show, k: s.cancelled })).join(' · ')) : null,
         list.length ? h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'bk-list' },
