@@ -25,11 +25,12 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/civiq/civiq/assets"
-	"github.com/civiq/civiq/display/announce"
 	"github.com/civiq/civiq/display/internal/config"
 	"github.com/civiq/civiq/display/internal/feed"
-	"github.com/civiq/civiq/display/internal/speaker"
 	"github.com/civiq/civiq/display/internal/view"
+	"github.com/civiq/civiq/internal/pairing"
+	"github.com/civiq/civiq/internal/voice/announce"
+	"github.com/civiq/civiq/internal/voice/speaker"
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -47,6 +48,17 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "pair" {
+		// display pair CODE --server URL --token-file FILE: the one-time
+		// code from /admin becomes the token file.
+		env := func(k string) string {
+			if k == "CIVIQ_TOKEN_FILE" {
+				return getenv("CIVIQ_DISPLAY_TOKEN_FILE")
+			}
+			return getenv(k)
+		}
+		return pairing.Run(ctx, protocol.RoleDisplay, args[1:], env, stdout, stderr)
+	}
 	cfg, err := config.Parse(args, getenv, config.ReadFile, stderr)
 	if err != nil {
 		return err

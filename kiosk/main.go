@@ -6,9 +6,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"image"
-	"image/color"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -17,6 +16,10 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"github.com/civiq/civiq/assets"
+	"github.com/civiq/civiq/internal/pairing"
+	"github.com/civiq/civiq/internal/voice/espeak"
+	"github.com/civiq/civiq/internal/voice/speaker"
 	"github.com/civiq/civiq/kiosk/internal/app"
 	"github.com/civiq/civiq/kiosk/internal/config"
 	"github.com/civiq/civiq/kiosk/internal/printer"
@@ -24,6 +27,7 @@ import (
 	"github.com/civiq/civiq/kiosk/internal/ticket"
 	"github.com/civiq/civiq/kiosk/internal/ui"
 	"github.com/civiq/civiq/server/client"
+	"github.com/civiq/civiq/server/protocol"
 )
 
 // version is set by the linker (Makefile).
@@ -40,6 +44,11 @@ func main() {
 
 // run wires the kiosk: config, client, printer, spool, logic and screens.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "pair" {
+		// kiosk pair CODE --server URL --token-file FILE: the one-time
+		// code from /admin becomes the token file.
+		return pairing.Run(ctx, protocol.RoleKiosk, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "hash-pin" {
 		// kiosk hash-pin < pin: the hash for admin_pin_hash.
 		pin, err := io.ReadAll(io.LimitReader(os.Stdin, 64))
@@ -88,11 +97,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	maint := ui.Maintenance{Exit: cancel, Server: cfg.Server, Version: version,
-		PrinterTest: func(ctx context.Context) error { return pr.Print(ctx, testPage()) }}
+		PrinterTest: func(ctx context.Context) error { p, w := k.Printer(); return p.Print(ctx, ui.TestPage(w)) },
+		Printer:     ui.PrinterSetup{Spec: cfg.Printer, Paper: cfg.Paper, ConfigFile: cfg.File}}
 	if cfg.AdminPINHash != "" {
 		maint.PINHash = []byte(cfg.AdminPINHash)
 	}
-	u, err := ui.New(a, k, ui.Options{Lang: cfg.Lang, Idle: cfg.Idle.Std(), Confirm: cfg.Confirm.Std(), LargeText: cfg.LargeText, Maint: maint})
+	opts := ui.Options{Lang: cfg.Lang, Idle: cfg.Idle.Std(), Confirm: cfg.Confirm.Std(), LargeText: cfg.LargeText, Maint: maint}
+	if !cfg.NoSound {
+		opts.Voice, err = newVoice(ctx, log)
+		if err != nil {
+			return err
+		}
+	}
+	u, err := ui.New(a, k, opts)
 	if err != nil {
 		return err
 	}
@@ -117,19 +134,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// testPage is the maintenance screen's test print: a frame and a ladder
-// of bars across the paper, which shows a worn head or a wrong width.
-func testPage() image.Image {
-	const w, h = 384, 160
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			v := uint8(255)
-			if x < 4 || x >= w-4 || y < 4 || y >= h-4 || (y > 40 && y < 120 && (x/16)%2 == 0 && x%16 < 16-(y-40)/6) {
-				v = 0
-			}
-			img.SetGray(x, y, color.Gray{Y: v})
-		}
+// newVoice is the kiosk's speaker: the displays' clips, and field names
+// spoken by espeak-ng when it is installed (else only the keys' numbers
+// are heard). Without a sound device it is silent.
+func newVoice(ctx context.Context, log *slog.Logger) (ui.Voice, error) {
+	sounds, err := fs.Sub(assets.FS, "sounds")
+	if err != nil {
+		return nil, err
 	}
-	return img
+	cfg := speaker.Config{Sounds: []fs.FS{sounds}, Logger: log}
+	if synth, err := espeak.Find(); err == nil {
+		cfg.Synth = synth
+	} else {
+		log.Info("kiosk: spoken guidance reads the keys only (field names need espeak-ng)", "err", err)
+	}
+	return speaker.New(ctx, cfg), nil
 }

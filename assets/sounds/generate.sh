@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generates the call-out clips of the hall displays with espeak-ng and sox:
 # assets/sounds/chime.wav, pause.wav, vi/*.wav and en/*.wav, all 22050 Hz mono
-# 16-bit PCM. The names are fixed by display/announce (Clips); its tests fail
+# 16-bit PCM. The names are fixed by internal/voice/announce (Clips); its tests fail
 # when a clip is missing or left over. See README.md beside this script.
 #
 #   assets/sounds/generate.sh            # Northern voice (default)
@@ -53,6 +53,9 @@ phrase=0.10  # after a phrase
 say vi moi_cong_dan_co_so $phrase "Mời công dân có số"
 say vi den_quay_so        $phrase "đến quầy số"
 say vi xin_nhac_lai       $phrase "Xin nhắc lại"
+# The kiosk's spoken guidance (announce.Guide, announce.Issued).
+say vi so                 $phrase "Số"
+say vi so_cua_ban_la      $phrase "Số của bạn là"
 
 # Number words. The plain name goes to the commoner word; the other word of
 # the same letters carries its tone: mốt (sắc), mươi (ngang).
@@ -117,6 +120,7 @@ say vi letter_z  $letter "dét"
 say en number               $phrase "Number"
 say en please_go_to_counter $phrase "please go to counter"
 say en calling_again        $phrase "Calling again"
+say en your_number_is       $phrase "Your number is"
 
 for w in zero one two three four five six seven eight nine ten eleven twelve \
 	thirteen fourteen fifteen sixteen seventeen eighteen nineteen \

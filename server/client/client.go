@@ -187,6 +187,15 @@ func (c *Client) CreateDevice(ctx context.Context, kind, name string) (protocol.
 	return r, err
 }
 
+// Pair trades a one-time pairing code (made in /admin, POST
+// /api/v1/devices/pairing) for a new device and its token. The client
+// needs no token.
+func (c *Client) Pair(ctx context.Context, code string) (protocol.Device, error) {
+	var r protocol.Device
+	_, err := c.Do(ctx, http.MethodPost, "/api/v1/pair", protocol.PairRequest{Code: code}, &r, nil)
+	return r, err
+}
+
 // Heartbeat reports a device's status.
 func (c *Client) Heartbeat(ctx context.Context, st protocol.DeviceStatus) error {
 	_, err := c.Do(ctx, http.MethodPost, "/api/v1/devices/heartbeat", st, nil, nil)

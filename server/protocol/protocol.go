@@ -274,6 +274,10 @@ type Centre struct {
 	ReadNumbers string `json:"read_numbers"`
 	// Hours are the centre's default opening hours.
 	Hours Hours `json:"hours,omitempty"`
+	// KioskLargeText makes the kiosks start in large-text, high-contrast
+	// mode (a citizen may switch it off for their turn). Optional: absent
+	// in a PUT keeps the stored value; absent in a GET means off.
+	KioskLargeText *bool `json:"kiosk_large_text,omitempty"`
 }
 
 // Ways of reading ticket numbers aloud (Centre.ReadNumbers).
@@ -382,6 +386,21 @@ const (
 type DeviceRequest struct {
 	Kind string `json:"kind"`
 	Name string `json:"name"`
+}
+
+// PairingCode is the answer of POST /api/v1/devices/pairing: a one-time
+// code (8 digits) that a new device trades for its token before ExpiresAt.
+type PairingCode struct {
+	Code      string    `json:"code"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// PairRequest is the body of POST /api/v1/pair; the answer is a Device
+// with its Token.
+type PairRequest struct {
+	Code string `json:"code"`
 }
 
 // Device is a registered kiosk or display. Token is only returned once, at creation.

@@ -174,9 +174,9 @@ func TestDisplayPairing(t *testing.T) {
 }
 
 // TestDisplayScriptMatchesGo: the JavaScript call-out script builder says
-// what display/announce says, for every case of its golden file.
+// what internal/voice/announce says, for every case of its golden file.
 func TestDisplayScriptMatchesGo(t *testing.T) {
-	golden, err := os.ReadFile("../../display/announce/testdata/scripts.json")
+	golden, err := os.ReadFile("../../internal/voice/announce/testdata/scripts.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -537,7 +537,7 @@ func TestDisplayAnnouncerRules(t *testing.T) {
 	p := newTab(t, srv)
 	p.open("/display")
 	got := eval[[]string](p, `(async () => {
-		const { Announcer } = await import('/static/display/announcer.js');
+		const { Announcer } = await import('/static/internal/voice/announcer.js');
 		const log = [];
 		let playing = 0, overlap = false, release = [];
 		const player = { play(clips) {

@@ -25,9 +25,9 @@ import (
 	"time"
 
 	"github.com/civiq/civiq/assets"
-	"github.com/civiq/civiq/display/announce"
-	"github.com/civiq/civiq/display/internal/speaker"
-	"github.com/civiq/civiq/display/internal/wav"
+	"github.com/civiq/civiq/internal/voice/announce"
+	"github.com/civiq/civiq/internal/voice/speaker"
+	"github.com/civiq/civiq/internal/voice/wav"
 	"github.com/civiq/civiq/server/protocol"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/civiq/civiq/display/internal/wav"
+	"github.com/civiq/civiq/internal/voice/wav"
 )
 
 func TestRunWritesCallout(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/civiq/civiq/display/announce"
 	"github.com/civiq/civiq/display/internal/feed"
+	"github.com/civiq/civiq/internal/voice/announce"
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/protocol"
 	"github.com/civiq/civiq/server/servertest"

@@ -317,7 +317,8 @@ func (k *Kiosk) Issue(ctx context.Context, serviceID string, priority bool, lang
 
 func (k *Kiosk) render(r Result) (image.Image, error) {
 	st := k.State()
-	l := ticket.FromTicket(r.Ticket, st.Centre.Name.In(r.Ticket.Lang), r.Field.Name.In(r.Ticket.Lang), k.o.Width, k.loc)
+	_, width := k.Printer()
+	l := ticket.FromTicket(r.Ticket, st.Centre.Name.In(r.Ticket.Lang), r.Field.Name.In(r.Ticket.Lang), width, k.loc)
 	if r.Offline {
 		// Nobody knows the queue while offline: the lines are left out.
 		l.Ahead, l.WaitMinutes = ticket.Unknown, ticket.Unknown
@@ -329,11 +330,34 @@ func (k *Kiosk) render(r Result) (image.Image, error) {
 	return printer.Labelled{Image: img, Label: r.Ticket.Code}, nil
 }
 
+// Printer is the printer and the ticket width in use.
+func (k *Kiosk) Printer() (printer.Printer, int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.o.Printer, k.o.Width
+}
+
+// SetPrinter replaces the printer and the ticket width (ticket.Width58mm
+// or Width80mm), as the maintenance screen's printer setup does, and
+// closes the old printer. A job printing on the old one fails and is
+// reprinted on the new one.
+func (k *Kiosk) SetPrinter(p printer.Printer, width int) {
+	k.mu.Lock()
+	old := k.o.Printer
+	k.o.Printer, k.o.Width = p, width
+	k.mu.Unlock()
+	if old != nil && old != p {
+		_ = old.Close()
+	}
+	k.update(func(st *State) { st.PrinterFault = "" })
+}
+
 // print prints r and records the printer's condition.
 func (k *Kiosk) print(ctx context.Context, r Result) error {
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	err := k.o.Printer.Print(pctx, r.img)
+	pr, _ := k.Printer()
+	err := pr.Print(pctx, r.img)
 	reason := printer.ReasonOf(err)
 	if err != nil && reason == "" {
 		reason = printer.ReasonError

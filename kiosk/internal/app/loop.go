@@ -238,7 +238,8 @@ func (k *Kiosk) refill(ctx context.Context) {
 func (k *Kiosk) checkPrinter(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	s, err := k.o.Printer.Status(pctx)
+	pr, _ := k.Printer()
+	s, err := pr.Status(pctx)
 	if ctx.Err() != nil {
 		return
 	}

@@ -43,6 +43,11 @@ type Config struct {
 	// LargeText makes large-text, high-contrast mode the default: the
 	// kiosk starts in it and returns to it after each citizen.
 	LargeText bool `json:"large_text"`
+	// NoSound turns the spoken guidance off (no "Nghe hướng dẫn" button).
+	NoSound bool `json:"no_sound"`
+	// File is the config file read (--config), where the maintenance
+	// screen saves the printer; "" for none.
+	File string `json:"-"`
 	// Idle is how long a screen other than home stays without a touch
 	// before the kiosk returns home (default 20s).
 	Idle Duration `json:"idle"`
@@ -102,6 +107,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.BoolVar(&f.Fullscreen, "fullscreen", false, "full screen (env CIVIQ_FULLSCREEN=1)")
 	fs.StringVar(&f.AdminPINHash, "admin-pin-hash", "", "bcrypt hash of the admin PIN, from \"kiosk hash-pin\" (env CIVIQ_ADMIN_PIN_HASH)")
 	fs.BoolVar(&f.LargeText, "large-text", false, "large-text, high-contrast mode by default (env CIVIQ_LARGE_TEXT=1)")
+	fs.BoolVar(&f.NoSound, "no-sound", false, "no spoken guidance (env CIVIQ_NO_SOUND=1)")
 	fs.DurationVar(&idle, "idle", 0, "return home after this long without a touch (env CIVIQ_IDLE, default 20s)")
 	fs.DurationVar(&confirm, "confirm", 0, "how long the confirmation shows (env CIVIQ_CONFIRM, default 8s)")
 	fs.StringVar(&f.Spool, "spool", "", "offline spool folder (env CIVIQ_SPOOL)")
@@ -120,6 +126,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 
 	if *file != "" {
+		c.File = *file
 		b, err := os.ReadFile(*file)
 		if err != nil {
 			return c, fmt.Errorf("config: %w", err)
@@ -160,6 +167,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	if set["large-text"] {
 		c.LargeText = f.LargeText
+	}
+	if set["no-sound"] {
+		c.NoSound = f.NoSound
 	}
 	if set["idle"] {
 		c.Idle = f.Idle
@@ -217,7 +227,7 @@ func fromEnv(c *Config, getenv func(string) string) error {
 			*dst = Duration(d)
 		}
 	}
-	for key, dst := range map[string]*bool{"CIVIQ_FULLSCREEN": &c.Fullscreen, "CIVIQ_LARGE_TEXT": &c.LargeText} {
+	for key, dst := range map[string]*bool{"CIVIQ_FULLSCREEN": &c.Fullscreen, "CIVIQ_LARGE_TEXT": &c.LargeText, "CIVIQ_NO_SOUND": &c.NoSound} {
 		if v := getenv(key); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 )
 
 // nbsp joins words that must stay on one line ("khoảng 4 phút"): the
@@ -31,8 +32,20 @@ type fitted struct {
 }
 
 // lineHeight is the height of one line of text at size.
+// It is the pitch of the lines, from the font's own ascender: the boxes
+// of the text reach extraAscentEm higher (placeLine).
 func lineHeight(size float32, style fyne.TextStyle) float32 {
-	return fyne.MeasureText("ẤÝgjỹ", size, style).Height
+	return fyne.MeasureText("ẤÝgjỹ", size, style).Height - extraAscentEm*size
+}
+
+// placeLine puts t, a line of a text whose lines are lh apart, at x, y
+// and width w: its box starts extraAscentEm above, where the marks of
+// the capitals are drawn, so that its baseline is where the font's own
+// ascender puts it.
+func placeLine(t *canvas.Text, x, y, w, lh float32) {
+	ex := extraAscentEm * t.TextSize
+	t.Move(fyne.NewPos(x, y-ex))
+	t.Resize(fyne.NewSize(w, lh+ex))
 }
 
 // measurer measures words at one size and style, each word once: a line's

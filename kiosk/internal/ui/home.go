@@ -64,6 +64,7 @@ type chooser struct {
 	fgroup []string // group key of each field
 	nav    *nav
 	bottom fyne.CanvasObject // the priority button, or Back on the priority choice
+	listen fyne.CanvasObject // "Nghe hướng dẫn", right of bottom (nil: none)
 
 	back, prev, next *widget.Button
 	pageBtns         []*widget.Button
@@ -259,8 +260,7 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 	for _, l := range hf.lines {
 		t := canvas.NewText(l, c.pal.text)
 		t.TextSize, t.TextStyle, t.Alignment = hf.size, fyne.TextStyle{Bold: true}, fyne.TextAlignCenter
-		t.Move(fyne.NewPos(left, y))
-		t.Resize(fyne.NewSize(size.Width-left, lh))
+		placeLine(t, left, y, size.Width-left, lh)
 		objs = append(objs, t)
 		y += lh
 	}
@@ -284,6 +284,20 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 	for i, t := range v.tiles {
 		t.badge = strconv.Itoa(i + 1)
 	}
+	// One size of key disc too: if a long name pushes one tile's disc
+	// into its corner, every disc of the page goes there.
+	corner := false
+	for _, t := range v.tiles {
+		was := t.corner
+		t.corner = false
+		corner = corner || t.cornered(fyne.NewSize(tw, th))
+		t.corner = was
+	}
+	cornerChanged := map[*tile]bool{}
+	for _, t := range v.tiles {
+		cornerChanged[t] = t.corner != corner
+		t.corner = corner
+	}
 	ts := float32(100)
 	for _, t := range v.tiles {
 		ts = min(ts, t.titleSizeAt(fyne.NewSize(tw, th)))
@@ -291,7 +305,7 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 	for i, t := range v.tiles {
 		col, row := i%v.cols, i/v.cols
 		sz := fyne.NewSize(tw, th)
-		redo := (t.titleMax != ts || t.r == nil || t.r.key == "" || !strings.HasSuffix(t.r.key, "|"+t.badge)) && t.Size() == sz // else Resize lays it out
+		redo := (t.titleMax != ts || cornerChanged[t] || t.r == nil || t.r.key == "" || !strings.HasSuffix(t.r.key, "|"+t.badge)) && t.Size() == sz // else Resize lays it out
 		t.titleMax = ts
 		t.Move(fyne.NewPos(float32(col)*(tw+gridGap), top+float32(row)*(th+gridGap)))
 		t.Resize(sz)
@@ -352,9 +366,23 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 	}
 
 	// The priority button (or Back on the priority choice).
+	bw := size.Width
+	if c.listen != nil {
+		// Wide enough for its icon and words (the button does not wrap),
+		// never more than half the row.
+		lw := min(max(size.Width*0.26, c.listen.MinSize().Width+24), 460, size.Width/2)
+		bw = size.Width - lw - gridGap
+		c.listen.Move(fyne.NewPos(bw+gridGap, size.Height-bottomH))
+		c.listen.Resize(fyne.NewSize(lw, bottomH))
+		objs = append(objs, c.listen)
+	}
 	if c.bottom != nil {
 		c.bottom.Move(fyne.NewPos(0, size.Height-bottomH))
-		c.bottom.Resize(fyne.NewSize(size.Width, bottomH))
+		if _, isTile := c.bottom.(*tile); isTile {
+			c.bottom.Resize(fyne.NewSize(bw, bottomH))
+		} else {
+			c.bottom.Resize(fyne.NewSize(size.Width, bottomH))
+		}
 		objs = append(objs, c.bottom)
 	}
 	r.objs = objs

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/civiq/civiq/kiosk/internal/app"
@@ -106,7 +107,7 @@ func layoutRig(t *testing.T, size fyne.Size) *rig {
 	}
 	k.SetFields(protocol.Centre{Name: protocol.Text{Vi: "Trung tâm Phục vụ hành chính công tỉnh (trình diễn)", En: "Provincial Public Administrative Service Centre (demo)"}}, nil)
 	a := test.NewTempApp(t)
-	u, err := New(a, k, Options{Idle: time.Hour, Confirm: time.Hour})
+	u, err := New(a, k, Options{Idle: time.Hour, Confirm: time.Hour, Voice: nopVoice{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +133,7 @@ func checkTiles(t *testing.T, u *UI) {
 	v := u.home.shown()
 	var boxes []fyne.Position
 	var sizes []fyne.Size
+	var disc fyne.Size
 	for i, tl := range v.tiles {
 		p, s := tl.Position(), tl.Size()
 		if s.Width < 200 || s.Height < tileMinH {
@@ -158,6 +160,16 @@ func checkTiles(t *testing.T, u *UI) {
 		}
 		if f.w > s.Width-36+1 {
 			t.Errorf("tile %s: title %v wide in a %v tile", v.ids[i], f.w, s.Width)
+		}
+		// One size of key disc per page.
+		for _, o := range tl.r.objs {
+			if c, ok := o.(*canvas.Circle); ok {
+				if disc == (fyne.Size{}) {
+					disc = c.Size()
+				} else if c.Size() != disc {
+					t.Errorf("tile %s: key disc %v, another on the page is %v", v.ids[i], c.Size(), disc)
+				}
+			}
 		}
 	}
 }

@@ -76,6 +76,8 @@ func (u *UI) TypedRune(r rune) {
 		}
 	case '/':
 		u.tapLarge()
+	case '.', ',':
+		u.tapListen()
 	}
 }
 

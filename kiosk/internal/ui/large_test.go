@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/civiq/civiq/server/protocol"
+	"github.com/civiq/civiq/server/servertest"
 )
 
 // TestLargeTextScreens: the large-text button on the home screen switches
@@ -175,5 +179,86 @@ func TestPriorityExplains(t *testing.T) {
 		if !slices.ContainsFunc([]string{vi.PriorityWho, vi.PriorityProof}, func(x string) bool { return strings.Contains(x, s) }) {
 			t.Errorf("the explanation does not say %q", s)
 		}
+	}
+}
+
+// putCentre changes the centre over the API as /admin does: the body is
+// the centre read back with edit applied, as raw JSON (so a field can be
+// left out, as an older client would).
+func putCentre(t *testing.T, srv *servertest.Server, edit func(m map[string]any)) {
+	t.Helper()
+	c, err := srv.Client(srv.AdminToken()).Centre(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(c)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	b, _ = json.Marshal(m)
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/api/v1/centre", bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+srv.AdminToken())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT /api/v1/centre: %s", resp.Status)
+	}
+}
+
+// TestLargeTextFromCentre: the centre's "kiosks start in large text"
+// (/admin, kiosk_large_text) reaches an idle kiosk with its next poll; a
+// citizen can still switch it off for their turn, and the next one gets it
+// again; a PUT without the field (an older client) keeps it; switching it
+// off in /admin brings the idle kiosk back to normal text.
+func TestLargeTextFromCentre(t *testing.T) {
+	r := newRig(t, nil, "", screenSizes["landscape"])
+	waitScreen(t, r.u, ScreenHome)
+	if r.u.LargeText() {
+		t.Fatal("large text before the centre asked for it")
+	}
+	step := func() {
+		t.Helper()
+		if err := r.k.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putCentre(t, r.srv, func(m map[string]any) { m["kiosk_large_text"] = true })
+	step()
+	if !r.u.LargeText() {
+		t.Fatal("the centre's large-text default did not reach the idle kiosk")
+	}
+	test.Tap(r.button(t, "large"))
+	if r.u.LargeText() {
+		t.Fatal("the citizen could not switch large text off")
+	}
+	step() // a poll while a citizen uses the kiosk changes nothing
+	if r.u.LargeText() {
+		t.Fatal("a poll switched large text back on under the citizen")
+	}
+	r.u.tapDone()
+	if !r.u.LargeText() {
+		t.Fatal("the next citizen does not start in large text")
+	}
+	putCentre(t, r.srv, func(m map[string]any) {
+		delete(m, "kiosk_large_text")
+		m["notice"] = map[string]any{"vi": "Thông báo"}
+	})
+	step()
+	if c, _ := r.srv.Client(r.srv.AdminToken()).Centre(context.Background()); c.KioskLargeText == nil || !*c.KioskLargeText {
+		t.Errorf("a PUT without kiosk_large_text changed it: %v", c.KioskLargeText)
+	}
+	if !r.u.LargeText() {
+		t.Fatal("large text lost after a PUT without the field")
+	}
+	putCentre(t, r.srv, func(m map[string]any) { m["kiosk_large_text"] = false })
+	step()
+	if r.u.LargeText() {
+		t.Fatal("switching the centre's default off did not reach the idle kiosk")
 	}
 }

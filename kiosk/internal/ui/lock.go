@@ -46,6 +46,8 @@ type Maintenance struct {
 	Server string
 	// Version is the kiosk's version shown.
 	Version string
+	// Printer is the printer setup's start and where it saves.
+	Printer PrinterSetup
 }
 
 // corner is the invisible target at the window's top-left corner.
@@ -177,9 +179,11 @@ func (u *UI) showMaintLocked(msg string) {
 		b := widget.NewButton(text, fn)
 		b.Importance = imp
 		u.buttons[name] = b
-		return container.NewGridWrap(fyne.NewSize(440, 110), b)
+		return container.NewGridWrap(fyne.NewSize(400, 110), b)
 	}
-	row := container.NewHBox(
+	// Two by two: four buttons fit a portrait screen too.
+	row := container.NewGridWithColumns(2,
+		btn("maint-printer", w.PrinterTitle, widget.MediumImportance, func() { u.tapPrinter() }),
 		btn("maint-print", w.MaintPrint, widget.MediumImportance, func() { u.tapPrinterTest() }),
 		btn("maint-exit", w.MaintExit, widget.DangerImportance, func() { u.tapExit() }),
 		btn("maint-back", strings.TrimSuffix(w.Back, "  (0)"), widget.HighImportance, func() { u.tapBack() }),

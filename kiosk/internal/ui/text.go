@@ -23,6 +23,9 @@ type words struct {
 	PriorityWho, PriorityProof                                                                       string
 	PINTitle, PINWrong, PINLocked                                                                    string
 	MaintTitle, MaintServer, MaintVersion, MaintPrint, MaintExit, MaintPrinted, MaintPrintFailed     string
+	Listen, ListenPriority                                                                           string
+	PrinterTitle, PrinterCurrent, PrinterKind, PrinterNet, PrinterDir, PrinterPaper, PrinterSave     string
+	PrinterChoose, PrinterNetHint, PrinterDirHint, PrinterSaved, PrinterNotSaved                     string
 }
 
 var vi = words{
@@ -77,6 +80,20 @@ var vi = words{
 	MaintPrinted:     "Đã in trang thử",
 	MaintPrintFailed: "In thử không được",
 	NormalText:       "Aa Chữ vừa",
+	Listen:           "Nghe hướng dẫn",
+	PrinterTitle:     "Cài đặt máy in",
+	PrinterCurrent:   "Đang dùng: %s, giấy %d mm",
+	PrinterKind:      "Máy in",
+	PrinterNet:       "Mạng (tcp://)",
+	PrinterDir:       "Thư mục (dir:)",
+	PrinterPaper:     "Khổ giấy",
+	PrinterSave:      "Lưu và dùng",
+	PrinterChoose:    "Chọn một máy in",
+	PrinterNetHint:   "Nhập địa chỉ máy in mạng, ví dụ 10.0.0.50:9100",
+	PrinterDirHint:   "Nhập đường dẫn đầy đủ của thư mục, ví dụ /var/lib/civiq/tickets",
+	PrinterSaved:     "Đã dùng %s, giấy %d mm; đã lưu vào %s",
+	PrinterNotSaved:  "Đang dùng %s nhưng chưa lưu được (mất khi khởi động lại): %v",
+	ListenPriority:   "Số ưu tiên cho người cao tuổi, người khuyết tật, phụ nữ có thai, người có công: bấm nút màu vàng, hoặc phím sao",
 	PriorityWho:      "Dành cho người cao tuổi (từ 60 tuổi),\nngười khuyết tật, phụ nữ có thai,\nngười có công với cách mạng.",
 	PriorityProof:    "Tại quầy, cán bộ có thể đề nghị xem giấy tờ\n(căn cước, thẻ người khuyết tật, giấy chứng nhận…).",
 }
@@ -133,6 +150,20 @@ var en = words{
 	MaintPrinted:     "Test page printed",
 	MaintPrintFailed: "Test print failed",
 	NormalText:       "Aa Normal",
+	Listen:           "Listen",
+	PrinterTitle:     "Printer setup",
+	PrinterCurrent:   "In use: %s, %d mm paper",
+	PrinterKind:      "Printer",
+	PrinterNet:       "Network (tcp://)",
+	PrinterDir:       "Folder (dir:)",
+	PrinterPaper:     "Paper width",
+	PrinterSave:      "Save and use",
+	PrinterChoose:    "Choose a printer",
+	PrinterNetHint:   "Type the network printer's address, e.g. 10.0.0.50:9100",
+	PrinterDirHint:   "Type the folder's full path, e.g. /var/lib/civiq/tickets",
+	PrinterSaved:     "Now using %s, %d mm paper; saved to %s",
+	PrinterNotSaved:  "Now using %s but not saved (lost at restart): %v",
+	ListenPriority:   "Priority tickets for the elderly, the disabled, pregnant women and people with meritorious service: press the yellow button, or the star key",
 	PriorityWho:      "For older people (60 and over),\npeople with disabilities, pregnant women,\npeople with merit to the revolution.",
 	PriorityProof:    "At the counter, staff may ask to see a paper\n(ID card, disability card, merit certificate…).",
 }

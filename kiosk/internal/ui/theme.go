@@ -85,6 +85,12 @@ func newTheme(pal palette) (*kioskTheme, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r, err = tallAscent(r); err != nil {
+		return nil, err
+	}
+	if b, err = tallAscent(b); err != nil {
+		return nil, err
+	}
 	return &kioskTheme{regular: fyne.NewStaticResource("DejaVuSans.ttf", r), bold: fyne.NewStaticResource("DejaVuSans-Bold.ttf", b), pal: pal}, nil
 }
 

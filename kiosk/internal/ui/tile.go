@@ -45,6 +45,10 @@ type tile struct {
 	pal                 palette
 	// titleMax caps the title's size (0: none), so a page's tiles share one.
 	titleMax float32
+	// corner puts the key's disc small in the corner whatever the name's
+	// length: the chooser sets it on every tile of a page when one needs
+	// it, so that a page's discs have one size.
+	corner bool
 	// subShare is the most of the height the lines under the title take.
 	subShare float32
 	r        *tileRenderer // set once the tile is drawn
@@ -98,6 +102,9 @@ const tilePad = 18
 
 // fitAt fits the texts into a tile of size.
 func (t *tile) fitAt(size fyne.Size) (sub, title fitted, gap float32) {
+	if t.corner && t.badge != "" {
+		return t.fitIn(size, 0)
+	}
 	sub, title, gap = t.fitIn(size, t.badgeW(size))
 	if t.badge != "" && title.h+gap+sub.h > size.Height-2*tilePad+1 {
 		// A very long name on a narrow tile: the texts take the whole
@@ -111,6 +118,9 @@ func (t *tile) fitAt(size fyne.Size) (sub, title fitted, gap float32) {
 func (t *tile) cornered(size fyne.Size) bool {
 	if t.badge == "" {
 		return false
+	}
+	if t.corner {
+		return true
 	}
 	sub, title, gap := t.fitIn(size, t.badgeW(size))
 	return title.h+gap+sub.h > size.Height-2*tilePad+1
@@ -205,7 +215,7 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 		r.objs = nil // not laid out yet
 		return
 	}
-	key := fmt.Sprintf("%s|%s|%v|%v|%v|%s", t.title, t.sub, size, t.enabled, t.titleMax, t.badge)
+	key := fmt.Sprintf("%s|%s|%v|%v|%v|%v|%s", t.title, t.sub, size, t.enabled, t.titleMax, t.corner, t.badge)
 	if key == r.key && len(r.objs) > 0 {
 		return
 	}
@@ -229,8 +239,7 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 		for _, l := range f.lines {
 			txt := canvas.NewText(l, col)
 			txt.TextSize, txt.TextStyle, txt.Alignment = f.size, style, fyne.TextAlignCenter
-			txt.Move(fyne.NewPos(pad+bw, y))
-			txt.Resize(fyne.NewSize(w, lh))
+			placeLine(txt, pad+bw, y, w, lh)
 			objs = append(objs, txt)
 			y += lh
 		}
@@ -262,7 +271,9 @@ func (r *tileRenderer) Layout(size fyne.Size) {
 		if len(t.badge) > 1 {
 			num.TextSize = side * 0.46
 		}
-		num.Move(disc.Position())
+		// Centred in the disc: the box's extra ascent (placeLine) is
+		// above the digits, so the box rises by half of it.
+		num.Move(disc.Position().SubtractXY(0, extraAscentEm*num.TextSize/2))
 		num.Resize(fyne.NewSize(side, side))
 		objs = append(objs, disc, num)
 	}

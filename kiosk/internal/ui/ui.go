@@ -39,6 +39,9 @@ type Options struct {
 	// LargeText makes large-text, high-contrast mode the default: the
 	// kiosk returns to it after each citizen, as to Lang.
 	LargeText bool
+	// Voice speaks the guidance of the "Nghe hướng dẫn" button; nil: no
+	// button.
+	Voice Voice
 }
 
 // Screens the kiosk shows (UI.Screen).
@@ -88,12 +91,18 @@ type UI struct {
 	pinLockedUntil time.Time
 	maintMsg       string   // the maintenance screen's last message
 	home           *chooser // the field choice shown (nil on other screens)
+
+	printerForm *printerForm // the printer setup's widgets (ScreenPrinter)
+
+	listening    bool               // this citizen asked for spoken guidance
+	stopSpeaking context.CancelFunc // cuts off the guidance being spoken
 }
 
 // New builds the screens for k. Call Attach to follow the kiosk's state.
 func New(a fyne.App, k *app.Kiosk, opts Options) (*UI, error) {
+	st := k.State()
 	pal := normalPalette()
-	if opts.LargeText {
+	if c := st.Centre.KioskLargeText; opts.LargeText || (c != nil && *c) {
 		pal = largePalette()
 	}
 	th, err := newTheme(pal)
@@ -110,7 +119,7 @@ func New(a fyne.App, k *app.Kiosk, opts Options) (*UI, error) {
 	if opts.Confirm <= 0 {
 		opts.Confirm = 8 * time.Second
 	}
-	u := &UI{k: k, a: a, th: th, opts: opts, lang: opts.Lang, pal: pal, root: container.NewStack(), st: k.State()}
+	u := &UI{k: k, a: a, th: th, opts: opts, lang: opts.Lang, pal: pal, root: container.NewStack(), st: st}
 	u.now = time.Now
 	c := newCorner(u.tapCorner)
 	c.Resize(fyne.NewSize(cornerSize, cornerSize))
@@ -139,7 +148,16 @@ func (u *UI) Screen() string {
 func (u *UI) setState(st app.State) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	wasDefault := u.defaultLargeLocked()
+	fresh := u.screen == ScreenHome && u.homeIdle(false) == 0 // as the next citizen finds it
 	u.st = st
+	if def := u.defaultLargeLocked(); def != wasDefault && fresh {
+		// The centre's default changed in /admin and nobody is using the
+		// kiosk: switch now (else at the next citizen).
+		u.setLargeLocked(def)
+		u.renderHomeLocked(false, true)
+		return
+	}
 	switch u.screen {
 	case ScreenHome, ScreenPriority:
 		u.renderHomeLocked(u.screen == ScreenPriority, false)
@@ -182,8 +200,9 @@ func (u *UI) armIdleLocked(idle time.Duration) {
 
 // resetLocked shows the home screen as the next citizen must find it.
 func (u *UI) resetLocked() {
+	u.stopSpeakingLocked()
 	u.lang = u.opts.Lang
-	u.setLargeLocked(u.opts.LargeText)
+	u.setLargeLocked(u.defaultLargeLocked())
 	u.nav = nav{}
 	u.showHomeLocked()
 }
@@ -295,6 +314,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			u.priority = p
 			c.bottom = p
 		}
+		c.listen = u.listenButtonLocked()
 		u.buttons["prev"], u.buttons["next"], u.buttons["group-back"] = c.prev, c.next, c.back
 		for i, b := range c.pageBtns {
 			u.buttons[fmt.Sprintf("page-%d", i+1)] = b
@@ -339,7 +359,7 @@ func (u *UI) priorityInfoLocked() fyne.CanvasObject {
 // homeIdle is the idle timeout of the home screen: none when it is as the
 // next citizen must find it, else the usual one.
 func (u *UI) homeIdle(prio bool) time.Duration {
-	if !prio && u.nav.home() && u.lang == u.opts.Lang && u.pal.large == u.opts.LargeText {
+	if !prio && u.nav.home() && u.lang == u.opts.Lang && u.pal.large == u.defaultLargeLocked() {
 		return 0
 	}
 	return u.opts.Idle
@@ -473,6 +493,14 @@ func (u *UI) setLargeLocked(on bool) {
 	u.a.Settings().SetTheme(u.th)
 }
 
+// defaultLargeLocked tells whether the kiosk starts each citizen's turn
+// in large-text mode: its own setting (--large-text) or the centre's
+// (kiosk_large_text, set in /admin).
+func (u *UI) defaultLargeLocked() bool {
+	c := u.st.Centre.KioskLargeText
+	return u.opts.LargeText || (c != nil && *c)
+}
+
 // LargeText tells whether large-text mode is on.
 func (u *UI) LargeText() bool {
 	u.mu.Lock()
@@ -548,6 +576,7 @@ func (u *UI) issued(res app.Result, err error) {
 	}
 	u.result = &res
 	u.showConfirmLocked()
+	u.speakIssuedLocked(res.Ticket.Code)
 }
 
 func (u *UI) showErrorLocked() {
@@ -724,8 +753,7 @@ func (r *oneLineRenderer) Layout(size fyne.Size) {
 		t := canvas.NewText(l, r.o.col)
 		t.TextStyle, t.TextSize = r.t.TextStyle, f.size
 		h := f.h / float32(len(f.lines))
-		t.Move(fyne.NewPos(0, y))
-		t.Resize(fyne.NewSize(size.Width, h))
+		placeLine(t, 0, y, size.Width, h)
 		r.objs = append(r.objs, t)
 		y += h
 	}

@@ -66,7 +66,7 @@ func newRig(t *testing.T, srv *servertest.Server, spoolDir string, size fyne.Siz
 		t.Fatal(err)
 	}
 	a := test.NewTempApp(t)
-	u, err := New(a, k, Options{Idle: time.Hour, Confirm: time.Hour})
+	u, err := New(a, k, Options{Idle: time.Hour, Confirm: time.Hour, Voice: nopVoice{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,8 @@ var routeRoles = map[string][]string{
 	"GET /api/v1/devices":                  {"admin", "supervisor"},
 	"DELETE /api/v1/devices/{id}":          {"admin"},
 	"POST /api/v1/devices/heartbeat":       {"kiosk", "display"},
+	"POST /api/v1/devices/pairing":         {"admin"},
+	"POST /api/v1/pair":                    {"*"},
 	"GET /api/v1/users":                    {"admin", "supervisor"},
 	"POST /api/v1/users":                   {"admin"},
 	"PATCH /api/v1/users/{id}":             {"admin"},

@@ -57,6 +57,9 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/devices", s.api(readers, s.listDevices))
 	m.Handle("DELETE /api/v1/devices/{id}", s.api(adminOnly, s.revokeDevice))
 	m.Handle("POST /api/v1/devices/heartbeat", s.api(devices, s.heartbeat))
+	// One-time pairing codes (pairing.go).
+	m.Handle("POST /api/v1/devices/pairing", s.api(adminOnly, s.createPairing))
+	m.Handle("POST /api/v1/pair", s.api(anyone, s.pair))
 
 	m.Handle("GET /api/v1/users", s.api(readers, s.listUsers))
 	m.Handle("POST /api/v1/users", s.api(adminOnly, s.createUser))

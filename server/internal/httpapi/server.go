@@ -85,7 +85,8 @@ type Server struct {
 	publicLim *limiter
 	deviceLim *limiter
 	bookLim   *limiter
-	beats     beats // the last heartbeat of each device, to tell admins of changes
+	pairs     *pairings // one-time pairing codes (pairing.go)
+	beats     beats     // the last heartbeat of each device, to tell admins of changes
 	mux       *http.ServeMux
 }
 
@@ -110,6 +111,7 @@ func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.H
 		publicLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
 		deviceLim: newLimiter(opts.DevicePerSecond, int(max(opts.DevicePerSecond*2, 1))),
 		bookLim:   newLimiter(opts.BookPerMinute/60, 5),
+		pairs:     newPairings(opts.LoginPerMinute),
 	}
 	waiting := func() map[string]int {
 		out := map[string]int{}

@@ -248,6 +248,10 @@ func (e *Engine) PutCentre(ctx context.Context, c protocol.Centre) (protocol.Cen
 	if err := ValidateHours(c.Hours); err != nil {
 		return c, Errorf(protocol.CodeBadRequest, "hours: %v", err)
 	}
+	if c.KioskLargeText == nil {
+		// An older client that does not know the setting keeps it.
+		c.KioskLargeText = e.Centre().KioskLargeText
+	}
 	_, err = e.store.Update(ctx, func(tx Tx) error {
 		if err := tx.PutCentre(c); err != nil {
 			return err

@@ -1,4 +1,4 @@
-// The web display's call-outs: the same rules as display/announce's
+// The web display's call-outs: the same rules as internal/voice/announce's
 // Announcer (docs/ANNOUNCEMENTS.md): every call and recall once, in order,
 // one at a time; a call arriving while 2 or more wait is played short (no
 // chime, no English); a snapshot is never announced and marks its history as

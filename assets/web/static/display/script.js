@@ -1,7 +1,7 @@
-// The call-out script: a line-by-line port of display/announce (words.go,
+// The call-out script: a line-by-line port of internal/voice/announce (words.go,
 // code.go, script.go), so the web display says exactly what the Fyne display
 // says, from the same clips. server/webtest checks it against
-// display/announce/testdata/scripts.json. Numbers are BigInt inside, as the
+// internal/voice/announce/testdata/scripts.json. Numbers are BigInt inside, as the
 // Go code reads up to 18 digits (beyond Number's exact range).
 
 export const CHIME = 'chime';

@@ -1,5 +1,6 @@
 // Centre settings: names, time zone, the notice line of the hall displays,
-// how numbers are read out, and the default opening hours.
+// how numbers are read out, whether kiosks start in large text, and the
+// default opening hours.
 
 import { h, replace } from './dom.js';
 import { t } from './i18n.js';
@@ -30,6 +31,7 @@ export function centreView(app) {
     const nen = h('textarea', { id: 'centre-notice-en', maxlength: 500, rows: 3, value: c.notice ? c.notice.en : '' });
     const radio = (v) => h('input', { type: 'radio', name: 'read-numbers', value: v, id: 'read-' + v, checked: (c.read_numbers || 'number') === v });
     const rNum = radio('number'), rDig = radio('digits');
+    const large = h('input', { type: 'checkbox', id: 'centre-kiosk-large', checked: !!c.kiosk_large_text });
     const editor = hoursEditor(c.hours);
     const msg = h('p', { class: 'msg', role: 'alert', hidden: true, id: 'centre-msg' });
     const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'centre-save', text: t('save') });
@@ -41,6 +43,8 @@ export function centreView(app) {
         h('div', { class: 'field' }, h('span', { class: 'label', text: t('ce.read') }),
           h('label', { class: 'check' }, rNum, h('span', { text: t('ce.read.number') })),
           h('label', { class: 'check' }, rDig, h('span', { text: t('ce.read.digits') }))),
+        h('div', { class: 'field' }, h('span', { class: 'label', text: t('ce.kiosk') }),
+          h('label', { class: 'check' }, large, h('span', { text: t('ce.kiosk.large') }))),
         field(t('ce.notice_vi'), nvi, null, 'full'),
         field(t('ce.notice_en'), nen, null, 'full')),
       zones,
@@ -58,6 +62,7 @@ export function centreView(app) {
           timezone: tz.value.trim(),
           notice: { vi: nvi.value.trim(), en: nen.value.trim() },
           read_numbers: rDig.checked ? 'digits' : 'number',
+          kiosk_large_text: large.checked,
         };
         if (!body.name.vi) throw new Invalid(t('ce.err.name'), vi);
         if (body.notice.vi.length > 500 || body.notice.en.length > 500) throw new Invalid(t('ce.err.notice'), nvi);

@@ -57,7 +57,9 @@ export function devicesView(app) {
 
   function render(body, tools) {
     root = body;
-    replace(tools, h('button', { type: 'button', class: 'btn btn-primary', id: 'device-add', text: t('v.add'), onclick: create }));
+    replace(tools,
+      h('button', { type: 'button', class: 'btn btn-primary', id: 'device-pair', text: t('v.pair'), onclick: pair }),
+      h('button', { type: 'button', class: 'btn', id: 'device-add', text: t('v.add'), onclick: create }));
     replace(root, h('p', { class: 'muted', text: t('loading') }));
     load();
     timer = setInterval(load, 15000);
@@ -122,6 +124,35 @@ export function devicesView(app) {
       load();
       showToken(d);
     }, { saveText: t('v.create') });
+  }
+
+  // pair makes a one-time pairing code (POST /api/v1/devices/pairing): the
+  // device trades it for its token ("kiosk pair CODE --server URL").
+  function pair() {
+    const kind = h('select', { id: 'pair-kind' },
+      h('option', { value: 'kiosk', text: t('v.kind.kiosk') }),
+      h('option', { value: 'display', text: t('v.kind.display') }));
+    const nm = input({ id: 'pair-name', maxlength: 100, placeholder: t('v.name.hint') });
+    openDialog(t('v.pair.new'), h('div', {}, field(t('v.kind'), kind), field(t('v.name'), nm, t('v.name.hint'))), async () => {
+      const n = nm.value.trim();
+      if (!n || n.length > 100) throw new Invalid(t('v.err.name'), nm);
+      const pc = await app.api.post('/api/v1/devices/pairing', { kind: kind.value, name: n });
+      showCode(pc);
+    }, { saveText: t('v.pair.make') });
+  }
+
+  // showCode shows a pairing code in large digits with the command to type.
+  function showCode(pc) {
+    const code = pc.code.slice(0, 4) + ' ' + pc.code.slice(4);
+    const file = pc.kind === 'display' ? '/etc/civiq/display.token' : '/etc/civiq/kiosk.token';
+    const cmd = pc.kind + ' pair ' + pc.code + ' --server ' + location.origin + ' --token-file ' + file;
+    openDialog(t('v.pair.title', { name: pc.name }), h('div', { id: 'pair-dialog' },
+      h('div', { class: 'field' }, h('span', { class: 'label', text: t('v.pair.code') }),
+        h('div', { class: 'secret', id: 'pair-code', style: { fontSize: '2.6rem', letterSpacing: '.12em', fontWeight: '700' }, text: code })),
+      h('p', { text: t('v.pair.until', { time: app.time(pc.expires_at, true) }) }),
+      h('div', { class: 'secret', id: 'pair-cmd', text: cmd }),
+      h('p', { class: 'muted small', text: t('v.pair.hint') })), null, { wide: true, noAutofocus: true });
+    load();
   }
 
   // showToken shows a new token once: as text, as a pairing address and as a QR code.

@@ -122,6 +122,7 @@ func Clips() []string {
 		ClipChime, ClipPause,
 		ClipViCall, ClipViCounter, ClipViRecall,
 		ClipEnCall, ClipEnCounter, ClipEnRecall,
+		ClipViNumber, ClipViYourNumber, ClipEnYourNumber,
 	}
 	for w := viWord(0); w < viWordCount; w++ {
 		clips = append(clips, w.clip())

@@ -18,8 +18,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/civiq/civiq/display/announce"
-	"github.com/civiq/civiq/display/internal/wav"
+	"github.com/civiq/civiq/internal/voice/announce"
+	"github.com/civiq/civiq/internal/voice/wav"
 )
 
 // Rate is the sample rate of the device and of the shipped clips (22050 Hz
@@ -44,6 +44,14 @@ type Config struct {
 	Logger *slog.Logger
 	// OpenTimeout bounds opening the sound device (default DefaultOpenTimeout).
 	OpenTimeout time.Duration
+	// Synth speaks the text parts of Speak (a field's name); nil leaves
+	// them out, so only the clips are heard.
+	Synth Synth
+}
+
+// Synth turns a text without a clip into sound (espeak.Synth).
+type Synth interface {
+	Say(ctx context.Context, text, lang string) (wav.Sound, error)
 }
 
 // device is an opened sound output.
@@ -56,6 +64,7 @@ type device interface {
 // Player plays scripts on the sound card, one at a time.
 type Player struct {
 	sounds []fs.FS
+	synth  Synth
 	log    *slog.Logger
 	turn   chan struct{} // a token: holding it means playing
 	slack  time.Duration
@@ -78,7 +87,7 @@ func New(ctx context.Context, cfg Config) *Player {
 	if cfg.OpenTimeout <= 0 {
 		cfg.OpenTimeout = DefaultOpenTimeout
 	}
-	p := &Player{sounds: cfg.Sounds, log: cfg.Logger, turn: make(chan struct{}, 1), slack: Slack}
+	p := &Player{sounds: cfg.Sounds, synth: cfg.Synth, log: cfg.Logger, turn: make(chan struct{}, 1), slack: Slack}
 	openCtx, cancel := context.WithTimeout(ctx, cfg.OpenTimeout)
 	defer cancel()
 	dev, err := openDevice(openCtx)
@@ -95,7 +104,7 @@ func newWithDevice(dev device, cfg Config) *Player {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Player{sounds: cfg.Sounds, log: cfg.Logger, turn: make(chan struct{}, 1), slack: Slack, dev: dev}
+	return &Player{sounds: cfg.Sounds, synth: cfg.Synth, log: cfg.Logger, turn: make(chan struct{}, 1), slack: Slack, dev: dev}
 }
 
 // Silent reports whether the Player has no sound device and plays nothing.
@@ -120,18 +129,27 @@ func (p *Player) goSilent(err error) {
 // reported in the error after the rest has played. Without a sound device it
 // returns nil at once (after checking the clips).
 func (p *Player) Play(ctx context.Context, clips []string) error {
+	return p.Speak(ctx, announce.ClipParts(clips))
+}
+
+// Speak plays parts one after the other, as Play plays clips: a clip part
+// is its clip; a text part (a field's name) is spoken by the Synth, each
+// within the Synth's own timeout, and left out when there is no Synth or
+// it fails (the error says so after the rest has played). The whole is
+// bounded like Play: ctx, or its duration plus Slack.
+func (p *Player) Speak(ctx context.Context, parts []announce.Part) error {
 	select {
 	case p.turn <- struct{}{}:
 		defer func() { <-p.turn }()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	sound, clipErr := Assemble(p.sounds, clips)
+	sound, partErr := p.assembleParts(ctx, parts)
 	p.mu.Lock()
 	dev := p.dev
 	p.mu.Unlock()
 	if dev == nil || len(sound.Samples) == 0 {
-		return clipErr
+		return partErr
 	}
 	bound := time.Duration(sound.Duration()*float64(time.Second)) + p.slack
 	ctx, cancel := context.WithTimeout(ctx, bound)
@@ -145,8 +163,43 @@ func (p *Player) Play(ctx context.Context, clips []string) error {
 		p.goSilent(err)
 		err = nil
 	}
-	return errors.Join(err, clipErr)
+	return errors.Join(err, partErr)
 }
+
+// assembleParts is Assemble for parts, synthesizing the texts.
+func (p *Player) assembleParts(ctx context.Context, parts []announce.Part) (wav.Sound, error) {
+	out := wav.Sound{Rate: Rate}
+	var errs []error
+	var noSynth bool
+	for _, part := range parts {
+		var s wav.Sound
+		var err error
+		switch {
+		case part.Clip != "":
+			s, err = load(p.sounds, part.Clip)
+		case part.Text == "":
+			continue
+		case p.synth == nil:
+			noSynth = true
+			continue
+		default:
+			s, err = p.synth.Say(ctx, part.Text, part.Lang)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out.Samples = append(out.Samples, wav.Resample(s, Rate).Samples...)
+	}
+	if noSynth {
+		errs = append(errs, ErrNoSynth)
+	}
+	return out, errors.Join(errs...)
+}
+
+// ErrNoSynth: a guidance had texts and the Player no synthesizer; the texts
+// were left out.
+var ErrNoSynth = errors.New("speaker: no speech synthesizer: texts left out")
 
 // deviceError marks a failure of the sound device itself, as opposed to the
 // end of ctx.

@@ -17,8 +17,9 @@ import (
 	"time"
 
 	"github.com/civiq/civiq/assets"
-	"github.com/civiq/civiq/display/announce"
-	"github.com/civiq/civiq/display/internal/wav"
+	"github.com/civiq/civiq/internal/voice/announce"
+	"github.com/civiq/civiq/internal/voice/espeak"
+	"github.com/civiq/civiq/internal/voice/wav"
 	"github.com/civiq/civiq/server/protocol"
 	"go.uber.org/goleak"
 )
@@ -207,6 +208,9 @@ type childResult struct {
 func runChild(mode string) int {
 	var logs bytes.Buffer
 	sounds, _ := fs.Sub(assets.FS, "sounds")
+	if mode == "speak" {
+		return runSpeakChild(sounds, &logs)
+	}
 	p := New(context.Background(), Config{
 		Sounds:      []fs.FS{sounds},
 		Logger:      slog.New(slog.NewTextHandler(&logs, nil)),
@@ -284,6 +288,104 @@ func TestPlaysOnNullDevice(t *testing.T) {
 	if r.TimedOut != "" && !strings.Contains(r.TimedOut, "deadline") {
 		t.Errorf("Play with a 50 ms deadline: %s", r.TimedOut)
 	}
+}
+
+// runSpeakChild plays the kiosk's guidance for two fields, their names
+// spoken by espeak-ng, on the real device.
+func runSpeakChild(sounds fs.FS, logs *bytes.Buffer) int {
+	var r childResult
+	synth, err := espeak.Find()
+	if err != nil {
+		r.Err = err.Error()
+		_ = json.NewEncoder(os.Stdout).Encode(r)
+		return 0
+	}
+	p := New(context.Background(), Config{
+		Sounds:      []fs.FS{sounds},
+		Logger:      slog.New(slog.NewTextHandler(logs, nil)),
+		OpenTimeout: 10 * time.Second,
+		Synth:       synth,
+	})
+	parts := announce.Guide([]announce.Choice{{Key: 1, Name: "Đất đai"}, {Key: 2, Name: "Hộ tịch"}}, protocol.LangVI)
+	s, err := p.assembleParts(context.Background(), parts)
+	if err != nil {
+		r.Err = err.Error()
+	}
+	r.Duration = s.Duration()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.Duration*float64(time.Second))+2*Slack)
+	start := time.Now()
+	if err := p.Speak(ctx, parts); err != nil {
+		r.Err = err.Error()
+	}
+	r.Elapsed = time.Since(start).Seconds()
+	cancel()
+	r.Silent = p.Silent()
+	_ = json.NewEncoder(os.Stdout).Encode(r)
+	return 0
+}
+
+// TestSpeakGuidanceOnNullDevice: the kiosk's guidance, clips and
+// synthesized names, plays through the real audio library on ALSA's null
+// device within its bound.
+func TestSpeakGuidanceOnNullDevice(t *testing.T) {
+	if !soundSupport {
+		t.Skip("built without cgo: this build has no sound support")
+	}
+	r := child(t, "speak", "pcm.!default { type null }\n")
+	if r.Silent || r.Err != "" {
+		t.Fatalf("silent %v, err %q", r.Silent, r.Err)
+	}
+	// Two keys and two names: more than the clips alone (about 2 s).
+	if r.Duration < 2.5 {
+		t.Errorf("guidance lasts %.2f s: names not spoken?", r.Duration)
+	}
+	if r.Elapsed > r.Duration+Slack.Seconds() {
+		t.Errorf("Speak took %.2f s for %.2f s of sound", r.Elapsed, r.Duration)
+	}
+}
+
+// TestSpeakWithAndWithoutSynth: texts are synthesized when a Synth is set
+// and left out (ErrNoSynth) when not; the clips play either way.
+func TestSpeakWithAndWithoutSynth(t *testing.T) {
+	synth, err := espeak.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := announce.Guide([]announce.Choice{{Key: 1, Name: "Đất đai"}, {Key: 12, Name: "Hộ tịch"}}, protocol.LangVI)
+	clipsOnly, err := Assemble([]fs.FS{shipped(t)}, clipsOf(parts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := newWithDevice(&fakeDevice{}, Config{Sounds: []fs.FS{shipped(t)}, Synth: synth})
+	s, err := with.assembleParts(context.Background(), parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Duration() < clipsOnly.Duration()+0.5 {
+		t.Errorf("with espeak-ng %.2f s, clips alone %.2f s", s.Duration(), clipsOnly.Duration())
+	}
+	dev := &fakeDevice{}
+	without := newWithDevice(dev, Config{Sounds: []fs.FS{shipped(t)}})
+	if err := without.Speak(context.Background(), parts); !errors.Is(err, ErrNoSynth) {
+		t.Errorf("Speak without a synth = %v, want ErrNoSynth", err)
+	}
+	if dev.plays.Load() != 1 {
+		t.Errorf("the clips were played %d times, want once", dev.plays.Load())
+	}
+	s2, _ := without.assembleParts(context.Background(), parts)
+	if len(s2.Samples) != len(clipsOnly.Samples) {
+		t.Errorf("without a synth: %d samples, the clips hold %d", len(s2.Samples), len(clipsOnly.Samples))
+	}
+}
+
+func clipsOf(parts []announce.Part) []string {
+	var clips []string
+	for _, p := range parts {
+		if p.Clip != "" {
+			clips = append(clips, p.Clip)
+		}
+	}
+	return clips
 }
 
 func TestSilentWithoutDevice(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/civiq/civiq/assets"
-	"github.com/civiq/civiq/display/announce"
-	"github.com/civiq/civiq/display/internal/wav"
+	"github.com/civiq/civiq/internal/voice/announce"
+	"github.com/civiq/civiq/internal/voice/wav"
 	"github.com/civiq/civiq/server/protocol"
 )
 
