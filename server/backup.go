@@ -23,6 +23,9 @@ import (
 // The copy is named civiq-YYYYMMDD-HHMMSS.db (UTC) and is checked before
 // its name is printed.
 func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if getenv("CIVIQ_DB") != "" {
+		return errors.New("backup: CIVIQ_DB is set: the PostgreSQL store is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup); server backup works on the SQLite store of --data")
+	}
 	fs := flag.NewFlagSet("server backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store (env CIVIQ_DATA)")
@@ -58,6 +61,9 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 // the server), keeps the replaced store beside it, and gives the restored
 // store a new event epoch so connected clients reload their state.
 func restore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if getenv("CIVIQ_DB") != "" {
+		return errors.New("restore: CIVIQ_DB is set: the PostgreSQL store is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup); server restore works on the SQLite store of --data")
+	}
 	fs := flag.NewFlagSet("server restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store (env CIVIQ_DATA)")

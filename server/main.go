@@ -32,6 +32,8 @@ import (
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store"
+	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -151,6 +153,22 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	return err
 }
 
+// openStore opens the store of a command-line tool: the PostgreSQL
+// database at db, or else the SQLite store in the data folder, which must
+// exist.
+func openStore(ctx context.Context, data, db string) (store.Store, error) {
+	if db != "" {
+		if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
+			return nil, errors.New("--db must be a postgres:// URL")
+		}
+		return postgres.Open(ctx, db, postgres.Options{})
+	}
+	if _, err := os.Stat(filepath.Join(data, "civiq.db")); err != nil {
+		return nil, fmt.Errorf("no store in %s: start the server once first", data)
+	}
+	return sqlite.Open(ctx, filepath.Join(data, "civiq.db"), sqlite.Options{})
+}
+
 // device registers a kiosk or display directly in the data folder's store
 // and prints its token: for scripted set-ups (make run pairs its kiosk and
 // display this way). It works while the server runs.
@@ -158,15 +176,13 @@ func device(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs := flag.NewFlagSet("server device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store")
+	db := fs.String("db", getenv("CIVIQ_DB"), "postgres://… URL of the PostgreSQL store instead (env CIVIQ_DB)")
 	kind := fs.String("kind", "", "kiosk or display")
 	name := fs.String("name", "", "device name shown to admins")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(*data, "civiq.db")); err != nil {
-		return fmt.Errorf("no store in %s: start the server once first", *data)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(*data, "civiq.db"), sqlite.Options{})
+	st, err := openStore(ctx, *data, *db)
 	if err != nil {
 		return err
 	}

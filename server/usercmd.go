@@ -7,21 +7,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/civiq/civiq/server/internal/app"
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/queue"
-	"github.com/civiq/civiq/server/internal/store/sqlite"
 )
 
 const userUsage = `usage:
   server user create         --data DIR --username NAME --role admin|clerk [--name "Full name"]
   server user reset-password --data DIR --username NAME [--enable]
   server user list           --data DIR
+
+With --db postgres://… (or CIVIQ_DB) the accounts of that PostgreSQL store
+are managed instead of the data folder's.
 
 The password is taken from CIVIQ_USER_PASSWORD, or generated and printed
 once. It works while the server runs; a running server applies a reset to
@@ -38,6 +38,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs := flag.NewFlagSet("server user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store")
+	db := fs.String("db", getenv("CIVIQ_DB"), "postgres://… URL of the PostgreSQL store instead (env CIVIQ_DB)")
 	username := fs.String("username", "", "login name")
 	role := fs.String("role", "", "admin or clerk")
 	name := fs.String("name", "", "full name shown in the pages")
@@ -48,10 +49,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 	if fs.NArg() > 0 {
 		return fmt.Errorf("server user %s: unexpected argument %q", sub, fs.Arg(0))
 	}
-	if _, err := os.Stat(filepath.Join(*data, "civiq.db")); err != nil {
-		return fmt.Errorf("no store in %s: start the server once first", *data)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(*data, "civiq.db"), sqlite.Options{})
+	st, err := openStore(ctx, *data, *db)
 	if err != nil {
 		return err
 	}

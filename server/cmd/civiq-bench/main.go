@@ -33,6 +33,7 @@ import (
 
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -49,7 +50,7 @@ func main() {
 	}
 	fs := flag.NewFlagSet("civiq-bench", flag.ExitOnError)
 	runs := fs.Int("runs", 5, "repetitions of each measurement")
-	only := fs.String("only", "", "comma-separated subset: throughput,latency,max,memory,restart,reports,webhooks")
+	only := fs.String("only", "", "comma-separated subset: throughput,postgres,latency,max,memory,restart,reports,webhooks")
 	doc := fs.String("doc", "docs/PERFORMANCE.md", "file whose server-bench section is rewritten (empty: none)")
 	maxSubs := fs.Int("max-subs", 19500, "largest subscriber count tried (the sandbox allows 20,000 open files per process)")
 	keep := fs.String("keep", "", "keep the restart store in this folder (for profiling)")
@@ -74,9 +75,9 @@ func buildServer(dir string) (string, error) {
 	return bin, cmd.Run()
 }
 
-func startServer(bin, data string) (*server, time.Duration, error) {
+func startServer(bin, data string, extra ...string) (*server, time.Duration, error) {
 	start := time.Now()
-	args := []string{"--addr", "127.0.0.1:0", "--data", data, "--login-rate", "-1", "--public-rate", "-1", "--device-rate", "-1", "--log-level", "warn"}
+	args := append([]string{"--addr", "127.0.0.1:0", "--data", data, "--login-rate", "-1", "--public-rate", "-1", "--device-rate", "-1", "--log-level", "warn"}, extra...)
 	if a := os.Getenv("CIVIQ_BENCH_DEBUG_ADDR"); a != "" {
 		args = append(args, "--debug-addr", a) // profile the server under load
 	}
@@ -251,6 +252,21 @@ func benchMain(runs int, only, doc string, maxSubs int, keepDir string, reportDa
 		}
 		rep.add("| durable ticket operations (issue + call), 64 concurrent clients, SQLite | %s ops/s | ≥ 2,000 ops/s |", st)
 	}
+	if want("postgres") {
+		for _, n := range []int{1, 2} {
+			var st stats
+			for i := range runs {
+				v, err := throughputPG(bin, filepath.Join(tmp, fmt.Sprintf("pg%d-%d", n, i)), n)
+				if err != nil {
+					return fmt.Errorf("throughput on PostgreSQL, %d instances: %w", n, err)
+				}
+				fmt.Fprintf(os.Stderr, "PostgreSQL throughput, %d instances, run %d: %.0f ops/s\n", n, i+1, v)
+				st.add(v)
+			}
+			target := map[int]string{1: "(SQLite's line above, side by side)", 2: "≥ 1,500 ops/s"}[n]
+			rep.add("| durable ticket operations (issue + call), 64 concurrent clients, PostgreSQL 15 on this machine, %d instance(s) | %s ops/s | %s |", n, st, target)
+		}
+	}
 	if want("latency") {
 		for _, n := range []int{500, 2000} {
 			p50, p99, err := latency(bin, filepath.Join(tmp, fmt.Sprintf("lat%d", n)), n, runs)
@@ -341,15 +357,54 @@ func throughput(bin, data string) (float64, error) {
 		return 0, err
 	}
 	defer s.stop()
-	kioskTok, err := s.device("kiosk")
+	return load([]*server{s})
+}
+
+// throughputPG is throughput on n server instances sharing one PostgreSQL
+// database (a throw-away PostgreSQL 15 on this machine, see pgtest), the
+// clients spread over the instances.
+func throughputPG(bin, dir string, n int) (float64, error) {
+	ctx := context.Background()
+	pg, err := pgtest.Start(ctx)
 	if err != nil {
 		return 0, err
 	}
-	admin, _, err := s.admin()
+	defer pg.Stop()
+	_, url, err := pg.CreateDatabase(ctx)
 	if err != nil {
 		return 0, err
 	}
-	kiosk := s.client(kioskTok)
+	var servers []*server
+	defer func() {
+		for _, s := range servers {
+			s.stop()
+		}
+	}()
+	for i := range n {
+		s, _, err := startServer(bin, filepath.Join(dir, fmt.Sprint(i)), "--db", url)
+		if err != nil {
+			return 0, err
+		}
+		servers = append(servers, s)
+	}
+	return load(servers)
+}
+
+// load: 56 kiosk clients issue and 8 clerks call, spread over servers, for
+// 5 s; returns the acknowledged operations per second after a 1 s warm-up.
+func load(servers []*server) (float64, error) {
+	kioskTok, err := servers[0].device("kiosk")
+	if err != nil {
+		return 0, err
+	}
+	var admins []*client.Client
+	for _, s := range servers {
+		admin, _, err := s.admin()
+		if err != nil {
+			return 0, err
+		}
+		admins = append(admins, admin)
+	}
 	var ops atomic.Int64
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
@@ -360,6 +415,7 @@ func throughput(bin, data string) (float64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			kiosk := servers[w%len(servers)].client(kioskTok)
 			for i := 0; ctx.Err() == nil; i++ {
 				_, err := kiosk.IssueTicket(ctx, protocol.IssueRequest{ServiceID: services[(w+i)%len(services)]}, "")
 				if err != nil {
@@ -379,7 +435,7 @@ func throughput(bin, data string) (float64, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				tk, err := admin.Next(ctx, fmt.Sprintf("q%d", c))
+				tk, err := admins[c%len(admins)].Next(ctx, fmt.Sprintf("q%d", c))
 				if err != nil {
 					if ctx.Err() == nil {
 						firstErr.CompareAndSwap(nil, err)

@@ -26,6 +26,7 @@ import (
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/report"
 	"github.com/civiq/civiq/server/internal/store"
+	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
 	"github.com/civiq/civiq/server/internal/webhook"
 	"github.com/civiq/civiq/server/protocol"
@@ -121,7 +122,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	if cfg.DB != "" {
-		return nil, fmt.Errorf("the PostgreSQL store is not part of this build yet; leave --db empty to use SQLite")
+		// PostgreSQL: several instances share the database, so there is
+		// no data folder lock; the database itself decides every call.
+		st, err := postgres.Open(ctx, cfg.DB, postgres.Options{Log: log})
+		if err != nil {
+			return nil, err
+		}
+		return start(ctx, cfg, log, opts, centre, st)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
@@ -306,7 +313,9 @@ func bootstrap(ctx context.Context, e *queue.Engine, a *auth.Service, users auth
 		if _, err := users.UserByName(ctx, acc.in.Username); err == nil {
 			continue
 		}
-		if _, err := a.CreateUser(ctx, acc.in); err != nil {
+		if _, err := a.CreateUser(ctx, acc.in); queue.CodeOf(err) == protocol.CodeConflict {
+			continue // another instance on the same database created it meanwhile
+		} else if err != nil {
 			return fmt.Errorf("user %s: %w", acc.in.Username, err)
 		}
 		if acc.print {

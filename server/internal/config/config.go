@@ -169,6 +169,10 @@ type CentreService struct {
 	Hours          protocol.Hours `json:"hours"`
 	Enabled        *bool          `json:"enabled"`
 	AcceptUnserved bool           `json:"accept_unserved"`
+	// PriorityRule and PriorityEvery are the field's priority rule
+	// (protocol.Service; absent: strict).
+	PriorityRule  string `json:"priority_rule"`
+	PriorityEvery int    `json:"priority_every"`
 }
 
 // CentreUser is a user created with the centre; passwords are generated
@@ -216,7 +220,8 @@ func (c *Centre) ProtocolServices() []protocol.Service {
 	for i, s := range c.Services {
 		en := s.Enabled == nil || *s.Enabled
 		out = append(out, protocol.Service{ID: s.ID, Prefix: s.Prefix, Name: s.Name, Group: s.Group, DailyCap: s.DailyCap,
-			TargetMinutes: s.TargetMinutes, Hours: s.Hours, Enabled: en, Order: i + 1, AcceptUnserved: s.AcceptUnserved})
+			TargetMinutes: s.TargetMinutes, Hours: s.Hours, Enabled: en, Order: i + 1, AcceptUnserved: s.AcceptUnserved,
+			PriorityRule: s.PriorityRule, PriorityEvery: s.PriorityEvery})
 	}
 	return out
 }

@@ -116,6 +116,10 @@ func (e *Engine) PutService(ctx context.Context, s protocol.Service) (protocol.S
 			if o.ID != s.ID && o.Prefix == s.Prefix {
 				return Errorf(protocol.CodeConflict, "prefix %s is already used by %s", s.Prefix, o.Name.Vi)
 			}
+			if o.ID == s.ID && s.PriorityRule == "" {
+				// An older client that does not know the rule keeps it.
+				s.PriorityRule, s.PriorityEvery = o.PriorityRule, o.PriorityEvery
+			}
 		}
 		if err := tx.PutService(s); err != nil {
 			return err

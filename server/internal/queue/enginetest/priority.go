@@ -125,6 +125,21 @@ func testPriorityRuleValidation(t *testing.T, open Opener) {
 			t.Fatalf("refused changes changed the field: %+v", x)
 		}
 	}
+	// A PUT without the rule (an older client) keeps it; an explicit
+	// strict sets it.
+	for _, x := range e.Services() {
+		if x.ID == "a" {
+			x.PriorityRule, x.PriorityEvery, x.TargetMinutes = "", 0, 20
+			got, err := e.PutService(ctx, x)
+			if err != nil || got.PriorityRule != protocol.PriorityInterleave || got.PriorityEvery != 3 || got.TargetMinutes != 20 {
+				t.Fatalf("PUT without the rule: %+v, %v; want interleave 3 kept", got, err)
+			}
+			x.PriorityRule = protocol.PriorityStrict
+			if got, err := e.PutService(ctx, x); err != nil || got.PriorityRule != protocol.PriorityStrict || got.PriorityEvery != 0 {
+				t.Fatalf("PUT with strict: %+v, %v", got, err)
+			}
+		}
+	}
 }
 
 // testInterleaveRestart: the regular calls counted since the last priority

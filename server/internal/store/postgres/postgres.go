@@ -1,0 +1,265 @@
+// Package postgres is the scale-out CiviQ store: PostgreSQL through a pgx
+// connection pool. Several server instances may share one database: every
+// decision (number allocation, call-next, leases) is made in a PostgreSQL
+// transaction under row locks, and every committed event is delivered to
+// every instance's sink in seq order, exactly once (feed.go).
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/civiq/civiq/server/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+var _ store.Store = (*Store)(nil)
+
+// Options tune the store.
+type Options struct {
+	Log *slog.Logger
+	// MaxConns bounds the pool (default 16).
+	MaxConns int32
+	// PollEvery is how often the events table is read for events of other
+	// instances when no notification woke the reader (default 1 s).
+	PollEvery time.Duration
+	// MaxRetries bounds the retries of an update that failed on a
+	// serialization failure or deadlock (default 20).
+	MaxRetries int
+	// MaxBatch bounds how many updates share one commit (default 256).
+	MaxBatch int
+
+	// listenOn replaces the notification channel (tests: a store that
+	// hears no notification and must poll).
+	listenOn string
+}
+
+// Store is the PostgreSQL store.
+type Store struct {
+	pool   *pgxpool.Pool
+	log    *slog.Logger
+	opts   Options
+	epoch  string
+	secret []byte
+
+	feed   feed
+	health health
+
+	ops     chan *op      // updates waiting for the writer
+	written chan struct{} // closed when the writer has stopped
+	wakeC   chan struct{} // wakes the event reader
+	quit    chan struct{}
+	stopped chan struct{}
+	closeMu sync.Once
+}
+
+// ErrClosed is returned by updates after Close (store.ErrClosed).
+var ErrClosed = store.ErrClosed
+
+// notifyChannel is the LISTEN/NOTIFY channel that wakes the event readers.
+const notifyChannel = "civiq_events"
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int {
+	ents, _ := fs.Glob(migrationFS, "migrations/*.sql")
+	return len(ents)
+}
+
+// Open connects to the database at url (postgres://...), migrates it and
+// starts following its events.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 16
+	}
+	if opts.PollEvery <= 0 {
+		opts.PollEvery = time.Second
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 20
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: bad --db URL: %w", err)
+	}
+	cfg.MaxConns = opts.MaxConns
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{pool: pool, log: opts.Log, opts: opts, quit: make(chan struct{}), stopped: make(chan struct{}), wakeC: make(chan struct{}, 1),
+		ops: make(chan *op, 1024), written: make(chan struct{})}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := s.loadMeta(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := pool.QueryRow(ctx, `SELECT last FROM event_seq WHERE id = 1`).Scan(&s.feed.last); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: read seq: %w", err)
+	}
+	go s.listen()
+	go s.writer()
+	return s, nil
+}
+
+// migrate applies the embedded migrations not applied yet, each in its own
+// transaction under an advisory lock, so instances starting together do
+// not race; it refuses a schema newer than this build.
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for {
+		done, err := s.migrateOne(ctx, names)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func (s *Store) migrateOne(ctx context.Context, names []string) (bool, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431001)`); err != nil {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS civiq_schema (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)`); err != nil {
+		return false, fmt.Errorf("postgres: schema version table: %w", err)
+	}
+	var cur int
+	err = tx.QueryRow(ctx, `SELECT version FROM civiq_schema WHERE id = 1`).Scan(&cur)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("postgres: read schema version: %w", err)
+	}
+	if cur > len(names) {
+		return false, fmt.Errorf("postgres: database schema version %d is newer than this server knows (%d); run a newer CiviQ server", cur, len(names))
+	}
+	if cur == len(names) {
+		return true, nil
+	}
+	body, err := migrationFS.ReadFile(names[cur])
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, string(body)); err != nil {
+		return false, fmt.Errorf("postgres: migration %s: %w", names[cur], err)
+	}
+	if cur == 0 {
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		if _, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('secret', $2)`,
+			NewEpoch(), base64.StdEncoding.EncodeToString(secret)); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO civiq_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = excluded.version`, cur+1); err != nil {
+		return false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("postgres: migration %s: %w", names[cur], err)
+	}
+	s.log.Info("schema migrated", "version", cur+1, "file", names[cur])
+	return cur+1 == len(names), nil
+}
+
+// NewEpoch returns a random event epoch.
+func NewEpoch() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Store) loadMeta(ctx context.Context) error {
+	var sec string
+	if err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&s.epoch); err != nil {
+		return fmt.Errorf("postgres: read epoch: %w", err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'secret'`).Scan(&sec); err != nil {
+		return fmt.Errorf("postgres: read secret: %w", err)
+	}
+	b, err := base64.StdEncoding.DecodeString(sec)
+	if err != nil {
+		return fmt.Errorf("postgres: bad secret: %w", err)
+	}
+	s.secret = b
+	return nil
+}
+
+// Epoch is the event epoch of this database.
+func (s *Store) Epoch() string { return s.epoch }
+
+// Close stops following events and closes the pool.
+func (s *Store) Close() error {
+	first := false
+	s.closeMu.Do(func() { close(s.quit); first = true })
+	<-s.stopped
+	<-s.written
+	if first {
+		s.pool.Close()
+	}
+	return nil
+}
+
+func (s *Store) closed() bool {
+	select {
+	case <-s.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// safeRun turns a panic in an update function into an error.
+func safeRun(fn func(*wtx) error, w *wtx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("postgres: update panicked: %v", r)
+		}
+	}()
+	return fn(w)
+}
+
+// Ping implements queue.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	var one int
+	if err := s.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}

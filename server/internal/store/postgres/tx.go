@@ -1,0 +1,421 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// wtx is one update's view of its transaction. Reads of the rows a
+// decision rests on lock them (FOR UPDATE): a counter and its current
+// ticket, the ticket being changed; the oldest waiting ticket is taken
+// with SKIP LOCKED, so two clerks calling at once get different tickets
+// instead of waiting on each other.
+type wtx struct {
+	s      *Store
+	tx     pgx.Tx
+	ctx    context.Context
+	events []protocol.Event
+	cache  *batchCache // nil: none
+}
+
+// batchCache keeps the field and centre documents a batch has read, so
+// the updates after the first do not read them again (every issue reads
+// both). A write of either drops it, and so does an update that rolls back
+// (it may have read its own write). Another instance's change meanwhile is
+// seen by the next batch: the engine tolerates such a race (issue.go).
+type batchCache struct {
+	services map[string][]byte
+	centre   []byte
+}
+
+func (c *batchCache) reset() {
+	if c != nil {
+		c.services, c.centre = nil, nil
+	}
+}
+
+var (
+	_ queue.Tx      = (*wtx)(nil)
+	_ queue.LeaseTx = (*wtx)(nil)
+)
+
+// querier is what a transaction and the pool share.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+const ticketCols = `id, day, issue_service_id, number, code, service_id, from_service_id, status, priority, lang,
+	issued_at, called_at, service_started_at, finished_at, counter_id, clerk_id, recalls, token_hash, issued_by, idem_key, offline,
+	first_called_at, first_counter_id, first_clerk_id, booking`
+
+func (w *wtx) Epoch() string  { return w.s.epoch }
+func (w *wtx) Secret() []byte { return w.s.secret }
+
+// pgCode is the SQLSTATE of a PostgreSQL error ("" for other errors).
+func pgCode(err error) (code, constraint string) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code, pe.ConstraintName
+	}
+	return "", ""
+}
+
+func isUnique(err error) bool {
+	c, _ := pgCode(err)
+	return c == "23505"
+}
+
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return queue.ErrNotFound
+	}
+	return err
+}
+
+func (w *wtx) Centre() (protocol.Centre, error) {
+	if w.cache == nil {
+		return readCentre(w.ctx, w.tx)
+	}
+	if w.cache.centre == nil {
+		var data []byte
+		err := w.tx.QueryRow(w.ctx, `SELECT data FROM centre WHERE id = 1`).Scan(&data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return protocol.Centre{}, nil
+		} else if err != nil {
+			return protocol.Centre{}, err
+		}
+		w.cache.centre = data
+	}
+	var c protocol.Centre
+	return c, json.Unmarshal(w.cache.centre, &c)
+}
+
+func readCentre(ctx context.Context, q querier) (protocol.Centre, error) {
+	var c protocol.Centre
+	var data []byte
+	if err := q.QueryRow(ctx, `SELECT data FROM centre WHERE id = 1`).Scan(&data); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return c, nil
+		}
+		return c, err
+	}
+	return c, json.Unmarshal(data, &c)
+}
+
+func (w *wtx) PutCentre(c protocol.Centre) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	w.cache.reset()
+	_, err = w.tx.Exec(w.ctx, `INSERT INTO centre (id, data) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET data = excluded.data`, string(b))
+	return err
+}
+
+func (w *wtx) Service(id string) (protocol.Service, error) {
+	var s protocol.Service
+	data, ok := []byte(nil), false
+	if w.cache != nil {
+		data, ok = w.cache.services[id]
+	}
+	if !ok {
+		if err := w.tx.QueryRow(w.ctx, `SELECT data FROM services WHERE id = $1`, id).Scan(&data); err != nil {
+			return s, notFound(err)
+		}
+		if w.cache != nil {
+			if w.cache.services == nil {
+				w.cache.services = map[string][]byte{}
+			}
+			w.cache.services[id] = data
+		}
+	}
+	return s, json.Unmarshal(data, &s)
+}
+
+func (w *wtx) Services() ([]protocol.Service, error) { return queryServices(w.ctx, w.tx) }
+
+func queryServices(ctx context.Context, q querier) ([]protocol.Service, error) {
+	rows, err := q.Query(ctx, `SELECT data FROM services ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (protocol.Service, error) {
+		var s protocol.Service
+		var data []byte
+		if err := r.Scan(&data); err != nil {
+			return s, err
+		}
+		return s, json.Unmarshal(data, &s)
+	})
+}
+
+// configService strips the computed fields before a service is stored.
+func configService(s protocol.Service) protocol.Service {
+	s.Open, s.Waiting, s.ClosedReason, s.IssuedToday, s.AvgServiceSeconds = false, 0, "", 0, 0
+	return s
+}
+
+func (w *wtx) PutService(s protocol.Service) error {
+	b, err := json.Marshal(configService(s))
+	if err != nil {
+		return err
+	}
+	w.cache.reset()
+	_, err = w.tx.Exec(w.ctx, `INSERT INTO services (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data`, s.ID, string(b))
+	return err
+}
+
+const counterCols = `data, priority_streak, served_day, served_today, regular_run`
+
+func scanCounter(sc pgx.Row) (queue.CounterRecord, error) {
+	var c queue.CounterRecord
+	var data []byte
+	if err := sc.Scan(&data, &c.PriorityStreak, &c.ServedDay, &c.ServedToday, &c.RegularRun); err != nil {
+		return c, notFound(err)
+	}
+	if err := json.Unmarshal(data, &c.Counter); err != nil {
+		return c, err
+	}
+	c.Counter.ServedToday = c.ServedToday
+	return c, nil
+}
+
+// Counter reads a counter and locks it: its streak and served count are
+// decided on by this transaction.
+func (w *wtx) Counter(id string) (queue.CounterRecord, error) {
+	return scanCounter(w.tx.QueryRow(w.ctx, `SELECT `+counterCols+` FROM counters WHERE id = $1 FOR UPDATE`, id))
+}
+
+func (w *wtx) Counters() ([]queue.CounterRecord, error) { return queryCounters(w.ctx, w.tx) }
+
+func queryCounters(ctx context.Context, q querier) ([]queue.CounterRecord, error) {
+	rows, err := q.Query(ctx, `SELECT `+counterCols+` FROM counters ORDER BY number`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (queue.CounterRecord, error) { return scanCounter(r) })
+}
+
+func (w *wtx) PutCounter(c queue.CounterRecord) error {
+	c.Counter.ServedToday = c.ServedToday
+	b, err := json.Marshal(c.Counter)
+	if err != nil {
+		return err
+	}
+	_, err = w.tx.Exec(w.ctx, `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today, regular_run) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak,
+		served_day = excluded.served_day, served_today = excluded.served_today, regular_run = excluded.regular_run`,
+		c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday, c.RegularRun)
+	if isUnique(err) {
+		return queue.Errorf(protocol.CodeConflict, "counter number %d is already used", c.Number)
+	}
+	return err
+}
+
+// NextNumber implements queue.Tx: the UPSERT locks the field's row for the
+// day until commit, so concurrent issuers on any instance queue behind it.
+func (w *wtx) NextNumber(serviceID, day string) (int, error) {
+	var n int
+	err := w.tx.QueryRow(w.ctx, `INSERT INTO number_seq (service_id, day, last) VALUES ($1, $2, 1)
+		ON CONFLICT (service_id, day) DO UPDATE SET last = number_seq.last + 1 RETURNING last`, serviceID, day).Scan(&n)
+	return n, err
+}
+
+func (w *wtx) IssuedCount(serviceID, day string) (int, error) {
+	var n int
+	err := w.tx.QueryRow(w.ctx, `SELECT last FROM number_seq WHERE service_id = $1 AND day = $2`, serviceID, day).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// bookingJSON is the booking column of t: NULL for a walk-in.
+func bookingJSON(t queue.TicketRecord) (*string, error) {
+	if t.Booking == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(t.Booking)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: encode booking of %s: %w", t.ID, err)
+	}
+	s := string(b)
+	return &s, nil
+}
+
+func (w *wtx) InsertTicket(t queue.TicketRecord) error {
+	bk, err := bookingJSON(t)
+	if err != nil {
+		return err
+	}
+	_, err = w.tx.Exec(w.ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
+		t.ID, t.Day, t.IssueServiceID, t.Number, t.Code, t.ServiceID, t.FromServiceID, t.Status,
+		t.Priority, t.Lang, t.IssuedAt, t.CalledAt, t.ServiceStartedAt, t.FinishedAt,
+		t.CounterID, t.ClerkID, t.Recalls, t.TokenHash, t.IssuedBy, nullable(t.IdemKey), t.Offline,
+		t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID, bk)
+	if code, cons := pgCode(err); code == "23505" {
+		if cons == "tickets_idem" || cons == "tickets_issue_service_id_day_number_key" {
+			// Another instance issued with the same key, or synced the
+			// same offline number, at the same moment: run again, and
+			// find its ticket.
+			return errRetry
+		}
+		return queue.Errorf(protocol.CodeConflict, "ticket %s already exists", t.Code)
+	}
+	return err
+}
+
+func (w *wtx) UpdateTicket(t queue.TicketRecord) error {
+	bk, err := bookingJSON(t)
+	if err != nil {
+		return err
+	}
+	tag, err := w.tx.Exec(w.ctx, `UPDATE tickets SET service_id = $1, from_service_id = $2, status = $3, priority = $4, called_at = $5,
+		service_started_at = $6, finished_at = $7, counter_id = $8, clerk_id = $9, recalls = $10,
+		first_called_at = $11, first_counter_id = $12, first_clerk_id = $13, booking = $14 WHERE id = $15`,
+		t.ServiceID, t.FromServiceID, t.Status, t.Priority, t.CalledAt,
+		t.ServiceStartedAt, t.FinishedAt, t.CounterID, t.ClerkID, t.Recalls,
+		t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID, bk, t.ID)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() != 1 {
+		return queue.ErrNotFound
+	}
+	return nil
+}
+
+func scanTicket(sc pgx.Row, extra ...any) (queue.TicketRecord, error) {
+	var t queue.TicketRecord
+	var idem, booking *string
+	err := sc.Scan(append([]any{&t.ID, &t.Day, &t.IssueServiceID, &t.Number, &t.Code, &t.ServiceID, &t.FromServiceID, &t.Status,
+		&t.Priority, &t.Lang, &t.IssuedAt, &t.CalledAt, &t.ServiceStartedAt, &t.FinishedAt, &t.CounterID, &t.ClerkID, &t.Recalls,
+		&t.TokenHash, &t.IssuedBy, &idem, &t.Offline, &t.FirstCalledAt, &t.FirstCounterID, &t.FirstClerkID, &booking}, extra...)...)
+	if err != nil {
+		return t, notFound(err)
+	}
+	if booking != nil {
+		t.Booking = new(protocol.TicketBooking)
+		if err := json.Unmarshal([]byte(*booking), t.Booking); err != nil {
+			return t, fmt.Errorf("postgres: booking of %s: %w", t.ID, err)
+		}
+	}
+	if idem != nil {
+		t.IdemKey = *idem
+	}
+	return t, nil
+}
+
+func collectTickets(rows pgx.Rows, err error) ([]queue.TicketRecord, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (queue.TicketRecord, error) { return scanTicket(r) })
+}
+
+// Ticket reads a ticket and locks it for this transaction's change.
+func (w *wtx) Ticket(id string) (queue.TicketRecord, error) {
+	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = $1 FOR UPDATE`, id))
+}
+
+func (w *wtx) TicketByIdemKey(issuer, key string) (queue.TicketRecord, error) {
+	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE issued_by = $1 AND idem_key = $2`, issuer, key))
+}
+
+func (w *wtx) CurrentTicket(counterID string) (queue.TicketRecord, error) {
+	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE counter_id = $1 AND status = 'called'
+		ORDER BY called_at DESC LIMIT 1 FOR UPDATE`, counterID))
+}
+
+func (w *wtx) OldestWaiting(serviceIDs []string, day string, priority bool) (queue.TicketRecord, error) {
+	if len(serviceIDs) == 0 {
+		return queue.TicketRecord{}, queue.ErrNotFound
+	}
+	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1 AND priority = $2
+		AND booking IS NULL AND service_id = ANY($3) ORDER BY issued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, day, priority, serviceIDs))
+}
+
+// WaitingBooked implements queue.Tx; the rows are locked like
+// OldestWaiting's, so two instances never call the same booked ticket.
+func (w *wtx) WaitingBooked(serviceIDs []string, day string) ([]queue.TicketRecord, error) {
+	if len(serviceIDs) == 0 {
+		return nil, nil
+	}
+	return collectTickets(w.tx.Query(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1
+		AND booking IS NOT NULL AND service_id = ANY($2) ORDER BY issued_at, id FOR UPDATE SKIP LOCKED`, day, serviceIDs))
+}
+
+func (w *wtx) OpenBefore(day string) ([]queue.TicketRecord, error) {
+	return collectTickets(w.tx.Query(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status IN ('waiting', 'called') AND day < $1
+		ORDER BY issued_at, id FOR UPDATE`, day))
+}
+
+// AppendEvent implements queue.Tx. The event's seq is allocated when the
+// transaction commits; its instant is kept to the microsecond, as stored,
+// so every instance delivers the same event.
+func (w *wtx) AppendEvent(typ string, at time.Time, data any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("postgres: encode %s event: %w", typ, err)
+	}
+	_, off := at.Zone()
+	at = at.Truncate(time.Microsecond).In(zone(off))
+	w.events = append(w.events, protocol.Event{Epoch: w.s.epoch, Type: typ, At: at, Data: b})
+	return nil
+}
+
+// NextLeaseBlock implements queue.LeaseTx (locks the field's lease row).
+func (w *wtx) NextLeaseBlock(serviceID, day string, count int) (int, error) {
+	var last int
+	err := w.tx.QueryRow(w.ctx, `INSERT INTO lease_seq (service_id, day, last) VALUES ($1, $2, $3)
+		ON CONFLICT (service_id, day) DO UPDATE SET last = lease_seq.last + $4 RETURNING last`,
+		serviceID, day, protocol.OfflineBase+count, count).Scan(&last)
+	return last, err
+}
+
+const leaseCols = `id, issuer, service_id, prefix, day, first, last, created_at, expires_at`
+
+func scanLease(r pgx.Row) (queue.LeaseRecord, error) {
+	var l queue.LeaseRecord
+	err := r.Scan(&l.ID, &l.Issuer, &l.ServiceID, &l.Prefix, &l.Day, &l.From, &l.To, &l.CreatedAt, &l.ExpiresAt)
+	return l, notFound(err)
+}
+
+// InsertLease implements queue.LeaseTx.
+func (w *wtx) InsertLease(l queue.LeaseRecord) error {
+	_, err := w.tx.Exec(w.ctx, `INSERT INTO leases (`+leaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		l.ID, l.Issuer, l.ServiceID, l.Prefix, l.Day, l.From, l.To, l.CreatedAt, l.ExpiresAt)
+	if isUnique(err) {
+		return queue.Errorf(protocol.CodeConflict, "lease %s already exists", l.ID)
+	}
+	return err
+}
+
+// Lease implements queue.LeaseTx.
+func (w *wtx) Lease(id string) (queue.LeaseRecord, error) {
+	return scanLease(w.tx.QueryRow(w.ctx, `SELECT `+leaseCols+` FROM leases WHERE id = $1`, id))
+}
+
+// TicketByNumber implements queue.LeaseTx.
+func (w *wtx) TicketByNumber(issueServiceID, day string, number int) (queue.TicketRecord, error) {
+	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE issue_service_id = $1 AND day = $2 AND number = $3 FOR UPDATE`,
+		issueServiceID, day, number))
+}
