@@ -48,9 +48,16 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "crowd" {
+		if err := crowdMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "crowd:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	fs := flag.NewFlagSet("civiq-bench", flag.ExitOnError)
 	runs := fs.Int("runs", 5, "repetitions of each measurement")
-	only := fs.String("only", "", "comma-separated subset: throughput,postgres,latency,max,memory,restart,reports,webhooks")
+	only := fs.String("only", "", "comma-separated subset: throughput,postgres,latency,max,memory,restart,reports,webhooks,waits")
 	doc := fs.String("doc", "docs/PERFORMANCE.md", "file whose server-bench section is rewritten (empty: none)")
 	maxSubs := fs.Int("max-subs", 19500, "largest subscriber count tried (the sandbox allows 20,000 open files per process)")
 	keep := fs.String("keep", "", "keep the restart store in this folder (for profiling)")
@@ -75,6 +82,8 @@ func buildServer(dir string) (string, error) {
 	return bin, cmd.Run()
 }
 
+// startServer starts the server binary on data; extra flags come last
+// (so they override the defaults here).
 func startServer(bin, data string, extra ...string) (*server, time.Duration, error) {
 	start := time.Now()
 	args := append([]string{"--addr", "127.0.0.1:0", "--data", data, "--login-rate", "-1", "--public-rate", "-1", "--device-rate", "-1", "--log-level", "warn"}, extra...)
@@ -317,6 +326,20 @@ func benchMain(runs int, only, doc string, maxSubs int, keepDir string, reportDa
 			return fmt.Errorf("webhooks: %w", err)
 		}
 	}
+	if want("waits") {
+		wrep := &report{}
+		if err := waitsLoad(bin, filepath.Join(tmp, "waits"), runs, wrep); err != nil {
+			return fmt.Errorf("waits: %w", err)
+		}
+		if doc != "" {
+			if err := writeSection(doc, waitsBegin, waitsEnd, wrep.rows); err != nil {
+				return err
+			}
+		}
+		if only == "waits" {
+			return nil // the server-bench section keeps its last full run
+		}
+	}
 	if doc != "" {
 		return writeDoc(doc, rep.rows)
 	}
@@ -334,16 +357,21 @@ const (
 )
 
 func writeDoc(path string, rows []string) error {
+	return writeSection(path, docBegin, docEnd, rows)
+}
+
+// writeSection replaces the lines between the markers begin and end.
+func writeSection(path, begin, end string, rows []string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	s := string(b)
-	i, j := strings.Index(s, docBegin), strings.Index(s, docEnd)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
 	if i < 0 || j < i {
-		return fmt.Errorf("%s has no %q … %q section", path, docBegin, docEnd)
+		return fmt.Errorf("%s has no %q … %q section", path, begin, end)
 	}
-	s = s[:i+len(docBegin)] + "\n" + strings.Join(rows, "\n") + "\n" + s[j:]
+	s = s[:i+len(begin)] + "\n" + strings.Join(rows, "\n") + "\n" + s[j:]
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 

@@ -231,6 +231,7 @@ func start(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	a.API.SetReports(st, func(ctx context.Context, from, to time.Time) ([]report.Disruption, error) {
 		return st.ReportDisruptions(ctx, from, to, opts.Clock.Now())
 	})
+	a.API.SetWaitHistory(st)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.wg.Add(3)

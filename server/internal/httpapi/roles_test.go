@@ -73,6 +73,8 @@ var routeRoles = map[string][]string{
 	"DELETE /api/v1/webhooks/{id}":         {"admin"},
 	"GET /api/v1/webhooks/{id}/deliveries": {"admin"},
 	"POST /api/v1/webhooks/{id}/resend":    {"admin"},
+	"GET /api/v1/waits":                    {"*"},
+	"GET /waits":                           {"*"},
 
 	"GET /api/v1/bookings/settings":      {"*"},
 	"PUT /api/v1/bookings/settings/{id}": {"admin"},

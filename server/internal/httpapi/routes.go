@@ -109,6 +109,11 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/bookings", s.api(readers, s.listBookings))
 	m.Handle("GET /api/v1/bookings/stats", s.api(readers, s.bookingStats))
 
+	// Public live-waits page and its JSON (issue 17, waits.go): cached
+	// renderings, rate-limited per address, no credentials looked at.
+	m.HandleFunc("GET /api/v1/waits", s.getWaits)
+	m.HandleFunc("GET /waits", s.waitsPageHandler)
+
 	m.Handle("/api/", s.api(anyone, s.notFound))
 
 	// Hall display (issue 4): clips and fonts for the web display.

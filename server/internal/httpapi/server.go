@@ -61,6 +61,9 @@ type Options struct {
 	// MetricsElsewhere serves no /metrics on the main handler (the server
 	// serves it on --metrics-addr instead).
 	MetricsElsewhere bool
+	// WaitsRefresh is how long a rendering of the public live-waits page
+	// and its JSON is served before the next (default 2 s).
+	WaitsRefresh time.Duration
 }
 
 // Server is the HTTP API.
@@ -85,9 +88,14 @@ type Server struct {
 	publicLim *limiter
 	deviceLim *limiter
 	bookLim   *limiter
-	pairs     *pairings // one-time pairing codes (pairing.go)
-	beats     beats     // the last heartbeat of each device, to tell admins of changes
-	mux       *http.ServeMux
+	// The public live-waits page (waits.go): its cache, the history its
+	// usual waits come from (nil: none) and its per-address limit.
+	waits       waitsCache
+	waitHistory WaitSampler
+	waitsLim    *limiter
+	pairs       *pairings // one-time pairing codes (pairing.go)
+	beats       beats     // the last heartbeat of each device, to tell admins of changes
+	mux         *http.ServeMux
 }
 
 // New returns the API server.
@@ -97,6 +105,9 @@ func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.H
 	}
 	if opts.PublicPerSecond == 0 {
 		opts.PublicPerSecond = 20
+	}
+	if opts.WaitsRefresh <= 0 {
+		opts.WaitsRefresh = 2 * time.Second
 	}
 	if opts.DevicePerSecond == 0 {
 		opts.DevicePerSecond = 50
@@ -111,7 +122,10 @@ func New(engine *queue.Engine, authSvc *auth.Service, users auth.Store, h *hub.H
 		publicLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
 		deviceLim: newLimiter(opts.DevicePerSecond, int(max(opts.DevicePerSecond*2, 1))),
 		bookLim:   newLimiter(opts.BookPerMinute/60, 5),
-		pairs:     newPairings(opts.LoginPerMinute),
+		// The live-waits page has its own budget per address, as large as
+		// the public one: its polling never eats a phone's ticket tracking.
+		waitsLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
+		pairs:    newPairings(opts.LoginPerMinute),
 	}
 	waiting := func() map[string]int {
 		out := map[string]int{}

@@ -74,6 +74,11 @@ type Reports interface {
 	// TicketIDByCode finds the ticket of day with code (codes are unique
 	// per day; ErrNotFound when none).
 	TicketIDByCode(ctx context.Context, day, code string) (string, error)
+	// WaitSamples lists every ticket of the days fromDay..toDay
+	// (inclusive) that was called: the field it was issued for, when, and
+	// its wait until its first call. The public waits page folds them
+	// into each field's usual wait by weekday and hour.
+	WaitSamples(ctx context.Context, fromDay, toDay string) ([]report.WaitSample, error)
 }
 
 // Housekeeping is the server's periodic and one-off maintenance.

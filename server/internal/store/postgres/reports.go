@@ -264,3 +264,22 @@ func (s *Store) Waitings(ctx context.Context, fromDay, toDay string, start, end 
 	})
 	return out, unavailable(err)
 }
+
+// WaitSamples lists every called ticket of the days fromDay..toDay
+// (inclusive): the field it was issued for, when, and its wait until its
+// first call.
+func (s *Store) WaitSamples(ctx context.Context, fromDay, toDay string) ([]report.WaitSample, error) {
+	rows, err := s.pool.Query(ctx, `SELECT issue_service_id, issued_at, first_called_at
+		FROM tickets WHERE day BETWEEN $1 AND $2 AND first_called_at IS NOT NULL`, fromDay, toDay)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (report.WaitSample, error) {
+		var w report.WaitSample
+		var first time.Time
+		err := r.Scan(&w.ServiceID, &w.Issued, &first)
+		w.Wait = max(first.Sub(w.Issued), 0)
+		return w, err
+	})
+	return out, unavailable(err)
+}

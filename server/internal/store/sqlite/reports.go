@@ -284,3 +284,30 @@ func (s *Store) Waitings(ctx context.Context, fromDay, toDay string, start, end 
 	}
 	return out, rows.Err()
 }
+
+// WaitSamples lists every called ticket of the days fromDay..toDay
+// (inclusive): the field it was issued for, when, and its wait until its
+// first call.
+func (s *Store) WaitSamples(ctx context.Context, fromDay, toDay string) ([]report.WaitSample, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT issue_service_id, issued_at, first_called_at
+		FROM tickets WHERE day BETWEEN ? AND ? AND first_called_at IS NOT NULL`, fromDay, toDay)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []report.WaitSample
+	for rows.Next() {
+		var w report.WaitSample
+		var issued, first int64
+		if err := rows.Scan(&w.ServiceID, &issued, &first); err != nil {
+			return nil, unavailable(err)
+		}
+		w.Issued = time.UnixMicro(issued)
+		w.Wait = max(time.Duration(first-issued)*time.Microsecond, 0)
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(err)
+	}
+	return out, nil
+}

@@ -50,6 +50,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 		{"Auth", testAuth},
 		{"Sessions", testSessions},
 		{"Webhooks", testWebhooks},
+		{"WaitSamples", testWaitSamples},
 		{"Closed", testClosed},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newOpener(t)) })
