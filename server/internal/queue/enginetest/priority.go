@@ -11,7 +11,7 @@ import (
 )
 
 // runPriorityRules runs the per-field priority rules and booked-ticket
-// ordering cases (issue 17).
+// ordering cases .
 func runPriorityRules(t *testing.T, newOpener NewOpener) {
 	t.Run("PriorityRules", func(t *testing.T) { testPriorityRules(t, newOpener) })
 	t.Run("PriorityRuleValidation", func(t *testing.T) { testPriorityRuleValidation(t, newOpener(t)) })
