@@ -203,8 +203,10 @@ type Ticket struct {
 
 // TicketBooking is the booking a ticket was checked in with.
 type TicketBooking struct {
-	// Code is the booking code the citizen was given.
-	Code string `json:"code"`
+	// Code is the booking code the citizen was given. It is a credential
+	// (it cancels and checks in the booking), so it never goes on the wire:
+	// tickets reach hall displays. The stores keep it (queue.EncodeBooking).
+	Code string `json:"-"`
 	// SlotStart is the start of the booked time slot.
 	SlotStart time.Time `json:"slot_start"`
 	// WindowFrom and WindowTo bound the window in which the booked ticket

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/civiq/civiq/server/protocol"
@@ -321,4 +322,27 @@ type BookingReader interface {
 	// BookingStats counts the bookings per field and day of fromDay..toDay
 	// (inclusive) by state.
 	BookingStats(ctx context.Context, fromDay, toDay string) ([]protocol.BookingStat, error)
+}
+
+// storedBooking is a ticket's booking as the stores keep it: the wire form
+// leaves the code out (protocol.TicketBooking), storage keeps it.
+type storedBooking struct {
+	Code       string    `json:"code"`
+	SlotStart  time.Time `json:"slot_start"`
+	WindowFrom time.Time `json:"window_from"`
+	WindowTo   time.Time `json:"window_to"`
+}
+
+// EncodeBooking is the stored form (JSON) of a ticket's booking.
+func EncodeBooking(b *protocol.TicketBooking) ([]byte, error) {
+	return json.Marshal(storedBooking{Code: b.Code, SlotStart: b.SlotStart, WindowFrom: b.WindowFrom, WindowTo: b.WindowTo})
+}
+
+// DecodeBooking reads what EncodeBooking wrote.
+func DecodeBooking(data []byte) (*protocol.TicketBooking, error) {
+	var s storedBooking
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	return &protocol.TicketBooking{Code: s.Code, SlotStart: s.SlotStart, WindowFrom: s.WindowFrom, WindowTo: s.WindowTo}, nil
 }

@@ -253,7 +253,7 @@ func bookingJSON(t queue.TicketRecord) (*string, error) {
 	if t.Booking == nil {
 		return nil, nil
 	}
-	b, err := json.Marshal(t.Booking)
+	b, err := queue.EncodeBooking(t.Booking)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: encode booking of %s: %w", t.ID, err)
 	}
@@ -313,8 +313,8 @@ func scanTicket(sc pgx.Row, extra ...any) (queue.TicketRecord, error) {
 		return t, notFound(err)
 	}
 	if booking != nil {
-		t.Booking = new(protocol.TicketBooking)
-		if err := json.Unmarshal([]byte(*booking), t.Booking); err != nil {
+		var err error
+		if t.Booking, err = queue.DecodeBooking([]byte(*booking)); err != nil {
 			return t, fmt.Errorf("postgres: booking of %s: %w", t.ID, err)
 		}
 	}

@@ -237,7 +237,7 @@ func bookingJSON(t queue.TicketRecord) (any, error) {
 	if t.Booking == nil {
 		return nil, nil
 	}
-	b, err := json.Marshal(t.Booking)
+	b, err := queue.EncodeBooking(t.Booking)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: encode booking of %s: %w", t.ID, err)
 	}
@@ -288,8 +288,8 @@ func scanTicket(sc interface{ Scan(...any) error }) (queue.TicketRecord, error) 
 		return t, notFound(err)
 	}
 	if booking.Valid {
-		t.Booking = new(protocol.TicketBooking)
-		if err := json.Unmarshal([]byte(booking.String), t.Booking); err != nil {
+		var err error
+		if t.Booking, err = queue.DecodeBooking([]byte(booking.String)); err != nil {
 			return t, fmt.Errorf("sqlite: booking of %s: %w", t.ID, err)
 		}
 	}
