@@ -537,7 +537,7 @@ func TestDisplayAnnouncerRules(t *testing.T) {
 	p := newTab(t, srv)
 	p.open("/display")
 	got := eval[[]string](p, `(async () => {
-		const { Announcer } = await import('/static/internal/voice/announcer.js');
+		const { Announcer } = await import('/static/display/announcer.js');
 		const log = [];
 		let playing = 0, overlap = false, release = [];
 		const player = { play(clips) {
