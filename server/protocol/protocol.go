@@ -47,6 +47,8 @@ const (
 	// ClosedNoCounter: no counter serves the field, so nobody would call
 	// its tickets (unless the admin set Service.AcceptUnserved).
 	ClosedNoCounter = "no_counter"
+	// ClosedHoliday: the centre is closed today (a holiday, issue 17).
+	ClosedHoliday = "holiday"
 )
 
 // Service is a field (lĩnh vực) citizens take tickets for. The wire
@@ -377,6 +379,10 @@ const (
 	RoleClerk      = "clerk"
 	RoleKiosk      = "kiosk"
 	RoleDisplay    = "display"
+	// RoleIntegration is a device token for outside software (the one-stop
+	// software, the national portal) that creates and cancels bookings
+	// and nothing else (docs/API.md, "Appointments").
+	RoleIntegration = "integration"
 )
 
 // DeviceRequest is the body of POST /api/v1/devices.

@@ -108,7 +108,7 @@ func (s *Server) start() {
 	}
 	ao := httpapi.Options{}
 	if s.opts.NoRateLimits {
-		ao.LoginPerMinute, ao.PublicPerSecond, ao.DevicePerSecond = -1, -1, -1
+		ao.LoginPerMinute, ao.PublicPerSecond, ao.DevicePerSecond, ao.BookPerMinute = -1, -1, -1, -1
 	}
 	a, err := wiring.Open(context.Background(), cfg, s.opts.Log, wiring.Options{Clock: s.opts.Clock, Version: "test", HubOptions: s.opts.Hub, APIOptions: ao, BcryptCost: bcrypt.MinCost,
 		SessionTTL: s.opts.SessionTTL, TicketOptions: s.opts.Phones, Store: s.opts.Store, WebhookBackoff: s.opts.WebhookBackoff})

@@ -241,7 +241,7 @@ func TestReportsSupervisor(t *testing.T) {
 	p.login("giamdoc", "giam-doc-pw")
 	p.wait(`!document.querySelector('#admin').hidden && document.querySelector('#report, #report-empty')`, "the reports view")
 	visible := eval[[]string](p, `Array.from(document.querySelectorAll('#nav a')).filter(a => !a.hidden).map(a => a.dataset.view)`)
-	if strings.Join(visible, ",") != "dashboard,reports,audit" {
+	if strings.Join(visible, ",") != "dashboard,reports,bookings,audit" {
 		t.Errorf("a supervisor sees %v", visible)
 	}
 	p.open("/admin?again#fields")

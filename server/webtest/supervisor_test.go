@@ -51,9 +51,10 @@ func TestSupervisorAndCentreDisruption(t *testing.T) {
 	s.login("giamdoc", "giam-doc-2026")
 	s.wait(`!document.querySelector('#admin').hidden && document.querySelector('#conn').dataset.state === 'live'`, "the supervisor's dashboard")
 	tabs := eval[[]string](s, `[...document.querySelectorAll('#nav a')].filter(a => !a.hidden).map(a => a.dataset.view)`)
-	// DATA-OUT.md: a supervisor reads the dashboard, the reports and the audit log.
-	if !slices.Equal(tabs, []string{"dashboard", "reports", "audit"}) {
-		t.Errorf("supervisor tabs %v, want dashboard, reports and audit", tabs)
+	// DATA-OUT.md: a supervisor reads the dashboard, the reports and the audit
+	// log; and the bookings (issue 17).
+	if !slices.Equal(tabs, []string{"dashboard", "reports", "bookings", "audit"}) {
+		t.Errorf("supervisor tabs %v, want dashboard, reports, bookings and audit", tabs)
 	}
 	s.waitText("#readonly", "chỉ xem")
 	s.waitText("#dash-disruptions", "Phần mềm một cửa")

@@ -579,10 +579,11 @@ func (s *Authority) enabledAdmins(ctx context.Context) (int, error) {
 // MaxDeviceName bounds a device's name.
 const MaxDeviceName = 120
 
-// CreateDevice registers a kiosk or display and returns its token, once.
+// CreateDevice registers a kiosk, display or integration and returns its
+// token, once.
 func (s *Authority) CreateDevice(ctx context.Context, req protocol.DeviceRequest) (protocol.Device, error) {
-	if req.Kind != protocol.RoleKiosk && req.Kind != protocol.RoleDisplay {
-		return protocol.Device{}, queue.Errorf(protocol.CodeBadRequest, "kind must be \"kiosk\" or \"display\"")
+	if req.Kind != protocol.RoleKiosk && req.Kind != protocol.RoleDisplay && req.Kind != protocol.RoleIntegration {
+		return protocol.Device{}, queue.Errorf(protocol.CodeBadRequest, "kind must be \"kiosk\", \"display\" or \"integration\"")
 	}
 	name, err := queue.AdminText("name", req.Name, MaxDeviceName, true)
 	if err != nil {

@@ -24,12 +24,13 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case protocol.CodeNotFound:
 		return http.StatusNotFound
-	case protocol.CodeConflict, protocol.CodeNoCurrentTicket:
+	case protocol.CodeConflict, protocol.CodeNoCurrentTicket, protocol.CodeSlotFull, protocol.CodePhoneBooked,
+		protocol.CodeBookingCancelled, protocol.CodeBookingNoShow, protocol.CodeBookingUsed:
 		return http.StatusConflict
 	case protocol.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case protocol.CodeUnprocessable, protocol.CodeServiceClosed, protocol.CodeOutsideHours,
-		protocol.CodeDailyCapReached, protocol.CodeCounterClosed:
+		protocol.CodeDailyCapReached, protocol.CodeCounterClosed, protocol.CodeBookingClosed, protocol.CodeBookingOtherDay:
 		return http.StatusUnprocessableEntity
 	case protocol.CodeRateLimited:
 		return http.StatusTooManyRequests

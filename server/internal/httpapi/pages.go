@@ -23,6 +23,7 @@ func (s *Server) pages() {
 	m.HandleFunc("GET /display", page("display"))
 	m.HandleFunc("GET /t/{token}", page("ticket"))
 	m.HandleFunc("GET /rate/{counter}", page("rate"))
+	m.HandleFunc("GET /book", page("book"))
 	m.HandleFunc("GET /static/", s.static)
 }
 

@@ -75,6 +75,18 @@ var routeRoles = map[string][]string{
 	"POST /api/v1/webhooks/{id}/resend":    {"admin"},
 	"GET /api/v1/waits":                    {"*"},
 	"GET /waits":                           {"*"},
+
+	"GET /api/v1/bookings/settings":      {"*"},
+	"PUT /api/v1/bookings/settings/{id}": {"admin"},
+	"GET /api/v1/holidays":               {"*"},
+	"PUT /api/v1/holidays":               {"admin"},
+	"GET /api/v1/bookings/slots":         {"*"},
+	"POST /api/v1/bookings":              {"*"},
+	"POST /api/v1/bookings/cancel":       {"*"},
+	"GET /api/v1/bookings/{code}/qr.png": {"*"},
+	"POST /api/v1/bookings/checkin":      {"admin", "kiosk"},
+	"GET /api/v1/bookings":               {"admin", "supervisor"},
+	"GET /api/v1/bookings/stats":         {"admin", "supervisor"},
 }
 
 // TestEveryRouteEveryRole: every route of routes.go, called by every role,
@@ -119,10 +131,13 @@ func TestEveryRouteEveryRole(t *testing.T) {
 		"clerk":      srv.ClerkToken("canbo1"), // serves q1
 		"kiosk":      srv.DeviceToken("kiosk", "Kiosk 1"),
 		"display":    srv.DeviceToken("display", "Màn hình 1"),
-		"":           "",
+		// An integration token (one-stop software) passes only the routes
+		// open to anyone: it books and cancels for citizens.
+		"integration": srv.DeviceToken("integration", "Một cửa điện tử"),
+		"":            "",
 	}
-	path := strings.NewReplacer("{id}", "q1", "{token}", "AAAAAAAAAAAAAAAAAAAAAAAA").Replace
-	for _, role := range []string{"", "kiosk", "display", "clerk", "supervisor", "admin"} {
+	path := strings.NewReplacer("{id}", "q1", "{token}", "AAAAAAAAAAAAAAAAAAAAAAAA", "{code}", "ACDEFH").Replace
+	for _, role := range []string{"", "kiosk", "display", "integration", "clerk", "supervisor", "admin"} {
 		for _, r := range routes {
 			method, p, _ := strings.Cut(r, " ")
 			if r == "POST /api/v1/logout" && role != "" {

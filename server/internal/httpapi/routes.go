@@ -96,6 +96,19 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/webhooks/{id}/deliveries", s.api(adminOnly, s.webhookDeliveries))
 	m.Handle("POST /api/v1/webhooks/{id}/resend", s.api(adminOnly, s.resendWebhook))
 
+	// Appointments (issue 17, bookings.go).
+	m.Handle("GET /api/v1/bookings/settings", s.api(anyone, s.listBookingSettings))
+	m.Handle("PUT /api/v1/bookings/settings/{id}", s.api(adminOnly, s.putBookingSettings))
+	m.Handle("GET /api/v1/holidays", s.api(anyone, s.listHolidays))
+	m.Handle("PUT /api/v1/holidays", s.api(adminOnly, s.putHolidays))
+	m.Handle("GET /api/v1/bookings/slots", s.api(anyone, s.bookingSlots))
+	m.Handle("POST /api/v1/bookings", s.api(anyone, s.createBooking))
+	m.Handle("POST /api/v1/bookings/cancel", s.api(anyone, s.cancelBooking))
+	m.Handle("GET /api/v1/bookings/{code}/qr.png", s.api(anyone, s.bookingQR))
+	m.Handle("POST /api/v1/bookings/checkin", s.api(issuers, s.checkInBooking))
+	m.Handle("GET /api/v1/bookings", s.api(readers, s.listBookings))
+	m.Handle("GET /api/v1/bookings/stats", s.api(readers, s.bookingStats))
+
 	// Public live-waits page and its JSON (issue 17, waits.go): cached
 	// renderings, rate-limited per address, no credentials looked at.
 	m.HandleFunc("GET /api/v1/waits", s.getWaits)

@@ -47,6 +47,9 @@ type Options struct {
 	PublicPerSecond float64
 	// DevicePerSecond limits requests per kiosk or display.
 	DevicePerSecond float64
+	// BookPerMinute limits anonymous booking creations and cancellations
+	// per client IP (default 6 a minute, bursts of 5; negative: unlimited).
+	BookPerMinute float64
 	// Web holds the embedded pages (assets web/ folder); nil serves none.
 	Web fs.FS
 	// Version is reported on /api/v1/version.
@@ -84,6 +87,7 @@ type Server struct {
 	loginLim  *limiter
 	publicLim *limiter
 	deviceLim *limiter
+	bookLim   *limiter
 	// The public live-waits page (waits.go): its cache, the history its
 	// usual waits come from (nil: none) and its per-address limit.
 	waits       waitsCache
@@ -108,12 +112,16 @@ func New(engine *queue.Engine, authSvc *auth.Authority, users auth.Store, h *hub
 	if opts.DevicePerSecond == 0 {
 		opts.DevicePerSecond = 50
 	}
+	if opts.BookPerMinute == 0 {
+		opts.BookPerMinute = 6
+	}
 	s := &Server{engine: engine, auth: authSvc, users: users, hub: h, store: store, log: log, opts: opts, clock: clock,
 		reg:      prometheus.NewRegistry(),
 		loginLim: newLimiter(opts.LoginPerMinute/60, 5),
 		// A negative limit means unlimited (newLimiter treats rate <= 0 so).
 		publicLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
 		deviceLim: newLimiter(opts.DevicePerSecond, int(max(opts.DevicePerSecond*2, 1))),
+		bookLim:   newLimiter(opts.BookPerMinute/60, 5),
 		// The live-waits page has its own budget per address, as large as
 		// the public one: its polling never eats a phone's ticket tracking.
 		waitsLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),

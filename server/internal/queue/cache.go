@@ -31,6 +31,10 @@ type cache struct {
 	streak, run map[string]int
 	// maxStreak is the call-next policy's priority bound (Engine options).
 	maxStreak int
+	// holidays are the centre's closed days (booking.go): every field shows
+	// closed on them. Loaded at start and replaced by PutHolidays on this
+	// instance; the issuing transaction checks the stored list itself.
+	holidays map[string]bool
 	// model is what the wait estimate learned from the events: service
 	// times, pauses, ranges and their calibration (estimate.go).
 	model *forecast.Model

@@ -89,9 +89,14 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.opts.Location = loc
 		now = e.now()
 	}
+	hols, err := e.store.Holidays(ctx)
+	if err != nil {
+		return fmt.Errorf("queue: load holidays: %w", err)
+	}
 	e.mu.Lock()
 	e.c = newCache(l, Day(now, e.opts.Location), e.opts.Location)
 	e.c.maxStreak = e.opts.MaxPriorityStreak
+	e.c.holidays = holidaySet(hols)
 	e.mu.Unlock()
 	if err := e.loadCalibration(ctx); err != nil {
 		return fmt.Errorf("queue: load calibration: %w", err)

@@ -7,8 +7,9 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// Housekeep cancels tickets left waiting or called from earlier days and
-// resets per-day counters; run at start and every minute.
+// Housekeep cancels tickets left waiting or called from earlier days,
+// marks bookings whose window ended unused as no-shows and resets per-day
+// counters; run at start and every minute.
 func (e *Engine) Housekeep(ctx context.Context) error {
 	now := e.now()
 	e.rollDay(now)
@@ -27,6 +28,9 @@ func (e *Engine) Housekeep(ctx context.Context) error {
 			if err := tx.AppendEvent(protocol.EventTicketCancelled, now, e.public(t)); err != nil {
 				return err
 			}
+		}
+		if err := markNoShows(tx, now); err != nil {
+			return err
 		}
 		counters, err := tx.Counters()
 		if err != nil {

@@ -61,54 +61,9 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 				return err
 			}
 		}
-		now := e.now()
-		day := Day(now, e.opts.Location)
-		svc, err := tx.Service(req.ServiceID)
-		if IsNotFound(err) {
-			return Errorf(protocol.CodeNotFound, "unknown service %q", req.ServiceID)
-		} else if err != nil {
-			return err
-		}
-		if !svc.Enabled {
-			return Errorf(protocol.CodeServiceClosed, "%s is closed today", svc.Name.Vi)
-		}
-		if !svc.AcceptUnserved && !served {
-			return Errorf(protocol.CodeServiceClosed, "no counter serves %s, so nobody would call the ticket (closed_reason no_counter)", svc.Name.Vi)
-		}
-		centre, err := tx.Centre()
-		if err != nil {
-			return err
-		}
-		if !OpenAt(effectiveHours(svc, centre), now) {
-			return Errorf(protocol.CodeOutsideHours, "%s is outside its opening hours", svc.Name.Vi)
-		}
-		n, err := tx.NextNumber(svc.ID, day)
-		if err != nil {
-			return err
-		}
-		if svc.DailyCap > 0 && n > svc.DailyCap {
-			return Errorf(protocol.CodeDailyCapReached, "%s has issued its %d tickets for today", svc.Name.Vi, svc.DailyCap)
-		}
-		// Numbers above OfflineBase belong to kiosks' offline leases (lease.go).
-		if n > protocol.OfflineBase {
-			return Errorf(protocol.CodeDailyCapReached, "%s has issued its %d online numbers for today", svc.Name.Vi, protocol.OfflineBase)
-		}
-		id := ticketID()
-		rec = TicketRecord{
-			Ticket: protocol.Ticket{
-				ID: id, Code: FormatCode(svc.Prefix, n), Number: n, ServiceID: svc.ID,
-				Status: protocol.StatusWaiting, Priority: req.Priority, IssuedAt: now,
-				Day: day, Lang: req.Lang,
-			},
-			IssueServiceID: svc.ID,
-			TokenHash:      HashToken(TicketToken(tx.Secret(), id)),
-			IssuedBy:       issuer,
-			IdemKey:        idemKey,
-		}
-		if err := tx.InsertTicket(rec); err != nil {
-			return err
-		}
-		return tx.AppendEvent(protocol.EventTicketIssued, now, e.public(rec))
+		var err error
+		rec, err = e.issueTx(tx, issuer, req, idemKey, served, nil)
+		return err
 	})
 	if err != nil {
 		return IssueResult{}, err
@@ -118,4 +73,74 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 	tok := TicketToken(e.c.secret, rec.ID)
 	e.mu.RUnlock()
 	return IssueResult{Ticket: t, Token: tok, Replayed: replayed}, nil
+}
+
+// issueTx issues a ticket inside tx. booked is the booking a check-in
+// issues the ticket for (booking.go), nil for a walk-in; a booked ticket
+// is issued outside the opening hours too (its window may open before
+// them), beyond the daily cap, and on no holiday check (bookings refuse
+// holidays).
+func (e *Engine) issueTx(tx Tx, issuer string, req protocol.IssueRequest, idemKey string, served bool, booked *BookingRecord) (TicketRecord, error) {
+	var rec TicketRecord
+	now := e.now()
+	day := Day(now, e.opts.Location)
+	svc, err := tx.Service(req.ServiceID)
+	if IsNotFound(err) {
+		return rec, Errorf(protocol.CodeNotFound, "unknown service %q", req.ServiceID)
+	} else if err != nil {
+		return rec, err
+	}
+	if !svc.Enabled {
+		return rec, Errorf(protocol.CodeServiceClosed, "%s is closed today", svc.Name.Vi)
+	}
+	if !svc.AcceptUnserved && !served {
+		return rec, Errorf(protocol.CodeServiceClosed, "no counter serves %s, so nobody would call the ticket (closed_reason no_counter)", svc.Name.Vi)
+	}
+	centre, err := tx.Centre()
+	if err != nil {
+		return rec, err
+	}
+	if booked == nil && !OpenAt(effectiveHours(svc, centre), now) {
+		return rec, Errorf(protocol.CodeOutsideHours, "%s is outside its opening hours", svc.Name.Vi)
+	}
+	if booked == nil {
+		if hol, err := tx.Holiday(day); err != nil {
+			return rec, err
+		} else if hol {
+			return rec, Errorf(protocol.CodeServiceClosed, "the centre is closed today (holiday)")
+		}
+	}
+	n, err := tx.NextNumber(svc.ID, day)
+	if err != nil {
+		return rec, err
+	}
+	// A booked ticket was admitted when it was booked: the daily cap
+	// counts walk-ins.
+	if booked == nil && svc.DailyCap > 0 && n > svc.DailyCap {
+		return rec, Errorf(protocol.CodeDailyCapReached, "%s has issued its %d tickets for today", svc.Name.Vi, svc.DailyCap)
+	}
+	// Numbers above OfflineBase belong to kiosks' offline leases (lease.go).
+	if n > protocol.OfflineBase {
+		return rec, Errorf(protocol.CodeDailyCapReached, "%s has issued its %d online numbers for today", svc.Name.Vi, protocol.OfflineBase)
+	}
+	id := ticketID()
+	rec = TicketRecord{
+		Ticket: protocol.Ticket{
+			ID: id, Code: FormatCode(svc.Prefix, n), Number: n, ServiceID: svc.ID,
+			Status: protocol.StatusWaiting, Priority: req.Priority, IssuedAt: now,
+			Day: day, Lang: req.Lang,
+		},
+		IssueServiceID: svc.ID,
+		TokenHash:      HashToken(TicketToken(tx.Secret(), id)),
+		IssuedBy:       issuer,
+		IdemKey:        idemKey,
+	}
+	if booked != nil {
+		rec.Booking = &protocol.TicketBooking{Code: booked.Code, SlotStart: booked.SlotStart.In(e.opts.Location),
+			WindowFrom: booked.WindowFrom.In(e.opts.Location), WindowTo: booked.WindowTo.In(e.opts.Location)}
+	}
+	if err := tx.InsertTicket(rec); err != nil {
+		return rec, err
+	}
+	return rec, tx.AppendEvent(protocol.EventTicketIssued, now, e.public(rec))
 }

@@ -119,6 +119,7 @@ type Store interface {
 	RatingReader
 	DataReader
 	CalibrationStore
+	BookingReader
 }
 
 // Tx is what the queue may do inside a transaction.
@@ -167,6 +168,7 @@ type Tx interface {
 	LeaseTx
 	RatingTx
 	DataTx
+	BookingTx
 }
 
 // TicketReader finds tickets by token hash outside a write transaction.
@@ -261,4 +263,62 @@ type CalibrationStore interface {
 	LoadCalibration(ctx context.Context) (data []byte, seq int64, err error)
 	// SaveCalibration replaces the saved calibration; at is Unix seconds.
 	SaveCalibration(ctx context.Context, data []byte, seq int64, at int64) error
+}
+
+// BookingRecord is an appointment as stored (booking.go).
+type BookingRecord struct {
+	protocol.Booking
+	// PhoneHash is HMAC-SHA256 of the normalised phone number keyed with the
+	// store secret; nil when no phone was given. The number itself is never
+	// stored.
+	PhoneHash []byte
+	// TicketID is the ticket issued at check-in.
+	TicketID string
+}
+
+// BookingTx is what appointments need inside a write transaction. The
+// capacity of a slot is checked with CountSlot and enforced by the
+// insertion in the same transaction, which the store serialises with
+// every other write.
+type BookingTx interface {
+	// BookingSettings are the settings of a field (ErrNotFound when none).
+	BookingSettings(serviceID string) (protocol.BookingSettings, error)
+	// PutBookingSettings replaces the settings of s.ServiceID.
+	PutBookingSettings(s protocol.BookingSettings) error
+	// Holiday tells whether day is a holiday of the centre.
+	Holiday(day string) (bool, error)
+	// PutHolidays replaces the list of holidays.
+	PutHolidays(h []protocol.Holiday) error
+	// InsertBooking stores a new booking; a code already used is a
+	// conflict error.
+	InsertBooking(b BookingRecord) error
+	// UpdateBooking stores the status, check-in time and ticket of b.
+	UpdateBooking(b BookingRecord) error
+	// BookingByCode finds a booking (ErrNotFound when unknown).
+	BookingByCode(code string) (BookingRecord, error)
+	// CountSlot counts the bookings of a field's slot that hold a place
+	// (booked or checked in).
+	CountSlot(serviceID string, start time.Time) (int, error)
+	// PhoneBooked tells whether phoneHash holds a booking (booked or
+	// checked in) of the field on day.
+	PhoneBooked(serviceID, day string, phoneHash []byte) (bool, error)
+	// DueBookings lists the bookings still booked whose window ended at or
+	// before t.
+	DueBookings(t time.Time) ([]BookingRecord, error)
+}
+
+// BookingReader reads appointments outside a transaction.
+type BookingReader interface {
+	// ListBookingSettings lists the settings of every field, by field id.
+	ListBookingSettings(ctx context.Context) ([]protocol.BookingSettings, error)
+	// Holidays lists the holidays, by day.
+	Holidays(ctx context.Context) ([]protocol.Holiday, error)
+	// SlotCounts counts the places taken per slot start (Unix seconds) of
+	// a field on day.
+	SlotCounts(ctx context.Context, serviceID, day string) (map[int64]int, error)
+	// Bookings lists the bookings of day, by slot start then code.
+	Bookings(ctx context.Context, day string) ([]BookingRecord, error)
+	// BookingStats counts the bookings per field and day of fromDay..toDay
+	// (inclusive) by state.
+	BookingStats(ctx context.Context, fromDay, toDay string) ([]protocol.BookingStat, error)
 }

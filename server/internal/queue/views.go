@@ -64,6 +64,8 @@ func (c *cache) serviceViewAs(s protocol.Service, now time.Time, served bool) pr
 	switch {
 	case !s.Enabled:
 		s.Open, s.ClosedReason = false, protocol.ClosedDisabled
+	case c.holidays[c.day]:
+		s.Open, s.ClosedReason = false, protocol.ClosedHoliday
 	case !served && !s.AcceptUnserved:
 		s.Open, s.ClosedReason = false, protocol.ClosedNoCounter
 	case !OpenAt(effectiveHours(s, c.centre), now):

@@ -152,7 +152,8 @@ export function dashboardView(app) {
     const served = b.counters.reduce((n, cs) => n + (cs.counter.served_today || 0), 0);
     const issuedTotal = services.reduce((n, s) => n + (s.issued_today || 0), 0);
     const open = b.counters.filter((cs) => cs.counter.status === 'open').length;
-    const live = devices.filter((d) => !d.revoked);
+    // Integration tokens (bookings from outside software) send no heartbeat.
+    const live = devices.filter((d) => !d.revoked && d.kind !== 'integration');
     const healthy = live.filter((d) => health(d, now) === 'ok').length;
     let over = 0;
 

@@ -17,6 +17,7 @@ const LATE_MS = 10 * 60 * 1000;
  */
 export function health(d, now) {
   if (d.revoked) return 'revoked';
+  if (d.kind === 'integration') return 'na'; // outside software: no heartbeat
   if (!d.last_seen) return 'never';
   const age = now - Date.parse(d.last_seen);
   if (age > LATE_MS) return 'down';
@@ -113,7 +114,8 @@ export function devicesView(app) {
   function create() {
     const kind = h('select', { id: 'device-kind' },
       h('option', { value: 'kiosk', text: t('v.kind.kiosk') }),
-      h('option', { value: 'display', text: t('v.kind.display') }));
+      h('option', { value: 'display', text: t('v.kind.display') }),
+      h('option', { value: 'integration', text: t('v.kind.integration') }));
     const nm = input({ id: 'device-name', maxlength: 100, placeholder: t('v.name.hint') });
     openDialog(t('v.new'), h('div', {}, field(t('v.kind'), kind), field(t('v.name'), nm, t('v.name.hint'))), async () => {
       const n = nm.value.trim();

@@ -101,11 +101,14 @@ export function reportsView(app) {
     xlsx.href = '/api/v1/reports?' + query('&group_by=' + state.group + '&format=xlsx');
     print.href = '/admin/summary?month=' + encodeURIComponent(state.from.slice(0, 7));
     replace(root, h('p', { class: 'muted', text: t('loading') }));
-    let rep, dis;
+    let rep, dis, bk, svcs;
     try {
-      [rep, dis] = await Promise.all([
+      [rep, dis, bk, svcs] = await Promise.all([
         app.api.get('/api/v1/reports?' + query('&group_by=' + encodeURIComponent(state.group))),
         app.api.get('/api/v1/disruptions?' + query()),
+        // Bookings (issue 17): a range the stats refuse (over 400 days) shows none.
+        app.api.get('/api/v1/bookings/stats?' + query()).catch(() => []),
+        app.api.get('/api/v1/services'),
       ]);
     } catch (e) {
       replace(root);
@@ -113,7 +116,26 @@ export function reportsView(app) {
       return;
     }
     if (!root) return;
-    draw(rep, dis);
+    draw(rep, dis, bookings(bk, svcs));
+  }
+
+  /** bookings is the Đặt lịch section: bookings, check-ins, no-shows and
+   * cancellations per field over the range. */
+  function bookings(stats, svcs) {
+    const head = h('h2', { text: t('r.bk.title') });
+    if (!stats.length) return h('section', { class: 'card', id: 'rep-bk' }, head, h('p', { class: 'muted', id: 'rep-bk-none', text: t('bk.none') }));
+    const by = new Map();
+    for (const s of stats) {
+      const a = by.get(s.service_id) || { bookings: 0, checked_in: 0, no_show: 0, cancelled: 0 };
+      for (const k of Object.keys(a)) a[k] += s[k];
+      by.set(s.service_id, a);
+    }
+    const label = (id) => { const s = svcs.find((x) => x.id === id); return s ? name(s.name) : id; };
+    const keys = ['bookings', 'checked_in', 'no_show', 'cancelled'];
+    return h('section', { class: 'card', id: 'rep-bk' }, head, h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'rep-bk-table' },
+      h('thead', {}, h('tr', {}, h('th', { text: t('bk.col.field') }), keys.map((k) => h('th', { class: 'num', text: t('r.bk.' + k) })))),
+      h('tbody', {}, [...by].map(([id, a]) => h('tr', { dataset: { service: id } },
+        h('th', { scope: 'row', class: 'rep-label', text: label(id) }), keys.map((k) => h('td', { class: 'num', text: n(a[k]) }))))))));
   }
 
   function where(d) {
@@ -151,7 +173,7 @@ export function reportsView(app) {
         h('div', { class: 'tbl-wrap' }, causes), h('div', { class: 'tbl-wrap' }, each)));
   }
 
-  function draw(rep, dis) {
+  function draw(rep, dis, bk) {
     // The figures a person reads on screen; the downloads hold every column.
     const cols = [
       ['issued', (r) => n(r.issued)], ['served', (r) => n(r.served)], ['no_show', (r) => n(r.no_show)],
@@ -180,7 +202,7 @@ export function reportsView(app) {
         kpi(t('r.kpi.wait'), minutes(rep.total.wait_mean_seconds) + ' / ' + minutes(rep.total.wait_p90_seconds)),
         kpi(t('r.col.within'), share(rep.total.within_target_share)),
         kpi(t('r.col.dossiers'), n(rep.total.dossiers)), kpi(t('r.col.disruption'), n(Math.round(rep.total.disruption_minutes)))),
-      table, disruptions(dis || []), charts);
+      table, disruptions(dis || []), bk, charts);
   }
 
   function kpi(label, value) {

@@ -19,9 +19,10 @@ import { centreView } from './a-centre.js';
 import { auditView } from './a-audit.js';
 import { reportsView } from './a-reports.js';
 import { webhooksView } from './a-webhooks.js';
+import { bookingsView } from './a-bookings.js';
 
 // The views a supervisor (read-only) may open.
-const READ_ONLY_VIEWS = ['dashboard', 'reports', 'audit'];
+const READ_ONLY_VIEWS = ['dashboard', 'reports', 'audit', 'bookings'];
 
 const VIEWS = {
   dashboard: dashboardView,
@@ -33,6 +34,7 @@ const VIEWS = {
   audit: auditView,
   reports: reportsView,
   webhooks: webhooksView,
+  bookings: bookingsView,
 };
 
 class AdminApp {

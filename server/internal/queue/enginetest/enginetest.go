@@ -99,6 +99,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 	runLeases(t, newOpener)
 	runStaffing(t, newOpener)
 	runDataCapture(t, newOpener)
+	runBookings(t, newOpener)
 }
 
 func issue(t testing.TB, e *queue.Engine, svc string, prio bool) protocol.Ticket {

@@ -2,7 +2,7 @@
 // implementation (sqlite, postgres) must do, tested on the store itself:
 // transactions and rollback, numbering, the event log (seq order,
 // paging, FirstSeq, pruning, epoch), tickets, offline leases, ratings,
-// visit records, disruptions, the wait calibration, users, sessions,
+// visit records, disruptions, the wait calibration, bookings, users, sessions,
 // devices, the audit log and webhook cursors. The engine's behaviour on a
 // store is tested by queue/enginetest, which every store runs as well.
 package storetest
@@ -45,6 +45,8 @@ func Run(t *testing.T, newOpener NewOpener) {
 		{"Visits", testVisits},
 		{"Disruptions", testDisruptions},
 		{"Calibration", testCalibration},
+		{"Appointments", testAppointments},
+		{"AppointmentCapacity", testAppointmentCapacity},
 		{"Auth", testAuth},
 		{"Sessions", testSessions},
 		{"Webhooks", testWebhooks},
