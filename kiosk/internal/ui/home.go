@@ -54,17 +54,18 @@ const (
 //     tap away.
 type chooser struct {
 	widget.BaseWidget
-	pal    palette
-	w      words
-	title  string
-	fields []*tile
-	ids    []string
-	groups map[string]*tile // group tiles by key
-	gname  map[string]string
-	fgroup []string // group key of each field
-	nav    *nav
-	bottom fyne.CanvasObject // the priority button, or Back on the priority choice
-	listen fyne.CanvasObject // "Nghe hướng dẫn", right of bottom (nil: none)
+	pal     palette
+	w       words
+	title   string
+	fields  []*tile
+	ids     []string
+	groups  map[string]*tile // group tiles by key
+	gname   map[string]string
+	fgroup  []string // group key of each field
+	nav     *nav
+	bottom  fyne.CanvasObject // the priority button, or Back on the priority choice
+	listen  fyne.CanvasObject // "Nghe hướng dẫn", right of bottom (nil: none)
+	booking fyne.CanvasObject // "Tôi đã đặt lịch", between bottom and listen (nil: none)
 
 	back, prev, next *widget.Button
 	pageBtns         []*widget.Button
@@ -375,6 +376,15 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 		c.listen.Move(fyne.NewPos(bw+gridGap, size.Height-bottomH))
 		c.listen.Resize(fyne.NewSize(lw, bottomH))
 		objs = append(objs, c.listen)
+	}
+	if c.booking != nil {
+		// Between the priority button and Listen: a third of what is
+		// left at most, wide enough for "Tôi đã đặt lịch" on two lines.
+		kw := min(max(size.Width*0.22, 300), 420, bw/2)
+		c.booking.Move(fyne.NewPos(bw-kw, size.Height-bottomH))
+		c.booking.Resize(fyne.NewSize(kw, bottomH))
+		objs = append(objs, c.booking)
+		bw -= kw + gridGap
 	}
 	if c.bottom != nil {
 		c.bottom.Move(fyne.NewPos(0, size.Height-bottomH))

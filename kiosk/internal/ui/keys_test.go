@@ -3,13 +3,16 @@ package ui
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 )
 
 // press sends keypad keys to the window's canvas, as the GLFW driver does
-// for a USB keypad: digits and Enter as key events, + − * / as runes.
+// for a USB keypad: digits and Enter as key events, + − * / as runes;
+// then it waits for the held keys to act (digitHold).
 func press(w fyne.Window, keys string) {
+	defer time.Sleep(3 * digitHold)
 	c := w.Canvas()
 	for _, k := range keys {
 		switch {
