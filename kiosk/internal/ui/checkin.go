@@ -407,6 +407,7 @@ func (u *UI) burstEnd() string {
 func (u *UI) bannerBoxLocked(text string) fyne.CanvasObject {
 	bg := canvas.NewRectangle(u.pal.group)
 	bg.StrokeColor, bg.StrokeWidth, bg.CornerRadius = u.pal.edge, 3, 12
-	l := bigLabel(text, sizeSubhead)
-	return container.NewStack(bg, l)
+	l := &oneLine{text: text, col: u.pal.text, sizes: []float32{sizeSubhead * u.pal.scale(), 28, 26, 24}}
+	l.ExtendBaseWidget(l)
+	return container.NewStack(bg, container.NewPadded(l))
 }

@@ -216,8 +216,17 @@ func TestCheckInScreenSizes(t *testing.T) {
 				b, p := r.u.booking, r.u.priority
 				r.u.mu.Unlock()
 				bp, bs, pp, ps := b.Position(), b.Size(), p.Position(), p.Size()
-				if bs.Width < 280 || bs.Height < 96 || pp.X+ps.Width > bp.X || pp.Y != bp.Y {
+				// Beside the priority button, or above it on a portrait
+				// screen; never over it, never under a large target.
+				beside := pp.Y == bp.Y && pp.X+ps.Width <= bp.X
+				above := o == "portrait" && bp.Y+bs.Height <= pp.Y
+				if bs.Width < 280 || bs.Height < 96 || ps.Height < 96 || !(beside || above) {
 					t.Fatalf("booking %v+%v, priority %v+%v", bp, bs, pp, ps)
+				}
+				for _, tl := range r.u.home.shown().tiles {
+					if tl.Position().Y+tl.Size().Height > bp.Y {
+						t.Errorf("a tile reaches %v, the booking button starts at %v", tl.Position().Y+tl.Size().Height, bp.Y)
+					}
 				}
 				if b.r.titleFit.size < 26 || len(b.r.titleFit.lines) > 2 {
 					t.Errorf("booking button text %v px in %d lines", b.r.titleFit.size, len(b.r.titleFit.lines))

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -332,6 +333,7 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			c.bottom = p
 			bk := newTile(u.pal, bookWordsFor(u.lang).Button, "", u.pal.group, u.pal.edge)
 			bk.onTap = func() { u.tapBooking() }
+			bk.titleMax = 40 // no larger than the priority button's words
 			u.booking = bk
 			c.booking = bk
 		}
@@ -372,7 +374,8 @@ func (u *UI) priorityInfoLocked() fyne.CanvasObject {
 	w := wordsFor(u.lang)
 	bg := canvas.NewRectangle(u.pal.priorityLight)
 	bg.StrokeColor, bg.StrokeWidth, bg.CornerRadius = u.pal.priority, 4, 12
-	who := widget.NewLabel(w.PriorityWho)
+	// The age is the centre's (priority_age, 60 by law when unset).
+	who := widget.NewLabel(strings.Replace(w.PriorityWho, "60", strconv.Itoa(u.st.Centre.PriorityAgeOrDefault()), 1))
 	who.Alignment, who.TextStyle.Bold = fyne.TextAlignCenter, true
 	proof := widget.NewLabel(w.PriorityProof)
 	proof.Alignment = fyne.TextAlignCenter
