@@ -31,10 +31,15 @@ const ScreenCheckIn = "checkin"
 // the keys were not a burst ended by Enter: the digits inside a burst (a
 // booking code or an ID card number) never choose a tile, and two digits
 // typed quickly still make a two-digit key.
+//
+// Under Xvfb, xdotool typing 4 ms apart reached the kiosk with gaps of up
+// to ~45 ms (the Fyne thread drawing between events), so the gap allowed
+// is 150 ms; digitHold is longer than burstGap, so a held digit is never
+// acted on in the middle of a burst.
 const (
-	burstGap  = 60 * time.Millisecond
+	burstGap  = 150 * time.Millisecond
 	burstMin  = 6
-	digitHold = 80 * time.Millisecond
+	digitHold = 200 * time.Millisecond
 )
 
 // bookWords are the texts of appointments and of the ID card.
