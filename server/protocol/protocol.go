@@ -283,6 +283,22 @@ type Centre struct {
 	// mode (a citizen may switch it off for their turn). Optional: absent
 	// in a PUT keeps the stored value; absent in a GET means off.
 	KioskLargeText *bool `json:"kiosk_large_text,omitempty"`
+	// PriorityAge is the age from which a citizen whose ID card (CCCD) is
+	// scanned at the kiosk is offered the priority ticket (40..120; the
+	// law's 60 when absent; some centres set 75). Optional: absent in a
+	// PUT keeps the stored value.
+	PriorityAge *int `json:"priority_age,omitempty"`
+}
+
+// DefaultPriorityAge is the age of priority by law (the elderly).
+const DefaultPriorityAge = 60
+
+// PriorityAgeOrDefault is c.PriorityAge, or DefaultPriorityAge when unset.
+func (c Centre) PriorityAgeOrDefault() int {
+	if c.PriorityAge == nil || *c.PriorityAge <= 0 {
+		return DefaultPriorityAge
+	}
+	return *c.PriorityAge
 }
 
 // Ways of reading ticket numbers aloud (Centre.ReadNumbers).

@@ -19,6 +19,7 @@ type labels struct {
 	wait     string
 	usually  string
 	issued   string
+	slot     string
 	scanNote string
 	callNote string
 }
@@ -36,6 +37,7 @@ func labelsFor(lang string) labels {
 			wait:     "Estimated wait",
 			usually:  "Usually",
 			issued:   "Issued",
+			slot:     "Booked for",
 			scanNote: "Scan the QR code to follow your turn",
 			callNote: "Please wait for your number on the screen",
 		}
@@ -49,6 +51,7 @@ func labelsFor(lang string) labels {
 		wait:     "Thời gian chờ",
 		usually:  "Thường",
 		issued:   "Giờ lấy số",
+		slot:     "Lịch hẹn",
 		scanNote: "Quét mã QR để theo dõi lượt của bạn",
 		callNote: "Vui lòng chờ gọi số trên màn hình",
 	}

@@ -152,6 +152,9 @@ func (r *Renderer) compose(l Layout) (*doc, error) {
 			d.row(d.lab.usually, rangeText(l.Lang, lo, hi))
 		}
 	}
+	if !l.Slot.IsZero() {
+		d.row(d.lab.slot, l.Slot.In(l.Location).Format("15:04"))
+	}
 	if !l.IssuedAt.IsZero() {
 		d.row(d.lab.issued, l.IssuedAt.In(l.Location).Format(timeLayout))
 	}

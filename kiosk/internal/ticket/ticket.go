@@ -63,6 +63,10 @@ type Layout struct {
 	// unreachable, so clerks know its number may not be in the system yet.
 	Offline bool
 
+	// Slot is the start of the booked time slot of a ticket checked in
+	// with a booking code, printed as "Lịch hẹn 09:45"; zero: none.
+	Slot time.Time
+
 	// IssuedAt is when the ticket was issued; it is printed as local date
 	// and time in Location.
 	IssuedAt time.Time
@@ -90,7 +94,7 @@ type Layout struct {
 // field's name is looked up by the caller (protocol.Service.Name.In(lang)),
 // as are the centre's name and time zone.
 func FromTicket(t protocol.Ticket, centre, field string, width int, loc *time.Location) Layout {
-	return Layout{
+	l := Layout{
 		Width:    width,
 		Centre:   centre,
 		Field:    field,
@@ -108,6 +112,10 @@ func FromTicket(t protocol.Ticket, centre, field string, width int, loc *time.Lo
 		TrackURL:     t.TrackURL,
 		Lang:         t.Lang,
 	}
+	if t.Booking != nil {
+		l.Slot = t.Booking.SlotStart
+	}
+	return l
 }
 
 // Palette is the palette of rendered tickets: index 0 is white (no dot) and

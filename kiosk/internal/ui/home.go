@@ -54,17 +54,18 @@ const (
 //     tap away.
 type chooser struct {
 	widget.BaseWidget
-	pal    palette
-	w      words
-	title  string
-	fields []*tile
-	ids    []string
-	groups map[string]*tile // group tiles by key
-	gname  map[string]string
-	fgroup []string // group key of each field
-	nav    *nav
-	bottom fyne.CanvasObject // the priority button, or Back on the priority choice
-	listen fyne.CanvasObject // "Nghe hướng dẫn", right of bottom (nil: none)
+	pal     palette
+	w       words
+	title   string
+	fields  []*tile
+	ids     []string
+	groups  map[string]*tile // group tiles by key
+	gname   map[string]string
+	fgroup  []string // group key of each field
+	nav     *nav
+	bottom  fyne.CanvasObject // the priority button, or Back on the priority choice
+	listen  fyne.CanvasObject // "Nghe hướng dẫn", right of bottom (nil: none)
+	booking fyne.CanvasObject // "Tôi đã đặt lịch", between bottom and listen (nil: none)
 
 	back, prev, next *widget.Button
 	pageBtns         []*widget.Button
@@ -225,14 +226,23 @@ type chooserRenderer struct {
 func (r *chooserRenderer) Layout(size fyne.Size) {
 	c := r.c
 	bottomH := min(max(size.Height*0.11, 96), 150)
+	foot := bottomH // the height of the buttons under the tiles
+	// A portrait screen with the booking button: two rows, the booking
+	// and Listen buttons side by side above the full-width priority one,
+	// so that none of the three is squeezed.
+	twoRows := c.booking != nil && size.Height > size.Width
+	rowH := max(bottomH*0.75, 96)
+	if twoRows {
+		foot = 2*rowH + gridGap
+	}
 	hh := float32(headH)
-	gridH := size.Height - hh - gridGap - bottomH - gridGap
+	gridH := size.Height - hh - gridGap - foot - gridGap
 	v := c.plan(size.Width, gridH)
 	if v.bar && v.mode != "group" && size.Height < 800 {
 		// A short screen: the page bar says where the citizen is, and the
 		// heading's room goes to a row of tiles.
 		hh = 0
-		gridH = size.Height - bottomH - gridGap
+		gridH = size.Height - foot - gridGap
 		v = c.plan(size.Width, gridH)
 	}
 	r.last = v
@@ -367,6 +377,25 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 
 	// The priority button (or Back on the priority choice).
 	bw := size.Width
+	if twoRows {
+		half := (size.Width - gridGap) / 2
+		y := size.Height - foot
+		c.booking.Move(fyne.NewPos(0, y))
+		c.booking.Resize(fyne.NewSize(half, rowH))
+		objs = append(objs, c.booking)
+		if c.listen != nil {
+			c.listen.Move(fyne.NewPos(half+gridGap, y))
+			c.listen.Resize(fyne.NewSize(half, rowH))
+			objs = append(objs, c.listen)
+		}
+		if c.bottom != nil {
+			c.bottom.Move(fyne.NewPos(0, size.Height-rowH))
+			c.bottom.Resize(fyne.NewSize(size.Width, rowH))
+			objs = append(objs, c.bottom)
+		}
+		r.objs = objs
+		return
+	}
 	if c.listen != nil {
 		// Wide enough for its icon and words (the button does not wrap),
 		// never more than half the row.
@@ -375,6 +404,15 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 		c.listen.Move(fyne.NewPos(bw+gridGap, size.Height-bottomH))
 		c.listen.Resize(fyne.NewSize(lw, bottomH))
 		objs = append(objs, c.listen)
+	}
+	if c.booking != nil {
+		// Between the priority button and Listen: a third of what is
+		// left at most, wide enough for "Tôi đã đặt lịch" on two lines.
+		kw := min(max(size.Width*0.22, 300), 420, bw/2)
+		c.booking.Move(fyne.NewPos(bw-kw, size.Height-bottomH))
+		c.booking.Resize(fyne.NewSize(kw, bottomH))
+		objs = append(objs, c.booking)
+		bw -= kw + gridGap
 	}
 	if c.bottom != nil {
 		c.bottom.Move(fyne.NewPos(0, size.Height-bottomH))

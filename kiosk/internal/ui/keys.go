@@ -2,9 +2,13 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"fyne.io/fyne/v2"
+
+	"github.com/civiq/civiq/kiosk/internal/issuer"
 )
 
 // Keys of a numeric keypad (USB keypads are common on accessible kiosks).
@@ -28,11 +32,66 @@ func (u *UI) Keys(c fyne.Canvas) {
 	c.SetOnTypedRune(u.TypedRune)
 }
 
-// TypedKey handles a key of the keypad or keyboard.
+// TypedKey handles a key of the keypad or keyboard. On the home screens
+// keys are held a moment (digitHold) so that a scanner's burst is told
+// from keypad presses (see burstGap).
 func (u *UI) TypedKey(ev *fyne.KeyEvent) {
 	if ev == nil {
 		return
 	}
+	screen := u.Screen()
+	switch screen {
+	case ScreenCheckIn:
+		switch ev.Name {
+		case fyne.KeyEnter, fyne.KeyReturn:
+			if s := u.burstEnd(); s != "" {
+				u.scanned(s)
+			} else {
+				u.submitCode()
+			}
+		case fyne.KeyBackspace:
+			u.typeCode("⌫")
+		case fyne.KeyEscape:
+			u.tapBack()
+		}
+		return
+	case ScreenHome, ScreenPriority:
+		if ev.Name == fyne.KeyEnter || ev.Name == fyne.KeyReturn {
+			if s := u.burstEnd(); s != "" {
+				u.mu.Lock()
+				u.held, u.keySeq = nil, u.keySeq+1
+				u.mu.Unlock()
+				u.scanned(s)
+				return
+			}
+		}
+		u.mu.Lock()
+		u.keySeq++
+		seq := u.keySeq
+		u.held = append(u.held, *ev)
+		u.mu.Unlock()
+		time.AfterFunc(digitHold, func() {
+			fyne.Do(func() {
+				u.mu.Lock()
+				if u.keySeq != seq {
+					u.mu.Unlock()
+					return
+				}
+				held := u.held
+				u.held = nil
+				u.mu.Unlock()
+				for i := range held {
+					u.key(&held[i])
+				}
+			})
+		})
+		return
+	}
+	u.key(ev)
+}
+
+// key acts on a key of the keypad.
+func (u *UI) key(ev *fyne.KeyEvent) {
 	if u.Screen() == ScreenPIN { // the admin types the PIN on the keypad too
 		switch ev.Name {
 		case fyne.KeyEnter, fyne.KeyReturn:
@@ -60,8 +119,24 @@ func (u *UI) TypedKey(ev *fyne.KeyEvent) {
 	}
 }
 
-// TypedRune handles the keypad's + − * / (digits come as keys).
+// TypedRune handles the keypad's + − * / (digits come as keys). On the
+// home and check-in screens every rune also goes to the scanner burst;
+// inside a burst it is no key. On the check-in screen a letter typed on
+// a keyboard adds to the code.
 func (u *UI) TypedRune(r rune) {
+	switch u.Screen() {
+	case ScreenHome, ScreenPriority:
+		if u.burstRune(r) {
+			return
+		}
+	case ScreenCheckIn:
+		if !u.burstRune(r) {
+			if c := unicode.ToUpper(r); c < 128 && strings.ContainsRune(issuer.BookingAlphabet, c) {
+				u.typeCode(string(c))
+			}
+		}
+		return
+	}
 	switch r {
 	case '+':
 		u.turn(1)

@@ -2,14 +2,18 @@ package ui
 
 import (
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 )
 
 // press sends keypad keys to the window's canvas, as the GLFW driver does
-// for a USB keypad: digits and Enter as key events, + − * / as runes.
+// for a USB keypad: digits and Enter as key events, + − * / as runes;
+// then it waits for the held keys to act (digitHold).
 func press(w fyne.Window, keys string) {
+	defer time.Sleep(3 * digitHold)
 	c := w.Canvas()
 	for _, k := range keys {
 		switch {
@@ -143,20 +147,25 @@ func TestKeypadTwoDigits(t *testing.T) {
 	if len(v.tiles) < 12 {
 		t.Fatalf("%d tiles shown", len(v.tiles))
 	}
+	// The held keys act on a timer's goroutine: got is read under a lock.
+	var mu sync.Mutex
 	var got string
-	v.tiles[11].onTap = func() { got = v.ids[11] }
-	v.tiles[0].onTap = func() { got = v.ids[0] }
+	chosen := func() string { mu.Lock(); defer mu.Unlock(); return got }
+	v.tiles[11].onTap = func() { mu.Lock(); got = v.ids[11]; mu.Unlock() }
+	v.tiles[0].onTap = func() { mu.Lock(); got = v.ids[0]; mu.Unlock() }
 	press(r.w, "1")
-	if got != "" {
-		t.Fatalf("1 chose %s at once on a page of %d", got, len(v.tiles))
+	if g := chosen(); g != "" {
+		t.Fatalf("1 chose %s at once on a page of %d", g, len(v.tiles))
 	}
 	press(r.w, "2")
-	if got != v.ids[11] {
-		t.Fatalf("12 chose %q, want %s", got, v.ids[11])
+	if g := chosen(); g != v.ids[11] {
+		t.Fatalf("12 chose %q, want %s", g, v.ids[11])
 	}
+	mu.Lock()
 	got = ""
+	mu.Unlock()
 	press(r.w, "1\n")
-	if got != v.ids[0] {
-		t.Fatalf("1 Enter chose %q, want %s", got, v.ids[0])
+	if g := chosen(); g != v.ids[0] {
+		t.Fatalf("1 Enter chose %q, want %s", g, v.ids[0])
 	}
 }

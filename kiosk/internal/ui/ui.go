@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/civiq/civiq/internal/cccd"
 	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/protocol"
@@ -79,6 +81,7 @@ type UI struct {
 	tiles    map[string]*tile
 	groups   map[string]*tile
 	priority *tile
+	booking  *tile // "Tôi đã đặt lịch"
 	buttons  map[string]*widget.Button
 	homeKey  string
 	nav      nav    // page and group of the home screen
@@ -93,6 +96,19 @@ type UI struct {
 	home           *chooser // the field choice shown (nil on other screens)
 
 	printerForm *printerForm // the printer setup's widgets (ScreenPrinter)
+
+	// Appointments and the ID card (checkin.go).
+	code        string        // the booking code typed so far
+	codeText    *canvas.Text  // the code's boxes on the check-in screen
+	noteLabel   *widget.Label // the check-in screen's message
+	note        string        // the confirmation's booking line
+	offerNormal bool          // the error offers a regular number (offline check-in)
+	notice      string        // a short notice as the home screen's heading
+	card        *cccd.Card    // the ID card scanned for this citizen (stays on the kiosk)
+	burst       []rune        // characters of a possible scanner burst
+	burstAt     time.Time     // when the burst's last character came
+	keySeq      int           // counts held keys (keys.go)
+	held        []fyne.KeyEvent
 
 	listening    bool               // this citizen asked for spoken guidance
 	stopSpeaking context.CancelFunc // cuts off the guidance being spoken
@@ -202,13 +218,14 @@ func (u *UI) armIdleLocked(idle time.Duration) {
 func (u *UI) resetLocked() {
 	u.stopSpeakingLocked()
 	u.lang = u.opts.Lang
+	u.card, u.notice, u.code = nil, "", ""
 	u.setLargeLocked(u.defaultLargeLocked())
 	u.nav = nav{}
 	u.showHomeLocked()
 }
 
 func (u *UI) showHomeLocked() {
-	u.result, u.errText = nil, ""
+	u.result, u.errText, u.note, u.offerNormal = nil, "", "", false
 	u.nav = nav{}
 	u.renderHomeLocked(false, true)
 }
@@ -216,6 +233,7 @@ func (u *UI) showHomeLocked() {
 // homeKeyOf sums up what the home screen shows, to skip identical redraws.
 func (u *UI) homeKeyOf(prio bool) string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "%q|%v|", u.notice, u.card != nil)
 	fmt.Fprintf(&b, "%v|%v|%s|%v|%v|%v|%d|%s|%s|", prio, u.pal.large, u.lang, u.st.Online, u.st.StorageDown, u.st.Known, u.st.Pending, u.st.PrinterFault, u.st.Centre.Name.In(u.lang))
 	for _, s := range u.st.Services {
 		fmt.Fprintf(&b, "%s:%q:%q:%v:%s:%d:%d:%v;", s.ID, s.Name.In(u.lang), groupName(s, u.lang), s.Open, s.ClosedReason, s.Waiting, tileMinutes(s), u.k.OfflineLeft(s.ID) == 0)
@@ -313,6 +331,11 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 			p.onTap = func() { u.tapPriority() }
 			u.priority = p
 			c.bottom = p
+			bk := newTile(u.pal, bookWordsFor(u.lang).Button, "", u.pal.group, u.pal.edge)
+			bk.onTap = func() { u.tapBooking() }
+			bk.titleMax = 40 // no larger than the priority button's words
+			u.booking = bk
+			c.booking = bk
 		}
 		c.listen = u.listenButtonLocked()
 		u.buttons["prev"], u.buttons["next"], u.buttons["group-back"] = c.prev, c.next, c.back
@@ -323,6 +346,9 @@ func (u *UI) renderHomeLocked(prio, force bool) {
 		body = c
 	}
 	var top fyne.CanvasObject = u.headerLocked(true, true)
+	if b := u.bannerLocked(prio); b != "" {
+		top = container.NewVBox(top, container.NewPadded(u.bannerBoxLocked(b)))
+	}
 	if prio {
 		top = container.NewVBox(top, container.NewPadded(u.priorityInfoLocked()))
 	}
@@ -348,7 +374,8 @@ func (u *UI) priorityInfoLocked() fyne.CanvasObject {
 	w := wordsFor(u.lang)
 	bg := canvas.NewRectangle(u.pal.priorityLight)
 	bg.StrokeColor, bg.StrokeWidth, bg.CornerRadius = u.pal.priority, 4, 12
-	who := widget.NewLabel(w.PriorityWho)
+	// The age is the centre's (priority_age, 60 by law when unset).
+	who := widget.NewLabel(strings.Replace(w.PriorityWho, "60", strconv.Itoa(u.st.Centre.PriorityAgeOrDefault()), 1))
 	who.Alignment, who.TextStyle.Bold = fyne.TextAlignCenter, true
 	proof := widget.NewLabel(w.PriorityProof)
 	proof.Alignment = fyne.TextAlignCenter
@@ -587,7 +614,14 @@ func (u *UI) showErrorLocked() {
 	back := widget.NewButton(w.Back, func() { u.tapBack() })
 	back.Importance = widget.HighImportance
 	u.buttons["back"] = back
-	body := container.NewCenter(container.NewVBox(msg, container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 110), back))))
+	btns := container.NewHBox(container.NewGridWrap(fyne.NewSize(420, 110), back))
+	if u.offerNormal {
+		normal := widget.NewButton(bookWordsFor(u.lang).TakeNormal, func() { u.tapBack() })
+		normal.Importance = widget.SuccessImportance
+		u.buttons["normal"] = normal
+		btns.Add(container.NewGridWrap(fyne.NewSize(420, 110), normal))
+	}
+	body := container.NewCenter(container.NewVBox(msg, container.NewCenter(btns)))
 	u.showLocked(ScreenError, container.NewBorder(u.headerLocked(true, false), nil, nil, nil, body), u.opts.Idle)
 }
 
@@ -628,6 +662,11 @@ func (u *UI) showConfirmLocked() {
 		lines = append(lines, tag)
 	}
 	lines = append(lines, bigLabel(r.Field.Name.In(u.lang), sizeHeading))
+	if u.note != "" {
+		n := bigLabel(u.note, sizeSubhead)
+		n.Importance = widget.WarningImportance
+		lines = append(lines, n)
+	}
 	if r.Offline {
 		n := bigLabel(w.OfflineNote, sizeText)
 		n.Importance = widget.WarningImportance

@@ -256,6 +256,11 @@ func (e *Engine) PutCentre(ctx context.Context, c protocol.Centre) (protocol.Cen
 		// An older client that does not know the setting keeps it.
 		c.KioskLargeText = e.Centre().KioskLargeText
 	}
+	if c.PriorityAge == nil {
+		c.PriorityAge = e.Centre().PriorityAge
+	} else if a := *c.PriorityAge; a < 40 || a > 120 {
+		return c, Errorf(protocol.CodeBadRequest, "priority_age must be from 40 to 120")
+	}
 	_, err = e.store.Update(ctx, func(tx Tx) error {
 		if err := tx.PutCentre(c); err != nil {
 			return err

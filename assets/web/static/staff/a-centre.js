@@ -32,6 +32,7 @@ export function centreView(app) {
     const radio = (v) => h('input', { type: 'radio', name: 'read-numbers', value: v, id: 'read-' + v, checked: (c.read_numbers || 'number') === v });
     const rNum = radio('number'), rDig = radio('digits');
     const large = h('input', { type: 'checkbox', id: 'centre-kiosk-large', checked: !!c.kiosk_large_text });
+    const prioAge = input({ id: 'centre-priority-age', type: 'number', min: 40, max: 120, value: String(c.priority_age || 60) });
     const editor = hoursEditor(c.hours);
     const msg = h('p', { class: 'msg', role: 'alert', hidden: true, id: 'centre-msg' });
     const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'centre-save', text: t('save') });
@@ -45,6 +46,7 @@ export function centreView(app) {
           h('label', { class: 'check' }, rDig, h('span', { text: t('ce.read.digits') }))),
         h('div', { class: 'field' }, h('span', { class: 'label', text: t('ce.kiosk') }),
           h('label', { class: 'check' }, large, h('span', { text: t('ce.kiosk.large') }))),
+        field(t('ce.prio_age'), prioAge, t('ce.prio_age.hint')),
         field(t('ce.notice_vi'), nvi, null, 'full'),
         field(t('ce.notice_en'), nen, null, 'full')),
       zones,
@@ -63,7 +65,9 @@ export function centreView(app) {
           notice: { vi: nvi.value.trim(), en: nen.value.trim() },
           read_numbers: rDig.checked ? 'digits' : 'number',
           kiosk_large_text: large.checked,
+          priority_age: Number(prioAge.value),
         };
+        if (!Number.isInteger(body.priority_age) || body.priority_age < 40 || body.priority_age > 120) throw new Invalid(t('ce.err.prio_age'), prioAge);
         if (!body.name.vi) throw new Invalid(t('ce.err.name'), vi);
         if (body.notice.vi.length > 500 || body.notice.en.length > 500) throw new Invalid(t('ce.err.notice'), nvi);
         try {
