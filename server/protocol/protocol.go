@@ -288,6 +288,14 @@ type Centre struct {
 	// law's 60 when absent; some centres set 75). Optional: absent in a
 	// PUT keeps the stored value.
 	PriorityAge *int `json:"priority_age,omitempty"`
+	// IDDailyCap is how many tickets one citizen (by the ID card scanned
+	// at the kiosk) may take a day, all fields together; 0 is no cap.
+	// Optional: absent in a PUT keeps the stored value.
+	IDDailyCap *int `json:"id_daily_cap,omitempty"`
+	// IDDailyCapPerField is how many tickets one citizen may take a day
+	// in one field; 0 is no cap. Optional: absent in a PUT keeps the
+	// stored value.
+	IDDailyCapPerField *int `json:"id_daily_cap_per_field,omitempty"`
 }
 
 // DefaultPriorityAge is the age of priority by law (the elderly).
@@ -364,6 +372,9 @@ const (
 	CodeServiceClosed   = "service_closed"
 	CodeOutsideHours    = "outside_hours"
 	CodeDailyCapReached = "daily_cap_reached"
+	// CodeIDDailyCap: the citizen whose ID card was scanned has taken the
+	// tickets the centre allows one person a day (422).
+	CodeIDDailyCap      = "id_daily_cap"
 	CodeNoCurrentTicket = "no_current_ticket"
 	CodeCounterClosed   = "counter_closed"
 )
@@ -486,6 +497,17 @@ type IssueRequest struct {
 	ServiceID string `json:"service_id"`
 	Priority  bool   `json:"priority"`
 	Lang      string `json:"lang"`
+	// IDCard is the citizen ID card scanned at the kiosk for this ticket,
+	// if any (for the centre's per-person daily cap).
+	IDCard *IssueIDCard `json:"id_card,omitempty"`
+}
+
+// IssueIDCard is the part of a scanned citizen ID card (CCCD) sent with an
+// issue. The server stores only a keyed hash of Number and BirthYear.
+type IssueIDCard struct {
+	// Number is the card's 12-digit ID number.
+	Number    string `json:"number"`
+	BirthYear int    `json:"birth_year"`
 }
 
 // TransferRequest is the body of POST /api/v1/counters/{id}/transfer.
