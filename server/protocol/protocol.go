@@ -296,6 +296,12 @@ type Centre struct {
 	// in one field; 0 is no cap. Optional: absent in a PUT keeps the
 	// stored value.
 	IDDailyCapPerField *int `json:"id_daily_cap_per_field,omitempty"`
+	// ShowCitizenName lets the kiosk send the name read from a scanned ID
+	// card with the issue, and the clerk console show it for the ticket
+	// being served at that counter only (kept in server memory, never
+	// stored). Optional, default off: absent in a PUT keeps the stored
+	// value.
+	ShowCitizenName *bool `json:"show_citizen_name,omitempty"`
 }
 
 // DefaultPriorityAge is the age of priority by law (the elderly).
@@ -508,6 +514,17 @@ type IssueIDCard struct {
 	// Number is the card's 12-digit ID number.
 	Number    string `json:"number"`
 	BirthYear int    `json:"birth_year"`
+	// Name is the card's name, sent only when the centre's
+	// show_citizen_name is on; kept in server memory, never stored.
+	Name string `json:"name,omitempty"`
+}
+
+// CalledTicket is the answer of a counter's next and recall: the ticket,
+// and the name read from the citizen's ID card when the centre shows it
+// (show_citizen_name) and the ticket is being served at that counter.
+type CalledTicket struct {
+	Ticket
+	CitizenName string `json:"citizen_name,omitempty"`
 }
 
 // TransferRequest is the body of POST /api/v1/counters/{id}/transfer.

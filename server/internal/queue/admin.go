@@ -261,6 +261,9 @@ func (e *Engine) PutCentre(ctx context.Context, c protocol.Centre) (protocol.Cen
 	} else if a := *c.PriorityAge; a < 40 || a > 120 {
 		return c, Errorf(protocol.CodeBadRequest, "priority_age must be from 40 to 120")
 	}
+	if c.ShowCitizenName == nil {
+		c.ShowCitizenName = e.Centre().ShowCitizenName
+	}
 	if c.IDDailyCap == nil {
 		c.IDDailyCap = e.Centre().IDDailyCap
 	} else if n := *c.IDDailyCap; n < 0 || n > 100 {

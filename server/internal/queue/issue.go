@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/civiq/civiq/internal/cccd"
@@ -73,6 +74,11 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 	})
 	if err != nil {
 		return IssueResult{}, err
+	}
+	if req.IDCard != nil && req.IDCard.Name != "" && !replayed {
+		if c := e.Centre(); c.ShowCitizenName != nil && *c.ShowCitizenName {
+			e.rememberName(rec.ID, req.IDCard.Name)
+		}
 	}
 	t := e.view(rec)
 	e.mu.RLock()
@@ -167,6 +173,9 @@ func (e *Engine) issueTx(tx Tx, issuer string, req protocol.IssueRequest, idemKe
 func validIDCard(c *protocol.IssueIDCard, now time.Time) error {
 	if c == nil {
 		return nil
+	}
+	if len(c.Name) > maxCitizenName || !utf8.ValidString(c.Name) || strings.ContainsFunc(c.Name, unicode.IsControl) {
+		return Errorf(protocol.CodeBadRequest, "id_card.name must be printable UTF-8 of at most %d bytes", maxCitizenName)
 	}
 	if len(c.Number) != 12 || strings.Trim(c.Number, "0123456789") != "" {
 		return Errorf(protocol.CodeBadRequest, "id_card.number must be 12 digits")
