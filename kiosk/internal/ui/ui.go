@@ -573,6 +573,11 @@ func (u *UI) tapField(id string, prio bool) {
 	var card *protocol.IssueIDCard
 	if u.card != nil {
 		card = &protocol.IssueIDCard{Number: u.card.Number, BirthYear: u.card.Birth.Year}
+		// The name only when the centre shows it to the clerk serving
+		// the ticket (show_citizen_name).
+		if c := u.k.State().Centre; c.ShowCitizenName != nil && *c.ShowCitizenName {
+			card.Name = u.card.Name
+		}
 	}
 	u.showLocked(ScreenPrinting, u.printingLocked(), 0)
 	u.mu.Unlock()
