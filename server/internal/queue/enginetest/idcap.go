@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,71 @@ func runIDCap(t *testing.T, newOpener NewOpener) {
 	t.Run("IDDailyCap", func(t *testing.T) { testIDDailyCap(t, newOpener(t)) })
 	t.Run("IDDailyCapPerField", func(t *testing.T) { testIDDailyCapPerField(t, newOpener(t)) })
 	t.Run("IDCardRefusedWhenMalformed", func(t *testing.T) { testIDCardMalformed(t, newOpener(t)) })
+	t.Run("CitizenNameServingCounterOnly", func(t *testing.T) { testCitizenName(t, newOpener(t)) })
+}
+
+func testCitizenName(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	clk := NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, HCM(t)))
+	e := newEngine(t, s, clk)
+	Seed(t, e)
+	ctx := context.Background()
+	const name = "Lê Thị Zuyên"
+	withName := func(svc string) protocol.Ticket {
+		t.Helper()
+		r, err := e.Issue(ctx, "k", protocol.IssueRequest{ServiceID: svc,
+			IDCard: &protocol.IssueIDCard{Number: cardA, BirthYear: 1950, Name: name}}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Ticket
+	}
+	// Off by default: the name is dropped.
+	tk := withName("c")
+	if _, err := e.Next(ctx, "q3", "clerk"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.CitizenName("q3", tk.ID); got != "" {
+		t.Fatalf("show_citizen_name off: %q", got)
+	}
+	c := e.Centre()
+	on := true
+	c.ShowCitizenName = &on
+	if _, err := e.PutCentre(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	tk = withName("b")
+	if got := e.CitizenName("q3", tk.ID); got != "" {
+		t.Fatalf("a waiting ticket's name: %q", got)
+	}
+	called, err := e.Next(ctx, "q1", "clerk")
+	if err != nil || called == nil || called.ID != tk.ID {
+		t.Fatalf("next at q1: %v %v", called, err)
+	}
+	if got := e.CitizenName("q1", tk.ID); got != name {
+		t.Fatalf("serving counter: %q, want %q", got, name)
+	}
+	for _, other := range []string{"q2", "q3", "q4"} {
+		if got := e.CitizenName(other, tk.ID); got != "" {
+			t.Fatalf("counter %s, not serving it: %q", other, got)
+		}
+	}
+	if _, err := e.Done(ctx, "q1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.CitizenName("q1", tk.ID); got != "" {
+		t.Fatalf("after done: %q", got)
+	}
+	evs, err := s.Events(ctx, 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if strings.Contains(string(ev.Data), "Zuyên") || strings.Contains(string(ev.Data), "Zuy\\u00ean") {
+			t.Fatalf("the name is in event %d %s", ev.Seq, ev.Type)
+		}
+	}
 }
 
 const (
