@@ -1,12 +1,16 @@
 package ui
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/civiq/civiq/server/protocol"
 )
 
 // TestScanIDCardDailyCap: on a real server whose centre allows one ticket
@@ -15,7 +19,10 @@ import (
 // (id_daily_cap); without a card the kiosk still issues.
 func TestScanIDCardDailyCap(t *testing.T) {
 	r := newRig(t, nil, "", screenSizes["landscape"])
-	putCentre(t, r.srv, func(m map[string]any) { m["id_daily_cap"] = 1 })
+	putCentre(t, r.srv, func(m map[string]any) { m["id_daily_cap"], m["show_citizen_name"] = 1, true })
+	if err := r.k.Step(context.Background()); err != nil { // the kiosk reads the centre's settings
+		t.Fatal(err)
+	}
 	r.u.Keys(r.w.Canvas())
 	waitScreen(t, r.u, ScreenHome)
 	const card = "079090001234|023456789|Trần Thị Bình|15061990|Nữ|5 Hai Bà Trưng, Q.1, TP. Hồ Chí Minh|10052021"
@@ -33,6 +40,16 @@ func TestScanIDCardDailyCap(t *testing.T) {
 	scanned()
 	test.Tap(r.tile(t, "dat-dai"))
 	waitScreen(t, r.u, ScreenConfirm)
+	// show_citizen_name: the clerk of counter q1 (dat-dai) sees the name
+	// read from the card when calling the ticket.
+	var called protocol.CalledTicket
+	clerk := r.srv.Client(r.srv.ClerkToken("canbo1"))
+	if _, err := clerk.Do(context.Background(), http.MethodPost, "/api/v1/counters/q1/next", nil, &called, nil); err != nil {
+		t.Fatal(err)
+	}
+	if called.Code != r.result(t).Ticket.Code || called.CitizenName != "Trần Thị Bình" {
+		t.Fatalf("the clerk's next: %s %q, want %s with the card's name", called.Code, called.CitizenName, r.result(t).Ticket.Code)
+	}
 	test.Tap(r.button(t, "done"))
 	waitScreen(t, r.u, ScreenHome)
 
