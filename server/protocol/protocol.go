@@ -288,6 +288,20 @@ type Centre struct {
 	// law's 60 when absent; some centres set 75). Optional: absent in a
 	// PUT keeps the stored value.
 	PriorityAge *int `json:"priority_age,omitempty"`
+	// IDDailyCap is how many tickets one citizen (by the ID card scanned
+	// at the kiosk) may take a day, all fields together; 0 is no cap.
+	// Optional: absent in a PUT keeps the stored value.
+	IDDailyCap *int `json:"id_daily_cap,omitempty"`
+	// IDDailyCapPerField is how many tickets one citizen may take a day
+	// in one field; 0 is no cap. Optional: absent in a PUT keeps the
+	// stored value.
+	IDDailyCapPerField *int `json:"id_daily_cap_per_field,omitempty"`
+	// ShowCitizenName lets the kiosk send the name read from a scanned ID
+	// card with the issue, and the clerk console show it for the ticket
+	// being served at that counter only (kept in server memory, never
+	// stored). Optional, default off: absent in a PUT keeps the stored
+	// value.
+	ShowCitizenName *bool `json:"show_citizen_name,omitempty"`
 }
 
 // DefaultPriorityAge is the age of priority by law (the elderly).
@@ -364,6 +378,9 @@ const (
 	CodeServiceClosed   = "service_closed"
 	CodeOutsideHours    = "outside_hours"
 	CodeDailyCapReached = "daily_cap_reached"
+	// CodeIDDailyCap: the citizen whose ID card was scanned has taken the
+	// tickets the centre allows one person a day (422).
+	CodeIDDailyCap      = "id_daily_cap"
 	CodeNoCurrentTicket = "no_current_ticket"
 	CodeCounterClosed   = "counter_closed"
 )
@@ -486,6 +503,28 @@ type IssueRequest struct {
 	ServiceID string `json:"service_id"`
 	Priority  bool   `json:"priority"`
 	Lang      string `json:"lang"`
+	// IDCard is the citizen ID card scanned at the kiosk for this ticket,
+	// if any (for the centre's per-person daily cap).
+	IDCard *IssueIDCard `json:"id_card,omitempty"`
+}
+
+// IssueIDCard is the part of a scanned citizen ID card (CCCD) sent with an
+// issue. The server stores only a keyed hash of Number and BirthYear.
+type IssueIDCard struct {
+	// Number is the card's 12-digit ID number.
+	Number    string `json:"number"`
+	BirthYear int    `json:"birth_year"`
+	// Name is the card's name, sent only when the centre's
+	// show_citizen_name is on; kept in server memory, never stored.
+	Name string `json:"name,omitempty"`
+}
+
+// CalledTicket is the answer of a counter's next and recall: the ticket,
+// and the name read from the citizen's ID card when the centre shows it
+// (show_citizen_name) and the ticket is being served at that counter.
+type CalledTicket struct {
+	Ticket
+	CitizenName string `json:"citizen_name,omitempty"`
 }
 
 // TransferRequest is the body of POST /api/v1/counters/{id}/transfer.

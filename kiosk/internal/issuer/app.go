@@ -256,6 +256,14 @@ func (k *Kiosk) OfflineLeft(serviceID string) int {
 // first (unless it is known to be unreachable) and falls back to a leased
 // number. A printer fault does not fail the issue: the result carries it.
 func (k *Kiosk) Issue(ctx context.Context, serviceID string, priority bool, lang string) (Result, error) {
+	return k.IssueWithCard(ctx, serviceID, priority, lang, nil)
+}
+
+// IssueWithCard is Issue for a citizen whose ID card was scanned in this
+// turn: card (the number and birth year only) goes with the online issue,
+// for the centre's per-person daily cap (refused with id_daily_cap). An
+// offline ticket cannot be capped and does not carry it.
+func (k *Kiosk) IssueWithCard(ctx context.Context, serviceID string, priority bool, lang string, card *protocol.IssueIDCard) (Result, error) {
 	svc, ok := k.field(serviceID)
 	if !ok {
 		return Result{}, ErrUnknownField
@@ -275,7 +283,7 @@ func (k *Kiosk) Issue(ctx context.Context, serviceID string, priority bool, lang
 	if online {
 		key := rand.Text()
 		ictx, cancel := context.WithTimeout(ctx, k.o.IssueTimeout)
-		res.Ticket, err = k.o.Client.IssueTicket(ictx, protocol.IssueRequest{ServiceID: serviceID, Priority: priority, Lang: lang}, key)
+		res.Ticket, err = k.o.Client.IssueTicket(ictx, protocol.IssueRequest{ServiceID: serviceID, Priority: priority, Lang: lang, IDCard: card}, key)
 		cancel()
 		if err != nil && (!client.IsUnreachable(err) || ctx.Err() != nil) {
 			return Result{}, err // a refusal (closed, cap reached): nothing to fall back on

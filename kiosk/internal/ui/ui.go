@@ -568,11 +568,22 @@ func (u *UI) tapField(id string, prio bool) {
 	}
 	u.busy = true
 	lang := u.lang
+	// The card scanned in this turn goes with the issue for the centre's
+	// per-person daily cap: its number and birth year only.
+	var card *protocol.IssueIDCard
+	if u.card != nil {
+		card = &protocol.IssueIDCard{Number: u.card.Number, BirthYear: u.card.Birth.Year}
+		// The name only when the centre shows it to the clerk serving
+		// the ticket (show_citizen_name).
+		if c := u.k.State().Centre; c.ShowCitizenName != nil && *c.ShowCitizenName {
+			card.Name = u.card.Name
+		}
+	}
 	u.showLocked(ScreenPrinting, u.printingLocked(), 0)
 	u.mu.Unlock()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		res, err := u.k.Issue(ctx, id, prio, lang)
+		res, err := u.k.IssueWithCard(ctx, id, prio, lang, card)
 		cancel()
 		fyne.Do(func() { u.issued(res, err) })
 	}()
@@ -595,6 +606,8 @@ func (u *UI) issued(res issuer.Result, err error) {
 			u.errText = w.ErrNoOffline
 		case errors.Is(err, issuer.ErrFieldClosed), client.IsCode(err, protocol.CodeServiceClosed), client.IsCode(err, protocol.CodeOutsideHours), client.IsCode(err, protocol.CodeDailyCapReached):
 			u.errText = w.ErrClosed
+		case client.IsCode(err, protocol.CodeIDDailyCap):
+			u.errText = bookWordsFor(u.lang).ErrIDCap
 		default:
 			u.errText = w.ErrGeneric
 		}

@@ -129,7 +129,7 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		return nil
 	}
 	s.m.called.WithLabelValues(t.ServiceID).Inc()
-	writeJSON(w, http.StatusOK, t)
+	writeJSON(w, http.StatusOK, protocol.CalledTicket{Ticket: *t, CitizenName: s.engine.CitizenName(id, t.ID)})
 	return nil
 }
 
@@ -145,7 +145,9 @@ func (s *Server) counterAction(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	// The citizen's name shows only while the ticket is served here
+	// (recall); after done or no-show it is not.
+	writeJSON(w, http.StatusOK, protocol.CalledTicket{Ticket: t, CitizenName: s.engine.CitizenName(id, t.ID)})
 	return nil
 }
 

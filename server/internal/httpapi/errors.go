@@ -30,7 +30,7 @@ func statusOf(code string) int {
 	case protocol.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case protocol.CodeUnprocessable, protocol.CodeServiceClosed, protocol.CodeOutsideHours,
-		protocol.CodeDailyCapReached, protocol.CodeCounterClosed, protocol.CodeBookingClosed, protocol.CodeBookingOtherDay:
+		protocol.CodeDailyCapReached, protocol.CodeIDDailyCap, protocol.CodeCounterClosed, protocol.CodeBookingClosed, protocol.CodeBookingOtherDay:
 		return http.StatusUnprocessableEntity
 	case protocol.CodeRateLimited:
 		return http.StatusTooManyRequests

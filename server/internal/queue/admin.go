@@ -261,6 +261,19 @@ func (e *Engine) PutCentre(ctx context.Context, c protocol.Centre) (protocol.Cen
 	} else if a := *c.PriorityAge; a < 40 || a > 120 {
 		return c, Errorf(protocol.CodeBadRequest, "priority_age must be from 40 to 120")
 	}
+	if c.ShowCitizenName == nil {
+		c.ShowCitizenName = e.Centre().ShowCitizenName
+	}
+	if c.IDDailyCap == nil {
+		c.IDDailyCap = e.Centre().IDDailyCap
+	} else if n := *c.IDDailyCap; n < 0 || n > 100 {
+		return c, Errorf(protocol.CodeBadRequest, "id_daily_cap must be from 0 to 100")
+	}
+	if c.IDDailyCapPerField == nil {
+		c.IDDailyCapPerField = e.Centre().IDDailyCapPerField
+	} else if n := *c.IDDailyCapPerField; n < 0 || n > 100 {
+		return c, Errorf(protocol.CodeBadRequest, "id_daily_cap_per_field must be from 0 to 100")
+	}
 	_, err = e.store.Update(ctx, func(tx Tx) error {
 		if err := tx.PutCentre(c); err != nil {
 			return err

@@ -50,6 +50,8 @@ type Engine struct {
 	staff   *staffing
 	// savedSeq is the seq of the last calibration saved (calibration.go).
 	savedSeq int64
+	// names are the citizens' names of open tickets (citizennames.go).
+	names citizenNames
 }
 
 // New returns an engine; call Start before use.

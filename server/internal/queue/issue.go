@@ -3,8 +3,12 @@ package queue
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/civiq/civiq/internal/cccd"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -35,6 +39,9 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 	case protocol.LangVI, protocol.LangEN:
 	default:
 		return IssueResult{}, Errorf(protocol.CodeBadRequest, "lang must be \"vi\" or \"en\"")
+	}
+	if err := validIDCard(req.IDCard, e.now()); err != nil {
+		return IssueResult{}, err
 	}
 	if len(idemKey) > maxIdemKeyLen || !utf8.ValidString(idemKey) {
 		return IssueResult{}, Errorf(protocol.CodeBadRequest, "Idempotency-Key is longer than %d bytes or not UTF-8", maxIdemKeyLen)
@@ -67,6 +74,11 @@ func (e *Engine) Issue(ctx context.Context, issuer string, req protocol.IssueReq
 	})
 	if err != nil {
 		return IssueResult{}, err
+	}
+	if req.IDCard != nil && req.IDCard.Name != "" && !replayed {
+		if c := e.Centre(); c.ShowCitizenName != nil && *c.ShowCitizenName {
+			e.rememberName(rec.ID, req.IDCard.Name)
+		}
 	}
 	t := e.view(rec)
 	e.mu.RLock()
@@ -123,6 +135,13 @@ func (e *Engine) issueTx(tx Tx, issuer string, req protocol.IssueRequest, idemKe
 	if n > protocol.OfflineBase {
 		return rec, Errorf(protocol.CodeDailyCapReached, "%s has issued its %d online numbers for today", svc.Name.Vi, protocol.OfflineBase)
 	}
+	var idHash []byte
+	if req.IDCard != nil && booked == nil {
+		idHash = cccd.Hash(tx.Secret(), req.IDCard.Number)
+		if err := idDailyCap(tx, centre, idHash, day, svc); err != nil {
+			return rec, err
+		}
+	}
 	id := ticketID()
 	rec = TicketRecord{
 		Ticket: protocol.Ticket{
@@ -134,6 +153,10 @@ func (e *Engine) issueTx(tx Tx, issuer string, req protocol.IssueRequest, idemKe
 		TokenHash:      HashToken(TicketToken(tx.Secret(), id)),
 		IssuedBy:       issuer,
 		IdemKey:        idemKey,
+		IDHash:         idHash,
+	}
+	if idHash != nil {
+		rec.BirthYear = req.IDCard.BirthYear
 	}
 	if booked != nil {
 		rec.Booking = &protocol.TicketBooking{Code: booked.Code, SlotStart: booked.SlotStart.In(e.opts.Location),
@@ -143,4 +166,50 @@ func (e *Engine) issueTx(tx Tx, issuer string, req protocol.IssueRequest, idemKe
 		return rec, err
 	}
 	return rec, tx.AppendEvent(protocol.EventTicketIssued, now, e.public(rec))
+}
+
+// validIDCard checks the ID card sent with an issue: a 12-digit number and
+// a birth year from 1900 to this year.
+func validIDCard(c *protocol.IssueIDCard, now time.Time) error {
+	if c == nil {
+		return nil
+	}
+	if len(c.Name) > maxCitizenName || !utf8.ValidString(c.Name) || strings.ContainsFunc(c.Name, unicode.IsControl) {
+		return Errorf(protocol.CodeBadRequest, "id_card.name must be printable UTF-8 of at most %d bytes", maxCitizenName)
+	}
+	if len(c.Number) != 12 || strings.Trim(c.Number, "0123456789") != "" {
+		return Errorf(protocol.CodeBadRequest, "id_card.number must be 12 digits")
+	}
+	if c.BirthYear < 1900 || c.BirthYear > now.Year() {
+		return Errorf(protocol.CodeBadRequest, "id_card.birth_year must be from 1900 to %d", now.Year())
+	}
+	return nil
+}
+
+// idDailyCap refuses a ticket to the citizen of idHash when they have
+// taken the centre's id_daily_cap tickets today, or its
+// id_daily_cap_per_field in svc. The count runs inside the issuing
+// transaction, so two kiosks cannot both pass it.
+func idDailyCap(tx Tx, centre protocol.Centre, idHash []byte, day string, svc protocol.Service) error {
+	total, perField := 0, 0
+	if centre.IDDailyCap != nil {
+		total = *centre.IDDailyCap
+	}
+	if centre.IDDailyCapPerField != nil {
+		perField = *centre.IDDailyCapPerField
+	}
+	if total <= 0 && perField <= 0 {
+		return nil
+	}
+	n, inField, err := tx.IDTicketCounts(idHash, day, svc.ID)
+	if err != nil {
+		return err
+	}
+	if total > 0 && n >= total {
+		return Errorf(protocol.CodeIDDailyCap, "this citizen has taken the %d tickets a day the centre allows one person", total)
+	}
+	if perField > 0 && inField >= perField {
+		return Errorf(protocol.CodeIDDailyCap, "this citizen has taken the %d tickets a day in %s the centre allows one person", perField, svc.Name.Vi)
+	}
+	return nil
 }

@@ -32,6 +32,13 @@ type TicketRecord struct {
 	FirstCalledAt  *time.Time
 	FirstCounterID string
 	FirstClerkID   string
+	// IDHash is cccd.Hash(store secret, ID number) of the citizen ID card
+	// scanned at the kiosk for this ticket (nil when none was), and
+	// BirthYear its birth year: kept for the per-person daily cap. The
+	// number, name and address are never stored. They are written by
+	// InsertTicket and not read back with the ticket.
+	IDHash    []byte
+	BirthYear int
 }
 
 // Visit is the record a clerk noted when a visit ended (shared/DATA-OUT.md),
@@ -145,6 +152,9 @@ type Tx interface {
 	NextNumber(serviceID, day string) (int, error)
 	// IssuedCount is how many numbers of service were allocated for day.
 	IssuedCount(serviceID, day string) (int, error)
+	// IDTicketCounts counts the tickets of day whose IDHash is idHash:
+	// all of them, and those drawn from serviceID (by IssueServiceID).
+	IDTicketCounts(idHash []byte, day, serviceID string) (total, inService int, err error)
 
 	InsertTicket(t TicketRecord) error
 	UpdateTicket(t TicketRecord) error

@@ -33,6 +33,9 @@ export function centreView(app) {
     const rNum = radio('number'), rDig = radio('digits');
     const large = h('input', { type: 'checkbox', id: 'centre-kiosk-large', checked: !!c.kiosk_large_text });
     const prioAge = input({ id: 'centre-priority-age', type: 'number', min: 40, max: 120, value: String(c.priority_age || 60) });
+    const idCap = input({ id: 'centre-id-cap', type: 'number', min: 0, max: 100, value: String(c.id_daily_cap || 0) });
+    const idCapField = input({ id: 'centre-id-cap-field', type: 'number', min: 0, max: 100, value: String(c.id_daily_cap_per_field || 0) });
+    const showName = h('input', { type: 'checkbox', id: 'centre-show-citizen-name', checked: !!c.show_citizen_name });
     const editor = hoursEditor(c.hours);
     const msg = h('p', { class: 'msg', role: 'alert', hidden: true, id: 'centre-msg' });
     const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'centre-save', text: t('save') });
@@ -47,6 +50,10 @@ export function centreView(app) {
         h('div', { class: 'field' }, h('span', { class: 'label', text: t('ce.kiosk') }),
           h('label', { class: 'check' }, large, h('span', { text: t('ce.kiosk.large') }))),
         field(t('ce.prio_age'), prioAge, t('ce.prio_age.hint')),
+        field(t('ce.id_cap'), idCap, t('ce.id_cap.hint')),
+        field(t('ce.id_cap_field'), idCapField, t('ce.id_cap.hint')),
+        h('div', { class: 'field' }, h('span', { class: 'label', text: t('ce.citizen_name') }),
+          h('label', { class: 'check' }, showName, h('span', { text: t('ce.citizen_name.show') }))),
         field(t('ce.notice_vi'), nvi, null, 'full'),
         field(t('ce.notice_en'), nen, null, 'full')),
       zones,
@@ -66,7 +73,13 @@ export function centreView(app) {
           read_numbers: rDig.checked ? 'digits' : 'number',
           kiosk_large_text: large.checked,
           priority_age: Number(prioAge.value),
+          id_daily_cap: Number(idCap.value),
+          id_daily_cap_per_field: Number(idCapField.value),
+          show_citizen_name: showName.checked,
         };
+        for (const [v, el] of [[body.id_daily_cap, idCap], [body.id_daily_cap_per_field, idCapField]]) {
+          if (!Number.isInteger(v) || v < 0 || v > 100) throw new Invalid(t('ce.err.id_cap'), el);
+        }
         if (!Number.isInteger(body.priority_age) || body.priority_age < 40 || body.priority_age > 120) throw new Invalid(t('ce.err.prio_age'), prioAge);
         if (!body.name.vi) throw new Invalid(t('ce.err.name'), vi);
         if (body.notice.vi.length > 500 || body.notice.en.length > 500) throw new Invalid(t('ce.err.notice'), nvi);

@@ -251,8 +251,12 @@ class Console {
     const field = $('#current-field');
     if (cur) {
       const s = this.service(cur.service_id);
+      // The citizen's name from their ID card: only in this counter's
+      // next/recall answer for the ticket served now (show_citizen_name).
+      const citizen = this.citizen && this.citizen.id === cur.id ? this.citizen.name : '';
       replace(field, s ? name(s.name) : cur.service_id,
-        cur.priority ? h('span', { class: 'badge badge-priority', text: t('priority') }) : null);
+        cur.priority ? h('span', { class: 'badge badge-priority', text: t('priority') }) : null,
+        citizen ? h('span', { class: 'meta-item', id: 'current-citizen', text: citizen }) : null);
     } else {
       replace(field);
     }
@@ -598,6 +602,7 @@ class Console {
           return;
         }
         this.waiting.remove(tk.id);
+        this.citizen = tk.citizen_name ? { id: tk.id, name: tk.citizen_name } : null;
         this.patch((cs) => {
           if (cs.current && Date.parse(cs.current.called_at) > Date.parse(tk.called_at)) return false;
           cs.current = tk;
@@ -606,6 +611,7 @@ class Console {
         this.say(t('c.called', { code: tk.code }), 'ok');
         return;
       case 'recall':
+        if (tk.citizen_name) this.citizen = { id: tk.id, name: tk.citizen_name };
         this.patch((cs) => {
           if (!cs.current || cs.current.id !== tk.id) return false;
           cs.current = tk;

@@ -100,6 +100,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 	runStaffing(t, newOpener)
 	runDataCapture(t, newOpener)
 	runBookings(t, newOpener)
+	runIDCap(t, newOpener)
 }
 
 func issue(t testing.TB, e *queue.Engine, svc string, prio bool) protocol.Ticket {

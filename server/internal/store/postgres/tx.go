@@ -280,7 +280,17 @@ func (w *wtx) InsertTicket(t queue.TicketRecord) error {
 		}
 		return queue.Errorf(protocol.CodeConflict, "ticket %s already exists", t.Code)
 	}
+	if err != nil || len(t.IDHash) == 0 {
+		return err
+	}
+	_, err = w.tx.Exec(w.ctx, `UPDATE tickets SET id_hash = $1, birth_year = $2 WHERE id = $3`, t.IDHash, t.BirthYear, t.ID)
 	return err
+}
+
+func (w *wtx) IDTicketCounts(idHash []byte, day, serviceID string) (total, inService int, err error) {
+	err = w.tx.QueryRow(w.ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE issue_service_id = $1) FROM tickets WHERE id_hash = $2 AND day = $3`,
+		serviceID, idHash, day).Scan(&total, &inService)
+	return total, inService, err
 }
 
 func (w *wtx) UpdateTicket(t queue.TicketRecord) error {

@@ -256,7 +256,17 @@ func (w *wtx) InsertTicket(t queue.TicketRecord) error {
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 		return queue.Errorf(protocol.CodeConflict, "ticket %s already exists", t.Code)
 	}
+	if err != nil || len(t.IDHash) == 0 {
+		return err
+	}
+	_, err = w.exec(`UPDATE tickets SET id_hash = ?, birth_year = ? WHERE id = ?`, t.IDHash, t.BirthYear, t.ID)
 	return err
+}
+
+func (w *wtx) IDTicketCounts(idHash []byte, day, serviceID string) (total, inService int, err error) {
+	err = w.queryRow(`SELECT COUNT(*), COALESCE(SUM(issue_service_id = ?), 0) FROM tickets WHERE id_hash = ? AND day = ?`,
+		serviceID, idHash, day).Scan(&total, &inService)
+	return total, inService, err
 }
 
 func (w *wtx) UpdateTicket(t queue.TicketRecord) error {

@@ -52,6 +52,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 		{"Webhooks", testWebhooks},
 		{"WaitSamples", testWaitSamples},
 		{"Closed", testClosed},
+		{"IDCards", testIDCards},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newOpener(t)) })
 	}
