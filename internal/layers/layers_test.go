@@ -23,7 +23,7 @@ var allowed = []struct {
 	{"server/client", []string{"server/protocol"}},
 	{"server/internal/forecast", []string{"server/protocol"}},
 	{"server/internal/queue/enginetest", []string{"server/protocol", "server/internal/forecast", "server/internal/queue"}},
-	{"server/internal/queue", []string{"server/protocol", "server/internal/forecast"}},
+	{"server/internal/queue", []string{"server/protocol", "server/internal/forecast", "internal/cccd"}},
 	{"server/internal/auth", []string{"server/protocol", "server/internal/queue"}},
 	{"server/internal/report", []string{"server/protocol"}},
 	{"server/internal/webhook", []string{"server/protocol"}},
