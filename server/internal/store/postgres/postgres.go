@@ -7,10 +7,7 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -178,10 +175,8 @@ func (s *Store) migrateOne(ctx context.Context, names []string) (bool, error) {
 		return false, fmt.Errorf("postgres: migration %s: %w", names[cur], err)
 	}
 	if cur == 0 {
-		secret := make([]byte, 32)
-		_, _ = rand.Read(secret)
 		if _, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('secret', $2)`,
-			NewEpoch(), base64.StdEncoding.EncodeToString(secret)); err != nil {
+			store.NewEpoch(), store.NewSecret()); err != nil {
 			return false, err
 		}
 	}
@@ -195,27 +190,12 @@ func (s *Store) migrateOne(ctx context.Context, names []string) (bool, error) {
 	return cur+1 == len(names), nil
 }
 
-// NewEpoch returns a random event epoch.
-func NewEpoch() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func (s *Store) loadMeta(ctx context.Context) error {
-	var sec string
-	if err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&s.epoch); err != nil {
-		return fmt.Errorf("postgres: read epoch: %w", err)
-	}
-	if err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'secret'`).Scan(&sec); err != nil {
-		return fmt.Errorf("postgres: read secret: %w", err)
-	}
-	b, err := base64.StdEncoding.DecodeString(sec)
-	if err != nil {
-		return fmt.Errorf("postgres: bad secret: %w", err)
-	}
-	s.secret = b
-	return nil
+func (s *Store) loadMeta(ctx context.Context) (err error) {
+	s.epoch, s.secret, err = store.LoadMeta(ctx, "postgres", func(ctx context.Context, key string) (v string, err error) {
+		err = s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
+		return v, err
+	})
+	return err
 }
 
 // Epoch is the event epoch of this database.

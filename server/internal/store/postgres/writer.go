@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -50,52 +51,22 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.E
 	if s.closed() {
 		return nil, ErrClosed
 	}
+	// A writer that has stopped (written) answered everything it took.
 	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
-	select {
-	case s.ops <- o:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-s.quit:
-		return nil, ErrClosed
+	if err := store.Submit(ctx, s.ops, o, o.done, s.quit, s.written); err != nil {
+		return nil, err
 	}
-	// Once queued, the outcome must be awaited: it may commit. A writer
-	// that has stopped answered everything it took.
-	select {
-	case <-o.done:
-		return o.events, o.err
-	case <-s.written:
-		select {
-		case <-o.done:
-			return o.events, o.err
-		default:
-			return nil, ErrClosed
-		}
-	}
+	return o.events, o.err
 }
 
 func (s *Store) writer() {
 	defer close(s.written)
 	var carry []*op // updates deferred from the last batch, first in the next
 	for {
-		batch := carry
-		carry = nil
-		if len(batch) == 0 {
-			select {
-			case o := <-s.ops:
-				batch = append(batch, o)
-			case <-s.quit:
-				s.failPending(nil)
-				return
-			}
-		}
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case o := <-s.ops:
-				batch = append(batch, o)
-			default:
-				break fill
-			}
+		batch, ok := store.Gather(carry, s.ops, s.quit, s.opts.MaxBatch)
+		if !ok {
+			s.failPending(nil)
+			return
 		}
 		carry = s.commit(batch)
 		select {

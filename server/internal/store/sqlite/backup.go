@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/civiq/civiq/server/internal/store"
 )
 
 // BackupInfo describes a database file: a backup or a live store.
@@ -167,7 +169,7 @@ func newEpoch(ctx context.Context, path string) error {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	res, err := db.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'epoch'`, NewEpoch())
+	res, err := db.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'epoch'`, store.NewEpoch())
 	if err != nil {
 		return fmt.Errorf("sqlite: new epoch: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/civiq/civiq/server/internal/report"
+	"github.com/civiq/civiq/server/internal/store"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -196,19 +197,13 @@ func (s *Store) WarmReports(ctx context.Context, loc *time.Location, today strin
 		todo = append(todo, d)
 	}
 	rows.Close()
-	for i, day := range todo {
-		if err := ctx.Err(); err != nil {
-			return i, err
-		}
+	return store.WarmDays(ctx, todo, func(ctx context.Context, day string) error {
 		sum, gen, err := s.summarize(ctx, day, loc)
 		if err != nil {
-			return i, err
+			return err
 		}
-		if err := s.storeSummary(ctx, day, gen, sum); err != nil {
-			return i, err
-		}
-	}
-	return len(todo), nil
+		return s.storeSummary(ctx, day, gen, sum)
+	})
 }
 
 // ReportDisruptions lists the disruptions overlapping [from, to) as the
@@ -218,15 +213,7 @@ func (s *Store) ReportDisruptions(ctx context.Context, from, to, now time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]report.Disruption, 0, len(ds))
-	for _, d := range ds {
-		end := now
-		if d.EndedAt != nil {
-			end = *d.EndedAt
-		}
-		out = append(out, report.Disruption{Start: d.StartedAt, End: end, CounterIDs: d.CounterIDs})
-	}
-	return out, nil
+	return store.ReportDisruptions(ds, now), nil
 }
 
 // UserNames maps user ids to usernames and names, for the clerk grouping.

@@ -6,11 +6,8 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -247,35 +244,18 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// NewEpoch returns a random event epoch.
-func NewEpoch() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 func initMeta(ctx context.Context, tx *sql.Tx) error {
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
 	_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?), ('secret', ?)`,
-		NewEpoch(), base64.StdEncoding.EncodeToString(secret))
+		store.NewEpoch(), store.NewSecret())
 	return err
 }
 
-func (s *Store) loadMeta(ctx context.Context) error {
-	var sec string
-	if err := s.rdb.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&s.epoch); err != nil {
-		return fmt.Errorf("sqlite: read epoch: %w", err)
-	}
-	if err := s.rdb.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'secret'`).Scan(&sec); err != nil {
-		return fmt.Errorf("sqlite: read secret: %w", err)
-	}
-	b, err := base64.StdEncoding.DecodeString(sec)
-	if err != nil {
-		return fmt.Errorf("sqlite: bad secret: %w", err)
-	}
-	s.secret = b
-	return nil
+func (s *Store) loadMeta(ctx context.Context) (err error) {
+	s.epoch, s.secret, err = store.LoadMeta(ctx, "sqlite", func(ctx context.Context, key string) (v string, err error) {
+		err = s.rdb.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+		return v, err
+	})
+	return err
 }
 
 // Epoch is the event epoch of this database.
@@ -320,25 +300,11 @@ func (s *Store) Update(ctx context.Context, fn func(tx queue.Tx) error) ([]proto
 }
 
 func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.Event, error) {
+	// The poster closes posted once it has answered every op the writer
+	// took.
 	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
-	select {
-	case s.ops <- o:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-s.quit:
-		return nil, ErrClosed
-	}
-	// Once queued, the op's outcome must be awaited: it may commit. But an
-	// op queued (into the buffer) after the writer stopped is never taken:
-	// once the poster has answered every op the writer took, it is closed.
-	select {
-	case <-o.done:
-	case <-s.posted:
-		select {
-		case <-o.done:
-		default:
-			return nil, ErrClosed
-		}
+	if err := store.Submit(ctx, s.ops, o, o.done, s.quit, s.posted); err != nil {
+		return nil, err
 	}
 	return o.events, o.err
 }
@@ -348,21 +314,10 @@ func (s *Store) writer() {
 	defer close(s.post)
 	batch := make([]*op, 0, s.opts.MaxBatch)
 	for {
-		select {
-		case o := <-s.ops:
-			batch = append(batch[:0], o)
-		case <-s.quit:
+		var ok bool
+		if batch, ok = store.Gather(batch[:0], s.ops, s.quit, s.opts.MaxBatch); !ok {
 			s.failPending()
 			return
-		}
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case o := <-s.ops:
-				batch = append(batch, o)
-			default:
-				break fill
-			}
 		}
 		s.commit(batch)
 	}
