@@ -17,7 +17,8 @@ import (
 // pgInstances starts a throw-away PostgreSQL and n real server processes
 // (the binary built from this package) on one database of it, each on its
 // own loopback port and data folder, one after the other.
-func pgInstances(t *testing.T, n int) (*pgtest.Server, []*proc) {
+// Extra flags for every instance come last.
+func pgInstances(t *testing.T, n int, extra ...string) (*pgtest.Server, []*proc) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -31,8 +32,9 @@ func pgInstances(t *testing.T, n int) (*pgtest.Server, []*proc) {
 	env := []string{"CIVIQ_ADMIN_PASSWORD=" + adminPW}
 	var ps []*proc
 	for i := range n {
-		p := startServer(t, env, bin, "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), fmt.Sprint(i)), "--db", url,
-			"--login-rate", "-1", "--log-level", "warn")
+		args := append([]string{bin, "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), fmt.Sprint(i)), "--db", url,
+			"--login-rate", "-1", "--log-level", "warn"}, extra...)
+		p := startServer(t, env, args...)
 		ps = append(ps, p)
 		t.Cleanup(func() {
 			if p.cmd.ProcessState == nil {
