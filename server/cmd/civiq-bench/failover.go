@@ -71,39 +71,48 @@ func (p *pgPair) kill9(i int) {
 
 // crossLatency: n display subscribers on instance 1, the clerk's calls on
 // instance 2: the event crosses PostgreSQL (NOTIFY, the event reader) to
-// reach them.
-func crossLatency(bin, dir string, n, runs int) (p50, p99 stats, err error) {
+// reach them. For comparison, each run also times calls made on instance 1
+// itself (same store, no crossing): p50 and p99 of both, cross first.
+func crossLatency(bin, dir string, n, runs int) (cross, same [2]stats, err error) {
 	pair, err := startPair(bin, dir)
 	if err != nil {
-		return p50, p99, err
+		return cross, same, err
 	}
 	defer pair.stop()
 	tok, err := pair.inst[0].device("display")
 	if err != nil {
-		return p50, p99, err
+		return cross, same, err
 	}
-	admin, _, err := pair.inst[1].admin()
-	if err != nil {
-		return p50, p99, err
+	var admins [2]*client.Client
+	for i := range admins {
+		if admins[i], _, err = pair.inst[i].admin(); err != nil {
+			return cross, same, err
+		}
 	}
 	for i := range runs {
-		ps, err := subscribers(pair.inst[0], tok, n)
-		if err != nil {
-			return p50, p99, err
+		for _, on := range []int{1, 0} {
+			ps, err := subscribers(pair.inst[0], tok, n)
+			if err != nil {
+				return cross, same, err
+			}
+			lat, missing, err := callRound(pair.inst[on], admins[on], ps, n, 20, 150*time.Millisecond)
+			if err != nil {
+				return cross, same, err
+			}
+			if missing > 0 {
+				return cross, same, fmt.Errorf("%d receipts missing", missing)
+			}
+			a, b := percentile(lat, .5), percentile(lat, .99)
+			fmt.Fprintf(os.Stderr, "call on instance %d → %d subscribers on instance 1, run %d: p50 %.1f ms p99 %.1f ms max %.1f ms\n", on+1, n, i+1, a, b, lat[len(lat)-1])
+			st := &cross
+			if on == 0 {
+				st = &same
+			}
+			st[0].add(a)
+			st[1].add(b)
 		}
-		lat, missing, err := callRound(pair.inst[1], admin, ps, n, 20, 150*time.Millisecond)
-		if err != nil {
-			return p50, p99, err
-		}
-		if missing > 0 {
-			return p50, p99, fmt.Errorf("%d receipts missing", missing)
-		}
-		a, b := percentile(lat, .5), percentile(lat, .99)
-		fmt.Fprintf(os.Stderr, "call on instance 2 → %d subscribers on instance 1, run %d: p50 %.1f ms p99 %.1f ms max %.1f ms\n", n, i+1, a, b, lat[len(lat)-1])
-		p50.add(a)
-		p99.add(b)
 	}
-	return p50, p99, nil
+	return cross, same, nil
 }
 
 // failoverDisplay is one display (the Go client given both instances'
