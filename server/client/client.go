@@ -166,7 +166,10 @@ func (c *Client) Do(ctx context.Context, method, path string, body any, out any,
 	for i := range len(c.addrs) {
 		at := (first + i) % len(c.addrs)
 		status, err = c.doAt(ctx, c.addrs[at], method, path, b, body != nil, out, header)
-		if len(c.addrs) == 1 || ctx.Err() != nil || !(notSent(err) || repeatable && IsUnreachable(err)) {
+		// No answer (status 0) or the instance cannot serve (502/503/504);
+		// a 2xx whose body did not read or decode is an answer.
+		failed := err != nil && (status == 0 || status >= 500) && IsUnreachable(err)
+		if len(c.addrs) == 1 || ctx.Err() != nil || !(notSent(err) || repeatable && failed) {
 			if err == nil || !IsUnreachable(err) {
 				c.cur.Store(int32(at)) // it answered: stay there
 			}
