@@ -184,7 +184,7 @@ func wsClients(t *testing.T, url string) int {
 // through nginx to the other instance and resumes with since: every call
 // once, in order.
 func TestNginxExample(t *testing.T) {
-	_, ps := pgInstances(t, 2, "--trust-proxy")
+	_, _, ps := pgInstances(t, 2, "--trust-proxy")
 	lb := startNginx(t, ps[0].url, ps[1].url)
 	ctx := context.Background()
 	admin, _ := client.New(lb, "")
