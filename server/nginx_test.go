@@ -184,6 +184,9 @@ func wsClients(t *testing.T, url string) int {
 // through nginx to the other instance and resumes with since: every call
 // once, in order.
 func TestNginxExample(t *testing.T) {
+	if _, err := nginxPath(); err != nil {
+		t.Fatal(err) // before starting anything
+	}
 	_, _, ps := pgInstances(t, 2, "--trust-proxy")
 	lb := startNginx(t, ps[0].url, ps[1].url)
 	ctx := context.Background()
