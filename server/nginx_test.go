@@ -225,7 +225,7 @@ func TestNginxExample(t *testing.T) {
 	survivor := ps[1-victim]
 
 	var made []string
-	var killed, lastAck time.Time
+	var killed time.Time
 	for i := range calls {
 		if i == killAfter {
 			ps[victim].kill9()
@@ -236,7 +236,6 @@ func TestNginxExample(t *testing.T) {
 			t.Fatalf("call %d through nginx (instance %d killed after call %d): %v, %v", i, victim+1, killAfter, tk, err)
 		}
 		made = append(made, tk.ID)
-		lastAck = time.Now()
 		if i%5 == 0 {
 			resp, err := http.Get(lb + "/readyz")
 			if err != nil {
@@ -256,7 +255,7 @@ func TestNginxExample(t *testing.T) {
 	})
 	time.Sleep(300 * time.Millisecond)
 	evs, ups := sub.events()
-	ids, at := callsOf(t, evs)
+	ids, _ := callsOf(t, evs)
 	if !slices.Equal(ids, made) {
 		t.Fatalf("the display received the calls\n%q\nthe clerk made\n%q", ids, made)
 	}
@@ -266,6 +265,5 @@ func TestNginxExample(t *testing.T) {
 	if n := wsClients(t, survivor.url); n != 1 {
 		t.Fatalf("the surviving instance holds %d websockets, want the display's", n)
 	}
-	t.Logf("kill -9 of the display's instance behind nginx → the display reconnected through nginx %v later; the last call reached it %v after it was made",
-		ups[1].Sub(killed).Round(time.Millisecond), at[made[len(made)-1]].Sub(lastAck).Round(time.Millisecond))
+	t.Logf("kill -9 of the display's instance behind nginx → the display reconnected through nginx %v later", ups[1].Sub(killed).Round(time.Millisecond))
 }
