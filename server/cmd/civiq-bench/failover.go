@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/civiq/civiq/server/client"
@@ -65,7 +64,7 @@ func (p *pgPair) stop() {
 
 // kill9 ends instance i with SIGKILL.
 func (p *pgPair) kill9(i int) {
-	p.inst[i].cmd.Process.Signal(syscall.SIGKILL)
+	p.inst[i].cmd.Process.Kill() // SIGKILL
 	p.inst[i].cmd.Wait()
 }
 
