@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	for _, w := range cfg.Warnings {
 		log.Warn(w, "file", cfg.File)
 	}
-	cl, err := client.New(cfg.Server, cfg.Token)
+	cl, err := client.NewMulti(cfg.Servers, cfg.Token)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ pkgs=(
   chromium chromium-driver xvfb xauth imagemagick xdotool
   # durability test (counts fsyncs), voice clips, PostgreSQL scale-out tests
   strace espeak-ng sox postgresql
+  # the load-balancer example (deploy/nginx) run in front of two instances
+  nginx-light
   # the printed monthly summary read back (reports browser test)
   poppler-utils
   # scripts/run.sh is checked by its test

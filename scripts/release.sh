@@ -138,6 +138,7 @@ for dir in "$STAGE"/civiq-*; do
   *-linux-*)
     mkdir -p "$dir/deploy"
     cp deploy/*.service deploy/*.timer "$dir/deploy/"
+    cp -r deploy/nginx deploy/haproxy "$dir/deploy/"  # load balancers (DEPLOY.md §11)
     [[ -e $dir/kiosk ]] || rm "$dir/deploy/civiq-kiosk.service"
     ;;
   *-windows-*)

@@ -1,6 +1,6 @@
 // Package pairing is the "pair" command of the kiosk and the display:
 //
-//	kiosk pair CODE --server URL [--token-file FILE]
+//	kiosk pair CODE --server URL[,URL…] [--token-file FILE]
 //	display pair CODE --server URL [--token-file FILE]
 //
 // It trades the one-time code shown in /admin (Thiết bị → Ghép thiết bị)
@@ -31,7 +31,7 @@ const Timeout = 15 * time.Second
 func Run(ctx context.Context, kind string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(kind+" pair", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	server := fs.String("server", getenv("CIVIQ_SERVER"), "server URL, e.g. http://10.0.0.2:8080 (env CIVIQ_SERVER)")
+	server := fs.String("server", getenv("CIVIQ_SERVER"), "server URL, e.g. http://10.0.0.2:8080, or several comma-separated (env CIVIQ_SERVER)")
 	tokenFile := fs.String("token-file", getenv("CIVIQ_TOKEN_FILE"), "where to write the device token (env CIVIQ_TOKEN_FILE)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: %s pair CODE --server URL --token-file FILE\n", kind)
@@ -58,7 +58,8 @@ func Run(ctx context.Context, kind string, args []string, getenv func(string) st
 		fs.Usage()
 		return errors.New("pair: --server and --token-file are required")
 	}
-	cl, err := client.New(*server, "")
+	// CIVIQ_SERVER may list several instances of the centre (docs/CONFIG.md).
+	cl, err := client.NewMulti(strings.Split(*server, ","), "")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package pairing
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -66,6 +67,20 @@ func TestPairWritesToken(t *testing.T) {
 	}
 	if _, err := os.Stat(tokFile + ".2"); err == nil {
 		t.Error("a token was written for the wrong kind")
+	}
+	// CIVIQ_SERVER listing two instances, the first gone: paired through
+	// the second.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String()
+	ln.Close()
+	env3 := func(k string) string {
+		return map[string]string{"CIVIQ_SERVER": gone + "," + srv.URL, "CIVIQ_TOKEN_FILE": tokFile + ".3"}[k]
+	}
+	if err := Run(context.Background(), protocol.RoleKiosk, []string{code(t, srv, protocol.RoleKiosk)}, env3, &out, &errb); err != nil {
+		t.Errorf("pairing with two addresses, the first gone: %v", err)
 	}
 	for _, args := range [][]string{{}, {"12345678"}, {"12345678", "--server", srv.URL}} {
 		if err := Run(context.Background(), protocol.RoleKiosk, args, env, &out, &errb); err == nil {

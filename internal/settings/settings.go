@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -463,4 +464,31 @@ func jsonValue(k kind, v string) any {
 		return f
 	}
 	return v
+}
+
+// ServerURLs reads a setting holding one or more server addresses
+// separated by commas ("http://10.0.0.2:8080,http://10.0.0.3:8080": the
+// instances of one centre, tried in that order). Each must be
+// http(s)://host[:port] with nothing else but an optional path; empty
+// entries and repeats are refused, and at most 16 are taken.
+func ServerURLs(v string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		a := strings.TrimRight(strings.TrimSpace(part), "/")
+		if a == "" {
+			return nil, fmt.Errorf("server %q: an empty address in the list", v)
+		}
+		u, err := url.Parse(a)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("server %q must be http(s)://host[:port]", a)
+		}
+		if slices.Contains(out, a) {
+			return nil, fmt.Errorf("server %q is listed twice", a)
+		}
+		out = append(out, a)
+	}
+	if len(out) > 16 {
+		return nil, fmt.Errorf("server: %d addresses, at most 16", len(out))
+	}
+	return out, nil
 }

@@ -300,3 +300,16 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestServerURLs(t *testing.T) {
+	got, err := ServerURLs(" http://10.0.0.2:8080/ ,https://hcc.example.vn")
+	if err != nil || len(got) != 2 || got[0] != "http://10.0.0.2:8080" || got[1] != "https://hcc.example.vn" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	for _, bad := range []string{"", ",", "http://a:1,", "http://a:1,http://a:1/", "10.0.0.2:8080", "ftp://a", "http://u:p@a:1", "http://a:1?x=1",
+		"http://a:1,http://b:1,http://c:1,http://d:1,http://e:1,http://f:1,http://g:1,http://h:1,http://i:1,http://j:1,http://k:1,http://l:1,http://m:1,http://n:1,http://o:1,http://p:1,http://q:1"} {
+		if _, err := ServerURLs(bad); err == nil {
+			t.Errorf("ServerURLs(%q) accepted", bad)
+		}
+	}
+}

@@ -11,17 +11,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// Client talks to one server. It is safe for concurrent use.
+// Client talks to one server, or to one of several instances of it (one
+// centre on one PostgreSQL database, docs/DEPLOY.md). It is safe for
+// concurrent use.
+//
+// With several addresses the client stays on the one that last answered and
+// moves to the next when a request cannot be made there: a connection that
+// could not be opened (nothing was sent, so any request moves), or, for
+// requests that are safe to repeat — GET and HEAD, and writes carrying an
+// Idempotency-Key header such as IssueTicket with a key — any network error
+// and 502/503/504. A write that may have reached a server is never sent to
+// another one: the caller gets the error, as with one address.
 type Client struct {
-	base  *url.URL
+	addrs []*url.URL
+	cur   *atomic.Int32 // index into addrs of the address in use, shared by WithToken copies
 	token string
 	http  *http.Client
 }
@@ -29,30 +42,75 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client)
 
-// WithHTTPClient replaces the default HTTP client (10 s timeout).
+// WithHTTPClient replaces the default HTTP client (10 s timeout, 3 s to
+// open a connection).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
 // New returns a client for the server at baseURL (http://host:port)
 // authenticating with token (a device token or a login token; may be empty).
 func New(baseURL, token string, opts ...Option) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
-	if err != nil {
-		return nil, fmt.Errorf("client: server URL: %w", err)
+	return NewMulti([]string{baseURL}, token, opts...)
+}
+
+// NewMulti returns a client for a server reached at any of addrs (each
+// http(s)://host[:port], at least one): instances sharing one database, or
+// load balancers in front of them. It starts with the first.
+func NewMulti(addrs []string, token string, opts ...Option) (*Client, error) {
+	if len(addrs) == 0 {
+		return nil, errors.New("client: no server URL")
 	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("client: server URL %q must be http(s)://host[:port]", baseURL)
+	c := &Client{cur: new(atomic.Int32), token: token}
+	for _, a := range addrs {
+		u, err := parseAddr(a)
+		if err != nil {
+			return nil, err
+		}
+		c.addrs = append(c.addrs, u)
 	}
-	c := &Client{base: u, token: token, http: &http.Client{Timeout: 10 * time.Second}}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// A server that is gone should cost a moment, not the whole timeout,
+	// before the next address is tried.
+	tr.DialContext = (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	c.http = &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	for _, o := range opts {
 		o(c)
 	}
 	return c, nil
 }
 
-// BaseURL is the server's base URL.
-func (c *Client) BaseURL() string { return c.base.String() }
+func parseAddr(a string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(a), "/"))
+	if err != nil {
+		return nil, fmt.Errorf("client: server URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("client: server URL %q must be http(s)://host[:port]", a)
+	}
+	return u, nil
+}
 
-// WithToken returns a copy of the client using another token.
+// BaseURL is the base URL of the server address in use.
+func (c *Client) BaseURL() string { return c.addrs[c.current()].String() }
+
+// Addresses are the client's server addresses, in the order given.
+func (c *Client) Addresses() []string {
+	out := make([]string, len(c.addrs))
+	for i, u := range c.addrs {
+		out[i] = u.String()
+	}
+	return out
+}
+
+func (c *Client) current() int { return int(c.cur.Load()) % len(c.addrs) }
+
+// moveOn makes the address after from the one in use, unless another
+// request already moved away from from.
+func (c *Client) moveOn(from int) {
+	c.cur.CompareAndSwap(int32(from), int32((from+1)%len(c.addrs)))
+}
+
+// WithToken returns a copy of the client using another token. The copy
+// shares the address in use with c.
 func (c *Client) WithToken(token string) *Client {
 	cc := *c
 	cc.token = token
@@ -91,24 +149,57 @@ func IsUnreachable(err error) bool {
 }
 
 // Do sends a request with a JSON body (nil for none) and decodes a JSON
-// answer into out (nil to ignore). It returns the HTTP status.
+// answer into out (nil to ignore). It returns the HTTP status. With several
+// addresses it tries the next one where that is safe (see Client).
 func (c *Client) Do(ctx context.Context, method, path string, body any, out any, header http.Header) (int, error) {
-	var rd io.Reader
+	var b []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
 			return 0, err
 		}
+	}
+	repeatable := method == http.MethodGet || method == http.MethodHead || header.Get("Idempotency-Key") != ""
+	first := c.current()
+	var status int
+	var err error
+	for i := range len(c.addrs) {
+		at := (first + i) % len(c.addrs)
+		status, err = c.doAt(ctx, c.addrs[at], method, path, b, body != nil, out, header)
+		// No answer (status 0) or the instance cannot serve (502/503/504);
+		// a 2xx whose body did not read or decode is an answer.
+		failed := err != nil && (status == 0 || status >= 500) && IsUnreachable(err)
+		if len(c.addrs) == 1 || ctx.Err() != nil || !(notSent(err) || repeatable && failed) {
+			if err == nil || !IsUnreachable(err) {
+				c.cur.Store(int32(at)) // it answered: stay there
+			}
+			return status, err
+		}
+		c.moveOn(at)
+	}
+	return status, err
+}
+
+// notSent reports whether err means the request never left: the connection
+// to the server could not be opened.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func (c *Client) doAt(ctx context.Context, base *url.URL, method, path string, b []byte, hasBody bool, out any, header http.Header) (int, error) {
+	var rd io.Reader
+	if hasBody {
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, base.String()+path, rd)
 	if err != nil {
 		return 0, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	if body != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.token != "" {
@@ -119,19 +210,19 @@ func (c *Client) Do(ctx context.Context, method, path string, body any, out any,
 		return 0, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
 		return resp.StatusCode, err
 	}
 	if resp.StatusCode >= 400 {
 		var pe protocol.Error
-		if json.Unmarshal(b, &pe) == nil && pe.Error.Code != "" {
+		if json.Unmarshal(rb, &pe) == nil && pe.Error.Code != "" {
 			return resp.StatusCode, &Error{Status: resp.StatusCode, Code: pe.Error.Code, Message: pe.Error.Message}
 		}
-		return resp.StatusCode, &Error{Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+		return resp.StatusCode, &Error{Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(rb))}
 	}
-	if out != nil && resp.StatusCode != http.StatusNoContent && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
+	if out != nil && resp.StatusCode != http.StatusNoContent && len(rb) > 0 {
+		if err := json.Unmarshal(rb, out); err != nil {
 			return resp.StatusCode, fmt.Errorf("civiq: decode %s %s: %w", method, path, err)
 		}
 	}

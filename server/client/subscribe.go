@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,11 @@ type SubscribeOptions struct {
 // pruned, epoch changed) fn receives a snapshot event instead. fn runs on
 // one goroutine; if it returns an error, the connection is dropped and
 // resumed from the last event fn accepted.
+//
+// With several addresses (NewMulti) a connection that fails or ends moves
+// the subscription to the next address, where it resumes from the same seq
+// (instances on one database share the event log and its seqs). The delay
+// grows only once every address has failed in a row.
 func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions, fn func(protocol.Event) error) error {
 	if opts.MinBackoff <= 0 {
 		opts.MinBackoff = 250 * time.Millisecond
@@ -49,12 +55,14 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions, fn func(p
 	since, epoch := opts.Since, opts.Epoch
 	have := since > 0
 	backoff := opts.MinBackoff
+	failed := 0 // connections in a row that ended before an event
 	for {
 		connected := false
-		err := c.subscribeOnce(ctx, opts.Path, since, epoch, have, func(ev protocol.Event) error {
+		at := c.current()
+		err := c.subscribeOnce(ctx, c.addrs[at], opts.Path, since, epoch, have, func(ev protocol.Event) error {
 			if !connected {
 				connected = true
-				backoff = opts.MinBackoff
+				backoff, failed = opts.MinBackoff, 0
 			}
 			if ev.Type != protocol.EventSnapshot && have && ev.Epoch == epoch && ev.Seq <= since {
 				return nil // duplicate (never expected; cheap to guard)
@@ -71,6 +79,10 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions, fn func(p
 		if opts.OnState != nil {
 			opts.OnState(false, err)
 		}
+		var stop errStop
+		if !errors.As(err, &stop) {
+			c.moveOn(at) // the server went away or refused: try the next address
+		}
 		// Jittered exponential backoff, so a hall of displays does not
 		// reconnect in lockstep after a server restart.
 		d := backoff/2 + rand.N(backoff/2+1)
@@ -79,12 +91,14 @@ func (c *Client) Subscribe(ctx context.Context, opts SubscribeOptions, fn func(p
 			return ctx.Err()
 		case <-time.After(d):
 		}
-		backoff = min(backoff*2, opts.MaxBackoff)
+		if failed++; failed%len(c.addrs) == 0 {
+			backoff = min(backoff*2, opts.MaxBackoff)
+		}
 	}
 }
 
-func (c *Client) wsURL(path string, since int64, epoch string, have bool) string {
-	u := *c.base
+func wsURL(base *url.URL, path string, since int64, epoch string, have bool) string {
+	u := *base
 	if u.Scheme == "https" {
 		u.Scheme = "wss"
 	} else {
@@ -107,13 +121,13 @@ type errStop struct{ err error }
 
 func (e errStop) Error() string { return e.err.Error() }
 
-func (c *Client) subscribeOnce(ctx context.Context, path string, since int64, epoch string, have bool, fn func(protocol.Event) error, onState func(bool, error)) error {
+func (c *Client) subscribeOnce(ctx context.Context, base *url.URL, path string, since int64, epoch string, have bool, fn func(protocol.Event) error, onState func(bool, error)) error {
 	h := http.Header{}
 	if c.token != "" {
 		h.Set("Authorization", "Bearer "+c.token)
 	}
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}
-	conn, resp, err := d.DialContext(ctx, c.wsURL(path, since, epoch, have), h)
+	conn, resp, err := d.DialContext(ctx, wsURL(base, path, since, epoch, have), h)
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 {
 			return &Error{Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: "websocket refused"}

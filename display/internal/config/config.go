@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 
@@ -31,8 +30,13 @@ const (
 
 // Config is the display's configuration.
 type Config struct {
-	// Server is the base URL of the CiviQ server (default http://127.0.0.1:8080).
+	// Server is the base URL of the CiviQ server (default
+	// http://127.0.0.1:8080), or several separated by commas (instances of
+	// one centre on one PostgreSQL database): the display follows the first
+	// that answers and moves to the next when it goes away.
 	Server string
+	// Servers is Server split into its addresses (set by Parse).
+	Servers []string
 	// Token is the display device token (from --token, CIVIQ_DISPLAY_TOKEN,
 	// or read from TokenFile).
 	Token string
@@ -66,7 +70,7 @@ func Parse(args []string, getenv func(string) string, readFile func(string) ([]b
 	s.ConfigFile("CIVIQ_DISPLAY_CONFIG")
 	s.AllowKeyValueFile()
 	// CIVIQ_SERVER is read as the kiosk reads it; CIVIQ_DISPLAY_SERVER beats it.
-	s.String(&c.Server, "server", "server base URL", "CIVIQ_SERVER", "CIVIQ_DISPLAY_SERVER")
+	s.String(&c.Server, "server", "server base URL; several, comma-separated, for instances of one centre", "CIVIQ_SERVER", "CIVIQ_DISPLAY_SERVER")
 	s.String(&c.Token, "token", "display device token; prefer --token-file", "CIVIQ_DISPLAY_TOKEN")
 	s.String(&c.TokenFile, "token_file", "file holding the display device token", "CIVIQ_DISPLAY_TOKEN_FILE")
 	s.Bool(&c.Fullscreen, "fullscreen", "full screen with a hidden cursor", "CIVIQ_DISPLAY_FULLSCREEN")
@@ -90,10 +94,11 @@ func Parse(args []string, getenv func(string) string, readFile func(string) ([]b
 }
 
 func (c *Config) validate() error {
-	u, err := url.Parse(c.Server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("server: %q is not an http(s) URL", c.Server)
+	servers, err := settings.ServerURLs(c.Server)
+	if err != nil {
+		return err
 	}
+	c.Servers = servers
 	if c.Token == "" {
 		return errors.New("no device token: give --token-file (or --token, CIVIQ_DISPLAY_TOKEN); an admin creates one under Thiết bị / Devices")
 	}

@@ -60,7 +60,13 @@ func TestParse(t *testing.T) {
 		{name: "token flag beats token file", args: []string{"--token", "direct", "--token-file", "/missing"},
 			want: Config{Server: "http://127.0.0.1:8080", Token: "direct", TokenFile: "/missing", Fullscreen: true, Lang: LangAlternate, Voice: VoiceVI}},
 		{name: "missing token file", args: []string{"--token-file", "/missing"}, err: "token file"},
-		{name: "bad server", args: []string{"--token", "t", "--server", "ftp://x"}, err: "not an http(s) URL"},
+		{name: "bad server", args: []string{"--token", "t", "--server", "ftp://x"}, err: "must be http(s)://host[:port]"},
+		{name: "two instances", args: []string{"--token", "t", "--server", "http://10.0.0.2:8080, http://10.0.0.3:8080/"},
+			want: Config{Server: "http://10.0.0.2:8080, http://10.0.0.3:8080/", Servers: []string{"http://10.0.0.2:8080", "http://10.0.0.3:8080"},
+				Token: "t", Fullscreen: true, Lang: LangAlternate, Voice: VoiceVI}},
+		{name: "an instance twice", args: []string{"--token", "t", "--server", "http://a:1,http://a:1"}, err: "listed twice"},
+		{name: "an empty address", args: []string{"--token", "t", "--server", "http://a:1,,http://b:1"}, err: "empty address"},
+		{name: "a bad second address", args: []string{"--token", "t", "--server", "http://a:1,b:1"}, err: "must be http(s)://host[:port]"},
 		{name: "bad lang", args: []string{"--token", "t", "--lang", "fr"}, err: "lang"},
 		{name: "bad voice", args: []string{"--token", "t", "--voice", "en"}, err: "voice"},
 		{name: "bad env bool", args: []string{"--token", "t"}, env: map[string]string{"CIVIQ_DISPLAY_FULLSCREEN": "maybe"}, err: "CIVIQ_DISPLAY_FULLSCREEN"},
@@ -86,6 +92,9 @@ func TestParse(t *testing.T) {
 			}
 			warnings := got.Warnings
 			got.Warnings = nil
+			if c.want.Servers == nil {
+				c.want.Servers = []string{c.want.Server}
+			}
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("got  %+v\nwant %+v", got, c.want)
 			}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -20,8 +19,12 @@ import (
 // Config is the kiosk's configuration. The zero values of the optional
 // fields are replaced by the defaults documented on each.
 type Config struct {
-	// Server is the server's base URL (required), e.g. http://10.0.0.2:8080.
+	// Server is the server's base URL (required), e.g. http://10.0.0.2:8080,
+	// or several separated by commas (instances of one centre on one
+	// PostgreSQL database): the kiosk uses the first that answers.
 	Server string
+	// Servers is Server split into its addresses (set by Load).
+	Servers []string
 	// Token is the kiosk's device token; TokenFile names a file holding it
 	// (preferred: tokens stay out of process listings).
 	Token     string
@@ -77,7 +80,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	var c Config
 	s := settings.New("kiosk", stderr)
 	s.ConfigFile("CIVIQ_KIOSK_CONFIG")
-	s.String(&c.Server, "server", "server URL, e.g. http://10.0.0.2:8080", "CIVIQ_SERVER")
+	s.String(&c.Server, "server", "server URL, e.g. http://10.0.0.2:8080; several, comma-separated, for instances of one centre", "CIVIQ_SERVER")
 	s.String(&c.Token, "token", "device token; prefer --token-file", "CIVIQ_TOKEN")
 	s.String(&c.TokenFile, "token_file", "file holding the device token", "CIVIQ_TOKEN_FILE")
 	s.String(&c.Printer, "printer", "printer: tcp://host:9100, file:/dev/usb/lp0 or dir:/path", "CIVIQ_PRINTER")
@@ -106,10 +109,11 @@ func (c *Config) finish(getenv func(string) string) error {
 	if c.Server == "" {
 		return errors.New("config: the server URL is required (--server or CIVIQ_SERVER)")
 	}
-	u, err := url.Parse(c.Server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("config: server %q must be http(s)://host[:port]", c.Server)
+	servers, err := settings.ServerURLs(c.Server)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
 	}
+	c.Servers = servers
 	if c.Token == "" && c.TokenFile != "" {
 		b, err := os.ReadFile(c.TokenFile)
 		if err != nil {

@@ -33,12 +33,15 @@ func TestDefaultsAndRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Paper != 58 || c.Lang != "vi" || c.Printer != "dir:/s/printed" || c.Confirm != 8*time.Second || c.Idle != 20*time.Second || c.LargeText {
+	if len(c.Servers) != 1 || c.Servers[0] != "http://h:1" || c.Paper != 58 || c.Lang != "vi" || c.Printer != "dir:/s/printed" || c.Confirm != 8*time.Second || c.Idle != 20*time.Second || c.LargeText {
 		t.Fatalf("defaults %+v", c)
 	}
 	for name, args := range map[string][]string{
 		"no server":    {"--token", "t", "--spool", "/s"},
 		"bad server":   {"--server", "ftp://h", "--token", "t", "--spool", "/s"},
+		"server twice": {"--server", "http://h:1,http://h:1", "--token", "t", "--spool", "/s"},
+		"empty server": {"--server", "http://h:1,", "--token", "t", "--spool", "/s"},
+		"bad second":   {"--server", "http://h:1,h:2", "--token", "t", "--spool", "/s"},
 		"no token":     {"--server", "http://h:1", "--spool", "/s"},
 		"paper":        {"--server", "http://h:1", "--token", "t", "--spool", "/s", "--paper", "57"},
 		"lang":         {"--server", "http://h:1", "--token", "t", "--spool", "/s", "--lang", "fr"},
@@ -50,6 +53,10 @@ func TestDefaultsAndRefusals(t *testing.T) {
 		if _, err := Load(args, env(nil), io.Discard); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+	c, err = Load(nil, env(map[string]string{"CIVIQ_SERVER": "http://10.0.0.2:8080,http://10.0.0.3:8080", "CIVIQ_TOKEN": "t", "CIVIQ_SPOOL": "/s"}), io.Discard)
+	if err != nil || len(c.Servers) != 2 || c.Servers[1] != "http://10.0.0.3:8080" {
+		t.Fatalf("two instances: %q, %v", c.Servers, err)
 	}
 	if _, err := Load(nil, env(map[string]string{"CIVIQ_SERVER": "http://h", "CIVIQ_TOKEN": "t", "CIVIQ_SPOOL": "/s", "CIVIQ_IDLE": "soon"}), io.Discard); err == nil {
 		t.Error("bad CIVIQ_IDLE accepted")

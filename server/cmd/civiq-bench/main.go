@@ -1,6 +1,8 @@
 // Command civiq-bench measures the server's performance targets (make bench):
-// durable ticket operations per second, call-to-subscriber latency at 500
-// and 2,000 subscribers, the most subscribers one instance holds with p99 ≤
+// durable ticket operations per second (SQLite, and PostgreSQL with one and
+// two instances), call-to-subscriber latency at 500 and 2,000 subscribers
+// (and across two instances on PostgreSQL), the failover of displays from a
+// killed instance to the other, the most subscribers one instance holds with p99 ≤
 // 250 ms, memory per idle subscriber, and restart time with 100,000 events.
 //
 // The server runs as its own process (the real binary); this program is the
@@ -57,7 +59,7 @@ func main() {
 	}
 	fs := flag.NewFlagSet("civiq-bench", flag.ExitOnError)
 	runs := fs.Int("runs", 5, "repetitions of each measurement")
-	only := fs.String("only", "", "comma-separated subset: throughput,postgres,latency,max,memory,restart,reports,webhooks,waits")
+	only := fs.String("only", "", "comma-separated subset: throughput,postgres,failover,latency,max,memory,restart,reports,webhooks,waits")
 	doc := fs.String("doc", "docs/PERFORMANCE.md", "file whose server-bench section is rewritten (empty: none)")
 	maxSubs := fs.Int("max-subs", 19500, "largest subscriber count tried (the sandbox allows 20,000 open files per process)")
 	keep := fs.String("keep", "", "keep the restart store in this folder (for profiling)")
@@ -275,6 +277,19 @@ func benchMain(runs int, only, doc string, maxSubs int, keepDir string, reportDa
 			target := map[int]string{1: "(SQLite's line above, side by side)", 2: "≥ 1,500 ops/s"}[n]
 			rep.add("| durable ticket operations (issue + call), 64 concurrent clients, PostgreSQL 15 on this machine, %d instance(s) | %s ops/s | %s |", n, st, target)
 		}
+	}
+	if want("postgres") || want("failover") {
+		cross, same, err := crossLatency(bin, filepath.Join(tmp, "pgcross"), 500, runs)
+		if err != nil {
+			return fmt.Errorf("call across instances: %w", err)
+		}
+		rep.add("| call on instance 2 → every subscriber on instance 1 received it, 500 subscribers, PostgreSQL 15 | p50 %s ms, p99 %s ms | p99 ≤ 50 ms |", cross[0], cross[1])
+		rep.add("| the same calls made on instance 1 itself (PostgreSQL 15, no crossing; for comparison) | p50 %s ms, p99 %s ms | – |", same[0], same[1])
+		mid, worst, err := failover(bin, filepath.Join(tmp, "pgfailover"), 500, runs)
+		if err != nil {
+			return fmt.Errorf("failover: %w", err)
+		}
+		rep.add("| kill -9 of the instance 500 displays follow → each back on the other instance with the calls it missed, PostgreSQL 15 | median display %s ms, slowest display %s ms | ≤ 3,000 ms |", mid, worst)
 	}
 	if want("latency") {
 		for _, n := range []int{500, 2000} {

@@ -10,26 +10,42 @@ import (
 
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/queue/enginetest"
+	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// TestPostgresRestart: PostgreSQL stopped mid-burst and started again.
-// While it is gone every issue answers unavailable (503) and Health says
-// so; afterwards the same store and engine work again without a restart,
-// no acknowledged ticket is lost and the engine's events stay gap-free.
-// It stops the test binary's shared server for 3 s (tests of this package
-// do not run in parallel).
+// TestPostgresRestart: PostgreSQL stopped for 10 s mid-burst and started
+// again, under two instances (engines on stores of their own, as two server
+// processes have). While it is gone every issue answers unavailable (503)
+// and Health says so; afterwards the same stores and engines work again
+// without a restart, no acknowledged ticket is lost and every engine was
+// handed every event, gap-free. It stops the test binary's shared server
+// (tests of this package do not run in parallel).
 func TestPostgresRestart(t *testing.T) {
+	const outage = 10 * time.Second
 	ctx := context.Background()
 	url := srv.Database(t)
-	s := open(t, url)
-	defer s.Close()
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	e := startEngine(t, s, clk)
-	enginetest.Seed(t, e)
-	rec := &recorder{}
-	start, _ := e.Seq()
-	e.SetPublisher(rec)
+	var stores []*postgres.Store
+	var engines []*queue.Engine
+	var recs []*recorder
+	var starts []int64
+	for i := range 2 {
+		s := open(t, url)
+		defer s.Close()
+		e := startEngine(t, s, clk)
+		if i == 0 {
+			enginetest.Seed(t, e)
+		}
+		stores, engines = append(stores, s), append(engines, e)
+	}
+	converge(t, engines)
+	for _, e := range engines {
+		rec := &recorder{}
+		start, _ := e.Seq()
+		e.SetPublisher(rec)
+		recs, starts = append(recs, rec), append(starts, start)
+	}
 
 	var mu sync.Mutex
 	acked := map[string]bool{}
@@ -40,6 +56,7 @@ func TestPostgresRestart(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Add(1)
+		e := engines[w%len(engines)]
 		go func() {
 			defer wg.Done()
 			for i := 0; ; i++ {
@@ -72,13 +89,24 @@ func TestPostgresRestart(t *testing.T) {
 	if err := srv.Pause(); err != nil {
 		t.Fatal(err)
 	}
+	down := time.Now()
 	time.Sleep(time.Second)
-	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	if err := s.Health(hctx); queue.CodeOf(err) != protocol.CodeUnavailable {
-		t.Errorf("Health while PostgreSQL is down = %v, want unavailable", err)
+	for i, s := range stores {
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := s.Health(hctx); queue.CodeOf(err) != protocol.CodeUnavailable {
+			t.Errorf("instance %d: Health while PostgreSQL is down = %v, want unavailable", i+1, err)
+		}
+		cancel()
 	}
-	cancel()
-	time.Sleep(2 * time.Second)
+	mu.Lock()
+	before := len(acked)
+	mu.Unlock()
+	time.Sleep(outage - time.Since(down))
+	mu.Lock()
+	if len(acked) != before {
+		t.Errorf("%d issues acknowledged while PostgreSQL was down", len(acked)-before)
+	}
+	mu.Unlock()
 	if err := srv.Resume(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -129,25 +157,31 @@ func TestPostgresRestart(t *testing.T) {
 		}
 	}
 	t.Logf("%d tickets acknowledged, %d stored", len(acked), len(stored))
-	// The engine was handed every committed event, in order, and its
+	// Every engine was handed every committed event, in order, and its
 	// queue is what is stored.
 	var last int64
 	if err := c.QueryRow(ctx, `SELECT last FROM event_seq`).Scan(&last); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	for seq, _ := e.Seq(); seq != last; seq, _ = e.Seq() {
-		if time.Now().After(deadline) {
-			t.Fatalf("engine at seq %d, store at %d", seq, last)
+	for i, e := range engines {
+		deadline = time.Now().Add(10 * time.Second)
+		for seq, _ := e.Seq(); seq != last; seq, _ = e.Seq() {
+			if time.Now().After(deadline) {
+				t.Fatalf("instance %d: engine at seq %d, store at %d", i+1, seq, last)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	for i, ev := range rec.events() {
-		if ev.Seq != start+int64(i)+1 {
-			t.Fatalf("event %d has seq %d, want %d", i, ev.Seq, start+int64(i)+1)
+		evs := recs[i].events()
+		for j, ev := range evs {
+			if ev.Seq != starts[i]+int64(j)+1 {
+				t.Fatalf("instance %d: event %d has seq %d, want %d", i+1, j, ev.Seq, starts[i]+int64(j)+1)
+			}
 		}
-	}
-	if w := len(e.Waiting([]string{"a", "b", "c"})); w != len(stored) {
-		t.Errorf("engine shows %d waiting, %d stored", w, len(stored))
+		if int64(len(evs)) != last-starts[i] {
+			t.Errorf("instance %d was handed %d events, want %d", i+1, len(evs), last-starts[i])
+		}
+		if w := len(e.Waiting([]string{"a", "b", "c"})); w != len(stored) {
+			t.Errorf("instance %d: engine shows %d waiting, %d stored", i+1, w, len(stored))
+		}
 	}
 }
