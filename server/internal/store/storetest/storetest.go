@@ -50,6 +50,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 		{"Auth", testAuth},
 		{"Sessions", testSessions},
 		{"Webhooks", testWebhooks},
+		{"WebhookLease", testWebhookLease},
 		{"WaitSamples", testWaitSamples},
 		{"Closed", testClosed},
 		{"IDCards", testIDCards},

@@ -1,0 +1,9 @@
+-- CiviQ schema: pending device pairing codes (issue 15), stored so a
+-- code made through one server instance can be used through another (and
+-- survives a restart); by the SHA-256 of the code, single use.
+CREATE TABLE IF NOT EXISTS pairing_codes (
+    code_hash  TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
