@@ -26,7 +26,7 @@ type receiver struct {
 	secret string
 	delay  time.Duration
 
-	mu   sync.Mutex
+	mu  sync.Mutex
 	got map[string]int // webhook-id → deliveries
 }
 
