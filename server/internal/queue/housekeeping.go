@@ -76,6 +76,9 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 			case <-t.C:
 				again = false
 			case <-st.C:
+				if err := e.SharePresence(ctx); err != nil && ctx.Err() == nil {
+					e.log.Warn("sharing console presence failed", "err", err)
+				}
 				if err := e.CloseUnstaffed(ctx); err != nil && ctx.Err() == nil {
 					e.log.Warn("closing unstaffed counters failed", "err", err)
 				}

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,9 +15,17 @@ import (
 // sits at stops counting in the waits within a minute or two.
 const DefaultStaffGrace = 60 * time.Second
 
+// PresenceTTL is how long the other server instances on the database take
+// a counter as staffed here after this instance last said so (Run says it
+// every few seconds, Attach at once).
+const PresenceTTL = 30 * time.Second
+
 // staffing tracks which counters have a clerk console attached (docs/API.md,
 // "Open means staffed"). It is runtime state, not stored: after a restart
-// the consoles reconnect within seconds.
+// the consoles reconnect within seconds. With several server instances on
+// one database each shares its attached counters through the store
+// (PresenceStore), and a counter is closed only when no instance has a
+// console on it.
 type staffing struct {
 	mu sync.Mutex
 	// attached counts the consoles attached per counter.
@@ -46,6 +55,11 @@ func (e *Engine) Attach(ctx context.Context, counterID string) (release func()) 
 	restore, ok := s.closed[counterID]
 	delete(s.closed, counterID)
 	s.mu.Unlock()
+	// Told to the other instances at once, so none closes the counter
+	// in the seconds before Run would.
+	if err := e.SharePresence(ctx); err != nil && ctx.Err() == nil {
+		e.log.Warn("sharing console presence failed", "err", err)
+	}
 	if ok {
 		if cs, err := e.Counter(counterID); err == nil && cs.Counter.Status == protocol.CounterClosed {
 			if _, err := e.SetCounterStatus(ctx, counterID, restore); err != nil && ctx.Err() == nil {
@@ -99,9 +113,26 @@ func (e *Engine) statusSetByCaller(counterID, status string) {
 	e.staff.mu.Unlock()
 }
 
+// SharePresence tells the other server instances on the database which
+// counters have a console attached here (for PresenceTTL).
+func (e *Engine) SharePresence(ctx context.Context) error {
+	s := e.staff
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.attached))
+	for id, n := range s.attached {
+		if n > 0 {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	slices.Sort(ids)
+	return e.store.SharePresence(ctx, ids, PresenceTTL)
+}
+
 // CloseUnstaffed closes every open or paused counter whose last console
 // left at least the grace ago (Options.StaffGrace) with none attached
-// since, each with a counter.updated event. Run calls it every few seconds.
+// since, here or on another instance, each with a counter.updated event.
+// Run calls it every few seconds.
 func (e *Engine) CloseUnstaffed(ctx context.Context) error {
 	now := e.now()
 	s := e.staff
@@ -113,6 +144,26 @@ func (e *Engine) CloseUnstaffed(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
+	if len(due) == 0 {
+		return nil
+	}
+	// A console on another instance staffs the counter: its grace starts
+	// again from now, so it runs from when that console was last seen.
+	elsewhere, err := e.store.StaffedElsewhere(ctx)
+	if err != nil {
+		return err // unsure: close nothing this round
+	}
+	due = slices.DeleteFunc(due, func(id string) bool {
+		if !elsewhere[id] {
+			return false
+		}
+		s.mu.Lock()
+		if _, ok := s.leftAt[id]; ok {
+			s.leftAt[id] = now
+		}
+		s.mu.Unlock()
+		return true
+	})
 	for _, id := range due {
 		var prev string
 		_, err := e.store.Update(ctx, func(tx Tx) error {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -247,3 +248,49 @@ func (s *Store) Audit(ctx context.Context, f auth.AuditFilter) ([]auth.AuditEntr
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// PutPairing implements auth.Store. The table lock orders concurrent
+// creations, so the limit holds across instances.
+func (s *Store) PutPairing(ctx context.Context, p auth.Pairing, now time.Time, max int) error {
+	_, err := s.update(ctx, func(w *wtx) error {
+		if _, err := w.tx.Exec(w.ctx, `LOCK TABLE pairing_codes IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		if _, err := w.tx.Exec(w.ctx, `DELETE FROM pairing_codes WHERE expires_at <= $1`, now); err != nil {
+			return err
+		}
+		var n int
+		if err := w.tx.QueryRow(w.ctx, `SELECT count(*) FROM pairing_codes`).Scan(&n); err != nil {
+			return err
+		}
+		if n >= max {
+			return queue.Errorf(protocol.CodeConflict, "at most %d pairing codes waiting", max)
+		}
+		_, err := w.tx.Exec(w.ctx, `INSERT INTO pairing_codes (code_hash, kind, name, expires_at) VALUES ($1, $2, $3, $4)`,
+			p.CodeHash, p.Kind, p.Name, p.Expires)
+		return conflictOr(err, "pairing code already waiting")
+	})
+	return err
+}
+
+// TakePairing implements auth.Store: one DELETE … RETURNING, so of two
+// instances racing for a code only one gets it.
+func (s *Store) TakePairing(ctx context.Context, hash string, now time.Time) (auth.Pairing, bool, error) {
+	if s.closed() {
+		return auth.Pairing{}, false, ErrClosed
+	}
+	var p auth.Pairing
+	err := s.pool.QueryRow(ctx, `DELETE FROM pairing_codes WHERE code_hash = $1 RETURNING code_hash, kind, name, expires_at`, hash).
+		Scan(&p.CodeHash, &p.Kind, &p.Name, &p.Expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return auth.Pairing{}, false, nil
+	}
+	if err != nil {
+		return auth.Pairing{}, false, unavailable(err)
+	}
+	p.Expires = p.Expires.UTC()
+	if !now.Before(p.Expires) {
+		return auth.Pairing{}, false, nil
+	}
+	return p, true, nil
+}

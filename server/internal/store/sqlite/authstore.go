@@ -262,3 +262,47 @@ func (s *Store) Audit(ctx context.Context, f auth.AuditFilter) ([]auth.AuditEntr
 	}
 	return out, storageErr(rows.Err())
 }
+
+// PutPairing implements auth.Store.
+func (s *Store) PutPairing(ctx context.Context, p auth.Pairing, now time.Time, max int) error {
+	_, err := s.update(ctx, func(w *wtx) error {
+		if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM pairing_codes WHERE expires_at <= ?`, now.UnixMicro()); err != nil {
+			return err
+		}
+		var n int
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT COUNT(*) FROM pairing_codes`).Scan(&n); err != nil {
+			return err
+		}
+		if n >= max {
+			return queue.Errorf(protocol.CodeConflict, "at most %d pairing codes waiting", max)
+		}
+		_, err := w.tx.ExecContext(w.ctx, `INSERT INTO pairing_codes (code_hash, kind, name, expires_at) VALUES (?, ?, ?, ?)`,
+			p.CodeHash, p.Kind, p.Name, p.Expires.UnixMicro())
+		return conflictOr(err, "pairing code already waiting")
+	})
+	return err
+}
+
+// TakePairing implements auth.Store.
+func (s *Store) TakePairing(ctx context.Context, hash string, now time.Time) (auth.Pairing, bool, error) {
+	var p auth.Pairing
+	var found bool
+	_, err := s.update(ctx, func(w *wtx) error {
+		var exp int64
+		err := w.tx.QueryRowContext(w.ctx, `DELETE FROM pairing_codes WHERE code_hash = ? RETURNING code_hash, kind, name, expires_at`, hash).
+			Scan(&p.CodeHash, &p.Kind, &p.Name, &exp)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p.Expires = time.UnixMicro(exp).UTC()
+		found = true
+		return nil
+	})
+	if err != nil || !found || !now.Before(p.Expires) {
+		return auth.Pairing{}, false, err
+	}
+	return p, true, nil
+}

@@ -51,6 +51,8 @@ func Run(t *testing.T, newOpener NewOpener) {
 		{"Sessions", testSessions},
 		{"Webhooks", testWebhooks},
 		{"WebhookLease", testWebhookLease},
+		{"Pairings", testPairings},
+		{"Presence", testPresence},
 		{"WaitSamples", testWaitSamples},
 		{"Closed", testClosed},
 		{"IDCards", testIDCards},
