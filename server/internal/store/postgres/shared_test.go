@@ -1,0 +1,224 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/civiq/civiq/server/client"
+	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/queue/enginetest"
+	"github.com/civiq/civiq/server/internal/wiring"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// server is one instance of the whole server on the test database.
+type server struct {
+	app *wiring.App
+	srv *httptest.Server
+}
+
+// startServers starts n server instances on the database at url, one
+// after the other (the first bootstraps it), closed when the test ends.
+func startServers(t *testing.T, url string, n int) []server {
+	t.Helper()
+	var out []server
+	for range n {
+		cfg := config.Config{DataDir: t.TempDir(), DB: url, AdminPassword: "mat-khau-thu-1", EventRetention: 24 * time.Hour}
+		a, err := wiring.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), wiring.Options{BcryptCost: bcrypt.MinCost})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := server{a, httptest.NewServer(a.Handler())}
+		t.Cleanup(func() {
+			s.srv.Close()
+			if err := s.app.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestPairingAcrossInstances: a pairing code made through instance 1 (the
+// admin page's) is redeemed through instance 2 (the kiosk's), once: the
+// device's token works on both, and the code is refused afterwards on
+// either.
+func TestPairingAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	ss := startServers(t, srv.Database(t), 2)
+	c1, err := client.New(ss[0].srv.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, err := c1.Login(ctx, "admin", "mat-khau-thu-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := client.New(ss[0].srv.URL, login.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pc protocol.PairingCode
+	if _, err := admin.Do(ctx, http.MethodPost, "/api/v1/devices/pairing", protocol.DeviceRequest{Kind: protocol.RoleDisplay, Name: "Màn hình sảnh"}, &pc, nil); err != nil {
+		t.Fatal(err)
+	}
+	kiosk2, err := client.New(ss[1].srv.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := kiosk2.Pair(ctx, pc.Code[:4]+" "+pc.Code[4:])
+	if err != nil {
+		t.Fatalf("code made on instance 1, redeemed on instance 2: %v", err)
+	}
+	if d.Token == "" || d.Kind != protocol.RoleDisplay || d.Name != "Màn hình sảnh" {
+		t.Fatalf("paired device %+v", d)
+	}
+	for i, s := range ss {
+		if _, err := kiosk2.Pair(ctx, pc.Code); !client.IsCode(err, protocol.CodeUnauthorized) {
+			t.Fatalf("second use on instance %d: %v, want 401", i+1, err)
+		}
+		dc, err := client.New(s.srv.URL, d.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dc.Heartbeat(ctx, protocol.DeviceStatus{}); err != nil {
+			t.Fatalf("the paired display's token on instance %d: %v", i+1, err)
+		}
+		kiosk2, _ = client.New(ss[(i+1)%len(ss)].srv.URL, "")
+	}
+}
+
+// TestConsolePresenceAcrossInstances: instance 2 starts while a clerk
+// console is attached to q1 on instance 1: after the grace it closes the
+// counters nobody staffs (q2…q4), not q1. When that console goes, q1 is
+// closed one grace after it was last seen, once (one event), though both
+// instances look for it.
+func TestConsolePresenceAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
+	s1 := open(t, url)
+	defer s1.Close()
+	e1 := startEngine(t, s1, clk)
+	enginetest.Seed(t, e1)
+	release := e1.Attach(ctx, "q1")
+	s2 := open(t, url)
+	defer s2.Close()
+	e2 := startEngine(t, s2, clk) // every open counter unstaffed as far as it knows
+	engines := []*queue.Engine{e1, e2}
+	status := func(e *queue.Engine, id string) string {
+		cs, err := e.Counter(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs.Counter.Status
+	}
+	closeUnstaffed := func() {
+		t.Helper()
+		var wg sync.WaitGroup
+		for _, e := range engines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := e.CloseUnstaffed(ctx); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		converge(t, engines)
+	}
+	clk.Add(queue.DefaultStaffGrace + time.Second)
+	closeUnstaffed()
+	for _, e := range engines {
+		if st := status(e, "q1"); st != protocol.CounterOpen {
+			t.Fatalf("q1, staffed on instance 1, is %s after instance 2's grace; want open", st)
+		}
+		for _, id := range []string{"q2", "q3", "q4"} {
+			if st := status(e, id); st != protocol.CounterClosed {
+				t.Fatalf("%s, staffed nowhere, is %s; want closed", id, st)
+			}
+		}
+	}
+	// The console leaves instance 1.
+	start, _ := e1.Seq()
+	release()
+	if err := e1.SharePresence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(queue.DefaultStaffGrace / 2)
+	closeUnstaffed()
+	if st := status(e2, "q1"); st != protocol.CounterOpen {
+		t.Fatalf("q1 closed %s after its console left; want open until the grace", queue.DefaultStaffGrace/2)
+	}
+	clk.Add(queue.DefaultStaffGrace/2 + time.Second)
+	closeUnstaffed()
+	for i, e := range engines {
+		if st := status(e, "q1"); st != protocol.CounterClosed {
+			t.Fatalf("q1 on instance %d is %s a grace after its console left; want closed", i+1, st)
+		}
+	}
+	evs, err := s1.Events(ctx, start, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closes := 0
+	for _, ev := range evs {
+		var c protocol.Counter
+		if ev.Type == protocol.EventCounterUpdated && json.Unmarshal(ev.Data, &c) == nil && c.ID == "q1" && c.Status == protocol.CounterClosed {
+			closes++
+		}
+	}
+	if closes != 1 {
+		t.Fatalf("q1 closed by %d events, want 1", closes)
+	}
+}
+
+// TestPresenceRunsOut: a store's presence is seen by the others until its
+// time to live runs out (an instance that died), and goes at once when it
+// says it has no console.
+func TestPresenceRunsOut(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	s1, s2 := open(t, url), open(t, url)
+	defer s1.Close()
+	defer s2.Close()
+	elsewhere := func(s interface {
+		StaffedElsewhere(context.Context) (map[string]bool, error)
+	}) map[string]bool {
+		m, err := s.StaffedElsewhere(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if err := s1.SharePresence(ctx, []string{"q1", "q2"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if m := elsewhere(s2); !m["q1"] || !m["q2"] || len(m) != 2 {
+		t.Fatalf("instance 2 sees %v, want q1 and q2", m)
+	}
+	if m := elsewhere(s1); len(m) != 0 {
+		t.Fatalf("instance 1 sees its own presence as elsewhere: %v", m)
+	}
+	if err := s1.SharePresence(ctx, []string{"q2"}, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if m := elsewhere(s2); m["q1"] || !m["q2"] {
+		t.Fatalf("after q1's console left instance 1, instance 2 sees %v", m)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if m := elsewhere(s2); len(m) != 0 {
+		t.Fatalf("a presence that ran out is still seen: %v", m)
+	}
+}
