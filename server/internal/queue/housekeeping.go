@@ -38,6 +38,17 @@ func (e *Engine) Housekeep(ctx context.Context) error {
 		}
 		for _, c := range counters {
 			if c.ServedDay != day && c.ServedToday != 0 {
+				// Read again under its lock (tx.Counter): another instance's
+				// housekeeping may have reset it meanwhile, and this one
+				// must then neither write it nor announce it again.
+				if c, err = tx.Counter(c.ID); IsNotFound(err) {
+					continue
+				} else if err != nil {
+					return err
+				}
+				if c.ServedDay == day || c.ServedToday == 0 {
+					continue
+				}
 				c.ServedDay, c.ServedToday = day, 0
 				if err := tx.PutCounter(c); err != nil {
 					return err

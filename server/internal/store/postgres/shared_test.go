@@ -16,6 +16,7 @@ import (
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/queue/enginetest"
+	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/internal/wiring"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -220,5 +221,133 @@ func TestPresenceRunsOut(t *testing.T) {
 	time.Sleep(400 * time.Millisecond)
 	if m := elsewhere(s2); len(m) != 0 {
 		t.Fatalf("a presence that ran out is still seen: %v", m)
+	}
+}
+
+// TestHousekeepingAcrossInstances: at the day's turn every instance runs
+// the housekeeping, three at once and repeatedly: each of yesterday's
+// open tickets is cancelled once (one event), each counter's served count
+// is reset once, and every instance ends with the same board; also when
+// no ticket is left open (nothing else orders the instances then).
+func TestHousekeepingAcrossInstances(t *testing.T) {
+	t.Run("tickets left open", func(t *testing.T) { testHousekeeping(t, 12) })
+	t.Run("every ticket done", func(t *testing.T) { testHousekeeping(t, 3) })
+}
+
+func testHousekeeping(t *testing.T, tickets int) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
+	var engines []*queue.Engine
+	var stores []*postgres.Store
+	for i := range 3 {
+		s := open(t, url)
+		defer s.Close()
+		stores = append(stores, s)
+		e := startEngine(t, s, clk)
+		if i == 0 {
+			enginetest.Seed(t, e)
+		}
+		engines = append(engines, e)
+	}
+	converge(t, engines)
+	for i := range tickets {
+		if _, err := engines[i%3].Issue(ctx, "kiosk", protocol.IssueRequest{ServiceID: []string{"a", "b", "c"}[i%3]}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	served := map[string]bool{}
+	want := 0 // tickets to cancel
+	if tickets > 3 {
+		// Three served and done, three left called at their counters,
+		// the others waiting.
+		for i, q := range []string{"q1", "q2", "q3"} {
+			tk, err := engines[i].Next(ctx, q, "clerk")
+			if err != nil || tk == nil {
+				t.Fatalf("next at %s: %v, %v", q, tk, err)
+			}
+			if _, err := engines[i].Next(ctx, q, "clerk"); err != nil { // the first one done
+				t.Fatal(err)
+			}
+			served[q] = true
+		}
+		want = tickets - 3
+	} else {
+		// Every ticket served and done.
+		for i, q := range []string{"q1", "q3"} {
+			for {
+				tk, err := engines[i].Next(ctx, q, "clerk")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tk == nil {
+					break
+				}
+				served[q] = true
+			}
+		}
+	}
+	converge(t, engines)
+	start, _ := engines[0].Seq()
+	clk.Add(24 * time.Hour)
+	for range 3 {
+		var wg sync.WaitGroup
+		for _, e := range engines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := e.Housekeep(ctx); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	converge(t, engines)
+	evs, err := stores[0].Events(ctx, start, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled := map[string]int{}
+	resets := map[string]int{}
+	for _, ev := range evs {
+		switch ev.Type {
+		case protocol.EventTicketCancelled:
+			var tk protocol.Ticket
+			if err := json.Unmarshal(ev.Data, &tk); err != nil {
+				t.Fatal(err)
+			}
+			cancelled[tk.ID]++
+		case protocol.EventCounterUpdated:
+			var c protocol.Counter
+			if err := json.Unmarshal(ev.Data, &c); err != nil {
+				t.Fatal(err)
+			}
+			resets[c.ID]++
+		default:
+			t.Errorf("unexpected event %s at the day's turn", ev.Type)
+		}
+	}
+	if len(cancelled) != want {
+		t.Errorf("%d tickets cancelled, want %d: %v", len(cancelled), want, cancelled)
+	}
+	for id, n := range cancelled {
+		if n != 1 {
+			t.Errorf("ticket %s cancelled by %d events, want 1", id, n)
+		}
+	}
+	for q := range served {
+		if resets[q] != 1 {
+			t.Errorf("counter %s reset by %d events, want 1", q, resets[q])
+		}
+	}
+	if len(resets) != len(served) {
+		t.Errorf("counters updated %v, want %v", resets, served)
+	}
+	b0, _ := json.Marshal(engines[0].Board())
+	for i, e := range engines[1:] {
+		if b, _ := json.Marshal(e.Board()); string(b) != string(b0) {
+			t.Errorf("instance %d's board differs from instance 1's", i+2)
+		}
 	}
 }
