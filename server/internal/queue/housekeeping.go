@@ -60,7 +60,29 @@ func (e *Engine) Housekeep(ctx context.Context) error {
 		}
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return e.reloadHolidays(ctx)
+}
+
+// reloadHolidays replaces the cached holidays with the stored ones: those
+// set through another server instance on the same database (no event
+// carries them) reach this one's fields within a minute.
+func (e *Engine) reloadHolidays(ctx context.Context) error {
+	e.mu.RLock()
+	gen := e.c.holidaysGen
+	e.mu.RUnlock()
+	hs, err := e.store.Holidays(ctx)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	if e.c.holidaysGen == gen { // else PutHolidays here was faster, and newer
+		e.c.holidays = holidaySet(hs)
+	}
+	e.mu.Unlock()
+	return nil
 }
 
 // staffTick is how often Run looks for counters left without a console.

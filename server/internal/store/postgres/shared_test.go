@@ -351,3 +351,56 @@ func testHousekeeping(t *testing.T, tickets int) {
 		}
 	}
 }
+
+// TestHolidaysAcrossInstances: a holiday set through instance 1 closes the
+// fields on instance 2 too once it has done its (minutely) housekeeping,
+// and instance 2's kiosk issuing is refused at once (the transaction reads
+// the stored list).
+func TestHolidaysAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
+	s1, s2 := open(t, url), open(t, url)
+	defer s1.Close()
+	defer s2.Close()
+	e1 := startEngine(t, s1, clk)
+	enginetest.Seed(t, e1)
+	e2 := startEngine(t, s2, clk)
+	converge(t, []*queue.Engine{e1, e2})
+	reason := func(e *queue.Engine) string {
+		for _, s := range e.Services() {
+			if s.ID == "a" {
+				return s.ClosedReason
+			}
+		}
+		t.Fatal("field a missing")
+		return ""
+	}
+	if r := reason(e2); r != "" {
+		t.Fatalf("field a closed (%s) before the holiday", r)
+	}
+	if _, err := e1.PutHolidays(ctx, []protocol.Holiday{{Day: "2026-11-28", Name: "Nghỉ bù"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e2.Issue(ctx, "kiosk", protocol.IssueRequest{ServiceID: "a"}, ""); queue.CodeOf(err) != protocol.CodeServiceClosed {
+		t.Fatalf("issue on instance 2 on the holiday: %v, want %s", err, protocol.CodeServiceClosed)
+	}
+	if err := e2.Housekeep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range []*queue.Engine{e1, e2} {
+		if r := reason(e); r != protocol.ClosedHoliday {
+			t.Fatalf("field a on instance %d: closed reason %q, want %q", i+1, r, protocol.ClosedHoliday)
+		}
+	}
+	// And lifted the same way.
+	if _, err := e1.PutHolidays(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.Housekeep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := reason(e2); r != "" {
+		t.Fatalf("field a on instance 2 still closed (%s) after the holiday was removed", r)
+	}
+}
