@@ -89,6 +89,9 @@ type AuditFilter struct {
 // when they return.
 type Store interface {
 	CreateUser(ctx context.Context, u User) error
+	// UpdateUser stores u; it refuses (ErrLastAdmin, changing nothing) to
+	// demote or disable the last enabled admin, decided in its
+	// transaction so that it holds across server instances.
 	UpdateUser(ctx context.Context, u User) error
 	UserByName(ctx context.Context, username string) (User, error)
 	UserByID(ctx context.Context, id string) (User, error)

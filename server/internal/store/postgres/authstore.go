@@ -60,9 +60,36 @@ func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 
 // UpdateUser implements auth.Store.
 func (s *Store) UpdateUser(ctx context.Context, u auth.User) error {
-	tag, err := s.exec(ctx, `UPDATE users SET username = $1, name = $2, role = $3, password_hash = $4, counter_ids = $5, disabled = $6 WHERE id = $7`,
-		u.Username, u.Name, u.Role, u.PasswordHash, counterIDs(u.CounterIDs), u.Disabled, u.ID)
-	return mustAffect(tag, conflictOr(err, "username "+u.Username+" is taken"))
+	_, err := s.update(ctx, func(w *wtx) error {
+		// The table lock orders account changes across instances, so two
+		// admins on two instances cannot demote each other at once.
+		if _, err := w.tx.Exec(w.ctx, `LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var role string
+		var disabled bool
+		if err := w.tx.QueryRow(w.ctx, `SELECT role, disabled FROM users WHERE id = $1`, u.ID).Scan(&role, &disabled); errors.Is(err, pgx.ErrNoRows) {
+			return queue.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if _, err := w.tx.Exec(w.ctx, `UPDATE users SET username = $1, name = $2, role = $3, password_hash = $4, counter_ids = $5, disabled = $6 WHERE id = $7`,
+			u.Username, u.Name, u.Role, u.PasswordHash, counterIDs(u.CounterIDs), u.Disabled, u.ID); err != nil {
+			return conflictOr(err, "username "+u.Username+" is taken")
+		}
+		if role != protocol.RoleAdmin || disabled || (u.Role == protocol.RoleAdmin && !u.Disabled) {
+			return nil
+		}
+		var n int
+		if err := w.tx.QueryRow(w.ctx, `SELECT count(*) FROM users WHERE role = $1 AND NOT disabled`, protocol.RoleAdmin).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return auth.ErrLastAdmin
+		}
+		return nil
+	})
+	return err
 }
 
 const userCols = `id, username, name, role, password_hash, counter_ids, disabled, created_at`

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/civiq/civiq/server/client"
+	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/queue/enginetest"
@@ -402,5 +404,68 @@ func TestHolidaysAcrossInstances(t *testing.T) {
 	}
 	if r := reason(e2); r != "" {
 		t.Fatalf("field a on instance 2 still closed (%s) after the holiday was removed", r)
+	}
+}
+
+// TestLastAdminAcrossInstances: two admins, each on another instance,
+// demote each other at the same moment: one succeeds, the other is
+// refused, and one enabled admin remains (rounds repeat the race).
+func TestLastAdminAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	s1, s2 := open(t, url), open(t, url)
+	defer s1.Close()
+	defer s2.Close()
+	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
+	a1 := auth.NewAuthority(s1, clk, time.Hour, bcrypt.MinCost)
+	a2 := auth.NewAuthority(s2, clk, time.Hour, bcrypt.MinCost)
+	var ids []string
+	for _, name := range []string{"admin1", "admin2"} {
+		u, err := a1.CreateUser(ctx, auth.UserInput{Username: name, Name: name, Role: protocol.RoleAdmin, Password: "mat-khau-thu-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	admin, clerk := protocol.RoleAdmin, protocol.RoleClerk
+	for round := range 5 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, a := range []*auth.Authority{a1, a2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Each demotes the other.
+				_, _, errs[i] = a.UpdateUser(ctx, ids[1-i], auth.UserPatch{Role: &clerk}, nil)
+			}()
+		}
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			if errors.Is(err, auth.ErrLastAdmin) {
+				refused++
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		us, err := s1.Users(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admins := 0
+		for _, u := range us {
+			if u.Role == protocol.RoleAdmin && !u.Disabled {
+				admins++
+			}
+		}
+		if refused != 1 || admins != 1 {
+			t.Fatalf("round %d: %d refused, %d enabled admins left; want 1 and 1 (%v)", round, refused, admins, errs)
+		}
+		// Both admins again for the next round.
+		for _, id := range ids {
+			if _, _, err := a1.UpdateUser(ctx, id, auth.UserPatch{Role: &admin}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

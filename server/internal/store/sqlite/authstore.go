@@ -51,8 +51,32 @@ func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 // UpdateUser implements auth.Store.
 func (s *Store) UpdateUser(ctx context.Context, u auth.User) error {
 	ids, _ := json.Marshal(u.CounterIDs)
-	return mustAffect(s.exec(ctx, `UPDATE users SET username = ?, name = ?, role = ?, password_hash = ?, counter_ids = ?, disabled = ? WHERE id = ?`,
-		u.Username, u.Name, u.Role, u.PasswordHash, string(ids), u.Disabled, u.ID))
+	_, err := s.update(ctx, func(w *wtx) error {
+		var role string
+		var disabled bool
+		err := w.tx.QueryRowContext(w.ctx, `SELECT role, disabled FROM users WHERE id = ?`, u.ID).Scan(&role, &disabled)
+		if err == sql.ErrNoRows {
+			return queue.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if _, err := w.tx.ExecContext(w.ctx, `UPDATE users SET username = ?, name = ?, role = ?, password_hash = ?, counter_ids = ?, disabled = ? WHERE id = ?`,
+			u.Username, u.Name, u.Role, u.PasswordHash, string(ids), u.Disabled, u.ID); err != nil {
+			return err
+		}
+		if role != protocol.RoleAdmin || disabled || (u.Role == protocol.RoleAdmin && !u.Disabled) {
+			return nil
+		}
+		var n int
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT COUNT(*) FROM users WHERE role = ? AND NOT disabled`, protocol.RoleAdmin).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return auth.ErrLastAdmin
+		}
+		return nil
+	})
+	return conflictOr(err, "username "+u.Username+" is taken")
 }
 
 const userCols = `id, username, name, role, password_hash, counter_ids, disabled, created_at`

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -76,5 +77,47 @@ func testPresence(t *testing.T, open Opener) {
 	}
 	if err := s.SharePresence(ctx, nil, time.Minute); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testLastAdmin: the store refuses to demote or disable the last enabled
+// admin (and changes nothing); other changes of that admin pass.
+func testLastAdmin(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	ctx := context.Background()
+	a := auth.User{ID: "u-a", Username: "admin", Name: "Quản trị", Role: protocol.RoleAdmin, PasswordHash: "x", CounterIDs: []string{}, CreatedAt: t0}
+	b := auth.User{ID: "u-b", Username: "admin2", Name: "Quản trị 2", Role: protocol.RoleAdmin, PasswordHash: "x", CounterIDs: []string{}, CreatedAt: t0, Disabled: true}
+	for _, u := range []auth.User{a, b} {
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	demoted := a
+	demoted.Role = protocol.RoleClerk
+	off := a
+	off.Disabled = true
+	for _, u := range []auth.User{demoted, off} {
+		if err := s.UpdateUser(ctx, u); !errors.Is(err, auth.ErrLastAdmin) {
+			t.Fatalf("demoting or disabling the last enabled admin: %v, want ErrLastAdmin", err)
+		}
+	}
+	if got, err := s.UserByID(ctx, "u-a"); err != nil || got.Role != protocol.RoleAdmin || got.Disabled {
+		t.Fatalf("the refused change was kept: %+v, %v", got, err)
+	}
+	renamed := a
+	renamed.Name = "Quản trị chính"
+	if err := s.UpdateUser(ctx, renamed); err != nil {
+		t.Fatalf("renaming the last admin: %v", err)
+	}
+	b.Disabled = false
+	if err := s.UpdateUser(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateUser(ctx, demoted); err != nil {
+		t.Fatalf("demoting one of two admins: %v", err)
+	}
+	if err := s.UpdateUser(ctx, auth.User{ID: "u-none", Username: "x", Role: protocol.RoleClerk, CounterIDs: []string{}}); !queue.IsNotFound(err) {
+		t.Fatalf("updating an unknown user: %v, want not found", err)
 	}
 }

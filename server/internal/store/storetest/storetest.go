@@ -53,6 +53,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 		{"WebhookLease", testWebhookLease},
 		{"Pairings", testPairings},
 		{"Presence", testPresence},
+		{"LastAdmin", testLastAdmin},
 		{"WaitSamples", testWaitSamples},
 		{"Closed", testClosed},
 		{"IDCards", testIDCards},
