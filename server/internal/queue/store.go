@@ -69,6 +69,11 @@ type CounterRecord struct {
 	RegularRun int
 	// ServedDay is the day Counter.ServedToday counts for.
 	ServedDay string
+	// Unstaffed is the status (open or paused) of a counter the server
+	// closed for want of a clerk console, given back when a console
+	// attaches again, through any instance (staffing.go); "" otherwise.
+	// Stores keep it only while the counter is closed.
+	Unstaffed string
 }
 
 // Loaded is the durable state the engine's cache is rebuilt from, read in

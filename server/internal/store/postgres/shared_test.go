@@ -103,9 +103,10 @@ func TestPairingAcrossInstances(t *testing.T) {
 
 // TestConsolePresenceAcrossInstances: instance 2 starts while a clerk
 // console is attached to q1 on instance 1: after the grace it closes the
-// counters nobody staffs (q2…q4), not q1. When that console goes, q1 is
-// closed one grace after it was last seen, once (one event), though both
-// instances look for it.
+// counters nobody staffs (q2…q4), not q1. Consoles coming back to q2 and
+// q3 through instance 1 get their status back. When q1's console goes, q1
+// is closed one grace after it was last seen, once (one event), though
+// both instances look for it.
 func TestConsolePresenceAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
@@ -115,6 +116,9 @@ func TestConsolePresenceAcrossInstances(t *testing.T) {
 	e1 := startEngine(t, s1, clk)
 	enginetest.Seed(t, e1)
 	release := e1.Attach(ctx, "q1")
+	if _, err := e1.SetCounterStatus(ctx, "q3", protocol.CounterPaused); err != nil {
+		t.Fatal(err)
+	}
 	s2 := open(t, url)
 	defer s2.Close()
 	e2 := startEngine(t, s2, clk) // every open counter unstaffed as far as it knows
@@ -150,6 +154,17 @@ func TestConsolePresenceAcrossInstances(t *testing.T) {
 		for _, id := range []string{"q2", "q3", "q4"} {
 			if st := status(e, id); st != protocol.CounterClosed {
 				t.Fatalf("%s, staffed nowhere, is %s; want closed", id, st)
+			}
+		}
+	}
+	// Consoles come back to q2 and q3 through instance 1, which did not
+	// close them: they get their status back (q3 was paused).
+	for id, want := range map[string]string{"q2": protocol.CounterOpen, "q3": protocol.CounterPaused} {
+		defer e1.Attach(ctx, id)()
+		converge(t, engines)
+		for i, e := range engines {
+			if st := status(e, id); st != want {
+				t.Fatalf("%s on instance %d is %s after its console came back through instance 1; want %s", id, i+1, st, want)
 			}
 		}
 	}

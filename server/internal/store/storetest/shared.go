@@ -121,3 +121,36 @@ func testLastAdmin(t *testing.T, open Opener) {
 		t.Fatalf("updating an unknown user: %v, want not found", err)
 	}
 }
+
+// testUnstaffedCounter: the status to give back to a counter closed for
+// want of a clerk is kept with the counter while it stays closed, and
+// dropped when it is stored with another status.
+func testUnstaffedCounter(t *testing.T, open Opener) {
+	s := open(t)
+	c := queue.CounterRecord{Counter: protocol.Counter{ID: "q1", Number: 1, Name: protocol.Text{Vi: "Quầy 1"}, ServiceIDs: []string{}, Status: protocol.CounterClosed}, Unstaffed: protocol.CounterPaused}
+	update(t, s, func(tx queue.Tx) error { return tx.PutCounter(c) })
+	s.Close()
+	s = open(t) // kept across a restart
+	defer s.Close()
+	var got queue.CounterRecord
+	update(t, s, func(tx queue.Tx) error {
+		var err error
+		got, err = tx.Counter("q1")
+		return err
+	})
+	if got.Unstaffed != protocol.CounterPaused || got.Status != protocol.CounterClosed {
+		t.Fatalf("counter read back %+v; want closed, unstaffed from paused", got)
+	}
+	got.Status = protocol.CounterOpen
+	update(t, s, func(tx queue.Tx) error { return tx.PutCounter(got) })
+	update(t, s, func(tx queue.Tx) error {
+		cs, err := tx.Counters()
+		if err != nil {
+			return err
+		}
+		if len(cs) != 1 || cs[0].Unstaffed != "" || cs[0].Status != protocol.CounterOpen {
+			return fmt.Errorf("counter stored open: %+v; want no status to give back", cs)
+		}
+		return nil
+	})
+}

@@ -54,6 +54,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 		{"Pairings", testPairings},
 		{"Presence", testPresence},
 		{"LastAdmin", testLastAdmin},
+		{"UnstaffedCounter", testUnstaffedCounter},
 		{"WaitSamples", testWaitSamples},
 		{"Closed", testClosed},
 		{"IDCards", testIDCards},

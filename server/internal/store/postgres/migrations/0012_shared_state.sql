@@ -24,3 +24,8 @@ CREATE TABLE console_presence (
     until      timestamptz NOT NULL,
     PRIMARY KEY (counter_id, instance)
 );
+
+-- The status (open or paused) of a counter the server closed for want of a
+-- clerk console, given back when a console attaches again through any
+-- instance; '' otherwise.
+ALTER TABLE counters ADD COLUMN unstaffed text NOT NULL DEFAULT '';

@@ -7,3 +7,7 @@ CREATE TABLE IF NOT EXISTS pairing_codes (
     name       TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
+
+-- The status (open or paused) of a counter the server closed for want of a
+-- clerk console, given back when a console attaches again; '' otherwise.
+ALTER TABLE counters ADD COLUMN unstaffed TEXT NOT NULL DEFAULT '';
