@@ -1,6 +1,6 @@
--- CiviQ schema: pending device pairing codes (issue 15), stored so a
--- code made through one server instance can be used through another (and
--- survives a restart); by the SHA-256 of the code, single use.
+-- CiviQ schema: state shared by server instances (issue 15; SQLite has
+-- one server, but the same schema). Pending device pairing codes, stored
+-- so a code survives a restart; by the SHA-256 of the code, single use.
 CREATE TABLE IF NOT EXISTS pairing_codes (
     code_hash  TEXT PRIMARY KEY,
     kind       TEXT NOT NULL,
