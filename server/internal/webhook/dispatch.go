@@ -79,8 +79,9 @@ type Options struct {
 
 // Lease is how long an instance's claim on delivering to an endpoint
 // lasts without renewal: the delay before another instance takes over
-// from one that died.
-const Lease = 15 * time.Second
+// from one that died. It is renewed before a send once a third of it has
+// passed, so it outlasts that third plus a send's Timeout.
+const Lease = 20 * time.Second
 
 // Dispatcher runs one delivery worker per endpoint. With several server
 // instances on one database every instance runs a worker per endpoint, but
