@@ -89,6 +89,9 @@ type AuditFilter struct {
 // when they return.
 type Store interface {
 	CreateUser(ctx context.Context, u User) error
+	// UpdateUser stores u; it refuses (ErrLastAdmin, changing nothing) to
+	// demote or disable the last enabled admin, decided in its
+	// transaction so that it holds across server instances.
 	UpdateUser(ctx context.Context, u User) error
 	UserByName(ctx context.Context, username string) (User, error)
 	UserByID(ctx context.Context, id string) (User, error)
@@ -110,6 +113,16 @@ type Store interface {
 
 	AddAudit(ctx context.Context, e AuditEntry) error
 	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+
+	// PutPairing stores a pending pairing code, first deleting the codes
+	// expired at now; a protocol.CodeConflict error when max live codes
+	// are stored already (counted atomically, across server instances)
+	// or the hash is taken.
+	PutPairing(ctx context.Context, p Pairing, now time.Time, max int) error
+	// TakePairing deletes the code with hash and returns it when it was
+	// live at now (ok false when unknown, already used or expired): each
+	// code is used once, even when two instances race for it.
+	TakePairing(ctx context.Context, hash string, now time.Time) (p Pairing, ok bool, err error)
 }
 
 // Principal is who made a request.

@@ -1,15 +1,8 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
-	"math/big"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/protocol"
@@ -20,45 +13,20 @@ import (
 // which trades it (POST /api/v1/pair, public) for its device token. Nobody
 // copies a token by hand.
 //
-// The codes are 8 random digits, valid PairTTL (10 minutes), good for one
-// device. Only their SHA-256 is kept, in this server's memory: a pending
-// code is a short-lived secret, not state worth a table, and a restart
-// drops the codes not yet used (the admin makes a new one). With several
-// server instances the kiosk must reach the one that made the code (the
-// admin page's instance). Guessing is bounded by the rate limit: 10 tries
-// a minute per address against at most a few live codes in 10^8.
+// The codes are 8 random digits, valid auth.PairTTL (10 minutes), good for
+// one device. Only their SHA-256 is kept, in the store (auth/pairing.go),
+// so a code made through one server instance is redeemed through any
+// other on the same database. Guessing is bounded by the rate limit: 10
+// tries a minute per address (per instance) against at most a few live
+// codes in 10^8.
 
-// PairTTL is how long a pairing code is valid.
-const PairTTL = 10 * time.Minute
-
-// pairDigits is the length of a pairing code.
-const pairDigits = 8
-
-// maxPending bounds the live codes (an admin clicking in a loop).
-const maxPending = 100
-
-// pairing is a code waiting to be used.
-type pairing struct {
-	kind, name string
-	expires    time.Time
-}
-
-// pairings are the live codes by hash, and the limiter of guesses.
+// pairings is the limiter of guesses.
 type pairings struct {
 	lim *limiter
-
-	mu    sync.Mutex
-	codes map[string]pairing
 }
 
 func newPairings(perMinute float64) *pairings {
-	return &pairings{lim: newLimiter(perMinute/60, 10), codes: map[string]pairing{}}
-}
-
-// hashCode is the stored form of a code (digits only).
-func hashCode(code string) string {
-	h := sha256.Sum256([]byte("civiq-pair\x00" + code))
-	return hex.EncodeToString(h[:])
+	return &pairings{lim: newLimiter(perMinute/60, 10)}
 }
 
 // normCode keeps the digits of what was typed ("1234 5678", "1234-5678").
@@ -73,54 +41,7 @@ func normCode(s string) (string, bool) {
 			return "", false
 		}
 	}
-	return b.String(), b.Len() == pairDigits
-}
-
-// newCode makes a code for kind and name valid until now+PairTTL.
-func (p *pairings) newCode(now time.Time, kind, name string) (string, time.Time, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	code := n.String()
-	code = strings.Repeat("0", pairDigits-len(code)) + code
-	exp := now.Add(PairTTL)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for h, c := range p.codes {
-		if !now.Before(c.expires) {
-			delete(p.codes, h)
-		}
-	}
-	if len(p.codes) >= maxPending {
-		return "", time.Time{}, errf(protocol.CodeConflict, "too many pairing codes waiting; use or let some expire")
-	}
-	p.codes[hashCode(code)] = pairing{kind: kind, name: name, expires: exp}
-	return code, exp, nil
-}
-
-// take uses code: its pairing if it is live, and it is gone either way.
-func (p *pairings) take(now time.Time, code string) (pairing, bool) {
-	h := hashCode(code)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var found pairing
-	var ok bool
-	for k, c := range p.codes {
-		// Constant time over the stored hashes: the hashes are not secret,
-		// but there is no reason to leak timing either.
-		if subtle.ConstantTimeCompare([]byte(k), []byte(h)) == 1 {
-			found, ok = c, true
-		}
-	}
-	if !ok {
-		return pairing{}, false
-	}
-	delete(p.codes, h)
-	if !now.Before(found.expires) {
-		return pairing{}, false
-	}
-	return found, true
+	return b.String(), b.Len() == auth.PairDigits
 }
 
 // createPairing makes a one-time code for a new device (admin).
@@ -136,7 +57,7 @@ func (s *Server) createPairing(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if name == "" || len(name) > 200 {
 		return errf(protocol.CodeBadRequest, "name is required (at most 200 bytes)")
 	}
-	code, exp, err := s.pairs.newCode(s.clock.Now(), req.Kind, name)
+	code, exp, err := s.auth.NewPairingCode(r.Context(), req.Kind, name)
 	if err != nil {
 		return err
 	}
@@ -157,13 +78,16 @@ func (s *Server) pair(w http.ResponseWriter, r *http.Request, _ auth.Principal) 
 	}
 	code, ok := normCode(req.Code)
 	if !ok {
-		return errf(protocol.CodeBadRequest, "code must be %d digits", pairDigits)
+		return errf(protocol.CodeBadRequest, "code must be %d digits", auth.PairDigits)
 	}
-	pr, ok := s.pairs.take(s.clock.Now(), code)
+	pr, ok, err := s.auth.UsePairingCode(r.Context(), code)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return errf(protocol.CodeUnauthorized, "unknown, used or expired pairing code")
 	}
-	d, err := s.auth.CreateDevice(r.Context(), protocol.DeviceRequest{Kind: pr.kind, Name: pr.name})
+	d, err := s.auth.CreateDevice(r.Context(), protocol.DeviceRequest{Kind: pr.Kind, Name: pr.Name})
 	if err != nil {
 		return err
 	}

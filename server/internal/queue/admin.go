@@ -166,6 +166,9 @@ func (e *Engine) PutCounter(ctx context.Context, c protocol.Counter) (protocol.C
 			if o.ID == c.ID {
 				rec.PriorityStreak, rec.RegularRun, rec.ServedDay, rec.ServedToday = o.PriorityStreak, o.RegularRun, o.ServedDay, o.ServedToday
 				prev = o.Status
+				if o.Status == c.Status {
+					rec.Unstaffed = o.Unstaffed // an edit that keeps the status keeps what a console gets back
+				}
 			}
 		}
 		if err := tx.PutCounter(rec); err != nil {

@@ -538,6 +538,7 @@ func (e *Engine) PutHolidays(ctx context.Context, hs []protocol.Holiday) ([]prot
 	}
 	e.mu.Lock()
 	e.c.holidays = holidaySet(hs)
+	e.c.holidaysGen++
 	e.mu.Unlock()
 	return hs, nil
 }

@@ -32,9 +32,12 @@ type cache struct {
 	// maxStreak is the call-next policy's priority bound (Engine options).
 	maxStreak int
 	// holidays are the centre's closed days (booking.go): every field shows
-	// closed on them. Loaded at start and replaced by PutHolidays on this
-	// instance; the issuing transaction checks the stored list itself.
-	holidays map[string]bool
+	// closed on them. Loaded at start, replaced by PutHolidays on this
+	// instance and reloaded by every housekeeping (those set through
+	// another instance); the issuing transaction checks the stored list
+	// itself. holidaysGen counts the PutHolidays made here.
+	holidays    map[string]bool
+	holidaysGen uint64
 	// model is what the wait estimate learned from the events: service
 	// times, pauses, ranges and their calibration (estimate.go).
 	model *forecast.Model

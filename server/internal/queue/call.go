@@ -192,6 +192,12 @@ func (e *Engine) SetCounterStatus(ctx context.Context, counterID, status string)
 		}
 		out = c.Counter
 		if c.Status == status {
+			if c.Unstaffed != "" {
+				// Closed by hand a counter the server had closed: it
+				// stays closed when a console comes back.
+				c.Unstaffed = ""
+				return tx.PutCounter(c)
+			}
 			return nil
 		}
 		c.Status = status

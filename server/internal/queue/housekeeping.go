@@ -38,6 +38,17 @@ func (e *Engine) Housekeep(ctx context.Context) error {
 		}
 		for _, c := range counters {
 			if c.ServedDay != day && c.ServedToday != 0 {
+				// Read again under its lock (tx.Counter): another instance's
+				// housekeeping may have reset it meanwhile, and this one
+				// must then neither write it nor announce it again.
+				if c, err = tx.Counter(c.ID); IsNotFound(err) {
+					continue
+				} else if err != nil {
+					return err
+				}
+				if c.ServedDay == day || c.ServedToday == 0 {
+					continue
+				}
 				c.ServedDay, c.ServedToday = day, 0
 				if err := tx.PutCounter(c); err != nil {
 					return err
@@ -49,7 +60,29 @@ func (e *Engine) Housekeep(ctx context.Context) error {
 		}
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return e.reloadHolidays(ctx)
+}
+
+// reloadHolidays replaces the cached holidays with the stored ones: those
+// set through another server instance on the same database (no event
+// carries them) reach this one's fields within a minute.
+func (e *Engine) reloadHolidays(ctx context.Context) error {
+	e.mu.RLock()
+	gen := e.c.holidaysGen
+	e.mu.RUnlock()
+	hs, err := e.store.Holidays(ctx)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	if e.c.holidaysGen == gen { // else PutHolidays here was faster, and newer
+		e.c.holidays = holidaySet(hs)
+	}
+	e.mu.Unlock()
+	return nil
 }
 
 // staffTick is how often Run looks for counters left without a console.
@@ -76,6 +109,9 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 			case <-t.C:
 				again = false
 			case <-st.C:
+				if err := e.SharePresence(ctx); err != nil && ctx.Err() == nil {
+					e.log.Warn("sharing console presence failed", "err", err)
+				}
 				if err := e.CloseUnstaffed(ctx); err != nil && ctx.Err() == nil {
 					e.log.Warn("closing unstaffed counters failed", "err", err)
 				}

@@ -69,6 +69,11 @@ type CounterRecord struct {
 	RegularRun int
 	// ServedDay is the day Counter.ServedToday counts for.
 	ServedDay string
+	// Unstaffed is the status (open or paused) of a counter the server
+	// closed for want of a clerk console, given back when a console
+	// attaches again, through any instance (staffing.go); "" otherwise.
+	// Stores keep it only while the counter is closed.
+	Unstaffed string
 }
 
 // Loaded is the durable state the engine's cache is rebuilt from, read in
@@ -128,6 +133,22 @@ type Store interface {
 	DataReader
 	CalibrationStore
 	BookingReader
+	PresenceStore
+}
+
+// PresenceStore shares which counters have a clerk console attached
+// between the server instances of one database (staffing.go), so an
+// instance closes a counter for want of a clerk only when no instance has
+// a console on it. A store that serves one server only (SQLite) has no
+// other instance: it records nothing and finds nobody elsewhere.
+type PresenceStore interface {
+	// SharePresence records that this store's instance has a console
+	// attached to each of counterIDs, for ttl, replacing what it recorded
+	// before (none: it has no console).
+	SharePresence(ctx context.Context, counterIDs []string, ttl time.Duration) error
+	// StaffedElsewhere is the set of counters with a console attached on
+	// another instance, whose record has not run out.
+	StaffedElsewhere(ctx context.Context) (map[string]bool, error)
 }
 
 // Tx is what the queue may do inside a transaction.

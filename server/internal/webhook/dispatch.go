@@ -49,6 +49,16 @@ type Store interface {
 	Resends(ctx context.Context, id string) ([]Resend, error)
 	// ResendDone removes a resend request and logs its attempt.
 	ResendDone(ctx context.Context, id string, r Resend, a Attempt) error
+	// ClaimWebhook takes, or renews, this store's lease on delivering to
+	// endpoint id for ttl: with several server instances on one database
+	// only the holder delivers, and another takes over once the lease has
+	// run out (its holder died) or was released. It reports whether this
+	// store holds the lease and, when it does, the endpoint's stored
+	// state. A store that serves one server only (SQLite) always grants
+	// it. ErrNotFound for an unknown endpoint.
+	ClaimWebhook(ctx context.Context, id string, ttl time.Duration) (State, bool, error)
+	// ReleaseWebhook gives up this store's lease on id, if it holds it.
+	ReleaseWebhook(ctx context.Context, id string) error
 }
 
 // Options tune the dispatcher (tests shorten the waits).
@@ -59,10 +69,27 @@ type Options struct {
 	Timeout time.Duration
 	// Batch is how many events a worker reads at once (default 100).
 	Batch int
+	// Lease is how long a claim on delivering to an endpoint lasts
+	// (default Lease); it is renewed every third of it while held, and the
+	// endpoints are listed again as often, so endpoints created or deleted
+	// through another instance are followed.
+	Lease time.Duration
 	Log   *slog.Logger
 }
 
-// Dispatcher runs one delivery worker per endpoint.
+// Lease is how long an instance's claim on delivering to an endpoint
+// lasts without renewal: the delay before another instance takes over
+// from one that died. It is renewed before a send once a third of it has
+// passed, so it outlasts that third plus a send's Timeout.
+const Lease = 20 * time.Second
+
+// Dispatcher runs one delivery worker per endpoint. With several server
+// instances on one database every instance runs a worker per endpoint, but
+// only the one holding the endpoint's lease in the store delivers
+// (Store.ClaimWebhook): each event goes out once across the instances (at
+// least once: an instance that dies between a delivery and storing its
+// progress leaves that event to be sent again by the next holder, with the
+// same webhook-id).
 type Dispatcher struct {
 	store  Store
 	opts   Options
@@ -85,6 +112,9 @@ func New(store Store, opts Options) *Dispatcher {
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 100
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = Lease
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -110,7 +140,50 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	for _, ep := range eps {
 		d.startLocked(ep)
 	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.follow(d.ctx)
+	}()
 	return nil
+}
+
+// follow lists the endpoints every third of the lease and starts or stops
+// workers for those created or deleted through another instance.
+func (d *Dispatcher) follow(ctx context.Context) {
+	t := time.NewTicker(d.opts.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		eps, err := d.store.Webhooks(ctx)
+		if err != nil {
+			continue
+		}
+		live := map[string]bool{}
+		var gone []*worker
+		d.mu.Lock()
+		for _, ep := range eps {
+			live[ep.ID] = true
+			if d.workers[ep.ID] == nil && ctx.Err() == nil {
+				d.startLocked(ep)
+			}
+		}
+		for id, w := range d.workers {
+			if !live[id] {
+				delete(d.workers, id)
+				gone = append(gone, w)
+			}
+		}
+		d.mu.Unlock()
+		for _, w := range gone {
+			w.cancel()
+			<-w.done
+		}
+	}
 }
 
 func (d *Dispatcher) startLocked(ep Endpoint) {
@@ -122,6 +195,11 @@ func (d *Dispatcher) startLocked(ep Endpoint) {
 		defer d.wg.Done()
 		defer close(w.done)
 		w.run(ctx)
+		d.mu.Lock()
+		if d.workers[ep.ID] == w {
+			delete(d.workers, ep.ID) // the endpoint was deleted elsewhere
+		}
+		d.mu.Unlock()
 	}()
 }
 
@@ -238,15 +316,82 @@ func (w *worker) wait(ctx context.Context, d time.Duration) bool {
 	return true
 }
 
+// claim holds the endpoint's lease: it renews it when a third of it has
+// passed, and on taking it over reloads the stored state (another
+// instance may have delivered meanwhile). held reports whether this
+// instance may deliver; gone that the endpoint no longer exists.
+func (w *worker) claim(ctx context.Context, l *lease, st *State, next *time.Time) (held, gone bool) {
+	if l.held && time.Since(l.at) < w.d.opts.Lease/3 {
+		return true, false
+	}
+	at := time.Now()
+	got, ok, err := w.d.store.ClaimWebhook(ctx, w.ep.ID, w.d.opts.Lease)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, true
+	case err != nil:
+		// Storage trouble: the lease may run out meanwhile, and then
+		// another instance delivers; stop until it is renewed. (When
+		// shutting down, keep it marked held so it is released.)
+		if ctx.Err() == nil {
+			l.held = false
+		}
+		return false, false
+	case !ok:
+		l.held = false
+		return false, false
+	}
+	if !l.held {
+		*st = got
+		st.NextAttempt = nil
+		*next = time.Now() // resume at once, whatever backoff it was in
+	}
+	l.held, l.at = true, at
+	return true, false
+}
+
+// lease is a worker's view of its claim on the endpoint.
+type lease struct {
+	held bool
+	at   time.Time // when it was last taken or renewed
+}
+
+// release gives the lease up so another instance takes over at once.
+func (w *worker) release(l *lease) {
+	if !l.held {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = w.d.store.ReleaseWebhook(ctx, w.ep.ID)
+}
+
 func (w *worker) run(ctx context.Context) {
 	d := w.d
 	log := d.opts.Log.With("webhook", w.ep.ID)
-	st := State{Cursor: w.ep.Cursor, Attempts: w.ep.Attempts, FailingSince: w.ep.FailingSince}
+	var st State
+	var l lease
+	defer w.release(&l)
 	next := time.Now() // resume at once after a start
+	renew := d.opts.Lease / 3
 	for ctx.Err() == nil {
+		held, gone := w.claim(ctx, &l, &st, &next)
+		if gone {
+			return
+		}
+		if !held {
+			// Another instance delivers; try again when its lease may
+			// have run out (new events do not matter here).
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(renew):
+			}
+			continue
+		}
 		w.resends(ctx, log)
 		if wait := time.Until(next); wait > 0 {
-			if !w.wait(ctx, wait) {
+			if !w.wait(ctx, min(wait, renew)) {
 				return
 			}
 			continue
@@ -262,7 +407,7 @@ func (w *worker) run(ctx context.Context) {
 			continue
 		}
 		if len(evs) == 0 {
-			if !w.wait(ctx, time.Minute) {
+			if !w.wait(ctx, renew) {
 				return
 			}
 			continue
@@ -274,9 +419,12 @@ func (w *worker) run(ctx context.Context) {
 				st.Cursor = ev.Seq
 				continue
 			}
+			if held, _ := w.claim(ctx, &l, &st, &next); !held {
+				break // lost the lease: the new holder goes on from the stored cursor
+			}
 			a := w.send(ctx, ev)
 			if ctx.Err() != nil {
-				return // shutting down: this event goes out after the next start
+				break // shutting down: this event goes out after the next start
 			}
 			st.Attempts++
 			a.Attempt = st.Attempts
@@ -295,7 +443,17 @@ func (w *worker) run(ctx context.Context) {
 			log.Info("webhook: delivery failed", "seq", ev.Seq, "attempt", st.Attempts, "status", a.Status, "err", a.Error, "retry_in", time.Until(next).Round(time.Millisecond))
 			break
 		}
-		if err := d.store.WebhookProgress(ctx, w.ep.ID, st, logged); err != nil && ctx.Err() == nil {
+		// Stored even when the lease was lost meanwhile: the cursor only
+		// moves forward, so the new holder skips what was delivered here.
+		if ctx.Err() != nil {
+			// Shutting down: keep what was delivered, so whoever goes on
+			// does not send it again.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			_ = d.store.WebhookProgress(pctx, w.ep.ID, st, logged)
+			cancel()
+			return
+		}
+		if err := d.store.WebhookProgress(ctx, w.ep.ID, st, logged); err != nil {
 			log.Warn("webhook: storing progress failed", "err", err)
 		}
 		if !failed {

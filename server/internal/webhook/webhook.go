@@ -5,7 +5,9 @@
 // the store, and a worker per endpoint reads the events table after it. So
 // delivery is at least once, in seq order, survives restarts, and a
 // receiver that was down gets everything it missed. The clerk's "next"
-// never waits for a delivery: the engine only wakes the workers.
+// never waits for a delivery: the engine only wakes the workers. With
+// several server instances on one database only the instance holding an
+// endpoint's lease in the store delivers to it (Dispatcher).
 package webhook
 
 import (

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -59,9 +60,36 @@ func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 
 // UpdateUser implements auth.Store.
 func (s *Store) UpdateUser(ctx context.Context, u auth.User) error {
-	tag, err := s.exec(ctx, `UPDATE users SET username = $1, name = $2, role = $3, password_hash = $4, counter_ids = $5, disabled = $6 WHERE id = $7`,
-		u.Username, u.Name, u.Role, u.PasswordHash, counterIDs(u.CounterIDs), u.Disabled, u.ID)
-	return mustAffect(tag, conflictOr(err, "username "+u.Username+" is taken"))
+	_, err := s.update(ctx, func(w *wtx) error {
+		// The table lock orders account changes across instances, so two
+		// admins on two instances cannot demote each other at once.
+		if _, err := w.tx.Exec(w.ctx, `LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var role string
+		var disabled bool
+		if err := w.tx.QueryRow(w.ctx, `SELECT role, disabled FROM users WHERE id = $1`, u.ID).Scan(&role, &disabled); errors.Is(err, pgx.ErrNoRows) {
+			return queue.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if _, err := w.tx.Exec(w.ctx, `UPDATE users SET username = $1, name = $2, role = $3, password_hash = $4, counter_ids = $5, disabled = $6 WHERE id = $7`,
+			u.Username, u.Name, u.Role, u.PasswordHash, counterIDs(u.CounterIDs), u.Disabled, u.ID); err != nil {
+			return conflictOr(err, "username "+u.Username+" is taken")
+		}
+		if role != protocol.RoleAdmin || disabled || (u.Role == protocol.RoleAdmin && !u.Disabled) {
+			return nil
+		}
+		var n int
+		if err := w.tx.QueryRow(w.ctx, `SELECT count(*) FROM users WHERE role = $1 AND NOT disabled`, protocol.RoleAdmin).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return auth.ErrLastAdmin
+		}
+		return nil
+	})
+	return err
 }
 
 const userCols = `id, username, name, role, password_hash, counter_ids, disabled, created_at`
@@ -247,3 +275,49 @@ func (s *Store) Audit(ctx context.Context, f auth.AuditFilter) ([]auth.AuditEntr
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// PutPairing implements auth.Store. The table lock orders concurrent
+// creations, so the limit holds across instances.
+func (s *Store) PutPairing(ctx context.Context, p auth.Pairing, now time.Time, max int) error {
+	_, err := s.update(ctx, func(w *wtx) error {
+		if _, err := w.tx.Exec(w.ctx, `LOCK TABLE pairing_codes IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		if _, err := w.tx.Exec(w.ctx, `DELETE FROM pairing_codes WHERE expires_at <= $1`, now); err != nil {
+			return err
+		}
+		var n int
+		if err := w.tx.QueryRow(w.ctx, `SELECT count(*) FROM pairing_codes`).Scan(&n); err != nil {
+			return err
+		}
+		if n >= max {
+			return queue.Errorf(protocol.CodeConflict, "at most %d pairing codes waiting", max)
+		}
+		_, err := w.tx.Exec(w.ctx, `INSERT INTO pairing_codes (code_hash, kind, name, expires_at) VALUES ($1, $2, $3, $4)`,
+			p.CodeHash, p.Kind, p.Name, p.Expires)
+		return conflictOr(err, "pairing code already waiting")
+	})
+	return err
+}
+
+// TakePairing implements auth.Store: one DELETE … RETURNING, so of two
+// instances racing for a code only one gets it.
+func (s *Store) TakePairing(ctx context.Context, hash string, now time.Time) (auth.Pairing, bool, error) {
+	if s.closed() {
+		return auth.Pairing{}, false, ErrClosed
+	}
+	var p auth.Pairing
+	err := s.pool.QueryRow(ctx, `DELETE FROM pairing_codes WHERE code_hash = $1 RETURNING code_hash, kind, name, expires_at`, hash).
+		Scan(&p.CodeHash, &p.Kind, &p.Name, &p.Expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return auth.Pairing{}, false, nil
+	}
+	if err != nil {
+		return auth.Pairing{}, false, unavailable(err)
+	}
+	p.Expires = p.Expires.UTC()
+	if !now.Before(p.Expires) {
+		return auth.Pairing{}, false, nil
+	}
+	return p, true, nil
+}

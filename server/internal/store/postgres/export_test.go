@@ -10,3 +10,6 @@ import (
 func OpenDeaf(ctx context.Context, url string, poll time.Duration) (*Store, error) {
 	return Open(ctx, url, Options{MaxConns: 8, PollEvery: poll, listenOn: "civiq_nobody_notifies"})
 }
+
+// Instance is the store's instance id (webhook leases, console presence).
+func (s *Store) Instance() string { return s.instance }

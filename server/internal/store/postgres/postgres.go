@@ -7,6 +7,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -53,6 +54,9 @@ type Store struct {
 	opts   Options
 	epoch  string
 	secret []byte
+	// instance names this store among the server instances sharing the
+	// database (webhook leases, console presence): random per Open.
+	instance string
 
 	feed   feed
 	health health
@@ -105,7 +109,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &Store{pool: pool, log: opts.Log, opts: opts, quit: make(chan struct{}), stopped: make(chan struct{}), wakeC: make(chan struct{}, 1),
-		ops: make(chan *op, 1024), written: make(chan struct{})}
+		ops: make(chan *op, 1024), written: make(chan struct{}), instance: rand.Text()}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)

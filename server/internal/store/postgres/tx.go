@@ -176,12 +176,12 @@ func (w *wtx) PutService(s protocol.Service) error {
 	return err
 }
 
-const counterCols = `data, priority_streak, served_day, served_today, regular_run`
+const counterCols = `data, priority_streak, served_day, served_today, regular_run, unstaffed`
 
 func scanCounter(sc pgx.Row) (queue.CounterRecord, error) {
 	var c queue.CounterRecord
 	var data []byte
-	if err := sc.Scan(&data, &c.PriorityStreak, &c.ServedDay, &c.ServedToday, &c.RegularRun); err != nil {
+	if err := sc.Scan(&data, &c.PriorityStreak, &c.ServedDay, &c.ServedToday, &c.RegularRun, &c.Unstaffed); err != nil {
 		return c, notFound(err)
 	}
 	if err := json.Unmarshal(data, &c.Counter); err != nil {
@@ -213,10 +213,13 @@ func (w *wtx) PutCounter(c queue.CounterRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.tx.Exec(w.ctx, `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today, regular_run) VALUES ($1, $2, $3, $4, $5, $6, $7)
+	if c.Status != protocol.CounterClosed {
+		c.Unstaffed = "" // only a closed counter has a status to get back
+	}
+	_, err = w.tx.Exec(w.ctx, `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today, regular_run, unstaffed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak,
-		served_day = excluded.served_day, served_today = excluded.served_today, regular_run = excluded.regular_run`,
-		c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday, c.RegularRun)
+		served_day = excluded.served_day, served_today = excluded.served_today, regular_run = excluded.regular_run, unstaffed = excluded.unstaffed`,
+		c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday, c.RegularRun, c.Unstaffed)
 	if isUnique(err) {
 		return queue.Errorf(protocol.CodeConflict, "counter number %d is already used", c.Number)
 	}

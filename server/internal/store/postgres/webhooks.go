@@ -193,3 +193,34 @@ func (s *Store) ResendDone(ctx context.Context, id string, r webhook.Resend, a w
 	})
 	return err
 }
+
+// ClaimWebhook implements webhook.Store: the lease is the endpoint row's
+// lease_owner (this store's instance id) and lease_until, taken when it is
+// free, run out or already this instance's, by one UPDATE on the
+// database's clock (so the instances' clocks do not matter).
+func (s *Store) ClaimWebhook(ctx context.Context, id string, ttl time.Duration) (webhook.State, bool, error) {
+	var st webhook.State
+	err := s.pool.QueryRow(ctx, `UPDATE webhooks SET lease_owner = $2, lease_until = clock_timestamp() + make_interval(secs => $3)
+		WHERE id = $1 AND (lease_owner = $2 OR lease_until IS NULL OR lease_until < clock_timestamp())
+		RETURNING cursor, attempts, failing_since`, id, s.instance, ttl.Seconds()).Scan(&st.Cursor, &st.Attempts, &st.FailingSince)
+	if err == nil {
+		st.FailingSince = utcPtr(st.FailingSince)
+		return st, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return st, false, unavailable(err)
+	}
+	var one int
+	if err := s.pool.QueryRow(ctx, `SELECT 1 FROM webhooks WHERE id = $1`, id).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+		return st, false, webhook.ErrNotFound
+	} else if err != nil {
+		return st, false, unavailable(err)
+	}
+	return st, false, nil
+}
+
+// ReleaseWebhook implements webhook.Store.
+func (s *Store) ReleaseWebhook(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, id, s.instance)
+	return unavailable(err)
+}

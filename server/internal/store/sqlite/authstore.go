@@ -51,8 +51,32 @@ func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 // UpdateUser implements auth.Store.
 func (s *Store) UpdateUser(ctx context.Context, u auth.User) error {
 	ids, _ := json.Marshal(u.CounterIDs)
-	return mustAffect(s.exec(ctx, `UPDATE users SET username = ?, name = ?, role = ?, password_hash = ?, counter_ids = ?, disabled = ? WHERE id = ?`,
-		u.Username, u.Name, u.Role, u.PasswordHash, string(ids), u.Disabled, u.ID))
+	_, err := s.update(ctx, func(w *wtx) error {
+		var role string
+		var disabled bool
+		err := w.tx.QueryRowContext(w.ctx, `SELECT role, disabled FROM users WHERE id = ?`, u.ID).Scan(&role, &disabled)
+		if err == sql.ErrNoRows {
+			return queue.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if _, err := w.tx.ExecContext(w.ctx, `UPDATE users SET username = ?, name = ?, role = ?, password_hash = ?, counter_ids = ?, disabled = ? WHERE id = ?`,
+			u.Username, u.Name, u.Role, u.PasswordHash, string(ids), u.Disabled, u.ID); err != nil {
+			return err
+		}
+		if role != protocol.RoleAdmin || disabled || (u.Role == protocol.RoleAdmin && !u.Disabled) {
+			return nil
+		}
+		var n int
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT COUNT(*) FROM users WHERE role = ? AND NOT disabled`, protocol.RoleAdmin).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return auth.ErrLastAdmin
+		}
+		return nil
+	})
+	return conflictOr(err, "username "+u.Username+" is taken")
 }
 
 const userCols = `id, username, name, role, password_hash, counter_ids, disabled, created_at`
@@ -261,4 +285,48 @@ func (s *Store) Audit(ctx context.Context, f auth.AuditFilter) ([]auth.AuditEntr
 		out = append(out, e)
 	}
 	return out, storageErr(rows.Err())
+}
+
+// PutPairing implements auth.Store.
+func (s *Store) PutPairing(ctx context.Context, p auth.Pairing, now time.Time, max int) error {
+	_, err := s.update(ctx, func(w *wtx) error {
+		if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM pairing_codes WHERE expires_at <= ?`, now.UnixMicro()); err != nil {
+			return err
+		}
+		var n int
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT COUNT(*) FROM pairing_codes`).Scan(&n); err != nil {
+			return err
+		}
+		if n >= max {
+			return queue.Errorf(protocol.CodeConflict, "at most %d pairing codes waiting", max)
+		}
+		_, err := w.tx.ExecContext(w.ctx, `INSERT INTO pairing_codes (code_hash, kind, name, expires_at) VALUES (?, ?, ?, ?)`,
+			p.CodeHash, p.Kind, p.Name, p.Expires.UnixMicro())
+		return conflictOr(err, "pairing code already waiting")
+	})
+	return err
+}
+
+// TakePairing implements auth.Store.
+func (s *Store) TakePairing(ctx context.Context, hash string, now time.Time) (auth.Pairing, bool, error) {
+	var p auth.Pairing
+	var found bool
+	_, err := s.update(ctx, func(w *wtx) error {
+		var exp int64
+		err := w.tx.QueryRowContext(w.ctx, `DELETE FROM pairing_codes WHERE code_hash = ? RETURNING code_hash, kind, name, expires_at`, hash).
+			Scan(&p.CodeHash, &p.Kind, &p.Name, &exp)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p.Expires = time.UnixMicro(exp).UTC()
+		found = true
+		return nil
+	})
+	if err != nil || !found || !now.Before(p.Expires) {
+		return auth.Pairing{}, false, err
+	}
+	return p, true, nil
 }

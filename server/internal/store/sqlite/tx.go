@@ -38,9 +38,9 @@ const (
 	qTicketByIdem = `SELECT ` + ticketCols + ` FROM tickets WHERE issued_by = ? AND idem_key = ?`
 	qCurrent      = `SELECT ` + ticketCols + ` FROM tickets WHERE counter_id = ? AND status = 'called' ORDER BY called_at DESC LIMIT 1`
 	qService      = `SELECT data FROM services WHERE id = ?`
-	qCounter      = `SELECT data, priority_streak, served_day, served_today, regular_run FROM counters WHERE id = ?`
-	qPutCounter   = `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today, regular_run) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak, served_day = excluded.served_day, served_today = excluded.served_today, regular_run = excluded.regular_run`
+	qCounter      = `SELECT data, priority_streak, served_day, served_today, regular_run, unstaffed FROM counters WHERE id = ?`
+	qPutCounter   = `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today, regular_run, unstaffed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak, served_day = excluded.served_day, served_today = excluded.served_today, regular_run = excluded.regular_run, unstaffed = excluded.unstaffed`
 	qCentre      = `SELECT data FROM centre WHERE id = 1`
 	qAppendEvent = `INSERT INTO events (type, at, data) VALUES (?, ?, ?) RETURNING seq`
 	// The field list is a JSON array, so one prepared statement serves
@@ -155,7 +155,7 @@ func (w *wtx) PutService(s protocol.Service) error {
 func scanCounter(sc interface{ Scan(...any) error }) (queue.CounterRecord, error) {
 	var c queue.CounterRecord
 	var data string
-	if err := sc.Scan(&data, &c.PriorityStreak, &c.ServedDay, &c.ServedToday, &c.RegularRun); err != nil {
+	if err := sc.Scan(&data, &c.PriorityStreak, &c.ServedDay, &c.ServedToday, &c.RegularRun, &c.Unstaffed); err != nil {
 		return c, notFound(err)
 	}
 	if err := json.Unmarshal([]byte(data), &c.Counter); err != nil {
@@ -174,7 +174,7 @@ func (w *wtx) Counters() ([]queue.CounterRecord, error) {
 }
 
 func queryCounters(ctx context.Context, q querier) ([]queue.CounterRecord, error) {
-	rows, err := q.QueryContext(ctx, `SELECT data, priority_streak, served_day, served_today, regular_run FROM counters ORDER BY number`)
+	rows, err := q.QueryContext(ctx, `SELECT data, priority_streak, served_day, served_today, regular_run, unstaffed FROM counters ORDER BY number`)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,10 @@ func (w *wtx) PutCounter(c queue.CounterRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.exec(qPutCounter, c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday, c.RegularRun)
+	if c.Status != protocol.CounterClosed {
+		c.Unstaffed = "" // only a closed counter has a status to get back
+	}
+	_, err = w.exec(qPutCounter, c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday, c.RegularRun, c.Unstaffed)
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 		return queue.Errorf(protocol.CodeConflict, "counter number %d is already used", c.Number)
 	}

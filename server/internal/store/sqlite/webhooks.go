@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/civiq/civiq/server/internal/queue"
@@ -210,3 +211,23 @@ func (s *Store) ResendDone(ctx context.Context, id string, r webhook.Resend, a w
 	})
 	return err
 }
+
+// ClaimWebhook implements webhook.Store. One server owns a SQLite store
+// (the data folder lock), so it always holds every lease: the endpoint's
+// stored state is returned.
+func (s *Store) ClaimWebhook(ctx context.Context, id string, _ time.Duration) (webhook.State, bool, error) {
+	var st webhook.State
+	var failing sql.NullInt64
+	err := s.rdb.QueryRowContext(ctx, `SELECT cursor, attempts, failing_since FROM webhooks WHERE id = ?`, id).Scan(&st.Cursor, &st.Attempts, &failing)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, false, webhook.ErrNotFound
+	}
+	if err != nil {
+		return st, false, unavailable(err)
+	}
+	st.FailingSince = fromMicrosPtr(failing)
+	return st, true, nil
+}
+
+// ReleaseWebhook implements webhook.Store: nothing to give up.
+func (s *Store) ReleaseWebhook(context.Context, string) error { return nil }

@@ -168,3 +168,37 @@ func testSessions(t *testing.T, open Opener) {
 		t.Fatalf("CountUsers = %d, %v", n, err)
 	}
 }
+
+// testWebhookLease: a store's claim on delivering to an endpoint is
+// granted when nobody else holds it, renewable by its holder, and returns
+// the stored state; released, it is granted again; an unknown endpoint is
+// ErrNotFound. (Several stores on one database: the PostgreSQL tests.)
+func testWebhookLease(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.CreateWebhook(ctx, webhook.Endpoint{ID: "w-l", URL: "https://a.example/hook", Secret: "s", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WebhookProgress(ctx, "w-l", webhook.State{Cursor: 7, Attempts: 2, FailingSince: &t0}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // taken, then renewed
+		st, ok, err := s.ClaimWebhook(ctx, "w-l", time.Minute)
+		if err != nil || !ok || st.Cursor != 7 || st.Attempts != 2 || st.FailingSince == nil || !st.FailingSince.Equal(t0) {
+			t.Fatalf("claim %d: %+v, %v, %v; want held with cursor 7, 2 attempts failing since %s", i+1, st, ok, err, t0)
+		}
+	}
+	if err := s.ReleaseWebhook(ctx, "w-l"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.ClaimWebhook(ctx, "w-l", time.Minute); err != nil || !ok {
+		t.Fatalf("claim after release: %v, %v", ok, err)
+	}
+	if _, ok, err := s.ClaimWebhook(ctx, "w-none", time.Minute); !errors.Is(err, webhook.ErrNotFound) || ok {
+		t.Fatalf("claim of an unknown endpoint: %v, %v; want ErrNotFound", ok, err)
+	}
+	if err := s.ReleaseWebhook(ctx, "w-none"); err != nil {
+		t.Fatalf("release of an unknown endpoint: %v", err)
+	}
+}
