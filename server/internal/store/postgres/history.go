@@ -2,14 +2,13 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	_ "modernc.org/sqlite" // reads the SQLite source of ImportHistory
+	"github.com/civiq/civiq/server/internal/store/sqlitefile"
 )
 
 // microsCols are the SQLite columns holding Unix microseconds, stored here
@@ -26,7 +25,7 @@ var (
 // without their events. Clerk ids of the source that are usernames here
 // become those users' ids. It returns the number of tickets copied.
 func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, error) {
-	src, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	src, err := sqlitefile.Open(ctx, path)
 	if err != nil {
 		return 0, err
 	}
@@ -40,38 +39,14 @@ func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, er
 	if _, err := pgx.ForEachRow(rows, []any{&u, &id}, func() error { users[u] = id; return nil }); err != nil {
 		return 0, unavailable(err)
 	}
-	tables := []struct{ name, cols, where string }{
-		{"tickets", ticketCols, "day < ?"},
-		{"visits", visitCols + ", dossier_count", "day < ?"},
-		{"ratings", ratingCols, "day < ?"},
-		{"rating_reasons", "ticket_id, reason", "ticket_id IN (SELECT ticket_id FROM ratings WHERE day < ?)"},
-		{"disruptions", disruptionCols + ", started_by, ended_by", "ended_at IS NOT NULL AND ? <> ''"},
+	all, err := src.History(ctx, before)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: history: %w", err)
 	}
-	type batch struct {
-		table string
-		cols  []string
-		rows  [][]any
-	}
-	var all []batch
 	n := 0
-	for _, t := range tables {
-		cols := strings.Split(strings.Join(strings.Fields(t.cols), ""), ",")
-		rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+t.name+` WHERE `+t.where, before)
-		if err != nil {
-			return 0, fmt.Errorf("postgres: history %s: %w", t.name, err)
-		}
-		b := batch{table: t.name, cols: cols}
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			for i, c := range cols {
+	for _, b := range all {
+		for _, vals := range b.Rows {
+			for i, c := range b.Cols {
 				switch v := vals[i].(type) {
 				case int64:
 					if microsCols[c] {
@@ -89,30 +64,24 @@ func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, er
 					}
 				}
 			}
-			b.rows = append(b.rows, vals)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return 0, err
+		if b.Table == "tickets" {
+			n = len(b.Rows)
 		}
-		if t.name == "tickets" {
-			n = len(b.rows)
-		}
-		all = append(all, b)
 	}
 	_, err = s.update(ctx, func(w *wtx) error {
 		for _, b := range all {
-			ph := make([]string, len(b.cols))
+			ph := make([]string, len(b.Cols))
 			for i := range ph {
 				ph[i] = fmt.Sprintf("$%d", i+1)
 			}
-			q := `INSERT INTO ` + b.table + ` (` + strings.Join(b.cols, ", ") + `) VALUES (` + strings.Join(ph, ", ") + `) ON CONFLICT DO NOTHING`
+			q := `INSERT INTO ` + b.Table + ` (` + strings.Join(b.Cols, ", ") + `) VALUES (` + strings.Join(ph, ", ") + `) ON CONFLICT DO NOTHING`
 			var pb pgx.Batch
-			for _, r := range b.rows {
+			for _, r := range b.Rows {
 				pb.Queue(q, r...)
 			}
 			if err := w.tx.SendBatch(w.ctx, &pb).Close(); err != nil {
-				return fmt.Errorf("postgres: history %s: %w", b.table, err)
+				return fmt.Errorf("postgres: history %s: %w", b.Table, err)
 			}
 		}
 		return nil

@@ -1,0 +1,145 @@
+// Package sqlitefile reads the tables of a CiviQ SQLite store file: a
+// simulator's store whose past days ImportHistory copies, or a centre's
+// store that `server migrate` copies to PostgreSQL. The file is opened
+// read-only and read in one transaction, so everything read comes from one
+// moment even while a server keeps writing to it (a WAL reader never
+// blocks the writer nor sees its later commits).
+package sqlitefile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// File is a SQLite store file opened for reading, in one read transaction.
+type File struct {
+	path string
+	db   *sql.DB
+	tx   *sql.Tx
+}
+
+// Open opens the SQLite file at path read-only and starts the read
+// transaction every later read belongs to. It refuses a missing file (it
+// never creates one) and a file that is not a SQLite database.
+func Open(ctx context.Context, path string) (*File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite source %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("sqlite source %s is a folder, not a database file", path)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite source %s: %w", path, err)
+	}
+	f := &File{path: path, db: db, tx: tx}
+	// SQLite takes a deferred transaction's snapshot at its first read.
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&n); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a readable SQLite database: %w", path, err)
+	}
+	return f, nil
+}
+
+// Close ends the read transaction and closes the file.
+func (f *File) Close() error {
+	return errors.Join(f.tx.Rollback(), f.db.Close())
+}
+
+// Path is the file's path.
+func (f *File) Path() string { return f.path }
+
+// Batch is what Read returns: a table's rows, each value as the driver
+// scanned it (int64, float64, string, []byte or nil), in Cols' order.
+type Batch struct {
+	Table string
+	Cols  []string
+	Rows  [][]any
+}
+
+// Read reads cols of table's rows that match where (SQL with ? for args;
+// empty: every row), ordered by order (empty: unordered).
+func (f *File) Read(ctx context.Context, table string, cols []string, where, order string, args ...any) (Batch, error) {
+	b := Batch{Table: table, Cols: cols}
+	q := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + table
+	if where != "" {
+		q += ` WHERE ` + where
+	}
+	if order != "" {
+		q += ` ORDER BY ` + order
+	}
+	rows, err := f.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return b, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return b, fmt.Errorf("read %s: %w", table, err)
+		}
+		b.Rows = append(b.Rows, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("read %s: %w", table, err)
+	}
+	return b, nil
+}
+
+// Cols splits a column list written as SQL ("a, b,\n c") into names.
+func Cols(list string) []string {
+	return strings.Split(strings.Join(strings.Fields(list), ""), ",")
+}
+
+// The columns of a store's tables that ImportHistory copies.
+const (
+	ticketCols = `id, day, issue_service_id, number, code, service_id, from_service_id, status, priority, lang,
+	issued_at, called_at, service_started_at, finished_at, counter_id, clerk_id, recalls, token_hash, issued_by, idem_key, offline,
+	first_called_at, first_counter_id, first_clerk_id, booking`
+	visitCols      = `ticket_id, day, service_id, counter_id, clerk_id, outcome, dossier_codes, note, finished_at, dossier_count`
+	ratingCols     = `ticket_id, day, code, service_id, counter_id, clerk_id, score, comment, via, at`
+	reasonCols     = `ticket_id, reason`
+	disruptionCols = `id, cause, counter_ids, note, started_at, ended_at, started_by, ended_by`
+)
+
+// History reads the finished days (before day before) of the store: its
+// tickets, visit records, ratings with their reasons, and its ended
+// disruptions, in the order they must be inserted (ratings before their
+// reasons), without their events. It is what ImportHistory copies.
+func (f *File) History(ctx context.Context, before string) ([]Batch, error) {
+	tables := []struct{ name, cols, where string }{
+		{"tickets", ticketCols, "day < ?"},
+		{"visits", visitCols, "day < ?"},
+		{"ratings", ratingCols, "day < ?"},
+		{"rating_reasons", reasonCols, "ticket_id IN (SELECT ticket_id FROM ratings WHERE day < ?)"},
+		{"disruptions", disruptionCols, "ended_at IS NOT NULL AND ? <> ''"},
+	}
+	out := make([]Batch, 0, len(tables))
+	for _, t := range tables {
+		b, err := f.Read(ctx, t.name, Cols(t.cols), t.where, "", before)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
