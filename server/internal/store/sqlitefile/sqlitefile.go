@@ -76,6 +76,29 @@ type Batch struct {
 // empty: every row), ordered by order (empty: unordered).
 func (f *File) Read(ctx context.Context, table string, cols []string, where, order string, args ...any) (Batch, error) {
 	b := Batch{Table: table, Cols: cols}
+	r, err := f.Stream(ctx, table, cols, where, order, args...)
+	if err != nil {
+		return b, err
+	}
+	defer r.Close()
+	for r.Next() {
+		vals, _ := r.Values()
+		b.Rows = append(b.Rows, vals)
+	}
+	return b, r.Err()
+}
+
+// Rows is a stream of a table's rows (Stream).
+type Rows struct {
+	table string
+	rows  *sql.Rows
+	vals  []any
+	err   error
+}
+
+// Stream is Read one row at a time, for tables too large to hold: call
+// Next, then Values, until Next is false; then Err and Close.
+func (f *File) Stream(ctx context.Context, table string, cols []string, where, order string, args ...any) (*Rows, error) {
 	q := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + table
 	if where != "" {
 		q += ` WHERE ` + where
@@ -85,24 +108,114 @@ func (f *File) Read(ctx context.Context, table string, cols []string, where, ord
 	}
 	rows, err := f.tx.QueryContext(ctx, q, args...)
 	if err != nil {
-		return b, fmt.Errorf("read %s: %w", table, err)
+		return nil, fmt.Errorf("read %s: %w", table, err)
+	}
+	return &Rows{table: table, rows: rows, vals: make([]any, len(cols))}, nil
+}
+
+// Next reads the next row; false at the end or on an error (Err).
+func (r *Rows) Next() bool {
+	if r.err != nil || !r.rows.Next() {
+		return false
+	}
+	vals := make([]any, len(r.vals))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := r.rows.Scan(ptrs...); err != nil {
+		r.err = fmt.Errorf("read %s: %w", r.table, err)
+		return false
+	}
+	r.vals = vals
+	return true
+}
+
+// Values is the row Next read: a new slice for every row, the caller's to
+// keep or change.
+func (r *Rows) Values() ([]any, error) { return r.vals, nil }
+
+// Err is the error that ended the rows, if any.
+func (r *Rows) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	if err := r.rows.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", r.table, err)
+	}
+	return nil
+}
+
+// Close ends the stream early.
+func (r *Rows) Close() error { return r.rows.Close() }
+
+// SchemaVersion is the store's schema version (SQLite's user_version; 0:
+// not a CiviQ store).
+func (f *File) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := f.tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
+	return v, err
+}
+
+// Meta reads a value of the store's meta table (epoch, secret).
+func (f *File) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	if err := f.tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v); err != nil {
+		return "", fmt.Errorf("%s is not a CiviQ store (meta %s: %w)", f.path, key, err)
+	}
+	return v, nil
+}
+
+// Tables lists the store's tables (SQLite's own excepted), by name.
+func (f *File) Tables(ctx context.Context) ([]string, error) {
+	rows, err := f.tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
+	var out []string
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
 		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return b, fmt.Errorf("read %s: %w", table, err)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Columns lists a table's columns in their order.
+func (f *File) Columns(ctx context.Context, table string) ([]string, error) {
+	rows, err := f.tx.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
 		}
-		b.Rows = append(b.Rows, vals)
+		out = append(out, n)
 	}
-	if err := rows.Err(); err != nil {
-		return b, fmt.Errorf("read %s: %w", table, err)
-	}
-	return b, nil
+	return out, rows.Err()
+}
+
+// Count is the number of a table's rows.
+func (f *File) Count(ctx context.Context, table string) (int64, error) {
+	var n int64
+	err := f.tx.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n)
+	return n, err
+}
+
+// Sequence is the highest value an AUTOINCREMENT column of table has
+// handed out (never reused, even after its row is deleted), or else the
+// column's highest value: the event log's last seq, for one.
+func (f *File) Sequence(ctx context.Context, table, col string) (int64, error) {
+	var n int64
+	err := f.tx.QueryRowContext(ctx, `SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), COALESCE((SELECT max(`+col+`) FROM `+table+`), 0))`, table).Scan(&n)
+	return n, err
 }
 
 // Cols splits a column list written as SQL ("a, b,\n c") into names.
