@@ -57,6 +57,7 @@ func main() {
 // creates users and resets passwords; "server simulate …" runs the
 // staffing simulator; "server backup" and "server restore" copy the store
 // out and back; "server migrate" copies a SQLite store to PostgreSQL;
+// "server restored" gives a restored PostgreSQL database a new epoch;
 // "server service …" runs it as a Windows service.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "device" {
@@ -73,6 +74,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == "restore" {
 		return restore(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "restored" {
+		return restored(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "migrate" {
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
