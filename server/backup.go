@@ -26,7 +26,7 @@ import (
 // its name is printed.
 func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if getenv("CIVIQ_DB") != "" {
-		return errors.New("backup: CIVIQ_DB is set: the PostgreSQL store is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup); server backup works on the SQLite store of --data")
+		return errors.New("backup: CIVIQ_DB is set: the PostgreSQL store is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup; docs/DEPLOY.md, section 9); server backup works on the SQLite store of --data")
 	}
 	fs := flag.NewFlagSet("server backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -64,7 +64,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 // store a new event epoch so connected clients reload their state.
 func restore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if getenv("CIVIQ_DB") != "" {
-		return errors.New("restore: CIVIQ_DB is set: the PostgreSQL store is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup); server restore works on the SQLite store of --data")
+		return errors.New("restore: CIVIQ_DB is set: the PostgreSQL store is restored with PostgreSQL's own tools (pg_restore, point-in-time recovery, then server restored; docs/DEPLOY.md, section 9); server restore works on the SQLite store of --data")
 	}
 	fs := flag.NewFlagSet("server restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
