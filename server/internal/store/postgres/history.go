@@ -25,11 +25,6 @@ var (
 // without their events. Clerk ids of the source that are usernames here
 // become those users' ids. It returns the number of tickets copied.
 func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, error) {
-	src, err := sqlitefile.Open(ctx, path)
-	if err != nil {
-		return 0, err
-	}
-	defer src.Close()
 	users := map[string]string{}
 	rows, err := s.pool.Query(ctx, `SELECT username, id FROM users`)
 	if err != nil {
@@ -39,11 +34,10 @@ func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, er
 	if _, err := pgx.ForEachRow(rows, []any{&u, &id}, func() error { users[u] = id; return nil }); err != nil {
 		return 0, unavailable(err)
 	}
-	all, err := src.History(ctx, before)
+	all, n, err := sqlitefile.History(ctx, path, before, users)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: history: %w", err)
 	}
-	n := 0
 	for _, b := range all {
 		for _, vals := range b.Rows {
 			for i, c := range b.Cols {
@@ -58,15 +52,8 @@ func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, er
 					if c != "token_hash" {
 						vals[i] = string(v)
 					}
-				case string:
-					if (c == "clerk_id" || c == "first_clerk_id") && users[v] != "" {
-						vals[i] = users[v]
-					}
 				}
 			}
-		}
-		if b.Table == "tickets" {
-			n = len(b.Rows)
 		}
 	}
 	_, err = s.update(ctx, func(w *wtx) error {

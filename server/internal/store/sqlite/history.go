@@ -15,11 +15,6 @@ import (
 // clerk ids of the source that are usernames here become those users' ids.
 // It gives the demo centre a few weeks of past activity to report on.
 func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, error) {
-	src, err := sqlitefile.Open(ctx, path)
-	if err != nil {
-		return 0, err
-	}
-	defer src.Close()
 	users := map[string]string{}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT username, id FROM users`)
 	if err != nil {
@@ -34,24 +29,9 @@ func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, er
 		users[u] = id
 	}
 	rows.Close()
-	all, err := src.History(ctx, before)
+	all, n, err := sqlitefile.History(ctx, path, before, users)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: history: %w", err)
-	}
-	n := 0
-	for _, b := range all {
-		for _, vals := range b.Rows {
-			for i, c := range b.Cols {
-				if c == "clerk_id" || c == "first_clerk_id" {
-					if v, ok := vals[i].(string); ok && users[v] != "" {
-						vals[i] = users[v]
-					}
-				}
-			}
-		}
-		if b.Table == "tickets" {
-			n = len(b.Rows)
-		}
 	}
 	_, err = s.update(ctx, func(w *wtx) error {
 		for _, b := range all {

@@ -168,25 +168,17 @@ func (f *File) Meta(ctx context.Context, key string) (string, error) {
 
 // Tables lists the store's tables (SQLite's own excepted), by name.
 func (f *File) Tables(ctx context.Context) ([]string, error) {
-	rows, err := f.tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return f.names(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 }
 
 // Columns lists a table's columns in their order.
 func (f *File) Columns(ctx context.Context, table string) ([]string, error) {
-	rows, err := f.tx.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+	return f.names(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+}
+
+// names runs a query of one text column and returns its values.
+func (f *File) names(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := f.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -234,11 +226,18 @@ const (
 	disruptionCols = `id, cause, counter_ids, note, started_at, ended_at, started_by, ended_by`
 )
 
-// History reads the finished days (before day before) of the store: its
-// tickets, visit records, ratings with their reasons, and its ended
-// disruptions, in the order they must be inserted (ratings before their
-// reasons), without their events. It is what ImportHistory copies.
-func (f *File) History(ctx context.Context, before string) ([]Batch, error) {
+// History reads the finished days (before day before) of the SQLite store
+// at path: its tickets, visit records, ratings with their reasons, and its
+// ended disruptions, in the order they must be inserted (ratings before
+// their reasons), without their events. It is what ImportHistory copies.
+// Clerk ids of the source that are keys of users (usernames) become their
+// values (the importing store's user ids). tickets is how many tickets.
+func History(ctx context.Context, path, before string, users map[string]string) (_ []Batch, tickets int, _ error) {
+	f, err := Open(ctx, path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
 	tables := []struct{ name, cols, where string }{
 		{"tickets", ticketCols, "day < ?"},
 		{"visits", visitCols, "day < ?"},
@@ -250,9 +249,21 @@ func (f *File) History(ctx context.Context, before string) ([]Batch, error) {
 	for _, t := range tables {
 		b, err := f.Read(ctx, t.name, Cols(t.cols), t.where, "", before)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
+		}
+		for _, vals := range b.Rows {
+			for i, c := range b.Cols {
+				if c == "clerk_id" || c == "first_clerk_id" {
+					if v, ok := vals[i].(string); ok && users[v] != "" {
+						vals[i] = users[v]
+					}
+				}
+			}
+		}
+		if t.name == "tickets" {
+			tickets = len(b.Rows)
 		}
 		out = append(out, b)
 	}
-	return out, nil
+	return out, tickets, nil
 }
