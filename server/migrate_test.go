@@ -465,6 +465,10 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	if tk, err := pgSrv.Client("").Ticket(ctx, lease.Tickets[0].Token); err != nil || tk.Code != lease.Tickets[0].Code {
 		t.Fatalf("synced leased ticket: %+v %v (sync %+v)", tk, err, res)
 	}
+	// Offline numbers go on after the copied lease too.
+	if l2, err := pgKiosk.Lease(ctx, protocol.LeaseRequest{ServiceID: "dat-dai", Count: 5}); err != nil || l2.From != lease.To+1 {
+		t.Fatalf("lease on PostgreSQL: %d–%d, %v; want it to start at %d", l2.From, l2.To, err, lease.To+1)
+	}
 	// The ID card's ticket of today counts on PostgreSQL; the booking's
 	// phone hash too.
 	if _, err := pgKiosk.IssueTicket(ctx, protocol.IssueRequest{ServiceID: "xay-dung", Lang: "vi", IDCard: card}, "card-2"); err == nil || !strings.Contains(err.Error(), protocol.CodeIDDailyCap) {
