@@ -4,19 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/civiq/civiq/server/internal/store/sqlitefile"
-)
-
-// microsCols are the SQLite columns holding Unix microseconds, stored here
-// as timestamptz; boolCols are SQLite integers stored here as booleans.
-var (
-	microsCols = map[string]bool{"issued_at": true, "called_at": true, "service_started_at": true, "finished_at": true,
-		"first_called_at": true, "at": true, "started_at": true, "ended_at": true}
-	boolCols = map[string]bool{"priority": true, "offline": true}
 )
 
 // ImportHistory copies the finished days (before day before) of a CiviQ
@@ -38,20 +29,21 @@ func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, er
 	if err != nil {
 		return 0, fmt.Errorf("postgres: history: %w", err)
 	}
+	// Values convert as server migrate converts them: by the type of the
+	// column they go to.
+	types, err := columnTypes(ctx, s.pool)
+	if err != nil {
+		return 0, unavailable(err)
+	}
 	for _, b := range all {
+		conv, err := converters(b.Table, b.Cols, types[b.Table])
+		if err != nil {
+			return 0, err
+		}
 		for _, vals := range b.Rows {
-			for i, c := range b.Cols {
-				switch v := vals[i].(type) {
-				case int64:
-					if microsCols[c] {
-						vals[i] = time.UnixMicro(v)
-					} else if boolCols[c] {
-						vals[i] = v != 0
-					}
-				case []byte:
-					if c != "token_hash" {
-						vals[i] = string(v)
-					}
+			for i, c := range conv {
+				if vals[i], err = c(vals[i]); err != nil {
+					return 0, fmt.Errorf("postgres: history %s.%s: %w", b.Table, b.Cols[i], err)
 				}
 			}
 		}
