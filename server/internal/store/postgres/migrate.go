@@ -24,21 +24,23 @@ import (
 // summaries the server recomputes at start) and SQLite's own tables. A
 // source table named nowhere here stops the copy: this build would lose
 // it.
-var copyTables = []string{
-	"centre", "services", "counters", "number_seq", "lease_seq",
-	"users", "sessions", "devices", "audit",
-	"tickets", "events", "leases",
-	"ratings", "rating_reasons", "visits", "disruptions", "calibration",
-	"webhooks", "webhook_attempts", "webhook_resends",
-	"booking_settings", "holidays", "bookings",
+func copyTables() []string {
+	return []string{
+		"centre", "services", "counters", "number_seq", "lease_seq",
+		"users", "sessions", "devices", "audit",
+		"tickets", "events", "leases",
+		"ratings", "rating_reasons", "visits", "disruptions", "calibration",
+		"webhooks", "webhook_attempts", "webhook_resends",
+		"booking_settings", "holidays", "bookings",
+	}
 }
 
 // skippedTables are a SQLite store's tables deliberately not copied.
-var skippedTables = []string{"meta", "report_gen", "report_days"}
+func skippedTables() []string { return []string{"meta", "report_gen", "report_days"} }
 
 // identityTables have an identity id column whose sequence must continue
 // after the copied ids (SQLite's AUTOINCREMENT).
-var identityTables = []string{"audit", "webhook_attempts", "webhook_resends"}
+func identityTables() []string { return []string{"audit", "webhook_attempts", "webhook_resends"} }
 
 // MigrateOptions tune CopyFromSQLite.
 type MigrateOptions struct {
@@ -97,7 +99,7 @@ func CopyFromSQLite(ctx context.Context, url string, src *sqlitefile.File, opts 
 		return sum, fmt.Errorf("%s is not a readable SQLite database: %w", src.Path(), err)
 	}
 	for _, t := range srcTables {
-		if !slices.Contains(copyTables, t) && !slices.Contains(skippedTables, t) {
+		if !slices.Contains(copyTables(), t) && !slices.Contains(skippedTables(), t) {
 			return sum, fmt.Errorf("the SQLite store has a table %q this server cannot copy (a newer CiviQ?)", t)
 		}
 	}
@@ -154,7 +156,7 @@ func CopyFromSQLite(ctx context.Context, url string, src *sqlitefile.File, opts 
 	if err := checkEmpty(ctx, tx); err != nil {
 		return sum, err
 	}
-	for _, t := range copyTables {
+	for _, t := range copyTables() {
 		if !slices.Contains(srcTables, t) {
 			continue
 		}
@@ -187,7 +189,7 @@ func CopyFromSQLite(ctx context.Context, url string, src *sqlitefile.File, opts 
 	if _, err := tx.Exec(ctx, `UPDATE event_seq SET last = $1 WHERE id = 1`, sum.LastSeq); err != nil {
 		return sum, err
 	}
-	for _, t := range identityTables {
+	for _, t := range identityTables() {
 		last, err := src.Sequence(ctx, t, "id")
 		if err != nil {
 			return sum, err
@@ -370,7 +372,7 @@ func (r *convertRows) Err() error {
 // found by primary key) field by field.
 func verifyCopy(ctx context.Context, pool *pgxpool.Pool, src *sqlitefile.File, srcTables []string, types map[string]map[string]string, sample int, sum *MigrateSummary) error {
 	var bad []string
-	for _, t := range copyTables {
+	for _, t := range copyTables() {
 		if !slices.Contains(srcTables, t) {
 			continue
 		}
