@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/civiq/civiq/server/internal/dirlock"
+	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
 )
 
@@ -24,7 +26,7 @@ import (
 // its name is printed.
 func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if getenv("CIVIQ_DB") != "" {
-		return errors.New("backup: CIVIQ_DB is set: the PostgreSQL store is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup); server backup works on the SQLite store of --data")
+		return errors.New("backup: CIVIQ_DB is set: the PostgreSQL store is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup; docs/DEPLOY.md, section 9); server backup works on the SQLite store of --data")
 	}
 	fs := flag.NewFlagSet("server backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -62,7 +64,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 // store a new event epoch so connected clients reload their state.
 func restore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if getenv("CIVIQ_DB") != "" {
-		return errors.New("restore: CIVIQ_DB is set: the PostgreSQL store is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup); server restore works on the SQLite store of --data")
+		return errors.New("restore: CIVIQ_DB is set: the PostgreSQL store is restored with PostgreSQL's own tools (pg_restore, point-in-time recovery, then server restored; docs/DEPLOY.md, section 9); server restore works on the SQLite store of --data")
 	}
 	fs := flag.NewFlagSet("server restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -97,5 +99,41 @@ func restore(ctx context.Context, args []string, getenv func(string) string, std
 	if kept != "" {
 		fmt.Fprintf(stdout, "restore: the previous store is kept as %s\n", kept)
 	}
+	return nil
+}
+
+// restored gives a restored PostgreSQL database a new event epoch:
+//
+//	server restored --db postgres://…
+//
+// A database restored from a dump (pg_restore, psql) gets one by itself
+// when the first server starts on it; one brought back by a physical copy
+// (pg_basebackup, point-in-time recovery, a disk snapshot) cannot be told
+// from the original, so run this before starting the servers. Displays
+// and pages then reload their state instead of resuming with seqs the
+// database will hand out again.
+func restored(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("server restored", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", getenv("CIVIQ_DB"), "postgres://… URL of the restored database (env CIVIQ_DB)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: server restored --db postgres://…   (stop the servers first)")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 || *db == "" {
+		fs.Usage()
+		return errors.New("restored: give --db")
+	}
+	if !strings.HasPrefix(*db, "postgres://") && !strings.HasPrefix(*db, "postgresql://") {
+		return errors.New("restored: --db must be a postgres:// URL (a SQLite store gets its new epoch from server restore)")
+	}
+	epoch, err := postgres.NewEpoch(ctx, *db)
+	if err != nil {
+		return fmt.Errorf("restored: %w", err)
+	}
+	fmt.Fprintf(stdout, "restored: new event epoch %s; displays and pages reload their state when they reconnect\n", epoch)
 	return nil
 }

@@ -4,6 +4,8 @@
 //	server --addr HOST:PORT --data DIR [--db postgres://...] [--centre FILE]
 //	server backup [--data DIR] DEST-FOLDER
 //	server restore [--data DIR] BACKUP-FILE
+//	server migrate --from sqlite:///path/to/civiq.db --to postgres://...
+//	server restored --db postgres://...
 //	server service install|uninstall|run [flags]   (Windows)
 //	server device --kind kiosk|display --name NAME
 //	server simulate ...
@@ -54,7 +56,9 @@ func main() {
 // "server device …" registers a kiosk or display instead; "server user …"
 // creates users and resets passwords; "server simulate …" runs the
 // staffing simulator; "server backup" and "server restore" copy the store
-// out and back; "server service …" runs it as a Windows service.
+// out and back; "server migrate" copies a SQLite store to PostgreSQL;
+// "server restored" gives a restored PostgreSQL database a new epoch;
+// "server service …" runs it as a Windows service.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "device" {
 		return device(ctx, args[1:], getenv, stdout, stderr)
@@ -70,6 +74,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == "restore" {
 		return restore(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "restored" {
+		return restored(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "migrate" {
+		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "service" {
 		return service(ctx, args[1:], getenv, stdout, stderr)

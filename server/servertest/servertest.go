@@ -57,6 +57,9 @@ type Options struct {
 	PublicURL  string
 	// WebhookBackoff shortens the wait between webhook attempts.
 	WebhookBackoff func(n int) time.Duration
+	// DB is a postgres:// URL: the server runs on that PostgreSQL
+	// database instead of the data folder's SQLite store.
+	DB string
 }
 
 // Server is a running test server.
@@ -101,7 +104,7 @@ func Start(t testing.TB, opts Options) *Server {
 func (s *Server) start() {
 	t := s.t
 	t.Helper()
-	cfg := config.Config{Addr: s.addr, DataDir: s.opts.Dir, CentreFile: s.opts.CentreFile, AdminPassword: AdminPassword,
+	cfg := config.Config{Addr: s.addr, DataDir: s.opts.Dir, DB: s.opts.DB, CentreFile: s.opts.CentreFile, AdminPassword: AdminPassword,
 		EventRetention: 90 * 24 * time.Hour, ShutdownTimeout: 5 * time.Second, TrustProxy: s.opts.TrustProxy, PublicURL: s.opts.PublicURL}
 	if s.opts.MetricsElsewhere {
 		cfg.MetricsAddr = "elsewhere"

@@ -2,22 +2,12 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	_ "modernc.org/sqlite" // reads the SQLite source of ImportHistory
-)
-
-// microsCols are the SQLite columns holding Unix microseconds, stored here
-// as timestamptz; boolCols are SQLite integers stored here as booleans.
-var (
-	microsCols = map[string]bool{"issued_at": true, "called_at": true, "service_started_at": true, "finished_at": true,
-		"first_called_at": true, "at": true, "started_at": true, "ended_at": true}
-	boolCols = map[string]bool{"priority": true, "offline": true}
+	"github.com/civiq/civiq/server/internal/store/sqlitefile"
 )
 
 // ImportHistory copies the finished days (before day before) of a CiviQ
@@ -26,11 +16,6 @@ var (
 // without their events. Clerk ids of the source that are usernames here
 // become those users' ids. It returns the number of tickets copied.
 func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, error) {
-	src, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
-	if err != nil {
-		return 0, err
-	}
-	defer src.Close()
 	users := map[string]string{}
 	rows, err := s.pool.Query(ctx, `SELECT username, id FROM users`)
 	if err != nil {
@@ -40,79 +25,42 @@ func (s *Store) ImportHistory(ctx context.Context, path, before string) (int, er
 	if _, err := pgx.ForEachRow(rows, []any{&u, &id}, func() error { users[u] = id; return nil }); err != nil {
 		return 0, unavailable(err)
 	}
-	tables := []struct{ name, cols, where string }{
-		{"tickets", ticketCols, "day < ?"},
-		{"visits", visitCols + ", dossier_count", "day < ?"},
-		{"ratings", ratingCols, "day < ?"},
-		{"rating_reasons", "ticket_id, reason", "ticket_id IN (SELECT ticket_id FROM ratings WHERE day < ?)"},
-		{"disruptions", disruptionCols + ", started_by, ended_by", "ended_at IS NOT NULL AND ? <> ''"},
+	all, n, err := sqlitefile.History(ctx, path, before, users)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: history: %w", err)
 	}
-	type batch struct {
-		table string
-		cols  []string
-		rows  [][]any
+	// Values convert as server migrate converts them: by the type of the
+	// column they go to.
+	types, err := columnTypes(ctx, s.pool)
+	if err != nil {
+		return 0, unavailable(err)
 	}
-	var all []batch
-	n := 0
-	for _, t := range tables {
-		cols := strings.Split(strings.Join(strings.Fields(t.cols), ""), ",")
-		rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+t.name+` WHERE `+t.where, before)
+	for _, b := range all {
+		conv, err := converters(b.Table, b.Cols, types[b.Table])
 		if err != nil {
-			return 0, fmt.Errorf("postgres: history %s: %w", t.name, err)
-		}
-		b := batch{table: t.name, cols: cols}
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			for i, c := range cols {
-				switch v := vals[i].(type) {
-				case int64:
-					if microsCols[c] {
-						vals[i] = time.UnixMicro(v)
-					} else if boolCols[c] {
-						vals[i] = v != 0
-					}
-				case []byte:
-					if c != "token_hash" {
-						vals[i] = string(v)
-					}
-				case string:
-					if (c == "clerk_id" || c == "first_clerk_id") && users[v] != "" {
-						vals[i] = users[v]
-					}
-				}
-			}
-			b.rows = append(b.rows, vals)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return 0, err
 		}
-		if t.name == "tickets" {
-			n = len(b.rows)
+		for _, vals := range b.Rows {
+			for i, c := range conv {
+				if vals[i], err = c(vals[i]); err != nil {
+					return 0, fmt.Errorf("postgres: history %s.%s: %w", b.Table, b.Cols[i], err)
+				}
+			}
 		}
-		all = append(all, b)
 	}
 	_, err = s.update(ctx, func(w *wtx) error {
 		for _, b := range all {
-			ph := make([]string, len(b.cols))
+			ph := make([]string, len(b.Cols))
 			for i := range ph {
 				ph[i] = fmt.Sprintf("$%d", i+1)
 			}
-			q := `INSERT INTO ` + b.table + ` (` + strings.Join(b.cols, ", ") + `) VALUES (` + strings.Join(ph, ", ") + `) ON CONFLICT DO NOTHING`
+			q := `INSERT INTO ` + b.Table + ` (` + strings.Join(b.Cols, ", ") + `) VALUES (` + strings.Join(ph, ", ") + `) ON CONFLICT DO NOTHING`
 			var pb pgx.Batch
-			for _, r := range b.rows {
+			for _, r := range b.Rows {
 				pb.Queue(q, r...)
 			}
 			if err := w.tx.SendBatch(w.ctx, &pb).Close(); err != nil {
-				return fmt.Errorf("postgres: history %s: %w", b.table, err)
+				return fmt.Errorf("postgres: history %s: %w", b.Table, err)
 			}
 		}
 		return nil

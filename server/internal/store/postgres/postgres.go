@@ -118,6 +118,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	if err := s.checkOrigin(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	if err := s.loadMeta(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -192,6 +196,68 @@ func (s *Store) migrateOne(ctx context.Context, names []string) (bool, error) {
 	}
 	s.log.Info("schema migrated", "version", cur+1, "file", names[cur])
 	return cur+1 == len(names), nil
+}
+
+// checkOrigin gives a restored database a new event epoch (DESIGN.md
+// invariant 4: its history is not the one clients followed, and its seqs
+// will be handed out again for other events). The meta row "origin" holds
+// the object id of the meta table itself; a dump restored with pg_restore
+// or psql (into a new database or over the old one) recreates the table,
+// so its id no longer matches the row that came with the data. A physical
+// copy (pg_basebackup, point-in-time recovery, a disk snapshot) keeps the
+// ids: after one, run `server restored` (NewEpoch).
+func (s *Store) checkOrigin(ctx context.Context) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431001)`); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	var cur string
+	var stored *string
+	if err := tx.QueryRow(ctx, `SELECT to_regclass('meta')::oid::text, (SELECT value FROM meta WHERE key = 'origin')`).Scan(&cur, &stored); err != nil {
+		return fmt.Errorf("postgres: read origin: %w", err)
+	}
+	switch {
+	case stored == nil:
+		// A database made before origins were kept (or by server migrate):
+		// from now on it is known.
+		if _, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('origin', $1)`, cur); err != nil {
+			return fmt.Errorf("postgres: write origin: %w", err)
+		}
+	case *stored != cur:
+		epoch := store.NewEpoch()
+		if _, err := tx.Exec(ctx, `UPDATE meta SET value = CASE key WHEN 'origin' THEN $1 ELSE $2 END WHERE key IN ('origin', 'epoch')`, cur, epoch); err != nil {
+			return fmt.Errorf("postgres: new epoch: %w", err)
+		}
+		s.log.Warn("the database was restored from a dump: new event epoch, clients reload their state", "epoch", epoch)
+	default:
+		return nil
+	}
+	return tx.Commit(ctx)
+}
+
+// NewEpoch gives the CiviQ database at url a new event epoch, for after a
+// restore PostgreSQL's catalog does not show (checkOrigin): point-in-time
+// recovery, pg_basebackup, a disk snapshot. Stop every server first;
+// clients reload their state when they reconnect. It returns the epoch.
+func NewEpoch(ctx context.Context, url string) (string, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return "", fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	epoch := store.NewEpoch()
+	tag, err := conn.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'epoch'`, epoch)
+	if err != nil {
+		return "", fmt.Errorf("postgres: new epoch (is this a CiviQ database?): %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return "", errors.New("postgres: new epoch: no epoch in this database (no server has started on it)")
+	}
+	return epoch, nil
 }
 
 func (s *Store) loadMeta(ctx context.Context) (err error) {
