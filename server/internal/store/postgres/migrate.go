@@ -36,7 +36,10 @@ func copyTables() []string {
 }
 
 // skippedTables are a SQLite store's tables deliberately not copied.
-func skippedTables() []string { return []string{"meta", "report_gen", "report_days"} }
+// Pending pairing codes last minutes: an admin makes a new one.
+func skippedTables() []string {
+	return []string{"meta", "report_gen", "report_days", "pairing_codes"}
+}
 
 // identityTables have an identity id column whose sequence must continue
 // after the copied ids (SQLite's AUTOINCREMENT).
