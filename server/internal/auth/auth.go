@@ -112,9 +112,13 @@ type Store interface {
 	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }
 
+// KindProvince is the Kind of a province account acting in a centre
+// (SetOutside).
+const KindProvince = "province"
+
 // Principal is who made a request.
 type Principal struct {
-	// Kind is "user" or "device".
+	// Kind is "user", "device" or KindProvince.
 	Kind       string
 	ID         string
 	Name       string
@@ -133,6 +137,11 @@ type Principal struct {
 func (p Principal) Keys() []string {
 	if p.Kind == "" {
 		return nil
+	}
+	if p.Kind == KindProvince {
+		// Not "token:": Recheck looks those up in this centre's storage,
+		// which does not hold a province session.
+		return []string{"province-" + TokenKey(p.TokenHash), p.Kind + ":" + p.ID}
 	}
 	return []string{TokenKey(p.TokenHash), p.Kind + ":" + p.ID}
 }
@@ -187,6 +196,22 @@ type Authority struct {
 
 	revokeMu sync.Mutex
 	revoker  Revoker
+
+	// outside resolves the tokens of another authority (a province's
+	// accounts acting in this centre): tokens starting with outsidePrefix
+	// never reach this authority's storage. Set once before serving.
+	outside       OutsideResolver
+	outsidePrefix string
+}
+
+// OutsideResolver resolves a token this authority does not issue (a
+// province session acting in a centre) to a principal with its expiry.
+type OutsideResolver func(ctx context.Context, token string) (Principal, error)
+
+// SetOutside makes tokens starting with prefix resolve through r instead
+// of this authority's storage. Call it once, before serving.
+func (s *Authority) SetOutside(prefix string, r OutsideResolver) {
+	s.outsidePrefix, s.outside = prefix, r
 }
 
 type cachedPrincipal struct {
@@ -338,6 +363,11 @@ func (s *Authority) Logout(ctx context.Context, token string) error {
 func (s *Authority) Authenticate(ctx context.Context, token string) (Principal, error) {
 	if token == "" || len(token) > 200 {
 		return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "missing or invalid token")
+	}
+	if s.outside != nil && strings.HasPrefix(token, s.outsidePrefix) {
+		// Not cached here: the province's logout or disable takes
+		// effect at once in every centre.
+		return s.outside(ctx, token)
 	}
 	h := HashToken(token)
 	now := s.clock.Now()
