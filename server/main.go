@@ -94,13 +94,26 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	handler := a.Handler()
+	if cfg.Province {
+		// Every centre of the province, each under /c/{centre}/, beside
+		// the default one (docs/API.md, "Centres and the province").
+		p, err := wiring.OpenProvince(ctx, cfg, log, a, wiring.Options{Version: version, Stdout: stdout})
+		if err != nil {
+			a.Close()
+			return err
+		}
+		defer p.Close()
+		handler = p.Handler()
+	} else {
+		defer a.Close()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           a.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
