@@ -449,6 +449,16 @@ func TestTwoCentresOnOneDatabase(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(page), `<meta name="civiq-base" content="/c/huyen-a">`) || !strings.Contains(string(page), `src="/static/base.js"`) {
 		t.Fatalf("admin page under the prefix: %d\n%s", resp.StatusCode, page)
 	}
+	// The public waits page and its JSON under the prefix.
+	resp, err = http.Get("http://" + a1 + "/c/huyen-b/waits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `content="/c/huyen-b"`) || !strings.Contains(string(page), `href="/c/huyen-b/book"`) || !strings.Contains(string(page), "ho-tich-b") {
+		t.Fatalf("waits page under the prefix: %d\n%s", resp.StatusCode, page)
+	}
 	// The session cookie is the centre's.
 	lreq, _ := http.NewRequestWithContext(ctx, "POST", "http://"+a1+"/c/huyen-a/api/v1/login", strings.NewReader(`{"username":"admin","password":"`+adminPW["huyen-a"]+`"}`))
 	lreq.Header.Set("Content-Type", "application/json")
