@@ -166,7 +166,7 @@ $('new-form').addEventListener('submit', async (e) => {
     p.hidden = false;
     p.textContent = t('new.done', { id: r.centre.id, pw: r.admin.password });
     $('c-id').value = ''; $('c-name').value = '';
-    await loadCentres();
+    await Promise.all([loadCentres(), loadReport()]);
   } catch (err) { $('new-error').textContent = t('err', { msg: err.message }); }
 });
 $('login').addEventListener('submit', async (e) => {
