@@ -93,8 +93,11 @@ func basePage(b []byte, base string) []byte {
 	out := string(b)
 	for _, attr := range []string{`href="/`, `src="/`, `action="/`} {
 		out = strings.ReplaceAll(out, attr, attr+strings.TrimPrefix(base, "/")+"/")
-		// …but the shared files stay where they are.
-		out = strings.ReplaceAll(out, attr+strings.TrimPrefix(base, "/")+"/static/", attr+"static/")
+		// …but the shared files stay where they are, and a link that had
+		// the prefix already keeps it once.
+		b := strings.TrimPrefix(base, "/")
+		out = strings.ReplaceAll(out, attr+b+"/static/", attr+"static/")
+		out = strings.ReplaceAll(out, attr+b+base+"/", attr+b+"/")
 	}
 	inject := `<meta name="civiq-base" content="` + html.EscapeString(base) + `"><script src="/static/base.js"></script>`
 	if i := strings.Index(out, "<head>"); i >= 0 {
