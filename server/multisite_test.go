@@ -439,6 +439,48 @@ func TestTwoCentresOnOneDatabase(t *testing.T) {
 		t.Fatalf("summary CSV: %d %s", resp.StatusCode, csv)
 	}
 
+	// A province session ends: its websocket in a centre closes (the
+	// recheck of open credentials) and its token works nowhere.
+	var upMu sync.Mutex
+	var ups, downs int
+	var lastErr error
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	go at(a2, "/c/huyen-b", sup).Subscribe(wctx, client.SubscribeOptions{MaxBackoff: 200 * time.Millisecond, OnState: func(up bool, err error) {
+		upMu.Lock()
+		defer upMu.Unlock()
+		if up {
+			ups++
+		} else {
+			downs++
+			lastErr = err
+		}
+	}}, func(protocol.Event) error { return nil })
+	waitState := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			upMu.Lock()
+			done := ok()
+			upMu.Unlock()
+			if done {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s: ups %d downs %d, last error %v", what, ups, downs, lastErr)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitState("the supervisor's websocket", func() bool { return ups == 1 })
+	want(at(a1, "", sup), "POST", "/api/v1/province/logout", nil, nil, 204)
+	want(at(a1, "/c/huyen-a", sup), "GET", "/api/v1/board", nil, nil, 401)
+	want(at(a2, "", sup), "GET", "/api/v1/province/centres", nil, nil, 401)
+	waitState("the websocket to close and stay refused", func() bool {
+		return downs >= 2 && lastErr != nil && strings.Contains(lastErr.Error(), "401")
+	})
+	wcancel()
+
 	// The pages under a prefix: their links and scripts reach the centre.
 	resp, err = http.Get("http://" + a2 + "/c/huyen-a/admin")
 	if err != nil {

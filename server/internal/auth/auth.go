@@ -200,18 +200,24 @@ type Authority struct {
 	// outside resolves the tokens of another authority (a province's
 	// accounts acting in this centre): tokens starting with outsidePrefix
 	// never reach this authority's storage. Set once before serving.
-	outside       OutsideResolver
-	outsidePrefix string
+	outside        OutsideResolver
+	outsidePrefix  string
+	outsideRecheck OutsideRecheck
 }
+
+// OutsideRecheck reports whether an outside token (by its hash) still
+// works, for Recheck of open websockets.
+type OutsideRecheck func(ctx context.Context, tokenHash []byte) (bool, error)
 
 // OutsideResolver resolves a token this authority does not issue (a
 // province session acting in a centre) to a principal with its expiry.
 type OutsideResolver func(ctx context.Context, token string) (Principal, error)
 
 // SetOutside makes tokens starting with prefix resolve through r instead
-// of this authority's storage. Call it once, before serving.
-func (s *Authority) SetOutside(prefix string, r OutsideResolver) {
-	s.outsidePrefix, s.outside = prefix, r
+// of this authority's storage, and Recheck ask check about their
+// websockets. Call it once, before serving.
+func (s *Authority) SetOutside(prefix string, r OutsideResolver, check OutsideRecheck) {
+	s.outsidePrefix, s.outside, s.outsideRecheck = prefix, r, check
 }
 
 type cachedPrincipal struct {
@@ -258,6 +264,13 @@ func (s *Authority) RevokeDevice(ctx context.Context, id string) error {
 // outside this process (server user, another instance) reach open
 // websockets this way.
 func (s *Authority) Recheck(ctx context.Context, key string) (bool, error) {
+	if enc, ok := strings.CutPrefix(key, "province-token:"); ok && s.outsideRecheck != nil {
+		h, err := base64.RawURLEncoding.DecodeString(enc)
+		if err != nil {
+			return false, nil
+		}
+		return s.outsideRecheck(ctx, h)
+	}
 	enc, ok := strings.CutPrefix(key, "token:")
 	if !ok {
 		return true, nil

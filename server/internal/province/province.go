@@ -248,6 +248,28 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, erro
 	return Principal{UserID: u.ID, Username: u.Username, Role: u.Role, Expires: sess.Expires}, nil
 }
 
+// Valid reports whether the session of a province token (by its hash)
+// still works: for the recheck of open websockets, so a province logout
+// or a disabled account closes them within the recheck's period.
+func (s *Service) Valid(ctx context.Context, tokenHash []byte) (bool, error) {
+	sess, err := s.store.Session(ctx, tokenHash)
+	if queue.IsNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if !s.clock.Now().Before(sess.Expires) {
+		return false, nil
+	}
+	u, err := s.store.UserByID(ctx, sess.UserID)
+	if queue.IsNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return !u.Disabled, nil
+}
+
 // CentreRole is the role a province account has inside a centre: a
 // province admin is the centre's admin, a province supervisor its
 // supervisor.

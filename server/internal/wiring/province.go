@@ -78,7 +78,7 @@ func OpenProvince(ctx context.Context, cfg config.Config, log *slog.Logger, def 
 		ps.Close()
 		return nil, err
 	}
-	def.Auth.SetOutside(province.TokenPrefix, p.outside)
+	def.Auth.SetOutside(province.TokenPrefix, p.outside, p.Service.Valid)
 	web, err := fs.Sub(assets.FS, "web")
 	if err != nil {
 		ps.Close()
@@ -133,15 +133,23 @@ func (p *Province) outside(ctx context.Context, tok string) (auth.Principal, err
 	return httpapi.ProvincePrincipal(pr, tok), nil
 }
 
-// follow reads the registry every ProvincePoll and starts new centres.
+// follow reads the registry every ProvincePoll and starts new centres,
+// and deletes the province sessions that ended once an hour.
 func (p *Province) follow(ctx context.Context) {
 	t := time.NewTicker(p.cfg.ProvincePoll)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if now := time.Now(); now.Sub(pruned) > time.Hour {
+			pruned = now
+			if err := p.store.DeleteExpiredSessions(ctx, now); err != nil && ctx.Err() == nil {
+				p.log.Warn("deleting expired province sessions", "err", err)
+			}
 		}
 		if err := p.sync(ctx); err != nil && ctx.Err() == nil {
 			p.log.Warn("province registry", "err", err)
@@ -205,7 +213,7 @@ func (p *Province) startCentre(ctx context.Context, c province.Centre, adminPass
 	if err != nil {
 		return nil, err
 	}
-	a.Auth.SetOutside(province.TokenPrefix, p.outside)
+	a.Auth.SetOutside(province.TokenPrefix, p.outside, p.Service.Valid)
 	return a, nil
 }
 
