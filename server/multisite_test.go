@@ -231,6 +231,20 @@ func TestTwoCentresOnOneDatabase(t *testing.T) {
 		}
 	}
 
+	// `server device --centre-id` registers a device in that centre only;
+	// an id not in the registry is refused (and creates no schema).
+	var out strings.Builder
+	if err := run(ctx, []string{"device", "--db", url, "--centre-id", "huyen-b", "--kind", "kiosk", "--name", "k2"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	k2 := strings.TrimSpace(out.String())
+	want(at(a1, "/c/huyen-b", k2), "GET", "/api/v1/services", nil, nil, 200)
+	want(at(a1, "/c/huyen-a", k2), "POST", "/api/v1/tickets", protocol.IssueRequest{ServiceID: "dat-dai-a"}, nil, 401)
+	want(at(a1, "", k2), "POST", "/api/v1/tickets", protocol.IssueRequest{ServiceID: "dat-dai"}, nil, 401)
+	if err := run(ctx, []string{"device", "--db", url, "--centre-id", "huyen-x", "--kind", "kiosk", "--name", "k3"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "registry") {
+		t.Fatalf("device for a centre not in the registry: %v", err)
+	}
+
 	// Displays on both instances: huyen-a on 1 and 2, huyen-b on 1; the
 	// websocket is reached through the prefix of the client's base URL.
 	logs := map[string]*eventLog{}
