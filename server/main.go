@@ -31,9 +31,9 @@ import (
 
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/province"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store"
-	"github.com/civiq/civiq/server/internal/province"
 	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/internal/store/sqlite"
 	"github.com/civiq/civiq/server/internal/wiring"
