@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
@@ -169,6 +170,9 @@ func (p *Province) centres(w http.ResponseWriter, _ *http.Request, _ province.Pr
 	out := []ProvinceCentreView{}
 	for _, c := range p.host.Centres() {
 		v := ProvinceCentreView{Centre: c.Centre, Path: c.API.opts.BasePath}
+		if n := c.API.engine.Centre().Name.Vi; n != "" {
+			v.Name = n // as the centre's admin last named it
+		}
 		b := c.API.engine.Board()
 		v.Seq, v.Counters = b.Seq, len(b.Counters)
 		for _, n := range b.Waiting {
@@ -269,7 +273,7 @@ func (p *Province) summary(w http.ResponseWriter, r *http.Request, _ province.Pr
 		if err != nil {
 			return fmt.Errorf("centre %s: %w", c.ID, err)
 		}
-		row.Key, row.Label = c.ID, c.Name
+		row.Key, row.Label = c.ID, cmp.Or(c.API.engine.Centre().Name.Vi, c.Name)
 		rep.Rows = append(rep.Rows, row)
 		total.Merge(&acc)
 		minutes += row.DisruptionMinutes

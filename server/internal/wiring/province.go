@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/civiq/civiq/assets"
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
@@ -225,16 +227,31 @@ func (p *Province) CreateCentre(ctx context.Context, c province.Centre) (string,
 	if err := province.ValidID(c.ID); err != nil {
 		return "", err
 	}
+	p.mu.Lock()
+	busy := p.apps[c.ID] != nil || p.starting[c.ID]
+	if !busy {
+		p.starting[c.ID] = true
+	}
+	p.mu.Unlock()
+	if busy {
+		return "", queue.Errorf(protocol.CodeConflict, "centre %s exists", c.ID)
+	}
 	if err := p.store.ReserveCentre(ctx, c); err != nil {
+		p.mu.Lock()
+		delete(p.starting, c.ID)
+		p.mu.Unlock()
 		return "", err
 	}
-	p.mu.Lock()
-	p.starting[c.ID] = true
-	p.mu.Unlock()
 	pw := RandomPassword()
 	a, err := p.startCentre(ctx, c, pw)
 	if err == nil {
-		if err = p.store.CentreReady(ctx, c.ID); err != nil {
+		// A schema left by a creation that failed after its bootstrap
+		// keeps its admin: the password returned must be the one set.
+		err = p.resetAdmin(ctx, a, pw)
+		if err == nil {
+			err = p.store.CentreReady(ctx, c.ID)
+		}
+		if err != nil {
 			a.Close()
 		}
 	}
@@ -252,6 +269,20 @@ func (p *Province) CreateCentre(ctx context.Context, c province.Centre) (string,
 	}
 	p.log.Info("centre created", "centre", c.ID, "path", "/c/"+c.ID+"/")
 	return pw, nil
+}
+
+// resetAdmin gives a new centre's admin the password pw (and enables it).
+func (p *Province) resetAdmin(ctx context.Context, a *App, pw string) error {
+	u, err := a.Store.UserByName(ctx, "admin")
+	if err != nil {
+		return fmt.Errorf("the new centre's admin: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(pw)) == nil && !u.Disabled {
+		return nil // the usual case: the bootstrap just created it
+	}
+	enabled := false
+	_, _, err = a.Auth.UpdateUser(ctx, u.ID, auth.UserPatch{Password: &pw, Disabled: &enabled}, nil)
+	return err
 }
 
 // Centres implements httpapi.ProvinceHost: the default centre, then the
