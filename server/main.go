@@ -265,6 +265,9 @@ func printURLs(w io.Writer, addr string, cfg config.Config) {
 	fmt.Fprintf(w, "  admin         : %s/admin\n", base)
 	fmt.Fprintf(w, "  web display   : %s/display\n", base)
 	fmt.Fprintf(w, "  API           : %s/api/v1/services  (docs/API.md)\n", base)
+	if cfg.Province {
+		fmt.Fprintf(w, "  province      : %s/province  (each centre under %s/c/{centre}/)\n", base, base)
+	}
 	if cfg.MetricsAddr != "" {
 		fmt.Fprintf(w, "  metrics       : http://%s/metrics\n", cfg.MetricsAddr)
 	} else {
