@@ -40,7 +40,7 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("client: server URL: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("client: server URL %q must be http(s)://host[:port][/path], e.g. https://host/c/huyen-a", baseURL)
+		return nil, fmt.Errorf("client: server URL %q must be http(s)://host[:port]", baseURL)
 	}
 	c := &Client{base: u, token: token, http: &http.Client{Timeout: 10 * time.Second}}
 	for _, o := range opts {

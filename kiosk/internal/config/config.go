@@ -108,7 +108,7 @@ func (c *Config) finish(getenv func(string) string) error {
 	}
 	u, err := url.Parse(c.Server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("config: server %q must be http(s)://host[:port] (with the centre's path for one centre of a province: https://host/c/huyen-a)", c.Server)
+		return fmt.Errorf("config: server %q must be http(s)://host[:port]", c.Server)
 	}
 	if c.Token == "" && c.TokenFile != "" {
 		b, err := os.ReadFile(c.TokenFile)
