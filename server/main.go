@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/civiq/civiq/server/internal/auth"
 	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/province"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store"
 	"github.com/civiq/civiq/server/internal/store/postgres"
@@ -104,13 +106,26 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	handler := a.Handler()
+	if cfg.Province {
+		// Every centre of the province, each under /c/{centre}/, beside
+		// the default one (docs/API.md, "Centres and the province").
+		p, err := wiring.OpenProvince(ctx, cfg, log, a, wiring.Options{Version: version, Stdout: stdout})
+		if err != nil {
+			a.Close()
+			return err
+		}
+		defer p.Close()
+		handler = p.Handler()
+	} else {
+		defer a.Close()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           a.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -167,14 +182,39 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 }
 
 // openStore opens the store of a command-line tool: the PostgreSQL
-// database at db, or else the SQLite store in the data folder, which must
-// exist.
-func openStore(ctx context.Context, data, db string) (store.Store, error) {
+// database at db (centreID: that centre of the province, which must be in
+// its registry; empty: the default centre), or else the SQLite store in
+// the data folder, which must exist.
+func openStore(ctx context.Context, data, db, centreID string) (store.Store, error) {
+	if centreID != "" && centreID != province.DefaultID && db == "" {
+		return nil, errors.New("--centre-id needs --db postgres://… (centres of a province share one PostgreSQL database)")
+	}
 	if db != "" {
 		if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
 			return nil, errors.New("--db must be a postgres:// URL")
 		}
-		return postgres.Open(ctx, db, postgres.Options{})
+		var schema string
+		if centreID != "" && centreID != province.DefaultID {
+			if err := province.ValidID(centreID); err != nil {
+				return nil, err
+			}
+			// Only a centre of the registry: a mistyped id must not
+			// create a schema of its own.
+			pv, err := postgres.OpenProvince(ctx, db)
+			if err != nil {
+				return nil, err
+			}
+			cs, err := pv.Centres(ctx)
+			pv.Close()
+			if err != nil {
+				return nil, err
+			}
+			if !slices.ContainsFunc(cs, func(c province.Centre) bool { return c.ID == centreID }) {
+				return nil, fmt.Errorf("no centre %q in the province registry of this database", centreID)
+			}
+			schema = province.SchemaOf(centreID)
+		}
+		return postgres.Open(ctx, db, postgres.Options{Schema: schema})
 	}
 	if _, err := os.Stat(filepath.Join(data, "civiq.db")); err != nil {
 		return nil, fmt.Errorf("no store in %s: start the server once first", data)
@@ -190,12 +230,13 @@ func device(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.SetOutput(stderr)
 	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store")
 	db := fs.String("db", getenv("CIVIQ_DB"), "postgres://… URL of the PostgreSQL store instead (env CIVIQ_DB)")
+	centreID := fs.String("centre-id", getenv("CIVIQ_CENTRE_ID"), "with --db: the province's centre (its id, as in /c/{id}/); empty: the default centre")
 	kind := fs.String("kind", "", "kiosk or display")
 	name := fs.String("name", "", "device name shown to admins")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *data, *db)
+	st, err := openStore(ctx, *data, *db, *centreID)
 	if err != nil {
 		return err
 	}
@@ -234,6 +275,9 @@ func printURLs(w io.Writer, addr string, cfg config.Config) {
 	fmt.Fprintf(w, "  admin         : %s/admin\n", base)
 	fmt.Fprintf(w, "  web display   : %s/display\n", base)
 	fmt.Fprintf(w, "  API           : %s/api/v1/services  (docs/API.md)\n", base)
+	if cfg.Province {
+		fmt.Fprintf(w, "  province      : %s/province  (each centre under %s/c/{centre}/)\n", base, base)
+	}
 	if cfg.MetricsAddr != "" {
 		fmt.Fprintf(w, "  metrics       : http://%s/metrics\n", cfg.MetricsAddr)
 	} else {

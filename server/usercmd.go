@@ -39,6 +39,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.SetOutput(stderr)
 	data := fs.String("data", cmp.Or(getenv("CIVIQ_DATA"), "./data"), "data folder of the SQLite store")
 	db := fs.String("db", getenv("CIVIQ_DB"), "postgres://… URL of the PostgreSQL store instead (env CIVIQ_DB)")
+	centreID := fs.String("centre-id", getenv("CIVIQ_CENTRE_ID"), "with --db: the province's centre (its id, as in /c/{id}/); empty: the default centre")
 	username := fs.String("username", "", "login name")
 	role := fs.String("role", "", "admin or clerk")
 	name := fs.String("name", "", "full name shown in the pages")
@@ -49,7 +50,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 	if fs.NArg() > 0 {
 		return fmt.Errorf("server user %s: unexpected argument %q", sub, fs.Arg(0))
 	}
-	st, err := openStore(ctx, *data, *db)
+	st, err := openStore(ctx, *data, *db, *centreID)
 	if err != nil {
 		return err
 	}

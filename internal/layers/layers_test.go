@@ -26,6 +26,7 @@ var allowed = []struct {
 	{"server/internal/queue", []string{"server/protocol", "server/internal/forecast", "internal/cccd"}},
 	{"server/internal/auth", []string{"server/protocol", "server/internal/queue"}},
 	{"server/internal/report", []string{"server/protocol"}},
+	{"server/internal/province", []string{"server/protocol", "server/internal/queue"}},
 	{"server/internal/webhook", []string{"server/protocol"}},
 	{"server/internal/dirlock", nil},
 	{"server/internal/hub/wsconn", nil},
@@ -33,8 +34,8 @@ var allowed = []struct {
 	{"server/internal/store/postgres/pgtest", nil},
 	{"server/internal/store/sqlitefile", nil},
 	{"server/internal/store", []string{"server/protocol", "server/internal/queue", "server/internal/auth", "server/internal/report", "server/internal/webhook", "server/internal/store"}},
-	{"server/internal/store/...", []string{"server/protocol", "server/internal/queue", "server/internal/auth", "server/internal/report", "server/internal/webhook", "server/internal/store", "server/internal/store/sqlitefile"}},
-	{"server/internal/httpapi", []string{"assets", "server/protocol", "server/internal/queue", "server/internal/auth", "server/internal/hub", "server/internal/report", "server/internal/webhook"}},
+	{"server/internal/store/...", []string{"server/protocol", "server/internal/queue", "server/internal/auth", "server/internal/report", "server/internal/webhook", "server/internal/store", "server/internal/store/sqlitefile", "server/internal/province"}},
+	{"server/internal/httpapi", []string{"assets", "server/protocol", "server/internal/queue", "server/internal/auth", "server/internal/hub", "server/internal/report", "server/internal/webhook", "server/internal/province"}},
 	{"server/internal/config", []string{"internal/settings", "server/protocol", "server/internal/queue"}},
 	{"server/internal/sim", []string{"server/protocol", "server/internal/config", "server/internal/forecast", "server/internal/queue", "server/internal/store/sqlite"}},
 	{"server/internal/wiring", []string{"assets", "server/...", "internal/..."}},
@@ -53,6 +54,7 @@ var allowed = []struct {
 var forbidden = map[string][]string{
 	"server/internal/queue":    {"net/http", "database/sql"},
 	"server/internal/forecast": {"net/http", "database/sql", "time/tzdata"},
+	"server/internal/province": {"net/http", "database/sql"},
 	"server/protocol":          {"database/sql"},
 	"server/internal/httpapi":  {"database/sql"},
 }

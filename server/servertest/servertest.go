@@ -60,6 +60,11 @@ type Options struct {
 	// DB is a postgres:// URL: the server runs on that PostgreSQL
 	// database instead of the data folder's SQLite store.
 	DB string
+	// BasePath serves the centre under a path prefix ("/c/huyen-a") as a
+	// province's server does (wiring.Province): the API knows its prefix,
+	// requests under it reach the centre with the prefix removed, and the
+	// unprefixed paths keep serving it too (the shared /static/ files).
+	BasePath string
 }
 
 // Server is a running test server.
@@ -109,7 +114,7 @@ func (s *Server) start() {
 	if s.opts.MetricsElsewhere {
 		cfg.MetricsAddr = "elsewhere"
 	}
-	ao := httpapi.Options{}
+	ao := httpapi.Options{BasePath: s.opts.BasePath}
 	if s.opts.NoRateLimits {
 		ao.LoginPerMinute, ao.PublicPerSecond, ao.DevicePerSecond, ao.BookPerMinute = -1, -1, -1, -1
 	}
@@ -133,7 +138,14 @@ func (s *Server) start() {
 	s.addr = ln.Addr().String()
 	s.URL = "http://" + s.addr
 	s.App, s.ln = a, ln
-	s.srv = &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	var h http.Handler = a.Handler()
+	if b := s.opts.BasePath; b != "" {
+		m := http.NewServeMux()
+		m.Handle(b+"/", http.StripPrefix(b, a.Handler()))
+		m.Handle("/", a.Handler())
+		h = m
+	}
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
 }
 

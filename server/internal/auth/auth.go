@@ -125,9 +125,13 @@ type Store interface {
 	TakePairing(ctx context.Context, hash string, now time.Time) (p Pairing, ok bool, err error)
 }
 
+// KindProvince is the Kind of a province account acting in a centre
+// (SetOutside).
+const KindProvince = "province"
+
 // Principal is who made a request.
 type Principal struct {
-	// Kind is "user" or "device".
+	// Kind is "user", "device" or KindProvince.
 	Kind       string
 	ID         string
 	Name       string
@@ -146,6 +150,11 @@ type Principal struct {
 func (p Principal) Keys() []string {
 	if p.Kind == "" {
 		return nil
+	}
+	if p.Kind == KindProvince {
+		// Not "token:": Recheck looks those up in this centre's storage,
+		// which does not hold a province session.
+		return []string{"province-" + TokenKey(p.TokenHash), p.Kind + ":" + p.ID}
 	}
 	return []string{TokenKey(p.TokenHash), p.Kind + ":" + p.ID}
 }
@@ -200,6 +209,28 @@ type Authority struct {
 
 	revokeMu sync.Mutex
 	revoker  Revoker
+
+	// outside resolves the tokens of another authority (a province's
+	// accounts acting in this centre): tokens starting with outsidePrefix
+	// never reach this authority's storage. Set once before serving.
+	outside        OutsideResolver
+	outsidePrefix  string
+	outsideRecheck OutsideRecheck
+}
+
+// OutsideRecheck reports whether an outside token (by its hash) still
+// works, for Recheck of open websockets.
+type OutsideRecheck func(ctx context.Context, tokenHash []byte) (bool, error)
+
+// OutsideResolver resolves a token this authority does not issue (a
+// province session acting in a centre) to a principal with its expiry.
+type OutsideResolver func(ctx context.Context, token string) (Principal, error)
+
+// SetOutside makes tokens starting with prefix resolve through r instead
+// of this authority's storage, and Recheck ask check about their
+// websockets. Call it once, before serving.
+func (s *Authority) SetOutside(prefix string, r OutsideResolver, check OutsideRecheck) {
+	s.outsidePrefix, s.outside, s.outsideRecheck = prefix, r, check
 }
 
 type cachedPrincipal struct {
@@ -246,6 +277,13 @@ func (s *Authority) RevokeDevice(ctx context.Context, id string) error {
 // outside this process (server user, another instance) reach open
 // websockets this way.
 func (s *Authority) Recheck(ctx context.Context, key string) (bool, error) {
+	if enc, ok := strings.CutPrefix(key, "province-token:"); ok && s.outsideRecheck != nil {
+		h, err := base64.RawURLEncoding.DecodeString(enc)
+		if err != nil {
+			return false, nil
+		}
+		return s.outsideRecheck(ctx, h)
+	}
 	enc, ok := strings.CutPrefix(key, "token:")
 	if !ok {
 		return true, nil
@@ -351,6 +389,11 @@ func (s *Authority) Logout(ctx context.Context, token string) error {
 func (s *Authority) Authenticate(ctx context.Context, token string) (Principal, error) {
 	if token == "" || len(token) > 200 {
 		return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "missing or invalid token")
+	}
+	if s.outside != nil && strings.HasPrefix(token, s.outsidePrefix) {
+		// Not cached here: the province's logout or disable takes
+		// effect at once in every centre.
+		return s.outside(ctx, token)
 	}
 	h := HashToken(token)
 	now := s.clock.Now()

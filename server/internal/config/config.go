@@ -27,6 +27,16 @@ type Config struct {
 	DataDir string
 	// DB is a postgres:// URL for scale-out; empty uses SQLite (env CIVIQ_DB).
 	DB string
+	// Province serves every centre of the province registry held in DB
+	// from this process, each under /c/{centre}/, beside the default
+	// centre on the unprefixed paths (env CIVIQ_PROVINCE; needs DB).
+	Province bool
+	// ProvincePassword is the first province admin's password (env
+	// CIVIQ_PROVINCE_PASSWORD only; empty: a random one, printed once).
+	ProvincePassword string
+	// ProvincePoll is how often the registry is read for centres other
+	// instances created (default 2 s; env CIVIQ_PROVINCE_POLL).
+	ProvincePoll time.Duration
 	// CentreFile is the centre definition loaded into an empty store; empty
 	// uses the embedded demo centre (env CIVIQ_CENTRE).
 	CentreFile string
@@ -85,13 +95,15 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 
 func parse(args []string, getenv func(string) string, stderr io.Writer, interfaces func() []Iface) (Config, error) {
 	c := Config{Addr: ":8080", DataDir: "./data", EventRetention: 2160 * time.Hour, ShutdownTimeout: 10 * time.Second,
-		AdminPassword: getenv("CIVIQ_ADMIN_PASSWORD"), UnsafeSynchronous: getenv("CIVIQ_UNSAFE_SQLITE_SYNC")}
+		AdminPassword: getenv("CIVIQ_ADMIN_PASSWORD"), ProvincePassword: getenv("CIVIQ_PROVINCE_PASSWORD"), ProvincePoll: 2 * time.Second, UnsafeSynchronous: getenv("CIVIQ_UNSAFE_SQLITE_SYNC")}
 	level := "info"
 	s := settings.New("server", stderr)
 	s.ConfigFile("CIVIQ_SERVER_CONFIG")
 	s.String(&c.Addr, "addr", "listen address HOST:PORT", "CIVIQ_ADDR")
 	s.String(&c.DataDir, "data", "data folder for the SQLite store", "CIVIQ_DATA")
 	s.String(&c.DB, "db", "postgres://... URL for scale-out; empty uses SQLite", "CIVIQ_DB")
+	s.Bool(&c.Province, "province", "serve every centre of the province registry in the --db database under /c/{centre}/ (multi-site)", "CIVIQ_PROVINCE")
+	s.Duration(&c.ProvincePoll, "province_poll", "how often the province registry is read for centres created by other instances", "CIVIQ_PROVINCE_POLL")
 	s.String(&c.CentreFile, "centre", "centre definition JSON loaded into an empty store; empty: the demo centre", "CIVIQ_CENTRE")
 	s.String(&c.PublicURL, "public_url", "base URL printed in ticket QR codes, e.g. https://hcc.example.gov.vn", "CIVIQ_PUBLIC_URL")
 	s.Bool(&c.TrustProxy, "trust_proxy", "take client IPs from X-Real-IP (behind a reverse proxy)", "CIVIQ_TRUST_PROXY")
@@ -120,6 +132,12 @@ func parse(args []string, getenv func(string) string, stderr io.Writer, interfac
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
 		return c, errors.New("--db must be a postgres:// URL")
+	}
+	if c.Province && c.DB == "" {
+		return c, errors.New("--province needs --db postgres://… (the centres share one PostgreSQL database)")
+	}
+	if c.ProvincePoll < 100*time.Millisecond || c.ProvincePoll > time.Hour {
+		return c, errors.New("--province-poll must be between 100ms and 1h")
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		return c, errors.New("--public-url must start with http:// or https://")

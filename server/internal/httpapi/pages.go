@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"html"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -36,6 +37,9 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, name string) 
 	if err != nil {
 		http.NotFound(w, r)
 		return
+	}
+	if s.opts.BasePath != "" {
+		b = basePage(b, s.opts.BasePath)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -78,4 +82,26 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(b)
+}
+
+// basePage adapts a page to a centre's path prefix: its links (not the
+// shared /static/ files, so that every module is loaded once from one
+// address) get the prefix, and static/base.js, loaded before the page's
+// modules, prefixes the scripts' requests and websockets (web pages keep
+// writing "/api/v1/…").
+func basePage(b []byte, base string) []byte {
+	out := string(b)
+	for _, attr := range []string{`href="/`, `src="/`, `action="/`} {
+		out = strings.ReplaceAll(out, attr, attr+strings.TrimPrefix(base, "/")+"/")
+		// …but the shared files stay where they are, and a link that had
+		// the prefix already keeps it once.
+		b := strings.TrimPrefix(base, "/")
+		out = strings.ReplaceAll(out, attr+b+"/static/", attr+"static/")
+		out = strings.ReplaceAll(out, attr+b+base+"/", attr+b+"/")
+	}
+	inject := `<meta name="civiq-base" content="` + html.EscapeString(base) + `"><script src="/static/base.js"></script>`
+	if i := strings.Index(out, "<head>"); i >= 0 {
+		return []byte(out[:i+len("<head>")] + inject + out[i+len("<head>"):])
+	}
+	return []byte(inject + out)
 }

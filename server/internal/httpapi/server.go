@@ -39,6 +39,11 @@ type Options struct {
 	// PublicURL is the base of track URLs printed on tickets (e.g.
 	// https://hcc.example.gov.vn); empty means the URL the request came to.
 	PublicURL string
+	// BasePath is the path prefix the API and pages are served under
+	// ("/c/huyen-a": one centre of a province, docs/API.md "Centres");
+	// empty for the unprefixed paths. The handler itself sees paths
+	// without it; it shows in ticket URLs, cookies and the pages.
+	BasePath string
 	// TrustProxy takes the client IP from X-Real-IP (behind a reverse proxy).
 	TrustProxy bool
 	// LoginPerMinute limits login attempts per client IP.
@@ -357,8 +362,12 @@ func (s *Server) trackURL(r *http.Request, tok string) string {
 		}
 		base = scheme + "://" + host
 	}
-	return base + "/t/" + tok
+	return base + s.opts.BasePath + "/t/" + tok
 }
+
+// cookiePath is the path of the session cookie: the centre's prefix, so
+// sessions of two centres in one browser do not overwrite each other.
+func (s *Server) cookiePath() string { return s.opts.BasePath + "/" }
 
 // secureRequest reports whether the browser reached the server over
 // HTTPS: directly, through the https public URL, or through a trusted

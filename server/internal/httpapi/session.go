@@ -27,7 +27,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ auth.Principal)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: s.cookiePath(), HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: s.secureRequest(r), Expires: sess.ExpiresAt})
 	writeJSON(w, http.StatusOK, loginResponse{
 		LoginResponse: protocol.LoginResponse{Token: tok, Role: u.Role, User: u.Username, Name: u.Name, CounterIDs: u.CounterIDs, ExpiresAt: sess.ExpiresAt},
@@ -43,7 +43,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p auth.Principal
 			return err
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: s.cookiePath(), HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: s.secureRequest(r), MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
 	return nil

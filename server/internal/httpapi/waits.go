@@ -146,7 +146,7 @@ func (s *Server) waitsBuild(ctx context.Context) (*waitsSnap, error) {
 		Today:          protocol.Weekdays[(int(now.Weekday())+6)%7],
 		Hour:           now.Hour(),
 		RefreshSeconds: waitsPollSeconds,
-		BookURL:        waitsBookURL,
+		BookURL:        s.opts.BasePath + waitsBookURL,
 		History:        protocol.WaitsHistory{From: c.usualFrom, To: c.usualTo, MinTickets: report.UsualMinSamples},
 		Services:       []protocol.WaitsService{},
 	}
@@ -182,7 +182,11 @@ func (s *Server) waitsBuild(ctx context.Context) (*waitsSnap, error) {
 	if err != nil {
 		return nil, err
 	}
-	pb, err := newWaitsBody(page.Bytes())
+	pageBytes := page.Bytes()
+	if s.opts.BasePath != "" {
+		pageBytes = basePage(pageBytes, s.opts.BasePath)
+	}
+	pb, err := newWaitsBody(pageBytes)
 	if err != nil {
 		return nil, err
 	}

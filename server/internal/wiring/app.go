@@ -384,7 +384,7 @@ func (a *App) recheck(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		for _, k := range a.Hub.Keys("token:") {
+		for _, k := range append(a.Hub.Keys("token:"), a.Hub.Keys("province-token:")...) {
 			ok, err := a.Auth.Recheck(ctx, k)
 			if err != nil {
 				if ctx.Err() == nil {

@@ -11,7 +11,8 @@ import { setLang as setStaffLang } from '../staff/i18n.js';
 import { h, t, name, lang, setLang } from './text.js';
 import { ratingForm } from './rating.js';
 
-const counterID = decodeURIComponent(location.pathname.split('/')[2] || '');
+// The last segment: /rate/{counter}, also under a centre's prefix (/c/{centre}/rate/{counter}).
+const counterID = decodeURIComponent(location.pathname.split('/').pop() || '');
 const app = document.getElementById('app');
 const api = new Api();
 let counter = null;

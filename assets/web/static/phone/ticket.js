@@ -8,7 +8,8 @@ import { h, t, name, lang, setLang, hasChoice } from './text.js';
 import { ratingForm, postJSON } from './rating.js';
 import { disruptionNotice } from '/static/display/disruption.js';
 
-const token = decodeURIComponent(location.pathname.split('/')[2] || '');
+// The last segment: /t/{token}, also under a centre's prefix (/c/{centre}/t/{token}).
+const token = decodeURIComponent(location.pathname.split('/').pop() || '');
 const app = document.getElementById('app');
 const state = {
   view: null,        // the last TicketView

@@ -29,7 +29,7 @@ export function auditView(app) {
   }
 
   async function load() {
-    csv.href = '/api/v1/audit.csv?' + query('');
+    csv.href = (window.CIVIQ_BASE || '') + '/api/v1/audit.csv?' + query('');
     try {
       entries = await app.api.get('/api/v1/audit?' + query(limit.value));
       draw();

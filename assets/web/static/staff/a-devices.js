@@ -145,7 +145,7 @@ export function devicesView(app) {
   function showCode(pc) {
     const code = pc.code.slice(0, 4) + ' ' + pc.code.slice(4);
     const file = pc.kind === 'display' ? '/etc/civiq/display.token' : '/etc/civiq/kiosk.token';
-    const cmd = pc.kind + ' pair ' + pc.code + ' --server ' + location.origin + ' --token-file ' + file;
+    const cmd = pc.kind + ' pair ' + pc.code + ' --server ' + (location.origin + (window.CIVIQ_BASE || '')) + ' --token-file ' + file;
     openDialog(t('v.pair.title', { name: pc.name }), h('div', { id: 'pair-dialog' },
       h('div', { class: 'field' }, h('span', { class: 'label', text: t('v.pair.code') }),
         h('div', { class: 'secret', id: 'pair-code', style: { fontSize: '2.6rem', letterSpacing: '.12em', fontWeight: '700' }, text: code })),
@@ -157,7 +157,7 @@ export function devicesView(app) {
 
   // showToken shows a new token once: as text, as a pairing address and as a QR code.
   function showToken(d) {
-    const base = input({ id: 'pair-base', value: location.origin });
+    const base = input({ id: 'pair-base', value: (location.origin + (window.CIVIQ_BASE || '')) });
     const url = h('div', { class: 'secret', id: 'pair-url' });
     const img = h('img', { id: 'pair-qr', alt: t('v.qr.alt'), width: 260, height: 260 });
     const copyBtn = (get) => h('button', {
@@ -173,7 +173,7 @@ export function devicesView(app) {
     });
     let seq = 0;
     const refresh = async () => {
-      const u = pairingURL(d.kind, base.value.trim() || location.origin, d.token);
+      const u = pairingURL(d.kind, base.value.trim() || (location.origin + (window.CIVIQ_BASE || '')), d.token);
       url.textContent = u;
       const mine = ++seq;
       try {

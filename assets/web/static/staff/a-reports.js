@@ -97,9 +97,9 @@ export function reportsView(app) {
     state.from = from.value;
     state.to = to.value;
     state.group = group.value;
-    csv.href = '/api/v1/reports?' + query('&group_by=' + state.group + '&format=csv');
-    xlsx.href = '/api/v1/reports?' + query('&group_by=' + state.group + '&format=xlsx');
-    print.href = '/admin/summary?month=' + encodeURIComponent(state.from.slice(0, 7));
+    csv.href = (window.CIVIQ_BASE || '') + '/api/v1/reports?' + query('&group_by=' + state.group + '&format=csv');
+    xlsx.href = (window.CIVIQ_BASE || '') + '/api/v1/reports?' + query('&group_by=' + state.group + '&format=xlsx');
+    print.href = (window.CIVIQ_BASE || '') + '/admin/summary?month=' + encodeURIComponent(state.from.slice(0, 7));
     replace(root, h('p', { class: 'muted', text: t('loading') }));
     let rep, dis, bk, svcs;
     try {
@@ -195,7 +195,7 @@ export function reportsView(app) {
     const l = lang() === 'en' ? '&lang=en' : '';
     const charts = h('div', { class: 'rep-charts' }, CHARTS.map((c) => h('figure', { class: 'card rep-chart rep-chart-' + c },
       h('figcaption', { text: t('r.chart.' + c) }),
-      h('img', { src: '/api/v1/reports/charts/' + c + '.svg?' + query(l), alt: t('r.chart.' + c), id: 'chart-' + c, loading: 'lazy' }))));
+      h('img', { src: (window.CIVIQ_BASE || '') + '/api/v1/reports/charts/' + c + '.svg?' + query(l), alt: t('r.chart.' + c), id: 'chart-' + c, loading: 'lazy' }))));
     replace(root,
       h('section', { class: 'kpi-row rep-kpis' },
         kpi(t('r.col.issued'), n(rep.total.issued)), kpi(t('r.col.served'), n(rep.total.served)),

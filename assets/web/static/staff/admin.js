@@ -62,7 +62,7 @@ class AdminApp {
     if (this.me.role !== 'admin' && this.me.role !== 'supervisor') {
       replace($('#denied'), h('div', { class: 'card narrow' },
         h('p', { class: 'msg error', role: 'alert', id: 'denied-msg', text: t('a.notadmin', { user: this.me.user }) }),
-        h('a', { class: 'btn', href: '/counter', text: t('home.counter') })));
+        h('a', { class: 'btn', href: (window.CIVIQ_BASE || '') + '/counter', text: t('home.counter') })));
       $('#denied').hidden = false;
       return;
     }

@@ -35,8 +35,10 @@ func scanBooking(row pgx.Row) (queue.BookingRecord, error) {
 // one database but not a writer, so the count-then-insert of a slot (and
 // of a phone's booking of a day) is serialised by it: two instances
 // booking the last place of a slot at once cannot both see it free.
+// Keys are prefixed with a centre's schema: advisory locks are the
+// database's, and one centre's bookings need not wait for another's.
 func (w *wtx) lock(key string) error {
-	_, err := w.tx.Exec(w.ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 17))`, key)
+	_, err := w.tx.Exec(w.ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 17))`, w.s.lockNS+key)
 	return err
 }
 

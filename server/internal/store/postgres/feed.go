@@ -159,7 +159,7 @@ func (s *Store) listen() {
 		if conn == nil {
 			c, err := s.pool.Acquire(ctx)
 			if err == nil {
-				if _, err = c.Exec(ctx, "LISTEN "+cmp.Or(s.opts.listenOn, notifyChannel)); err != nil {
+				if _, err = c.Exec(ctx, "LISTEN "+cmp.Or(s.opts.listenOn, s.channel)); err != nil {
 					c.Conn().Close(ctx)
 					c.Release()
 				} else {

@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +43,14 @@ type Options struct {
 	MaxRetries int
 	// MaxBatch bounds how many updates share one commit (default 256).
 	MaxBatch int
+	// Schema is the PostgreSQL schema holding this store's tables: one
+	// centre of a province (docs/ARCHITECTURE.md, "Multi-site"). Empty:
+	// the connection's default search_path (the public schema), the
+	// single-centre deployment. Every connection of the pool has its
+	// search_path set to it, so every query of the store is scoped to it;
+	// its NOTIFY channel and the booking locks are its own. It must match
+	// SchemaPattern; Open creates it when missing.
+	Schema string
 
 	// listenOn replaces the notification channel (tests: a store that
 	// hears no notification and must poll).
@@ -57,6 +67,10 @@ type Store struct {
 	// instance names this store among the server instances sharing the
 	// database (webhook leases, console presence): random per Open.
 	instance string
+	// channel is the NOTIFY channel of the schema's events; lockNS
+	// prefixes advisory lock keys ("" for the default schema).
+	channel string
+	lockNS  string
 
 	feed   feed
 	health health
@@ -72,8 +86,22 @@ type Store struct {
 // ErrClosed is returned by updates after Close (store.ErrClosed).
 var ErrClosed = store.ErrClosed
 
-// notifyChannel is the LISTEN/NOTIFY channel that wakes the event readers.
+// notifyChannel is the LISTEN/NOTIFY channel that wakes the event readers
+// of the default schema; a centre's schema has its own (channelOf).
 const notifyChannel = "civiq_events"
+
+// SchemaPattern is what Options.Schema must match: a lower-case
+// PostgreSQL identifier that needs no quoting and leaves room for the
+// channel name's prefix within PostgreSQL's 63 bytes.
+var SchemaPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,47}$`)
+
+// channelOf is the NOTIFY channel of schema's events.
+func channelOf(schema string) string {
+	if schema == "" {
+		return notifyChannel
+	}
+	return notifyChannel + "_" + schema
+}
 
 // SchemaVersion is the schema version this build writes.
 func SchemaVersion() int {
@@ -99,17 +127,28 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
 	}
+	if opts.Schema != "" && (!SchemaPattern.MatchString(opts.Schema) || reservedSchema(opts.Schema)) {
+		return nil, fmt.Errorf("postgres: bad schema name %q", opts.Schema)
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: bad --db URL: %w", err)
 	}
 	cfg.MaxConns = opts.MaxConns
+	if opts.Schema != "" {
+		// Only the centre's schema (pg_catalog is always searched first):
+		// an unqualified name can reach no other centre's table.
+		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &Store{pool: pool, log: opts.Log, opts: opts, quit: make(chan struct{}), stopped: make(chan struct{}), wakeC: make(chan struct{}, 1),
-		ops: make(chan *op, 1024), written: make(chan struct{}), instance: rand.Text()}
+		ops: make(chan *op, 1024), written: make(chan struct{}), instance: rand.Text(), channel: channelOf(opts.Schema)}
+	if opts.Schema != "" {
+		s.lockNS = opts.Schema + ":"
+	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -158,8 +197,15 @@ func (s *Store) migrateOne(ctx context.Context, names []string) (bool, error) {
 		return false, err
 	}
 	defer tx.Rollback(ctx)
+	// One lock for every schema of the database: migrations are rare, and
+	// it also orders the creation of a centre's schema.
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431001)`); err != nil {
 		return false, err
+	}
+	if s.opts.Schema != "" {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+s.opts.Schema); err != nil {
+			return false, fmt.Errorf("postgres: create schema %s: %w", s.opts.Schema, err)
+		}
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS civiq_schema (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)`); err != nil {
 		return false, fmt.Errorf("postgres: schema version table: %w", err)
@@ -266,6 +312,12 @@ func (s *Store) loadMeta(ctx context.Context) (err error) {
 		return v, err
 	})
 	return err
+}
+
+// reservedSchema reports the schemas a centre may not use: PostgreSQL's
+// own and the province's.
+func reservedSchema(name string) bool {
+	return name == "public" || name == "information_schema" || strings.HasPrefix(name, "pg_") || name == ProvinceSchema
 }
 
 // Epoch is the event epoch of this database.

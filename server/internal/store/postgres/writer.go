@@ -240,7 +240,7 @@ func (s *Store) appendEvents(ctx context.Context, tx pgx.Tx, evs []protocol.Even
 		_, off := ev.At.Zone()
 		types[i], ats[i], offs[i], datas[i] = ev.Type, ev.At, int32(off), string(ev.Data)
 	}
-	rows, err := tx.Query(ctx, qAppendEvents, n, types, ats, offs, datas)
+	rows, err := tx.Query(ctx, qAppendEvents, n, types, ats, offs, datas, s.channel)
 	if err != nil {
 		return err
 	}
@@ -275,9 +275,9 @@ func retryable(err error) bool {
 // qAppendEvents allocates the seqs of a batch's events from the counter
 // row (locked until commit: writers of events commit one after the other,
 // so seqs are gap-free and in commit order), stores the events and wakes
-// the other instances at commit.
+// the other instances at commit ($6: the schema's channel).
 const qAppendEvents = `WITH s AS (UPDATE event_seq SET last = last + $1 WHERE id = 1 RETURNING last),
-	n AS (SELECT pg_notify('` + notifyChannel + `', s.last::text) FROM s)
+	n AS (SELECT pg_notify($6, s.last::text) FROM s)
 	INSERT INTO events (seq, type, at, at_offset, data)
 	SELECT s.last - $1 + e.ord, e.type, e.at, e.off, e.data::json
 	FROM s, (SELECT count(*) FROM n) AS k,

@@ -1,0 +1,281 @@
+// Package province is the level above the centres of a multi-site
+// deployment (docs/ARCHITECTURE.md, "Multi-site"): the registry of the
+// centres that share one PostgreSQL database, and the province's own
+// accounts (province_admin, province_supervisor) with their sessions. A
+// centre's users and devices are the centre's (package auth, in the
+// centre's schema); a province account acts in every centre. No I/O of
+// its own: storage is its Store.
+package province
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Province roles.
+const (
+	// RoleAdmin creates centres and acts as admin in every centre.
+	RoleAdmin = "province_admin"
+	// RoleSupervisor reads every centre as its supervisor does.
+	RoleSupervisor = "province_supervisor"
+)
+
+// Roles are the roles of a province account.
+var Roles = []string{RoleAdmin, RoleSupervisor}
+
+// DefaultID names the default centre: the one a single-centre
+// PostgreSQL deployment already holds (the public schema), served on the
+// unprefixed paths. It cannot be created.
+const DefaultID = "default"
+
+// idPattern is a centre id: it becomes a path segment (/c/{id}/) and,
+// with - mapped to _, a schema name.
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// ValidID checks a centre id.
+func ValidID(id string) error {
+	if !idPattern.MatchString(id) || id == DefaultID {
+		return queue.Errorf(protocol.CodeBadRequest, "centre id must be 1–32 characters of a-z, 0-9 and -, starting with a letter or digit, and not %q", DefaultID)
+	}
+	return nil
+}
+
+// SchemaOf is the PostgreSQL schema of a centre ("" for the default
+// centre: the connection's own search_path).
+func SchemaOf(id string) string {
+	if id == DefaultID {
+		return ""
+	}
+	return "centre_" + strings.ReplaceAll(id, "-", "_")
+}
+
+// Centre is an entry of the registry.
+type Centre struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	TimeZone string    `json:"time_zone"`
+	Created  time.Time `json:"created_at"`
+}
+
+// User is a province account.
+type User struct {
+	ID           string
+	Username     string
+	Name         string
+	Role         string
+	PasswordHash string
+	Disabled     bool
+	Created      time.Time
+}
+
+// Session is a province login.
+type Session struct {
+	TokenHash []byte
+	UserID    string
+	Expires   time.Time
+}
+
+// Store keeps the registry, the accounts and the sessions.
+type Store interface {
+	// Centres lists the centres that are ready to serve.
+	Centres(ctx context.Context) ([]Centre, error)
+	// ReserveCentre records a centre that is being created (not listed
+	// yet); an id taken already is a CodeConflict error.
+	ReserveCentre(ctx context.Context, c Centre) error
+	// CentreReady lists the reserved centre.
+	CentreReady(ctx context.Context, id string) error
+	// ForgetCentre removes a reservation that failed.
+	ForgetCentre(ctx context.Context, id string) error
+
+	CreateUser(ctx context.Context, u User) error
+	UserByName(ctx context.Context, username string) (User, error)
+	UserByID(ctx context.Context, id string) (User, error)
+	CreateSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, tokenHash []byte) (Session, error)
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+}
+
+// TokenPrefix starts every province session token, so a centre tells it
+// from its own tokens without a lookup in its own storage.
+const TokenPrefix = "pv."
+
+// Principal is a province account acting.
+type Principal struct {
+	UserID, Username, Role string
+	Expires                time.Time
+}
+
+// Service is the province's accounts and registry.
+type Service struct {
+	store      Store
+	clock      queue.Clock
+	ttl        time.Duration
+	bcryptCost int
+	dummy      func() []byte
+	// users serialises account creation (the unique name is the store's).
+	users sync.Mutex
+}
+
+// New returns the service. bcryptCost 0 is bcrypt.DefaultCost; ttl 0 is
+// 14 hours.
+func New(st Store, clock queue.Clock, ttl time.Duration, bcryptCost int) *Service {
+	if ttl <= 0 {
+		ttl = 14 * time.Hour
+	}
+	if bcryptCost == 0 {
+		bcryptCost = bcrypt.DefaultCost
+	}
+	s := &Service{store: st, clock: clock, ttl: ttl, bcryptCost: bcryptCost}
+	s.dummy = sync.OnceValue(func() []byte {
+		h, _ := bcrypt.GenerateFromPassword([]byte(rand.Text()), bcryptCost)
+		return h
+	})
+	return s
+}
+
+// Store is the service's storage.
+func (s *Service) Store() Store { return s.store }
+
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
+
+// CreateUser adds a province account.
+func (s *Service) CreateUser(ctx context.Context, username, name, role, password string) (User, error) {
+	if !usernamePattern.MatchString(username) {
+		return User{}, queue.Errorf(protocol.CodeBadRequest, "username must be 2–40 characters of a-z, 0-9, '.', '_' and '-'")
+	}
+	if !slices.Contains(Roles, role) {
+		return User{}, queue.Errorf(protocol.CodeBadRequest, "role must be one of %v", Roles)
+	}
+	if len(password) < 10 || len(password) > 200 {
+		return User{}, queue.Errorf(protocol.CodeBadRequest, "password must be 10–200 characters")
+	}
+	name, err := queue.AdminText("name", name, 120, false)
+	if err != nil {
+		return User{}, err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.bcryptCost)
+	if err != nil {
+		return User{}, err
+	}
+	u := User{ID: strings.ToLower(rand.Text()[:16]), Username: username, Name: name, Role: role, PasswordHash: string(h), Created: s.clock.Now()}
+	s.users.Lock()
+	defer s.users.Unlock()
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+var errBadLogin = queue.Errorf(protocol.CodeUnauthorized, "wrong username or password")
+
+// Login checks a password and opens a province session; the token starts
+// with TokenPrefix.
+func (s *Service) Login(ctx context.Context, username, password string) (string, User, time.Time, error) {
+	if username == "" || password == "" || len(username) > 100 || len(password) > 200 {
+		return "", User{}, time.Time{}, errBadLogin
+	}
+	u, err := s.store.UserByName(ctx, username)
+	if err != nil {
+		if queue.IsNotFound(err) {
+			_ = bcrypt.CompareHashAndPassword(s.dummy(), []byte(password))
+			return "", User{}, time.Time{}, errBadLogin
+		}
+		return "", User{}, time.Time{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || u.Disabled {
+		return "", User{}, time.Time{}, errBadLogin
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	tok := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	exp := s.clock.Now().Add(s.ttl)
+	if err := s.store.CreateSession(ctx, Session{TokenHash: hash(tok), UserID: u.ID, Expires: exp}); err != nil {
+		return "", User{}, time.Time{}, err
+	}
+	return tok, u, exp, nil
+}
+
+// Logout ends a province session.
+func (s *Service) Logout(ctx context.Context, tok string) error {
+	return s.store.DeleteSession(ctx, hash(tok))
+}
+
+func hash(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+// TokenHash is the stored form of a province token.
+func TokenHash(tok string) []byte { return hash(tok) }
+
+var errBadToken = queue.Errorf(protocol.CodeUnauthorized, "missing or invalid token")
+
+// Authenticate resolves a province token.
+func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, error) {
+	if !strings.HasPrefix(tok, TokenPrefix) || len(tok) > 200 {
+		return Principal{}, errBadToken
+	}
+	sess, err := s.store.Session(ctx, hash(tok))
+	if queue.IsNotFound(err) {
+		return Principal{}, errBadToken
+	} else if err != nil {
+		return Principal{}, err
+	}
+	if !s.clock.Now().Before(sess.Expires) {
+		return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "session expired; log in again")
+	}
+	u, err := s.store.UserByID(ctx, sess.UserID)
+	if queue.IsNotFound(err) {
+		return Principal{}, errBadToken
+	} else if err != nil {
+		return Principal{}, err
+	}
+	if u.Disabled {
+		return Principal{}, queue.Errorf(protocol.CodeUnauthorized, "account disabled")
+	}
+	return Principal{UserID: u.ID, Username: u.Username, Role: u.Role, Expires: sess.Expires}, nil
+}
+
+// Valid reports whether the session of a province token (by its hash)
+// still works: for the recheck of open websockets, so a province logout
+// or a disabled account closes them within the recheck's period.
+func (s *Service) Valid(ctx context.Context, tokenHash []byte) (bool, error) {
+	sess, err := s.store.Session(ctx, tokenHash)
+	if queue.IsNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if !s.clock.Now().Before(sess.Expires) {
+		return false, nil
+	}
+	u, err := s.store.UserByID(ctx, sess.UserID)
+	if queue.IsNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return !u.Disabled, nil
+}
+
+// CentreRole is the role a province account has inside a centre: a
+// province admin is the centre's admin, a province supervisor its
+// supervisor.
+func CentreRole(role string) string {
+	if role == RoleAdmin {
+		return protocol.RoleAdmin
+	}
+	return protocol.RoleSupervisor
+}

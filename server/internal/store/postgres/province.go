@@ -1,0 +1,186 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/civiq/civiq/server/internal/province"
+)
+
+// ProvinceSchema holds what is above the centres of a province: the
+// registry of centres and the province's accounts. Each centre's own
+// tables are in its schema (Options.Schema).
+const ProvinceSchema = "civiq_province"
+
+var _ province.Store = (*Province)(nil)
+
+// provinceSchema is the province schema's definition; its version is
+// kept in its own civiq_schema table.
+const provinceSchema = `CREATE SCHEMA IF NOT EXISTS civiq_province;
+CREATE TABLE IF NOT EXISTS civiq_province.civiq_schema (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS civiq_province.centres (
+	id text PRIMARY KEY,
+	name text NOT NULL,
+	time_zone text NOT NULL,
+	created_at timestamptz NOT NULL,
+	ready boolean NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS civiq_province.users (
+	id text PRIMARY KEY,
+	username text NOT NULL UNIQUE,
+	name text NOT NULL,
+	role text NOT NULL,
+	password_hash text NOT NULL,
+	disabled boolean NOT NULL DEFAULT false,
+	created_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS civiq_province.sessions (
+	token_hash bytea PRIMARY KEY,
+	user_id text NOT NULL REFERENCES civiq_province.users(id) ON DELETE CASCADE,
+	expires_at timestamptz NOT NULL
+);
+INSERT INTO civiq_province.civiq_schema (id, version) VALUES (1, 1) ON CONFLICT (id) DO NOTHING;`
+
+// provinceVersion is the province schema version this build writes.
+const provinceVersion = 1
+
+// Province is the province schema's store.
+type Province struct {
+	pool *pgxpool.Pool
+}
+
+// OpenProvince connects to the database at url and creates the province
+// schema when missing (under the migrations' advisory lock); a newer
+// province schema is refused.
+func OpenProvince(ctx context.Context, url string) (*Province, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: bad --db URL: %w", err)
+	}
+	cfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	p := &Province{pool: pool}
+	if err := p.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Province) migrate(ctx context.Context) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: province: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431001)`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, provinceSchema); err != nil {
+		return fmt.Errorf("postgres: province schema: %w", err)
+	}
+	var v int
+	if err := tx.QueryRow(ctx, `SELECT version FROM civiq_province.civiq_schema WHERE id = 1`).Scan(&v); err != nil {
+		return err
+	}
+	if v > provinceVersion {
+		return fmt.Errorf("postgres: province schema version %d is newer than this server knows (%d); run a newer CiviQ server", v, provinceVersion)
+	}
+	return tx.Commit(ctx)
+}
+
+// Close closes the pool.
+func (p *Province) Close() { p.pool.Close() }
+
+func (p *Province) exec(ctx context.Context, q string, args ...any) error {
+	_, err := p.pool.Exec(ctx, q, args...)
+	return storageErr(err)
+}
+
+// Centres implements province.Store.
+func (p *Province) Centres(ctx context.Context) ([]province.Centre, error) {
+	rows, err := p.pool.Query(ctx, `SELECT id, name, time_zone, created_at FROM civiq_province.centres WHERE ready ORDER BY id`)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	defer rows.Close()
+	var out []province.Centre
+	for rows.Next() {
+		var c province.Centre
+		if err := rows.Scan(&c.ID, &c.Name, &c.TimeZone, &c.Created); err != nil {
+			return nil, storageErr(err)
+		}
+		out = append(out, c)
+	}
+	return out, storageErr(rows.Err())
+}
+
+// ReserveCentre implements province.Store.
+func (p *Province) ReserveCentre(ctx context.Context, c province.Centre) error {
+	_, err := p.pool.Exec(ctx, `INSERT INTO civiq_province.centres (id, name, time_zone, created_at) VALUES ($1,$2,$3,$4)`, c.ID, c.Name, c.TimeZone, c.Created)
+	return conflictOr(storageErr(err), "centre "+c.ID+" exists")
+}
+
+// CentreReady implements province.Store.
+func (p *Province) CentreReady(ctx context.Context, id string) error {
+	return p.exec(ctx, `UPDATE civiq_province.centres SET ready = true WHERE id = $1`, id)
+}
+
+// ForgetCentre implements province.Store.
+func (p *Province) ForgetCentre(ctx context.Context, id string) error {
+	return p.exec(ctx, `DELETE FROM civiq_province.centres WHERE id = $1 AND NOT ready`, id)
+}
+
+// CreateUser implements province.Store.
+func (p *Province) CreateUser(ctx context.Context, u province.User) error {
+	_, err := p.pool.Exec(ctx, `INSERT INTO civiq_province.users (id, username, name, role, password_hash, disabled, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+		u.ID, u.Username, u.Name, u.Role, u.PasswordHash, u.Disabled, u.Created)
+	return conflictOr(storageErr(err), "username "+u.Username+" is taken")
+}
+
+const provinceUserCols = `id, username, name, role, password_hash, disabled, created_at`
+
+func (p *Province) user(ctx context.Context, where string, arg any) (province.User, error) {
+	var u province.User
+	err := p.pool.QueryRow(ctx, `SELECT `+provinceUserCols+` FROM civiq_province.users WHERE `+where+` = $1`, arg).
+		Scan(&u.ID, &u.Username, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.Created)
+	return u, storageErr(notFound(err))
+}
+
+// UserByName implements province.Store.
+func (p *Province) UserByName(ctx context.Context, username string) (province.User, error) {
+	return p.user(ctx, "username", username)
+}
+
+// UserByID implements province.Store.
+func (p *Province) UserByID(ctx context.Context, id string) (province.User, error) {
+	return p.user(ctx, "id", id)
+}
+
+// CreateSession implements province.Store.
+func (p *Province) CreateSession(ctx context.Context, s province.Session) error {
+	return p.exec(ctx, `INSERT INTO civiq_province.sessions (token_hash, user_id, expires_at) VALUES ($1,$2,$3)`, s.TokenHash, s.UserID, s.Expires)
+}
+
+// Session implements province.Store.
+func (p *Province) Session(ctx context.Context, tokenHash []byte) (province.Session, error) {
+	s := province.Session{TokenHash: tokenHash}
+	err := p.pool.QueryRow(ctx, `SELECT user_id, expires_at FROM civiq_province.sessions WHERE token_hash = $1`, tokenHash).Scan(&s.UserID, &s.Expires)
+	return s, storageErr(notFound(err))
+}
+
+// DeleteSession implements province.Store.
+func (p *Province) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	return p.exec(ctx, `DELETE FROM civiq_province.sessions WHERE token_hash = $1`, tokenHash)
+}
+
+// DeleteExpiredSessions removes the province sessions that ended.
+func (p *Province) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
+	return p.exec(ctx, `DELETE FROM civiq_province.sessions WHERE expires_at <= $1`, now)
+}

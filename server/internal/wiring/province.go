@@ -1,0 +1,372 @@
+package wiring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/civiq/civiq/assets"
+	"github.com/civiq/civiq/server/internal/auth"
+	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/httpapi"
+	"github.com/civiq/civiq/server/internal/province"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store/postgres"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// Province serves every centre of a province from one process
+// (docs/ARCHITECTURE.md, "Multi-site"): the default centre (the database's
+// public schema, an App opened by Open) on the unprefixed paths, and each
+// centre of the registry, an App on its own schema, under /c/{id}/. It
+// starts a centre when the registry lists it, also one another instance
+// created (read every ProvincePoll).
+type Province struct {
+	Default *App
+	Service *province.Service
+	API     *httpapi.Province
+
+	cfg   config.Config
+	log   *slog.Logger
+	opts  Options
+	store *postgres.Province
+
+	mu       sync.Mutex
+	apps     map[string]*centreApp
+	starting map[string]bool // ids being started or created here
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type centreApp struct {
+	centre province.Centre
+	app    *App
+}
+
+// OpenProvince opens the province registry in cfg.DB, creates the first
+// province admin when there is none (password cfg.ProvincePassword or a
+// random one printed to opts.Stdout), starts every registered centre and
+// keeps following the registry. def is the default centre (Open with the
+// same cfg); Close closes it too.
+func OpenProvince(ctx context.Context, cfg config.Config, log *slog.Logger, def *App, opts Options) (*Province, error) {
+	if cfg.DB == "" {
+		return nil, errors.New("the province needs --db postgres://…")
+	}
+	if opts.Clock == nil {
+		opts.Clock = queue.SystemClock{}
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	ps, err := postgres.OpenProvince(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	p := &Province{Default: def, cfg: cfg, log: log, opts: opts, store: ps,
+		apps: map[string]*centreApp{}, starting: map[string]bool{}}
+	p.Service = province.New(ps, opts.Clock, opts.SessionTTL, opts.BcryptCost)
+	if err := p.bootstrap(ctx); err != nil {
+		ps.Close()
+		return nil, err
+	}
+	def.Auth.SetOutside(province.TokenPrefix, p.outside, p.Service.Valid)
+	web, err := fs.Sub(assets.FS, "web")
+	if err != nil {
+		ps.Close()
+		return nil, err
+	}
+	p.API = httpapi.NewProvince(p.Service, p, opts.Clock, log, httpapi.ProvinceOptions{
+		TrustProxy: cfg.TrustProxy, LoginPerMinute: cfg.LoginPerMinute, Web: web, StorageError: postgres.StorageError})
+	if err := p.sync(ctx); err != nil {
+		p.closeCentres()
+		ps.Close()
+		return nil, err
+	}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.cancel = cancel
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); p.follow(bg) }()
+	return p, nil
+}
+
+// bootstrap creates the first province admin, "province".
+func (p *Province) bootstrap(ctx context.Context) error {
+	if _, err := p.store.UserByName(ctx, "province"); err == nil {
+		return nil
+	} else if !queue.IsNotFound(err) {
+		return err
+	}
+	pw := p.cfg.ProvincePassword
+	printed := pw == ""
+	if printed {
+		pw = RandomPassword()
+	}
+	_, err := p.Service.CreateUser(ctx, "province", "Quản trị tỉnh", province.RoleAdmin, pw)
+	if queue.CodeOf(err) == protocol.CodeConflict {
+		return nil // another instance created it meanwhile
+	} else if err != nil {
+		return fmt.Errorf("province admin: %w", err)
+	}
+	if printed {
+		fmt.Fprintf(p.opts.Stdout, "created province user province   role province_admin password %s   (shown once)\n", pw)
+	} else {
+		fmt.Fprintf(p.opts.Stdout, "created province user province   role province_admin password from CIVIQ_PROVINCE_PASSWORD\n")
+	}
+	return nil
+}
+
+// outside resolves a province token inside a centre.
+func (p *Province) outside(ctx context.Context, tok string) (auth.Principal, error) {
+	pr, err := p.Service.Authenticate(ctx, tok)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	return httpapi.ProvincePrincipal(pr, tok), nil
+}
+
+// follow reads the registry every ProvincePoll and starts new centres,
+// and deletes the province sessions that ended once an hour.
+func (p *Province) follow(ctx context.Context) {
+	t := time.NewTicker(p.cfg.ProvincePoll)
+	defer t.Stop()
+	var pruned time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if now := time.Now(); now.Sub(pruned) > time.Hour {
+			pruned = now
+			if err := p.store.DeleteExpiredSessions(ctx, now); err != nil && ctx.Err() == nil {
+				p.log.Warn("deleting expired province sessions", "err", err)
+			}
+		}
+		if err := p.sync(ctx); err != nil && ctx.Err() == nil {
+			p.log.Warn("province registry", "err", err)
+		}
+	}
+}
+
+// sync starts every listed centre not served yet.
+func (p *Province) sync(ctx context.Context) error {
+	cs, err := p.store.Centres(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range cs {
+		p.mu.Lock()
+		busy := p.apps[c.ID] != nil || p.starting[c.ID]
+		if !busy {
+			p.starting[c.ID] = true
+		}
+		p.mu.Unlock()
+		if busy {
+			continue
+		}
+		a, err := p.startCentre(ctx, c, "")
+		p.mu.Lock()
+		delete(p.starting, c.ID)
+		if err == nil {
+			p.apps[c.ID] = &centreApp{centre: c, app: a}
+		}
+		p.mu.Unlock()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("centre %s: %w", c.ID, err))
+			continue
+		}
+		p.log.Info("serving centre", "centre", c.ID, "path", "/c/"+c.ID+"/")
+	}
+	return errors.Join(errs...)
+}
+
+// startCentre opens a centre's schema and runs an App on it. adminPassword
+// is the first admin's password when the centre is new (bootstrap).
+func (p *Province) startCentre(ctx context.Context, c province.Centre, adminPassword string) (*App, error) {
+	log := p.log.With("centre", c.ID)
+	st, err := postgres.Open(ctx, p.cfg.DB, postgres.Options{Log: log, Schema: province.SchemaOf(c.ID)})
+	if err != nil {
+		return nil, err
+	}
+	cfg := p.cfg
+	cfg.AdminPassword, cfg.CentreFile, cfg.DemoHistory = adminPassword, "", 0
+	if adminPassword == "" {
+		// A centre another instance created is bootstrapped already; a
+		// random password here is never used.
+		cfg.AdminPassword = RandomPassword()
+	}
+	o := p.opts
+	o.Stdout = io.Discard
+	o.APIOptions.BasePath = "/c/" + c.ID
+	def := &config.Centre{Name: protocol.Text{Vi: c.Name, En: c.Name}, TimeZone: c.TimeZone}
+	a, err := start(ctx, cfg, log, o, def, st)
+	if err != nil {
+		return nil, err
+	}
+	a.Auth.SetOutside(province.TokenPrefix, p.outside, p.Service.Valid)
+	return a, nil
+}
+
+// CreateCentre implements httpapi.ProvinceHost: the registry entry is
+// reserved (an id taken is a conflict), the schema created and migrated,
+// the centre and its admin stored, then the entry listed, so other
+// instances only ever start a complete centre.
+func (p *Province) CreateCentre(ctx context.Context, c province.Centre) (string, error) {
+	if err := province.ValidID(c.ID); err != nil {
+		return "", err
+	}
+	p.mu.Lock()
+	busy := p.apps[c.ID] != nil || p.starting[c.ID]
+	if !busy {
+		p.starting[c.ID] = true
+	}
+	p.mu.Unlock()
+	if busy {
+		return "", queue.Errorf(protocol.CodeConflict, "centre %s exists", c.ID)
+	}
+	if err := p.store.ReserveCentre(ctx, c); err != nil {
+		p.mu.Lock()
+		delete(p.starting, c.ID)
+		p.mu.Unlock()
+		return "", err
+	}
+	pw := RandomPassword()
+	a, err := p.startCentre(ctx, c, pw)
+	if err == nil {
+		// A schema left by a creation that failed after its bootstrap
+		// keeps its admin: the password returned must be the one set.
+		err = p.resetAdmin(ctx, a, pw)
+		if err == nil {
+			err = p.store.CentreReady(ctx, c.ID)
+		}
+		if err != nil {
+			a.Close()
+		}
+	}
+	p.mu.Lock()
+	delete(p.starting, c.ID)
+	if err == nil {
+		p.apps[c.ID] = &centreApp{centre: c, app: a}
+	}
+	p.mu.Unlock()
+	if err != nil {
+		if ferr := p.store.ForgetCentre(context.WithoutCancel(ctx), c.ID); ferr != nil {
+			p.log.Warn("forgetting a failed centre", "centre", c.ID, "err", ferr)
+		}
+		return "", err
+	}
+	p.log.Info("centre created", "centre", c.ID, "path", "/c/"+c.ID+"/")
+	return pw, nil
+}
+
+// resetAdmin gives a new centre's admin the password pw (and enables it).
+func (p *Province) resetAdmin(ctx context.Context, a *App, pw string) error {
+	u, err := a.Store.UserByName(ctx, "admin")
+	if err != nil {
+		return fmt.Errorf("the new centre's admin: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(pw)) == nil && !u.Disabled {
+		return nil // the usual case: the bootstrap just created it
+	}
+	enabled := false
+	_, _, err = a.Auth.UpdateUser(ctx, u.ID, auth.UserPatch{Password: &pw, Disabled: &enabled}, nil)
+	return err
+}
+
+// Centres implements httpapi.ProvinceHost: the default centre, then the
+// registry's, by id.
+func (p *Province) Centres() []httpapi.ProvinceCentre {
+	dc := p.Default.Engine.Centre()
+	out := []httpapi.ProvinceCentre{{Centre: province.Centre{ID: province.DefaultID, Name: dc.Name.Vi, TimeZone: dc.TimeZone}, API: p.Default.API}}
+	p.mu.Lock()
+	for _, c := range p.apps {
+		out = append(out, httpapi.ProvinceCentre{Centre: c.centre, API: c.app.API})
+	}
+	p.mu.Unlock()
+	sort.Slice(out[1:], func(i, j int) bool { return out[1+i].ID < out[1+j].ID })
+	return out
+}
+
+// App is the running centre id (province.DefaultID: the default one).
+func (p *Province) App(id string) *App {
+	if id == province.DefaultID {
+		return p.Default
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.apps[id]; c != nil {
+		return c.app
+	}
+	return nil
+}
+
+// Handler routes /c/{centre}/… to that centre (the prefix removed), the
+// province's routes to the province API, and everything else to the
+// default centre.
+func (p *Province) Handler() http.Handler {
+	def := p.Default.Handler()
+	papi := p.API.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		if rest, ok := strings.CutPrefix(path, "/c/"); ok {
+			id, sub, _ := strings.Cut(rest, "/")
+			a := p.App(id)
+			if a == nil {
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.WriteHeader(http.StatusNotFound)
+				io.WriteString(w, `{"error":{"code":"not_found","message":"no such centre"}}`+"\n")
+				return
+			}
+			if sub == "" && !strings.HasSuffix(path, "/") {
+				http.Redirect(w, r, "/c/"+id+"/", http.StatusFound)
+				return
+			}
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = "/" + sub
+			r2.URL.RawPath = ""
+			a.Handler().ServeHTTP(w, r2)
+			return
+		}
+		if path == "/province" || strings.HasPrefix(path, "/api/v1/province/") {
+			papi.ServeHTTP(w, r)
+			return
+		}
+		def.ServeHTTP(w, r)
+	})
+}
+
+func (p *Province) closeCentres() {
+	p.mu.Lock()
+	apps := p.apps
+	p.apps = map[string]*centreApp{}
+	p.mu.Unlock()
+	for id, c := range apps {
+		if err := c.app.Close(); err != nil {
+			p.log.Warn("closing centre", "centre", id, "err", err)
+		}
+	}
+}
+
+// Close stops following the registry and closes every centre, the
+// default one included. Stop the HTTP server first.
+func (p *Province) Close() error {
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.wg.Wait()
+	p.closeCentres()
+	p.store.Close()
+	return p.Default.Close()
+}

@@ -1,0 +1,91 @@
+package wiring_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.uber.org/goleak"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/province"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
+	"github.com/civiq/civiq/server/internal/wiring"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// TestProvinceCreateOverLeftSchema: a centre whose creation failed after
+// its schema was made (its registry entry gone) is created again with the
+// same id, and the admin password returned is the one that works; an id
+// served already is refused; a province closes with every goroutine it
+// started.
+func TestProvinceCreateOverLeftSchema(t *testing.T) {
+	ctx := context.Background()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	url := pg.Database(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cfg := config.Config{DB: url, AdminPassword: "default-admin-pw", ProvincePassword: "province-pw-123",
+		ProvincePoll: time.Hour, EventRetention: 90 * 24 * time.Hour}
+	opts := wiring.Options{BcryptCost: bcrypt.MinCost}
+	open := func() *wiring.Province {
+		t.Helper()
+		def, err := wiring.Open(ctx, cfg, slog.New(slog.DiscardHandler), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := wiring.OpenProvince(ctx, cfg, slog.New(slog.DiscardHandler), def, opts)
+		if err != nil {
+			def.Close()
+			t.Fatal(err)
+		}
+		return p
+	}
+	c := province.Centre{ID: "huyen-z", Name: "Huyện Z", TimeZone: "Asia/Ho_Chi_Minh", Created: time.Now()}
+	p := open()
+	pw1, err := p.CreateCentre(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.CreateCentre(ctx, c); queue.CodeOf(err) != protocol.CodeConflict {
+		t.Fatalf("second creation: %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM civiq_province.centres WHERE id = 'huyen-z'`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+
+	p = open()
+	defer p.Close()
+	if p.App("huyen-z") != nil {
+		t.Fatal("a centre not in the registry is served")
+	}
+	pw2, err := p.CreateCentre(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pw2 == pw1 {
+		t.Fatal("the same password twice")
+	}
+	a := p.App("huyen-z")
+	if _, _, _, err := a.Auth.Login(ctx, "admin", pw2); err != nil {
+		t.Fatalf("the returned password: %v", err)
+	}
+	if _, _, _, err := a.Auth.Login(ctx, "admin", pw1); err == nil {
+		t.Fatal("the old password still works")
+	}
+}

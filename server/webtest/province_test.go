@@ -1,0 +1,98 @@
+package webtest
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/province"
+	"github.com/civiq/civiq/server/internal/queue/enginetest"
+	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
+	"github.com/civiq/civiq/server/internal/wiring"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+// TestProvincePage: the province page on a real multi-site server
+// (PostgreSQL): the province admin signs in, sees every centre with its
+// live figures and the range report with the province's total, switches
+// to English, and creates a centre, whose admin password it shows once.
+func TestProvincePage(t *testing.T) {
+	ctx := context.Background()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	cfg := config.Config{DB: pg.Database(t), AdminPassword: "default-admin-pw", ProvincePassword: "province-pw-123",
+		ProvincePoll: time.Second, EventRetention: 90 * 24 * time.Hour}
+	log := slog.New(slog.DiscardHandler)
+	opts := wiring.Options{BcryptCost: bcrypt.MinCost, Version: "test"}
+	def, err := wiring.Open(ctx, cfg, log, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := wiring.OpenProvince(ctx, cfg, log, def, opts)
+	if err != nil {
+		def.Close()
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(pv.Handler())
+	t.Cleanup(func() { ts.Close(); pv.Close() })
+	for i, id := range []string{"huyen-a", "huyen-b"} {
+		if _, err := pv.CreateCentre(ctx, province.Centre{ID: id, Name: "Huyện " + string(rune('A'+i)), TimeZone: "Asia/Ho_Chi_Minh", Created: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		e := pv.App(id).Engine
+		if _, err := e.PutCentre(ctx, protocol.Centre{Name: protocol.Text{Vi: "Huyện " + id}, TimeZone: "Asia/Ho_Chi_Minh", ReadNumbers: protocol.ReadAsNumber, Hours: enginetest.AllDay()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.PutService(ctx, protocol.Service{ID: "dat-dai", Prefix: "A", Name: protocol.Text{Vi: "Đất đai"}, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.PutCounter(ctx, protocol.Counter{ID: "q1", Number: 1, Name: protocol.Text{Vi: "Quầy 1"}, ServiceIDs: []string{"dat-dai"}, Status: protocol.CounterOpen}); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 + 2*i {
+			if _, err := e.Issue(ctx, "kiosk", protocol.IssueRequest{ServiceID: "dat-dai"}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.Next(ctx, "q1", "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	p := newTab(t, nil)
+	p.base = ts.URL
+	p.open("/province")
+	p.wait(`!document.querySelector('#login').hidden`, "the sign-in form")
+	p.typeInto("#user", "province")
+	p.typeInto("#pass", "province-pw-123")
+	p.click(`#login button[type="submit"]`)
+	p.waitText("#centres", "huyen-b")
+	p.waitText("#report", "Toàn tỉnh")
+	// Live: huyen-a has 2 waiting, huyen-b 4; six in the province.
+	p.waitText("#totals", "6")
+	p.screenshot("province", 1366, 900)
+	p.click("#lang")
+	p.waitText("#report", "Province")
+	p.waitText("#main h1", "Centres")
+	p.click("#lang")
+	p.waitText("#report", "Toàn tỉnh")
+
+	p.click("#new")
+	p.typeInto("#c-id", "xa-moi")
+	p.typeInto("#c-name", "Xã Mới")
+	p.click(`#new-form button[type="submit"]`)
+	p.waitText("#new-secret", "xa-moi")
+	p.waitText("#centres", "Xã Mới")
+	p.screenshot("province-created", 1366, 900)
+	if pv.App("xa-moi") == nil {
+		t.Fatal("the centre created on the page is not served")
+	}
+}
