@@ -90,3 +90,33 @@ func walkObjects(o fyne.CanvasObject, at fyne.Position, fn func(fyne.CanvasObjec
 		}
 	}
 }
+
+// TestPriorityBackBesideListen: on the priority choice, Back and "Nghe
+// hướng dẫn" share the bottom row without overlapping, in every screen
+// size (on a portrait screen Back once ran under Listen).
+func TestPriorityBackBesideListen(t *testing.T) {
+	for _, o := range []string{"landscape", "portrait", "small"} {
+		t.Run(o, func(t *testing.T) {
+			r := layoutRig(t, screenSizes[o])
+			r.showFields(bigServices(8, false))
+			test.Tap(r.u.priority)
+			waitScreen(t, r.u, ScreenPriority)
+			back, listen := r.button(t, "back"), r.button(t, "listen")
+			var rects [2][2]fyne.Position
+			walkObjects(r.w.Content(), fyne.Position{}, func(obj fyne.CanvasObject, p fyne.Position) {
+				for i, b := range []any{back, listen} {
+					if obj == b {
+						rects[i] = [2]fyne.Position{p, p.Add(obj.Size())}
+					}
+				}
+			})
+			b, l := rects[0], rects[1]
+			if b[1].X == 0 || l[1].X == 0 {
+				t.Fatalf("back %v, listen %v: not both shown", b, l)
+			}
+			if b[0].X < l[1].X && l[0].X < b[1].X && b[0].Y < l[1].Y && l[0].Y < b[1].Y {
+				t.Errorf("back %v and listen %v overlap", b, l)
+			}
+		})
+	}
+}
