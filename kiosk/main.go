@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -23,6 +24,7 @@ import (
 	"github.com/civiq/civiq/kiosk/internal/config"
 	"github.com/civiq/civiq/kiosk/internal/issuer"
 	"github.com/civiq/civiq/kiosk/internal/printer"
+	"github.com/civiq/civiq/kiosk/internal/scanner"
 	"github.com/civiq/civiq/kiosk/internal/spool"
 	"github.com/civiq/civiq/kiosk/internal/ticket"
 	"github.com/civiq/civiq/kiosk/internal/ui"
@@ -127,11 +129,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	u.Attach()
 	go k.Run(ctx)
+	if cfg.Scanner != "" {
+		go scanner.Run(ctx, cfg.Scanner, time.Second, log, u.Scanned)
+	}
 	go func() {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()
-	log.Info("kiosk started", "server", cfg.Server, "printer", cfg.Printer, "spool", cfg.Spool, "version", version)
+	log.Info("kiosk started", "server", cfg.Server, "printer", cfg.Printer, "scanner", cfg.Scanner, "spool", cfg.Spool, "version", version)
 	fmt.Fprintln(stdout, "kiosk: running; spool", cfg.Spool)
 	w.ShowAndRun()
 	return nil

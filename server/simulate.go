@@ -35,6 +35,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	priority := fl.Float64("priority", 0.08, "share of priority tickets")
 	noShow := fl.Float64("no-show", 0.05, "share of citizens gone when called")
 	pause := fl.Float64("pause", 0.03, "chance that a clerk pauses after a service")
+	booked := fl.Float64("booked", 0, "share of citizens who booked a time (checked in on arrival for the first slot 5 minutes or more ahead; default none)")
 	accuracy := fl.Bool("accuracy", false, "print the expected-wait accuracy report (Markdown) for the demo centre")
 	comparePrio := fl.Bool("compare-priority", false, "compare the priority rules (strict, interleave 1:2 and 1:4, off) on the same citizens: mean and p90 wait of priority and regular tickets")
 	if err := fl.Parse(args); err != nil {
@@ -49,7 +50,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, v := range []struct {
 		name string
 		x    float64
-	}{{"priority", *priority}, {"no-show", *noShow}, {"pause", *pause}} {
+	}{{"priority", *priority}, {"no-show", *noShow}, {"pause", *pause}, {"booked", *booked}} {
 		if v.x < 0 || v.x > 1 {
 			return fmt.Errorf("simulate: -%s must be a share between 0 and 1", v.name)
 		}
@@ -83,7 +84,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return x
 	}
 	base := sim.Config{Days: *days, WarmupDays: *warmup, Seed: *seed, Sessions: sess,
-		PriorityShare: share(*priority), NoShowShare: share(*noShow), PauseChance: share(*pause)}
+		PriorityShare: share(*priority), NoShowShare: share(*noShow), PauseChance: share(*pause), BookedShare: *booked}
 	if *accuracy {
 		return accuracyReport(ctx, centre, base, stdout)
 	}
@@ -156,8 +157,8 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "CiviQ priority rules compared: %d days (after %d warm-up), seed %d, %d counters, %.0f %% priority tickets; the same citizens under each rule, every field under the rule.\n\n",
-			*days, *warmup, *seed, len(cs), 100*base.PriorityShare)
+		fmt.Fprintf(stdout, "CiviQ priority rules compared: %d days (after %d warm-up), seed %d, %d counters, %.0f %% priority tickets, %.0f %% booked; the same citizens under each rule, every field under the rule.\n\n",
+			*days, *warmup, *seed, len(cs), 100*base.PriorityShare, 100*base.BookedShare)
 		sim.WriteRuleTable(stdout, rs)
 		return nil
 	}

@@ -63,6 +63,9 @@ type Config struct {
 	Poll time.Duration
 	// Heartbeat is how often the kiosk reports to the server (default 15s).
 	Heartbeat time.Duration
+	// Scanner is a barcode scanner on a serial port, e.g. /dev/ttyACM0,
+	// read as lines (empty: none; a keyboard-wedge scanner needs none).
+	Scanner string
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string
 
@@ -96,6 +99,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	s.Int(&c.Lease, "lease", "offline numbers kept per field (default 20)", "CIVIQ_LEASE")
 	s.Duration(&c.Poll, "poll", "field list refresh interval (default 1s)", "CIVIQ_POLL")
 	s.Duration(&c.Heartbeat, "heartbeat", "heartbeat interval (default 15s)", "CIVIQ_HEARTBEAT")
+	s.String(&c.Scanner, "scanner", "barcode scanner on a serial port, e.g. /dev/ttyACM0 (keyboard-wedge scanners need none)", "CIVIQ_SCANNER")
 	s.String(&c.LogLevel, "log_level", "debug, info, warn or error", "CIVIQ_LOG_LEVEL")
 	if err := s.Parse(args, getenv, os.ReadFile); err != nil {
 		return c, fmt.Errorf("config: %w", err)

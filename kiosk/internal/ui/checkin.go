@@ -301,6 +301,11 @@ func (g *keyGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return fyne.NewSize(float32(g.cols)*60, float32(rows)*g.minH+g.gap*float32(rows-1))
 }
 
+// Scanned takes a code read by a barcode scanner on a serial port
+// (kiosk/internal/scanner) as a keyboard-wedge scan ended by Enter.
+// Safe from any goroutine.
+func (u *UI) Scanned(s string) { fyne.Do(func() { u.scanned(s) }) }
+
 // scanned routes a burst ended by Enter: a booking code checks in, an ID
 // card line greets the citizen, anything else is ignored with a notice.
 func (u *UI) scanned(s string) {

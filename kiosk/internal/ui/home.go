@@ -418,6 +418,10 @@ func (r *chooserRenderer) Layout(size fyne.Size) {
 		c.bottom.Move(fyne.NewPos(0, size.Height-bottomH))
 		if _, isTile := c.bottom.(*tile); isTile {
 			c.bottom.Resize(fyne.NewSize(bw, bottomH))
+		} else if (size.Width+c.bottom.MinSize().Width)/2 > bw {
+			// Back, centred on the screen, would run under Listen (a
+			// portrait screen): centred in the room left of it instead.
+			c.bottom.Resize(fyne.NewSize(bw, bottomH))
 		} else {
 			c.bottom.Resize(fyne.NewSize(size.Width, bottomH))
 		}

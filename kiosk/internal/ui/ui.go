@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -651,7 +652,15 @@ func (u *UI) showConfirmLocked() {
 	if faulty {
 		head = w.Remember
 	}
-	lines = append(lines, bigLabel(head, sizeSubhead))
+	// The labels the confirmation may re-wrap or shrink to fit the screen.
+	var fit []fitLabel
+	label := func(text string, size float32) *widget.Label {
+		l := bigLabel(text, size)
+		fit = append(fit, fitLabel{l: l, text: text, size: size})
+		return l
+	}
+	headLabel := bigLabel(head, sizeSubhead)
+	lines = append(lines, headLabel)
 	code := canvas.NewText(t.Code, u.pal.text)
 	// A short screen (1366×768 without scaling) gets a smaller code and
 	// buttons, so that the whole confirmation shows.
@@ -674,21 +683,21 @@ func (u *UI) showConfirmLocked() {
 		tag.Alignment = fyne.TextAlignCenter
 		lines = append(lines, tag)
 	}
-	lines = append(lines, bigLabel(r.Field.Name.In(u.lang), sizeHeading))
+	lines = append(lines, label(r.Field.Name.In(u.lang), sizeHeading))
 	if u.note != "" {
-		n := bigLabel(u.note, sizeSubhead)
+		n := label(u.note, sizeSubhead)
 		n.Importance = widget.WarningImportance
 		lines = append(lines, n)
 	}
 	if r.Offline {
-		n := bigLabel(w.OfflineNote, sizeText)
+		n := label(w.OfflineNote, sizeText)
 		n.Importance = widget.WarningImportance
 		lines = append(lines, n)
 	} else {
-		lines = append(lines, bigLabel(fmt.Sprintf(w.Ahead, t.Ahead), sizeSubhead))
+		lines = append(lines, label(fmt.Sprintf(w.Ahead, t.Ahead), sizeSubhead))
 		eta := etaLine(w, t)
 		if !faulty { // the fault panel needs the room on a landscape screen
-			lines = append(lines, bigLabel(eta, sizeSubhead))
+			lines = append(lines, label(eta, sizeSubhead))
 		}
 	}
 	var buttons []fyne.CanvasObject
@@ -711,9 +720,10 @@ func (u *UI) showConfirmLocked() {
 		u.buttons["reprint"] = re
 		buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, btnH), re))
 	} else {
-		take := bigLabel("⬇  "+w.Take, sizeHeading)
+		take := label("⬇  "+w.Take, sizeHeading)
 		if short {
-			take = bigLabel("⬇  "+w.Take, sizeSubhead)
+			fit = fit[:len(fit)-1]
+			take = label("⬇  "+w.Take, sizeSubhead)
 		}
 		take.Importance = widget.SuccessImportance
 		lines = append(lines, take)
@@ -722,13 +732,131 @@ func (u *UI) showConfirmLocked() {
 	done.Importance = widget.HighImportance
 	u.buttons["done"] = done
 	buttons = append(buttons, container.NewGridWrap(fyne.NewSize(380, btnH), done))
-	body := container.NewBorder(nil, container.NewCenter(container.NewHBox(buttons...)), nil, nil,
-		container.NewVBox(append(append([]fyne.CanvasObject{layout.NewSpacer()}, lines...), layout.NewSpacer())...))
+	column := func(objs []fyne.CanvasObject) *fyne.Container {
+		return container.NewVBox(append(append([]fyne.CanvasObject{layout.NewSpacer()}, objs...), layout.NewSpacer())...)
+	}
+	header := u.headerLocked(false, false)
+	row := container.NewCenter(container.NewHBox(buttons...))
+	screen := container.NewBorder(header, nil, nil, nil, container.NewPadded(container.NewBorder(nil, row, nil, nil, column(lines))))
+	if faulty {
+		// "Xin ghi nhớ số của bạn" is the message when nothing printed:
+		// it stays, and the code may get smaller.
+		u.fitConfirmLocked(screen, code, nil, minFitCode*3/4, fit)
+	} else {
+		u.fitConfirmLocked(screen, code, headLabel, minFitCode, fit)
+	}
+	if room := u.root.Size(); room.Width > room.Height && screen.MinSize().Height > room.Height {
+		// Still too tall on a landscape screen (large text on a short
+		// one): the code, the field and "take your ticket" on the left,
+		// the rest on the right.
+		split := slices.Index(lines, fyne.CanvasObject(fit[0].l)) + 1
+		for _, f := range fit {
+			f.l.Text = wrapLines(f.text, int((room.Width/2-60)/(labelSize(f.l)*u.pal.scale()*0.6)))
+			f.l.Refresh()
+		}
+		left, right := slices.Clone(lines[:split]), lines[split:]
+		if !faulty { // "take your ticket" under the field: the columns even out
+			left, right = append(left, right[len(right)-1]), right[:len(right)-1]
+		}
+		cols := container.NewGridWithColumns(2, column(left), column(right))
+		screen = container.NewBorder(header, nil, nil, nil, container.NewPadded(container.NewBorder(nil, row, nil, nil, cols)))
+	}
 	idle := u.opts.Confirm
 	if faulty {
 		idle = u.opts.Idle
 	}
-	u.showLocked(ScreenConfirm, container.NewBorder(u.headerLocked(false, false), nil, nil, nil, container.NewPadded(body)), idle)
+	u.showLocked(ScreenConfirm, screen, idle)
+}
+
+// wrapLines breaks s at spaces into lines of at most max characters (a
+// word longer than that keeps its own line). Non-breaking spaces keep
+// words together.
+func wrapLines(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Split(s, " ") {
+		l := len([]rune(w))
+		if i > 0 && n+1+l > max {
+			b.WriteString("\n")
+			n = 0
+		} else if i > 0 {
+			b.WriteString(" ")
+			n++
+		}
+		b.WriteString(w)
+		n += l
+	}
+	return b.String()
+}
+
+// labelSize is the size (before the large-text scale) of a bigLabel.
+func labelSize(l *widget.Label) float32 {
+	switch l.SizeName {
+	case theme.SizeNameHeadingText:
+		return sizeHeading
+	case theme.SizeNameSubHeadingText:
+		return sizeSubhead
+	case theme.SizeNameCaptionText:
+		return sizeCaption
+	}
+	return sizeText
+}
+
+// fitLabel is a label of the confirmation with its text and size before
+// any fitting.
+type fitLabel struct {
+	l    *widget.Label
+	text string
+	size float32
+}
+
+// minFitCode is the smallest the confirmation's code gets to make room.
+const minFitCode = 100
+
+// fitConfirmLocked makes the confirmation fit the screen when its lines
+// are more than the screen holds (a booking's note, a priority tag, the
+// wait with its range, large text, a short screen); one that fits is left
+// as it is. In turn, until it fits: the lines are wrapped at the screen's
+// width rather than the usual 900 px; the code gets smaller, down to
+// minCode; the heading above the code ("Số thứ tự của bạn"), unless head
+// is nil, goes; the lines take the next smaller size.
+func (u *UI) fitConfirmLocked(screen fyne.CanvasObject, code *canvas.Text, head *widget.Label, minCode float32, ls []fitLabel) {
+	room := u.root.Size()
+	if room.Height <= 0 {
+		return
+	}
+	over := func() float32 { return screen.MinSize().Height - room.Height }
+	if over() <= 0 {
+		return
+	}
+	wrap := func(f fitLabel, size float32) {
+		f.l.Text = balance(f.text, int((room.Width-80)/(size*u.pal.scale()*0.6)))
+		f.l.Refresh()
+	}
+	for _, f := range ls {
+		wrap(f, f.size)
+	}
+	if o := over(); o > 0 && code.TextSize > minCode {
+		h := code.MinSize().Height
+		code.TextSize = max(minCode, code.TextSize*(h-o)/h)
+		code.Refresh()
+	}
+	if over() > 0 && head != nil {
+		head.Hide()
+	}
+	if over() > 0 {
+		for _, f := range ls {
+			switch f.l.SizeName {
+			case theme.SizeNameHeadingText:
+				f.l.SizeName = theme.SizeNameSubHeadingText
+				wrap(f, sizeSubhead)
+			case theme.SizeNameSubHeadingText:
+				f.l.SizeName = theme.SizeNameText
+				f.l.TextStyle.Bold = false
+				wrap(f, sizeText)
+			}
+		}
+	}
 }
 
 func (u *UI) tapReprint() {

@@ -137,11 +137,20 @@ func ComparePriority(ctx context.Context, cfg Config, rules []Rule) ([]RuleResul
 // WriteRuleTable prints the mean and p90 wait of each class per rule as a
 // Markdown table.
 func WriteRuleTable(w io.Writer, rs []RuleResult) {
-	fmt.Fprintln(w, "| rule | priority tickets | priority mean | priority p90 | regular tickets | regular mean | regular p90 | all mean | all p90 |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	booked := slices.ContainsFunc(rs, func(r RuleResult) bool { return r.Result.Booked.Tickets > 0 })
+	head, line := "| rule | priority tickets | priority mean | priority p90 | regular tickets | regular mean | regular p90 |", "|---|---:|---:|---:|---:|---:|---:|"
+	if booked {
+		head, line = head+" booked tickets | booked mean | booked p90 |", line+"---:|---:|---:|"
+	}
+	fmt.Fprintln(w, head+" all mean | all p90 |")
+	fmt.Fprintln(w, line+"---:|---:|")
 	for _, r := range rs {
-		p, g := r.Result.Priority, r.Result.Regular
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %d | %s | %s | %s | %s |\n", r.Rule.Name, p.Tickets, mins(p.MeanWait), mins(p.P90Wait),
-			g.Tickets, mins(g.MeanWait), mins(g.P90Wait), mins(r.Result.MeanWait), mins(r.Result.P90Wait))
+		p, g, k := r.Result.Priority, r.Result.Regular, r.Result.Booked
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %d | %s | %s |", r.Rule.Name, p.Tickets, mins(p.MeanWait), mins(p.P90Wait),
+			g.Tickets, mins(g.MeanWait), mins(g.P90Wait))
+		if booked {
+			fmt.Fprintf(w, " %d | %s | %s |", k.Tickets, mins(k.MeanWait), mins(k.P90Wait))
+		}
+		fmt.Fprintf(w, " %s | %s |\n", mins(r.Result.MeanWait), mins(r.Result.P90Wait))
 	}
 }

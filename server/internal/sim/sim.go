@@ -112,6 +112,13 @@ type Config struct {
 	// (protocol.Service; empty: strict).
 	PriorityRule  string
 	PriorityEvery int
+	// BookedShare is the share of citizens who booked a time (default 0:
+	// none). Every field then takes bookings in 30-minute slots; such a
+	// citizen books, on arriving, the first slot starting at least 5
+	// minutes later, and checks in at once: inside its window (from 15
+	// minutes before) the ticket is called before walk-ins, earlier it
+	// waits for the window.
+	BookedShare float64
 }
 
 // Disruption is a fault during the simulation: on day Day (0-based) from
@@ -189,8 +196,10 @@ type Result struct {
 	MeanWait time.Duration
 	P90Wait  time.Duration
 	Fields   []FieldResult
-	// Priority and Regular are the waits of priority and regular tickets.
-	Priority, Regular ClassResult
+	// Priority and Regular are the waits of priority and regular
+	// tickets; Booked of the tickets checked in for a booking (neither
+	// of the other two).
+	Priority, Regular, Booked ClassResult
 	// Model is the engine's eta_seconds at issue; Naive is people ahead ×
 	// mean service time ÷ open counters of the field.
 	Model, Naive ErrorStats
@@ -251,15 +260,16 @@ const (
 )
 
 type event struct {
-	at    time.Time
-	seq   int // ties: first scheduled first (deterministic)
-	kind  int
-	k     int // counter index
-	prio  bool
-	field string
-	cit   citizen
-	dis   *Disruption
-	disID string
+	at     time.Time
+	seq    int // ties: first scheduled first (deterministic)
+	kind   int
+	k      int // counter index
+	prio   bool
+	booked bool
+	field  string
+	cit    citizen
+	dis    *Disruption
+	disID  string
 }
 
 // citizen is what is drawn for each arrival: how long their case takes
@@ -299,6 +309,7 @@ type issued struct {
 	wait       time.Duration
 	called     bool
 	prio       bool
+	booked     bool
 	targetMins int
 }
 
@@ -425,6 +436,15 @@ func (r *runner) setup(ctx context.Context) error {
 			PriorityRule: r.cfg.PriorityRule, PriorityEvery: r.cfg.PriorityEvery}); err != nil {
 			return fmt.Errorf("field %s: %w", f.ID, err)
 		}
+		if r.cfg.BookedShare > 0 {
+			days := map[string]protocol.BookingDay{}
+			for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+				days[d] = protocol.BookingDay{SlotMinutes: int(bookingSlot / time.Minute), Capacity: 1000}
+			}
+			if _, err := r.eng.PutBookingSettings(ctx, protocol.BookingSettings{ServiceID: f.ID, Enabled: true, DaysAhead: 1, Days: days}); err != nil {
+				return fmt.Errorf("field %s bookings: %w", f.ID, err)
+			}
+		}
 	}
 	prng := rand.New(rand.NewPCG(r.cfg.Seed, 0x9a05e))
 	r.pauses = make([]time.Duration, 1000)
@@ -486,7 +506,10 @@ func (r *runner) arrivals(day time.Time) {
 				}
 				if r.rng.Float64()*peak < f.Rate[int(t/time.Hour)%24] {
 					prio := r.rng.Float64() < r.cfg.PriorityShare
-					r.push(&event{at: day.Add(t), kind: evArrival, field: f.ID, prio: prio, cit: r.citizen()})
+					// Drawn only when bookings are simulated: runs without
+					// them draw the same citizens as before.
+					booked := r.cfg.BookedShare > 0 && r.rng.Float64() < r.cfg.BookedShare
+					r.push(&event{at: day.Add(t), kind: evArrival, field: f.ID, prio: prio && !booked, booked: booked, cit: r.citizen()})
 				}
 			}
 		}
@@ -551,7 +574,11 @@ func (r *runner) day(ctx context.Context, day time.Time) error {
 func (r *runner) handle(ctx context.Context, e *event) error {
 	switch e.kind {
 	case evArrival:
-		if err := r.issue(ctx, e.field, e.prio, e.cit); err != nil {
+		issue := r.issue
+		if e.booked {
+			issue = r.checkIn
+		}
+		if err := issue(ctx, e.field, e.prio, e.cit); err != nil {
 			return err
 		}
 		for k, c := range r.cfg.Counters {
@@ -646,7 +673,41 @@ func (r *runner) issue(ctx context.Context, field string, prio bool, cit citizen
 	if err != nil {
 		return err
 	}
-	t := res.Ticket
+	return r.record(res.Ticket, field, prio, cit)
+}
+
+// bookingSlot is the length of the simulated fields' booking slots.
+const bookingSlot = 30 * time.Minute
+
+// checkIn books, for a citizen who booked (Config.BookedShare), the first
+// slot of field starting at least 5 minutes from now, and checks it in at
+// once. Without such a slot today the citizen takes a walk-in ticket.
+func (r *runner) checkIn(ctx context.Context, field string, prio bool, cit citizen) error {
+	now := r.clk.Now()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	start := midnight.Add((now.Add(5*time.Minute).Sub(midnight) + bookingSlot - 1).Truncate(bookingSlot))
+	b, err := r.eng.Book(ctx, "sim", protocol.BookingRequest{ServiceID: field, Start: start})
+	if err != nil {
+		if queue.CodeOf(err) == "" {
+			return err
+		}
+		return r.issue(ctx, field, prio, cit) // past the last slot of the day
+	}
+	res, _, err := r.eng.CheckIn(ctx, "sim", b.Code, protocol.LangVI)
+	if err != nil {
+		return err
+	}
+	if err := r.record(res.Ticket, field, false, cit); err != nil {
+		return err
+	}
+	if is := r.ticket[res.Ticket.ID]; is != nil {
+		is.booked = res.Ticket.Booking != nil
+	}
+	return nil
+}
+
+// record keeps what the simulation measures of ticket t, just issued.
+func (r *runner) record(t protocol.Ticket, field string, prio bool, cit citizen) error {
 	r.cits[t.ID] = cit
 	// The naive estimate from the same moment's figures.
 	mean := forecast.DefaultServiceTime
@@ -802,7 +863,7 @@ func (r *runner) report() {
 	var waits, model, naive, oracle, widths []time.Duration
 	var inside, below int
 	per := map[string][]time.Duration{}
-	var pw, rw []time.Duration
+	var pw, rw, bw []time.Duration
 	for _, id := range r.order {
 		is := r.ticket[id]
 		if !is.called {
@@ -813,7 +874,9 @@ func (r *runner) report() {
 		naive = append(naive, is.naive)
 		oracle = append(oracle, is.oracle)
 		per[is.field] = append(per[is.field], is.wait)
-		if is.prio {
+		if is.booked {
+			bw = append(bw, is.wait)
+		} else if is.prio {
 			pw = append(pw, is.wait)
 		} else {
 			rw = append(rw, is.wait)
@@ -834,6 +897,7 @@ func (r *runner) report() {
 	r.res.MeanWait, r.res.P90Wait = mean(waits), percentile(waits, 0.9)
 	r.res.Priority = ClassResult{Tickets: len(pw), MeanWait: mean(pw), P90Wait: percentile(pw, 0.9)}
 	r.res.Regular = ClassResult{Tickets: len(rw), MeanWait: mean(rw), P90Wait: percentile(rw, 0.9)}
+	r.res.Booked = ClassResult{Tickets: len(bw), MeanWait: mean(bw), P90Wait: percentile(bw, 0.9)}
 	r.res.Model, r.res.Naive = errorStats(model, waits), errorStats(naive, waits)
 	if r.cfg.Oracle {
 		r.res.Oracle = errorStats(oracle, waits)

@@ -252,3 +252,34 @@ func TestComparePriority(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareBooked: with a share of citizens who booked, each rule sees
+// the same booked, priority and regular citizens; booked tickets are
+// checked in through the engine's bookings (Result.Booked), wait less
+// than walk-ins (inside their window they are called first), and the
+// table gets the booked columns.
+func TestCompareBooked(t *testing.T) {
+	fields, counters := Demo(demo(t))
+	cfg := Config{Fields: fields, Counters: counters, Days: 1, WarmupDays: 1, Seed: 5, BookedShare: 0.15}
+	rules := []Rule{CompareRules[0], CompareRules[3]}
+	rs, err := ComparePriority(context.Background(), cfg, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict, off := rs[0].Result, rs[1].Result
+	if strict.Booked.Tickets < 20 || off.Booked.Tickets != strict.Booked.Tickets ||
+		off.Priority.Tickets != strict.Priority.Tickets || off.Regular.Tickets != strict.Regular.Tickets {
+		t.Fatalf("booked %+v / %+v, priority %d / %d, regular %d / %d", strict.Booked, off.Booked,
+			strict.Priority.Tickets, off.Priority.Tickets, strict.Regular.Tickets, off.Regular.Tickets)
+	}
+	for _, r := range rs {
+		if r.Result.Booked.MeanWait >= r.Result.Regular.MeanWait {
+			t.Errorf("%s: booked mean wait %v, regular %v; want the booked shorter", r.Rule.Name, r.Result.Booked.MeanWait, r.Result.Regular.MeanWait)
+		}
+	}
+	var b bytes.Buffer
+	WriteRuleTable(&b, rs)
+	if !strings.Contains(b.String(), "booked p90") {
+		t.Fatalf("table lacks the booked columns:\n%s", b.String())
+	}
+}

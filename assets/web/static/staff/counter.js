@@ -256,7 +256,8 @@ class Console {
       const citizen = this.citizen && this.citizen.id === cur.id ? this.citizen.name : '';
       replace(field, s ? name(s.name) : cur.service_id,
         cur.priority ? h('span', { class: 'badge badge-priority', text: t('priority') }) : null,
-        citizen ? h('span', { class: 'meta-item', id: 'current-citizen', text: citizen }) : null);
+        citizen ? h('span', { class: 'citizen-name', id: 'current-citizen' },
+          h('span', { class: 'citizen-label', text: t('c.citizen') }), h('span', { text: citizen })) : null);
     } else {
       replace(field);
     }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -290,7 +291,15 @@ func (w *wtx) InsertTicket(t queue.TicketRecord) error {
 	return err
 }
 
+// IDTicketCounts implements queue.Tx. The count-then-insert of one
+// citizen's tickets of a day is serialised by an advisory lock on the
+// card's hash and the day: two instances issuing in two fields lock two
+// different numbering rows, and would otherwise both count none and both
+// issue past the centre's per-person cap.
 func (w *wtx) IDTicketCounts(idHash []byte, day, serviceID string) (total, inService int, err error) {
+	if err := w.lock("idcard:" + hex.EncodeToString(idHash) + ":" + day); err != nil {
+		return 0, 0, err
+	}
 	err = w.tx.QueryRow(w.ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE issue_service_id = $1) FROM tickets WHERE id_hash = $2 AND day = $3`,
 		serviceID, idHash, day).Scan(&total, &inService)
 	return total, inService, err

@@ -1,0 +1,105 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/civiq/civiq/server/servertest"
+)
+
+// TestIDDailyCapRace: two kiosks (two device tokens) issue at the same
+// moment for the same citizen ID card, on a real server with its SQLite
+// store. With the centre's cap of 1 a day, exactly one gets a ticket and
+// the other 422 id_daily_cap, for the same field and for two fields; with
+// 1 per field and no overall cap, two fields both get one.
+func TestIDDailyCapRace(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{NoRateLimits: true})
+	admin := srv.AdminToken()
+	kiosks := [2]string{srv.DeviceToken("kiosk", "Ki-ốt 1"), srv.DeviceToken("kiosk", "Ki-ốt 2")}
+	setCaps := func(total, perField int) {
+		t.Helper()
+		body := fmt.Sprintf(`{"name":{"vi":"Trung tâm"},"timezone":"Asia/Ho_Chi_Minh","read_numbers":"number","id_daily_cap":%d,"id_daily_cap_per_field":%d,"hours":%s}`, total, perField, allDayHours)
+		if st, b := call(t, "PUT", srv.URL+"/api/v1/centre", admin, body); st != 200 {
+			t.Fatalf("put centre: %d %s", st, b)
+		}
+	}
+	card := 0
+	// race issues, for each of n cards, one ticket from each kiosk at the
+	// same moment (fields[0] from the first, fields[1] from the second).
+	race := func(n int, fields [2]string) (issued, capped int) {
+		t.Helper()
+		var mu sync.Mutex
+		for range n {
+			card++
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i, tok := range kiosks {
+				body := fmt.Sprintf(`{"service_id":%q,"id_card":{"number":"0793%08d","birth_year":1958}}`, fields[i], card)
+				req, err := http.NewRequest("POST", srv.URL+"/api/v1/tickets", strings.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer "+tok)
+				wg.Go(func() {
+					<-start
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer resp.Body.Close()
+					b, _ := io.ReadAll(resp.Body)
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case resp.StatusCode == http.StatusCreated:
+						issued++
+					case resp.StatusCode == http.StatusUnprocessableEntity && strings.Contains(string(b), `"id_daily_cap"`):
+						capped++
+					default:
+						t.Errorf("issue: %d %s", resp.StatusCode, b)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+		}
+		return issued, capped
+	}
+
+	const n = 20
+	setCaps(1, 0)
+	if issued, capped := race(n, [2]string{"dat-dai", "dat-dai"}); issued != n || capped != n {
+		t.Errorf("cap 1, same field: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
+	}
+	if issued, capped := race(n, [2]string{"dat-dai", "tu-phap-ho-tich"}); issued != n || capped != n {
+		t.Errorf("cap 1, two fields: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
+	}
+	setCaps(0, 1)
+	if issued, capped := race(n, [2]string{"dat-dai", "tu-phap-ho-tich"}); issued != 2*n || capped != 0 {
+		t.Errorf("1 per field, two fields: %d issued, %d refused for %d cards; want %d and 0", issued, capped, n, 2*n)
+	}
+	if issued, capped := race(n, [2]string{"xay-dung", "xay-dung"}); issued != n || capped != n {
+		t.Errorf("1 per field, same field: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
+	}
+	// The server holds exactly the tickets it answered 201 for.
+	st, b := call(t, "GET", srv.URL+"/api/v1/board", admin, "")
+	var board struct {
+		Waiting map[string]int `json:"waiting"`
+	}
+	if st != 200 {
+		t.Fatalf("board: %d %s", st, b)
+	}
+	mustJSON(t, b, &board)
+	total := 0
+	for _, n := range board.Waiting {
+		total += n
+	}
+	if total != 5*n {
+		t.Errorf("%d tickets waiting, want %d", total, 5*n)
+	}
+}
