@@ -143,6 +143,7 @@ func TestAdminIssue17Settings(t *testing.T) {
 	if v := eval[string](p, `document.querySelector('#field-booked').value`); v != "after_priority" {
 		t.Errorf("after a reload the booked position shows %q, want after_priority", v)
 	}
+	eval[bool](p, `(document.querySelector('#field-booked').scrollIntoView({block: 'center'}), true)`)
 	p.screenshot("admin-field-booked-position", 1366, 768)
 	p.click(`#field-dialog .dialog-actions button[type=button]`) // cancel
 	waitClosed(p, "#field-dialog")
