@@ -68,6 +68,15 @@ func waitRank(t protocol.Ticket, s protocol.Service, now time.Time) int {
 	return 3
 }
 
+// lineTime is a waiting ticket's place in the walk-in line: its slot's
+// start for a booked ticket inside its window, else its issue time.
+func lineTime(t protocol.Ticket, now time.Time) time.Time {
+	if t.Booking.Phase(now) == protocol.BookingWindow {
+		return t.Booking.SlotStart
+	}
+	return t.IssuedAt
+}
+
 // earlier orders tickets by issue time, ties by id: the walk-in order.
 func earlier(a, b TicketRecord) bool {
 	if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {

@@ -197,6 +197,14 @@ func (e *Engine) Waiting(serviceIDs []string) []protocol.Ticket {
 		if ri := rank[out[i].ID]; (ri == 0 || ri == 2) && !out[i].Booking.SlotStart.Equal(out[j].Booking.SlotStart) {
 			return out[i].Booking.SlotStart.Before(out[j].Booking.SlotStart)
 		}
+		if rank[out[i].ID] == 3 {
+			// The walk-in line: a booked ticket placed in it (in_line)
+			// stands at its slot's start.
+			a, b := lineTime(out[i], now), lineTime(out[j], now)
+			if !a.Equal(b) {
+				return a.Before(b)
+			}
+		}
 		return before(out[i], out[j])
 	})
 	if out == nil {

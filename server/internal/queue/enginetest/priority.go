@@ -264,27 +264,32 @@ func testBookedOrdering(t *testing.T, open Opener) {
 // field, on the same tickets: regular A001, priority A002, regular A003,
 // priority A004–A006, booked A007 (slot 9:51, in its window), regular A008.
 func testBookedPositions(t *testing.T, newOpener NewOpener) {
+	const (
+		listFirst = "[A007 A002 A004 A005 A006 A001 A003 A008]"
+		listAfter = "[A002 A004 A005 A006 A007 A001 A003 A008]"
+		listLine  = "[A002 A004 A005 A006 A001 A007 A003 A008]"
+	)
 	for _, c := range []struct {
-		pos, want string
+		pos, want, list string
 	}{
 		// Before everyone (the default).
-		{"", "[A007 A002 A004 A005 A001 A006 A003 A008]"},
-		{protocol.BookedFirst, "[A007 A002 A004 A005 A001 A006 A003 A008]"},
+		{"", "[A007 A002 A004 A005 A001 A006 A003 A008]", listFirst},
+		{protocol.BookedFirst, "[A007 A002 A004 A005 A001 A006 A003 A008]", listFirst},
 		// After the priority tickets, within the bound of three in a row:
 		// the booked call leaves the streak at three, so a regular one goes
 		// next.
-		{protocol.BookedAfterPriority, "[A002 A004 A005 A007 A001 A006 A003 A008]"},
+		{protocol.BookedAfterPriority, "[A002 A004 A005 A007 A001 A006 A003 A008]", listAfter},
 		// In the walk-in line at 9:51: after A001 (9:50), before A003
 		// (9:52); priority tickets pass it as they pass walk-ins.
-		{protocol.BookedInLine, "[A002 A004 A005 A001 A006 A007 A003 A008]"},
+		{protocol.BookedInLine, "[A002 A004 A005 A001 A006 A007 A003 A008]", listLine},
 	} {
 		name := c.pos
 		if name == "" {
 			name = "default"
 		}
 		t.Run(name, func(t *testing.T) {
-			s := newOpener(t)(t)
-			defer s.Close()
+			open := newOpener(t)
+			s := open(t)
 			loc := HCM(t)
 			at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, loc) }
 			clk := NewClock(at(9, 50))
@@ -309,6 +314,19 @@ func testBookedPositions(t *testing.T, newOpener NewOpener) {
 				clk.Add(time.Minute)
 			}
 			book(t, s, booked.ID, at(9, 36), at(10, 10)) // slot 9:51
+			// The waiting list shows the classes in call order (the
+			// streak bound and interleave turns left out).
+			s.Close()
+			s = open(t)
+			defer s.Close()
+			e = newEngine(t, s, clk)
+			var listed []string
+			for _, w := range e.Waiting([]string{"a"}) {
+				listed = append(listed, w.Code)
+			}
+			if got := fmt.Sprint(listed); got != c.list {
+				t.Errorf("booked position %q: waiting list %s, want %s", c.pos, got, c.list)
+			}
 			if got := fmt.Sprint(callAll(t, e, "q2", 20)); got != c.want {
 				t.Fatalf("booked position %q: call order %s, want %s", c.pos, got, c.want)
 			}
