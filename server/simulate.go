@@ -153,7 +153,11 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	base.Fields, base.Counters = fields, cs
 	if *comparePrio {
-		rs, err := sim.ComparePriority(ctx, base, sim.CompareRules)
+		rules := sim.CompareRules
+		if base.BookedShare > 0 {
+			rules = append(slices.Clone(rules), sim.CompareBookedRules...)
+		}
+		rs, err := sim.ComparePriority(ctx, base, rules)
 		if err != nil {
 			return err
 		}

@@ -101,6 +101,30 @@ type Service struct {
 	PriorityRule string `json:"priority_rule,omitempty"`
 	// PriorityEvery is N of the interleave rule (1–20); 0 otherwise.
 	PriorityEvery int `json:"priority_every,omitempty"`
+	// BookedPosition is where call-next puts the field's booked tickets
+	// inside their window (an extension of the contract): "first" (absent:
+	// before everyone, as Qmatic and bcgov's TheQ call a checked-in
+	// appointment), "after_priority" (after the priority tickets the
+	// priority rule would call, within its anti-starvation bound: priority
+	// by law before a booked time) or "in_line" (in the walk-in line at
+	// the slot's start, as Qminder places an appointment: the booked
+	// citizen is served as if they had come at their booked time).
+	BookedPosition string `json:"booked_position,omitempty"`
+}
+
+// Positions of a field's booked tickets (Service.BookedPosition).
+const (
+	BookedFirst         = "first"
+	BookedAfterPriority = "after_priority"
+	BookedInLine        = "in_line"
+)
+
+// Booked is the field's booked position, with the default filled in.
+func (s Service) Booked() string {
+	if s.BookedPosition == "" {
+		return BookedFirst
+	}
+	return s.BookedPosition
 }
 
 // Priority rules of a field (Service.PriorityRule).

@@ -125,8 +125,39 @@ func TestAdminIssue17Settings(t *testing.T) {
 	if v := eval[string](p, `document.querySelector('#field-rule').value`); v != "off" {
 		t.Errorf("after a reload the rule shows %q, want off", v)
 	}
+	if v := eval[string](p, `document.querySelector('#field-booked').value`); v != "first" {
+		t.Errorf("the booked position shows %q by default, want first", v)
+	}
+	// The place of booked tickets: after priority, kept after a reload.
+	p.setValue("#field-booked", "after_priority")
+	p.waitText("#field-booked-hint", "Số ưu tiên theo luật được gọi trước người đặt lịch")
+	submit(p, "#field-dialog")
+	waitClosed(p, "#field-dialog")
+	if s := services(t, srv)["dat-dai"]; s.BookedPosition != protocol.BookedAfterPriority || s.PriorityRule != protocol.PriorityOff {
+		t.Fatalf("booked position saved as %q (rule %q), want after_priority (off kept)", s.BookedPosition, s.PriorityRule)
+	}
+	p.open("/admin?f3#fields")
+	p.waitText(`#fields tr[data-service="dat-dai"] .field-booked`, "Sau số ưu tiên")
+	p.click(`#fields tr[data-service="dat-dai"] .actions-cell button`)
+	p.wait(`document.querySelector('#field-dialog #field-booked')`, "the field dialog after a reload")
+	if v := eval[string](p, `document.querySelector('#field-booked').value`); v != "after_priority" {
+		t.Errorf("after a reload the booked position shows %q, want after_priority", v)
+	}
+	eval[bool](p, `(document.querySelector('#field-booked').scrollIntoView({block: 'center'}), true)`)
+	p.screenshot("admin-field-booked-position", 1366, 768)
 	p.click(`#field-dialog .dialog-actions button[type=button]`) // cancel
 	waitClosed(p, "#field-dialog")
+	// A bad position through the API: 400 naming the field, nothing changed.
+	beforeField := services(t, srv)["dat-dai"]
+	badField := beforeField
+	badField.BookedPosition, badField.TargetMinutes = "last", beforeField.TargetMinutes+7
+	status, err := admin.Do(ctx, "PUT", "/api/v1/services/dat-dai", badField, nil, nil)
+	if status != 400 || err == nil || !strings.Contains(err.Error(), "booked_position") {
+		t.Fatalf("PUT booked_position \"last\": %d %v, want 400 naming booked_position", status, err)
+	}
+	if got := services(t, srv)["dat-dai"]; got.BookedPosition != beforeField.BookedPosition || got.TargetMinutes != beforeField.TargetMinutes {
+		t.Fatalf("a refused booked position changed the field: %+v", got)
+	}
 
 	// A field's booking settings.
 	bookings := func() map[string]protocol.BookingSettings {

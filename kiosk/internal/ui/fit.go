@@ -167,6 +167,15 @@ func (m *measurer) balanced(text string, maxW float32, lines []string, breakWord
 	if len(lines) < 2 || strings.Contains(text, "\n") {
 		return lines
 	}
+	best := m.narrowest(text, maxW, lines, breakWords)
+	if alt := m.noLoneWord(text, maxW, best); alt != nil {
+		return alt
+	}
+	return best
+}
+
+// narrowest re-wraps text at the narrowest width that keeps lines' count.
+func (m *measurer) narrowest(text string, maxW float32, lines []string, breakWords bool) []string {
 	lo, hi := maxW/float32(len(lines)), maxW
 	best := lines
 	for range 8 {
@@ -178,5 +187,82 @@ func (m *measurer) balanced(text string, maxW float32, lines []string, breakWord
 			lo = mid
 		}
 	}
+	return best
+}
+
+// loneWordMax is the longest last word (in letters) that reads as cut off
+// when alone on its line ("Xã" / "hội").
+const loneWordMax = 4
+
+// noLoneWord re-splits text into as many lines as lines when their last
+// line is one short word and another split fits maxW: of those whose last
+// line holds two words or more, the one with the narrowest widest line,
+// and of those the most even ("binh và" / "Xã hội" rather than "binh" /
+// "và Xã hội").
+// It returns nil when lines are fine as they are or no such split exists
+// (a word cut between letters, a name of few words).
+func (m *measurer) noLoneWord(text string, maxW float32, lines []string) []string {
+	k := len(lines)
+	last := splitWords(lines[k-1])
+	if k < 2 || len(last) != 1 || len([]rune(last[0])) > loneWordMax {
+		return nil
+	}
+	words := splitWords(text)
+	if len(words) < k+1 {
+		return nil
+	}
+	for _, w := range words {
+		if m.width(w) > maxW {
+			return nil
+		}
+	}
+	// span is the width of words[i:j] on one line.
+	span := func(i, j int) float32 {
+		w := float32(0)
+		for x := i; x < j; x++ {
+			if x > i {
+				w += m.space
+			}
+			w += m.width(words[x])
+		}
+		return w
+	}
+	var best []string
+	bestW, bestDev := maxW+1, float32(0)
+	// Try every split of words into k lines (names have few words).
+	var try func(from, left int, acc []string, ws []float32)
+	try = func(from, left int, acc []string, ws []float32) {
+		if left == 1 {
+			if len(words)-from < 2 {
+				return
+			}
+			w := span(from, len(words))
+			if w > maxW {
+				return
+			}
+			ws = append(ws, w)
+			widest, dev := float32(0), float32(0)
+			for _, x := range ws {
+				widest = max(widest, x)
+			}
+			for _, x := range ws {
+				dev += (widest - x) * (widest - x)
+			}
+			// Widths within half a pixel are the same widest line.
+			if widest < bestW-0.5 || widest <= bestW+0.5 && dev < bestDev {
+				bestW, bestDev = widest, dev
+				best = append(append([]string(nil), acc...), strings.Join(words[from:], " "))
+			}
+			return
+		}
+		for to := from + 1; to <= len(words)-left; to++ {
+			w := span(from, to)
+			if w > maxW {
+				break
+			}
+			try(to, left-1, append(acc, strings.Join(words[from:to], " ")), append(ws, w))
+		}
+	}
+	try(0, k, nil, nil)
 	return best
 }

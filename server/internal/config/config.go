@@ -181,6 +181,9 @@ type CentreService struct {
 	// (protocol.Service; absent: strict).
 	PriorityRule  string `json:"priority_rule"`
 	PriorityEvery int    `json:"priority_every"`
+	// BookedPosition is where the field's booked tickets are called
+	// (protocol.Service; absent: first).
+	BookedPosition string `json:"booked_position"`
 }
 
 // CentreUser is a user created with the centre; passwords are generated
@@ -229,7 +232,7 @@ func (c *Centre) ProtocolServices() []protocol.Service {
 		en := s.Enabled == nil || *s.Enabled
 		out = append(out, protocol.Service{ID: s.ID, Prefix: s.Prefix, Name: s.Name, Group: s.Group, DailyCap: s.DailyCap,
 			TargetMinutes: s.TargetMinutes, Hours: s.Hours, Enabled: en, Order: i + 1, AcceptUnserved: s.AcceptUnserved,
-			PriorityRule: s.PriorityRule, PriorityEvery: s.PriorityEvery})
+			PriorityRule: s.PriorityRule, PriorityEvery: s.PriorityEvery, BookedPosition: s.BookedPosition})
 	}
 	return out
 }

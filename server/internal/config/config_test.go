@@ -41,35 +41,36 @@ func TestParseCentreErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]string{
-		"not json":          `{`,
-		"unknown field":     `{"nme":{"vi":"x"}}`,
-		"no name":           `{"services":[]}`,
-		"no services":       `{"name":{"vi":"TT"},"services":[]}`,
-		"bad tz":            strings.Replace(base, "%s", `,"timezone":"Mars/Olympus"`, 1),
-		"bad read":          strings.Replace(base, "%s", `,"read_numbers":"roman"`, 1),
-		"bad hours":         strings.Replace(base, "%s", `,"hours":{"mon":["9-5"]}`, 1),
-		"unserved field":    `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}},{"id":"b","prefix":"B","name":{"vi":"B"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]}]}`,
-		"dup prefix":        `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}},{"id":"b","prefix":"A","name":{"vi":"B"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a","b"]}]}`,
-		"unknown svc":       `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a","zz"]}]}`,
-		"dup counter num":   `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]},{"id":"q2","number":1,"name":{"vi":"Q2"},"service_ids":["a"]}]}`,
-		"user bad counter":  strings.Replace(base, "%s", `,"users":[{"username":"x","role":"clerk","counter_ids":["q9"]}]`, 1),
-		"user bad role":     strings.Replace(base, "%s", `,"users":[{"username":"x","role":"boss"}]`, 1),
-		"trailing":          strings.Replace(base, "%s", "", 1) + `{}`,
-		"bad priority rule": strings.Replace(strings.Replace(base, "%s", "", 1), `"name":{"vi":"A"}}`, `"name":{"vi":"A"},"priority_rule":"alternate"}`, 1),
-		"interleave no N":   strings.Replace(strings.Replace(base, "%s", "", 1), `"name":{"vi":"A"}}`, `"name":{"vi":"A"},"priority_rule":"interleave"}`, 1),
-		"empty group":       `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"},"group":{"vi":" ","en":""}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]}]}`,
+		"not json":            `{`,
+		"unknown field":       `{"nme":{"vi":"x"}}`,
+		"no name":             `{"services":[]}`,
+		"no services":         `{"name":{"vi":"TT"},"services":[]}`,
+		"bad tz":              strings.Replace(base, "%s", `,"timezone":"Mars/Olympus"`, 1),
+		"bad read":            strings.Replace(base, "%s", `,"read_numbers":"roman"`, 1),
+		"bad hours":           strings.Replace(base, "%s", `,"hours":{"mon":["9-5"]}`, 1),
+		"unserved field":      `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}},{"id":"b","prefix":"B","name":{"vi":"B"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]}]}`,
+		"dup prefix":          `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}},{"id":"b","prefix":"A","name":{"vi":"B"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a","b"]}]}`,
+		"unknown svc":         `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a","zz"]}]}`,
+		"dup counter num":     `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]},{"id":"q2","number":1,"name":{"vi":"Q2"},"service_ids":["a"]}]}`,
+		"user bad counter":    strings.Replace(base, "%s", `,"users":[{"username":"x","role":"clerk","counter_ids":["q9"]}]`, 1),
+		"user bad role":       strings.Replace(base, "%s", `,"users":[{"username":"x","role":"boss"}]`, 1),
+		"trailing":            strings.Replace(base, "%s", "", 1) + `{}`,
+		"bad priority rule":   strings.Replace(strings.Replace(base, "%s", "", 1), `"name":{"vi":"A"}}`, `"name":{"vi":"A"},"priority_rule":"alternate"}`, 1),
+		"interleave no N":     strings.Replace(strings.Replace(base, "%s", "", 1), `"name":{"vi":"A"}}`, `"name":{"vi":"A"},"priority_rule":"interleave"}`, 1),
+		"bad booked position": strings.Replace(strings.Replace(base, "%s", "", 1), `"name":{"vi":"A"}}`, `"name":{"vi":"A"},"booked_position":"last"}`, 1),
+		"empty group":         `{"name":{"vi":"TT"},"services":[{"id":"a","prefix":"A","name":{"vi":"A"},"group":{"vi":" ","en":""}}],"counters":[{"id":"q1","number":1,"name":{"vi":"Q1"},"service_ids":["a"]}]}`,
 	}
 	for name, in := range cases {
 		if _, err := ParseCentre([]byte(in)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	c, err := ParseCentre([]byte(strings.Replace(strings.Replace(base, "%s", "", 1), `"name":{"vi":"A"}}`, `"name":{"vi":"A"},"priority_rule":"interleave","priority_every":3}`, 1)))
+	c, err := ParseCentre([]byte(strings.Replace(strings.Replace(base, "%s", "", 1), `"name":{"vi":"A"}}`, `"name":{"vi":"A"},"priority_rule":"interleave","priority_every":3,"booked_position":"in_line"}`, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := c.ProtocolServices()[0]; s.PriorityRule != "interleave" || s.PriorityEvery != 3 {
-		t.Fatalf("priority rule from the centre file: %q %d", s.PriorityRule, s.PriorityEvery)
+	if s := c.ProtocolServices()[0]; s.PriorityRule != "interleave" || s.PriorityEvery != 3 || s.BookedPosition != "in_line" {
+		t.Fatalf("priority rule from the centre file: %q %d, booked %q", s.PriorityRule, s.PriorityEvery, s.BookedPosition)
 	}
 }
 

@@ -26,6 +26,7 @@ type plan struct {
 	// index); rule is each field's priority rule.
 	book     [][]int
 	bfrom    []float64
+	bslot    []time.Time // each booked ticket's slot start, by ticket index
 	rule     []FieldRule
 	counters []planCounter
 	// served is how many tickets some open counter serves.
@@ -82,6 +83,7 @@ func newPlan(in ProjectInput) *plan {
 		return i
 	}
 	p.bfrom = make([]float64, len(p.tickets))
+	p.bslot = make([]time.Time, len(p.tickets))
 	for i, t := range p.tickets {
 		f := field(t.ServiceID)
 		w, booked := in.Booked[t.ID]
@@ -90,6 +92,7 @@ func newPlan(in ProjectInput) *plan {
 			// Booked, its window open or ahead; a late one is a walk-in.
 			p.book[f] = append(p.book[f], i)
 			p.bfrom[i] = max(w.From.Sub(in.Now).Seconds(), 0)
+			p.bslot[i] = w.Slot
 		case t.Priority && in.Rules[t.ServiceID].Rule != protocol.PriorityOff:
 			p.prio[f] = append(p.prio[f], i)
 		default:
@@ -254,13 +257,31 @@ func (p *plan) run(d *draws, out, vars []float64) {
 		// A booked ticket whose window is open goes first; one whose
 		// window is still ahead only when nothing else waits here.
 		bookedNow := bf >= 0 && p.bfrom[p.book[bf][p.bh[bf]]] <= now
+		prioFirst := false // the booked position lets the priority candidate go first
+		if bookedNow {
+			// Its field's booked position, as the engine's pick applies it.
+			switch p.rule[bf].Booked {
+			case protocol.BookedAfterPriority:
+				if pf >= 0 && p.streak[k] < p.maxStreak {
+					bookedNow, prioFirst = false, true
+				}
+			case protocol.BookedInLine:
+				slot := p.bslot[p.book[bf][p.bh[bf]]]
+				switch {
+				case rf >= 0 && slot.After(p.tickets[p.reg[rf][p.rh[rf]]].IssuedAt):
+					bookedNow = false // a walk-in issued before its slot goes first
+				case pf >= 0 && PriorityGoes(p.rule[pf].Rule, p.rule[pf].Every, p.streak[k], p.regRun[k], p.maxStreak):
+					bookedNow, prioFirst = false, true
+				}
+			}
+		}
 		f, i := -1, -1 // the field served and the waiting ticket called (-1: a later arrival)
 		switch {
 		case bookedNow:
 			f = bf
 			i = p.book[f][p.bh[f]]
 			p.bh[f]++
-		case pf >= 0 && (rf < 0 || PriorityGoes(p.rule[pf].Rule, p.rule[pf].Every, p.streak[k], p.regRun[k], p.maxStreak)):
+		case pf >= 0 && (prioFirst || rf < 0 || PriorityGoes(p.rule[pf].Rule, p.rule[pf].Every, p.streak[k], p.regRun[k], p.maxStreak)):
 			f = pf
 			p.streak[k], p.regRun[k] = p.streak[k]+1, 0
 			if p.ph[f] < len(p.prio[f]) {

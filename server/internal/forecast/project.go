@@ -44,13 +44,17 @@ type ProjectTicket struct {
 // Window is a booked ticket's window (protocol.TicketBooking).
 type Window struct {
 	From, To time.Time
+	// Slot is the slot's start: a field whose booked position is in_line
+	// puts the ticket in the walk-in line there.
+	Slot time.Time
 }
 
 // FieldRule is a field's priority rule (protocol.Service.PriorityRule and
-// PriorityEvery).
+// PriorityEvery) and its booked position (BookedPosition; empty: first).
 type FieldRule struct {
-	Rule  string
-	Every int
+	Rule   string
+	Every  int
+	Booked string
 }
 
 // PriorityGoes tells whether the call-next policy calls the priority

@@ -3,6 +3,8 @@ package forecast
 import (
 	"testing"
 	"time"
+
+	"github.com/civiq/civiq/server/protocol"
 )
 
 func TestProject(t *testing.T) {
@@ -148,6 +150,41 @@ func TestProject(t *testing.T) {
 			},
 			want: map[string]time.Duration{"in": 0, "p1": 10 * min, "late": 20 * min, "early": 30 * min, "w1": 40 * min, "w2": 50 * min},
 		},
+		{
+			name: "booked after priority",
+			in: ProjectInput{
+				Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}},
+				Waiting:  bookedLine(),
+				Mean:     map[string]time.Duration{"a": 10 * min},
+				Now:      at(10),
+				Rules:    map[string]FieldRule{"a": {Booked: protocol.BookedAfterPriority}},
+				Booked:   map[string]Window{"b": {From: at(0), To: at(30), Slot: at(1)}},
+			},
+			want: map[string]time.Duration{"p1": 0, "b": 10 * min, "r1": 20 * min, "r2": 30 * min, "r3": 40 * min},
+		},
+		{
+			name: "booked in line at its slot",
+			in: ProjectInput{
+				Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}},
+				Waiting:  bookedLine(),
+				Mean:     map[string]time.Duration{"a": 10 * min},
+				Now:      at(10),
+				Rules:    map[string]FieldRule{"a": {Booked: protocol.BookedInLine}},
+				Booked:   map[string]Window{"b": {From: at(0), To: at(30), Slot: at(1)}},
+			},
+			want: map[string]time.Duration{"p1": 0, "r1": 10 * min, "b": 20 * min, "r2": 30 * min, "r3": 40 * min},
+		},
+		{
+			name: "booked first",
+			in: ProjectInput{
+				Counters: []ProjectCounter{{ID: "q1", ServiceIDs: []string{"a"}}},
+				Waiting:  bookedLine(),
+				Mean:     map[string]time.Duration{"a": 10 * min},
+				Now:      at(10),
+				Booked:   map[string]Window{"b": {From: at(0), To: at(30), Slot: at(1)}},
+			},
+			want: map[string]time.Duration{"b": 0, "p1": 10 * min, "r1": 20 * min, "r2": 30 * min, "r3": 40 * min},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -162,6 +199,14 @@ func TestProject(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bookedLine is regular r1 (minute 0), priority p1 (1), regular r2 (2),
+// booked b (3; its slot starts at minute 1) and regular r3 (4).
+func bookedLine() []ProjectTicket {
+	at := func(m int) time.Time { return time.Date(2026, 11, 30, 8, m, 0, 0, time.UTC) }
+	return []ProjectTicket{{"r1", "a", false, at(0)}, {"p1", "a", true, at(1)}, {"r2", "a", false, at(2)},
+		{"b", "a", false, at(3)}, {"r3", "a", false, at(4)}}
 }
 
 func TestRemainingService(t *testing.T) {

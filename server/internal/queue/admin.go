@@ -29,6 +29,11 @@ func ValidateService(s protocol.Service) error {
 	if err := validatePriorityRule(s.PriorityRule, s.PriorityEvery); err != nil {
 		return err
 	}
+	switch s.BookedPosition {
+	case "", protocol.BookedFirst, protocol.BookedAfterPriority, protocol.BookedInLine:
+	default:
+		return Errorf(protocol.CodeBadRequest, "booked_position %q must be first, after_priority or in_line", s.BookedPosition)
+	}
 	if _, err := AdminTextI18n("name", s.Name, MaxName, true); err != nil {
 		return err
 	}
@@ -119,6 +124,10 @@ func (e *Engine) PutService(ctx context.Context, s protocol.Service) (protocol.S
 			if o.ID == s.ID && s.PriorityRule == "" {
 				// An older client that does not know the rule keeps it.
 				s.PriorityRule, s.PriorityEvery = o.PriorityRule, o.PriorityEvery
+			}
+			if o.ID == s.ID && s.BookedPosition == "" {
+				// Likewise the booked position.
+				s.BookedPosition = o.BookedPosition
 			}
 		}
 		if err := tx.PutService(s); err != nil {

@@ -18,11 +18,11 @@ func (c *cache) forecastCentre(now time.Time, maxStreak int) forecast.Centre {
 		Counters: c.forecastCounters(), Waiting: make([]forecast.ProjectTicket, 0, len(c.where))}
 	for id, s := range c.services {
 		fc.Fields = append(fc.Fields, id)
-		if s.Rule() != protocol.PriorityStrict {
+		if s.Rule() != protocol.PriorityStrict || s.Booked() != protocol.BookedFirst {
 			if fc.Rules == nil {
 				fc.Rules = map[string]forecast.FieldRule{}
 			}
-			fc.Rules[id] = forecast.FieldRule{Rule: s.PriorityRule, Every: s.PriorityEvery}
+			fc.Rules[id] = forecast.FieldRule{Rule: s.PriorityRule, Every: s.PriorityEvery, Booked: s.BookedPosition}
 		}
 	}
 	for _, list := range c.waiting {
@@ -32,7 +32,7 @@ func (c *cache) forecastCentre(now time.Time, maxStreak int) forecast.Centre {
 				if fc.Booked == nil {
 					fc.Booked = map[string]forecast.Window{}
 				}
-				fc.Booked[t.ID] = forecast.Window{From: t.Booking.WindowFrom, To: t.Booking.WindowTo}
+				fc.Booked[t.ID] = forecast.Window{From: t.Booking.WindowFrom, To: t.Booking.WindowTo, Slot: t.Booking.SlotStart}
 			}
 		}
 	}

@@ -43,21 +43,38 @@ func countCall(streak, run *int, class string) {
 }
 
 // waitRank places a waiting ticket in the listed call order (Waiting):
-// booked inside its window (0), priority under a rule that is not off (1),
-// everyone else by issue time (2), booked before its window (3). The
+// booked inside its window (0; 2 when the field puts booked tickets after
+// priority, 3 with the walk-ins when in line), priority under a rule that
+// is not off (1), everyone else by issue time (3), booked before its
+// window (4). The
 // interleave rule and the streak bound are left out: the list shows
 // classes, the projection the exact turns.
-func waitRank(t protocol.Ticket, rule string, now time.Time) int {
+func waitRank(t protocol.Ticket, s protocol.Service, now time.Time) int {
 	switch t.Booking.Phase(now) {
 	case protocol.BookingWindow:
+		switch s.Booked() {
+		case protocol.BookedAfterPriority:
+			return 2
+		case protocol.BookedInLine:
+			return 3
+		}
 		return 0
 	case protocol.BookingEarly:
-		return 3
+		return 4
 	}
-	if t.Priority && rule != protocol.PriorityOff {
+	if t.Priority && s.Rule() != protocol.PriorityOff {
 		return 1
 	}
-	return 2
+	return 3
+}
+
+// lineTime is a waiting ticket's place in the walk-in line: its slot's
+// start for a booked ticket inside its window, else its issue time.
+func lineTime(t protocol.Ticket, now time.Time) time.Time {
+	if t.Booking.Phase(now) == protocol.BookingWindow {
+		return t.Booking.SlotStart
+	}
+	return t.IssuedAt
 }
 
 // earlier orders tickets by issue time, ties by id: the walk-in order.
@@ -93,6 +110,11 @@ func bookedOrder(a, b TicketRecord) int {
 //     MaxPriorityStreak priority tickets in a row; interleave N calls it
 //     once the counter called N regular tickets since its last priority
 //     one;
+//     A field's booked position (protocol.Service.BookedPosition) moves
+//     step 1: "after_priority" calls the priority candidate first while
+//     the counter called fewer than MaxPriorityStreak priority tickets in
+//     a row; "in_line" makes the booked ticket the regular candidate when
+//     its slot began no later than the oldest regular ticket was issued;
 //  3. else, nobody else waiting at this counter, a booked ticket whose
 //     window has not opened yet (the earliest window first): an idle clerk
 //     serves the early citizen rather than nobody.
@@ -147,8 +169,14 @@ func (e *Engine) pick(tx Tx, c *CounterRecord, day string, now time.Time) (Ticke
 			}
 		}
 	}
+	pos := protocol.BookedFirst
 	if inWindow != nil {
-		return *inWindow, true, nil
+		if s, ok := rules[inWindow.ServiceID]; ok {
+			pos = s.Booked()
+		}
+		if pos == protocol.BookedFirst {
+			return *inWindow, true, nil
+		}
 	}
 	oldest := func(slot **TicketRecord, ids []string, priority bool) error {
 		if len(ids) == 0 {
@@ -171,6 +199,25 @@ func (e *Engine) pick(tx Tx, c *CounterRecord, day string, now time.Time) (Ticke
 	}
 	if err := oldest(&r, offIDs, true); err != nil {
 		return TicketRecord{}, false, err
+	}
+	if inWindow != nil {
+		switch pos {
+		case protocol.BookedAfterPriority:
+			// The priority candidate goes first within the streak bound;
+			// booked calls leave the streak as it was, so the bound holds.
+			if p == nil || c.PriorityStreak >= e.opts.MaxPriorityStreak {
+				return *inWindow, true, nil
+			}
+			t := *p
+			countCall(&c.PriorityStreak, &c.RegularRun, classPriority)
+			return t, true, nil
+		case protocol.BookedInLine:
+			// In the walk-in line at its slot's start: it takes the regular
+			// candidate's place when its slot began no later.
+			if r == nil || !inWindow.Booking.SlotStart.After(r.IssuedAt) {
+				r = inWindow
+			}
+		}
 	}
 	var t *TicketRecord
 	switch {

@@ -188,14 +188,22 @@ func (e *Engine) Waiting(serviceIDs []string) []protocol.Ticket {
 	}
 	rank := make(map[string]int, len(out))
 	for _, t := range out {
-		rank[t.ID] = waitRank(t, e.c.services[t.ServiceID].Rule(), now)
+		rank[t.ID] = waitRank(t, e.c.services[t.ServiceID], now)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if ri, rj := rank[out[i].ID], rank[out[j].ID]; ri != rj {
 			return ri < rj
 		}
-		if ri := rank[out[i].ID]; ri == 0 && !out[i].Booking.SlotStart.Equal(out[j].Booking.SlotStart) {
+		if ri := rank[out[i].ID]; (ri == 0 || ri == 2) && !out[i].Booking.SlotStart.Equal(out[j].Booking.SlotStart) {
 			return out[i].Booking.SlotStart.Before(out[j].Booking.SlotStart)
+		}
+		if rank[out[i].ID] == 3 {
+			// The walk-in line: a booked ticket placed in it (in_line)
+			// stands at its slot's start.
+			a, b := lineTime(out[i], now), lineTime(out[j], now)
+			if !a.Equal(b) {
+				return a.Before(b)
+			}
 		}
 		return before(out[i], out[j])
 	})

@@ -95,19 +95,30 @@ func WriteAccuracy(w io.Writer, base Scenario, variants []Scenario, setup string
 }
 
 // Rule is one priority rule the simulator compares (protocol.Service's
-// PriorityRule and PriorityEvery).
+// PriorityRule, PriorityEvery and BookedPosition; no Booked: first).
 type Rule struct {
-	Name  string
-	Rule  string
-	Every int
+	Name   string
+	Rule   string
+	Every  int
+	Booked string
 }
 
 // CompareRules are the rules `server simulate -compare-priority` compares.
 var CompareRules = []Rule{
-	{"strict (priority first, ≤ 3 in a row)", protocol.PriorityStrict, 0},
-	{"interleave 1 : 2", protocol.PriorityInterleave, 2},
-	{"interleave 1 : 4", protocol.PriorityInterleave, 4},
-	{"off (by issue time)", protocol.PriorityOff, 0},
+	{"strict (priority first, ≤ 3 in a row)", protocol.PriorityStrict, 0, ""},
+	{"interleave 1 : 2", protocol.PriorityInterleave, 2, ""},
+	{"interleave 1 : 4", protocol.PriorityInterleave, 4, ""},
+	{"off (by issue time)", protocol.PriorityOff, 0, ""},
+}
+
+// CompareBookedRules are the booked positions `server simulate
+// -compare-priority -booked` adds to CompareRules (whose booked tickets
+// go first): each under the strict rule, so the booked position alone
+// differs from the first row.
+var CompareBookedRules = []Rule{
+	{"strict, booked after priority", protocol.PriorityStrict, 0, protocol.BookedAfterPriority},
+	{"strict, booked in line at slot time", protocol.PriorityStrict, 0, protocol.BookedInLine},
+	{"interleave 1 : 2, booked in line", protocol.PriorityInterleave, 2, protocol.BookedInLine},
 }
 
 // RuleResult is one rule's simulation.
@@ -124,7 +135,7 @@ func ComparePriority(ctx context.Context, cfg Config, rules []Rule) ([]RuleResul
 	for _, ru := range rules {
 		c := cfg
 		c.Fields = slices.Clone(cfg.Fields)
-		c.PriorityRule, c.PriorityEvery = ru.Rule, ru.Every
+		c.PriorityRule, c.PriorityEvery, c.BookedPosition = ru.Rule, ru.Every, ru.Booked
 		res, err := Run(ctx, c)
 		if err != nil {
 			return nil, fmt.Errorf("rule %s: %w", ru.Name, err)

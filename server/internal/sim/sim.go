@@ -112,12 +112,15 @@ type Config struct {
 	// (protocol.Service; empty: strict).
 	PriorityRule  string
 	PriorityEvery int
+	// BookedPosition sets every field's booked position (protocol.Service;
+	// empty: first).
+	BookedPosition string
 	// BookedShare is the share of citizens who booked a time (default 0:
 	// none). Every field then takes bookings in 30-minute slots; such a
 	// citizen books, on arriving, the first slot starting at least 5
 	// minutes later, and checks in at once: inside its window (from 15
-	// minutes before) the ticket is called before walk-ins, earlier it
-	// waits for the window.
+	// minutes before) the ticket is called as BookedPosition says (first:
+	// before walk-ins), earlier it waits for the window.
 	BookedShare float64
 }
 
@@ -433,7 +436,7 @@ func (r *runner) setup(ctx context.Context) error {
 		// still takes tickets, which wait (the report shows it), rather
 		// than stopping the run.
 		if _, err := r.eng.PutService(ctx, protocol.Service{ID: f.ID, Prefix: f.Prefix, Name: name, TargetMinutes: f.TargetMinutes, Enabled: true, Order: i, AcceptUnserved: true,
-			PriorityRule: r.cfg.PriorityRule, PriorityEvery: r.cfg.PriorityEvery}); err != nil {
+			PriorityRule: r.cfg.PriorityRule, PriorityEvery: r.cfg.PriorityEvery, BookedPosition: r.cfg.BookedPosition}); err != nil {
 			return fmt.Errorf("field %s: %w", f.ID, err)
 		}
 		if r.cfg.BookedShare > 0 {

@@ -283,3 +283,39 @@ func TestCompareBooked(t *testing.T) {
 		t.Fatalf("table lacks the booked columns:\n%s", b.String())
 	}
 }
+
+// TestCompareBookedPositions: the booked positions on the same citizens:
+// the same tickets of each class; booked citizens wait least when called
+// first, priority ones less when they go before booked ones; every row of
+// the table has the booked columns.
+func TestCompareBookedPositions(t *testing.T) {
+	fields, counters := Demo(demo(t))
+	cfg := Config{Fields: fields, Counters: counters, Days: 1, WarmupDays: 1, Seed: 5, BookedShare: 0.15}
+	rules := append([]Rule{CompareRules[0]}, CompareBookedRules[:2]...)
+	rs, err := ComparePriority(context.Background(), cfg, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, after, inLine := rs[0].Result, rs[1].Result, rs[2].Result
+	for _, r := range rs {
+		t.Logf("%s: booked %d mean %v p90 %v; priority mean %v; regular mean %v", r.Rule.Name, r.Result.Booked.Tickets,
+			r.Result.Booked.MeanWait, r.Result.Booked.P90Wait, r.Result.Priority.MeanWait, r.Result.Regular.MeanWait)
+		if x := r.Result; x.Booked.Tickets != first.Booked.Tickets || x.Priority.Tickets != first.Priority.Tickets || x.Regular.Tickets != first.Regular.Tickets {
+			t.Fatalf("%s: other citizens than the first rule's", r.Rule.Name)
+		}
+	}
+	if first.Booked.Tickets < 20 {
+		t.Fatalf("only %d booked tickets", first.Booked.Tickets)
+	}
+	if first.Booked.MeanWait > after.Booked.MeanWait || first.Booked.MeanWait > inLine.Booked.MeanWait {
+		t.Errorf("booked mean wait: first %v, after priority %v, in line %v; want first the shortest", first.Booked.MeanWait, after.Booked.MeanWait, inLine.Booked.MeanWait)
+	}
+	if after.Priority.MeanWait > first.Priority.MeanWait {
+		t.Errorf("priority mean wait: after priority %v, first %v; want priority no longer when it goes before booked", after.Priority.MeanWait, first.Priority.MeanWait)
+	}
+	var b bytes.Buffer
+	WriteRuleTable(&b, rs)
+	if !strings.Contains(b.String(), "strict, booked in line at slot time") || !strings.Contains(b.String(), "booked p90") {
+		t.Fatalf("table:\n%s", b.String())
+	}
+}

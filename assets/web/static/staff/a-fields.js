@@ -1,6 +1,7 @@
 // Fields (lĩnh vực): ticket letter, names, daily cap, opening hours with a
 // lunch break, wait target, on/off, the order on the kiosk and the priority
-// rule (strict, interleave 1 : N, off). Every save is
+// rule (strict, interleave 1 : N, off) with the place of booked tickets
+// (first, after priority, in line). Every save is
 // a PUT of the whole definition; the server publishes it at once to kiosks
 // and displays (service.updated) and writes the audit log.
 
@@ -21,8 +22,12 @@ export function definition(s) {
     group: s.group ? { vi: s.group.vi, en: s.group.en || '' } : null,
     accept_unserved: !!s.accept_unserved,
     ...rule(s),
+    booked_position: s.booked_position || 'first',
   };
 }
+
+/** BOOKED are the places a field's booked tickets (in their window) take in call-next. */
+export const BOOKED = ['first', 'after_priority', 'in_line'];
 
 /** RULES are the priority rules a field can have; MAX_EVERY bounds N. */
 export const RULES = ['strict', 'interleave', 'off'];
@@ -108,6 +113,7 @@ export function fieldsView(app) {
           s.group ? h('div', { class: 'field-group', text: name(s.group) }) : null,
           h('div', { class: 'field-name', text: s.name.vi }), s.name.en ? h('div', { class: 'muted', text: s.name.en }) : null,
           rule(s).priority_rule !== 'strict' ? h('div', { class: 'muted field-rule', dataset: { rule: rule(s).priority_rule }, text: t('f.rule') + ': ' + ruleText(s) }) : null,
+          (s.booked_position || 'first') !== 'first' ? h('div', { class: 'muted field-booked', dataset: { booked: s.booked_position }, text: t('f.booked') + ': ' + t('f.booked.' + s.booked_position) }) : null,
           lonely.has(s.id) ? h('div', { class: 'warn-line', dataset: { warn: 'no-counter' }, text: '⚠ ' + t(s.accept_unserved ? 'f.warn.no_counter_accepts' : 'f.warn.no_counter') }) : null),
         h('td', {}, s.enabled === false ? h('span', { class: 'pill', dataset: { status: 'closed' }, text: t('f.enabled.no') })
           : s.open ? h('span', { class: 'pill', dataset: { status: 'open' }, text: t('f.open_now') })
@@ -175,6 +181,12 @@ export function fieldsView(app) {
     };
     ruleSel.addEventListener('change', showRule);
     showRule();
+    const bookedSel = h('select', { id: 'field-booked', value: (s && s.booked_position) || 'first' },
+      BOOKED.map((b) => h('option', { value: b, text: t('f.booked.' + b) })));
+    const bookedHint = h('span', { class: 'hint', id: 'field-booked-hint' });
+    const showBooked = () => { bookedHint.textContent = t('f.booked.hint.' + bookedSel.value); };
+    bookedSel.addEventListener('change', showBooked);
+    showBooked();
     const unservedBox = check(t('f.unserved'), s ? !!s.accept_unserved : false, { id: 'field-accept-unserved' });
     const own = s && s.hours && Object.keys(s.hours).length > 0;
     const useCentre = h('input', { type: 'radio', name: 'hours-mode', value: 'centre', checked: !own, id: 'hours-centre' });
@@ -203,6 +215,7 @@ export function fieldsView(app) {
         field(t('f.group_en'), groupEn),
         h('div', { class: 'field' }, h('label', { for: 'field-rule', text: t('f.rule') }), ruleSel, ruleHint),
         everyField,
+        h('div', { class: 'field' }, h('label', { for: 'field-booked', text: t('f.booked') }), bookedSel, bookedHint),
         h('div', { class: 'field full' }, unservedBox.el, h('span', { class: 'hint', text: t('f.unserved.hint') })),
         groupList, groupListEn),
       h('fieldset', { class: 'hours-set' },
@@ -235,6 +248,7 @@ export function fieldsView(app) {
       def.accept_unserved = unservedBox.box.checked;
       def.priority_rule = ruleSel.value;
       def.priority_every = def.priority_rule === 'interleave' ? intIn(every, 1, MAX_EVERY, t('f.err.every', { max: MAX_EVERY })) : 0;
+      def.booked_position = bookedSel.value;
       def.hours = useOwn.checked ? editor.value() : {};
       if (useOwn.checked && Object.keys(def.hours).length === 0) throw new Invalid(t('h.err.empty', { day: t('h.day.mon') }), editor.el.querySelector('input'));
       const out = await app.api.put('/api/v1/services/' + encodeURIComponent(def.id), def);

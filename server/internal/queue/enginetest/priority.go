@@ -18,6 +18,8 @@ func runPriorityRules(t *testing.T, newOpener NewOpener) {
 	t.Run("InterleaveSurvivesRestart", func(t *testing.T) { testInterleaveRestart(t, newOpener(t)) })
 	t.Run("PriorityRulePerField", func(t *testing.T) { testRulePerField(t, newOpener(t)) })
 	t.Run("BookedOrdering", func(t *testing.T) { testBookedOrdering(t, newOpener(t)) })
+	t.Run("BookedPositions", func(t *testing.T) { testBookedPositions(t, newOpener) })
+	t.Run("BookedPositionValidation", func(t *testing.T) { testBookedPositionValidation(t, newOpener(t)) })
 }
 
 // setRule sets field id's priority rule.
@@ -255,5 +257,122 @@ func testBookedOrdering(t *testing.T, open Opener) {
 	tk, err := e.Next(context.Background(), "q2", "clerk")
 	if err != nil || tk == nil || tk.ID != lone.ID || tk.Booking == nil || tk.Booking.Code != "BK-A008" {
 		t.Fatalf("early booking at an idle counter: %+v, %v", tk, err)
+	}
+}
+
+// testBookedPositions: the call order of each booked position of a strict
+// field, on the same tickets: regular A001, priority A002, regular A003,
+// priority A004–A006, booked A007 (slot 9:51, in its window), regular A008.
+func testBookedPositions(t *testing.T, newOpener NewOpener) {
+	const (
+		listFirst = "[A007 A002 A004 A005 A006 A001 A003 A008]"
+		listAfter = "[A002 A004 A005 A006 A007 A001 A003 A008]"
+		listLine  = "[A002 A004 A005 A006 A001 A007 A003 A008]"
+	)
+	for _, c := range []struct {
+		pos, want, list string
+	}{
+		// Before everyone (the default).
+		{"", "[A007 A002 A004 A005 A001 A006 A003 A008]", listFirst},
+		{protocol.BookedFirst, "[A007 A002 A004 A005 A001 A006 A003 A008]", listFirst},
+		// After the priority tickets, within the bound of three in a row:
+		// the booked call leaves the streak at three, so a regular one goes
+		// next.
+		{protocol.BookedAfterPriority, "[A002 A004 A005 A007 A001 A006 A003 A008]", listAfter},
+		// In the walk-in line at 9:51: after A001 (9:50), before A003
+		// (9:52); priority tickets pass it as they pass walk-ins.
+		{protocol.BookedInLine, "[A002 A004 A005 A001 A006 A007 A003 A008]", listLine},
+	} {
+		name := c.pos
+		if name == "" {
+			name = "default"
+		}
+		t.Run(name, func(t *testing.T) {
+			open := newOpener(t)
+			s := open(t)
+			loc := HCM(t)
+			at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, loc) }
+			clk := NewClock(at(9, 50))
+			e := newEngine(t, s, clk)
+			Seed(t, e)
+			if c.pos != "" {
+				for _, x := range e.Services() {
+					if x.ID == "a" {
+						x.BookedPosition = c.pos
+						if _, err := e.PutService(context.Background(), x); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			var booked protocol.Ticket
+			for i, prio := range []bool{false, true, false, true, true, true, false, false} {
+				tk := issue(t, e, "a", prio)
+				if i == 6 {
+					booked = tk
+				}
+				clk.Add(time.Minute)
+			}
+			book(t, s, booked.ID, at(9, 36), at(10, 10)) // slot 9:51
+			// The waiting list shows the classes in call order (the
+			// streak bound and interleave turns left out).
+			s.Close()
+			s = open(t)
+			defer s.Close()
+			e = newEngine(t, s, clk)
+			var listed []string
+			for _, w := range e.Waiting([]string{"a"}) {
+				listed = append(listed, w.Code)
+			}
+			if got := fmt.Sprint(listed); got != c.list {
+				t.Errorf("booked position %q: waiting list %s, want %s", c.pos, got, c.list)
+			}
+			if got := fmt.Sprint(callAll(t, e, "q2", 20)); got != c.want {
+				t.Fatalf("booked position %q: call order %s, want %s", c.pos, got, c.want)
+			}
+		})
+	}
+}
+
+// testBookedPositionValidation: an unknown booked position is refused and
+// changes nothing; a PUT without it keeps it.
+func testBookedPositionValidation(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	e := newEngine(t, s, queue.SystemClock{})
+	Seed(t, e)
+	ctx := context.Background()
+	field := func() protocol.Service {
+		for _, x := range e.Services() {
+			if x.ID == "a" {
+				return x
+			}
+		}
+		t.Fatal("no field a")
+		return protocol.Service{}
+	}
+	x := field()
+	x.BookedPosition = protocol.BookedInLine
+	if _, err := e.PutService(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"last", "FIRST", "interleave", " in_line"} {
+		x := field()
+		x.BookedPosition, x.TargetMinutes = bad, 33
+		if _, err := e.PutService(ctx, x); queue.CodeOf(err) != protocol.CodeBadRequest {
+			t.Fatalf("booked_position %q: %v, want %s", bad, err, protocol.CodeBadRequest)
+		}
+	}
+	if x := field(); x.BookedPosition != protocol.BookedInLine || x.TargetMinutes == 33 {
+		t.Fatalf("refused changes changed the field: %+v", x)
+	}
+	x = field()
+	x.BookedPosition = ""
+	if got, err := e.PutService(ctx, x); err != nil || got.BookedPosition != protocol.BookedInLine {
+		t.Fatalf("PUT without the position: %+v, %v; want in_line kept", got, err)
+	}
+	x.BookedPosition = protocol.BookedFirst
+	if got, err := e.PutService(ctx, x); err != nil || got.BookedPosition != protocol.BookedFirst {
+		t.Fatalf("PUT with first: %+v, %v", got, err)
 	}
 }
