@@ -76,6 +76,9 @@ type server struct {
 }
 
 func buildServer(dir string) (string, error) {
+	if b := os.Getenv("CIVIQ_BENCH_SERVER"); b != "" {
+		return b, nil // a server built elsewhere (A/B comparisons)
+	}
 	bin := filepath.Join(dir, "civiq-server")
 	cmd := exec.Command("go", "build", "-o", bin, "./server")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -385,7 +388,7 @@ func throughput(bin, data string) (float64, error) {
 		return 0, err
 	}
 	defer s.stop()
-	return load([]*server{s})
+	return load([]*server{s}, 0)
 }
 
 // throughputPG is throughput on n server instances sharing one PostgreSQL
@@ -415,12 +418,19 @@ func throughputPG(bin, dir string, n int) (float64, error) {
 		}
 		servers = append(servers, s)
 	}
-	return load(servers)
+	v, err := load(servers, pg.PID())
+	if err == nil && os.Getenv("CIVIQ_BENCH_PG_STATEMENTS") != "" {
+		err = printStatements(ctx, url)
+	}
+	return v, err
 }
 
 // load: 56 kiosk clients issue and 8 clerks call, spread over servers, for
 // 5 s; returns the acknowledged operations per second after a 1 s warm-up.
-func load(servers []*server) (float64, error) {
+// It prints the CPU time per operation of the servers, of PostgreSQL
+// (pgPID, 0: none) and of the load client, which depends less than the
+// rate on what else runs on the machine.
+func load(servers []*server, pgPID int) (float64, error) {
 	kioskTok, err := servers[0].device("kiosk")
 	if err != nil {
 		return 0, err
@@ -480,9 +490,12 @@ func load(servers []*server) (float64, error) {
 	counting.Store(true)
 	start := time.Now()
 	n0 := ops.Load()
+	cpu0 := cpuSample(servers, pgPID)
 	time.Sleep(4 * time.Second)
 	n := ops.Load() - n0
+	cpu := cpuSample(servers, pgPID).sub(cpu0)
 	el := time.Since(start)
+	fmt.Fprintf(os.Stderr, "%.0f ops/s; %s\n", float64(n)/el.Seconds(), cpu.perOp(n))
 	cancel()
 	wg.Wait()
 	if e, ok := firstErr.Load().(error); ok && e != nil {

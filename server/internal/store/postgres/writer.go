@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -23,11 +24,12 @@ import (
 // failing update rolls back alone), allocates the seqs of all their events
 // and commits once: one flush acknowledges the whole batch.
 //
-// Batches of two instances must not deadlock on each other: only the
-// batch's first update may wait for a lock another transaction holds; the
-// others run with lock_timeout 1 ms and, when they would wait, are rolled
-// back to their savepoint and go first in the next batch (where they may
-// wait, holding no other lock of the batch). So a batch waits only as a
+// Batches of two instances must not deadlock on each other: until an
+// update of the batch has succeeded (the batch holds no lock yet), an
+// update may wait for a lock another transaction holds; the ones after run
+// with lock_timeout 1 ms and, when they would wait, are rolled back to
+// their savepoint and go first in the next batch (where they may wait,
+// holding no other lock of the batch). So a batch waits only as a
 // single-update transaction would.
 
 type op struct {
@@ -97,16 +99,28 @@ func (s *Store) failPending(carry []*op) {
 
 // commit runs a batch in one transaction and answers its updates; it
 // returns the updates deferred to the next batch.
+//
+// Round trips are what the batch costs (pipe.go): an update's writes and
+// the release of its savepoint travel with the next statement that needs
+// an answer, usually the next update's first read; the last update's,
+// with the statement allocating the batch's seqs.
 func (s *Store) commit(batch []*op) (carry []*op) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var answered []*op
-	answer := func(o *op) { answered = append(answered, o) }
+	isAnswered := map[*op]bool{}
+	answer := func(o *op) {
+		if !isAnswered[o] {
+			isAnswered[o] = true
+			answered = append(answered, o)
+		}
+	}
 	defer func() {
 		for _, o := range answered {
 			close(o.done)
 		}
 	}()
+	var ok []*op // run successfully (the last ones' held writes may be unsent)
 	failAll := func(err error) []*op {
 		err = batchErr(err)
 		for _, o := range batch {
@@ -127,98 +141,169 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 		return failAll(err)
 	}
 	defer tx.Rollback(context.Background())
-	var ok []*op
+	p := &pipe{Tx: tx}
 	// One savepoint "op" stays open: an update that succeeds releases it
-	// and opens the next in the same round trip; one that fails rolls back
-	// to it, which keeps it. lock_timeout is set between a release and the
-	// next savepoint, so no rollback undoes it.
-	if _, err := tx.Exec(ctx, `SAVEPOINT op`); err != nil {
-		return failAll(err)
-	}
+	// and opens the next; one that fails rolls back to it, which keeps it.
+	// Once an update has succeeded the batch holds locks, and the updates
+	// after it must not wait for others' (lock_timeout 1 ms: they go first
+	// in the next batch instead). lock_timeout is set between a release
+	// and the next savepoint, so no rollback undoes it.
+	p.hold(held{sql: `SAVEPOINT op`})
+	noWait := false // lock_timeout is set
 	var cache batchCache
-	waitLocks := true // the first update may wait for locks
-	noWait := false   // lock_timeout is set for the others
-	for _, o := range batch {
+	todo := slices.Clone(batch)
+	failed := func(o *op, err error) {
+		if c, _ := pgCode(err); c == "55P03" && len(ok) > 0 {
+			carry = append(carry, o) // would wait: first in the next batch
+			return
+		}
+		if retryable(err) && o.retries < s.opts.MaxRetries {
+			o.retries++
+			todo = append([]*op{o}, todo...)
+			return
+		}
+		o.err = storageErr(err)
+		answer(o)
+	}
+	// rollback undoes the update being run (cur, nil: none) after its
+	// failure (curErr), or after a held statement's (f): when f is an earlier
+	// update's, that one is undone with the updates after it, which run
+	// again, cur too. It reports whether the batch can go on.
+	rollback := func(cur *op, curErr error, f *heldErr) bool {
+		cache.reset() // it may hold what an update read of its own writes
+		if cur != nil {
+			p.drop(cur)
+		}
+		if f == nil {
+			// Held statements of earlier updates are sent first.
+			_, err := p.Exec(ctx, `ROLLBACK TO SAVEPOINT op`)
+			if f = p.takeFailure(); f == nil {
+				if err != nil {
+					return false
+				}
+				failed(cur, curErr)
+				return true
+			}
+		}
+		p.held = nil
+		if _, err := p.Exec(ctx, `ROLLBACK TO SAVEPOINT op`); err != nil {
+			return false
+		}
+		if f.owner == nil {
+			return false // the writer's own statement failed: not an update's doing
+		}
+		if f.owner == cur {
+			failed(cur, f.err)
+			return true
+		}
+		i := slices.Index(ok, f.owner)
+		if i < 0 {
+			return false
+		}
+		// Its savepoint is the one rolled back to (its release was not
+		// run): the updates after it did not run.
+		again := slices.Clone(ok[i+1:])
+		if cur != nil {
+			again = append(again, cur)
+		}
+		for _, o := range again {
+			o.events = nil
+		}
+		f.owner.events = nil
+		ok = ok[:i]
+		todo = append(again, todo...)
+		failed(f.owner, f.err)
+		return true
+	}
+	for {
+		if len(todo) == 0 {
+			// The tail: confirm the last update's writes, allocate the
+			// batch's seqs, commit.
+			all, err := s.appendOK(ctx, p, ok, noWait)
+			if f := p.takeFailure(); f != nil {
+				if !rollback(nil, nil, f) {
+					return failAll(err)
+				}
+				continue
+			}
+			if err != nil {
+				return failAll(err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				// Deferred updates were not run: they go to the next batch.
+				for _, o := range ok {
+					o.err = batchErr(err)
+					o.events = nil
+					answer(o)
+				}
+				return carry
+			}
+			if len(all) > 0 {
+				s.deliver(ctx, all)
+			}
+			for _, o := range ok {
+				answer(o)
+			}
+			return carry
+		}
+		o := todo[0]
+		todo = todo[1:]
 		if err := o.ctx.Err(); err != nil {
 			o.err = err
 			answer(o)
 			continue
 		}
-		if !waitLocks && !noWait {
-			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT op; SET LOCAL lock_timeout = '1ms'; SAVEPOINT op`); err != nil {
+		w := &wtx{s: s, tx: p, p: p, op: o, ctx: ctx, cache: &cache}
+		err := safeRun(o.fn, w)
+		if f := p.takeFailure(); f != nil {
+			if !rollback(o, nil, f) {
+				return failAll(f.err)
+			}
+			continue
+		}
+		if err != nil {
+			if !rollback(o, err, nil) {
+				o.err = storageErr(err)
 				return failAll(err)
 			}
-			noWait = true
+			continue
 		}
-		for {
-			w := &wtx{s: s, tx: tx, ctx: ctx, cache: &cache}
-			err := safeRun(o.fn, w)
-			if err == nil {
-				if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT op; SAVEPOINT op`); err != nil {
-					return failAll(err)
-				}
-				o.events = w.events
-				ok = append(ok, o)
-				break
-			}
-			cache.reset() // it may hold what the update read of its own writes
-			if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT op`); rerr != nil {
-				// The transaction itself is gone (connection lost).
-				o.err = storageErr(err)
-				return failAll(rerr)
-			}
-			if c, _ := pgCode(err); c == "55P03" && !waitLocks {
-				carry = append(carry, o) // would wait: first in the next batch
-				break
-			}
-			if retryable(err) && o.retries < s.opts.MaxRetries {
-				o.retries++
-				continue
-			}
-			o.err = storageErr(err)
-			answer(o)
-			break
+		o.events = w.events
+		ok = append(ok, o)
+		p.hold(held{sql: `RELEASE SAVEPOINT op`})
+		if !noWait {
+			p.hold(held{sql: `SET LOCAL lock_timeout = '1ms'`, ok: func() { noWait = true }})
 		}
-		waitLocks = false
+		p.hold(held{sql: `SAVEPOINT op`})
 	}
+}
+
+// appendOK sends the held statements and allocates the seqs of the
+// events of ok, copied into each update's events; it returns them all.
+func (s *Store) appendOK(ctx context.Context, p *pipe, ok []*op, noWait bool) ([]protocol.Event, error) {
 	var all []protocol.Event
 	for _, o := range ok {
 		all = append(all, o.events...)
 	}
-	if len(all) > 0 {
-		if noWait {
-			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
-				return failAll(err)
-			}
-		}
-		if err := s.appendEvents(ctx, tx, all); err != nil {
-			return failAll(err)
-		}
-		// all shares its elements' storage with nothing: copy the seqs back.
-		i := 0
-		for _, o := range ok {
-			for j := range o.events {
-				o.events[j].Seq = all[i].Seq
-				i++
-			}
-		}
+	if len(all) == 0 {
+		return nil, p.flush(ctx)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		// Deferred updates were not run: they go to the next batch.
-		for _, o := range ok {
-			o.err = batchErr(err)
-			o.events = nil
-			answer(o)
-		}
-		return carry
+	if noWait || len(p.held) > 0 {
+		// The seq row is waited for: its holder is committing.
+		p.hold(held{sql: `SET LOCAL lock_timeout = 0`})
 	}
-	if len(all) > 0 {
-		s.deliver(ctx, all)
+	if err := s.appendEvents(ctx, p, all); err != nil {
+		return nil, err
 	}
+	// all shares its elements' storage with nothing: copy the seqs back.
+	i := 0
 	for _, o := range ok {
-		answer(o)
+		for j := range o.events {
+			o.events[j].Seq = all[i].Seq
+			i++
+		}
 	}
-	return carry
+	return all, nil
 }
 
 // batchErr is the error of a batch that failed as a whole.
