@@ -141,7 +141,8 @@ func printStatements(ctx context.Context, url string) error {
 		return err
 	}
 	rows, err := c.Query(ctx, `SELECT calls, total_exec_time, total_plan_time, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
-		FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 40`)
+		FROM pg_stat_statements WHERE query NOT LIKE 'CREATE%' AND query NOT LIKE '--%'
+		ORDER BY query ~* '^(begin|commit|rollback|savepoint|release|set)', total_exec_time + total_plan_time DESC LIMIT 40`)
 	if err != nil {
 		return err
 	}

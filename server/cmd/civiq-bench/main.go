@@ -396,14 +396,19 @@ func throughput(bin, data string) (float64, error) {
 // clients spread over the instances.
 func throughputPG(bin, dir string, n int) (float64, error) {
 	ctx := context.Background()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer pg.Stop()
-	_, url, err := pg.CreateDatabase(ctx)
-	if err != nil {
-		return 0, err
+	url, pgPID := os.Getenv("CIVIQ_BENCH_PG_URL"), 0
+	if url == "" {
+		pg, err := pgtest.Start(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer pg.Stop()
+		if _, url, err = pg.CreateDatabase(ctx); err != nil {
+			return 0, err
+		}
+		pgPID = pg.PID()
+	} else if p, err := strconv.Atoi(os.Getenv("CIVIQ_BENCH_PG_PID")); err == nil {
+		pgPID = p // CPU time of that PostgreSQL server counted too
 	}
 	var servers []*server
 	defer func() {
@@ -418,7 +423,7 @@ func throughputPG(bin, dir string, n int) (float64, error) {
 		}
 		servers = append(servers, s)
 	}
-	v, err := load(servers, pg.PID())
+	v, err := load(servers, pgPID)
 	if err == nil && os.Getenv("CIVIQ_BENCH_PG_STATEMENTS") != "" {
 		err = printStatements(ctx, url)
 	}

@@ -15,9 +15,13 @@ func (s *Store) UpdateTogether(fns ...func(queue.Tx) error) ([][]protocol.Event,
 	for i, fn := range fns {
 		ops[i] = &op{ctx: context.Background(), fn: func(w *wtx) error { return fn(w) }, done: make(chan struct{})}
 	}
+	dq, done := make(chan delivery), make(chan struct{})
+	go s.deliverer(dq, done)
 	for batch := ops; len(batch) > 0; {
-		batch = s.commit(batch)
+		batch = s.commit(batch, dq)
 	}
+	close(dq)
+	<-done
 	evs, errs := make([][]protocol.Event, len(ops)), make([]error, len(ops))
 	for i, o := range ops {
 		<-o.done

@@ -61,8 +61,38 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.E
 	return o.events, o.err
 }
 
+// delivery is a committed batch: its events go to the sink, then its
+// updates are answered.
+type delivery struct {
+	events []protocol.Event
+	ops    []*op
+}
+
+// deliverer passes committed batches to the sink in commit order and
+// answers their updates, while the writer runs the next batch.
+func (s *Store) deliverer(dq <-chan delivery, done chan<- struct{}) {
+	defer close(done)
+	for d := range dq {
+		if len(d.events) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			s.deliver(ctx, d.events)
+			cancel()
+		}
+		for _, o := range d.ops {
+			close(o.done)
+		}
+	}
+}
+
 func (s *Store) writer() {
-	defer close(s.written)
+	dq, delivered := make(chan delivery, 2), make(chan struct{})
+	go s.deliverer(dq, delivered)
+	defer func() {
+		// Every update taken is answered before written closes.
+		close(dq)
+		<-delivered
+		close(s.written)
+	}()
 	var carry []*op // updates deferred from the last batch, first in the next
 	for {
 		batch, ok := store.Gather(carry, s.ops, s.quit, s.opts.MaxBatch)
@@ -70,7 +100,7 @@ func (s *Store) writer() {
 			s.failPending(nil)
 			return
 		}
-		carry = s.commit(batch)
+		carry = s.commit(batch, dq)
 		select {
 		case <-s.quit:
 			s.failPending(carry)
@@ -97,14 +127,15 @@ func (s *Store) failPending(carry []*op) {
 	}
 }
 
-// commit runs a batch in one transaction and answers its updates; it
+// commit runs a batch in one transaction and answers its updates, the
+// committed ones through dq (after their events reach the sink); it
 // returns the updates deferred to the next batch.
 //
 // Round trips are what the batch costs (pipe.go): an update's writes and
 // the release of its savepoint travel with the next statement that needs
 // an answer, usually the next update's first read; the last update's,
 // with the statement allocating the batch's seqs.
-func (s *Store) commit(batch []*op) (carry []*op) {
+func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var answered []*op
@@ -238,12 +269,10 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 				}
 				return carry
 			}
-			if len(all) > 0 {
-				s.deliver(ctx, all)
-			}
 			for _, o := range ok {
-				answer(o)
+				isAnswered[o] = true
 			}
+			dq <- delivery{events: all, ops: ok}
 			return carry
 		}
 		o := todo[0]
