@@ -2,11 +2,15 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/report"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -147,5 +151,93 @@ func TestHeldWritesFailAlone(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReportGenerationOncePerTransaction: a transaction bumps a day's
+// report generation once however many of its tickets it changes
+// (migration 0012), and a bump undone with its update's savepoint is
+// redone by the next update of the batch that changes the day, so a cached
+// summary of a past day never outlives a change of the day.
+func TestReportGenerationOncePerTransaction(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	s := open(t, url)
+	defer s.Close()
+	db, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	const today = "2026-11-29"
+	issued := func() int {
+		t.Helper()
+		days, err := s.ReportSource(time.UTC, today).ReportDays(ctx, pipeDay, pipeDay, report.DimAll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, acc := range days[pipeDay] {
+			n += acc.Issued
+		}
+		return n
+	}
+	state := func() (gen int64, cached int) {
+		t.Helper()
+		if err := db.QueryRow(ctx, `SELECT gen, (SELECT count(*) FROM report_days WHERE day = $1) FROM report_gen WHERE day = $1`, pipeDay).Scan(&gen, &cached); err != nil {
+			t.Fatal(err)
+		}
+		return gen, cached
+	}
+	if _, err := s.Update(ctx, func(tx queue.Tx) error { return tx.InsertTicket(pipeTicket("t1", 1, "")) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := issued(); n != 1 {
+		t.Fatalf("issued %d, want 1", n)
+	}
+	gen0, cached := state()
+	if cached == 0 {
+		t.Fatal("the past day's summary was not cached")
+	}
+
+	// A changes the day (and sends it: the read after the write) and
+	// fails; B changes it again; C and D change two tickets in one more
+	// update each.
+	errFail := errors.New("A fails")
+	t1 := pipeTicket("t1", 1, "")
+	t1.Status = protocol.StatusCancelled
+	_, errs := s.UpdateTogether(
+		func(tx queue.Tx) error {
+			if err := tx.InsertTicket(pipeTicket("t2", 2, "")); err != nil {
+				return err
+			}
+			if _, err := tx.Ticket("t2"); err != nil {
+				return err
+			}
+			return errFail
+		},
+		func(tx queue.Tx) error { return tx.InsertTicket(pipeTicket("t3", 3, "")) },
+		func(tx queue.Tx) error {
+			if _, err := tx.Ticket("t1"); err != nil {
+				return err
+			}
+			if err := tx.UpdateTicket(t1); err != nil {
+				return err
+			}
+			return tx.InsertTicket(pipeTicket("t4", 4, ""))
+		},
+	)
+	if !errors.Is(errs[0], errFail) || errs[1] != nil || errs[2] != nil {
+		t.Fatalf("errors %v, want A's alone", errs)
+	}
+	gen, cached := state()
+	if cached != 0 {
+		t.Errorf("%d summaries of the changed day still cached", cached)
+	}
+	if gen != gen0+1 {
+		t.Errorf("generation %d → %d: want one bump for the transaction", gen0, gen)
+	}
+	if n := issued(); n != 3 {
+		t.Errorf("issued %d, want 3 (t1, t3, t4)", n)
 	}
 }

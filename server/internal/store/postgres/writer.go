@@ -24,13 +24,21 @@ import (
 // failing update rolls back alone), allocates the seqs of all their events
 // and commits once: one flush acknowledges the whole batch.
 //
-// Batches of two instances must not deadlock on each other: until an
-// update of the batch has succeeded (the batch holds no lock yet), an
-// update may wait for a lock another transaction holds; the ones after run
-// with lock_timeout 1 ms and, when they would wait, are rolled back to
-// their savepoint and go first in the next batch (where they may wait,
-// holding no other lock of the batch). So a batch waits only as a
-// single-update transaction would.
+// Batches of several instances take turns: each first takes one advisory
+// lock (qBatchTurn) held until it commits. Nearly every update writes rows
+// that every batch writes (today's number row of a field, the day's report
+// generation, the event counter), so batches of two instances could not
+// run side by side anyway; taking turns from the start, a batch never
+// waits for another's rows halfway, nor rolls updates back because it
+// would, and the waiting instance gathers a larger batch meanwhile.
+//
+// Other transactions (outside the writers) must not deadlock a batch
+// either: until an update of the batch has succeeded (the batch holds no
+// row lock yet), an update may wait for a lock another transaction holds;
+// the ones after run with lock_timeout 1 ms and, when they would wait, are
+// rolled back to their savepoint and go first in the next batch (where
+// they may wait, holding no other lock of the batch). So a batch waits
+// only as a single-update transaction would.
 
 type op struct {
 	ctx     context.Context
@@ -179,6 +187,9 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 	// after it must not wait for others' (lock_timeout 1 ms: they go first
 	// in the next batch instead). lock_timeout is set between a release
 	// and the next savepoint, so no rollback undoes it.
+	// Batches of all instances take turns (qBatchTurn), sent with the
+	// first statement.
+	p.hold(held{sql: qBatchTurn})
 	p.hold(held{sql: `SAVEPOINT op`})
 	noWait := false // lock_timeout is set
 	var cache batchCache
@@ -385,6 +396,11 @@ func retryable(err error) bool {
 	}
 	return false
 }
+
+// qBatchTurn is the advisory lock the batches of every instance take in
+// turn (transaction-scoped: released at commit or when the connection
+// drops), one per schema (a database may hold several).
+const qBatchTurn = `SELECT pg_advisory_xact_lock(7431002, hashtext(current_schema()))`
 
 // qAppendEvents allocates the seqs of a batch's events from the counter
 // row (locked until commit: writers of events commit one after the other,
