@@ -449,7 +449,11 @@ func load(servers []*server, pgPID int) (float64, error) {
 		admins = append(admins, admin)
 	}
 	var ops atomic.Int64
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	measure := 4 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("CIVIQ_BENCH_LOAD")); err == nil && v > 0 {
+		measure = v // longer, for profiling
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), measure+2*time.Second)
 	defer cancel()
 	var counting atomic.Bool
 	var wg sync.WaitGroup
@@ -496,7 +500,7 @@ func load(servers []*server, pgPID int) (float64, error) {
 	start := time.Now()
 	n0 := ops.Load()
 	cpu0 := cpuSample(servers, pgPID)
-	time.Sleep(4 * time.Second)
+	time.Sleep(measure)
 	n := ops.Load() - n0
 	cpu := cpuSample(servers, pgPID).sub(cpu0)
 	el := time.Since(start)

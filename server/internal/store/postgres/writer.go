@@ -210,8 +210,9 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 	// rollback undoes the update being run (cur, nil: none) after its
 	// failure (curErr), or after a held statement's (f): when f is an earlier
 	// update's, that one is undone with the updates after it, which run
-	// again, cur too. It reports whether the batch can go on.
-	rollback := func(cur *op, curErr error, f *heldErr) bool {
+	// again, cur too. A non-nil answer is the error the whole batch fails
+	// with (the transaction is gone).
+	rollback := func(cur *op, curErr error, f *heldErr) error {
 		cache.reset() // it may hold what an update read of its own writes
 		if cur != nil {
 			p.drop(cur)
@@ -221,26 +222,26 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 			_, err := p.Exec(ctx, `ROLLBACK TO SAVEPOINT op`)
 			if f = p.takeFailure(); f == nil {
 				if err != nil {
-					return false
+					return err
 				}
 				failed(cur, curErr)
-				return true
+				return nil
 			}
 		}
 		p.held = nil
-		if _, err := p.Exec(ctx, `ROLLBACK TO SAVEPOINT op`); err != nil {
-			return false
-		}
 		if f.owner == nil {
-			return false // the writer's own statement failed: not an update's doing
+			return f.err // the writer's own statement failed: not an update's doing
+		}
+		if _, err := p.Exec(ctx, `ROLLBACK TO SAVEPOINT op`); err != nil {
+			return err
 		}
 		if f.owner == cur {
 			failed(cur, f.err)
-			return true
+			return nil
 		}
 		i := slices.Index(ok, f.owner)
 		if i < 0 {
-			return false
+			return f.err
 		}
 		// Its savepoint is the one rolled back to (its release was not
 		// run): the updates after it did not run.
@@ -255,7 +256,7 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 		ok = ok[:i]
 		todo = append(again, todo...)
 		failed(f.owner, f.err)
-		return true
+		return nil
 	}
 	for {
 		if len(todo) == 0 {
@@ -263,7 +264,7 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 			// batch's seqs, commit.
 			all, err := s.appendOK(ctx, p, ok, noWait)
 			if f := p.takeFailure(); f != nil {
-				if !rollback(nil, nil, f) {
+				if err := rollback(nil, nil, f); err != nil {
 					return failAll(err)
 				}
 				continue
@@ -296,15 +297,17 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 		w := &wtx{s: s, tx: p, p: p, op: o, ctx: ctx, cache: &cache}
 		err := safeRun(o.fn, w)
 		if f := p.takeFailure(); f != nil {
-			if !rollback(o, nil, f) {
-				return failAll(f.err)
+			if err := rollback(o, nil, f); err != nil {
+				return failAll(err)
 			}
 			continue
 		}
 		if err != nil {
-			if !rollback(o, err, nil) {
-				o.err = storageErr(err)
-				return failAll(err)
+			if rerr := rollback(o, err, nil); rerr != nil {
+				if !errors.Is(err, errHeldFailed) {
+					o.err = storageErr(err)
+				}
+				return failAll(rerr)
 			}
 			continue
 		}
@@ -365,7 +368,7 @@ func (s *Store) appendEvents(ctx context.Context, tx pgx.Tx, evs []protocol.Even
 		_, off := ev.At.Zone()
 		types[i], ats[i], offs[i], datas[i] = ev.Type, ev.At, int32(off), string(ev.Data)
 	}
-	rows, err := tx.Query(ctx, qAppendEvents, n, types, ats, offs, datas)
+	rows, err := tx.Query(ctx, qAppendEvents, n, types, ats, offs, datas, s.feed.selfTag())
 	if err != nil {
 		return err
 	}
@@ -405,9 +408,10 @@ const qBatchTurn = `SELECT pg_advisory_xact_lock(7431002, hashtext(current_schem
 // qAppendEvents allocates the seqs of a batch's events from the counter
 // row (locked until commit: writers of events commit one after the other,
 // so seqs are gap-free and in commit order), stores the events and wakes
-// the other instances at commit.
+// the other instances at commit (the notification says the batch's last
+// seq and which store committed it: feed.go).
 const qAppendEvents = `WITH s AS (UPDATE event_seq SET last = last + $1 WHERE id = 1 RETURNING last),
-	n AS (SELECT pg_notify('` + notifyChannel + `', s.last::text) FROM s)
+	n AS (SELECT pg_notify('` + notifyChannel + `', s.last::text || ' ' || $6) FROM s)
 	INSERT INTO events (seq, type, at, at_offset, data)
 	SELECT s.last - $1 + e.ord, e.type, e.at, e.off, e.data::json
 	FROM s, (SELECT count(*) FROM n) AS k,
