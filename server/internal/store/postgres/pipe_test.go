@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -239,5 +240,56 @@ func TestReportGenerationOncePerTransaction(t *testing.T) {
 	}
 	if n := issued(); n != 3 {
 		t.Errorf("issued %d, want 3 (t1, t3, t4)", n)
+	}
+}
+
+// TestNumbersCountedInBatch: within a batch the next number of a field is
+// counted by the writer (its row is locked by the batch) and written with
+// the next statement; an update that rolls back gives its number back, and
+// the count read inside the batch and after it is the last number given.
+func TestNumbersCountedInBatch(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, srv.Database(t))
+	defer s.Close()
+	var got []int
+	next := func(fail bool) func(queue.Tx) error {
+		return func(tx queue.Tx) error {
+			n, err := tx.NextNumber("a", pipeDay)
+			if err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("fails after taking a number")
+			}
+			got = append(got, n)
+			return nil
+		}
+	}
+	var counted int
+	_, errs := s.UpdateTogether(
+		next(false), next(false), next(true), next(false),
+		func(tx queue.Tx) error {
+			var err error
+			counted, err = tx.IssuedCount("a", pipeDay)
+			return err
+		},
+		next(false),
+	)
+	for i, err := range errs {
+		if (i == 2) != (err != nil) {
+			t.Errorf("update %d: %v", i, err)
+		}
+	}
+	if want := []int{1, 2, 3, 4}; !slices.Equal(got, want) || counted != 3 {
+		t.Errorf("numbers %v, counted %d inside the batch; want %v and 3", got, counted, want)
+	}
+	if _, err := s.Update(ctx, func(tx queue.Tx) error {
+		n, err := tx.IssuedCount("a", pipeDay)
+		if err == nil && n != 4 {
+			t.Errorf("after the batch %d numbers counted, want 4", n)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
