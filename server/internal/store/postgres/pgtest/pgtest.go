@@ -127,9 +127,15 @@ func (s *Server) launch(ctx context.Context) error {
 	// detach it): Pdeathsig stops it even when the test binary is killed.
 	var log bytes.Buffer
 	s.done = make(chan struct{})
+	// Settings of a small real deployment (docs/DEPLOY.md), durability
+	// untouched (fsync, synchronous_commit and full_page_writes on): WAL
+	// buffers large enough for a group commit's batch, and statistics
+	// soon after a database is created (a new database's first plans are
+	// made on empty tables; a running centre's have statistics).
 	args := []string{"-D", s.data,
 		"-p", strconv.Itoa(s.port), "-k", s.sock, "-c", "listen_addresses=127.0.0.1",
-		"-c", "max_connections=300", "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning"}
+		"-c", "max_connections=300", "-c", "shared_buffers=128MB", "-c", "wal_buffers=16MB",
+		"-c", "autovacuum_naptime=1s", "-c", "log_min_messages=warning"}
 	// More settings for a measurement (the benchmark's profiling:
 	// CIVIQ_PG_SETTINGS="shared_preload_libraries=pg_stat_statements").
 	for _, kv := range strings.Fields(os.Getenv("CIVIQ_PG_SETTINGS")) {
