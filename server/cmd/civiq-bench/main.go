@@ -78,6 +78,9 @@ type server struct {
 }
 
 func buildServer(dir string) (string, error) {
+	if b := os.Getenv("CIVIQ_BENCH_SERVER"); b != "" {
+		return b, nil // a server built elsewhere (A/B comparisons)
+	}
 	bin := filepath.Join(dir, "civiq-server")
 	cmd := exec.Command("go", "build", "-o", bin, "./server")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -400,7 +403,7 @@ func throughput(bin, data string) (float64, error) {
 		return 0, err
 	}
 	defer s.stop()
-	return load([]*server{s})
+	return load([]*server{s}, 0)
 }
 
 // throughputPG is throughput on n server instances sharing one PostgreSQL
@@ -408,14 +411,19 @@ func throughput(bin, data string) (float64, error) {
 // clients spread over the instances.
 func throughputPG(bin, dir string, n int) (float64, error) {
 	ctx := context.Background()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer pg.Stop()
-	_, url, err := pg.CreateDatabase(ctx)
-	if err != nil {
-		return 0, err
+	url, pgPID := os.Getenv("CIVIQ_BENCH_PG_URL"), 0
+	if url == "" {
+		pg, err := pgtest.Start(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer pg.Stop()
+		if _, url, err = pg.CreateDatabase(ctx); err != nil {
+			return 0, err
+		}
+		pgPID = pg.PID()
+	} else if p, err := strconv.Atoi(os.Getenv("CIVIQ_BENCH_PG_PID")); err == nil {
+		pgPID = p // CPU time of that PostgreSQL server counted too
 	}
 	var servers []*server
 	defer func() {
@@ -430,12 +438,19 @@ func throughputPG(bin, dir string, n int) (float64, error) {
 		}
 		servers = append(servers, s)
 	}
-	return load(servers)
+	v, err := load(servers, pgPID)
+	if err == nil && os.Getenv("CIVIQ_BENCH_PG_STATEMENTS") != "" {
+		err = printStatements(ctx, url)
+	}
+	return v, err
 }
 
 // load: 56 kiosk clients issue and 8 clerks call, spread over servers, for
 // 5 s; returns the acknowledged operations per second after a 1 s warm-up.
-func load(servers []*server) (float64, error) {
+// It prints the CPU time per operation of the servers, of PostgreSQL
+// (pgPID, 0: none) and of the load client, which depends less than the
+// rate on what else runs on the machine.
+func load(servers []*server, pgPID int) (float64, error) {
 	kioskTok, err := servers[0].device("kiosk")
 	if err != nil {
 		return 0, err
@@ -449,7 +464,11 @@ func load(servers []*server) (float64, error) {
 		admins = append(admins, admin)
 	}
 	var ops atomic.Int64
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	measure := 4 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("CIVIQ_BENCH_LOAD")); err == nil && v > 0 {
+		measure = v // longer, for profiling
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), measure+2*time.Second)
 	defer cancel()
 	var counting atomic.Bool
 	var wg sync.WaitGroup
@@ -495,9 +514,12 @@ func load(servers []*server) (float64, error) {
 	counting.Store(true)
 	start := time.Now()
 	n0 := ops.Load()
-	time.Sleep(4 * time.Second)
+	cpu0 := cpuSample(servers, pgPID)
+	time.Sleep(measure)
 	n := ops.Load() - n0
+	cpu := cpuSample(servers, pgPID).sub(cpu0)
 	el := time.Since(start)
+	fmt.Fprintf(os.Stderr, "%.0f ops/s; %s\n", float64(n)/el.Seconds(), cpu.perOp(n))
 	cancel()
 	wg.Wait()
 	if e, ok := firstErr.Load().(error); ok && e != nil {

@@ -64,17 +64,26 @@ func (w *wtx) PutBookingSettings(s protocol.BookingSettings) error {
 }
 
 // Holiday implements queue.BookingTx.
+// Every issue asks: the batch's answer is kept (batchCache).
 func (w *wtx) Holiday(day string) (bool, error) {
+	if hol, ok := w.cache.holiday(day); ok {
+		return hol, nil
+	}
 	var one int
 	err := w.tx.QueryRow(w.ctx, `SELECT 1 FROM holidays WHERE day = $1`, day).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
+		w.cache.setHoliday(day, false)
 		return false, nil
+	}
+	if err == nil {
+		w.cache.setHoliday(day, true)
 	}
 	return err == nil, err
 }
 
 // PutHolidays implements queue.BookingTx.
 func (w *wtx) PutHolidays(hs []protocol.Holiday) error {
+	w.cache.reset()
 	if _, err := w.tx.Exec(w.ctx, `DELETE FROM holidays`); err != nil {
 		return err
 	}

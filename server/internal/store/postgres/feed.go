@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/civiq/civiq/server/protocol"
@@ -26,6 +29,23 @@ type feed struct {
 	mu   sync.Mutex
 	sink func([]protocol.Event)
 	last int64 // the last seq delivered (or loaded by Load)
+
+	selfOnce sync.Once
+	self     string // this store's tag in the notifications of its commits
+}
+
+// selfTag is the tag the notifications of this store's commits carry: the
+// reader need not read back what the writer delivers itself.
+func (f *feed) selfTag() string {
+	f.selfOnce.Do(func() { f.self = fmt.Sprintf("%016x", rand.Uint64()) })
+	return f.self
+}
+
+// own reports whether a notification is of one of this store's commits
+// (payload "<last seq> <tag>").
+func (f *feed) own(n *pgconn.Notification) bool {
+	_, tag, ok := strings.Cut(n.Payload, " ")
+	return ok && tag == f.selfTag()
 }
 
 // SetSink implements queue.Store.
@@ -54,6 +74,7 @@ func (s *Store) deliver(ctx context.Context, evs []protocol.Event) {
 		if err != nil || len(before) == 0 {
 			// The reader will deliver ours after them once storage answers.
 			s.log.Warn("reading events of other instances failed; delivery continues from the event reader", "err", err)
+			s.wake()
 			return
 		}
 		f.push(before)
@@ -155,6 +176,7 @@ func (s *Store) listen() {
 			conn.Release()
 		}
 	}()
+	own := false // woken by a notification of this store's own commit
 	for ctx.Err() == nil {
 		if conn == nil {
 			c, err := s.pool.Acquire(ctx)
@@ -170,9 +192,14 @@ func (s *Store) listen() {
 				s.log.Debug("event listener: no connection", "err", err)
 			}
 		}
-		if err := s.tail(ctx); err != nil && ctx.Err() == nil {
-			s.log.Debug("event reader failed", "err", err)
+		// This store's commits are delivered by its writer (deliver),
+		// which reads any events of other instances before them.
+		if !own {
+			if err := s.tail(ctx); err != nil && ctx.Err() == nil {
+				s.log.Debug("event reader failed", "err", err)
+			}
 		}
+		own = false
 		if conn == nil {
 			s.sleep(ctx, s.opts.PollEvery)
 			continue
@@ -187,9 +214,10 @@ func (s *Store) listen() {
 			}
 			close(woken)
 		}()
-		_, err := conn.Conn().WaitForNotification(wctx)
+		n, err := conn.Conn().WaitForNotification(wctx)
 		wcancel()
 		<-woken
+		own = err == nil && s.feed.own(n)
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			// The connection broke: drop it and listen on a new one.
 			conn.Conn().Close(context.Background())

@@ -26,6 +26,33 @@ type wtx struct {
 	ctx    context.Context
 	events []protocol.Event
 	cache  *batchCache // nil: none
+
+	p      *pipe           // tx, holding back writes (nil: none is held back)
+	op     *op             // the update being run
+	locked map[string]bool // tickets this update has locked (read FOR UPDATE or inserted)
+}
+
+// write runs a statement whose only answer that matters is an error: with
+// a pipe it is held back and sent with the next statement that needs an
+// answer (pipe.go), its error answered by the update as mapErr(err).
+func (w *wtx) write(mapErr func(error) error, sql string, args ...any) error {
+	if w.p == nil {
+		_, err := w.tx.Exec(w.ctx, sql, args...)
+		if err != nil && mapErr != nil {
+			err = mapErr(err)
+		}
+		return err
+	}
+	w.p.hold(held{sql: sql, args: args, owner: w.op, mapErr: mapErr})
+	return nil
+}
+
+// lockedTicket notes that this update holds the ticket's row.
+func (w *wtx) lockedTicket(id string) {
+	if w.locked == nil {
+		w.locked = map[string]bool{}
+	}
+	w.locked[id] = true
 }
 
 // batchCache keeps the field and centre documents a batch has read, so
@@ -36,12 +63,55 @@ type wtx struct {
 type batchCache struct {
 	services map[string][]byte
 	centre   []byte
+	holidays map[string]bool // day → is a holiday
+	// numbers are the last numbers this transaction allocated, by field
+	// and day: their rows stay locked by it until it commits, so the next
+	// number is known without asking (NextNumber).
+	numbers map[numberKey]int
 }
+
+type numberKey struct{ service, day string }
 
 func (c *batchCache) reset() {
 	if c != nil {
-		c.services, c.centre = nil, nil
+		c.services, c.centre, c.holidays, c.numbers = nil, nil, nil, nil
 	}
+}
+
+func (c *batchCache) holiday(day string) (hol, ok bool) {
+	if c == nil {
+		return false, false
+	}
+	hol, ok = c.holidays[day]
+	return hol, ok
+}
+
+func (c *batchCache) number(k numberKey) (last int, ok bool) {
+	if c == nil {
+		return 0, false
+	}
+	last, ok = c.numbers[k]
+	return last, ok
+}
+
+func (c *batchCache) setNumber(k numberKey, last int) {
+	if c == nil {
+		return
+	}
+	if c.numbers == nil {
+		c.numbers = map[numberKey]int{}
+	}
+	c.numbers[k] = last
+}
+
+func (c *batchCache) setHoliday(day string, hol bool) {
+	if c == nil {
+		return
+	}
+	if c.holidays == nil {
+		c.holidays = map[string]bool{}
+	}
+	c.holidays[day] = hol
 }
 
 var (
@@ -217,22 +287,41 @@ func (w *wtx) PutCounter(c queue.CounterRecord) error {
 	if c.Status != protocol.CounterClosed {
 		c.Unstaffed = "" // only a closed counter has a status to get back
 	}
-	_, err = w.tx.Exec(w.ctx, `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today, regular_run, unstaffed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	// Its outcome is an error or none: held back (pipe.go).
+	return w.write(func(err error) error {
+		if isUnique(err) {
+			return queue.Errorf(protocol.CodeConflict, "counter number %d is already used", c.Number)
+		}
+		return err
+	}, `INSERT INTO counters (id, number, data, priority_streak, served_day, served_today, regular_run, unstaffed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (id) DO UPDATE SET number = excluded.number, data = excluded.data, priority_streak = excluded.priority_streak,
 		served_day = excluded.served_day, served_today = excluded.served_today, regular_run = excluded.regular_run, unstaffed = excluded.unstaffed`,
 		c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday, c.RegularRun, c.Unstaffed)
-	if isUnique(err) {
-		return queue.Errorf(protocol.CodeConflict, "counter number %d is already used", c.Number)
-	}
-	return err
 }
 
 // NextNumber implements queue.Tx: the UPSERT locks the field's row for the
 // day until commit, so concurrent issuers on any instance queue behind it.
+//
+// Within a batch, the field's row stays locked from its first allocation
+// until the commit, so the next numbers are counted here and only written
+// (held back, pipe.go): most issues of a batch then cost PostgreSQL no
+// round trip. A rollback drops the count with the batch cache.
 func (w *wtx) NextNumber(serviceID, day string) (int, error) {
+	key := numberKey{serviceID, day}
+	if last, ok := w.cache.number(key); ok && w.p != nil {
+		n := last + 1
+		if err := w.write(nil, `UPDATE number_seq SET last = $3 WHERE service_id = $1 AND day = $2`, serviceID, day, n); err != nil {
+			return 0, err
+		}
+		w.cache.setNumber(key, n)
+		return n, nil
+	}
 	var n int
 	err := w.tx.QueryRow(w.ctx, `INSERT INTO number_seq (service_id, day, last) VALUES ($1, $2, 1)
 		ON CONFLICT (service_id, day) DO UPDATE SET last = number_seq.last + 1 RETURNING last`, serviceID, day).Scan(&n)
+	if err == nil {
+		w.cache.setNumber(key, n)
+	}
 	return n, err
 }
 
@@ -270,25 +359,31 @@ func (w *wtx) InsertTicket(t queue.TicketRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.tx.Exec(w.ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
+	// Its outcome is an error or none: held back (pipe.go).
+	err = w.write(func(err error) error {
+		if code, cons := pgCode(err); code == "23505" {
+			if cons == "tickets_idem" || cons == "tickets_issue_service_id_day_number_key" {
+				// Another instance issued with the same key, or synced the
+				// same offline number, at the same moment: run again, and
+				// find its ticket.
+				return errRetry
+			}
+			return queue.Errorf(protocol.CodeConflict, "ticket %s already exists", t.Code)
+		}
+		return err
+	}, `INSERT INTO tickets (`+ticketCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`,
 		t.ID, t.Day, t.IssueServiceID, t.Number, t.Code, t.ServiceID, t.FromServiceID, t.Status,
 		t.Priority, t.Lang, t.IssuedAt, t.CalledAt, t.ServiceStartedAt, t.FinishedAt,
 		t.CounterID, t.ClerkID, t.Recalls, t.TokenHash, t.IssuedBy, nullable(t.IdemKey), t.Offline,
 		t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID, bk)
-	if code, cons := pgCode(err); code == "23505" {
-		if cons == "tickets_idem" || cons == "tickets_issue_service_id_day_number_key" {
-			// Another instance issued with the same key, or synced the
-			// same offline number, at the same moment: run again, and
-			// find its ticket.
-			return errRetry
-		}
-		return queue.Errorf(protocol.CodeConflict, "ticket %s already exists", t.Code)
-	}
-	if err != nil || len(t.IDHash) == 0 {
+	if err != nil {
 		return err
 	}
-	_, err = w.tx.Exec(w.ctx, `UPDATE tickets SET id_hash = $1, birth_year = $2 WHERE id = $3`, t.IDHash, t.BirthYear, t.ID)
-	return err
+	w.lockedTicket(t.ID)
+	if len(t.IDHash) == 0 {
+		return nil
+	}
+	return w.write(nil, `UPDATE tickets SET id_hash = $1, birth_year = $2 WHERE id = $3`, t.IDHash, t.BirthYear, t.ID)
 }
 
 // IDTicketCounts implements queue.Tx. The count-then-insert of one
@@ -310,12 +405,18 @@ func (w *wtx) UpdateTicket(t queue.TicketRecord) error {
 	if err != nil {
 		return err
 	}
-	tag, err := w.tx.Exec(w.ctx, `UPDATE tickets SET service_id = $1, from_service_id = $2, status = $3, priority = $4, called_at = $5,
+	const q = `UPDATE tickets SET service_id = $1, from_service_id = $2, status = $3, priority = $4, called_at = $5,
 		service_started_at = $6, finished_at = $7, counter_id = $8, clerk_id = $9, recalls = $10,
-		first_called_at = $11, first_counter_id = $12, first_clerk_id = $13, booking = $14 WHERE id = $15`,
-		t.ServiceID, t.FromServiceID, t.Status, t.Priority, t.CalledAt,
+		first_called_at = $11, first_counter_id = $12, first_clerk_id = $13, booking = $14 WHERE id = $15`
+	args := []any{t.ServiceID, t.FromServiceID, t.Status, t.Priority, t.CalledAt,
 		t.ServiceStartedAt, t.FinishedAt, t.CounterID, t.ClerkID, t.Recalls,
-		t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID, bk, t.ID)
+		t.FirstCalledAt, t.FirstCounterID, t.FirstClerkID, bk, t.ID}
+	if w.locked[t.ID] {
+		// The row is this update's (locked or inserted by it): the update
+		// finds it, so its outcome is an error or none, held back.
+		return w.write(nil, q, args...)
+	}
+	tag, err := w.tx.Exec(w.ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -355,7 +456,25 @@ func collectTickets(rows pgx.Rows, err error) ([]queue.TicketRecord, error) {
 
 // Ticket reads a ticket and locks it for this transaction's change.
 func (w *wtx) Ticket(id string) (queue.TicketRecord, error) {
-	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = $1 FOR UPDATE`, id))
+	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = $1 FOR UPDATE`, id)))
+}
+
+// lockedOne notes a ticket read FOR UPDATE.
+func (w *wtx) lockedOne(t queue.TicketRecord, err error) (queue.TicketRecord, error) {
+	if err == nil {
+		w.lockedTicket(t.ID)
+	}
+	return t, err
+}
+
+// lockedAll notes tickets read FOR UPDATE.
+func (w *wtx) lockedAll(ts []queue.TicketRecord, err error) ([]queue.TicketRecord, error) {
+	if err == nil {
+		for _, t := range ts {
+			w.lockedTicket(t.ID)
+		}
+	}
+	return ts, err
 }
 
 func (w *wtx) TicketByIdemKey(issuer, key string) (queue.TicketRecord, error) {
@@ -363,16 +482,16 @@ func (w *wtx) TicketByIdemKey(issuer, key string) (queue.TicketRecord, error) {
 }
 
 func (w *wtx) CurrentTicket(counterID string) (queue.TicketRecord, error) {
-	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE counter_id = $1 AND status = 'called'
-		ORDER BY called_at DESC LIMIT 1 FOR UPDATE`, counterID))
+	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE counter_id = $1 AND status = 'called'
+		ORDER BY called_at DESC LIMIT 1 FOR UPDATE`, counterID)))
 }
 
 func (w *wtx) OldestWaiting(serviceIDs []string, day string, priority bool) (queue.TicketRecord, error) {
 	if len(serviceIDs) == 0 {
 		return queue.TicketRecord{}, queue.ErrNotFound
 	}
-	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1 AND priority = $2
-		AND booking IS NULL AND service_id = ANY($3) ORDER BY issued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, day, priority, serviceIDs))
+	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1 AND priority = $2
+		AND booking IS NULL AND service_id = ANY($3) ORDER BY issued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, day, priority, serviceIDs)))
 }
 
 // WaitingBooked implements queue.Tx; the rows are locked like
@@ -381,13 +500,13 @@ func (w *wtx) WaitingBooked(serviceIDs []string, day string) ([]queue.TicketReco
 	if len(serviceIDs) == 0 {
 		return nil, nil
 	}
-	return collectTickets(w.tx.Query(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1
-		AND booking IS NOT NULL AND service_id = ANY($2) ORDER BY issued_at, id FOR UPDATE SKIP LOCKED`, day, serviceIDs))
+	return w.lockedAll(collectTickets(w.tx.Query(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1
+		AND booking IS NOT NULL AND service_id = ANY($2) ORDER BY issued_at, id FOR UPDATE SKIP LOCKED`, day, serviceIDs)))
 }
 
 func (w *wtx) OpenBefore(day string) ([]queue.TicketRecord, error) {
-	return collectTickets(w.tx.Query(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status IN ('waiting', 'called') AND day < $1
-		ORDER BY issued_at, id FOR UPDATE`, day))
+	return w.lockedAll(collectTickets(w.tx.Query(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status IN ('waiting', 'called') AND day < $1
+		ORDER BY issued_at, id FOR UPDATE`, day)))
 }
 
 // AppendEvent implements queue.Tx. The event's seq is allocated when the
@@ -438,6 +557,6 @@ func (w *wtx) Lease(id string) (queue.LeaseRecord, error) {
 
 // TicketByNumber implements queue.LeaseTx.
 func (w *wtx) TicketByNumber(issueServiceID, day string, number int) (queue.TicketRecord, error) {
-	return scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE issue_service_id = $1 AND day = $2 AND number = $3 FOR UPDATE`,
-		issueServiceID, day, number))
+	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE issue_service_id = $1 AND day = $2 AND number = $3 FOR UPDATE`,
+		issueServiceID, day, number)))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -23,12 +24,21 @@ import (
 // failing update rolls back alone), allocates the seqs of all their events
 // and commits once: one flush acknowledges the whole batch.
 //
-// Batches of two instances must not deadlock on each other: only the
-// batch's first update may wait for a lock another transaction holds; the
-// others run with lock_timeout 1 ms and, when they would wait, are rolled
-// back to their savepoint and go first in the next batch (where they may
-// wait, holding no other lock of the batch). So a batch waits only as a
-// single-update transaction would.
+// Batches of several instances take turns: each first takes one advisory
+// lock (qBatchTurn) held until it commits. Nearly every update writes rows
+// that every batch writes (today's number row of a field, the day's report
+// generation, the event counter), so batches of two instances could not
+// run side by side anyway; taking turns from the start, a batch never
+// waits for another's rows halfway, nor rolls updates back because it
+// would, and the waiting instance gathers a larger batch meanwhile.
+//
+// Other transactions (outside the writers) must not deadlock a batch
+// either: until an update of the batch has succeeded (the batch holds no
+// row lock yet), an update may wait for a lock another transaction holds;
+// the ones after run with lock_timeout 1 ms and, when they would wait, are
+// rolled back to their savepoint and go first in the next batch (where
+// they may wait, holding no other lock of the batch). So a batch waits
+// only as a single-update transaction would.
 
 type op struct {
 	ctx     context.Context
@@ -59,8 +69,38 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) ([]protocol.E
 	return o.events, o.err
 }
 
+// delivery is a committed batch: its events go to the sink, then its
+// updates are answered.
+type delivery struct {
+	events []protocol.Event
+	ops    []*op
+}
+
+// deliverer passes committed batches to the sink in commit order and
+// answers their updates, while the writer runs the next batch.
+func (s *Store) deliverer(dq <-chan delivery, done chan<- struct{}) {
+	defer close(done)
+	for d := range dq {
+		if len(d.events) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			s.deliver(ctx, d.events)
+			cancel()
+		}
+		for _, o := range d.ops {
+			close(o.done)
+		}
+	}
+}
+
 func (s *Store) writer() {
-	defer close(s.written)
+	dq, delivered := make(chan delivery, 2), make(chan struct{})
+	go s.deliverer(dq, delivered)
+	defer func() {
+		// Every update taken is answered before written closes.
+		close(dq)
+		<-delivered
+		close(s.written)
+	}()
 	var carry []*op // updates deferred from the last batch, first in the next
 	for {
 		batch, ok := store.Gather(carry, s.ops, s.quit, s.opts.MaxBatch)
@@ -68,7 +108,7 @@ func (s *Store) writer() {
 			s.failPending(nil)
 			return
 		}
-		carry = s.commit(batch)
+		carry = s.commit(batch, dq)
 		select {
 		case <-s.quit:
 			s.failPending(carry)
@@ -95,18 +135,31 @@ func (s *Store) failPending(carry []*op) {
 	}
 }
 
-// commit runs a batch in one transaction and answers its updates; it
+// commit runs a batch in one transaction and answers its updates, the
+// committed ones through dq (after their events reach the sink); it
 // returns the updates deferred to the next batch.
-func (s *Store) commit(batch []*op) (carry []*op) {
+//
+// Round trips are what the batch costs (pipe.go): an update's writes and
+// the release of its savepoint travel with the next statement that needs
+// an answer, usually the next update's first read; the last update's,
+// with the statement allocating the batch's seqs.
+func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var answered []*op
-	answer := func(o *op) { answered = append(answered, o) }
+	isAnswered := map[*op]bool{}
+	answer := func(o *op) {
+		if !isAnswered[o] {
+			isAnswered[o] = true
+			answered = append(answered, o)
+		}
+	}
 	defer func() {
 		for _, o := range answered {
 			close(o.done)
 		}
 	}()
+	var ok []*op // run successfully (the last ones' held writes may be unsent)
 	failAll := func(err error) []*op {
 		err = batchErr(err)
 		for _, o := range batch {
@@ -127,98 +180,173 @@ func (s *Store) commit(batch []*op) (carry []*op) {
 		return failAll(err)
 	}
 	defer tx.Rollback(context.Background())
-	var ok []*op
+	p := &pipe{Tx: tx}
 	// One savepoint "op" stays open: an update that succeeds releases it
-	// and opens the next in the same round trip; one that fails rolls back
-	// to it, which keeps it. lock_timeout is set between a release and the
-	// next savepoint, so no rollback undoes it.
-	if _, err := tx.Exec(ctx, `SAVEPOINT op`); err != nil {
-		return failAll(err)
-	}
+	// and opens the next; one that fails rolls back to it, which keeps it.
+	// Once an update has succeeded the batch holds locks, and the updates
+	// after it must not wait for others' (lock_timeout 1 ms: they go first
+	// in the next batch instead). lock_timeout is set between a release
+	// and the next savepoint, so no rollback undoes it.
+	// Batches of all instances take turns (qBatchTurn), sent with the
+	// first statement.
+	p.hold(held{sql: qBatchTurn})
+	p.hold(held{sql: `SAVEPOINT op`})
+	noWait := false // lock_timeout is set
 	var cache batchCache
-	waitLocks := true // the first update may wait for locks
-	noWait := false   // lock_timeout is set for the others
-	for _, o := range batch {
+	todo := slices.Clone(batch)
+	failed := func(o *op, err error) {
+		if c, _ := pgCode(err); c == "55P03" && len(ok) > 0 {
+			carry = append(carry, o) // would wait: first in the next batch
+			return
+		}
+		if retryable(err) && o.retries < s.opts.MaxRetries {
+			o.retries++
+			todo = append([]*op{o}, todo...)
+			return
+		}
+		o.err = storageErr(err)
+		answer(o)
+	}
+	// rollback undoes the update being run (cur, nil: none) after its
+	// failure (curErr), or after a held statement's (f): when f is an earlier
+	// update's, that one is undone with the updates after it, which run
+	// again, cur too. A non-nil answer is the error the whole batch fails
+	// with (the transaction is gone).
+	rollback := func(cur *op, curErr error, f *heldErr) error {
+		cache.reset() // it may hold what an update read of its own writes
+		if cur != nil {
+			p.drop(cur)
+		}
+		if f == nil {
+			// Held statements of earlier updates are sent first.
+			_, err := p.Exec(ctx, `ROLLBACK TO SAVEPOINT op`)
+			if f = p.takeFailure(); f == nil {
+				if err != nil {
+					return err
+				}
+				failed(cur, curErr)
+				return nil
+			}
+		}
+		p.held = nil
+		if f.owner == nil {
+			return f.err // the writer's own statement failed: not an update's doing
+		}
+		if _, err := p.Exec(ctx, `ROLLBACK TO SAVEPOINT op`); err != nil {
+			return err
+		}
+		if f.owner == cur {
+			failed(cur, f.err)
+			return nil
+		}
+		i := slices.Index(ok, f.owner)
+		if i < 0 {
+			return f.err
+		}
+		// Its savepoint is the one rolled back to (its release was not
+		// run): the updates after it did not run.
+		again := slices.Clone(ok[i+1:])
+		if cur != nil {
+			again = append(again, cur)
+		}
+		for _, o := range again {
+			o.events = nil
+		}
+		f.owner.events = nil
+		ok = ok[:i]
+		todo = append(again, todo...)
+		failed(f.owner, f.err)
+		return nil
+	}
+	for {
+		if len(todo) == 0 {
+			// The tail: confirm the last update's writes, allocate the
+			// batch's seqs, commit.
+			all, err := s.appendOK(ctx, p, ok, noWait)
+			if f := p.takeFailure(); f != nil {
+				if err := rollback(nil, nil, f); err != nil {
+					return failAll(err)
+				}
+				continue
+			}
+			if err != nil {
+				return failAll(err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				// Deferred updates were not run: they go to the next batch.
+				for _, o := range ok {
+					o.err = batchErr(err)
+					o.events = nil
+					answer(o)
+				}
+				return carry
+			}
+			for _, o := range ok {
+				isAnswered[o] = true
+			}
+			dq <- delivery{events: all, ops: ok}
+			return carry
+		}
+		o := todo[0]
+		todo = todo[1:]
 		if err := o.ctx.Err(); err != nil {
 			o.err = err
 			answer(o)
 			continue
 		}
-		if !waitLocks && !noWait {
-			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT op; SET LOCAL lock_timeout = '1ms'; SAVEPOINT op`); err != nil {
+		w := &wtx{s: s, tx: p, p: p, op: o, ctx: ctx, cache: &cache}
+		err := safeRun(o.fn, w)
+		if f := p.takeFailure(); f != nil {
+			if err := rollback(o, nil, f); err != nil {
 				return failAll(err)
 			}
-			noWait = true
+			continue
 		}
-		for {
-			w := &wtx{s: s, tx: tx, ctx: ctx, cache: &cache}
-			err := safeRun(o.fn, w)
-			if err == nil {
-				if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT op; SAVEPOINT op`); err != nil {
-					return failAll(err)
+		if err != nil {
+			if rerr := rollback(o, err, nil); rerr != nil {
+				if !errors.Is(err, errHeldFailed) {
+					o.err = storageErr(err)
 				}
-				o.events = w.events
-				ok = append(ok, o)
-				break
-			}
-			cache.reset() // it may hold what the update read of its own writes
-			if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT op`); rerr != nil {
-				// The transaction itself is gone (connection lost).
-				o.err = storageErr(err)
 				return failAll(rerr)
 			}
-			if c, _ := pgCode(err); c == "55P03" && !waitLocks {
-				carry = append(carry, o) // would wait: first in the next batch
-				break
-			}
-			if retryable(err) && o.retries < s.opts.MaxRetries {
-				o.retries++
-				continue
-			}
-			o.err = storageErr(err)
-			answer(o)
-			break
+			continue
 		}
-		waitLocks = false
+		o.events = w.events
+		ok = append(ok, o)
+		p.hold(held{sql: `RELEASE SAVEPOINT op`})
+		if !noWait {
+			p.hold(held{sql: `SET LOCAL lock_timeout = '1ms'`, ok: func() { noWait = true }})
+		}
+		p.hold(held{sql: `SAVEPOINT op`})
 	}
+}
+
+// appendOK sends the held statements and allocates the seqs of the
+// events of ok, copied into each update's events; it returns them all.
+func (s *Store) appendOK(ctx context.Context, p *pipe, ok []*op, noWait bool) ([]protocol.Event, error) {
 	var all []protocol.Event
 	for _, o := range ok {
 		all = append(all, o.events...)
 	}
-	if len(all) > 0 {
-		if noWait {
-			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
-				return failAll(err)
-			}
-		}
-		if err := s.appendEvents(ctx, tx, all); err != nil {
-			return failAll(err)
-		}
-		// all shares its elements' storage with nothing: copy the seqs back.
-		i := 0
-		for _, o := range ok {
-			for j := range o.events {
-				o.events[j].Seq = all[i].Seq
-				i++
-			}
-		}
+	if len(all) == 0 {
+		return nil, p.flush(ctx)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		// Deferred updates were not run: they go to the next batch.
-		for _, o := range ok {
-			o.err = batchErr(err)
-			o.events = nil
-			answer(o)
-		}
-		return carry
+	if noWait || len(p.held) > 0 {
+		// The seq row is waited for: its holder is committing.
+		p.hold(held{sql: `SET LOCAL lock_timeout = 0`})
 	}
-	if len(all) > 0 {
-		s.deliver(ctx, all)
+	if err := s.appendEvents(ctx, p, all); err != nil {
+		return nil, err
 	}
+	// all shares its elements' storage with nothing: copy the seqs back.
+	i := 0
 	for _, o := range ok {
-		answer(o)
+		for j := range o.events {
+			o.events[j].Seq = all[i].Seq
+			i++
+		}
 	}
-	return carry
+	return all, nil
 }
 
 // batchErr is the error of a batch that failed as a whole.
@@ -240,7 +368,7 @@ func (s *Store) appendEvents(ctx context.Context, tx pgx.Tx, evs []protocol.Even
 		_, off := ev.At.Zone()
 		types[i], ats[i], offs[i], datas[i] = ev.Type, ev.At, int32(off), string(ev.Data)
 	}
-	rows, err := tx.Query(ctx, qAppendEvents, n, types, ats, offs, datas, s.channel)
+	rows, err := tx.Query(ctx, qAppendEvents, n, types, ats, offs, datas, s.channel, s.feed.selfTag())
 	if err != nil {
 		return err
 	}
@@ -272,12 +400,19 @@ func retryable(err error) bool {
 	return false
 }
 
+// qBatchTurn is the advisory lock the batches of every instance take in
+// turn (transaction-scoped: released at commit or when the connection
+// drops), one per schema (a database may hold several).
+const qBatchTurn = `SELECT pg_advisory_xact_lock(7431002, hashtext(current_schema()))`
+
 // qAppendEvents allocates the seqs of a batch's events from the counter
 // row (locked until commit: writers of events commit one after the other,
 // so seqs are gap-free and in commit order), stores the events and wakes
-// the other instances at commit ($6: the schema's channel).
+// the other instances at commit ($6: the schema's channel; the
+// notification says the batch's last seq and which store committed it, $7:
+// feed.go).
 const qAppendEvents = `WITH s AS (UPDATE event_seq SET last = last + $1 WHERE id = 1 RETURNING last),
-	n AS (SELECT pg_notify($6, s.last::text) FROM s)
+	n AS (SELECT pg_notify($6, s.last::text || ' ' || $7) FROM s)
 	INSERT INTO events (seq, type, at, at_offset, data)
 	SELECT s.last - $1 + e.ord, e.type, e.at, e.off, e.data::json
 	FROM s, (SELECT count(*) FROM n) AS k,

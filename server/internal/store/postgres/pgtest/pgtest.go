@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -126,9 +127,21 @@ func (s *Server) launch(ctx context.Context) error {
 	// detach it): Pdeathsig stops it even when the test binary is killed.
 	var log bytes.Buffer
 	s.done = make(chan struct{})
-	s.cmd = s.command(context.Background(), filepath.Join(s.bin, "postgres"), "-D", s.data,
+	// Settings of a small real deployment (docs/DEPLOY.md), durability
+	// untouched (fsync, synchronous_commit and full_page_writes on): WAL
+	// buffers large enough for a group commit's batch, and statistics
+	// soon after a database is created (a new database's first plans are
+	// made on empty tables; a running centre's have statistics).
+	args := []string{"-D", s.data,
 		"-p", strconv.Itoa(s.port), "-k", s.sock, "-c", "listen_addresses=127.0.0.1",
-		"-c", "max_connections=300", "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning")
+		"-c", "max_connections=300", "-c", "shared_buffers=128MB", "-c", "wal_buffers=16MB",
+		"-c", "autovacuum_naptime=1s", "-c", "log_min_messages=warning"}
+	// More settings for a measurement (the benchmark's profiling:
+	// CIVIQ_PG_SETTINGS="shared_preload_libraries=pg_stat_statements").
+	for _, kv := range strings.Fields(os.Getenv("CIVIQ_PG_SETTINGS")) {
+		args = append(args, "-c", kv)
+	}
+	s.cmd = s.command(context.Background(), filepath.Join(s.bin, "postgres"), args...)
 	s.cmd.Stdout, s.cmd.Stderr = &log, &log
 	s.cmd.SysProcAttr = sysProcAttr(s.cred, true)
 	if err := s.cmd.Start(); err != nil {
@@ -208,6 +221,15 @@ func (s *Server) URL(db string) string {
 
 // Port is the server's TCP port.
 func (s *Server) Port() int { return s.port }
+
+// PID is the process id of the running server (its backends are its
+// children), 0 when it does not run.
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
 
 // Stop shuts the server down (fast shutdown: open connections are ended)
 // and removes its folder.

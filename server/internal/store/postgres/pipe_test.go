@@ -1,0 +1,295 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/internal/report"
+	"github.com/civiq/civiq/server/protocol"
+)
+
+const pipeDay = "2026-11-28"
+
+func pipeTicket(id string, n int, idem string) queue.TicketRecord {
+	at := time.Date(2026, 11, 28, 9, 0, n, 0, time.UTC)
+	return queue.TicketRecord{
+		Ticket: protocol.Ticket{ID: id, Code: queue.FormatCode("A", n), Number: n, ServiceID: "a",
+			Status: protocol.StatusWaiting, IssuedAt: at, Day: pipeDay, Lang: "vi"},
+		IssueServiceID: "a", TokenHash: queue.HashToken("token-" + id), IssuedBy: "kiosk-1", IdemKey: idem,
+	}
+}
+
+// TestHeldWritesFailAlone: writes are held back and sent with a later
+// statement (pipe.go), so a write that fails is found out after its update
+// returned, sometimes while the next ones run. Its update alone is rolled
+// back and answered with the error the write would have given at once;
+// the updates run on top of it run again, the rest commit, and every
+// committed event gets a gap-free seq and is delivered once.
+func TestHeldWritesFailAlone(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, srv.Database(t))
+	defer s.Close()
+	var mu sync.Mutex
+	var sunk []protocol.Event
+	s.SetSink(func(evs []protocol.Event) { mu.Lock(); sunk = append(sunk, evs...); mu.Unlock() })
+	counter := func(id string, n int) queue.CounterRecord {
+		return queue.CounterRecord{Counter: protocol.Counter{ID: id, Number: n, Name: protocol.Text{Vi: id}}}
+	}
+	if _, err := s.Update(ctx, func(tx queue.Tx) error {
+		if err := tx.InsertTicket(pipeTicket("t0", 100, "key-0")); err != nil {
+			return err
+		}
+		return tx.PutCounter(counter("q1", 1))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	event := func(tx queue.Tx, name string) error {
+		return tx.AppendEvent("test."+name, time.Now(), map[string]string{"by": name})
+	}
+	runs := map[string]int{}
+	run := func(name string, fn func(tx queue.Tx) error) func(queue.Tx) error {
+		return func(tx queue.Tx) error {
+			runs[name]++
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return event(tx, name)
+		}
+	}
+	var number int
+	evs, errs := s.UpdateTogether(
+		run("A", func(tx queue.Tx) error { return tx.InsertTicket(pipeTicket("t1", 1, "")) }),
+		// B's counter number is taken: its write fails when sent, with C's
+		// (which needs no answer) and D's first read.
+		run("B", func(tx queue.Tx) error { return tx.PutCounter(counter("q2", 1)) }),
+		run("C", func(tx queue.Tx) error { return tx.InsertTicket(pipeTicket("t2", 2, "")) }),
+		run("D", func(tx queue.Tx) error {
+			var err error
+			number, err = tx.NextNumber("a", pipeDay)
+			return err
+		}),
+		// E's idempotency key was used at the same moment (another
+		// instance): run again, it then finds that ticket.
+		run("E", func(tx queue.Tx) error {
+			if runs["E"] == 1 {
+				return tx.InsertTicket(pipeTicket("t3", 3, "key-0"))
+			}
+			_, err := tx.TicketByIdemKey("kiosk-1", "key-0")
+			return err
+		}),
+		// F's ticket exists: its write fails with the statement that
+		// allocates the batch's seqs.
+		run("F", func(tx queue.Tx) error { return tx.InsertTicket(pipeTicket("t1", 4, "")) }),
+	)
+	want := map[string]string{"A": "", "B": protocol.CodeConflict, "C": "", "D": "", "E": "", "F": protocol.CodeConflict}
+	names := []string{"A", "B", "C", "D", "E", "F"}
+	var seqs []int64
+	for i, name := range names {
+		if code := want[name]; code == "" && errs[i] != nil || code != "" && queue.CodeOf(errs[i]) != code {
+			t.Errorf("update %s: %v, want code %q", name, errs[i], code)
+		}
+		if errs[i] != nil {
+			if len(evs[i]) != 0 {
+				t.Errorf("update %s failed with events %v", name, evs[i])
+			}
+			continue
+		}
+		if len(evs[i]) != 1 || evs[i][0].Type != "test."+name {
+			t.Errorf("update %s: events %v", name, evs[i])
+			continue
+		}
+		seqs = append(seqs, evs[i][0].Seq)
+	}
+	if runs["C"] != 2 || runs["D"] != 2 || runs["E"] != 2 || runs["B"] != 1 {
+		t.Errorf("runs %v: want C, D (run on top of B) and E (retried) twice, B once", runs)
+	}
+	if number != 1 {
+		t.Errorf("D's number %d, want 1 (its first run was undone)", number)
+	}
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] != seqs[i-1]+1 {
+			t.Errorf("seqs %v not consecutive", seqs)
+		}
+	}
+	mu.Lock()
+	if len(sunk) != len(seqs) {
+		t.Errorf("%d events delivered, want %d", len(sunk), len(seqs))
+	}
+	got := map[int64]int{}
+	for _, ev := range sunk {
+		got[ev.Seq]++
+	}
+	mu.Unlock()
+	for _, q := range seqs {
+		if got[q] != 1 {
+			t.Errorf("seq %d delivered %d times", q, got[q])
+		}
+	}
+	// What the store kept: A's, C's and the setup's tickets; q1 unchanged.
+	if _, err := s.Update(ctx, func(tx queue.Tx) error {
+		for id, wantFound := range map[string]bool{"t0": true, "t1": true, "t2": true, "t3": false} {
+			tk, err := tx.Ticket(id)
+			if found := err == nil; found != wantFound {
+				t.Errorf("ticket %s found %v (%v), want %v", id, found, err, wantFound)
+			} else if id == "t1" && tk.Number != 1 {
+				t.Errorf("t1 is number %d, want A's 1", tk.Number)
+			}
+		}
+		cs, err := tx.Counters()
+		if err != nil {
+			return err
+		}
+		if len(cs) != 1 || cs[0].ID != "q1" {
+			t.Errorf("counters %v, want q1 alone", cs)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReportGenerationOncePerTransaction: a transaction bumps a day's
+// report generation once however many of its tickets it changes
+// (migration 0013), and a bump undone with its update's savepoint is
+// redone by the next update of the batch that changes the day, so a cached
+// summary of a past day never outlives a change of the day.
+func TestReportGenerationOncePerTransaction(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	s := open(t, url)
+	defer s.Close()
+	db, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	const today = "2026-11-29"
+	issued := func() int {
+		t.Helper()
+		days, err := s.ReportSource(time.UTC, today).ReportDays(ctx, pipeDay, pipeDay, report.DimAll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, acc := range days[pipeDay] {
+			n += acc.Issued
+		}
+		return n
+	}
+	state := func() (gen int64, cached int) {
+		t.Helper()
+		if err := db.QueryRow(ctx, `SELECT gen, (SELECT count(*) FROM report_days WHERE day = $1) FROM report_gen WHERE day = $1`, pipeDay).Scan(&gen, &cached); err != nil {
+			t.Fatal(err)
+		}
+		return gen, cached
+	}
+	if _, err := s.Update(ctx, func(tx queue.Tx) error { return tx.InsertTicket(pipeTicket("t1", 1, "")) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := issued(); n != 1 {
+		t.Fatalf("issued %d, want 1", n)
+	}
+	gen0, cached := state()
+	if cached == 0 {
+		t.Fatal("the past day's summary was not cached")
+	}
+
+	// A changes the day (and sends it: the read after the write) and
+	// fails; B changes it again; C and D change two tickets in one more
+	// update each.
+	errFail := errors.New("A fails")
+	t1 := pipeTicket("t1", 1, "")
+	t1.Status = protocol.StatusCancelled
+	_, errs := s.UpdateTogether(
+		func(tx queue.Tx) error {
+			if err := tx.InsertTicket(pipeTicket("t2", 2, "")); err != nil {
+				return err
+			}
+			if _, err := tx.Ticket("t2"); err != nil {
+				return err
+			}
+			return errFail
+		},
+		func(tx queue.Tx) error { return tx.InsertTicket(pipeTicket("t3", 3, "")) },
+		func(tx queue.Tx) error {
+			if _, err := tx.Ticket("t1"); err != nil {
+				return err
+			}
+			if err := tx.UpdateTicket(t1); err != nil {
+				return err
+			}
+			return tx.InsertTicket(pipeTicket("t4", 4, ""))
+		},
+	)
+	if !errors.Is(errs[0], errFail) || errs[1] != nil || errs[2] != nil {
+		t.Fatalf("errors %v, want A's alone", errs)
+	}
+	gen, cached := state()
+	if cached != 0 {
+		t.Errorf("%d summaries of the changed day still cached", cached)
+	}
+	if gen != gen0+1 {
+		t.Errorf("generation %d → %d: want one bump for the transaction", gen0, gen)
+	}
+	if n := issued(); n != 3 {
+		t.Errorf("issued %d, want 3 (t1, t3, t4)", n)
+	}
+}
+
+// TestNumbersCountedInBatch: within a batch the next number of a field is
+// counted by the writer (its row is locked by the batch) and written with
+// the next statement; an update that rolls back gives its number back, and
+// the count read inside the batch and after it is the last number given.
+func TestNumbersCountedInBatch(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, srv.Database(t))
+	defer s.Close()
+	var got []int
+	next := func(fail bool) func(queue.Tx) error {
+		return func(tx queue.Tx) error {
+			n, err := tx.NextNumber("a", pipeDay)
+			if err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("fails after taking a number")
+			}
+			got = append(got, n)
+			return nil
+		}
+	}
+	var counted int
+	_, errs := s.UpdateTogether(
+		next(false), next(false), next(true), next(false),
+		func(tx queue.Tx) error {
+			var err error
+			counted, err = tx.IssuedCount("a", pipeDay)
+			return err
+		},
+		next(false),
+	)
+	for i, err := range errs {
+		if (i == 2) != (err != nil) {
+			t.Errorf("update %d: %v", i, err)
+		}
+	}
+	if want := []int{1, 2, 3, 4}; !slices.Equal(got, want) || counted != 3 {
+		t.Errorf("numbers %v, counted %d inside the batch; want %v and 3", got, counted, want)
+	}
+	if _, err := s.Update(ctx, func(tx queue.Tx) error {
+		n, err := tx.IssuedCount("a", pipeDay)
+		if err == nil && n != 4 {
+			t.Errorf("after the batch %d numbers counted, want 4", n)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
