@@ -456,5 +456,5 @@ func (p *Province) page(w http.ResponseWriter, r *http.Request) {
 // supervisor (auth.Authority.SetOutside).
 func ProvincePrincipal(pr province.Principal, tok string) auth.Principal {
 	return auth.Principal{Kind: auth.KindProvince, ID: pr.UserID, Name: pr.Username, Role: province.CentreRole(pr.Role),
-		TokenHash: province.TokenHash(tok), Expires: pr.Expires}
+		TokenHash: province.TokenHash(tok), Expires: pr.Expires, CSRF: province.CSRF(tok)}
 }

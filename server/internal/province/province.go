@@ -333,6 +333,15 @@ func hash(tok string) []byte {
 	return h[:]
 }
 
+// CSRF is the CSRF token of a province session used by a centre's pages
+// (its cookie): derived from the session's token, so every instance and
+// every centre agrees on it without storing it, and unguessable without
+// the token.
+func CSRF(tok string) string {
+	h := sha256.Sum256([]byte("civiq-province-csrf\x00" + tok))
+	return base64.RawURLEncoding.EncodeToString(h[:18])
+}
+
 // TokenHash is the stored form of a province token.
 func TokenHash(tok string) []byte { return hash(tok) }
 
