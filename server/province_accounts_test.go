@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -155,6 +157,64 @@ func TestProvinceAccounts(t *testing.T) {
 	r.login(a2, "sup", "sup-pass-456", 401)
 	supTok = r.login(a2, "sup", "sup-reset-789", 200)
 
+	// The centre's pages with the province account: the session handed
+	// to the centre as its cookie, its role the one of the API.
+	cookieReq := func(method, addr, path, ck, csrf string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(r.ctx, method, "http://"+addr+path, strings.NewReader(`{}`))
+		if ck != "" {
+			req.Header.Set("Cookie", "civiq_session="+ck)
+		}
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	r.want(r.at(a1, "/c/xa-a", ""), "POST", "/api/v1/province-session", nil, nil, 401)
+	req, _ := http.NewRequestWithContext(r.ctx, "POST", "http://"+a1+"/c/xa-a/api/v1/province-session", nil)
+	req.Header.Set("Authorization", "Bearer "+supTok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex struct {
+		Role string `json:"role"`
+		CSRF string `json:"csrf_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&ex)
+	resp.Body.Close()
+	ck := resp.Cookies()
+	if resp.StatusCode != 200 || len(ck) != 1 || ck[0].Path != "/c/xa-a/" || ck[0].Value != supTok || !ck[0].HttpOnly || ex.Role != "supervisor" || len(ex.CSRF) < 16 {
+		t.Fatalf("province session handed to xa-a: %d %+v %+v", resp.StatusCode, ck, ex)
+	}
+	if code, me := cookieReq("GET", a2, "/c/xa-a/api/v1/me", supTok, ""); code != 200 || me["role"] != "supervisor" || me["kind"] != "province" || me["csrf_token"] != ex.CSRF {
+		t.Fatalf("me with the province cookie on instance 2: %d %v", code, me)
+	}
+	if code, _ := cookieReq("POST", a1, "/c/xa-a/api/v1/province-session", supTok, ex.CSRF); code != 403 {
+		t.Fatalf("province-session from the cookie: %d, want 403", code)
+	}
+	if code, _ := cookieReq("POST", a1, "/c/xa-a/api/v1/logout", supTok, ""); code != 403 {
+		t.Fatalf("a cookie write without X-CSRF-Token: %d, want 403", code)
+	}
+	if code, _ := cookieReq("PUT", a1, "/c/xa-a/api/v1/centre", supTok, ex.CSRF); code != 403 {
+		t.Fatalf("a province supervisor's cookie changed the centre: %d, want 403", code)
+	}
+	var centreLogin protocol.LoginResponse
+	r.want(r.at(a1, "/c/xa-a", prov), "POST", "/api/v1/users", map[string]any{"username": "clerk1", "name": "Cán bộ", "role": "clerk", "password": "clerk-pass-123"}, nil, 201)
+	r.want(r.at(a1, "/c/xa-a", ""), "POST", "/api/v1/login", protocol.LoginRequest{Username: "clerk1", Password: "clerk-pass-123"}, &centreLogin, 200)
+	r.want(r.at(a1, "/c/xa-a", centreLogin.Token), "POST", "/api/v1/province-session", nil, nil, 403)
+	if code, _ := cookieReq("POST", a1, "/c/xa-a/api/v1/logout", supTok, ex.CSRF); code != 204 {
+		t.Fatalf("logout of the centre's page: %d", code)
+	}
+	r.want(r.at(a2, "", supTok), "GET", "/api/v1/province/me", nil, nil, 200) // the province session goes on
+
 	// Disabling ends the sessions and the open websocket in a centre.
 	var mu sync.Mutex
 	var ups, downs int
@@ -178,6 +238,9 @@ func TestProvinceAccounts(t *testing.T) {
 	r.want(pc, "PATCH", "/api/v1/province/users/"+sup.ID, map[string]any{"disabled": true}, nil, 200)
 	began := time.Now()
 	r.want(r.at(a2, "/c/xa-a", supTok), "GET", "/api/v1/board", nil, nil, 401)
+	if code, _ := cookieReq("GET", a1, "/c/xa-a/api/v1/me", supTok, ""); code != 401 {
+		t.Fatalf("a disabled account's centre cookie: %d, want 401", code)
+	}
 	r.login(a1, "sup", "sup-reset-789", 401)
 	eventually(t, "the websocket to close and stay refused", state(func() bool {
 		return downs >= 2 && lastErr != nil && strings.Contains(lastErr.Error(), "401")
