@@ -322,6 +322,16 @@ func TestProvinceCentreLifecycle(t *testing.T) {
 		t.Fatal("xa-b not listed as out of service")
 	}
 	r.want(pc, "PATCH", "/api/v1/province/centres/xa-b", map[string]any{"name": "Xã B mới"}, nil, 409)
+	var sum struct {
+		Rows []struct {
+			Key string `json:"key"`
+		} `json:"rows"`
+	}
+	today := time.Now().Format("2006-01-02")
+	r.want(r.at(a2, "", sup), "GET", "/api/v1/province/reports/summary?from="+today+"&to="+today, nil, &sum, 200)
+	if len(sum.Rows) != 1 || sum.Rows[0].Key != "default" {
+		t.Fatalf("summary with xa-b out of service: %+v", sum.Rows)
+	}
 	r.want(r.at(a1, "", prov), "POST", "/api/v1/province/centres", map[string]string{"id": "xa-b", "name": "Lại"}, nil, 409)
 
 	// Back in service, renamed at once: every instance serves it, its data kept.

@@ -27,7 +27,8 @@ type ProvinceCentre struct {
 
 // ProvinceHost runs the centres of a province (wiring.Province).
 type ProvinceHost interface {
-	// Centres lists the centres served now, the default one first.
+	// Centres lists the centres, the default one first: those served
+	// now, then those out of service (API nil).
 	Centres() []ProvinceCentre
 	// CreateCentre creates a centre (its schema, migrated, and its first
 	// admin) and starts serving it; it returns the admin's password.
@@ -377,6 +378,9 @@ func (p *Province) summary(w http.ResponseWriter, r *http.Request, _ province.Pr
 	var total report.Acc
 	var minutes float64
 	for _, c := range p.host.Centres() {
+		if c.API == nil {
+			continue // out of service: its figures come back with it
+		}
 		row, acc, err := c.API.rangeTotal(r.Context(), q)
 		if err != nil {
 			return fmt.Errorf("centre %s: %w", c.ID, err)

@@ -110,6 +110,7 @@ async function patchCentre(c, body) {
   try {
     await api('PATCH', '/api/v1/province/centres/' + encodeURIComponent(c.id), body);
     await loadCentres(true);
+    loadReport().catch(() => {});
   } catch (err) { $('centres-error').textContent = t('err', { msg: err.message }); }
 }
 
