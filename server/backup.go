@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,8 +118,9 @@ func restored(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("server restored", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", getenv("CIVIQ_DB"), "postgres://… URL of the restored database (env CIVIQ_DB)")
+	centreID := fs.String("centre-id", "", "only this centre of a province (its id, as in /c/{id}/; \"default\": the public schema); empty: every centre of the database")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: server restored --db postgres://…   (stop the servers first)")
+		fmt.Fprintln(fs.Output(), "usage: server restored --db postgres://… [--centre-id ID]   (stop the servers first)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -130,10 +133,19 @@ func restored(ctx context.Context, args []string, getenv func(string) string, st
 	if !strings.HasPrefix(*db, "postgres://") && !strings.HasPrefix(*db, "postgresql://") {
 		return errors.New("restored: --db must be a postgres:// URL (a SQLite store gets its new epoch from server restore)")
 	}
-	epoch, err := postgres.NewEpoch(ctx, *db)
+	epochs, err := postgres.NewEpoch(ctx, *db, *centreID)
 	if err != nil {
 		return fmt.Errorf("restored: %w", err)
 	}
-	fmt.Fprintf(stdout, "restored: new event epoch %s; displays and pages reload their state when they reconnect\n", epoch)
+	for _, id := range slices.Sorted(maps.Keys(epochs)) {
+		if len(epochs) == 1 && id == "default" {
+			fmt.Fprintf(stdout, "restored: new event epoch %s; displays and pages reload their state when they reconnect\n", epochs[id])
+		} else {
+			fmt.Fprintf(stdout, "restored: centre %s: new event epoch %s\n", id, epochs[id])
+		}
+	}
+	if len(epochs) > 1 || epochs["default"] == "" {
+		fmt.Fprintln(stdout, "restored: displays and pages reload their state when they reconnect")
+	}
 	return nil
 }

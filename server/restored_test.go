@@ -119,3 +119,79 @@ func TestPostgresRestoreNewEpoch(t *testing.T) {
 		t.Fatal("server restored took a SQLite URL")
 	}
 }
+
+// TestProvinceRestoredEveryCentre: with several centres in one database,
+// `server restored` gives each of them (the default one and every
+// centre_* schema) a new epoch of its own, and `--centre-id` only the one
+// named; the epochs are seen by a display resuming on a server started
+// afterwards.
+func TestProvinceRestoredEveryCentre(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	url := pg.Database(t)
+	const provPW = "province-pw-123"
+	env := map[string]string{"CIVIQ_ADMIN_PASSWORD": "default-admin-pw", "CIVIQ_PROVINCE_PASSWORD": provPW}
+	// serve starts an instance, reads every centre's epoch (the snapshot
+	// a province supervisor's websocket gets) and stops it.
+	centres := []string{"default", "xa-a", "xa-b"}
+	var tok string
+	serve := func(setup func(addr string)) map[string]string {
+		t.Helper()
+		sctx, stop := context.WithCancel(ctx)
+		defer stop()
+		addr := startProvince(t, sctx, url, env)
+		r := provinceRig{t: t, ctx: sctx}
+		tok = r.login(addr, "province", provPW, 200)
+		if setup != nil {
+			setup(addr)
+		}
+		out := map[string]string{}
+		for _, id := range centres {
+			prefix := "/c/" + id
+			if id == "default" {
+				prefix = ""
+			}
+			out[id] = firstEvent(t, r.at(addr, prefix, tok), 0, "").Epoch
+		}
+		return out
+	}
+	before := serve(func(addr string) {
+		r := provinceRig{t: t, ctx: ctx}
+		for _, id := range centres[1:] {
+			r.want(r.at(addr, "", tok), "POST", "/api/v1/province/centres", map[string]string{"id": id, "name": id}, nil, 201)
+		}
+	})
+	if before["xa-a"] == "" || before["xa-a"] == before["default"] || before["xa-a"] == before["xa-b"] {
+		t.Fatalf("each centre's epoch: %v", before)
+	}
+	restored := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(ctx, append([]string{"restored", "--db", url}, args...), func(string) string { return "" }, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	out := restored()
+	after := serve(nil)
+	for _, id := range centres {
+		if after[id] == before[id] || !strings.Contains(out, "centre "+id+": new event epoch "+after[id]) {
+			t.Fatalf("centre %s after server restored: epoch %s (was %s), output %q", id, after[id], before[id], out)
+		}
+	}
+	out = restored("--centre-id", "xa-b")
+	again := serve(nil)
+	if again["xa-b"] == after["xa-b"] || again["xa-a"] != after["xa-a"] || again["default"] != after["default"] || !strings.Contains(out, again["xa-b"]) {
+		t.Fatalf("--centre-id xa-b: epochs %v, were %v; output %q", again, after, out)
+	}
+	for _, bad := range []string{"Xa B", "xa-zz"} {
+		if err := run(ctx, []string{"restored", "--db", url, "--centre-id", bad}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+			t.Fatalf("server restored --centre-id %q succeeded", bad)
+		}
+	}
+}

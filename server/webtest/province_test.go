@@ -20,7 +20,10 @@ import (
 // TestProvincePage: the province page on a real multi-site server
 // (PostgreSQL): the province admin signs in, sees every centre with its
 // live figures and the range report with the province's total, switches
-// to English, and creates a centre, whose admin password it shows once.
+// to English, and creates a centre, whose admin password it shows once;
+// changes their own password, adds a supervisor, resets its password and
+// disables it; renames a centre and takes one out of service and back;
+// opens a centre's admin page signed in with the province account.
 func TestProvincePage(t *testing.T) {
 	ctx := context.Background()
 	pg, err := pgtest.Start(ctx)
@@ -95,4 +98,69 @@ func TestProvincePage(t *testing.T) {
 	if pv.App("xa-moi") == nil {
 		t.Fatal("the centre created on the page is not served")
 	}
+
+	// One's own password: the old one is checked.
+	p.click("#mypw")
+	p.typeInto("#pw-old", "wrong-password")
+	p.typeInto("#pw-new", "province-pw-456")
+	p.click(`#pw-form button[type="submit"]`)
+	p.waitText("#pw-error", "old password")
+	p.typeInto("#pw-old", "province-pw-123")
+	p.typeInto("#pw-new", "province-pw-456")
+	p.click(`#pw-form button[type="submit"]`)
+	p.waitText("#pw-ok", "Đã đổi mật khẩu")
+	if _, _, _, err := pv.Service.Login(ctx, "province", "province-pw-456"); err != nil {
+		t.Fatalf("the new password: %v", err)
+	}
+
+	// Accounts: a supervisor added, its password reset, disabled.
+	p.click("#new-user")
+	p.typeInto("#u-name", "giam-sat")
+	p.typeInto("#u-full", "Giám sát tỉnh")
+	p.typeInto("#u-pass", "giam-sat-pw-1")
+	p.click(`#user-form button[type="submit"]`)
+	p.waitText("#users", "giam-sat")
+	if _, _, _, err := pv.Service.Login(ctx, "giam-sat", "giam-sat-pw-1"); err != nil {
+		t.Fatalf("the supervisor added on the page: %v", err)
+	}
+	p.click(`#users tr[data-user="giam-sat"] .pv-actions button`)
+	p.typeInto(`#users tr[data-user="giam-sat"] input`, "giam-sat-pw-2")
+	p.click(`#users tr[data-user="giam-sat"] .pv-actions .btn-primary`)
+	p.waitText("#users-ok", "giam-sat")
+	if _, _, _, err := pv.Service.Login(ctx, "giam-sat", "giam-sat-pw-2"); err != nil {
+		t.Fatalf("the password reset on the page: %v", err)
+	}
+	p.click(`#users tr[data-user="giam-sat"] .btn-danger`)
+	p.waitText(`#users tr[data-user="giam-sat"]`, "Đã khóa")
+	if _, _, _, err := pv.Service.Login(ctx, "giam-sat", "giam-sat-pw-2"); err == nil {
+		t.Fatal("a disabled account signs in")
+	}
+	p.screenshot("province-accounts", 1366, 1100)
+
+	// A centre renamed, one out of service (two clicks) and back.
+	p.click(`#centres tr[data-centre="xa-moi"] .pv-actions button:nth-child(2)`)
+	p.typeInto(`#centres tr[data-centre="xa-moi"] input`, "Xã Mới Đổi Tên")
+	p.click(`#centres tr[data-centre="xa-moi"] .pv-actions .btn-primary`)
+	p.waitText(`#centres tr[data-centre="xa-moi"]`, "Xã Mới Đổi Tên")
+	p.click(`#centres tr[data-centre="huyen-b"] .pv-off`)
+	if pv.App("huyen-b") == nil {
+		t.Fatal("one click took huyen-b out of service")
+	}
+	p.click(`#centres tr[data-centre="huyen-b"] .pv-off`)
+	p.waitText(`#centres tr[data-centre="huyen-b"]`, "Ngừng phục vụ")
+	if pv.App("huyen-b") != nil {
+		t.Fatal("huyen-b still served after being taken out of service")
+	}
+	p.screenshot("province-centre-off", 1366, 900)
+	p.click(`#centres tr[data-centre="huyen-b"] .pv-actions button`)
+	p.wait(`!document.querySelector('#centres tr[data-centre="huyen-b"]').classList.contains('off')`, "huyen-b back in service")
+	if pv.App("huyen-b") == nil {
+		t.Fatal("huyen-b not served again")
+	}
+
+	// A centre's admin page, signed in with the province account.
+	p.click(`#centres tr[data-centre="huyen-a"] .pv-actions .btn-primary`)
+	p.wait(`location.pathname === '/c/huyen-a/admin' && document.querySelector('#admin') && !document.querySelector('#admin').hidden && document.querySelector('#conn').dataset.state === 'live'`, "huyen-a's admin page")
+	p.waitText("#who", "province")
+	p.screenshot("province-in-centre", 1366, 900)
 }

@@ -27,11 +27,15 @@ type ProvinceCentre struct {
 
 // ProvinceHost runs the centres of a province (wiring.Province).
 type ProvinceHost interface {
-	// Centres lists the centres served now, the default one first.
+	// Centres lists the centres, the default one first: those served
+	// now, then those out of service (API nil).
 	Centres() []ProvinceCentre
 	// CreateCentre creates a centre (its schema, migrated, and its first
 	// admin) and starts serving it; it returns the admin's password.
 	CreateCentre(ctx context.Context, c province.Centre) (adminPassword string, err error)
+	// UpdateCentre renames a centre (name non-nil; its id stays) or takes
+	// it out of service or back (disabled non-nil; its data is kept).
+	UpdateCentre(ctx context.Context, id string, name *string, disabled *bool) (province.Centre, error)
 }
 
 // ProvinceOptions configure the province API.
@@ -70,7 +74,11 @@ func NewProvince(svc *province.Service, host ProvinceHost, clock queue.Clock, lo
 	m.Handle("GET /api/v1/province/me", p.api(readers, p.me))
 	m.Handle("GET /api/v1/province/centres", p.api(readers, p.centres))
 	m.Handle("POST /api/v1/province/centres", p.api(admins, p.createCentre))
+	m.Handle("PATCH /api/v1/province/centres/{id}", p.api(admins, p.updateCentre))
 	m.Handle("POST /api/v1/province/users", p.api(admins, p.createUser))
+	m.Handle("GET /api/v1/province/users", p.api(admins, p.users))
+	m.Handle("PATCH /api/v1/province/users/{id}", p.api(admins, p.updateUser))
+	m.Handle("POST /api/v1/province/password", p.api(readers, p.changePassword))
 	m.Handle("GET /api/v1/province/reports/summary", p.api(readers, p.summary))
 	m.HandleFunc("GET /province", p.page)
 	m.Handle("/api/v1/province/", p.api(nil, func(http.ResponseWriter, *http.Request, province.Principal) error {
@@ -169,6 +177,10 @@ type ProvinceCentreView struct {
 func (p *Province) centres(w http.ResponseWriter, _ *http.Request, _ province.Principal) error {
 	out := []ProvinceCentreView{}
 	for _, c := range p.host.Centres() {
+		if c.API == nil { // out of service
+			out = append(out, ProvinceCentreView{Centre: c.Centre, Path: "/c/" + c.ID})
+			continue
+		}
 		v := ProvinceCentreView{Centre: c.Centre, Path: c.API.opts.BasePath}
 		if n := c.API.engine.Centre().Name.Vi; n != "" {
 			v.Name = n // as the centre's admin last named it
@@ -210,6 +222,103 @@ func (p *Province) createUser(w http.ResponseWriter, r *http.Request, pr provinc
 	}
 	p.log.Info("province user created", "user", u.Username, "role", u.Role, "by", pr.Username)
 	writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "username": u.Username, "name": u.Name, "role": u.Role, "created_at": u.Created})
+	return nil
+}
+
+// provinceUserView is a province account as the API shows it (never its
+// password hash).
+type provinceUserView struct {
+	ID       string    `json:"id"`
+	Username string    `json:"username"`
+	Name     string    `json:"name"`
+	Role     string    `json:"role"`
+	Disabled bool      `json:"disabled"`
+	Created  time.Time `json:"created_at"`
+}
+
+func viewProvinceUser(u province.User) provinceUserView {
+	return provinceUserView{ID: u.ID, Username: u.Username, Name: u.Name, Role: u.Role, Disabled: u.Disabled, Created: u.Created}
+}
+
+func (p *Province) users(w http.ResponseWriter, r *http.Request, _ province.Principal) error {
+	us, err := p.svc.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]provinceUserView, 0, len(us))
+	for _, u := range us {
+		out = append(out, viewProvinceUser(u))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (p *Province) updateUser(w http.ResponseWriter, r *http.Request, pr province.Principal) error {
+	var in province.UserPatch
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	u, err := p.svc.UpdateUser(r.Context(), pr, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	p.log.Info("province user updated", "user", u.Username, "role", u.Role, "disabled", u.Disabled,
+		"password_reset", in.Password != nil, "by", pr.Username)
+	writeJSON(w, http.StatusOK, viewProvinceUser(u))
+	return nil
+}
+
+type changePasswordRequest struct {
+	OldPassword string `json:"old_password"`
+	Password    string `json:"password"`
+}
+
+func (p *Province) changePassword(w http.ResponseWriter, r *http.Request, pr province.Principal) error {
+	var in changePasswordRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if err := p.svc.ChangeOwnPassword(r.Context(), pr, strings.TrimSpace(tok), in.OldPassword, in.Password); err != nil {
+		return err
+	}
+	p.log.Info("province user changed their password", "user", pr.Username)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type updateCentreRequest struct {
+	Name     *string `json:"name"`
+	Disabled *bool   `json:"disabled"`
+}
+
+func (p *Province) updateCentre(w http.ResponseWriter, r *http.Request, pr province.Principal) error {
+	var in updateCentreRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if id != province.DefaultID {
+		if err := province.ValidID(id); err != nil {
+			return errf(protocol.CodeNotFound, "no such centre")
+		}
+	}
+	if in.Name == nil && in.Disabled == nil {
+		return errf(protocol.CodeBadRequest, "nothing to change: give name or disabled")
+	}
+	if in.Name != nil {
+		n, err := queue.AdminText("name", *in.Name, 120, true)
+		if err != nil {
+			return err
+		}
+		in.Name = &n
+	}
+	c, err := p.host.UpdateCentre(r.Context(), id, in.Name, in.Disabled)
+	if err != nil {
+		return err
+	}
+	p.log.Info("centre updated", "centre", id, "name", c.Name, "disabled", c.Disabled, "by", pr.Username)
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 
@@ -269,6 +378,9 @@ func (p *Province) summary(w http.ResponseWriter, r *http.Request, _ province.Pr
 	var total report.Acc
 	var minutes float64
 	for _, c := range p.host.Centres() {
+		if c.API == nil {
+			continue // out of service: its figures come back with it
+		}
 		row, acc, err := c.API.rangeTotal(r.Context(), q)
 		if err != nil {
 			return fmt.Errorf("centre %s: %w", c.ID, err)
@@ -348,5 +460,5 @@ func (p *Province) page(w http.ResponseWriter, r *http.Request) {
 // supervisor (auth.Authority.SetOutside).
 func ProvincePrincipal(pr province.Principal, tok string) auth.Principal {
 	return auth.Principal{Kind: auth.KindProvince, ID: pr.UserID, Name: pr.Username, Role: province.CentreRole(pr.Role),
-		TokenHash: province.TokenHash(tok), Expires: pr.Expires}
+		TokenHash: province.TokenHash(tok), Expires: pr.Expires, CSRF: province.CSRF(tok)}
 }

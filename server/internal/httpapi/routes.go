@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/login", s.api(anyone, s.login))
 	m.Handle("POST /api/v1/logout", s.api(signedIn, s.logout))
 	m.Handle("GET /api/v1/me", s.api(signedIn, s.me))
+	m.Handle("POST /api/v1/province-session", s.api(signedIn, s.provinceSession))
 
 	m.Handle("GET /api/v1/centre", s.api(anyone, s.getCentre))
 	m.Handle("PUT /api/v1/centre", s.api(adminOnly, s.putCentre))

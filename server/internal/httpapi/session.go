@@ -57,3 +57,20 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p auth.Principal) er
 	writeJSON(w, http.StatusOK, map[string]any{"kind": p.Kind, "id": p.ID, "user": p.Name, "role": p.Role, "counter_ids": ids, "csrf_token": p.CSRF})
 	return nil
 }
+
+// provinceSession serves POST /api/v1/province-session: a province
+// account (Authorization: Bearer pv.…) gets this centre's session cookie
+// holding its province token, so the centre's pages (admin, dashboard,
+// reports) work for it with the role it has on the API. The province
+// session's end or the account's disabling ends it here too; the centre's
+// logout only drops the cookie.
+func (s *Server) provinceSession(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	tok, viaCookie := token(r, false)
+	if p.Kind != auth.KindProvince || viaCookie {
+		return errf(protocol.CodeForbidden, "this needs a province token: Authorization: Bearer pv.…")
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: s.cookiePath(), HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: s.secureRequest(r), Expires: p.Expires})
+	writeJSON(w, http.StatusOK, map[string]any{"kind": p.Kind, "user": p.Name, "role": p.Role, "csrf_token": p.CSRF, "expires_at": p.Expires})
+	return nil
+}

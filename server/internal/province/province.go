@@ -67,6 +67,8 @@ type Centre struct {
 	Name     string    `json:"name"`
 	TimeZone string    `json:"time_zone"`
 	Created  time.Time `json:"created_at"`
+	// Disabled: out of service (not served under /c/{id}/; data kept).
+	Disabled bool `json:"disabled"`
 }
 
 // User is a province account.
@@ -98,10 +100,20 @@ type Store interface {
 	CentreReady(ctx context.Context, id string) error
 	// ForgetCentre removes a reservation that failed.
 	ForgetCentre(ctx context.Context, id string) error
+	// UpdateCentre renames (name non-nil) or takes out of service or
+	// back (disabled non-nil) a ready centre; queue.ErrNotFound when none.
+	UpdateCentre(ctx context.Context, id string, name *string, disabled *bool) (Centre, error)
 
 	CreateUser(ctx context.Context, u User) error
 	UserByName(ctx context.Context, username string) (User, error)
 	UserByID(ctx context.Context, id string) (User, error)
+	// Users lists the accounts by username.
+	Users(ctx context.Context) ([]User, error)
+	// UpdateUser applies change to account id in one transaction with
+	// every account locked; it refuses (CodeConflict) a change that
+	// leaves no enabled province admin. When change returns true the
+	// account's sessions end, except the one whose hash is keep.
+	UpdateUser(ctx context.Context, id string, keep []byte, change func(*User) (endSessions bool, err error)) (User, error)
 	CreateSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, tokenHash []byte) (Session, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
@@ -158,8 +170,8 @@ func (s *Service) CreateUser(ctx context.Context, username, name, role, password
 	if !slices.Contains(Roles, role) {
 		return User{}, queue.Errorf(protocol.CodeBadRequest, "role must be one of %v", Roles)
 	}
-	if len(password) < 10 || len(password) > 200 {
-		return User{}, queue.Errorf(protocol.CodeBadRequest, "password must be 10–200 characters")
+	if err := checkPassword(password); err != nil {
+		return User{}, err
 	}
 	name, err := queue.AdminText("name", name, 120, false)
 	if err != nil {
@@ -176,6 +188,110 @@ func (s *Service) CreateUser(ctx context.Context, username, name, role, password
 		return User{}, err
 	}
 	return u, nil
+}
+
+func checkPassword(pw string) error {
+	if len(pw) < 10 || len(pw) > 200 {
+		return queue.Errorf(protocol.CodeBadRequest, "password must be 10–200 characters")
+	}
+	return nil
+}
+
+// Users lists the province accounts.
+func (s *Service) Users(ctx context.Context) ([]User, error) { return s.store.Users(ctx) }
+
+// ChangeOwnPassword sets the password of the account acting, after
+// checking its current one; its other sessions end, the one doing it
+// (tok) stays.
+func (s *Service) ChangeOwnPassword(ctx context.Context, pr Principal, tok, old, pw string) error {
+	if err := checkPassword(pw); err != nil {
+		return err
+	}
+	if old == "" || len(old) > 200 {
+		return queue.Errorf(protocol.CodeBadRequest, "old_password is required")
+	}
+	u, err := s.store.UserByID(ctx, pr.UserID)
+	if err != nil {
+		return err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(old)) != nil {
+		return queue.Errorf(protocol.CodeForbidden, "the old password is wrong")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.bcryptCost)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.UpdateUser(ctx, u.ID, hash(tok), func(u *User) (bool, error) {
+		u.PasswordHash = string(h)
+		return true, nil
+	})
+	return err
+}
+
+// UserPatch is a province admin's change to an account; nil fields stay.
+type UserPatch struct {
+	Name     *string `json:"name"`
+	Role     *string `json:"role"`
+	Password *string `json:"password"`
+	Disabled *bool   `json:"disabled"`
+}
+
+// UpdateUser applies a province admin's change to account id: a new
+// password (reset) or disabling ends every session of the account (its
+// open websockets close at their next recheck); the last enabled
+// province admin can be neither disabled nor demoted (CodeConflict); an
+// admin cannot disable themself (CodeUnprocessable). Checked before
+// anything is written.
+func (s *Service) UpdateUser(ctx context.Context, by Principal, id string, in UserPatch) (User, error) {
+	if by.Role != RoleAdmin {
+		return User{}, queue.Errorf(protocol.CodeForbidden, "a %s may not do this", by.Role)
+	}
+	if in.Name == nil && in.Role == nil && in.Password == nil && in.Disabled == nil {
+		return User{}, queue.Errorf(protocol.CodeBadRequest, "nothing to change: give name, role, password or disabled")
+	}
+	var name string
+	if in.Name != nil {
+		n, err := queue.AdminText("name", *in.Name, 120, false)
+		if err != nil {
+			return User{}, err
+		}
+		name = n
+	}
+	if in.Role != nil && !slices.Contains(Roles, *in.Role) {
+		return User{}, queue.Errorf(protocol.CodeBadRequest, "role must be one of %v", Roles)
+	}
+	var h []byte
+	if in.Password != nil {
+		if err := checkPassword(*in.Password); err != nil {
+			return User{}, err
+		}
+		var err error
+		if h, err = bcrypt.GenerateFromPassword([]byte(*in.Password), s.bcryptCost); err != nil {
+			return User{}, err
+		}
+	}
+	if in.Disabled != nil && *in.Disabled && id == by.UserID {
+		return User{}, queue.Errorf(protocol.CodeUnprocessable, "you cannot disable your own account")
+	}
+	return s.store.UpdateUser(ctx, id, nil, func(u *User) (bool, error) {
+		end := false
+		if in.Name != nil {
+			u.Name = name
+		}
+		if in.Role != nil {
+			u.Role = *in.Role
+		}
+		if h != nil {
+			u.PasswordHash, end = string(h), true
+		}
+		if in.Disabled != nil {
+			if *in.Disabled && !u.Disabled {
+				end = true
+			}
+			u.Disabled = *in.Disabled
+		}
+		return end, nil
+	})
 }
 
 var errBadLogin = queue.Errorf(protocol.CodeUnauthorized, "wrong username or password")
@@ -215,6 +331,15 @@ func (s *Service) Logout(ctx context.Context, tok string) error {
 func hash(tok string) []byte {
 	h := sha256.Sum256([]byte(tok))
 	return h[:]
+}
+
+// CSRF is the CSRF token of a province session used by a centre's pages
+// (its cookie): derived from the session's token, so every instance and
+// every centre agrees on it without storing it, and unguessable without
+// the token.
+func CSRF(tok string) string {
+	h := sha256.Sum256([]byte("civiq-province-csrf\x00" + tok))
+	return base64.RawURLEncoding.EncodeToString(h[:18])
 }
 
 // TokenHash is the stored form of a province token.

@@ -41,9 +41,11 @@ type Province struct {
 	opts  Options
 	store *postgres.Province
 
+	syncMu   sync.Mutex // one sync at a time, so the last one's reading wins
 	mu       sync.Mutex
 	apps     map[string]*centreApp
-	starting map[string]bool // ids being started or created here
+	disabled map[string]province.Centre // out of service, by id (the last sync)
+	starting map[string]bool            // ids being started or created here
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -74,7 +76,7 @@ func OpenProvince(ctx context.Context, cfg config.Config, log *slog.Logger, def 
 		return nil, err
 	}
 	p := &Province{Default: def, cfg: cfg, log: log, opts: opts, store: ps,
-		apps: map[string]*centreApp{}, starting: map[string]bool{}}
+		apps: map[string]*centreApp{}, starting: map[string]bool{}, disabled: map[string]province.Centre{}}
 	p.Service = province.New(ps, opts.Clock, opts.SessionTTL, opts.BcryptCost)
 	if err := p.bootstrap(ctx); err != nil {
 		ps.Close()
@@ -159,14 +161,48 @@ func (p *Province) follow(ctx context.Context) {
 	}
 }
 
-// sync starts every listed centre not served yet.
+// sync starts every listed centre not served yet and stops those taken
+// out of service (a centre removed from the registry by hand keeps being
+// served until a restart).
 func (p *Province) sync(ctx context.Context) error {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
 	cs, err := p.store.Centres(ctx)
 	if err != nil {
 		return err
 	}
+	listed := map[string]province.Centre{}
+	for _, c := range cs {
+		listed[c.ID] = c
+	}
+	var stop []*centreApp
+	p.mu.Lock()
+	clear(p.disabled)
+	for id, a := range p.apps {
+		if c, ok := listed[id]; ok && c.Disabled {
+			stop = append(stop, a)
+			delete(p.apps, id)
+		} else if ok {
+			a.centre = c // a new name
+		}
+	}
+	for _, c := range cs {
+		if c.Disabled {
+			p.disabled[c.ID] = c
+		}
+	}
+	p.mu.Unlock()
+	for _, a := range stop {
+		if err := a.app.Close(); err != nil {
+			p.log.Warn("closing centre", "centre", a.centre.ID, "err", err)
+		}
+		p.log.Info("centre out of service", "centre", a.centre.ID)
+	}
 	var errs []error
 	for _, c := range cs {
+		if c.Disabled {
+			continue
+		}
 		p.mu.Lock()
 		busy := p.apps[c.ID] != nil || p.starting[c.ID]
 		if !busy {
@@ -271,6 +307,80 @@ func (p *Province) CreateCentre(ctx context.Context, c province.Centre) (string,
 	return pw, nil
 }
 
+// UpdateCentre implements httpapi.ProvinceHost. A new name is the
+// registry's and the centre's own (its admin may rename it again, as
+// before); the default centre can be renamed, not taken out of service.
+// Taking a centre out of service stops it here now and on the other
+// instances at their next read of the registry; its schema is kept.
+func (p *Province) UpdateCentre(ctx context.Context, id string, name *string, disabled *bool) (province.Centre, error) {
+	if id == province.DefaultID {
+		if disabled != nil && *disabled {
+			return province.Centre{}, queue.Errorf(protocol.CodeUnprocessable, "the default centre cannot be taken out of service")
+		}
+		if name != nil {
+			if err := rename(ctx, p.Default, *name); err != nil {
+				return province.Centre{}, err
+			}
+		}
+		return p.Centres()[0].Centre, nil
+	}
+	renamed := false
+	if name != nil {
+		// Renamed in the running centre first (also when it is being
+		// taken out of service); a centre out of service is renamed
+		// only while being enabled again.
+		if err := p.sync(ctx); err != nil {
+			return province.Centre{}, err
+		}
+		if a := p.App(id); a != nil {
+			if err := rename(ctx, a, *name); err != nil {
+				return province.Centre{}, err
+			}
+			renamed = true
+		} else if _, off := p.disabledCentre(id); !off {
+			return province.Centre{}, queue.Errorf(protocol.CodeNotFound, "no such centre")
+		} else if disabled == nil || *disabled {
+			return province.Centre{}, queue.Errorf(protocol.CodeConflict, "centre %s is out of service: enable it to rename it", id)
+		}
+	}
+	c, err := p.store.UpdateCentre(ctx, id, name, disabled)
+	if queue.IsNotFound(err) {
+		return province.Centre{}, queue.Errorf(protocol.CodeNotFound, "no such centre")
+	} else if err != nil {
+		return province.Centre{}, err
+	}
+	if err := p.sync(ctx); err != nil {
+		return province.Centre{}, err
+	}
+	if name != nil && !renamed {
+		if a := p.App(id); a != nil {
+			if err := rename(ctx, a, *name); err != nil {
+				return province.Centre{}, err
+			}
+		}
+	}
+	return c, nil
+}
+
+func (p *Province) disabledCentre(id string) (province.Centre, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.disabled[id]
+	return c, ok
+}
+
+// rename sets a centre's own display name (Vietnamese; the English one
+// too when it was the same or empty).
+func rename(ctx context.Context, a *App, name string) error {
+	c := a.Engine.Centre()
+	if c.Name.En == "" || c.Name.En == c.Name.Vi {
+		c.Name.En = name
+	}
+	c.Name.Vi = name
+	_, err := a.Engine.PutCentre(ctx, c)
+	return err
+}
+
 // resetAdmin gives a new centre's admin the password pw (and enables it).
 func (p *Province) resetAdmin(ctx context.Context, a *App, pw string) error {
 	u, err := a.Store.UserByName(ctx, "admin")
@@ -293,6 +403,9 @@ func (p *Province) Centres() []httpapi.ProvinceCentre {
 	p.mu.Lock()
 	for _, c := range p.apps {
 		out = append(out, httpapi.ProvinceCentre{Centre: c.centre, API: c.app.API})
+	}
+	for _, c := range p.disabled {
+		out = append(out, httpapi.ProvinceCentre{Centre: c})
 	}
 	p.mu.Unlock()
 	sort.Slice(out[1:], func(i, j int) bool { return out[1+i].ID < out[1+j].ID })
@@ -324,9 +437,13 @@ func (p *Province) Handler() http.Handler {
 			id, sub, _ := strings.Cut(rest, "/")
 			a := p.App(id)
 			if a == nil {
+				msg := "no such centre"
+				if _, off := p.disabledCentre(id); off {
+					msg = "this centre is out of service"
+				}
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
 				w.WriteHeader(http.StatusNotFound)
-				io.WriteString(w, `{"error":{"code":"not_found","message":"no such centre"}}`+"\n")
+				io.WriteString(w, `{"error":{"code":"not_found","message":"`+msg+`"}}`+"\n")
 				return
 			}
 			if sub == "" && !strings.HasSuffix(path, "/") {

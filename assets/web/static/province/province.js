@@ -1,8 +1,12 @@
 // The province page (/province): every centre of the province with its
 // live figures, the range report per centre and for the province, and,
-// for a province admin, the creation of a centre. It talks only to
-// /api/v1/province/… with a province token (docs/API.md, "Centres and the
-// province"), kept for this tab in sessionStorage.
+// for a province admin, the creation, renaming and taking out of service
+// of a centre and the province accounts; everyone changes their own
+// password. It talks to /api/v1/province/… with a province token
+// (docs/API.md, "Centres and the province"), kept for this tab in
+// sessionStorage; a centre's "Open" link first hands the token to that
+// centre (POST {path}/api/v1/province-session), whose pages then work
+// with it.
 
 const texts = {
   vi: {
@@ -17,6 +21,14 @@ const texts = {
     'col.wait': 'Chờ TB (phút)', 'col.p90': 'Chờ P90 (phút)', 'col.within': 'Đạt chỉ tiêu', total: 'Toàn tỉnh',
     'stat.centres': 'Trung tâm', 'stat.waiting': 'Đang chờ', 'stat.open': 'Quầy đang mở', open: 'Mở', lang: 'English',
     role_province_admin: 'Quản trị tỉnh', role_province_supervisor: 'Giám sát tỉnh', err: 'Lỗi: {msg}',
+    mypw: 'Đổi mật khẩu', 'pw.old': 'Mật khẩu hiện tại', 'pw.new': 'Mật khẩu mới (ít nhất 10 ký tự)', 'pw.save': 'Lưu mật khẩu',
+    'pw.done': 'Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.',
+    'col.actions': 'Thao tác', rename: 'Đổi tên', save: 'Lưu', cancel: 'Hủy', disable: 'Ngừng phục vụ', 'disable.confirm': 'Bấm lần nữa để ngừng',
+    enable: 'Phục vụ lại', off: 'Ngừng phục vụ',
+    accounts: 'Tài khoản cấp tỉnh', 'user.new': 'Thêm tài khoản', 'user.username': 'Tên đăng nhập', 'user.name': 'Họ tên',
+    'user.role': 'Vai trò', 'user.password': 'Mật khẩu (ít nhất 10 ký tự)', 'col.user': 'Tài khoản', 'col.role': 'Vai trò',
+    'col.state': 'Trạng thái', active: 'Đang dùng', disabled: 'Đã khóa', lock: 'Khóa', unlock: 'Mở khóa', reset: 'Đặt lại mật khẩu',
+    'reset.ph': 'Mật khẩu mới', 'reset.done': 'Đã đặt lại mật khẩu của {user}; các phiên của tài khoản này đã kết thúc.', you: '(bạn)',
   },
   en: {
     title: 'Province', logout: 'Log out', 'login.title': 'Province sign-in', 'login.user': 'Username',
@@ -30,6 +42,14 @@ const texts = {
     'col.wait': 'Mean wait (min)', 'col.p90': 'P90 wait (min)', 'col.within': 'Within target', total: 'Province',
     'stat.centres': 'Centres', 'stat.waiting': 'Waiting', 'stat.open': 'Open counters', open: 'Open', lang: 'Tiếng Việt',
     role_province_admin: 'Province admin', role_province_supervisor: 'Province supervisor', err: 'Error: {msg}',
+    mypw: 'Change password', 'pw.old': 'Current password', 'pw.new': 'New password (at least 10 characters)', 'pw.save': 'Save password',
+    'pw.done': 'Password changed. Your other sessions have ended.',
+    'col.actions': 'Actions', rename: 'Rename', save: 'Save', cancel: 'Cancel', disable: 'Take out of service', 'disable.confirm': 'Click again to confirm',
+    enable: 'Back in service', off: 'Out of service',
+    accounts: 'Province accounts', 'user.new': 'Add an account', 'user.username': 'Username', 'user.name': 'Full name',
+    'user.role': 'Role', 'user.password': 'Password (at least 10 characters)', 'col.user': 'Account', 'col.role': 'Role',
+    'col.state': 'State', active: 'Active', disabled: 'Disabled', lock: 'Disable', unlock: 'Enable', reset: 'Reset password',
+    'reset.ph': 'New password', 'reset.done': 'Password of {user} reset; its sessions have ended.', you: '(you)',
   },
 };
 
@@ -57,6 +77,7 @@ function translate() {
   document.documentElement.lang = lang;
   for (const e of document.querySelectorAll('[data-p]')) e.textContent = t(e.dataset.p);
   $('lang').textContent = t('lang');
+  for (const o of $('u-role').options) o.textContent = t('role_' + o.value);
   if (me) $('who').textContent = me.user + ' · ' + t('role_' + me.role);
 }
 
@@ -66,35 +87,133 @@ function signOut() {
   try { sessionStorage.removeItem('civiq.province'); } catch { /* ignore */ }
   $('main').hidden = true;
   $('logout').hidden = true;
+  $('mypw').hidden = true;
   $('who').textContent = '';
   $('login').hidden = false;
 }
 
 const minutes = (s) => (s === null || s === undefined ? '—' : (s / 60).toFixed(1));
 
-async function loadCentres() {
+const btn = (text, cls, fn) => { const b = el('button', text, 'btn btn-small ' + (cls || '')); b.type = 'button'; b.addEventListener('click', fn); return b; };
+
+// openCentre hands the province session to the centre, then opens its page.
+async function openCentre(c) {
+  $('centres-error').textContent = '';
+  try {
+    await api('POST', (c.path || '') + '/api/v1/province-session');
+    location.href = (c.path || '') + '/admin';
+  } catch (err) { $('centres-error').textContent = t('err', { msg: err.message }); }
+}
+
+async function patchCentre(c, body) {
+  $('centres-error').textContent = '';
+  try {
+    await api('PATCH', '/api/v1/province/centres/' + encodeURIComponent(c.id), body);
+    await loadCentres(true);
+    loadReport().catch(() => {});
+  } catch (err) { $('centres-error').textContent = t('err', { msg: err.message }); }
+}
+
+function centreActions(c) {
+  const td = el('td');
+  const box = el('div', undefined, 'pv-actions');
+  td.append(box);
+  if (!c.disabled) box.append(btn(t('open'), 'btn-primary', () => openCentre(c)));
+  if (!me || me.role !== 'province_admin') return td;
+  if (!c.disabled) {
+    box.append(btn(t('rename'), '', () => {
+      const input = el('input'); input.value = c.name || ''; input.setAttribute('aria-label', t('rename'));
+      box.replaceChildren(input, btn(t('save'), 'btn-primary', () => patchCentre(c, { name: input.value.trim() })), btn(t('cancel'), 'btn-ghost', () => loadCentres(true)));
+      input.focus();
+    }));
+  }
+  if (c.id === 'default') return td;
+  if (c.disabled) {
+    box.append(btn(t('enable'), '', () => patchCentre(c, { disabled: false })));
+  } else {
+    const off = btn(t('disable'), 'btn-danger', () => {
+      if (!off.dataset.armed) { off.dataset.armed = '1'; off.textContent = t('disable.confirm'); return; }
+      patchCentre(c, { disabled: true });
+    });
+    off.classList.add('pv-off');
+    box.append(off);
+  }
+  return td;
+}
+
+async function loadCentres(force) {
   const cs = await api('GET', '/api/v1/province/centres');
   const tbl = $('centres');
+  if (tbl.querySelector('input') && !force) return; // a rename is being typed
   tbl.replaceChildren();
   const head = el('tr');
-  for (const k of ['col.centre', 'col.waiting', 'col.serving', 'col.open', 'col.link']) head.append(el('th', t(k), k === 'col.centre' || k === 'col.link' ? '' : 'num'));
+  for (const k of ['col.centre', 'col.waiting', 'col.serving', 'col.open', 'col.actions']) head.append(el('th', t(k), k === 'col.centre' || k === 'col.actions' ? '' : 'num'));
   tbl.append(el('thead')); tbl.tHead.append(head);
   const body = el('tbody');
-  let waiting = 0, open = 0;
+  let waiting = 0, open = 0, served = 0;
   for (const c of cs) {
-    waiting += c.waiting; open += c.open_counters;
-    const tr = el('tr');
+    const tr = el('tr', undefined, c.disabled ? 'off' : '');
+    tr.dataset.centre = c.id;
     const name = el('td'); name.append(el('strong', c.name || c.id), el('div', c.id, 'muted'));
-    const link = el('td'); const a = el('a', t('open')); a.href = (c.path || '') + '/admin'; link.append(a);
-    tr.append(name, el('td', String(c.waiting), 'num'), el('td', String(c.serving), 'num'), el('td', c.open_counters + ' / ' + c.counters, 'num'), link);
+    if (c.disabled) {
+      name.firstChild.after(el('span', t('off'), 'tag-off'));
+      tr.append(name, el('td', '—', 'num'), el('td', '—', 'num'), el('td', '—', 'num'), centreActions(c));
+    } else {
+      served++;
+      waiting += c.waiting; open += c.open_counters;
+      tr.append(name, el('td', String(c.waiting), 'num'), el('td', String(c.serving), 'num'), el('td', c.open_counters + ' / ' + c.counters, 'num'), centreActions(c));
+    }
     body.append(tr);
   }
   tbl.append(body);
   const stats = $('totals');
   stats.replaceChildren();
-  for (const [k, v] of [['stat.centres', cs.length], ['stat.waiting', waiting], ['stat.open', open]]) {
+  for (const [k, v] of [['stat.centres', served], ['stat.waiting', waiting], ['stat.open', open]]) {
     const s = el('div', undefined, 'stat'); s.append(el('div', String(v), 'stat-value'), el('div', t(k), 'stat-label')); stats.append(s);
   }
+}
+
+async function patchUser(u, body, done) {
+  $('users-error').textContent = ''; $('users-ok').textContent = '';
+  try {
+    await api('PATCH', '/api/v1/province/users/' + encodeURIComponent(u.id), body);
+    await loadUsers(true);
+    if (done) $('users-ok').textContent = done;
+  } catch (err) { $('users-error').textContent = t('err', { msg: err.message }); }
+}
+
+async function loadUsers(force) {
+  if (!me || me.role !== 'province_admin') return;
+  const us = await api('GET', '/api/v1/province/users');
+  const tbl = $('users');
+  if (tbl.querySelector('input') && !force) return; // a password is being typed
+  tbl.replaceChildren();
+  const head = el('tr');
+  for (const k of ['col.user', 'col.role', 'col.state', 'col.actions']) head.append(el('th', t(k)));
+  tbl.append(el('thead')); tbl.tHead.append(head);
+  const body = el('tbody');
+  for (const u of us) {
+    const tr = el('tr', undefined, u.disabled ? 'off' : '');
+    tr.dataset.user = u.username;
+    const name = el('td'); name.append(el('strong', u.username + (u.id === me.id ? ' ' + t('you') : '')), el('div', u.name, 'muted'));
+    const role = el('select');
+    role.setAttribute('aria-label', t('col.role'));
+    for (const r of ['province_admin', 'province_supervisor']) { const o = el('option', t('role_' + r)); o.value = r; role.append(o); }
+    role.value = u.role;
+    role.addEventListener('change', () => patchUser(u, { role: role.value }));
+    const box = el('div', undefined, 'pv-actions');
+    box.append(btn(t('reset'), '', () => {
+      const input = el('input'); input.type = 'password'; input.autocomplete = 'new-password'; input.placeholder = t('reset.ph');
+      box.replaceChildren(input, btn(t('save'), 'btn-primary', () => patchUser(u, { password: input.value }, t('reset.done', { user: u.username }))), btn(t('cancel'), 'btn-ghost', () => loadUsers(true)));
+      input.focus();
+    }));
+    if (u.id !== me.id) box.append(btn(u.disabled ? t('unlock') : t('lock'), u.disabled ? '' : 'btn-danger', () => patchUser(u, { disabled: !u.disabled })));
+    const actions = el('td'); actions.append(box);
+    const rt = el('td'); rt.append(role);
+    tr.append(name, rt, el('td', u.disabled ? t('disabled') : t('active')), actions);
+    body.append(tr);
+  }
+  tbl.append(body);
 }
 
 async function loadReport() {
@@ -135,9 +254,11 @@ async function start() {
   $('login').hidden = true;
   $('main').hidden = false;
   $('logout').hidden = false;
+  $('mypw').hidden = false;
   $('new').hidden = me.role !== 'province_admin';
+  $('accounts').hidden = me.role !== 'province_admin';
   translate();
-  await Promise.all([loadCentres(), loadReport()]).catch(() => {});
+  await Promise.all([loadCentres(), loadReport(), loadUsers()]).catch(() => {});
 }
 
 const today = new Date();
@@ -153,7 +274,28 @@ $('lang').addEventListener('click', () => {
   lang = lang === 'vi' ? 'en' : 'vi';
   try { localStorage.setItem('civiq.lang', lang); } catch { /* ignore */ }
   translate();
-  if (me) Promise.all([loadCentres(), loadReport()]).catch(() => {});
+  if (me) Promise.all([loadCentres(), loadReport(), loadUsers()]).catch(() => {});
+});
+$('mypw').addEventListener('click', () => { $('pw-form').hidden = !$('pw-form').hidden; });
+$('pw-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('pw-error').textContent = ''; $('pw-ok').textContent = '';
+  try {
+    await api('POST', '/api/v1/province/password', { old_password: $('pw-old').value, password: $('pw-new').value });
+    $('pw-old').value = ''; $('pw-new').value = '';
+    $('pw-ok').textContent = t('pw.done');
+  } catch (err) { $('pw-error').textContent = t('err', { msg: err.message }); }
+});
+$('new-user').addEventListener('click', () => { $('user-form').hidden = !$('user-form').hidden; });
+$('user-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('users-error').textContent = '';
+  try {
+    await api('POST', '/api/v1/province/users', { username: $('u-name').value.trim(), name: $('u-full').value.trim(), role: $('u-role').value, password: $('u-pass').value });
+    $('u-name').value = ''; $('u-full').value = ''; $('u-pass').value = '';
+    $('user-form').hidden = true;
+    await loadUsers();
+  } catch (err) { $('users-error').textContent = t('err', { msg: err.message }); }
 });
 $('logout').addEventListener('click', async () => { await api('POST', '/api/v1/province/logout').catch(() => {}); signOut(); });
 $('new').addEventListener('click', () => { $('new-form').hidden = !$('new-form').hidden; });

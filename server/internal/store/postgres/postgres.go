@@ -285,27 +285,6 @@ func (s *Store) checkOrigin(ctx context.Context) error {
 	return tx.Commit(ctx)
 }
 
-// NewEpoch gives the CiviQ database at url a new event epoch, for after a
-// restore PostgreSQL's catalog does not show (checkOrigin): point-in-time
-// recovery, pg_basebackup, a disk snapshot. Stop every server first;
-// clients reload their state when they reconnect. It returns the epoch.
-func NewEpoch(ctx context.Context, url string) (string, error) {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return "", fmt.Errorf("postgres: connect: %w", err)
-	}
-	defer conn.Close(ctx)
-	epoch := store.NewEpoch()
-	tag, err := conn.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'epoch'`, epoch)
-	if err != nil {
-		return "", fmt.Errorf("postgres: new epoch (is this a CiviQ database?): %w", err)
-	}
-	if tag.RowsAffected() != 1 {
-		return "", errors.New("postgres: new epoch: no epoch in this database (no server has started on it)")
-	}
-	return epoch, nil
-}
-
 func (s *Store) loadMeta(ctx context.Context) (err error) {
 	s.epoch, s.secret, err = store.LoadMeta(ctx, "postgres", func(ctx context.Context, key string) (v string, err error) {
 		err = s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)

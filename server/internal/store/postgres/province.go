@@ -3,11 +3,14 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/civiq/civiq/server/internal/province"
+	"github.com/civiq/civiq/server/internal/queue"
+	"github.com/civiq/civiq/server/protocol"
 )
 
 // ProvinceSchema holds what is above the centres of a province: the
@@ -42,10 +45,13 @@ CREATE TABLE IF NOT EXISTS civiq_province.sessions (
 	user_id text NOT NULL REFERENCES civiq_province.users(id) ON DELETE CASCADE,
 	expires_at timestamptz NOT NULL
 );
-INSERT INTO civiq_province.civiq_schema (id, version) VALUES (1, 1) ON CONFLICT (id) DO NOTHING;`
+INSERT INTO civiq_province.civiq_schema (id, version) VALUES (1, 1) ON CONFLICT (id) DO NOTHING;
+ALTER TABLE civiq_province.centres ADD COLUMN IF NOT EXISTS disabled boolean NOT NULL DEFAULT false;
+UPDATE civiq_province.civiq_schema SET version = 2 WHERE id = 1 AND version < 2;`
 
-// provinceVersion is the province schema version this build writes.
-const provinceVersion = 1
+// provinceVersion is the province schema version this build writes
+// (2: centres.disabled).
+const provinceVersion = 2
 
 // Province is the province schema's store.
 type Province struct {
@@ -105,7 +111,7 @@ func (p *Province) exec(ctx context.Context, q string, args ...any) error {
 
 // Centres implements province.Store.
 func (p *Province) Centres(ctx context.Context) ([]province.Centre, error) {
-	rows, err := p.pool.Query(ctx, `SELECT id, name, time_zone, created_at FROM civiq_province.centres WHERE ready ORDER BY id`)
+	rows, err := p.pool.Query(ctx, `SELECT id, name, time_zone, created_at, disabled FROM civiq_province.centres WHERE ready ORDER BY id`)
 	if err != nil {
 		return nil, storageErr(err)
 	}
@@ -113,7 +119,7 @@ func (p *Province) Centres(ctx context.Context) ([]province.Centre, error) {
 	var out []province.Centre
 	for rows.Next() {
 		var c province.Centre
-		if err := rows.Scan(&c.ID, &c.Name, &c.TimeZone, &c.Created); err != nil {
+		if err := rows.Scan(&c.ID, &c.Name, &c.TimeZone, &c.Created, &c.Disabled); err != nil {
 			return nil, storageErr(err)
 		}
 		out = append(out, c)
@@ -135,6 +141,15 @@ func (p *Province) CentreReady(ctx context.Context, id string) error {
 // ForgetCentre implements province.Store.
 func (p *Province) ForgetCentre(ctx context.Context, id string) error {
 	return p.exec(ctx, `DELETE FROM civiq_province.centres WHERE id = $1 AND NOT ready`, id)
+}
+
+// UpdateCentre implements province.Store.
+func (p *Province) UpdateCentre(ctx context.Context, id string, name *string, disabled *bool) (province.Centre, error) {
+	var c province.Centre
+	err := p.pool.QueryRow(ctx, `UPDATE civiq_province.centres SET name = coalesce($2, name), disabled = coalesce($3, disabled)
+		WHERE id = $1 AND ready RETURNING id, name, time_zone, created_at, disabled`, id, name, disabled).
+		Scan(&c.ID, &c.Name, &c.TimeZone, &c.Created, &c.Disabled)
+	return c, storageErr(notFound(err))
 }
 
 // CreateUser implements province.Store.
@@ -161,6 +176,74 @@ func (p *Province) UserByName(ctx context.Context, username string) (province.Us
 // UserByID implements province.Store.
 func (p *Province) UserByID(ctx context.Context, id string) (province.User, error) {
 	return p.user(ctx, "id", id)
+}
+
+// Users implements province.Store.
+func (p *Province) Users(ctx context.Context) ([]province.User, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+provinceUserCols+` FROM civiq_province.users ORDER BY username`)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	defer rows.Close()
+	var out []province.User
+	for rows.Next() {
+		var u province.User
+		if err := rows.Scan(&u.ID, &u.Username, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.Created); err != nil {
+			return nil, storageErr(err)
+		}
+		out = append(out, u)
+	}
+	return out, storageErr(rows.Err())
+}
+
+// UpdateUser implements province.Store: every account is locked (a
+// province has a handful), so two admins demoting each other at once
+// cannot both succeed and leave no admin.
+func (p *Province) UpdateUser(ctx context.Context, id string, keep []byte, change func(*province.User) (bool, error)) (province.User, error) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return province.User{}, storageErr(err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `SELECT `+provinceUserCols+` FROM civiq_province.users ORDER BY id FOR UPDATE`)
+	if err != nil {
+		return province.User{}, storageErr(err)
+	}
+	var all []province.User
+	for rows.Next() {
+		var u province.User
+		if err := rows.Scan(&u.ID, &u.Username, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.Created); err != nil {
+			rows.Close()
+			return province.User{}, storageErr(err)
+		}
+		all = append(all, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return province.User{}, storageErr(err)
+	}
+	i := slices.IndexFunc(all, func(u province.User) bool { return u.ID == id })
+	if i < 0 {
+		return province.User{}, queue.ErrNotFound
+	}
+	end, err := change(&all[i])
+	if err != nil {
+		return province.User{}, err
+	}
+	if !slices.ContainsFunc(all, func(u province.User) bool { return u.Role == province.RoleAdmin && !u.Disabled }) {
+		return province.User{}, queue.Errorf(protocol.CodeConflict, "the last enabled province admin cannot be disabled or demoted")
+	}
+	u := all[i]
+	if _, err := tx.Exec(ctx, `UPDATE civiq_province.users SET name = $2, role = $3, password_hash = $4, disabled = $5 WHERE id = $1`,
+		u.ID, u.Name, u.Role, u.PasswordHash, u.Disabled); err != nil {
+		return province.User{}, storageErr(err)
+	}
+	if end {
+		if _, err := tx.Exec(ctx, `DELETE FROM civiq_province.sessions WHERE user_id = $1 AND token_hash <> coalesce($2, ''::bytea)`, u.ID, keep); err != nil {
+			return province.User{}, storageErr(err)
+		}
+	}
+	return u, storageErr(tx.Commit(ctx))
 }
 
 // CreateSession implements province.Store.
