@@ -55,6 +55,16 @@ func callAll(t testing.TB, e *queue.Engine, counter string, n int) []string {
 	return order
 }
 
+// waitingCodes is the waiting list of the fields, in call order, as its
+// ticket codes ("[A001 A002]").
+func waitingCodes(e *queue.Engine, fields ...string) string {
+	var codes []string
+	for _, w := range e.Waiting(fields) {
+		codes = append(codes, w.Code)
+	}
+	return fmt.Sprint(codes)
+}
+
 // fourThenFive issues regular A001–A004 then priority A005–A009 in field a,
 // a minute apart.
 func fourThenFive(t testing.TB, e *queue.Engine, clk *Clock) {
@@ -236,11 +246,7 @@ func testBookedOrdering(t *testing.T, open Opener) {
 	s = open(t)
 	defer s.Close()
 	e = newEngine(t, s, clk)
-	var listed []string
-	for _, w := range e.Waiting([]string{"a"}) {
-		listed = append(listed, w.Code)
-	}
-	if got, want := fmt.Sprint(listed), "[A005 A003 A001 A002 A006 A007 A004]"; got != want {
+	if got, want := waitingCodes(e, "a"), "[A005 A003 A001 A002 A006 A007 A004]"; got != want {
 		t.Fatalf("waiting list %s, want %s (in window, priority, walk-ins and late by issue time, early)", got, want)
 	}
 
@@ -320,11 +326,7 @@ func testBookedPositions(t *testing.T, newOpener NewOpener) {
 			s = open(t)
 			defer s.Close()
 			e = newEngine(t, s, clk)
-			var listed []string
-			for _, w := range e.Waiting([]string{"a"}) {
-				listed = append(listed, w.Code)
-			}
-			if got := fmt.Sprint(listed); got != c.list {
+			if got := waitingCodes(e, "a"); got != c.list {
 				t.Errorf("booked position %q: waiting list %s, want %s", c.pos, got, c.list)
 			}
 			if got := fmt.Sprint(callAll(t, e, "q2", 20)); got != c.want {
