@@ -55,6 +55,19 @@ func callAll(t testing.TB, e *queue.Engine, counter string, n int) []string {
 	return order
 }
 
+// bookingDay is the day of the booked-ordering tests, 28 November 2026 in
+// Ho Chi Minh City: at(h, m) is a time of it, clk stands at h:m, and e is a
+// seeded engine on s and clk.
+func bookingDay(t testing.TB, s Backend, h, m int) (at func(h, m int) time.Time, clk *Clock, e *queue.Engine) {
+	t.Helper()
+	loc := HCM(t)
+	at = func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, loc) }
+	clk = NewClock(at(h, m))
+	e = newEngine(t, s, clk)
+	Seed(t, e)
+	return at, clk, e
+}
+
 // waitingCodes is the waiting list of the fields, in call order, as its
 // ticket codes ("[A001 A002]").
 func waitingCodes(e *queue.Engine, fields ...string) string {
@@ -219,11 +232,7 @@ func book(t testing.TB, s Backend, id string, from, to time.Time) {
 // window is a walk-in by its issue time.
 func testBookedOrdering(t *testing.T, open Opener) {
 	s := open(t)
-	loc := HCM(t)
-	at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, loc) }
-	clk := NewClock(at(9, 40))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	at, clk, e := bookingDay(t, s, 9, 40)
 	late := issue(t, e, "a", false) // A001 9:40, window 9:00–9:25
 	clk.Set(at(9, 50))
 	issue(t, e, "a", false) // A002 9:50, walk-in
@@ -296,11 +305,7 @@ func testBookedPositions(t *testing.T, newOpener NewOpener) {
 		t.Run(name, func(t *testing.T) {
 			open := newOpener(t)
 			s := open(t)
-			loc := HCM(t)
-			at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, loc) }
-			clk := NewClock(at(9, 50))
-			e := newEngine(t, s, clk)
-			Seed(t, e)
+			at, clk, e := bookingDay(t, s, 9, 50)
 			if c.pos != "" {
 				for _, x := range e.Services() {
 					if x.ID == "a" {
