@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -393,28 +392,7 @@ func (p *Province) summary(w http.ResponseWriter, r *http.Request, _ province.Pr
 	rep.Total = total.Row("total", "Tổng cộng")
 	// Disruption minutes add up over centres (each centre's own periods).
 	rep.Total.DisruptionMinutes = minutes
-	name := fmt.Sprintf("civiq-province-%s-%s", q.From, q.To)
-	var buf bytes.Buffer
-	switch q.Format {
-	case report.FormatCSV:
-		if err := rep.WriteCSV(&buf); err != nil {
-			return err
-		}
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-	case report.FormatXLSX:
-		if err := rep.WriteXLSX(&buf); err != nil {
-			return err
-		}
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
-	default:
-		writeJSON(w, http.StatusOK, rep)
-		return nil
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(buf.Bytes())
-	return err
+	return writeReport(w, rep, q.Format, fmt.Sprintf("civiq-province-%s-%s", q.From, q.To))
 }
 
 // rangeTotal is the centre's report total over q's range and the sums

@@ -65,9 +65,14 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("civiq-report-%s-%s-%s", q.From, q.To, q.GroupBy)
+	return writeReport(w, rep, q.Format, fmt.Sprintf("civiq-report-%s-%s-%s", q.From, q.To, q.GroupBy))
+}
+
+// writeReport writes rep in format (CSV or XLSX as an attachment named
+// name plus its extension, JSON otherwise).
+func writeReport(w http.ResponseWriter, rep report.Report, format, name string) error {
 	var buf bytes.Buffer
-	switch q.Format {
+	switch format {
 	case report.FormatCSV:
 		if err := rep.WriteCSV(&buf); err != nil {
 			return err
@@ -85,6 +90,6 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request, _ auth.Princi
 		return nil
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }

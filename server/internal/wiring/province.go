@@ -203,22 +203,11 @@ func (p *Province) sync(ctx context.Context) error {
 		if c.Disabled {
 			continue
 		}
-		p.mu.Lock()
-		busy := p.apps[c.ID] != nil || p.starting[c.ID]
-		if !busy {
-			p.starting[c.ID] = true
-		}
-		p.mu.Unlock()
-		if busy {
+		if !p.claim(c.ID) {
 			continue
 		}
 		a, err := p.startCentre(ctx, c, "")
-		p.mu.Lock()
-		delete(p.starting, c.ID)
-		if err == nil {
-			p.apps[c.ID] = &centreApp{centre: c, app: a}
-		}
-		p.mu.Unlock()
+		p.settle(c, a, err)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("centre %s: %w", c.ID, err))
 			continue
@@ -226,6 +215,29 @@ func (p *Province) sync(ctx context.Context) error {
 		p.log.Info("serving centre", "centre", c.ID, "path", "/c/"+c.ID+"/")
 	}
 	return errors.Join(errs...)
+}
+
+// claim marks the centre id as being started here, unless it is served or
+// being started already (false then).
+func (p *Province) claim(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.apps[id] != nil || p.starting[id] {
+		return false
+	}
+	p.starting[id] = true
+	return true
+}
+
+// settle ends a start that claim began: when err is nil, a serves c from
+// now on.
+func (p *Province) settle(c province.Centre, a *App, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.starting, c.ID)
+	if err == nil {
+		p.apps[c.ID] = &centreApp{centre: c, app: a}
+	}
 }
 
 // startCentre opens a centre's schema and runs an App on it. adminPassword
@@ -263,19 +275,11 @@ func (p *Province) CreateCentre(ctx context.Context, c province.Centre) (string,
 	if err := province.ValidID(c.ID); err != nil {
 		return "", err
 	}
-	p.mu.Lock()
-	busy := p.apps[c.ID] != nil || p.starting[c.ID]
-	if !busy {
-		p.starting[c.ID] = true
-	}
-	p.mu.Unlock()
-	if busy {
+	if !p.claim(c.ID) {
 		return "", queue.Errorf(protocol.CodeConflict, "centre %s exists", c.ID)
 	}
 	if err := p.store.ReserveCentre(ctx, c); err != nil {
-		p.mu.Lock()
-		delete(p.starting, c.ID)
-		p.mu.Unlock()
+		p.settle(c, nil, err)
 		return "", err
 	}
 	pw := RandomPassword()
@@ -291,12 +295,7 @@ func (p *Province) CreateCentre(ctx context.Context, c province.Centre) (string,
 			a.Close()
 		}
 	}
-	p.mu.Lock()
-	delete(p.starting, c.ID)
-	if err == nil {
-		p.apps[c.ID] = &centreApp{centre: c, app: a}
-	}
-	p.mu.Unlock()
+	p.settle(c, a, err)
 	if err != nil {
 		if ferr := p.store.ForgetCentre(context.WithoutCancel(ctx), c.ID); ferr != nil {
 			p.log.Warn("forgetting a failed centre", "centre", c.ID, "err", ferr)

@@ -55,6 +55,29 @@ func callAll(t testing.TB, e *queue.Engine, counter string, n int) []string {
 	return order
 }
 
+// bookingDay is the day of the booked-ordering tests, 28 November 2026 in
+// Ho Chi Minh City: at(h, m) is a time of it, clk stands at h:m, and e is a
+// seeded engine on s and clk.
+func bookingDay(t testing.TB, s Backend, h, m int) (at func(h, m int) time.Time, clk *Clock, e *queue.Engine) {
+	t.Helper()
+	loc := HCM(t)
+	at = func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, loc) }
+	clk = NewClock(at(h, m))
+	e = newEngine(t, s, clk)
+	Seed(t, e)
+	return at, clk, e
+}
+
+// waitingCodes is the waiting list of the fields, in call order, as its
+// ticket codes ("[A001 A002]").
+func waitingCodes(e *queue.Engine, fields ...string) string {
+	var codes []string
+	for _, w := range e.Waiting(fields) {
+		codes = append(codes, w.Code)
+	}
+	return fmt.Sprint(codes)
+}
+
 // fourThenFive issues regular A001–A004 then priority A005–A009 in field a,
 // a minute apart.
 func fourThenFive(t testing.TB, e *queue.Engine, clk *Clock) {
@@ -209,11 +232,7 @@ func book(t testing.TB, s Backend, id string, from, to time.Time) {
 // window is a walk-in by its issue time.
 func testBookedOrdering(t *testing.T, open Opener) {
 	s := open(t)
-	loc := HCM(t)
-	at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, loc) }
-	clk := NewClock(at(9, 40))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	at, clk, e := bookingDay(t, s, 9, 40)
 	late := issue(t, e, "a", false) // A001 9:40, window 9:00–9:25
 	clk.Set(at(9, 50))
 	issue(t, e, "a", false) // A002 9:50, walk-in
@@ -236,11 +255,7 @@ func testBookedOrdering(t *testing.T, open Opener) {
 	s = open(t)
 	defer s.Close()
 	e = newEngine(t, s, clk)
-	var listed []string
-	for _, w := range e.Waiting([]string{"a"}) {
-		listed = append(listed, w.Code)
-	}
-	if got, want := fmt.Sprint(listed), "[A005 A003 A001 A002 A006 A007 A004]"; got != want {
+	if got, want := waitingCodes(e, "a"), "[A005 A003 A001 A002 A006 A007 A004]"; got != want {
 		t.Fatalf("waiting list %s, want %s (in window, priority, walk-ins and late by issue time, early)", got, want)
 	}
 
@@ -290,11 +305,7 @@ func testBookedPositions(t *testing.T, newOpener NewOpener) {
 		t.Run(name, func(t *testing.T) {
 			open := newOpener(t)
 			s := open(t)
-			loc := HCM(t)
-			at := func(h, m int) time.Time { return time.Date(2026, 11, 28, h, m, 0, 0, loc) }
-			clk := NewClock(at(9, 50))
-			e := newEngine(t, s, clk)
-			Seed(t, e)
+			at, clk, e := bookingDay(t, s, 9, 50)
 			if c.pos != "" {
 				for _, x := range e.Services() {
 					if x.ID == "a" {
@@ -320,11 +331,7 @@ func testBookedPositions(t *testing.T, newOpener NewOpener) {
 			s = open(t)
 			defer s.Close()
 			e = newEngine(t, s, clk)
-			var listed []string
-			for _, w := range e.Waiting([]string{"a"}) {
-				listed = append(listed, w.Code)
-			}
-			if got := fmt.Sprint(listed); got != c.list {
+			if got := waitingCodes(e, "a"); got != c.list {
 				t.Errorf("booked position %q: waiting list %s, want %s", c.pos, got, c.list)
 			}
 			if got := fmt.Sprint(callAll(t, e, "q2", 20)); got != c.want {
