@@ -24,19 +24,7 @@ func TestIDDailyCapAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	var engines []*queue.Engine
-	for i := range 2 {
-		s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		e := startEngine(t, s, clk)
-		if i == 0 {
-			enginetest.Seed(t, e)
-		}
-		engines = append(engines, e)
-	}
+	_, engines := startInstances(t, url, clk, 2, postgres.Options{MaxConns: 8}, nil)
 	setCaps := func(total, perField int) {
 		t.Helper()
 		c := engines[0].Centre()

@@ -255,18 +255,7 @@ func testHousekeeping(t *testing.T, tickets int) {
 	ctx := context.Background()
 	url := srv.Database(t)
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	var engines []*queue.Engine
-	var stores []*postgres.Store
-	for i := range 3 {
-		s := open(t, url)
-		defer s.Close()
-		stores = append(stores, s)
-		e := startEngine(t, s, clk)
-		if i == 0 {
-			enginetest.Seed(t, e)
-		}
-		engines = append(engines, e)
-	}
+	stores, engines := startInstances(t, url, clk, 3, postgres.Options{MaxConns: 8}, nil)
 	converge(t, engines)
 	for i := range tickets {
 		if _, err := engines[i%3].Issue(ctx, "kiosk", protocol.IssueRequest{ServiceID: []string{"a", "b", "c"}[i%3]}, ""); err != nil {
