@@ -25,11 +25,7 @@ func pgInstances(t *testing.T, n int, extra ...string) (*pgtest.Server, string, 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	url := pg.Database(t)
 	bin := buildServer(t)
 	env := []string{"CIVIQ_ADMIN_PASSWORD=" + adminPW}

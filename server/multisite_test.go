@@ -17,6 +17,27 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
+// startPostgres starts a throw-away PostgreSQL server for the test and
+// stops it when the test ends.
+func startPostgres(t *testing.T, ctx context.Context) *pgtest.Server {
+	t.Helper()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	return pg
+}
+
+// provincePW is the province account's password in the province tests.
+const provincePW = "province-pw-123"
+
+// provinceEnv is the environment of a province server in the tests: the
+// default centre's first admin password and the province's.
+func provinceEnv() map[string]string {
+	return map[string]string{"CIVIQ_ADMIN_PASSWORD": "default-admin-pw", "CIVIQ_PROVINCE_PASSWORD": provincePW}
+}
+
 // startProvince runs the server command with --province on url and
 // returns its address once it serves.
 func startProvince(t *testing.T, ctx context.Context, url string, env map[string]string) string {
@@ -79,14 +100,9 @@ func (l *eventLog) lastSeq() int64 {
 func TestTwoCentresOnOneDatabase(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	url := pg.Database(t)
-	const provPW = "province-pw-123"
-	env := map[string]string{"CIVIQ_ADMIN_PASSWORD": "default-admin-pw", "CIVIQ_PROVINCE_PASSWORD": provPW}
+	env := provinceEnv()
 	a1 := startProvince(t, ctx, url, env)
 	a2 := startProvince(t, ctx, url, env)
 	defer cancel() // stops both servers before the cleanups wait for them
@@ -119,7 +135,7 @@ func TestTwoCentresOnOneDatabase(t *testing.T) {
 		Role  string `json:"role"`
 	}
 	want(at(a1, "", ""), "POST", "/api/v1/province/login", protocol.LoginRequest{Username: "province", Password: "wrong-password"}, nil, 401)
-	want(at(a1, "", ""), "POST", "/api/v1/province/login", protocol.LoginRequest{Username: "province", Password: provPW}, &login, 200)
+	want(at(a1, "", ""), "POST", "/api/v1/province/login", protocol.LoginRequest{Username: "province", Password: provincePW}, &login, 200)
 	if !strings.HasPrefix(login.Token, "pv.") || login.Role != "province_admin" {
 		t.Fatalf("province login: %+v", login)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/civiq/civiq/server/client"
-	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -60,19 +59,14 @@ func eventually(t *testing.T, what string, ok func() bool) {
 
 func startProvinceRig(t *testing.T) (provinceRig, string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	url := pg.Database(t)
-	const provPW = "province-pw-123"
-	env := map[string]string{"CIVIQ_ADMIN_PASSWORD": "default-admin-pw", "CIVIQ_PROVINCE_PASSWORD": provPW}
+	env := provinceEnv()
 	r := provinceRig{t: t, ctx: ctx}
 	r.a1 = startProvince(t, ctx, url, env)
 	r.a2 = startProvince(t, ctx, url, env)
 	t.Cleanup(cancel) // runs before the cleanups that wait for the servers
-	return r, provPW
+	return r, provincePW
 }
 
 // TestProvinceAccounts: province accounts managed through the API, on
