@@ -80,18 +80,5 @@ func TestIDDailyCapAcrossInstances(t *testing.T) {
 	}
 
 	const n = 30
-	setCaps(1, 0)
-	if issued, capped := race(n, [2]string{"a", "a"}); issued != n || capped != n {
-		t.Errorf("cap 1, same field: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
-	}
-	if issued, capped := race(n, [2]string{"a", "b"}); issued != n || capped != n {
-		t.Errorf("cap 1, two fields: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
-	}
-	setCaps(0, 1)
-	if issued, capped := race(n, [2]string{"a", "b"}); issued != 2*n || capped != 0 {
-		t.Errorf("1 per field, two fields: %d issued, %d refused for %d cards; want %d and 0", issued, capped, n, 2*n)
-	}
-	if issued, capped := race(n, [2]string{"c", "c"}); issued != n || capped != n {
-		t.Errorf("1 per field, same field: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
-	}
+	enginetest.IDCapRaces(t, n, [3]string{"a", "b", "c"}, setCaps, race)
 }
