@@ -111,10 +111,8 @@ func TestConsolePresenceAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	s1 := open(t, url)
-	defer s1.Close()
-	e1 := startEngine(t, s1, clk)
-	enginetest.Seed(t, e1)
+	ss, es := startInstances(t, url, clk, 1, postgres.Options{MaxConns: 8}, nil)
+	s1, e1 := ss[0], es[0]
 	release := e1.Attach(ctx, "q1")
 	if _, err := e1.SetCounterStatus(ctx, "q3", protocol.CounterPaused); err != nil {
 		t.Fatal(err)
