@@ -25,11 +25,7 @@ func pgInstances(t *testing.T, n int, extra ...string) (*pgtest.Server, string, 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	url := pg.Database(t)
 	bin := buildServer(t)
 	env := []string{"CIVIQ_ADMIN_PASSWORD=" + adminPW}
@@ -124,6 +120,30 @@ func callsOf(t *testing.T, evs []received) ([]string, map[string]time.Time) {
 	return ids, at
 }
 
+// adminOn is a client of the server at url logged in as the admin.
+func adminOn(t *testing.T, ctx context.Context, url string) *client.Client {
+	t.Helper()
+	admin, _ := client.New(url, "")
+	lr, err := admin.Login(ctx, "admin", adminPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admin.WithToken(lr.Token)
+}
+
+// openAndIssue opens counter q1 and issues n tickets of dat-dai.
+func openAndIssue(t *testing.T, ctx context.Context, admin *client.Client, n int) {
+	t.Helper()
+	if _, err := admin.SetCounterStatus(ctx, "q1", protocol.CounterOpen); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if _, err := admin.IssueTicket(ctx, protocol.IssueRequest{ServiceID: "dat-dai"}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestFailoverKill9: a display (the Go client, given both addresses) is
 // subscribed to instance 1 and a clerk calls on instance 2, both server
 // processes on one PostgreSQL; instance 1 is killed with kill -9 in the
@@ -135,12 +155,7 @@ func TestFailoverKill9(t *testing.T) {
 	_, _, ps := pgInstances(t, 2)
 	one, two := ps[0], ps[1]
 	ctx := context.Background()
-	admin, _ := client.New(two.url, "")
-	lr, err := admin.Login(ctx, "admin", adminPW)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin = admin.WithToken(lr.Token)
+	admin := adminOn(t, ctx, two.url)
 	dev, err := admin.CreateDevice(ctx, protocol.RoleDisplay, "TV sảnh")
 	if err != nil {
 		t.Fatal(err)
@@ -149,15 +164,8 @@ func TestFailoverKill9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.SetCounterStatus(ctx, "q1", protocol.CounterOpen); err != nil {
-		t.Fatal(err)
-	}
 	const calls, killAfter = 40, 15
-	for range calls {
-		if _, err := admin.IssueTicket(ctx, protocol.IssueRequest{ServiceID: "dat-dai"}, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	openAndIssue(t, ctx, admin, calls)
 	sub := subscribe(display)
 	defer sub.stop()
 	waitFor(t, "the display's snapshot", func() bool { evs, _ := sub.events(); return len(evs) > 0 })

@@ -23,7 +23,6 @@ import (
 	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store/postgres"
-	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/internal/wiring"
 	"github.com/civiq/civiq/server/protocol"
 	"github.com/civiq/civiq/server/servertest"
@@ -165,11 +164,7 @@ func collect(t *testing.T, c *client.Client, since int64, epoch string, until in
 // error that leaves the target untouched.
 func TestMigrateSQLiteToPostgres(t *testing.T) {
 	ctx := context.Background()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	getenv := func(string) string { return "" }
 
 	hook := &hookRecorder{}

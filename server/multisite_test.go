@@ -17,6 +17,51 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
+// wsWatch counts the ups and downs of a websocket subscription and keeps
+// its last error.
+type wsWatch struct {
+	mu         sync.Mutex
+	ups, downs int
+	lastErr    error
+}
+
+// watchWS subscribes c until ctx ends, counting its ups and downs.
+func watchWS(ctx context.Context, c *client.Client) *wsWatch {
+	w := &wsWatch{}
+	go c.Subscribe(ctx, client.SubscribeOptions{MaxBackoff: 200 * time.Millisecond, OnState: func(up bool, err error) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if up {
+			w.ups++
+		} else {
+			w.downs++
+			w.lastErr = err
+		}
+	}}, func(protocol.Event) error { return nil })
+	return w
+}
+
+// startPostgres starts a throw-away PostgreSQL server for the test and
+// stops it when the test ends.
+func startPostgres(t *testing.T, ctx context.Context) *pgtest.Server {
+	t.Helper()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	return pg
+}
+
+// provincePW is the province account's password in the province tests.
+const provincePW = "province-pw-123"
+
+// provinceEnv is the environment of a province server in the tests: the
+// default centre's first admin password and the province's.
+func provinceEnv() map[string]string {
+	return map[string]string{"CIVIQ_ADMIN_PASSWORD": "default-admin-pw", "CIVIQ_PROVINCE_PASSWORD": provincePW}
+}
+
 // startProvince runs the server command with --province on url and
 // returns its address once it serves.
 func startProvince(t *testing.T, ctx context.Context, url string, env map[string]string) string {
@@ -79,14 +124,9 @@ func (l *eventLog) lastSeq() int64 {
 func TestTwoCentresOnOneDatabase(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	url := pg.Database(t)
-	const provPW = "province-pw-123"
-	env := map[string]string{"CIVIQ_ADMIN_PASSWORD": "default-admin-pw", "CIVIQ_PROVINCE_PASSWORD": provPW}
+	env := provinceEnv()
 	a1 := startProvince(t, ctx, url, env)
 	a2 := startProvince(t, ctx, url, env)
 	defer cancel() // stops both servers before the cleanups wait for them
@@ -119,7 +159,7 @@ func TestTwoCentresOnOneDatabase(t *testing.T) {
 		Role  string `json:"role"`
 	}
 	want(at(a1, "", ""), "POST", "/api/v1/province/login", protocol.LoginRequest{Username: "province", Password: "wrong-password"}, nil, 401)
-	want(at(a1, "", ""), "POST", "/api/v1/province/login", protocol.LoginRequest{Username: "province", Password: provPW}, &login, 200)
+	want(at(a1, "", ""), "POST", "/api/v1/province/login", protocol.LoginRequest{Username: "province", Password: provincePW}, &login, 200)
 	if !strings.HasPrefix(login.Token, "pv.") || login.Role != "province_admin" {
 		t.Fatalf("province login: %+v", login)
 	}
@@ -459,43 +499,31 @@ func TestTwoCentresOnOneDatabase(t *testing.T) {
 
 	// A province session ends: its websocket in a centre closes (the
 	// recheck of open credentials) and its token works nowhere.
-	var upMu sync.Mutex
-	var ups, downs int
-	var lastErr error
 	wctx, wcancel := context.WithCancel(ctx)
 	defer wcancel()
-	go at(a2, "/c/huyen-b", sup).Subscribe(wctx, client.SubscribeOptions{MaxBackoff: 200 * time.Millisecond, OnState: func(up bool, err error) {
-		upMu.Lock()
-		defer upMu.Unlock()
-		if up {
-			ups++
-		} else {
-			downs++
-			lastErr = err
-		}
-	}}, func(protocol.Event) error { return nil })
+	w := watchWS(wctx, at(a2, "/c/huyen-b", sup))
 	waitState := func(what string, ok func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
 		for {
-			upMu.Lock()
+			w.mu.Lock()
 			done := ok()
-			upMu.Unlock()
+			w.mu.Unlock()
 			if done {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("waiting for %s: ups %d downs %d, last error %v", what, ups, downs, lastErr)
+				t.Fatalf("waiting for %s: ups %d downs %d, last error %v", what, w.ups, w.downs, w.lastErr)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	waitState("the supervisor's websocket", func() bool { return ups == 1 })
+	waitState("the supervisor's websocket", func() bool { return w.ups == 1 })
 	want(at(a1, "", sup), "POST", "/api/v1/province/logout", nil, nil, 204)
 	want(at(a1, "/c/huyen-a", sup), "GET", "/api/v1/board", nil, nil, 401)
 	want(at(a2, "", sup), "GET", "/api/v1/province/centres", nil, nil, 401)
 	waitState("the websocket to close and stay refused", func() bool {
-		return downs >= 2 && lastErr != nil && strings.Contains(lastErr.Error(), "401")
+		return w.downs >= 2 && w.lastErr != nil && strings.Contains(w.lastErr.Error(), "401")
 	})
 	wcancel()
 

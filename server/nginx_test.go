@@ -190,25 +190,13 @@ func TestNginxExample(t *testing.T) {
 	_, _, ps := pgInstances(t, 2, "--trust-proxy")
 	lb := startNginx(t, ps[0].url, ps[1].url)
 	ctx := context.Background()
-	admin, _ := client.New(lb, "")
-	lr, err := admin.Login(ctx, "admin", adminPW)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin = admin.WithToken(lr.Token)
+	admin := adminOn(t, ctx, lb)
 	dev, err := admin.CreateDevice(ctx, protocol.RoleDisplay, "TV sảnh")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.SetCounterStatus(ctx, "q1", protocol.CounterOpen); err != nil {
-		t.Fatal(err)
-	}
 	const calls, killAfter = 30, 10
-	for range calls {
-		if _, err := admin.IssueTicket(ctx, protocol.IssueRequest{ServiceID: "dat-dai"}, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	openAndIssue(t, ctx, admin, calls)
 	display, _ := client.New(lb, dev.Token)
 	sub := subscribe(display)
 	defer sub.stop()

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/civiq/civiq/server/client"
-	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -18,11 +17,7 @@ import (
 func TestRunOnPostgres(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	url := pg.Database(t)
 	addr := freeAddr(t)
 	env := map[string]string{"CIVIQ_ADMIN_PASSWORD": "first-admin-pw"}

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/civiq/civiq/server/client"
-	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -60,19 +58,14 @@ func eventually(t *testing.T, what string, ok func() bool) {
 
 func startProvinceRig(t *testing.T) (provinceRig, string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	url := pg.Database(t)
-	const provPW = "province-pw-123"
-	env := map[string]string{"CIVIQ_ADMIN_PASSWORD": "default-admin-pw", "CIVIQ_PROVINCE_PASSWORD": provPW}
+	env := provinceEnv()
 	r := provinceRig{t: t, ctx: ctx}
 	r.a1 = startProvince(t, ctx, url, env)
 	r.a2 = startProvince(t, ctx, url, env)
 	t.Cleanup(cancel) // runs before the cleanups that wait for the servers
-	return r, provPW
+	return r, provincePW
 }
 
 // TestProvinceAccounts: province accounts managed through the API, on
@@ -216,25 +209,13 @@ func TestProvinceAccounts(t *testing.T) {
 	r.want(r.at(a2, "", supTok), "GET", "/api/v1/province/me", nil, nil, 200) // the province session goes on
 
 	// Disabling ends the sessions and the open websocket in a centre.
-	var mu sync.Mutex
-	var ups, downs int
-	var lastErr error
 	wctx, wcancel := context.WithCancel(r.ctx)
 	defer wcancel()
-	go r.at(a2, "/c/xa-a", supTok).Subscribe(wctx, client.SubscribeOptions{MaxBackoff: 200 * time.Millisecond, OnState: func(up bool, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if up {
-			ups++
-		} else {
-			downs++
-			lastErr = err
-		}
-	}}, func(protocol.Event) error { return nil })
+	w := watchWS(wctx, r.at(a2, "/c/xa-a", supTok))
 	state := func(ok func() bool) func() bool {
-		return func() bool { mu.Lock(); defer mu.Unlock(); return ok() }
+		return func() bool { w.mu.Lock(); defer w.mu.Unlock(); return ok() }
 	}
-	eventually(t, "the supervisor's websocket", state(func() bool { return ups == 1 }))
+	eventually(t, "the supervisor's websocket", state(func() bool { return w.ups == 1 }))
 	r.want(pc, "PATCH", "/api/v1/province/users/"+sup.ID, map[string]any{"disabled": true}, nil, 200)
 	began := time.Now()
 	r.want(r.at(a2, "/c/xa-a", supTok), "GET", "/api/v1/board", nil, nil, 401)
@@ -243,7 +224,7 @@ func TestProvinceAccounts(t *testing.T) {
 	}
 	r.login(a1, "sup", "sup-reset-789", 401)
 	eventually(t, "the websocket to close and stay refused", state(func() bool {
-		return downs >= 2 && lastErr != nil && strings.Contains(lastErr.Error(), "401")
+		return w.downs >= 2 && w.lastErr != nil && strings.Contains(w.lastErr.Error(), "401")
 	}))
 	t.Logf("disabled account's websocket closed in %v", time.Since(began).Round(time.Millisecond))
 	wcancel()

@@ -45,11 +45,7 @@ func TestPostgresRestoreNewEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	pgRun := func(name string, args ...string) {
 		t.Helper()
 		out, err := exec.CommandContext(ctx, filepath.Join(bin, name), args...).CombinedOutput()
@@ -128,14 +124,9 @@ func TestPostgresRestoreNewEpoch(t *testing.T) {
 func TestProvinceRestoredEveryCentre(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
+	pg := startPostgres(t, ctx)
 	url := pg.Database(t)
-	const provPW = "province-pw-123"
-	env := map[string]string{"CIVIQ_ADMIN_PASSWORD": "default-admin-pw", "CIVIQ_PROVINCE_PASSWORD": provPW}
+	env := provinceEnv()
 	// serve starts an instance, reads every centre's epoch (the snapshot
 	// a province supervisor's websocket gets) and stops it.
 	centres := []string{"default", "xa-a", "xa-b"}
@@ -146,7 +137,7 @@ func TestProvinceRestoredEveryCentre(t *testing.T) {
 		defer stop()
 		addr := startProvince(t, sctx, url, env)
 		r := provinceRig{t: t, ctx: sctx}
-		tok = r.login(addr, "province", provPW, 200)
+		tok = r.login(addr, "province", provincePW, 200)
 		if setup != nil {
 			setup(addr)
 		}

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -196,65 +195,14 @@ func TestFailoverREST(t *testing.T) {
 	})
 }
 
-// tcpProxy forwards TCP to a server until it is killed: then its port
-// refuses and its connections end, as when the instance behind an address
-// dies.
-type tcpProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{ln: ln, target: target}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-	t.Cleanup(p.kill)
-	return p
-}
-
-func (p *tcpProxy) url() string { return "http://" + p.ln.Addr().String() }
-
-func (p *tcpProxy) kill() {
-	p.ln.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
 // TestFailoverSubscribe: a subscription whose address dies moves to the
 // next one and resumes there with since: every event once, in order, no
 // new snapshot.
 func TestFailoverSubscribe(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	host := s.URL[len("http://"):]
-	a, b := newTCPProxy(t, host), newTCPProxy(t, host)
-	display, err := client.NewMulti([]string{a.url(), b.url()}, s.DeviceToken("display", "TV"))
+	a, b := servertest.NewInstance(t, host), servertest.NewInstance(t, host)
+	display, err := client.NewMulti([]string{a.URL(), b.URL()}, s.DeviceToken("display", "TV"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +226,7 @@ func TestFailoverSubscribe(t *testing.T) {
 		}
 		last = ev.Seq
 	}
-	a.kill()
+	a.Kill()
 	makeCalls(t, s, clerk, 4) // while the display is away
 	want, _ := s.App.Engine.Seq()
 	for last < want {
@@ -289,7 +237,7 @@ func TestFailoverSubscribe(t *testing.T) {
 		last = ev.Seq
 	}
 	quiet(t, ch)
-	if display.BaseURL() != b.url() {
-		t.Fatalf("subscription on %s, want %s", display.BaseURL(), b.url())
+	if display.BaseURL() != b.URL() {
+		t.Fatalf("subscription on %s, want %s", display.BaseURL(), b.URL())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/servertest"
 )
 
@@ -72,20 +73,7 @@ func TestIDDailyCapRace(t *testing.T) {
 	}
 
 	const n = 20
-	setCaps(1, 0)
-	if issued, capped := race(n, [2]string{"dat-dai", "dat-dai"}); issued != n || capped != n {
-		t.Errorf("cap 1, same field: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
-	}
-	if issued, capped := race(n, [2]string{"dat-dai", "tu-phap-ho-tich"}); issued != n || capped != n {
-		t.Errorf("cap 1, two fields: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
-	}
-	setCaps(0, 1)
-	if issued, capped := race(n, [2]string{"dat-dai", "tu-phap-ho-tich"}); issued != 2*n || capped != 0 {
-		t.Errorf("1 per field, two fields: %d issued, %d refused for %d cards; want %d and 0", issued, capped, n, 2*n)
-	}
-	if issued, capped := race(n, [2]string{"xay-dung", "xay-dung"}); issued != n || capped != n {
-		t.Errorf("1 per field, same field: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
-	}
+	enginetest.IDCapRaces(t, n, [3]string{"dat-dai", "tu-phap-ho-tich", "xay-dung"}, setCaps, race)
 	// The server holds exactly the tickets it answered 201 for.
 	st, b := call(t, "GET", srv.URL+"/api/v1/board", admin, "")
 	var board struct {

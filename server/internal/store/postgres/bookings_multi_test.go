@@ -21,26 +21,15 @@ func TestBookingsAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	var engines []*queue.Engine
-	for i := range 3 {
-		s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 8})
-		if err != nil {
+	_, engines := startInstances(t, url, clk, 3, postgres.Options{MaxConns: 8}, func(e *queue.Engine) {
+		days := map[string]protocol.BookingDay{}
+		for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+			days[d] = protocol.BookingDay{Starts: []string{"09:00", "10:00"}, Capacity: 5}
+		}
+		if _, err := e.PutBookingSettings(ctx, protocol.BookingSettings{ServiceID: "a", Enabled: true, DaysAhead: 2, Days: days}); err != nil {
 			t.Fatal(err)
 		}
-		defer s.Close()
-		e := startEngine(t, s, clk)
-		if i == 0 {
-			enginetest.Seed(t, e)
-			days := map[string]protocol.BookingDay{}
-			for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
-				days[d] = protocol.BookingDay{Starts: []string{"09:00", "10:00"}, Capacity: 5}
-			}
-			if _, err := e.PutBookingSettings(ctx, protocol.BookingSettings{ServiceID: "a", Enabled: true, DaysAhead: 2, Days: days}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		engines = append(engines, e)
-	}
+	})
 	slot := time.Date(2026, 11, 29, 9, 0, 0, 0, enginetest.HCM(t))
 	var mu sync.Mutex
 	ok, full := 0, 0

@@ -24,19 +24,7 @@ func TestIDDailyCapAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	var engines []*queue.Engine
-	for i := range 2 {
-		s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		e := startEngine(t, s, clk)
-		if i == 0 {
-			enginetest.Seed(t, e)
-		}
-		engines = append(engines, e)
-	}
+	_, engines := startInstances(t, url, clk, 2, postgres.Options{MaxConns: 8}, nil)
 	setCaps := func(total, perField int) {
 		t.Helper()
 		c := engines[0].Centre()
@@ -92,18 +80,5 @@ func TestIDDailyCapAcrossInstances(t *testing.T) {
 	}
 
 	const n = 30
-	setCaps(1, 0)
-	if issued, capped := race(n, [2]string{"a", "a"}); issued != n || capped != n {
-		t.Errorf("cap 1, same field: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
-	}
-	if issued, capped := race(n, [2]string{"a", "b"}); issued != n || capped != n {
-		t.Errorf("cap 1, two fields: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
-	}
-	setCaps(0, 1)
-	if issued, capped := race(n, [2]string{"a", "b"}); issued != 2*n || capped != 0 {
-		t.Errorf("1 per field, two fields: %d issued, %d refused for %d cards; want %d and 0", issued, capped, n, 2*n)
-	}
-	if issued, capped := race(n, [2]string{"c", "c"}); issued != n || capped != n {
-		t.Errorf("1 per field, same field: %d issued, %d refused for %d cards; want %d and %d", issued, capped, n, n, n)
-	}
+	enginetest.IDCapRaces(t, n, [3]string{"a", "b", "c"}, setCaps, race)
 }

@@ -43,6 +43,33 @@ func startEngine(t *testing.T, s queue.Store, clk queue.Clock) *queue.Engine {
 	return e
 }
 
+// startInstances opens n stores on the database at url, as n server
+// instances would, each with an engine on clk. The first engine is seeded
+// (enginetest.Seed, then more if not nil) before the next store opens. The
+// stores close when the test ends.
+func startInstances(t *testing.T, url string, clk queue.Clock, n int, opts postgres.Options, more func(*queue.Engine)) ([]*postgres.Store, []*queue.Engine) {
+	t.Helper()
+	var stores []*postgres.Store
+	var engines []*queue.Engine
+	for i := range n {
+		s, err := postgres.Open(context.Background(), url, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+		e := startEngine(t, s, clk)
+		if i == 0 {
+			enginetest.Seed(t, e)
+			if more != nil {
+				more(e)
+			}
+		}
+		engines = append(engines, e)
+	}
+	return stores, engines
+}
+
 // TestInstancesShareOneDatabase: engines on separate stores (as separate
 // server instances would be) on one database, 200 tickets issued
 // concurrently over them while clerks at every counter call on each of
@@ -59,24 +86,10 @@ func testInstances(t *testing.T, n int) {
 	ctx := context.Background()
 	url := srv.Database(t)
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	var stores []*postgres.Store
-	var engines []*queue.Engine
+	// No poll within the test: only NOTIFY wakes an instance for the
+	// events of the others.
+	_, engines := startInstances(t, url, clk, n, postgres.Options{MaxConns: 8, PollEvery: time.Hour}, nil)
 	var recs []*recorder
-	for i := range n {
-		// No poll within the test: only NOTIFY wakes an instance for the
-		// events of the others.
-		s, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 8, PollEvery: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		stores = append(stores, s)
-		e := startEngine(t, s, clk)
-		if i == 0 {
-			enginetest.Seed(t, e)
-		}
-		engines = append(engines, e)
-	}
 	// The instances started before the seeding learn it from the events.
 	converge(t, engines)
 	start, _ := engines[0].Seq()

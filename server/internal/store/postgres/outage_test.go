@@ -26,19 +26,9 @@ func TestPostgresRestart(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	var stores []*postgres.Store
-	var engines []*queue.Engine
+	stores, engines := startInstances(t, url, clk, 2, postgres.Options{MaxConns: 8}, nil)
 	var recs []*recorder
 	var starts []int64
-	for i := range 2 {
-		s := open(t, url)
-		defer s.Close()
-		e := startEngine(t, s, clk)
-		if i == 0 {
-			enginetest.Seed(t, e)
-		}
-		stores, engines = append(stores, s), append(engines, e)
-	}
 	converge(t, engines)
 	for _, e := range engines {
 		rec := &recorder{}

@@ -111,10 +111,8 @@ func TestConsolePresenceAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	s1 := open(t, url)
-	defer s1.Close()
-	e1 := startEngine(t, s1, clk)
-	enginetest.Seed(t, e1)
+	ss, es := startInstances(t, url, clk, 1, postgres.Options{MaxConns: 8}, nil)
+	s1, e1 := ss[0], es[0]
 	release := e1.Attach(ctx, "q1")
 	if _, err := e1.SetCounterStatus(ctx, "q3", protocol.CounterPaused); err != nil {
 		t.Fatal(err)
@@ -255,18 +253,7 @@ func testHousekeeping(t *testing.T, tickets int) {
 	ctx := context.Background()
 	url := srv.Database(t)
 	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	var engines []*queue.Engine
-	var stores []*postgres.Store
-	for i := range 3 {
-		s := open(t, url)
-		defer s.Close()
-		stores = append(stores, s)
-		e := startEngine(t, s, clk)
-		if i == 0 {
-			enginetest.Seed(t, e)
-		}
-		engines = append(engines, e)
-	}
+	stores, engines := startInstances(t, url, clk, 3, postgres.Options{MaxConns: 8}, nil)
 	converge(t, engines)
 	for i := range tickets {
 		if _, err := engines[i%3].Issue(ctx, "kiosk", protocol.IssueRequest{ServiceID: []string{"a", "b", "c"}[i%3]}, ""); err != nil {
