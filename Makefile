@@ -30,12 +30,8 @@ stop-server: ## stop only the server of a running `make run` (kiosk and display 
 start-server: ## start the server of a running `make run` again (the kiosk syncs)
 	@scripts/run.sh start-server "$(DATA)"
 
-# Three test binaries at once on two cores: the longest packages (browser,
-# Fyne, server processes, PostgreSQL) spend much of their time waiting, so
-# two leave the cores a third idle (a clean-clone run: 17 min with the
-# default of two).
 test: deps lint cross ## all tests, with the race detector
-	$(GO) test -race -count=1 -p 3 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 bench: deps ## performance figures (printed; see docs/PERFORMANCE.md)
 	$(GO) run ./server/cmd/civiq-bench
