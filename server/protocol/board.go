@@ -18,8 +18,19 @@ var ErrEpochChanged = errors.New("protocol: event epoch differs from board epoch
 // is; a snapshot replaces the board. Displays, the server and tests share it,
 // so every board shown in the hall is computed the same way.
 func Apply(b Board, ev Event) (Board, error) {
+	return apply(b, ev, func() (any, error) { return DecodeEvent(ev) })
+}
+
+// ApplyDecoded is Apply for a caller that has decoded ev already: data and
+// err are what DecodeEvent(ev) answered. The server's cache decodes each
+// event once for the board and for itself.
+func ApplyDecoded(b Board, ev Event, data any, err error) (Board, error) {
+	return apply(b, ev, func() (any, error) { return data, err })
+}
+
+func apply(b Board, ev Event, decode func() (any, error)) (Board, error) {
 	if ev.Type == EventSnapshot {
-		data, err := DecodeEvent(ev)
+		data, err := decode()
 		if err != nil {
 			return b, err
 		}
@@ -46,7 +57,7 @@ func Apply(b Board, ev Event) (Board, error) {
 	if nb.Epoch == "" {
 		nb.Epoch = ev.Epoch
 	}
-	data, err := DecodeEvent(ev)
+	data, err := decode()
 	if err != nil {
 		switch data.(type) {
 		case Ticket, Call, Counter, Service, Centre, Disruption: // read below

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -40,11 +41,18 @@ func TestApplyTable(t *testing.T) {
 		{ev: ev(19, "something.new", map[string]int{"x": 1}), recent: 3, servedQ1: 1},
 		{ev: ev(20, EventServiceUpdated, Service{ID: "b", Waiting: 4}), waitB: 4, recent: 3, servedQ1: 1},
 	}
-	var b Board
+	var b, bd Board // bd: the same steps through ApplyDecoded
 	var err error
 	for i, s := range steps {
 		if b, err = Apply(b, s.ev); err != nil {
 			t.Fatalf("step %d: %v", i, err)
+		}
+		data, derr := DecodeEvent(s.ev)
+		if bd, err = ApplyDecoded(bd, s.ev, data, derr); err != nil {
+			t.Fatalf("step %d, decoded: %v", i, err)
+		}
+		if !reflect.DeepEqual(b, bd) {
+			t.Fatalf("step %d (%s): ApplyDecoded gave %+v, Apply %+v", i, s.ev.Type, bd, b)
 		}
 		cur := func(j int) string {
 			if b.Counters[j].Current == nil {
@@ -166,9 +174,14 @@ func TestApplyMalformed(t *testing.T) {
 	b := Board{Seq: 1, Epoch: "e", Waiting: map[string]int{"a": 1}}
 	for _, typ := range []string{EventSnapshot, EventTicketIssued, EventTicketCalled, EventTicketDone, EventCounterUpdated,
 		EventServiceUpdated, EventCentreUpdated, EventDisruptionStarted} {
-		nb, err := Apply(b, Event{Seq: 2, Epoch: "e", Type: typ, Data: []byte(`"x"`)})
+		bad := Event{Seq: 2, Epoch: "e", Type: typ, Data: []byte(`"x"`)}
+		nb, err := Apply(b, bad)
 		if err == nil || nb.Seq != 1 {
 			t.Errorf("%s with bad data: seq %d, err %v; want seq 1 and an error", typ, nb.Seq, err)
+		}
+		data, derr := DecodeEvent(bad)
+		if nb, err := ApplyDecoded(b, bad, data, derr); err == nil || nb.Seq != 1 {
+			t.Errorf("%s with bad data, decoded: seq %d, err %v; want seq 1 and an error", typ, nb.Seq, err)
 		}
 	}
 	for _, typ := range []string{EventTicketRated, EventDeviceUpdated, EventTicketView, "something.new"} {

@@ -59,7 +59,7 @@ func main() {
 	}
 	fs := flag.NewFlagSet("civiq-bench", flag.ExitOnError)
 	runs := fs.Int("runs", 5, "repetitions of each measurement")
-	only := fs.String("only", "", "comma-separated subset: throughput,postgres,failover,latency,max,memory,restart,reports,webhooks,waits")
+	only := fs.String("only", "", "comma-separated subset: throughput,postgres,pg-throughput,failover,latency,max,memory,restart,reports,webhooks,waits")
 	doc := fs.String("doc", "docs/PERFORMANCE.md", "file whose server-bench section is rewritten (empty: none)")
 	maxSubs := fs.Int("max-subs", 19500, "largest subscriber count tried (the sandbox allows 20,000 open files per process)")
 	keep := fs.String("keep", "", "keep the restart store in this folder (for profiling)")
@@ -266,8 +266,12 @@ func benchMain(runs int, only, doc string, maxSubs int, keepDir string, reportDa
 		}
 		rep.add("| durable ticket operations (issue + call), 64 concurrent clients, SQLite | %s ops/s | ≥ 2,000 ops/s |", st)
 	}
-	if want("postgres") {
-		for _, n := range []int{1, 2} {
+	if want("postgres") || want("pg-throughput") {
+		counts := []int{1, 2}
+		if v, err := strconv.Atoi(os.Getenv("CIVIQ_BENCH_PG_INSTANCES")); err == nil && v > 0 {
+			counts = []int{v} // one instance count only, for profiling
+		}
+		for _, n := range counts {
 			var st stats
 			for i := range runs {
 				v, err := throughputPG(bin, filepath.Join(tmp, fmt.Sprintf("pg%d-%d", n, i)), n)

@@ -315,6 +315,12 @@ func (t *TicketHub) process(evs []protocol.Event) {
 	var out []delivery
 	dirty := map[string]bool{}
 	t.proc.Lock()
+	if len(t.byTicket) == 0 {
+		// No phone follows a ticket: nothing to tell, nothing to decode
+		// (a phone that subscribes later starts from its own first view).
+		t.proc.Unlock()
+		return
+	}
 	var seq int64
 	disrupted := false
 	for _, ev := range evs {

@@ -22,8 +22,13 @@ type cache struct {
 	// waiting holds the waiting tickets per field, in call order for regular
 	// tickets (issued_at, id); priority is applied when counting ahead.
 	waiting map[string][]protocol.Ticket
-	// where maps a waiting ticket id to its field.
-	where map[string]string
+	// prio holds the priority tickets of waiting, per field, in the same
+	// order: a ticket's place (ahead) is then two binary searches instead
+	// of a walk through the field's queue, which is long in a busy hall.
+	prio map[string][]protocol.Ticket
+	// where maps a waiting ticket id to its field and its place in the
+	// field's order (issued_at).
+	where map[string]waitPlace
 	// issued counts tickets issued today per issue field.
 	issued map[string]int
 	// streak counts priority calls in a row per counter and run regular
@@ -50,7 +55,8 @@ func newCache(l *Loaded, day string, loc *time.Location) *cache {
 		centre:    l.Centre,
 		services:  map[string]protocol.Service{},
 		waiting:   map[string][]protocol.Ticket{},
-		where:     map[string]string{},
+		prio:      map[string][]protocol.Ticket{},
+		where:     map[string]waitPlace{},
 		issued:    map[string]int{},
 		streak:    map[string]int{},
 		run:       map[string]int{},
@@ -125,30 +131,60 @@ func before(a, b protocol.Ticket) bool {
 	return a.ID < b.ID
 }
 
-func (c *cache) addWaiting(t protocol.Ticket) {
-	list := c.waiting[t.ServiceID]
-	i, _ := slices.BinarySearchFunc(list, t, func(x, y protocol.Ticket) int {
-		switch {
-		case before(x, y):
-			return -1
-		case before(y, x):
-			return 1
+// order compares waiting tickets by before (0: the same ticket).
+func order(x, y protocol.Ticket) int {
+	switch {
+	case before(x, y):
+		return -1
+	case before(y, x):
+		return 1
+	}
+	return 0
+}
+
+// waitPlace is where a waiting ticket is kept: its field, and what orders
+// it there.
+type waitPlace struct {
+	service  string
+	issuedAt time.Time
+	priority bool
+}
+
+// insertOrdered puts t into list at its place by before.
+func insertOrdered(list []protocol.Ticket, t protocol.Ticket) []protocol.Ticket {
+	i, _ := slices.BinarySearchFunc(list, t, order)
+	return slices.Insert(list, i, t)
+}
+
+// deleteOrdered takes the ticket id issued at at out of list: found by
+// binary search, or by a walk should the list hold it elsewhere.
+func deleteOrdered(list []protocol.Ticket, id string, at time.Time) []protocol.Ticket {
+	i, found := slices.BinarySearchFunc(list, protocol.Ticket{ID: id, IssuedAt: at}, order)
+	if !found || list[i].ID != id {
+		if i = slices.IndexFunc(list, func(t protocol.Ticket) bool { return t.ID == id }); i < 0 {
+			return list
 		}
-		return 0
-	})
-	c.waiting[t.ServiceID] = slices.Insert(list, i, t)
-	c.where[t.ID] = t.ServiceID
+	}
+	return slices.Delete(list, i, i+1)
+}
+
+func (c *cache) addWaiting(t protocol.Ticket) {
+	c.waiting[t.ServiceID] = insertOrdered(c.waiting[t.ServiceID], t)
+	if t.Priority {
+		c.prio[t.ServiceID] = insertOrdered(c.prio[t.ServiceID], t)
+	}
+	c.where[t.ID] = waitPlace{service: t.ServiceID, issuedAt: t.IssuedAt, priority: t.Priority}
 }
 
 func (c *cache) removeWaiting(id string) {
-	svc, ok := c.where[id]
+	p, ok := c.where[id]
 	if !ok {
 		return
 	}
 	delete(c.where, id)
-	list := c.waiting[svc]
-	if i := slices.IndexFunc(list, func(t protocol.Ticket) bool { return t.ID == id }); i >= 0 {
-		c.waiting[svc] = slices.Delete(list, i, i+1)
+	c.waiting[p.service] = deleteOrdered(c.waiting[p.service], id, p.issuedAt)
+	if p.priority {
+		c.prio[p.service] = deleteOrdered(c.prio[p.service], id, p.issuedAt)
 	}
 }
 
@@ -160,12 +196,12 @@ func (c *cache) syncWaitingCounts() {
 
 // apply advances the cache by one committed event.
 func (c *cache) apply(ev protocol.Event, loc *time.Location) {
-	nb, err := protocol.Apply(c.board, ev)
+	data, derr := protocol.DecodeEvent(ev)
+	nb, err := protocol.ApplyDecoded(c.board, ev, data, derr)
 	if err == nil {
 		c.board = nb
 	}
-	data, err := protocol.DecodeEvent(ev)
-	if err != nil {
+	if derr != nil {
 		data = nil // malformed: nothing to learn from it
 	}
 	switch ev.Type {
@@ -233,17 +269,23 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 
 // ahead counts the tickets that the call-next policy serves before t in its
 // field: priority tickets first, then by issue time.
+//
+// The field's queue is ordered by issue time and its priority tickets are
+// kept apart in the same order, so: a priority ticket has the priority
+// tickets before it ahead; a regular one every priority ticket and the
+// regular tickets before it (those before it less the priority ones).
 func (c *cache) ahead(t protocol.Ticket) int {
-	n := 0
-	for _, w := range c.waiting[t.ServiceID] {
-		if w.ID == t.ID {
-			continue
-		}
-		if w.Priority && !t.Priority || w.Priority == t.Priority && before(w, t) {
-			n++
-		}
+	before, _ := slices.BinarySearchFunc(c.waiting[t.ServiceID], t, order)
+	prio := c.prio[t.ServiceID]
+	prioBefore, self := slices.BinarySearchFunc(prio, t, order)
+	if t.Priority {
+		return prioBefore
 	}
-	return n
+	prioAll := len(prio)
+	if self {
+		prioAll-- // t is listed as priority, asked about as regular: not ahead of itself
+	}
+	return before - prioBefore + prioAll
 }
 
 // served tells whether some counter (of any status) lists field id: a field

@@ -293,3 +293,61 @@ func TestNumbersCountedInBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBatchReadsAreCopies: within a batch the field and centre documents
+// are read once and kept decoded; every update still gets a copy of its
+// own, so one that changes the opening hours it was given changes nothing
+// the next update reads.
+func TestBatchReadsAreCopies(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, srv.Database(t))
+	defer s.Close()
+	hours := protocol.Hours{"mon": {"07:30-11:30"}}
+	if _, err := s.Update(ctx, func(tx queue.Tx) error {
+		if err := tx.PutCentre(protocol.Centre{Name: protocol.Text{Vi: "Trung tâm"}, Hours: hours}); err != nil {
+			return err
+		}
+		return tx.PutService(protocol.Service{ID: "a", Prefix: "A", Name: protocol.Text{Vi: "Đất đai"}, Enabled: true, Hours: hours})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	spoil := func(tx queue.Tx) error {
+		svc, err := tx.Service("a")
+		if err != nil {
+			return err
+		}
+		c, err := tx.Centre()
+		if err != nil {
+			return err
+		}
+		for _, h := range []protocol.Hours{svc.Hours, c.Hours} {
+			h["mon"][0] = "00:00-23:59"
+			h["sun"] = []string{"00:00-23:59"}
+		}
+		return nil
+	}
+	var got []protocol.Hours
+	read := func(tx queue.Tx) error {
+		svc, err := tx.Service("a")
+		if err != nil {
+			return err
+		}
+		c, err := tx.Centre()
+		got = append(got, svc.Hours, c.Hours)
+		return err
+	}
+	_, errs := s.UpdateTogether(read, spoil, read, spoil, read)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+	if len(got) != 6 {
+		t.Fatalf("%d reads", len(got))
+	}
+	for i, h := range got {
+		if len(h) != 1 || len(h["mon"]) != 1 || h["mon"][0] != "07:30-11:30" {
+			t.Fatalf("read %d got hours %v, want what was stored %v", i, h, hours)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,9 +61,13 @@ func (w *wtx) lockedTicket(id string) {
 // both). A write of either drops it, and so does an update that rolls back
 // (it may have read its own write). Another instance's change meanwhile is
 // seen by the next batch: the engine tolerates such a race (issue.go).
+//
+// The documents are kept decoded (every issue of a batch would decode
+// them again otherwise); each read gets its own copy of their opening
+// hours, the one map in them.
 type batchCache struct {
-	services map[string][]byte
-	centre   []byte
+	services map[string]protocol.Service
+	centre   *protocol.Centre
 	holidays map[string]bool // day → is a holiday
 	// numbers are the last numbers this transaction allocated, by field
 	// and day: their rows stay locked by it until it commits, so the next
@@ -159,17 +164,27 @@ func (w *wtx) Centre() (protocol.Centre, error) {
 		return readCentre(w.ctx, w.tx)
 	}
 	if w.cache.centre == nil {
-		var data []byte
-		err := w.tx.QueryRow(w.ctx, `SELECT data FROM centre WHERE id = 1`).Scan(&data)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return protocol.Centre{}, nil
-		} else if err != nil {
-			return protocol.Centre{}, err
+		c, err := readCentre(w.ctx, w.tx)
+		if err != nil {
+			return c, err
 		}
-		w.cache.centre = data
+		w.cache.centre = &c
 	}
-	var c protocol.Centre
-	return c, json.Unmarshal(w.cache.centre, &c)
+	c := *w.cache.centre
+	c.Hours = cloneHours(c.Hours)
+	return c, nil
+}
+
+// cloneHours copies opening hours, so that no two readers share them.
+func cloneHours(h protocol.Hours) protocol.Hours {
+	if h == nil {
+		return nil
+	}
+	out := make(protocol.Hours, len(h))
+	for day, spans := range h {
+		out[day] = slices.Clone(spans)
+	}
+	return out
 }
 
 func readCentre(ctx context.Context, q querier) (protocol.Centre, error) {
@@ -195,23 +210,28 @@ func (w *wtx) PutCentre(c protocol.Centre) error {
 }
 
 func (w *wtx) Service(id string) (protocol.Service, error) {
-	var s protocol.Service
-	data, ok := []byte(nil), false
 	if w.cache != nil {
-		data, ok = w.cache.services[id]
-	}
-	if !ok {
-		if err := w.tx.QueryRow(w.ctx, `SELECT data FROM services WHERE id = $1`, id).Scan(&data); err != nil {
-			return s, notFound(err)
-		}
-		if w.cache != nil {
-			if w.cache.services == nil {
-				w.cache.services = map[string][]byte{}
-			}
-			w.cache.services[id] = data
+		if s, ok := w.cache.services[id]; ok {
+			s.Hours = cloneHours(s.Hours)
+			return s, nil
 		}
 	}
-	return s, json.Unmarshal(data, &s)
+	var s protocol.Service
+	var data []byte
+	if err := w.tx.QueryRow(w.ctx, `SELECT data FROM services WHERE id = $1`, id).Scan(&data); err != nil {
+		return s, notFound(err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, err
+	}
+	if w.cache != nil {
+		if w.cache.services == nil {
+			w.cache.services = map[string]protocol.Service{}
+		}
+		w.cache.services[id] = s
+		s.Hours = cloneHours(s.Hours)
+	}
+	return s, nil
 }
 
 func (w *wtx) Services() ([]protocol.Service, error) { return queryServices(w.ctx, w.tx) }
