@@ -18,17 +18,27 @@ var ErrEpochChanged = errors.New("protocol: event epoch differs from board epoch
 // is; a snapshot replaces the board. Displays, the server and tests share it,
 // so every board shown in the hall is computed the same way.
 func Apply(b Board, ev Event) (Board, error) {
-	return apply(b, ev, func() (any, error) { return DecodeEvent(ev) })
+	return apply(b, ev, func() (any, error) { return DecodeEvent(ev) }, false)
 }
 
 // ApplyDecoded is Apply for a caller that has decoded ev already: data and
 // err are what DecodeEvent(ev) answered. The server's cache decodes each
 // event once for the board and for itself.
 func ApplyDecoded(b Board, ev Event, data any, err error) (Board, error) {
-	return apply(b, ev, func() (any, error) { return data, err })
+	return apply(b, ev, func() (any, error) { return data, err }, false)
 }
 
-func apply(b Board, ev Event, decode func() (any, error)) (Board, error) {
+// ApplyOwned is ApplyDecoded without the copy: b's slices and map are
+// changed where they are, so b must be the caller's alone, and anyone it
+// lent them to must have taken copies (the engine's cache, which hands out
+// copies made under its lock). What b points to — a counter's current
+// ticket, the centre — is replaced, never changed, so pointers handed out
+// stay valid. On an error b is as it was.
+func ApplyOwned(b Board, ev Event, data any, err error) (Board, error) {
+	return apply(b, ev, func() (any, error) { return data, err }, true)
+}
+
+func apply(b Board, ev Event, decode func() (any, error), owned bool) (Board, error) {
 	if ev.Type == EventSnapshot {
 		data, err := decode()
 		if err != nil {
@@ -52,17 +62,24 @@ func apply(b Board, ev Event, decode func() (any, error)) (Board, error) {
 	if ev.Seq <= b.Seq {
 		return b, nil
 	}
-	nb := b.clone()
-	nb.Seq = ev.Seq
-	if nb.Epoch == "" {
-		nb.Epoch = ev.Epoch
-	}
 	data, err := decode()
 	if err != nil {
 		switch data.(type) {
 		case Ticket, Call, Counter, Service, Centre, Disruption: // read below
 			return b, err
 		}
+	}
+	nb := b
+	if !owned {
+		nb = b.clone()
+	} else if nb.Waiting == nil {
+		nb.Waiting = map[string]int{}
+	}
+	nb.Seq = ev.Seq
+	if nb.Epoch == "" {
+		nb.Epoch = ev.Epoch
+	}
+	if err != nil {
 		// Ratings, device changes and phone views are no part of the
 		// board, well formed or not: the seq still advances.
 		return nb, nil

@@ -41,7 +41,7 @@ func TestApplyTable(t *testing.T) {
 		{ev: ev(19, "something.new", map[string]int{"x": 1}), recent: 3, servedQ1: 1},
 		{ev: ev(20, EventServiceUpdated, Service{ID: "b", Waiting: 4}), waitB: 4, recent: 3, servedQ1: 1},
 	}
-	var b, bd Board // bd: the same steps through ApplyDecoded
+	var b, bd, bo Board // bd, bo: the same steps through ApplyDecoded, ApplyOwned
 	var err error
 	for i, s := range steps {
 		if b, err = Apply(b, s.ev); err != nil {
@@ -53,6 +53,12 @@ func TestApplyTable(t *testing.T) {
 		}
 		if !reflect.DeepEqual(b, bd) {
 			t.Fatalf("step %d (%s): ApplyDecoded gave %+v, Apply %+v", i, s.ev.Type, bd, b)
+		}
+		if bo, err = ApplyOwned(bo, s.ev, data, derr); err != nil {
+			t.Fatalf("step %d, owned: %v", i, err)
+		}
+		if !reflect.DeepEqual(b, bo) {
+			t.Fatalf("step %d (%s): ApplyOwned gave %+v, Apply %+v", i, s.ev.Type, bo, b)
 		}
 		cur := func(j int) string {
 			if b.Counters[j].Current == nil {
@@ -88,6 +94,33 @@ func TestApplyDoesNotMutate(t *testing.T) {
 	}
 	if b.Waiting["a"] != 1 || b.Counters[0].Current != nil || b.Seq != 1 {
 		t.Fatal("Apply modified its input")
+	}
+}
+
+// TestApplyOwnedKeepsLentPointers: ApplyOwned changes the board's own
+// slices and map, but what a reader was lent through a pointer (the ticket
+// a counter was serving, the centre) stays as it was.
+func TestApplyOwnedKeepsLentPointers(t *testing.T) {
+	q1 := Counter{ID: "q1", Number: 1}
+	b := Board{Seq: 1, Epoch: "e", Counters: []CounterState{{Counter: q1}}, Waiting: map[string]int{"a": 2},
+		Centre: &Centre{Name: Text{Vi: "Cũ"}}}
+	step := func(e Event) {
+		t.Helper()
+		data, derr := DecodeEvent(e)
+		var err error
+		if b, err = ApplyOwned(b, e, data, derr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step(ev(2, EventTicketCalled, Call{Ticket: Ticket{ID: "t1", ServiceID: "a", Status: StatusCalled}, Counter: q1}))
+	lent, centre := b.Counters[0].Current, b.Centre
+	step(ev(3, EventTicketCalled, Call{Ticket: Ticket{ID: "t2", ServiceID: "a", Status: StatusCalled}, Counter: q1}))
+	step(ev(4, EventCentreUpdated, Centre{Name: Text{Vi: "Mới"}}))
+	if lent.ID != "t1" || lent.Status != StatusCalled || centre.Name.Vi != "Cũ" {
+		t.Fatalf("a lent pointer changed: ticket %+v, centre %+v", lent, centre)
+	}
+	if b.Counters[0].Current.ID != "t2" || b.Centre.Name.Vi != "Mới" || b.Waiting["a"] != 0 || b.Seq != 4 {
+		t.Fatalf("board after the events: %+v", b)
 	}
 }
 
@@ -182,6 +215,9 @@ func TestApplyMalformed(t *testing.T) {
 		data, derr := DecodeEvent(bad)
 		if nb, err := ApplyDecoded(b, bad, data, derr); err == nil || nb.Seq != 1 {
 			t.Errorf("%s with bad data, decoded: seq %d, err %v; want seq 1 and an error", typ, nb.Seq, err)
+		}
+		if nb, err := ApplyOwned(b, bad, data, derr); err == nil || nb.Seq != 1 || b.Seq != 1 || b.Waiting["a"] != 1 {
+			t.Errorf("%s with bad data, owned: seq %d (board %d, waiting %v), err %v; want seq 1, the board as it was and an error", typ, nb.Seq, b.Seq, b.Waiting, err)
 		}
 	}
 	for _, typ := range []string{EventTicketRated, EventDeviceUpdated, EventTicketView, "something.new"} {

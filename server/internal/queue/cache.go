@@ -197,7 +197,9 @@ func (c *cache) syncWaitingCounts() {
 // apply advances the cache by one committed event.
 func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 	data, derr := protocol.DecodeEvent(ev)
-	nb, err := protocol.ApplyDecoded(c.board, ev, data, derr)
+	// The board is the cache's own: Board() and the other readers copy
+	// what they hand out under the engine's lock.
+	nb, err := protocol.ApplyOwned(c.board, ev, data, derr)
 	if err == nil {
 		c.board = nb
 	}
