@@ -17,8 +17,8 @@ import (
 // one device. Only their SHA-256 is kept, in the store (auth/pairing.go),
 // so a code made through one server instance is redeemed through any
 // other on the same database. Guessing is bounded by the rate limit: 10
-// tries a minute per address (per instance) against at most a few live
-// codes in 10^8.
+// tries a minute per address (shared by the instances on PostgreSQL)
+// against at most a few live codes in 10^8.
 
 // pairings is the limiter of guesses.
 type pairings struct {
@@ -69,7 +69,7 @@ func (s *Server) createPairing(w http.ResponseWriter, r *http.Request, p auth.Pr
 // pair trades a pairing code for a new device and its token (anyone
 // holding a live code; rate limited per address).
 func (s *Server) pair(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	if ok, wait := s.pairs.lim.take(clientIP(r, s.opts.TrustProxy)); !ok {
+	if ok, wait := s.pairs.lim.takeShared(r.Context(), clientIP(r, s.opts.TrustProxy)); !ok {
 		return tooMany(wait, "too many pairing attempts; try again in %s", retryAfter(wait)+" s")
 	}
 	var req protocol.PairRequest

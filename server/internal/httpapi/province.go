@@ -45,6 +45,9 @@ type ProvinceOptions struct {
 	Web fs.FS
 	// StorageError maps storage failures to 503 (Options.StorageError).
 	StorageError func(error) error
+	// SharedLimits holds the login limit's buckets for every instance
+	// (the province schema; Options.SharedLimits); nil: this instance's.
+	SharedLimits SharedLimiter
 }
 
 // Province serves the province's API (/api/v1/province/…) and page
@@ -64,7 +67,7 @@ func NewProvince(svc *province.Service, host ProvinceHost, clock queue.Clock, lo
 	if opts.LoginPerMinute == 0 {
 		opts.LoginPerMinute = 10
 	}
-	p := &Province{svc: svc, host: host, clock: clock, log: log, opts: opts, lim: newLimiter(opts.LoginPerMinute/60, 5), mux: http.NewServeMux()}
+	p := &Province{svc: svc, host: host, clock: clock, log: log, opts: opts, lim: newLimiter(opts.LoginPerMinute/60, 5).sharedBy(opts.SharedLimits, "province-login", log), mux: http.NewServeMux()}
 	readers := []string{province.RoleAdmin, province.RoleSupervisor}
 	admins := []string{province.RoleAdmin}
 	m := p.mux
@@ -131,7 +134,7 @@ func hasRole(role string, roles []string) bool {
 
 func (p *Province) login(w http.ResponseWriter, r *http.Request, _ province.Principal) error {
 	r = withClientIP(r, p.opts.TrustProxy)
-	if ok, wait := p.lim.take(clientIP(r, p.opts.TrustProxy)); !ok {
+	if ok, wait := p.lim.takeShared(r.Context(), clientIP(r, p.opts.TrustProxy)); !ok {
 		return tooMany(wait, "too many login attempts; wait a minute")
 	}
 	var req protocol.LoginRequest

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -12,10 +14,23 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// SharedLimiter takes tokens from buckets every server instance of the
+// centre shares (the PostgreSQL store): perSecond refills the bucket key,
+// which holds at most burst; the answer is whether a token was there and
+// otherwise how long until one is.
+type SharedLimiter interface {
+	TakeToken(ctx context.Context, key string, perSecond float64, burst int) (bool, time.Duration, error)
+}
+
 // limiter is a set of token buckets keyed by client (IP or principal).
 type limiter struct {
 	rate  rate.Limit
 	burst int
+	// shared, when set, holds the buckets instead (name prefixes the
+	// keys); the local ones serve only while it cannot be reached.
+	shared SharedLimiter
+	name   string
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -29,6 +44,29 @@ type bucket struct {
 
 func newLimiter(perSecond float64, burst int) *limiter {
 	return &limiter{rate: rate.Limit(perSecond), burst: burst, buckets: map[string]*bucket{}, swept: time.Now()}
+}
+
+// sharedBy makes the limiter take from sl's buckets named name|key (nil:
+// keeps its own).
+func (l *limiter) sharedBy(sl SharedLimiter, name string, log *slog.Logger) *limiter {
+	l.shared, l.name, l.log = sl, name, log
+	return l
+}
+
+// takeShared is take against the shared buckets (when there are); should
+// they fail, the instance limits on its own meanwhile.
+func (l *limiter) takeShared(ctx context.Context, key string) (bool, time.Duration) {
+	if l == nil || l.rate <= 0 || l.shared == nil {
+		return l.take(key)
+	}
+	ok, wait, err := l.shared.TakeToken(ctx, l.name+"|"+key, float64(l.rate), l.burst)
+	if err != nil {
+		if l.log != nil {
+			l.log.Warn("shared rate limit unavailable; this instance limits alone", "limit", l.name, "err", err)
+		}
+		return l.take(key)
+	}
+	return ok, wait
 }
 
 // allow takes a token for key.

@@ -66,6 +66,11 @@ type Options struct {
 	// MetricsElsewhere serves no /metrics on the main handler (the server
 	// serves it on --metrics-addr instead).
 	MetricsElsewhere bool
+	// SharedLimits, when set, holds the login and pairing-code limits'
+	// buckets for every instance of the centre (the PostgreSQL store), so
+	// that N instances do not allow N times as many guesses; nil: this
+	// instance's own.
+	SharedLimits SharedLimiter
 	// WaitsRefresh is how long a rendering of the public live-waits page
 	// and its JSON is served before the next (default 2 s).
 	WaitsRefresh time.Duration
@@ -122,7 +127,7 @@ func New(engine *queue.Engine, authSvc *auth.Authority, users auth.Store, h *hub
 	}
 	s := &Server{engine: engine, auth: authSvc, users: users, hub: h, store: store, log: log, opts: opts, clock: clock,
 		reg:      prometheus.NewRegistry(),
-		loginLim: newLimiter(opts.LoginPerMinute/60, 5),
+		loginLim: newLimiter(opts.LoginPerMinute/60, 5).sharedBy(opts.SharedLimits, "login", log),
 		// A negative limit means unlimited (newLimiter treats rate <= 0 so).
 		publicLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
 		deviceLim: newLimiter(opts.DevicePerSecond, int(max(opts.DevicePerSecond*2, 1))),
@@ -132,6 +137,7 @@ func New(engine *queue.Engine, authSvc *auth.Authority, users auth.Store, h *hub
 		waitsLim: newLimiter(opts.PublicPerSecond, int(max(opts.PublicPerSecond*2, 1))),
 		pairs:    newPairings(opts.LoginPerMinute),
 	}
+	s.pairs.lim.sharedBy(opts.SharedLimits, "pair", log)
 	waiting := func() map[string]int {
 		out := map[string]int{}
 		for _, sv := range engine.Services() {

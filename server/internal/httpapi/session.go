@@ -13,7 +13,7 @@ type loginResponse struct {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	if ok, wait := s.loginLim.take(clientIP(r, s.opts.TrustProxy)); !ok {
+	if ok, wait := s.loginLim.takeShared(r.Context(), clientIP(r, s.opts.TrustProxy)); !ok {
 		return tooMany(wait, "too many login attempts; try again in %s", retryAfter(wait)+" s")
 	}
 	var req protocol.LoginRequest

@@ -222,6 +222,9 @@ func start(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if cfg.DevicePerSecond != 0 {
 		ao.DevicePerSecond = cfg.DevicePerSecond
 	}
+	if sl, ok := st.(httpapi.SharedLimiter); ok {
+		ao.SharedLimits = sl // several instances share the guessing limits
+	}
 	a.API = httpapi.New(a.Engine, a.Auth, st, a.Hub, st, opts.Clock, log, ao)
 	a.API.SetTicketHub(a.Phones)
 	if err := a.Webhooks.Start(ctx); err != nil {

@@ -89,7 +89,7 @@ func OpenProvince(ctx context.Context, cfg config.Config, log *slog.Logger, def 
 		return nil, err
 	}
 	p.API = httpapi.NewProvince(p.Service, p, opts.Clock, log, httpapi.ProvinceOptions{
-		TrustProxy: cfg.TrustProxy, LoginPerMinute: cfg.LoginPerMinute, Web: web, StorageError: postgres.StorageError})
+		TrustProxy: cfg.TrustProxy, LoginPerMinute: cfg.LoginPerMinute, Web: web, StorageError: postgres.StorageError, SharedLimits: ps})
 	if err := p.sync(ctx); err != nil {
 		p.closeCentres()
 		ps.Close()

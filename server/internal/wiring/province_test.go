@@ -3,6 +3,9 @@ package wiring_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +90,56 @@ func TestProvinceCreateOverLeftSchema(t *testing.T) {
 	}
 	if _, _, _, err := a.Auth.Login(ctx, "admin", pw1); err == nil {
 		t.Fatal("the old password still works")
+	}
+}
+
+// TestProvinceLoginLimitShared: two province instances on one database
+// share the province login's limit (5 attempts a burst per address):
+// wrong passwords sent alternately to both are refused with 429 once the
+// one budget is spent, on both.
+func TestProvinceLoginLimitShared(t *testing.T) {
+	ctx := context.Background()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	url := pg.Database(t)
+	cfg := config.Config{DB: url, AdminPassword: "default-admin-pw", ProvincePassword: "province-pw-123",
+		ProvincePoll: time.Hour, EventRetention: 90 * 24 * time.Hour}
+	opts := wiring.Options{BcryptCost: bcrypt.MinCost}
+	var urls []string
+	for range 2 {
+		def, err := wiring.Open(ctx, cfg, slog.New(slog.DiscardHandler), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := wiring.OpenProvince(ctx, cfg, slog.New(slog.DiscardHandler), def, opts)
+		if err != nil {
+			def.Close()
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(p.Handler())
+		t.Cleanup(func() { hs.Close(); p.Close() })
+		urls = append(urls, hs.URL)
+	}
+	login := func(base string) int {
+		t.Helper()
+		resp, err := http.Post(base+"/api/v1/province/login", "application/json", strings.NewReader(`{"username":"admin","password":"sai-mat-khau"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 5 {
+		if st := login(urls[i%2]); st != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d on instance %d: %d, want 401", i+1, i%2+1, st)
+		}
+	}
+	for i, u := range urls {
+		if st := login(u); st != http.StatusTooManyRequests {
+			t.Fatalf("wrong password %d on instance %d: %d, want 429: the budget is the province's", 6+i, i+1, st)
+		}
 	}
 }

@@ -71,6 +71,8 @@ type Store struct {
 	// prefixes advisory lock keys ("" for the default schema).
 	channel string
 	lockNS  string
+	// buckets are the centre's shared rate limits (ratelimit.go).
+	buckets buckets
 
 	feed   feed
 	health health
@@ -146,6 +148,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, log: opts.Log, opts: opts, quit: make(chan struct{}), stopped: make(chan struct{}), wakeC: make(chan struct{}, 1),
 		ops: make(chan *op, 1024), written: make(chan struct{}), instance: rand.Text(), channel: channelOf(opts.Schema)}
+	s.buckets.table = "rate_buckets" // the centre's schema is the search path
 	if opts.Schema != "" {
 		s.lockNS = opts.Schema + ":"
 	}

@@ -47,15 +47,24 @@ CREATE TABLE IF NOT EXISTS civiq_province.sessions (
 );
 INSERT INTO civiq_province.civiq_schema (id, version) VALUES (1, 1) ON CONFLICT (id) DO NOTHING;
 ALTER TABLE civiq_province.centres ADD COLUMN IF NOT EXISTS disabled boolean NOT NULL DEFAULT false;
-UPDATE civiq_province.civiq_schema SET version = 2 WHERE id = 1 AND version < 2;`
+UPDATE civiq_province.civiq_schema SET version = 2 WHERE id = 1 AND version < 2;
+CREATE TABLE IF NOT EXISTS civiq_province.rate_buckets (
+	key text PRIMARY KEY,
+	tokens double precision NOT NULL,
+	at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rate_buckets_at ON civiq_province.rate_buckets (at);
+UPDATE civiq_province.civiq_schema SET version = 3 WHERE id = 1 AND version < 3;`
 
 // provinceVersion is the province schema version this build writes
-// (2: centres.disabled).
-const provinceVersion = 2
+// (2: centres.disabled; 3: rate_buckets, the province logins' shared
+// limit, as a centre's migration 0015).
+const provinceVersion = 3
 
 // Province is the province schema's store.
 type Province struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	buckets buckets
 }
 
 // OpenProvince connects to the database at url and creates the province
@@ -71,7 +80,7 @@ func OpenProvince(ctx context.Context, url string) (*Province, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	p := &Province{pool: pool}
+	p := &Province{pool: pool, buckets: buckets{table: ProvinceSchema + ".rate_buckets"}}
 	if err := p.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -103,6 +112,13 @@ func (p *Province) migrate(ctx context.Context) error {
 
 // Close closes the pool.
 func (p *Province) Close() { p.pool.Close() }
+
+// TakeToken takes a token from the province's shared bucket key (the
+// province logins' limit; Store.TakeToken).
+func (p *Province) TakeToken(ctx context.Context, key string, perSecond float64, burst int) (bool, time.Duration, error) {
+	ok, wait, err := p.buckets.take(ctx, p.pool, key, perSecond, burst)
+	return ok, wait, storageErr(err)
+}
 
 func (p *Province) exec(ctx context.Context, q string, args ...any) error {
 	_, err := p.pool.Exec(ctx, q, args...)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -469,5 +470,48 @@ func TestLastAdminAcrossInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestGuessingLimitsAcrossInstances: the limits on password and pairing
+// code guesses are the centre's, not each instance's: wrong guesses sent
+// alternately to two instances are refused (429, Retry-After) once the
+// one budget is spent (5 logins, 10 pairings a burst), on both; on a
+// database of its own a second centre is not affected.
+func TestGuessingLimitsAcrossInstances(t *testing.T) {
+	url := srv.Database(t)
+	ss := startServers(t, url, 2)
+	post := func(base, path, body string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+	for _, c := range []struct {
+		path, body string
+		burst, bad int
+	}{
+		{"/api/v1/login", `{"username":"admin","password":"sai-mat-khau"}`, 5, http.StatusUnauthorized},
+		{"/api/v1/pair", `{"code":"1234 5678"}`, 10, http.StatusUnauthorized},
+	} {
+		for i := range c.burst {
+			if st, _ := post(ss[i%2].srv.URL, c.path, c.body); st != c.bad {
+				t.Fatalf("%s guess %d on instance %d: %d, want %d", c.path, i+1, i%2+1, st, c.bad)
+			}
+		}
+		for i := range 2 {
+			st, ra := post(ss[i].srv.URL, c.path, c.body)
+			if st != http.StatusTooManyRequests || ra == "" {
+				t.Fatalf("%s guess %d on instance %d: %d (Retry-After %q), want 429 with Retry-After: the budget is shared", c.path, c.burst+i+1, i+1, st, ra)
+			}
+		}
+	}
+	// Another database is another centre, with budgets of its own.
+	other := startServers(t, srv.Database(t), 1)
+	if st, _ := post(other[0].srv.URL, "/api/v1/login", `{"username":"admin","password":"sai-mat-khau"}`); st != http.StatusUnauthorized {
+		t.Fatalf("another centre's login: %d, want 401", st)
 	}
 }
