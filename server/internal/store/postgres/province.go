@@ -168,6 +168,24 @@ func (p *Province) DeleteCentre(ctx context.Context, id string) error {
 	if schema == "" || !SchemaPattern.MatchString(schema) || reservedSchema(schema) {
 		return queue.Errorf(protocol.CodeUnprocessable, "centre %s cannot be deleted", id)
 	}
+	// The drop locks the centre's tables one by one: a transaction of an
+	// instance still serving the centre that holds one and wants another
+	// is a deadlock, which PostgreSQL breaks by failing one side. Ours
+	// is run again (the other side's instance retries its own).
+	for try := 1; ; try++ {
+		err := p.deleteCentre(ctx, id, schema)
+		if c, _ := pgCode(err); (c != "40P01" && c != "40001") || try == 5 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(try) * 50 * time.Millisecond):
+		}
+	}
+}
+
+func (p *Province) deleteCentre(ctx context.Context, id, schema string) error {
 	fail := func(err error) error {
 		if c, _ := pgCode(err); c == "55P03" { // lock_timeout
 			return queue.Errorf(protocol.CodeUnavailable, "centre %s is busy (its tables or its registry entry are in use); try again", id)
