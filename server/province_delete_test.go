@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/postgres"
+	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -45,7 +48,8 @@ func (l *logBuf) String() string {
 // once there and within the poll on instance 2, whose websocket to it is
 // closed and refused, no connection of it left, no storm in instance 2's
 // log; the other centre untouched; the id created again starts empty,
-// numbering at A001, on both instances.
+// numbering at A001, on both instances; the centre brought back from the
+// pg_dump taken before, as docs/DEPLOY.md says.
 func TestProvinceDeleteCentre(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pg := startPostgres(t, ctx)
@@ -73,6 +77,17 @@ func TestProvinceDeleteCentre(t *testing.T) {
 
 	prov := r.login(a1, "province", provincePW, 200)
 	pc := r.at(a1, "", prov)
+	bin, err := pgtest.BinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgRun := func(name string, args ...string) {
+		t.Helper()
+		out, err := exec.CommandContext(ctx, filepath.Join(bin, name), args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+	}
 	r.want(pc, "POST", "/api/v1/province/users", map[string]string{"username": "sup", "name": "Giám sát", "role": "province_supervisor", "password": "sup-pass-123"}, nil, 201)
 	sup := r.login(a1, "sup", "sup-pass-123", 200)
 	kiosk := map[string]string{}
@@ -185,6 +200,9 @@ func TestProvinceDeleteCentre(t *testing.T) {
 	}
 	logBefore := len(log2.String())
 	r.want(pc, "PATCH", "/api/v1/province/centres/xa-xoa", map[string]any{"disabled": true}, nil, 200)
+	// The backup docs/DEPLOY.md §12 asks for first.
+	dump := filepath.Join(t.TempDir(), "xa-xoa.dump")
+	pgRun("pg_dump", "-n", "centre_xa_xoa", "-Fc", "-f", dump, url)
 	began := time.Now()
 	del(pc, "xa-xoa", confirm("xa-xoa"), 204)
 	t.Logf("deleted in %v", time.Since(began).Round(time.Millisecond))
@@ -241,6 +259,7 @@ func TestProvinceDeleteCentre(t *testing.T) {
 	t.Logf("instance 2's warnings about xa-xoa after the deletion: %d", len(bad))
 
 	// The id is free: created again (on instance 2), it starts empty.
+	oldKiosk := kiosk["xa-xoa"]
 	create(a2, "xa-xoa")
 	if tk := issue(a2, "xa-xoa"); tk.Code != "A001" {
 		t.Fatalf("the new xa-xoa's first ticket: %s", tk.Code)
@@ -249,4 +268,24 @@ func TestProvinceDeleteCentre(t *testing.T) {
 		b, err := r.at(a1, "/c/xa-xoa", prov).Board(ctx)
 		return err == nil && b.Waiting["ho-tich"] == 1
 	})
+
+	// Brought back from the backup as docs/DEPLOY.md §12 says, once the
+	// id is free: its schema restored and its registry row added again;
+	// every instance serves it with its tickets.
+	r.want(pc, "PATCH", "/api/v1/province/centres/xa-xoa", map[string]any{"disabled": true}, nil, 200)
+	del(r.at(a2, "", prov), "xa-xoa", confirm("xa-xoa"), 204)
+	pgRun("pg_restore", "-d", url, dump)
+	if _, err := db.Exec(ctx, `INSERT INTO civiq_province.centres (id, name, time_zone, created_at, ready) VALUES ('xa-xoa', 'Xã xa-xoa', 'Asia/Ho_Chi_Minh', now(), true)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{a1, a2} {
+		eventually(t, "the restored xa-xoa on "+addr, func() bool {
+			b, err := r.at(addr, "/c/xa-xoa", prov).Board(ctx)
+			return err == nil && b.Waiting["ho-tich"] == 3
+		})
+	}
+	kiosk["xa-xoa"] = oldKiosk // its devices came back with it
+	if tk := issue(a1, "xa-xoa"); tk.Code != "A004" {
+		t.Fatalf("the restored xa-xoa's next ticket: %s", tk.Code)
+	}
 }
