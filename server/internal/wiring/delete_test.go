@@ -203,9 +203,11 @@ func TestProvinceDeleteUnderOtherInstance(t *testing.T) {
 	if _, err := p1.UpdateCentre(ctx, c.ID, nil, &off); err != nil {
 		t.Fatal(err)
 	}
+	began := time.Now()
 	if err := p1.DeleteCentre(ctx, c.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("deleted under instance 2 in %v", time.Since(began).Round(time.Millisecond))
 	var schemas int
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'centre_xa_xoa'`).Scan(&schemas); err != nil || schemas != 0 {
 		t.Fatalf("the schema after the deletion: %d %v", schemas, err)
@@ -239,9 +241,11 @@ func TestProvinceDeleteUnderOtherInstance(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 	// The event readers of the centres still served start a waiter per
 	// wait (a new goroutine each time); their readers are in the baseline.
+	began = time.Now()
 	if err := goleak.Find(baseline, goleak.IgnoreTopFunction("github.com/civiq/civiq/server/internal/store/postgres.(*Store).listen.func3")); err != nil {
 		t.Fatalf("goroutines of the deleted centre left: %v", err)
 	}
+	t.Logf("goroutines checked in %v", time.Since(began).Round(time.Millisecond))
 	if n := conns("centre_xa_xoa"); n != 0 {
 		t.Fatalf("%d connections of the deleted centre left", n)
 	}

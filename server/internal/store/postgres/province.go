@@ -214,6 +214,13 @@ func (p *Province) deleteCentre(ctx context.Context, id, schema string) error {
 	if !disabled {
 		return queue.Errorf(protocol.CodeConflict, "centre %s is in service: take it out of service first", id)
 	}
+	// The writers of every instance serving the centre take this turn
+	// before each batch (qBatchTurn): held, no batch of theirs holds one
+	// of the centre's tables and waits for another while the drop locks
+	// them, which would be a deadlock.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431002, hashtext($1))`, schema); err != nil {
+		return fail(err)
+	}
 	if _, err := tx.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
 		return fail(err)
 	}
