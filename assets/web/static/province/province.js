@@ -116,7 +116,7 @@ async function openCentre(c) {
 }
 
 async function patchCentre(c, body) {
-  $('centres-error').textContent = '';
+  $('centres-error').textContent = ''; $('centres-ok').textContent = '';
   try {
     await api('PATCH', '/api/v1/province/centres/' + encodeURIComponent(c.id), body);
     await loadCentres(true);
