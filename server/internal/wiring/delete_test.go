@@ -70,7 +70,8 @@ func (l *logAttrs) WithAttrs(as []slog.Attr) slog.Handler {
 // centre, its websocket clients are disconnected and get 404, and every
 // goroutine and database connection of that centre ends, with no more
 // than a few warnings; the same id created again is served anew (empty,
-// A001) by both, also by an instance that still ran the old one.
+// A001) by both, also by an instance that still ran the old one; an
+// instance deleting a centre it still serves stops at once.
 func TestProvinceDeleteUnderOtherInstance(t *testing.T) {
 	ctx := context.Background()
 	pg, err := pgtest.Start(ctx)
@@ -305,5 +306,26 @@ func TestProvinceDeleteUnderOtherInstance(t *testing.T) {
 	}
 	if n := conns("centre_xa_xoa"); n == 0 {
 		t.Fatal("no connection of the new centre: application_name not set")
+	}
+
+	// Taken out of service on instance 2 and deleted on instance 1,
+	// which has not read the registry since and still serves it: it
+	// stops serving it at once.
+	if _, err := p2.UpdateCentre(ctx, c.ID, nil, &off); err != nil {
+		t.Fatal(err)
+	}
+	if p1.App(c.ID) == nil {
+		t.Fatal("instance 1 read the registry on its own")
+	}
+	if err := p1.DeleteCentre(ctx, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if p1.App(c.ID) != nil {
+		t.Fatal("instance 1 still serves the centre it deleted")
+	}
+	for _, cc := range p1.Centres() {
+		if cc.ID == c.ID {
+			t.Fatalf("instance 1 still lists the centre it deleted: %+v", cc.Centre)
+		}
 	}
 }

@@ -416,6 +416,16 @@ func (p *Province) DeleteCentre(ctx context.Context, id, by string) error {
 	p.log.Info("centre deleted with its data", "centre", id, "schema", province.SchemaOf(id), "by", by,
 		"took", time.Since(began).Round(time.Millisecond))
 	// Served here no more, whatever the registry's next reading says.
+	p.mu.Lock()
+	a := p.apps[id]
+	delete(p.apps, id)
+	delete(p.disabled, id)
+	p.mu.Unlock()
+	if a != nil {
+		if err := a.app.closeDeleted(); err != nil {
+			p.log.Warn("closing centre", "centre", id, "err", err)
+		}
+	}
 	if err := p.sync(context.WithoutCancel(ctx)); err != nil {
 		p.log.Warn("province registry", "err", err)
 	}
