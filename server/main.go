@@ -214,7 +214,9 @@ func openStore(ctx context.Context, data, db, centreID string) (store.Store, err
 			}
 			schema = province.SchemaOf(centreID)
 		}
-		return postgres.Open(ctx, db, postgres.Options{Schema: schema})
+		// Existing: a centre deleted since the registry was read is not
+		// made again, empty.
+		return postgres.Open(ctx, db, postgres.Options{Schema: schema, Existing: schema != ""})
 	}
 	if _, err := os.Stat(filepath.Join(data, "civiq.db")); err != nil {
 		return nil, fmt.Errorf("no store in %s: start the server once first", data)

@@ -66,13 +66,20 @@ func provinceEnv() map[string]string {
 // returns its address once it serves.
 func startProvince(t *testing.T, ctx context.Context, url string, env map[string]string) string {
 	t.Helper()
+	return startProvinceLog(t, ctx, url, env, io.Discard)
+}
+
+// startProvinceLog is startProvince with the server's log written to
+// stderr.
+func startProvinceLog(t *testing.T, ctx context.Context, url string, env map[string]string, stderr io.Writer) string {
+	t.Helper()
 	addr := freeAddr(t)
 	done := make(chan error, 1)
 	pr, pw := io.Pipe()
 	getenv := func(k string) string { return env[k] }
 	go func() {
 		done <- run(ctx, []string{"--addr", addr, "--data", t.TempDir(), "--db", url, "--centre", smallCentre(t),
-			"--province", "--province-poll", "200ms", "--login-rate", "-1", "--public-rate", "-1"}, getenv, pw, io.Discard)
+			"--province", "--province-poll", "200ms", "--login-rate", "-1", "--public-rate", "-1"}, getenv, pw, stderr)
 		pw.Close()
 	}()
 	waitServing(t, pr, done)

@@ -4,12 +4,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/civiq/civiq/server/internal/config"
+	"github.com/civiq/civiq/server/internal/httpapi"
 	"github.com/civiq/civiq/server/internal/province"
 	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
@@ -23,7 +26,9 @@ import (
 // to English, and creates a centre, whose admin password it shows once;
 // changes their own password, adds a supervisor, resets its password and
 // disables it; renames a centre and takes one out of service and back;
-// opens a centre's admin page signed in with the province account.
+// deletes a centre's data (out of service, its id typed in the
+// confirmation; a supervisor is not offered it); opens a centre's admin
+// page signed in with the province account.
 func TestProvincePage(t *testing.T) {
 	ctx := context.Background()
 	pg, err := pgtest.Start(ctx)
@@ -156,6 +161,79 @@ func TestProvincePage(t *testing.T) {
 	p.wait(`!document.querySelector('#centres tr[data-centre="huyen-b"]').classList.contains('off')`, "huyen-b back in service")
 	if pv.App("huyen-b") == nil {
 		t.Fatal("huyen-b not served again")
+	}
+
+	// A centre's data deleted: only out of service, only by a province
+	// admin, after typing its id in the confirmation.
+	if eval[bool](p, `!!document.querySelector('#centres tr[data-centre="xa-moi"] .pv-del-btn')`) {
+		t.Fatal("a centre in service offers Delete data")
+	}
+	p.click(`#centres tr[data-centre="xa-moi"] .pv-off`)
+	p.click(`#centres tr[data-centre="xa-moi"] .pv-off`)
+	p.wait(`document.querySelector('#centres tr[data-centre="xa-moi"]').classList.contains('off')`, "xa-moi out of service")
+	if _, err := pv.Service.CreateUser(ctx, "xem", "Xem", province.RoleSupervisor, "xem-pw-1234"); err != nil {
+		t.Fatal(err)
+	}
+	sup := newTab(t, nil)
+	sup.base = ts.URL
+	sup.open("/province")
+	sup.wait(`!document.querySelector('#login').hidden`, "the sign-in form")
+	sup.typeInto("#user", "xem")
+	sup.typeInto("#pass", "xem-pw-1234")
+	sup.click(`#login button[type="submit"]`)
+	sup.wait(`!!document.querySelector('#centres tr[data-centre="xa-moi"].off')`, "xa-moi listed out of service for the supervisor")
+	if eval[int](sup, `document.querySelectorAll('.pv-del-btn').length`) != 0 {
+		t.Fatal("the province supervisor sees Delete data")
+	}
+	p.click(`#centres tr[data-centre="xa-moi"] .pv-del-btn`)
+	p.wait(`document.querySelector('#del-dialog').open`, "the confirmation")
+	p.waitText("#del-title", "xa-moi")
+	p.waitText("#del-cmd", "pg_dump -n centre_xa_moi")
+	p.waitText("#del-dialog", "Không thể hoàn tác")
+	// Cancelled: nothing happens; in English, the same confirmation.
+	p.click("#del-cancel")
+	p.wait(`!document.querySelector('#del-dialog').open`, "the confirmation cancelled")
+	p.click("#lang")
+	p.click(`#centres tr[data-centre="xa-moi"] .pv-del-btn`)
+	p.waitText("#del-title", "Delete the data of")
+	p.waitText("#del-dialog", "cannot be undone")
+	p.waitText("#del-label", "Type the centre id xa-moi")
+	p.typeInto("#del-confirm", "xa-moi")
+	p.screenshot("province-delete-confirm-en", 1366, 900)
+	p.click("#del-cancel")
+	p.click("#lang")
+	p.waitText("#main h1", "Các trung tâm")
+	p.click(`#centres tr[data-centre="xa-moi"] .pv-del-btn`)
+	p.wait(`document.querySelector('#del-dialog').open && document.querySelector('#del-confirm').value === ''`, "the confirmation again, empty")
+	p.waitText("#del-title", "Xóa dữ liệu của")
+	p.typeInto("#del-confirm", "xa-mo")
+	if !eval[bool](p, `document.querySelector('#del-go').disabled`) {
+		t.Fatal("Delete enabled before the id is typed in full")
+	}
+	p.typeInto("#del-confirm", "xa-moi")
+	p.wait(`!document.querySelector('#del-go').disabled`, "Delete enabled once the id is typed")
+	p.screenshot("province-delete-confirm", 1366, 900)
+	p.screenshot("province-delete-confirm", 1024, 700)
+	if pv.App("xa-moi") != nil || !slices.ContainsFunc(pv.Centres(), func(c httpapi.ProvinceCentre) bool { return c.ID == "xa-moi" }) {
+		t.Fatal("xa-moi changed before the deletion was confirmed")
+	}
+	p.click("#del-go")
+	p.wait(`!document.querySelector('#del-dialog').open`, "the confirmation closed")
+	p.waitText("#centres-ok", "xa-moi")
+	p.wait(`!document.querySelector('#centres tr[data-centre="xa-moi"]')`, "xa-moi gone from the list")
+	p.screenshot("province-deleted", 1366, 900)
+	if slices.ContainsFunc(pv.Centres(), func(c httpapi.ProvinceCentre) bool { return c.ID == "xa-moi" }) {
+		t.Fatal("xa-moi still listed by the province")
+	}
+	db, err := pgx.Connect(ctx, cfg.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schemas int
+	err = db.QueryRow(ctx, `SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'centre_xa_moi'`).Scan(&schemas)
+	db.Close(ctx)
+	if err != nil || schemas != 0 {
+		t.Fatalf("xa-moi's schema after the deletion: %d %v", schemas, err)
 	}
 
 	// A centre's admin page, signed in with the province account.

@@ -35,6 +35,9 @@ type ProvinceHost interface {
 	// UpdateCentre renames a centre (name non-nil; its id stays) or takes
 	// it out of service or back (disabled non-nil; its data is kept).
 	UpdateCentre(ctx context.Context, id string, name *string, disabled *bool) (province.Centre, error)
+	// DeleteCentre deletes a centre out of service with all its data and
+	// frees its id; by (the province account asking) is logged.
+	DeleteCentre(ctx context.Context, id, by string) error
 }
 
 // ProvinceOptions configure the province API.
@@ -77,6 +80,7 @@ func NewProvince(svc *province.Service, host ProvinceHost, clock queue.Clock, lo
 	m.Handle("GET /api/v1/province/centres", p.api(readers, p.centres))
 	m.Handle("POST /api/v1/province/centres", p.api(admins, p.createCentre))
 	m.Handle("PATCH /api/v1/province/centres/{id}", p.api(admins, p.updateCentre))
+	m.Handle("DELETE /api/v1/province/centres/{id}", p.api(admins, p.deleteCentre))
 	m.Handle("POST /api/v1/province/users", p.api(admins, p.createUser))
 	m.Handle("GET /api/v1/province/users", p.api(admins, p.users))
 	m.Handle("PATCH /api/v1/province/users/{id}", p.api(admins, p.updateUser))
@@ -321,6 +325,36 @@ func (p *Province) updateCentre(w http.ResponseWriter, r *http.Request, pr provi
 	}
 	p.log.Info("centre updated", "centre", id, "name", c.Name, "disabled", c.Disabled, "by", pr.Username)
 	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+type deleteCentreRequest struct {
+	// Confirm must repeat the centre's id: a deletion cannot be undone.
+	Confirm *string `json:"confirm"`
+}
+
+// deleteCentre serves DELETE /api/v1/province/centres/{id} with
+// {"confirm":"{id}"}: a centre out of service is deleted with all its
+// data (204).
+func (p *Province) deleteCentre(w http.ResponseWriter, r *http.Request, pr province.Principal) error {
+	var in deleteCentreRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if id == province.DefaultID {
+		return errf(protocol.CodeUnprocessable, "the default centre cannot be deleted")
+	}
+	if province.ValidID(id) != nil {
+		return errf(protocol.CodeNotFound, "no such centre")
+	}
+	if in.Confirm == nil || *in.Confirm != id {
+		return errf(protocol.CodeBadRequest, "deleting a centre's data cannot be undone: confirm it with {\"confirm\":%q}", id)
+	}
+	if err := p.host.DeleteCentre(r.Context(), id, pr.Username); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

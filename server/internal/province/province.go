@@ -103,6 +103,11 @@ type Store interface {
 	// UpdateCentre renames (name non-nil) or takes out of service or
 	// back (disabled non-nil) a ready centre; queue.ErrNotFound when none.
 	UpdateCentre(ctx context.Context, id string, name *string, disabled *bool) (Centre, error)
+	// DeleteCentre drops a centre out of service, its data (its schema)
+	// and its registry entry, in one transaction: queue.ErrNotFound when
+	// there is no such ready centre, CodeConflict when it is in service.
+	// Its id is free afterwards.
+	DeleteCentre(ctx context.Context, id string) error
 
 	CreateUser(ctx context.Context, u User) error
 	UserByName(ctx context.Context, username string) (User, error)

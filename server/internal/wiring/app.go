@@ -261,7 +261,14 @@ func (a *App) Handler() http.Handler { return a.API.Handler() }
 
 // Close disconnects websocket clients, stops background jobs and closes the
 // store. Stop the HTTP server first.
-func (a *App) Close() error {
+func (a *App) Close() error { return a.close(true) }
+
+// closeDeleted closes the App of a centre whose data was deleted (by this
+// instance or another): as Close, without saving anything into the
+// tables that are gone.
+func (a *App) closeDeleted() error { return a.close(false) }
+
+func (a *App) close(save bool) error {
 	a.Hub.Close()
 	a.Phones.Close()
 	a.Webhooks.Close()
@@ -269,10 +276,12 @@ func (a *App) Close() error {
 	a.wg.Wait()
 	// The wait calibration is saved every minute; once more now, so a
 	// restart starts with all of it.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := a.Engine.SaveCalibration(ctx); err != nil {
-		a.Log.Warn("saving the wait calibration failed", "err", err)
+	if save {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.Engine.SaveCalibration(ctx); err != nil {
+			a.Log.Warn("saving the wait calibration failed", "err", err)
+		}
 	}
 	err := a.Store.Close()
 	a.lock.Release()

@@ -161,12 +161,22 @@ func (p *Province) follow(ctx context.Context) {
 	}
 }
 
-// sync starts every listed centre not served yet and stops those taken
-// out of service (a centre removed from the registry by hand keeps being
-// served until a restart).
+// sync starts every listed centre not served yet, stops those taken out
+// of service, and closes those deleted (no longer in the registry, or
+// listed with another creation time: deleted and created again, served
+// anew from their new schema).
 func (p *Province) sync(ctx context.Context) error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
+	// The centres served before the registry is read: one created here
+	// meanwhile is listed only after it was served (CreateCentre), so
+	// its absence from this reading is no deletion.
+	p.mu.Lock()
+	before := map[string]*centreApp{}
+	for id, a := range p.apps {
+		before[id] = a
+	}
+	p.mu.Unlock()
 	cs, err := p.store.Centres(ctx)
 	if err != nil {
 		return err
@@ -175,14 +185,21 @@ func (p *Province) sync(ctx context.Context) error {
 	for _, c := range cs {
 		listed[c.ID] = c
 	}
-	var stop []*centreApp
+	var stop, gone []*centreApp
 	p.mu.Lock()
 	clear(p.disabled)
 	for id, a := range p.apps {
-		if c, ok := listed[id]; ok && c.Disabled {
+		c, ok := listed[id]
+		switch {
+		case !ok || !sameCentre(c, a.centre):
+			if before[id] == a {
+				gone = append(gone, a)
+				delete(p.apps, id)
+			}
+		case c.Disabled:
 			stop = append(stop, a)
 			delete(p.apps, id)
-		} else if ok {
+		default:
 			a.centre = c // a new name
 		}
 	}
@@ -197,6 +214,12 @@ func (p *Province) sync(ctx context.Context) error {
 			p.log.Warn("closing centre", "centre", a.centre.ID, "err", err)
 		}
 		p.log.Info("centre out of service", "centre", a.centre.ID)
+	}
+	for _, a := range gone {
+		if err := a.app.closeDeleted(); err != nil {
+			p.log.Warn("closing centre", "centre", a.centre.ID, "err", err)
+		}
+		p.log.Info("centre deleted: no longer served", "centre", a.centre.ID)
 	}
 	var errs []error
 	for _, c := range cs {
@@ -215,6 +238,13 @@ func (p *Province) sync(ctx context.Context) error {
 		p.log.Info("serving centre", "centre", c.ID, "path", "/c/"+c.ID+"/")
 	}
 	return errors.Join(errs...)
+}
+
+// sameCentre reports whether a registry entry is the one a running centre
+// was started from: the same id and creation time (to the registry's
+// microsecond; a creation here keeps the caller's nanoseconds).
+func sameCentre(listed, running province.Centre) bool {
+	return listed.ID == running.ID && listed.Created.Sub(running.Created).Abs() < time.Millisecond
 }
 
 // claim marks the centre id as being started here, unless it is served or
@@ -244,7 +274,9 @@ func (p *Province) settle(c province.Centre, a *App, err error) {
 // is the first admin's password when the centre is new (bootstrap).
 func (p *Province) startCentre(ctx context.Context, c province.Centre, adminPassword string) (*App, error) {
 	log := p.log.With("centre", c.ID)
-	st, err := postgres.Open(ctx, p.cfg.DB, postgres.Options{Log: log, Schema: province.SchemaOf(c.ID)})
+	// A centre of the registry (not created here) must have its schema
+	// already: one deleted meanwhile is not made again.
+	st, err := postgres.Open(ctx, p.cfg.DB, postgres.Options{Log: log, Schema: province.SchemaOf(c.ID), Existing: adminPassword == ""})
 	if err != nil {
 		return nil, err
 	}
@@ -359,6 +391,45 @@ func (p *Province) UpdateCentre(ctx context.Context, id string, name *string, di
 		}
 	}
 	return c, nil
+}
+
+// DeleteCentre implements httpapi.ProvinceHost: a centre out of service
+// is deleted with its data (its schema) and its registry entry in one
+// transaction (postgres.Province.DeleteCentre); by names who asked, for
+// the log. Its App here, if this instance still had it (taken out of
+// service elsewhere, not read yet), is closed now; the other instances
+// close theirs at their next read of the registry. Its id is free again.
+func (p *Province) DeleteCentre(ctx context.Context, id, by string) error {
+	if id == province.DefaultID {
+		return queue.Errorf(protocol.CodeUnprocessable, "the default centre cannot be deleted")
+	}
+	if err := province.ValidID(id); err != nil {
+		return queue.Errorf(protocol.CodeNotFound, "no such centre")
+	}
+	began := time.Now()
+	err := p.store.DeleteCentre(ctx, id)
+	if queue.IsNotFound(err) {
+		return queue.Errorf(protocol.CodeNotFound, "no such centre")
+	} else if err != nil {
+		return err
+	}
+	p.log.Info("centre deleted with its data", "centre", id, "schema", province.SchemaOf(id), "by", by,
+		"took", time.Since(began).Round(time.Millisecond))
+	// Served here no more, whatever the registry's next reading says.
+	p.mu.Lock()
+	a := p.apps[id]
+	delete(p.apps, id)
+	delete(p.disabled, id)
+	p.mu.Unlock()
+	if a != nil {
+		if err := a.app.closeDeleted(); err != nil {
+			p.log.Warn("closing centre", "centre", id, "err", err)
+		}
+	}
+	if err := p.sync(context.WithoutCancel(ctx)); err != nil {
+		p.log.Warn("province registry", "err", err)
+	}
+	return nil
 }
 
 func (p *Province) disabledCentre(id string) (province.Centre, bool) {

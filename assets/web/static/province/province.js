@@ -1,7 +1,8 @@
 // The province page (/province): every centre of the province with its
 // live figures, the range report per centre and for the province, and,
 // for a province admin, the creation, renaming and taking out of service
-// of a centre and the province accounts; everyone changes their own
+// of a centre, the deletion of a centre's data (out of service, the id
+// typed to confirm) and the province accounts; everyone changes their own
 // password. It talks to /api/v1/province/… with a province token
 // (docs/API.md, "Centres and the province"), kept for this tab in
 // sessionStorage; a centre's "Open" link first hands the token to that
@@ -25,6 +26,10 @@ const texts = {
     'pw.done': 'Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.',
     'col.actions': 'Thao tác', rename: 'Đổi tên', save: 'Lưu', cancel: 'Hủy', disable: 'Ngừng phục vụ', 'disable.confirm': 'Bấm lần nữa để ngừng',
     enable: 'Phục vụ lại', off: 'Ngừng phục vụ',
+    del: 'Xóa dữ liệu', 'del.title': 'Xóa dữ liệu của {name} ({id})?', 'del.go': 'Xóa vĩnh viễn',
+    'del.warn': 'Toàn bộ dữ liệu của trung tâm sẽ bị xóa vĩnh viễn: số đã cấp, lịch sử, lĩnh vực, quầy, tài khoản, thiết bị, lịch hẹn, báo cáo. Không thể hoàn tác.',
+    'del.backup': 'Hãy sao lưu trước khi xóa, trên máy chủ cơ sở dữ liệu:', 'del.type': 'Gõ mã trung tâm {id} để xác nhận',
+    'del.done': 'Đã xóa dữ liệu của trung tâm {id}. Mã {id} có thể dùng lại cho một trung tâm mới.',
     accounts: 'Tài khoản cấp tỉnh', 'user.new': 'Thêm tài khoản', 'user.username': 'Tên đăng nhập', 'user.name': 'Họ tên',
     'user.role': 'Vai trò', 'user.password': 'Mật khẩu (ít nhất 10 ký tự)', 'col.user': 'Tài khoản', 'col.role': 'Vai trò',
     'col.state': 'Trạng thái', active: 'Đang dùng', disabled: 'Đã khóa', lock: 'Khóa', unlock: 'Mở khóa', reset: 'Đặt lại mật khẩu',
@@ -46,6 +51,10 @@ const texts = {
     'pw.done': 'Password changed. Your other sessions have ended.',
     'col.actions': 'Actions', rename: 'Rename', save: 'Save', cancel: 'Cancel', disable: 'Take out of service', 'disable.confirm': 'Click again to confirm',
     enable: 'Back in service', off: 'Out of service',
+    del: 'Delete data', 'del.title': 'Delete the data of {name} ({id})?', 'del.go': 'Delete for good',
+    'del.warn': 'All of this centre\'s data will be deleted for good: issued tickets, history, fields, counters, accounts, devices, bookings, reports. This cannot be undone.',
+    'del.backup': 'Back it up first, on the database server:', 'del.type': 'Type the centre id {id} to confirm',
+    'del.done': 'The data of centre {id} was deleted. The id {id} can be used again for a new centre.',
     accounts: 'Province accounts', 'user.new': 'Add an account', 'user.username': 'Username', 'user.name': 'Full name',
     'user.role': 'Role', 'user.password': 'Password (at least 10 characters)', 'col.user': 'Account', 'col.role': 'Role',
     'col.state': 'State', active: 'Active', disabled: 'Disabled', lock: 'Disable', unlock: 'Enable', reset: 'Reset password',
@@ -78,6 +87,7 @@ function translate() {
   for (const e of document.querySelectorAll('[data-p]')) e.textContent = t(e.dataset.p);
   $('lang').textContent = t('lang');
   for (const o of $('u-role').options) o.textContent = t('role_' + o.value);
+  fillDelete();
   if (me) $('who').textContent = me.user + ' · ' + t('role_' + me.role);
 }
 
@@ -106,7 +116,7 @@ async function openCentre(c) {
 }
 
 async function patchCentre(c, body) {
-  $('centres-error').textContent = '';
+  $('centres-error').textContent = ''; $('centres-ok').textContent = '';
   try {
     await api('PATCH', '/api/v1/province/centres/' + encodeURIComponent(c.id), body);
     await loadCentres(true);
@@ -130,6 +140,9 @@ function centreActions(c) {
   if (c.id === 'default') return td;
   if (c.disabled) {
     box.append(btn(t('enable'), '', () => patchCentre(c, { disabled: false })));
+    const del = btn(t('del'), 'btn-danger', () => askDelete(c));
+    del.classList.add('pv-del-btn');
+    box.append(del);
   } else {
     const off = btn(t('disable'), 'btn-danger', () => {
       if (!off.dataset.armed) { off.dataset.armed = '1'; off.textContent = t('disable.confirm'); return; }
@@ -139,6 +152,39 @@ function centreActions(c) {
     box.append(off);
   }
   return td;
+}
+
+// The centre the deletion dialog is about (null: closed).
+let deleting = null;
+
+// askDelete opens the confirmation of a centre's deletion: what goes, the
+// backup to take first, the id to type.
+function askDelete(c) {
+  deleting = c;
+  $('centres-error').textContent = ''; $('centres-ok').textContent = '';
+  fillDelete();
+  $('del-confirm').value = '';
+  $('del-go').disabled = true;
+  $('del-error').textContent = '';
+  $('del-dialog').showModal();
+  $('del-confirm').focus();
+}
+
+// fillDelete writes the dialog's texts that name the centre (again when
+// the language changes).
+function fillDelete() {
+  const c = deleting;
+  if (!c) return;
+  $('del-title').textContent = t('del.title', { name: c.name || c.id, id: c.id });
+  $('del-cmd').textContent = 'pg_dump -n centre_' + c.id.replace(/-/g, '_') + ' -Fc -f ' + c.id + '.dump "$CIVIQ_DB"';
+  const label = $('del-label');
+  const [before, after] = t('del.type').split('{id}');
+  label.replaceChildren(before || '', el('code', c.id), after || '');
+}
+
+function closeDelete() {
+  deleting = null;
+  $('del-dialog').close();
 }
 
 async function loadCentres(force) {
@@ -296,6 +342,27 @@ $('user-form').addEventListener('submit', async (e) => {
     $('user-form').hidden = true;
     await loadUsers();
   } catch (err) { $('users-error').textContent = t('err', { msg: err.message }); }
+});
+$('del-confirm').addEventListener('input', () => { $('del-go').disabled = !deleting || $('del-confirm').value.trim() !== deleting.id; });
+$('del-cancel').addEventListener('click', closeDelete);
+$('del-dialog').addEventListener('close', () => { deleting = null; });
+$('del-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const c = deleting;
+  if (!c) return;
+  $('del-error').textContent = '';
+  $('del-go').disabled = true;
+  try {
+    await api('DELETE', '/api/v1/province/centres/' + encodeURIComponent(c.id), { confirm: $('del-confirm').value.trim() });
+    closeDelete();
+    $('new-secret').hidden = true; // a password of a centre that may be gone
+    $('centres-ok').textContent = t('del.done', { id: c.id });
+    await loadCentres(true);
+    loadReport().catch(() => {});
+  } catch (err) {
+    $('del-error').textContent = t('err', { msg: err.message });
+    $('del-go').disabled = false;
+  }
 });
 $('logout').addEventListener('click', async () => { await api('POST', '/api/v1/province/logout').catch(() => {}); signOut(); });
 $('new').addEventListener('click', () => { $('new-form').hidden = !$('new-form').hidden; });

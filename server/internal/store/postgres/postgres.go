@@ -49,8 +49,13 @@ type Options struct {
 	// single-centre deployment. Every connection of the pool has its
 	// search_path set to it, so every query of the store is scoped to it;
 	// its NOTIFY channel and the booking locks are its own. It must match
-	// SchemaPattern; Open creates it when missing.
+	// SchemaPattern; Open creates it when missing, unless Existing.
 	Schema string
+	// Existing: Schema must exist already (a centre another instance
+	// created): Open fails rather than create it again, so an instance
+	// starting a centre that is being deleted cannot bring back an empty
+	// schema of it (the check runs under the lock the deletion takes).
+	Existing bool
 
 	// listenOn replaces the notification channel (tests: a store that
 	// hears no notification and must poll).
@@ -105,6 +110,10 @@ func channelOf(schema string) string {
 	return notifyChannel + "_" + schema
 }
 
+// ApplicationName is the application_name of a centre's connections
+// (schema: the centre's), as pg_stat_activity shows it.
+func ApplicationName(schema string) string { return "civiq " + schema }
+
 // SchemaVersion is the schema version this build writes.
 func SchemaVersion() int {
 	ents, _ := fs.Glob(migrationFS, "migrations/*.sql")
@@ -141,6 +150,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		// Only the centre's schema (pg_catalog is always searched first):
 		// an unqualified name can reach no other centre's table.
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+		// Named in pg_stat_activity, so an operator (and the tests) see
+		// which centre a connection serves.
+		if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+			cfg.ConnConfig.RuntimeParams["application_name"] = ApplicationName(opts.Schema)
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -204,6 +218,15 @@ func (s *Store) migrateOne(ctx context.Context, names []string) (bool, error) {
 	// it also orders the creation of a centre's schema.
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431001)`); err != nil {
 		return false, err
+	}
+	if s.opts.Schema != "" && s.opts.Existing {
+		var ok bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, s.opts.Schema).Scan(&ok); err != nil {
+			return false, fmt.Errorf("postgres: schema %s: %w", s.opts.Schema, err)
+		}
+		if !ok {
+			return false, fmt.Errorf("postgres: schema %s does not exist (the centre was deleted)", s.opts.Schema)
+		}
 	}
 	if s.opts.Schema != "" {
 		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+s.opts.Schema); err != nil {

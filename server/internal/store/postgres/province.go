@@ -168,6 +168,84 @@ func (p *Province) UpdateCentre(ctx context.Context, id string, name *string, di
 	return c, storageErr(notFound(err))
 }
 
+// DeleteCentre implements province.Store: in one transaction, under the
+// lock that orders the creation and migration of every schema (so no
+// instance migrates or re-creates the schema meanwhile), the registry row
+// is locked, checked (ready and out of service), the centre's schema
+// dropped with everything in it and the row deleted. A concurrent enable
+// or rename waits for the row and then finds none; a concurrent creation
+// of the same id waits for the row and then starts from nothing. Nothing
+// else in the province schema is keyed to a centre (province sessions
+// handed to a centre are its cookie only). The drop waits at most 10 s for
+// the centre's tables (another instance still serving it finishing a
+// transaction); then CodeUnavailable and nothing is changed.
+func (p *Province) DeleteCentre(ctx context.Context, id string) error {
+	schema := province.SchemaOf(id)
+	if schema == "" || !SchemaPattern.MatchString(schema) || reservedSchema(schema) {
+		return queue.Errorf(protocol.CodeUnprocessable, "centre %s cannot be deleted", id)
+	}
+	// The drop locks the centre's tables one by one: a transaction of an
+	// instance still serving the centre that holds one and wants another
+	// is a deadlock, which PostgreSQL breaks by failing one side. Ours
+	// is run again (the other side's instance retries its own).
+	for try := 1; ; try++ {
+		err := p.deleteCentre(ctx, id, schema)
+		if c, _ := pgCode(err); (c != "40P01" && c != "40001") || try == 5 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(try) * 50 * time.Millisecond):
+		}
+	}
+}
+
+func (p *Province) deleteCentre(ctx context.Context, id, schema string) error {
+	fail := func(err error) error {
+		if c, _ := pgCode(err); c == "55P03" { // lock_timeout
+			return queue.Errorf(protocol.CodeUnavailable, "centre %s is busy (its tables or its registry entry are in use); try again", id)
+		}
+		return storageErr(err)
+	}
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '10s'`); err != nil {
+		return fail(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431001)`); err != nil {
+		return fail(err)
+	}
+	var ready, disabled bool
+	err = tx.QueryRow(ctx, `SELECT ready, disabled FROM civiq_province.centres WHERE id = $1 FOR UPDATE`, id).Scan(&ready, &disabled)
+	if err = notFound(err); err != nil {
+		return fail(err)
+	}
+	if !ready {
+		return queue.ErrNotFound // being created: not a centre yet
+	}
+	if !disabled {
+		return queue.Errorf(protocol.CodeConflict, "centre %s is in service: take it out of service first", id)
+	}
+	// The writers of every instance serving the centre take this turn
+	// before each batch (qBatchTurn): held, no batch of theirs holds one
+	// of the centre's tables and waits for another while the drop locks
+	// them, which would be a deadlock.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7431002, hashtext($1))`, schema); err != nil {
+		return fail(err)
+	}
+	if _, err := tx.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
+		return fail(err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM civiq_province.centres WHERE id = $1`, id); err != nil {
+		return fail(err)
+	}
+	return fail(tx.Commit(ctx))
+}
+
 // CreateUser implements province.Store.
 func (p *Province) CreateUser(ctx context.Context, u province.User) error {
 	_, err := p.pool.Exec(ctx, `INSERT INTO civiq_province.users (id, username, name, role, password_hash, disabled, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
