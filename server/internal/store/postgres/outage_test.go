@@ -11,6 +11,7 @@ import (
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/postgres"
+	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -124,31 +125,16 @@ func TestPostgresRestart(t *testing.T) {
 		t.Errorf("an issue failed with something else than unavailable: %v", badErr)
 	}
 
+	stored := pgtest.Tickets(ctx, t, url)
+	pgtest.CheckAckedStored(t, acked, stored)
+	t.Logf("%d tickets acknowledged, %d stored", len(acked), len(stored))
+	// Every engine was handed every committed event, in order, and its
+	// queue is what is stored.
 	c, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	rows, err := c.Query(ctx, `SELECT code FROM tickets`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]bool{}
-	for _, code := range stored {
-		have[code] = true
-	}
-	for code := range acked {
-		if !have[code] {
-			t.Errorf("acknowledged ticket %s is not stored", code)
-		}
-	}
-	t.Logf("%d tickets acknowledged, %d stored", len(acked), len(stored))
-	// Every engine was handed every committed event, in order, and its
-	// queue is what is stored.
 	var last int64
 	if err := c.QueryRow(ctx, `SELECT last FROM event_seq`).Scan(&last); err != nil {
 		t.Fatal(err)
