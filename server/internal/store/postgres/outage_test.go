@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/civiq/civiq/server/internal/queue"
-	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/protocol"
@@ -25,9 +24,8 @@ import (
 func TestPostgresRestart(t *testing.T) {
 	const outage = 10 * time.Second
 	ctx := context.Background()
-	url := srv.Database(t)
-	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	stores, engines := startInstances(t, url, clk, 2, postgres.Options{MaxConns: 8}, nil)
+	in := startInstances(t, 2, postgres.Options{MaxConns: 8}, nil)
+	url, stores, engines := in.url, in.stores, in.engines
 	var recs []*recorder
 	var starts []int64
 	converge(t, engines)
