@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -347,5 +348,20 @@ func CheckAckedStored(t testing.TB, acked map[string]bool, stored []Ticket) {
 		if !have[code] {
 			t.Errorf("acknowledged ticket %s is not stored", code)
 		}
+	}
+}
+
+// NoAcksUntil fails t if a ticket is acknowledged from now until the time
+// until (while PostgreSQL is down): acked, read under mu, must not grow.
+func NoAcksUntil(t testing.TB, mu *sync.Mutex, acked map[string]bool, until time.Time) {
+	t.Helper()
+	mu.Lock()
+	before := len(acked)
+	mu.Unlock()
+	time.Sleep(time.Until(until))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(acked) != before {
+		t.Errorf("%d issues acknowledged while PostgreSQL was down", len(acked)-before)
 	}
 }
