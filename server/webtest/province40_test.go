@@ -100,11 +100,7 @@ func TestProvinceOf40Centres(t *testing.T) {
 		}
 	}
 
-	p := newTab(t, nil)
-	p.base = ts.URL
-	p.open("/province")
-	p.wait(`!document.querySelector('#login').hidden`, "the sign-in form")
-	p.submit("#login", "#user", "province", "#pass", "province-pw-123")
+	p := provinceSignIn(t, ts)
 	p.wait(`document.querySelectorAll('#centres tbody tr').length === 41`, "the 41 centres (40 and the default)")
 	p.wait(`document.querySelectorAll('#report tbody tr').length === 42`, "the report's 41 rows and its total")
 	p.waitText("#totals", "41")
@@ -139,32 +135,44 @@ func provinceLayoutHolds(t *testing.T, p *tab, what string) {
 	if over := eval[[]string](p, `Array.from(document.querySelectorAll('#centres tbody tr, #report tbody tr')).filter(tr => tr.cells[0].getBoundingClientRect().right > tr.cells[1].getBoundingClientRect().left + 1).map(tr => tr.cells[0].textContent)`); len(over) > 0 {
 		t.Errorf("%s: names over the next column: %q", what, over)
 	}
-	for _, tbl := range []string{"#centres", "#report"} {
-		eval[chromedp.Void](p, fmt.Sprintf(`document.querySelector('%s tbody tr:nth-child(20)').scrollIntoView({block: 'center'})`, tbl))
-		p.wait(`new Promise(r => requestAnimationFrame(() => r(true)))`, "a frame")
-		type box struct{ Frame, Head, Row, Total [2]float64 }
-		b := eval[box](p, fmt.Sprintf(`(() => {
-			const tbl = document.querySelector(%q), frame = tbl.parentElement, total = tbl.querySelector('tr.total');
-			const tb = e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; };
-			return {frame: tb(frame), head: tb(tbl.tHead.rows[0].cells[0]), row: tb(tbl.tBodies[0].rows[19]), total: total ? tb(total.cells[0]) : [0, 0]};
-		})()`, tbl))
-		switch {
-		case b.Frame[1]-b.Frame[0] > float64(eval[int](p, `window.innerHeight`))+1:
-			t.Errorf("%s: %s's frame is %.0f px tall, more than the window", what, tbl, b.Frame[1]-b.Frame[0])
-		case b.Head[0] < b.Frame[0]-1 || b.Head[0] > b.Frame[0]+1:
-			t.Errorf("%s: %s scrolled to its 20th row: the column heads are at %.0f, the frame's top at %.0f", what, tbl, b.Head[0], b.Frame[0])
-		case b.Row[0] < b.Head[1]-1 || b.Row[1] > b.Frame[1]+1:
-			t.Errorf("%s: %s's 20th row scrolled to is at %.0f–%.0f, not between the heads (%.0f) and the frame's foot (%.0f)", what, tbl, b.Row[0], b.Row[1], b.Head[1], b.Frame[1])
-		case tbl == "#report" && (b.Total[1] < b.Frame[1]-2 || b.Total[1] > b.Frame[1]+1):
-			t.Errorf("%s: the report's total is at %.0f–%.0f, not at the frame's foot (%.0f)", what, b.Total[0], b.Total[1], b.Frame[1])
-		}
-		eval[chromedp.Void](p, fmt.Sprintf(`document.querySelector(%q).parentElement.scrollTop = 0`, tbl))
-	}
+	frameHolds(t, p, what, "#centres")
+	frameHolds(t, p, what, "#report")
 	for _, sel := range []string{"#centres tbody tr:last-child", "#report"} {
 		eval[chromedp.Void](p, fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'end'})`, sel))
 		if in := eval[bool](p, fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return r.height > 0 && r.bottom > 0 && r.top < window.innerHeight })()`, sel)); !in {
 			t.Errorf("%s: %s cannot be scrolled into the window", what, sel)
 		}
 	}
-	eval[chromedp.Void](p, `for (const f of document.querySelectorAll('.pv-list')) f.scrollTop = 0; window.scrollTo(0, 0)`)
+	eval[chromedp.Void](p, `for (const f of document.querySelectorAll('.list-frame')) f.scrollTop = 0; window.scrollTo(0, 0)`)
+}
+
+// frameHolds checks a long table shown in its frame (list-frame): the frame
+// is no taller than the window; scrolled to the 20th row, the column heads
+// stay at the frame's top and the row shows between them and the frame's
+// foot; a total row, if any, stays at the foot. The frame is scrolled back
+// to its top afterwards.
+func frameHolds(t *testing.T, p *tab, what, tbl string) {
+	t.Helper()
+	eval[chromedp.Void](p, fmt.Sprintf(`document.querySelector('%s tbody tr:nth-child(20)').scrollIntoView({block: 'center'})`, tbl))
+	p.wait(`new Promise(r => requestAnimationFrame(() => r(true)))`, "a frame")
+	type box struct {
+		Frame, Head, Row, Total [2]float64
+		HasTotal                bool
+	}
+	b := eval[box](p, fmt.Sprintf(`(() => {
+		const tbl = document.querySelector(%q), frame = tbl.parentElement, total = tbl.querySelector('tr.total');
+		const tb = e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; };
+		return {frame: tb(frame), head: tb(tbl.tHead.rows[0].cells[0]), row: tb(tbl.tBodies[0].rows[19]), total: total ? tb(total.cells[0]) : [0, 0], hasTotal: !!total};
+	})()`, tbl))
+	switch {
+	case b.Frame[1]-b.Frame[0] > float64(eval[int](p, `window.innerHeight`))+1:
+		t.Errorf("%s: %s's frame is %.0f px tall, more than the window", what, tbl, b.Frame[1]-b.Frame[0])
+	case b.Head[0] < b.Frame[0]-1 || b.Head[0] > b.Frame[0]+1:
+		t.Errorf("%s: %s scrolled to its 20th row: the column heads are at %.0f, the frame's top at %.0f", what, tbl, b.Head[0], b.Frame[0])
+	case b.Row[0] < b.Head[1]-1 || b.Row[1] > b.Frame[1]+1:
+		t.Errorf("%s: %s's 20th row scrolled to is at %.0f–%.0f, not between the heads (%.0f) and the frame's foot (%.0f)", what, tbl, b.Row[0], b.Row[1], b.Head[1], b.Frame[1])
+	case b.HasTotal && (b.Total[1] < b.Frame[1]-2 || b.Total[1] > b.Frame[1]+1):
+		t.Errorf("%s: %s's total is at %.0f–%.0f, not at the frame's foot (%.0f)", what, tbl, b.Total[0], b.Total[1], b.Frame[1])
+	}
+	eval[chromedp.Void](p, fmt.Sprintf(`document.querySelector(%q).parentElement.scrollTop = 0`, tbl))
 }

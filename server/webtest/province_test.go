@@ -51,11 +51,7 @@ func TestProvincePage(t *testing.T) {
 		}
 	}
 
-	p := newTab(t, nil)
-	p.base = ts.URL
-	p.open("/province")
-	p.wait(`!document.querySelector('#login').hidden`, "the sign-in form")
-	p.submit("#login", "#user", "province", "#pass", "province-pw-123")
+	p := provinceSignIn(t, ts)
 	p.waitText("#centres", "huyen-b")
 	p.waitText("#report", "Toàn tỉnh")
 	// Live: huyen-a has 2 waiting, huyen-b 4; six in the province.
@@ -163,6 +159,18 @@ func provinceServer(t *testing.T) (*wiring.Province, *httptest.Server) {
 	ts := httptest.NewServer(pv.Handler())
 	t.Cleanup(func() { ts.Close(); pv.Close() })
 	return pv, ts
+}
+
+// provinceSignIn opens the province page of ts in a new tab and signs in
+// as the province admin.
+func provinceSignIn(t *testing.T, ts *httptest.Server) *tab {
+	t.Helper()
+	p := newTab(t, nil)
+	p.base = ts.URL
+	p.open("/province")
+	p.wait(`!document.querySelector('#login').hidden`, "the sign-in form")
+	p.submit("#login", "#user", "province", "#pass", "province-pw-123")
+	return p
 }
 
 // submit types each of the (field, value) pairs into the form's fields
