@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/civiq/civiq/server/client"
 	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/protocol"
@@ -314,15 +312,7 @@ func TestPostgresOutageTwoInstances(t *testing.T) {
 	for i, p := range ps {
 		waitFor(t, fmt.Sprintf("503 on instance %d's /readyz", i+1), func() bool { return ready(p.url) == http.StatusServiceUnavailable })
 	}
-	mu.Lock()
-	before := len(acked)
-	mu.Unlock()
-	time.Sleep(outage - time.Since(down))
-	mu.Lock()
-	if len(acked) != before {
-		t.Errorf("%d issues acknowledged while PostgreSQL was down", len(acked)-before)
-	}
-	mu.Unlock()
+	pgtest.NoAcksUntil(t, &mu, acked, down.Add(outage))
 	if err := pg.Resume(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -354,33 +344,11 @@ func TestPostgresOutageTwoInstances(t *testing.T) {
 
 	// Every acknowledged ticket is stored, the numbers of each field are
 	// 1…n, and both instances' boards count what is stored.
-	db, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(ctx)
-	rows, err := db.Query(ctx, `SELECT code, issue_service_id, number FROM tickets`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]bool{}
+	stored := pgtest.Tickets(ctx, t, dbURL)
+	pgtest.CheckAckedStored(t, acked, stored)
 	perField := map[string][]int{}
-	for rows.Next() {
-		var code, field string
-		var n int
-		if err := rows.Scan(&code, &field, &n); err != nil {
-			t.Fatal(err)
-		}
-		have[code] = true
-		perField[field] = append(perField[field], n)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	for code := range acked {
-		if !have[code] {
-			t.Errorf("acknowledged ticket %s is not stored", code)
-		}
+	for _, tk := range stored {
+		perField[tk.Field] = append(perField[tk.Field], tk.Number)
 	}
 	for field, nums := range perField {
 		slices.Sort(nums)
@@ -390,7 +358,7 @@ func TestPostgresOutageTwoInstances(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d tickets acknowledged, %d stored", len(acked), len(have))
+	t.Logf("%d tickets acknowledged, %d stored", len(acked), len(stored))
 	for i, p := range ps {
 		c, _ := client.New(p.url, lr.Token)
 		waitFor(t, fmt.Sprintf("instance %d's board counting every stored ticket", i+1), func() bool {
@@ -402,7 +370,7 @@ func TestPostgresOutageTwoInstances(t *testing.T) {
 			for _, w := range b.Waiting {
 				n += w
 			}
-			return n == len(have)
+			return n == len(stored)
 		})
 	}
 }

@@ -31,26 +31,7 @@ import (
 // page signed in with the province account.
 func TestProvincePage(t *testing.T) {
 	ctx := context.Background()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	cfg := config.Config{DB: pg.Database(t), AdminPassword: "default-admin-pw", ProvincePassword: "province-pw-123",
-		ProvincePoll: time.Second, EventRetention: 90 * 24 * time.Hour}
-	log := slog.New(slog.DiscardHandler)
-	opts := wiring.Options{BcryptCost: bcrypt.MinCost, Version: "test"}
-	def, err := wiring.Open(ctx, cfg, log, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pv, err := wiring.OpenProvince(ctx, cfg, log, def, opts)
-	if err != nil {
-		def.Close()
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(pv.Handler())
-	t.Cleanup(func() { ts.Close(); pv.Close() })
+	pv, ts := provinceServer(t)
 	for i, id := range []string{"huyen-a", "huyen-b"} {
 		if _, err := pv.CreateCentre(ctx, province.Centre{ID: id, Name: "Huyện " + string(rune('A'+i)), TimeZone: "Asia/Ho_Chi_Minh", Created: time.Now()}); err != nil {
 			t.Fatal(err)
@@ -75,13 +56,7 @@ func TestProvincePage(t *testing.T) {
 		}
 	}
 
-	p := newTab(t, nil)
-	p.base = ts.URL
-	p.open("/province")
-	p.wait(`!document.querySelector('#login').hidden`, "the sign-in form")
-	p.typeInto("#user", "province")
-	p.typeInto("#pass", "province-pw-123")
-	p.click(`#login button[type="submit"]`)
+	p := provinceSignIn(t, ts)
 	p.waitText("#centres", "huyen-b")
 	p.waitText("#report", "Toàn tỉnh")
 	// Live: huyen-a has 2 waiting, huyen-b 4; six in the province.
@@ -94,9 +69,7 @@ func TestProvincePage(t *testing.T) {
 	p.waitText("#report", "Toàn tỉnh")
 
 	p.click("#new")
-	p.typeInto("#c-id", "xa-moi")
-	p.typeInto("#c-name", "Xã Mới")
-	p.click(`#new-form button[type="submit"]`)
+	p.submit("#new-form", "#c-id", "xa-moi", "#c-name", "Xã Mới")
 	p.waitText("#new-secret", "xa-moi")
 	p.waitText("#centres", "Xã Mới")
 	p.screenshot("province-created", 1366, 900)
@@ -106,13 +79,9 @@ func TestProvincePage(t *testing.T) {
 
 	// One's own password: the old one is checked.
 	p.click("#mypw")
-	p.typeInto("#pw-old", "wrong-password")
-	p.typeInto("#pw-new", "province-pw-456")
-	p.click(`#pw-form button[type="submit"]`)
+	p.submit("#pw-form", "#pw-old", "wrong-password", "#pw-new", "province-pw-456")
 	p.waitText("#pw-error", "old password")
-	p.typeInto("#pw-old", "province-pw-123")
-	p.typeInto("#pw-new", "province-pw-456")
-	p.click(`#pw-form button[type="submit"]`)
+	p.submit("#pw-form", "#pw-old", "province-pw-123", "#pw-new", "province-pw-456")
 	p.waitText("#pw-ok", "Đã đổi mật khẩu")
 	if _, _, _, err := pv.Service.Login(ctx, "province", "province-pw-456"); err != nil {
 		t.Fatalf("the new password: %v", err)
@@ -120,10 +89,7 @@ func TestProvincePage(t *testing.T) {
 
 	// Accounts: a supervisor added, its password reset, disabled.
 	p.click("#new-user")
-	p.typeInto("#u-name", "giam-sat")
-	p.typeInto("#u-full", "Giám sát tỉnh")
-	p.typeInto("#u-pass", "giam-sat-pw-1")
-	p.click(`#user-form button[type="submit"]`)
+	p.submit("#user-form", "#u-name", "giam-sat", "#u-full", "Giám sát tỉnh", "#u-pass", "giam-sat-pw-1")
 	p.waitText("#users", "giam-sat")
 	if _, _, _, err := pv.Service.Login(ctx, "giam-sat", "giam-sat-pw-1"); err != nil {
 		t.Fatalf("the supervisor added on the page: %v", err)
@@ -241,4 +207,59 @@ func TestProvincePage(t *testing.T) {
 	p.wait(`location.pathname === '/c/huyen-a/admin' && document.querySelector('#admin') && !document.querySelector('#admin').hidden && document.querySelector('#conn').dataset.state === 'live'`, "huyen-a's admin page")
 	p.waitText("#who", "province")
 	p.screenshot("province-in-centre", 1366, 900)
+}
+
+// provinceServer starts a multi-site server on a throw-away PostgreSQL:
+// the default centre, the province (its admin "province" with the password
+// province-pw-123) and the province's handler on a loopback port. All stop
+// when the test ends.
+func provinceServer(t *testing.T) (*wiring.Province, *httptest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	cfg := config.Config{DB: pg.Database(t), AdminPassword: "default-admin-pw", ProvincePassword: "province-pw-123",
+		ProvincePoll: time.Second, EventRetention: 90 * 24 * time.Hour}
+	log := slog.New(slog.DiscardHandler)
+	opts := wiring.Options{BcryptCost: bcrypt.MinCost, Version: "test"}
+	def, err := wiring.Open(ctx, cfg, log, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := wiring.OpenProvince(ctx, cfg, log, def, opts)
+	if err != nil {
+		def.Close()
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(pv.Handler())
+	t.Cleanup(func() { ts.Close(); pv.Close() })
+	return pv, ts
+}
+
+// provinceSignIn opens the province page of ts in a new tab and signs in
+// as the province admin.
+func provinceSignIn(t *testing.T, ts *httptest.Server) *tab {
+	t.Helper()
+	p := newTab(t, nil)
+	p.base = ts.URL
+	p.open("/province")
+	p.wait(`!document.querySelector('#login').hidden`, "the sign-in form")
+	p.submit("#login", "#user", "province", "#pass", "province-pw-123")
+	return p
+}
+
+// submit types each of the (field, value) pairs into the form's fields
+// and clicks its submit button.
+func (p *tab) submit(form string, pairs ...string) {
+	p.t.Helper()
+	if len(pairs)%2 != 0 {
+		p.t.Fatalf("submit %s: a field without its value in %q", form, pairs)
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		p.typeInto(pairs[i], pairs[i+1])
+	}
+	p.click(form + ` button[type="submit"]`)
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/civiq/civiq/server/internal/queue/enginetest"
@@ -28,52 +27,31 @@ func TestIDDailyCapRace(t *testing.T) {
 			t.Fatalf("put centre: %d %s", st, b)
 		}
 	}
-	card := 0
-	// race issues, for each of n cards, one ticket from each kiosk at the
-	// same moment (fields[0] from the first, fields[1] from the second).
-	race := func(n int, fields [2]string) (issued, capped int) {
-		t.Helper()
-		var mu sync.Mutex
-		for range n {
-			card++
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			for i, tok := range kiosks {
-				body := fmt.Sprintf(`{"service_id":%q,"id_card":{"number":"0793%08d","birth_year":1958}}`, fields[i], card)
-				req, err := http.NewRequest("POST", srv.URL+"/api/v1/tickets", strings.NewReader(body))
-				if err != nil {
-					t.Fatal(err)
-				}
-				req.Header.Set("Authorization", "Bearer "+tok)
-				wg.Go(func() {
-					<-start
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					defer resp.Body.Close()
-					b, _ := io.ReadAll(resp.Body)
-					mu.Lock()
-					defer mu.Unlock()
-					switch {
-					case resp.StatusCode == http.StatusCreated:
-						issued++
-					case resp.StatusCode == http.StatusUnprocessableEntity && strings.Contains(string(b), `"id_daily_cap"`):
-						capped++
-					default:
-						t.Errorf("issue: %d %s", resp.StatusCode, b)
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
+	// issue issues one ticket from kiosk i.
+	issue := func(i int, field, card string) (bool, error) {
+		body := fmt.Sprintf(`{"service_id":%q,"id_card":{"number":%q,"birth_year":1958}}`, field, card)
+		req, err := http.NewRequest("POST", srv.URL+"/api/v1/tickets", strings.NewReader(body))
+		if err != nil {
+			return false, err
 		}
-		return issued, capped
+		req.Header.Set("Authorization", "Bearer "+kiosks[i])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		switch {
+		case resp.StatusCode == http.StatusCreated:
+			return true, nil
+		case resp.StatusCode == http.StatusUnprocessableEntity && strings.Contains(string(b), `"id_daily_cap"`):
+			return false, nil
+		}
+		return false, fmt.Errorf("%d %s", resp.StatusCode, b)
 	}
 
 	const n = 20
-	enginetest.IDCapRaces(t, n, [3]string{"dat-dai", "tu-phap-ho-tich", "xay-dung"}, setCaps, race)
+	enginetest.IDCapRaces(t, n, [3]string{"dat-dai", "tu-phap-ho-tich", "xay-dung"}, setCaps, issue)
 	// The server holds exactly the tickets it answered 201 for.
 	st, b := call(t, "GET", srv.URL+"/api/v1/board", admin, "")
 	var board struct {

@@ -26,6 +26,25 @@ export function countersView(app) {
 
   const clerksOf = (id) => users.filter((u) => (u.counter_ids || []).includes(id));
 
+  // A counter serving many fields (a centre's general desk serves all 40)
+  // shows its first ones and "+n more", whose title names the rest; a
+  // click shows them all (kept across redraws) and "fewer" folds them.
+  const FOLD = 8, SHOWN = 6;
+  const unfolded = new Set();
+  function fieldChips(c) {
+    const ids = c.service_ids || [];
+    const label = (id) => { const s = app.service(id); return s ? s.prefix + ' · ' + name(s.name) : id; };
+    const chip = (id) => h('span', { class: 'chip', text: label(id) });
+    if (ids.length <= FOLD) return h('div', { class: 'chips' }, ids.map(chip));
+    const open = unfolded.has(c.id);
+    const rest = ids.slice(SHOWN);
+    const toggle = () => { if (open) unfolded.delete(c.id); else unfolded.add(c.id); draw(); };
+    return h('div', { class: 'chips' }, (open ? ids : ids.slice(0, SHOWN)).map(chip),
+      h('button', { type: 'button', class: 'chip chip-more', 'aria-expanded': open ? 'true' : 'false',
+        title: open ? null : rest.map(label).join('\n'),
+        text: open ? t('k.fields.fewer') : t('k.fields.more', { n: rest.length }), onclick: toggle }));
+  }
+
   function draw() {
     if (!root) return;
     const list = app.board.counters;
@@ -36,17 +55,14 @@ export function countersView(app) {
     const lonely = unserved(app.board);
     const warn = lonely.length ? h('p', { class: 'banner-warn msg', id: 'counters-unserved', role: 'status',
       text: '⚠ ' + t('k.warn.summary', { n: lonely.length, list: lonely.map((s) => s.prefix + ' · ' + name(s.name)).join(', ') }) }) : null;
-    replace(root, warn, h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'counters' },
+    replace(root, warn, h('div', { class: 'tbl-wrap list-frame' }, h('table', { class: 'tbl', id: 'counters' },
       h('thead', {}, h('tr', {},
         h('th', { class: 'num', text: '#' }), h('th', { text: t('k.name_vi') }), h('th', { text: t('k.fields') }),
         h('th', { text: t('k.status') }), h('th', { text: t('k.clerks') }), h('th', { class: 'num', text: t('d.served') }), h('th'))),
       h('tbody', {}, list.map(({ counter: c }) => h('tr', { dataset: { counter: c.id } },
         h('td', { class: 'num', text: c.number }),
         h('td', { class: 'wrap' }, h('div', { text: c.name.vi }), c.name.en ? h('div', { class: 'muted', text: c.name.en }) : null),
-        h('td', {}, h('div', { class: 'chips' }, (c.service_ids || []).map((id) => {
-          const s = app.service(id);
-          return h('span', { class: 'chip', text: s ? s.prefix + ' · ' + name(s.name) : id });
-        }))),
+        h('td', { class: 'fields-cell' }, fieldChips(c)),
         h('td', {}, h('span', { class: 'pill', dataset: { status: c.status }, text: t('status.' + c.status) })),
         h('td', { class: 'wrap', text: clerksOf(c.id).map((u) => (u.name || u.username) + (u.disabled ? ' (' + t('u.disabled') + ')' : '')).join(', ') || t('none') }),
         h('td', { class: 'num', text: c.served_today || 0 }),

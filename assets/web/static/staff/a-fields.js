@@ -99,7 +99,7 @@ export function fieldsView(app) {
     const lonely = new Set(unserved(b).map((s) => s.id));
     const warn = lonely.size ? h('p', { class: 'banner-warn msg', id: 'fields-unserved', role: 'status',
       text: '⚠ ' + t('f.warn.summary', { n: lonely.size, list: list.filter((s) => lonely.has(s.id)).map((s) => s.prefix + ' · ' + name(s.name)).join(', ') }) }) : null;
-    replace(root, warn, h('div', { class: 'tbl-wrap' }, h('table', { class: 'tbl', id: 'fields' },
+    replace(root, warn, h('div', { class: 'tbl-wrap list-frame' }, h('table', { class: 'tbl', id: 'fields' },
       h('thead', {}, h('tr', {},
         h('th', { text: t('f.order') }), h('th', { text: t('f.col.prefix') }), h('th', { text: t('f.col.name') }),
         h('th', { text: t('d.status') }), h('th', { text: t('f.col.hours') }), h('th', { class: 'num', text: t('f.col.cap') }),
@@ -109,7 +109,7 @@ export function fieldsView(app) {
           h('button', { type: 'button', class: 'btn btn-small btn-icon', title: t('f.up'), 'aria-label': t('f.up'), disabled: i === 0 || moving, onclick: () => move(i, -1), text: '↑' }),
           h('button', { type: 'button', class: 'btn btn-small btn-icon', title: t('f.down'), 'aria-label': t('f.down'), disabled: i === list.length - 1 || moving, onclick: () => move(i, 1), text: '↓' })),
         h('td', {}, h('span', { class: 'prefix', text: s.prefix })),
-        h('td', { class: 'wrap' },
+        h('td', { class: 'wrap field-name-cell' },
           s.group ? h('div', { class: 'field-group', text: name(s.group) }) : null,
           h('div', { class: 'field-name', text: s.name.vi }), s.name.en ? h('div', { class: 'muted', text: s.name.en }) : null,
           rule(s).priority_rule !== 'strict' ? h('div', { class: 'muted field-rule', dataset: { rule: rule(s).priority_rule }, text: t('f.rule') + ': ' + ruleText(s) }) : null,
@@ -118,7 +118,7 @@ export function fieldsView(app) {
         h('td', {}, s.enabled === false ? h('span', { class: 'pill', dataset: { status: 'closed' }, text: t('f.enabled.no') })
           : s.open ? h('span', { class: 'pill', dataset: { status: 'open' }, text: t('f.open_now') })
             : h('span', { class: 'pill', dataset: { status: 'paused' }, text: t('d.closed_reason.' + (s.closed_reason || 'outside_hours')) })),
-        h('td', { class: 'wrap muted', text: summary(s.hours) || t('f.hours.centre') }),
+        h('td', { class: 'wrap muted hours-cell', text: summary(s.hours) || t('f.hours.centre') }),
         h('td', { class: 'num', text: s.daily_cap || t('none') }),
         h('td', { class: 'num nowrap', text: s.target_minutes ? t('min', { n: s.target_minutes }) : t('none') }),
         h('td', { class: 'num', text: b.waiting[s.id] || 0 }),

@@ -24,10 +24,8 @@ func runBookings(t *testing.T, newOpener NewOpener) {
 // starts on Tuesday 2026-12-01 at 08:00 in Hanoi.
 func bookingSeed(t *testing.T, open Opener, capacity int) (*queue.Engine, *Clock, Backend) {
 	t.Helper()
-	s := open(t)
 	clk := NewClock(time.Date(2026, 12, 1, 8, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
 	days := map[string]protocol.BookingDay{}
 	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
 		days[d] = protocol.BookingDay{Starts: []string{"10:00", "09:00"}, Capacity: capacity}

@@ -37,10 +37,8 @@ func eventsOf(t *testing.T, s Backend, after int64, typ string) []protocol.Event
 }
 
 func testVisitRecord(t *testing.T, open Opener) {
-	s := open(t)
 	clk := NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
 	ctx := context.Background()
 	var a []protocol.Ticket
 	for range 3 {
@@ -138,10 +136,8 @@ func testVisitRecord(t *testing.T, open Opener) {
 }
 
 func testDisruptions(t *testing.T, open Opener) {
-	s := open(t)
 	clk := NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
 	ctx := context.Background()
 	anyone := func([]string) error { return nil }
 	seq0, _ := e.Seq()
@@ -230,11 +226,9 @@ func testDisruptions(t *testing.T, open Opener) {
 // testDisruptionStretch: while a disruption touches the counters, the
 // expected waits grow by the slowdown, and come back when it ends.
 func testDisruptionStretch(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	clk := NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	ctx := context.Background()
 	anyone := func([]string) error { return nil }
 	for _, id := range []string{"q1", "q3", "q4"} {
@@ -299,11 +293,9 @@ func testDisruptionStretch(t *testing.T, open Opener) {
 }
 
 func testRatingReasons(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	clk := NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	ctx := context.Background()
 	a1 := issue(t, e, "a", false)
 	clk.Add(time.Second)

@@ -85,6 +85,16 @@ func newEngine(t testing.TB, s queue.Store, clk queue.Clock) *queue.Engine {
 	return e
 }
 
+// seeded opens a store with open and starts an engine on it with clock clk,
+// seeded (Seed). The caller closes the store.
+func seeded(t *testing.T, open Opener, clk queue.Clock) (Backend, *queue.Engine) {
+	t.Helper()
+	s := open(t)
+	e := newEngine(t, s, clk)
+	Seed(t, e)
+	return s, e
+}
+
 // Run runs the engine's behaviour suite on the store newOpener makes.
 func Run(t *testing.T, newOpener NewOpener) {
 	t.Run("Numbering", func(t *testing.T) { testNumbering(t, newOpener(t)) })
@@ -113,11 +123,9 @@ func issue(t testing.TB, e *queue.Engine, svc string, prio bool) protocol.Ticket
 }
 
 func testNumbering(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	var codes []string
 	for _, svc := range []string{"a", "a", "b", "a", "c"} {
 		codes = append(codes, issue(t, e, svc, false).Code)
@@ -138,10 +146,8 @@ func testNumbering(t *testing.T, open Opener) {
 // concurrently: numbers unique and gap-free per field, every ticket called
 // exactly once.
 func testConcurrent(t *testing.T, open Opener) {
-	s := open(t)
+	s, e := seeded(t, open, queue.SystemClock{})
 	defer s.Close()
-	e := newEngine(t, s, queue.SystemClock{})
-	Seed(t, e)
 	ctx := context.Background()
 	const n = 200
 	var wg sync.WaitGroup
@@ -260,9 +266,7 @@ func testConcurrent(t *testing.T, open Opener) {
 }
 
 func testEventsRestart(t *testing.T, open Opener) {
-	s := open(t)
-	e := newEngine(t, s, queue.SystemClock{})
-	Seed(t, e)
+	s, e := seeded(t, open, queue.SystemClock{})
 	ctx := context.Background()
 	tk := issue(t, e, "a", false)
 	if _, err := e.Next(ctx, "q1", "clerk"); err != nil {
@@ -331,12 +335,10 @@ func testEventsRestart(t *testing.T, open Opener) {
 }
 
 func testMidnight(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	loc := HCM(t)
 	clk := NewClock(time.Date(2026, 11, 28, 23, 58, 0, 0, loc))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	a1 := issue(t, e, "a", false)
 	a2 := issue(t, e, "a", false)
 	clk.Set(time.Date(2026, 11, 28, 23, 59, 59, 0, loc))
@@ -390,10 +392,8 @@ func tokenOf(t testing.TB, s Backend, e *queue.Engine, tk protocol.Ticket) strin
 }
 
 func testIdempotency(t *testing.T, open Opener) {
-	s := open(t)
+	s, e := seeded(t, open, queue.SystemClock{})
 	defer s.Close()
-	e := newEngine(t, s, queue.SystemClock{})
-	Seed(t, e)
 	ctx := context.Background()
 	req := protocol.IssueRequest{ServiceID: "a"}
 	r1, err := e.Issue(ctx, "kiosk-1", req, "key-1")
@@ -423,12 +423,10 @@ func testIdempotency(t *testing.T, open Opener) {
 }
 
 func testRefusals(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	loc := HCM(t)
 	clk := NewClock(time.Date(2026, 11, 30, 12, 0, 0, 0, loc)) // a Monday, noon
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	ctx := context.Background()
 	svc := e.Services()[0]
 	svc.DailyCap = 2
@@ -482,11 +480,9 @@ func testRefusals(t *testing.T, open Opener) {
 }
 
 func testLifecycle(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	ctx := context.Background()
 	a1 := issue(t, e, "a", false)
 	clk.Add(time.Minute)
@@ -560,11 +556,9 @@ func testLifecycle(t *testing.T, open Opener) {
 }
 
 func testPriority(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	ctx := context.Background()
 	r1 := issue(t, e, "a", false)
 	var prio []protocol.Ticket

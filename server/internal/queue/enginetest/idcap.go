@@ -18,11 +18,9 @@ func runIDCap(t *testing.T, newOpener NewOpener) {
 }
 
 func testCitizenName(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	clk := NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	ctx := context.Background()
 	const name = "Lê Thị Zuyên"
 	withName := func(svc string) protocol.Ticket {
@@ -104,12 +102,10 @@ func setIDCaps(t testing.TB, e *queue.Engine, total, perField *int) {
 func intp(n int) *int { return &n }
 
 func testIDDailyCap(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	loc := HCM(t)
 	clk := NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, loc))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	setIDCaps(t, e, intp(2), nil)
 	// A PUT without the settings keeps them.
 	c := e.Centre()
@@ -161,11 +157,9 @@ func testIDDailyCap(t *testing.T, open Opener) {
 }
 
 func testIDDailyCapPerField(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	clk := NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	setIDCaps(t, e, intp(3), intp(1))
 	if _, err := issueCard(e, "a", cardA); err != nil {
 		t.Fatal(err)
@@ -188,11 +182,9 @@ func testIDDailyCapPerField(t *testing.T, open Opener) {
 }
 
 func testIDCardMalformed(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	clk := NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	setIDCaps(t, e, intp(1), nil)
 	seq, _ := e.Seq()
 	for _, card := range []protocol.IssueIDCard{

@@ -35,10 +35,8 @@ func lease(t testing.TB, e *queue.Engine, issuer, svc, day string, n int) protoc
 // testLeaseConcurrent: kiosks leasing at the same time as online issuing
 // get disjoint blocks above OfflineBase, and online numbers stay 1, 2, 3…
 func testLeaseConcurrent(t *testing.T, open Opener) {
-	s := open(t)
+	s, e := seeded(t, open, queue.SystemClock{})
 	defer s.Close()
-	e := newEngine(t, s, queue.SystemClock{})
-	Seed(t, e)
 	ctx := context.Background()
 	const kiosks, rounds = 4, 10
 	var mu sync.Mutex
@@ -401,9 +399,7 @@ func testSyncReplaces(t *testing.T, open Opener) {
 // seededAt opens a store, seeds it and starts an engine on a test clock set
 // to h:00 on 28 November 2026 in Ho Chi Minh City.
 func seededAt(t *testing.T, open Opener, h int) (Backend, *Clock, *queue.Engine) {
-	s := open(t)
 	clk := NewClock(time.Date(2026, 11, 28, h, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
 	return s, clk, e
 }

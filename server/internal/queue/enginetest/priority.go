@@ -120,10 +120,8 @@ func testPriorityRules(t *testing.T, newOpener NewOpener) {
 }
 
 func testPriorityRuleValidation(t *testing.T, open Opener) {
-	s := open(t)
+	s, e := seeded(t, open, queue.SystemClock{})
 	defer s.Close()
-	e := newEngine(t, s, queue.SystemClock{})
-	Seed(t, e)
 	setRule(t, e, "a", protocol.PriorityInterleave, 3)
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -170,10 +168,8 @@ func testPriorityRuleValidation(t *testing.T, open Opener) {
 // testInterleaveRestart: the regular calls counted since the last priority
 // one survive a restart, and so does the strict streak.
 func testInterleaveRestart(t *testing.T, open Opener) {
-	s := open(t)
 	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
 	setRule(t, e, "a", protocol.PriorityInterleave, 3)
 	fourThenFive(t, e, clk)
 	first := callAll(t, e, "q2", 3) // A005, then A001 and A002 of the three regular
@@ -192,11 +188,9 @@ func testInterleaveRestart(t *testing.T, open Opener) {
 // priority ticket of an off field queues as a regular one; the priority
 // ticket of a strict field still goes first.
 func testRulePerField(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	setRule(t, e, "b", protocol.PriorityOff, 0)
 	issue(t, e, "b", true) // B001, 9:00, regular under off
 	clk.Add(time.Minute)
@@ -344,10 +338,8 @@ func testBookedPositions(t *testing.T, newOpener NewOpener) {
 // testBookedPositionValidation: an unknown booked position is refused and
 // changes nothing; a PUT without it keeps it.
 func testBookedPositionValidation(t *testing.T, open Opener) {
-	s := open(t)
+	s, e := seeded(t, open, queue.SystemClock{})
 	defer s.Close()
-	e := newEngine(t, s, queue.SystemClock{})
-	Seed(t, e)
 	ctx := context.Background()
 	field := func() protocol.Service {
 		for _, x := range e.Services() {

@@ -42,13 +42,11 @@ func closeAllCounters(t testing.TB, e *queue.Engine) {
 
 // testStaffing walks every transition of a counter's staffing.
 func testStaffing(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	ctx := context.Background()
 	start := time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t))
 	clk := NewClock(start)
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	closeAllCounters(t, e)
 	grace := queue.DefaultStaffGrace
 	step := func(d time.Duration) {
@@ -160,11 +158,9 @@ func testStaffing(t *testing.T, open Opener) {
 // testStaffedAtRestart: after a restart, open counters whose console does
 // not come back within the grace are closed; those whose console does stay.
 func testStaffedAtRestart(t *testing.T, open Opener) {
-	s := open(t)
 	ctx := context.Background()
 	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e) // four open counters
+	s, e := seeded(t, open, clk) // four open counters
 	s.Close()
 	s = open(t)
 	defer s.Close()
@@ -185,12 +181,10 @@ func testStaffedAtRestart(t *testing.T, open Opener) {
 // testETAStaffed: the expected wait counts only staffed counters, and
 // changes when a counter closes for want of a clerk.
 func testETAStaffed(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	ctx := context.Background()
 	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	closeAllCounters(t, e)
 	for range 6 {
 		issue(t, e, "a", false)
@@ -238,12 +232,10 @@ func testETAStaffed(t *testing.T, open Opener) {
 // refuses tickets, unless it accepts unserved tickets; it opens and
 // closes with the counters, each time with a service.updated event.
 func testNoCounter(t *testing.T, open Opener) {
-	s := open(t)
-	defer s.Close()
 	ctx := context.Background()
 	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
+	defer s.Close()
 	d := protocol.Service{ID: "d", Prefix: "D", Name: protocol.Text{Vi: "Sở Nông nghiệp và Phát triển nông thôn"}, Enabled: true,
 		Group: &protocol.Text{Vi: "Nhận hồ sơ", En: "Applications"}}
 	out, err := e.PutService(ctx, d)
@@ -322,11 +314,9 @@ func svcEvent(t testing.TB, s queue.Store, after int64, id string) *protocol.Ser
 // needs) and some pauses, a restart on the same storage gives every
 // waiting ticket the same estimate and range as before.
 func testCalibrationRestart(t *testing.T, open Opener) {
-	s := open(t)
 	ctx := context.Background()
 	clk := NewClock(time.Date(2026, 11, 28, 8, 0, 0, 0, HCM(t)))
-	e := newEngine(t, s, clk)
-	Seed(t, e)
+	s, e := seeded(t, open, clk)
 	closeAllCounters(t, e)
 	tick := func(d time.Duration) { clk.Set(clk.Now().Add(d)) }
 	// Two counters serve field a; tickets arrive faster than they are

@@ -19,9 +19,7 @@ import (
 // instance's writer alone would not.
 func TestBookingsAcrossInstances(t *testing.T) {
 	ctx := context.Background()
-	url := srv.Database(t)
-	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	_, engines := startInstances(t, url, clk, 3, postgres.Options{MaxConns: 8}, func(e *queue.Engine) {
+	in := startInstances(t, 3, postgres.Options{MaxConns: 8}, func(e *queue.Engine) {
 		days := map[string]protocol.BookingDay{}
 		for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
 			days[d] = protocol.BookingDay{Starts: []string{"09:00", "10:00"}, Capacity: 5}
@@ -30,6 +28,7 @@ func TestBookingsAcrossInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	engines := in.engines
 	slot := time.Date(2026, 11, 29, 9, 0, 0, 0, enginetest.HCM(t))
 	var mu sync.Mutex
 	ok, full := 0, 0

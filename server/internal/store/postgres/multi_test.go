@@ -43,31 +43,38 @@ func startEngine(t *testing.T, s queue.Store, clk queue.Clock) *queue.Engine {
 	return e
 }
 
-// startInstances opens n stores on the database at url, as n server
-// instances would, each with an engine on clk. The first engine is seeded
-// (enginetest.Seed, then more if not nil) before the next store opens. The
-// stores close when the test ends.
-func startInstances(t *testing.T, url string, clk queue.Clock, n int, opts postgres.Options, more func(*queue.Engine)) ([]*postgres.Store, []*queue.Engine) {
+// instances are server instances on one database.
+type instances struct {
+	url     string            // the database
+	clk     *enginetest.Clock // every engine's clock, at 9:00 on 28 November 2026 to start with
+	stores  []*postgres.Store
+	engines []*queue.Engine
+}
+
+// startInstances opens n stores on a new database of the test server, as n
+// server instances would, each with an engine on one test clock. The first
+// engine is seeded (enginetest.Seed, then more if not nil) before the next
+// store opens. The stores close when the test ends.
+func startInstances(t *testing.T, n int, opts postgres.Options, more func(*queue.Engine)) instances {
 	t.Helper()
-	var stores []*postgres.Store
-	var engines []*queue.Engine
+	in := instances{url: srv.Database(t), clk: enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))}
 	for i := range n {
-		s, err := postgres.Open(context.Background(), url, opts)
+		s, err := postgres.Open(context.Background(), in.url, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		stores = append(stores, s)
-		e := startEngine(t, s, clk)
+		in.stores = append(in.stores, s)
+		e := startEngine(t, s, in.clk)
 		if i == 0 {
 			enginetest.Seed(t, e)
 			if more != nil {
 				more(e)
 			}
 		}
-		engines = append(engines, e)
+		in.engines = append(in.engines, e)
 	}
-	return stores, engines
+	return in
 }
 
 // TestInstancesShareOneDatabase: engines on separate stores (as separate
@@ -84,11 +91,10 @@ func TestInstancesShareOneDatabase(t *testing.T) {
 
 func testInstances(t *testing.T, n int) {
 	ctx := context.Background()
-	url := srv.Database(t)
-	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
 	// No poll within the test: only NOTIFY wakes an instance for the
 	// events of the others.
-	_, engines := startInstances(t, url, clk, n, postgres.Options{MaxConns: 8, PollEvery: time.Hour}, nil)
+	in := startInstances(t, n, postgres.Options{MaxConns: 8, PollEvery: time.Hour}, nil)
+	engines := in.engines
 	var recs []*recorder
 	// The instances started before the seeding learn it from the events.
 	converge(t, engines)

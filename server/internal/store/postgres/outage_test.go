@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/civiq/civiq/server/internal/queue"
-	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/postgres"
+	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -24,9 +24,8 @@ import (
 func TestPostgresRestart(t *testing.T) {
 	const outage = 10 * time.Second
 	ctx := context.Background()
-	url := srv.Database(t)
-	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	stores, engines := startInstances(t, url, clk, 2, postgres.Options{MaxConns: 8}, nil)
+	in := startInstances(t, 2, postgres.Options{MaxConns: 8}, nil)
+	url, stores, engines := in.url, in.stores, in.engines
 	var recs []*recorder
 	var starts []int64
 	converge(t, engines)
@@ -88,15 +87,7 @@ func TestPostgresRestart(t *testing.T) {
 		}
 		cancel()
 	}
-	mu.Lock()
-	before := len(acked)
-	mu.Unlock()
-	time.Sleep(outage - time.Since(down))
-	mu.Lock()
-	if len(acked) != before {
-		t.Errorf("%d issues acknowledged while PostgreSQL was down", len(acked)-before)
-	}
-	mu.Unlock()
+	pgtest.NoAcksUntil(t, &mu, acked, down.Add(outage))
 	if err := srv.Resume(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -124,31 +115,16 @@ func TestPostgresRestart(t *testing.T) {
 		t.Errorf("an issue failed with something else than unavailable: %v", badErr)
 	}
 
+	stored := pgtest.Tickets(ctx, t, url)
+	pgtest.CheckAckedStored(t, acked, stored)
+	t.Logf("%d tickets acknowledged, %d stored", len(acked), len(stored))
+	// Every engine was handed every committed event, in order, and its
+	// queue is what is stored.
 	c, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	rows, err := c.Query(ctx, `SELECT code FROM tickets`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]bool{}
-	for _, code := range stored {
-		have[code] = true
-	}
-	for code := range acked {
-		if !have[code] {
-			t.Errorf("acknowledged ticket %s is not stored", code)
-		}
-	}
-	t.Logf("%d tickets acknowledged, %d stored", len(acked), len(stored))
-	// Every engine was handed every committed event, in order, and its
-	// queue is what is stored.
 	var last int64
 	if err := c.QueryRow(ctx, `SELECT last FROM event_seq`).Scan(&last); err != nil {
 		t.Fatal(err)

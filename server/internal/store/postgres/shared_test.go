@@ -110,9 +110,8 @@ func TestPairingAcrossInstances(t *testing.T) {
 // both instances look for it.
 func TestConsolePresenceAcrossInstances(t *testing.T) {
 	ctx := context.Background()
-	url := srv.Database(t)
-	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	ss, es := startInstances(t, url, clk, 1, postgres.Options{MaxConns: 8}, nil)
+	in := startInstances(t, 1, postgres.Options{MaxConns: 8}, nil)
+	url, clk, ss, es := in.url, in.clk, in.stores, in.engines
 	s1, e1 := ss[0], es[0]
 	release := e1.Attach(ctx, "q1")
 	if _, err := e1.SetCounterStatus(ctx, "q3", protocol.CounterPaused); err != nil {
@@ -252,9 +251,8 @@ func TestHousekeepingAcrossInstances(t *testing.T) {
 
 func testHousekeeping(t *testing.T, tickets int) {
 	ctx := context.Background()
-	url := srv.Database(t)
-	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
-	stores, engines := startInstances(t, url, clk, 3, postgres.Options{MaxConns: 8}, nil)
+	in := startInstances(t, 3, postgres.Options{MaxConns: 8}, nil)
+	clk, stores, engines := in.clk, in.stores, in.engines
 	converge(t, engines)
 	for i := range tickets {
 		if _, err := engines[i%3].Issue(ctx, "kiosk", protocol.IssueRequest{ServiceID: []string{"a", "b", "c"}[i%3]}, ""); err != nil {

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -301,4 +302,66 @@ func Main(m *testing.M, srv **Server) {
 		}
 	}
 	os.Exit(code)
+}
+
+// Ticket is one row of a CiviQ database's tickets table: the code, the
+// field it was issued for and its number in that field.
+type Ticket struct {
+	Code   string
+	Field  string
+	Number int
+}
+
+// Tickets reads every ticket stored in the CiviQ database at url, for tests
+// that hold what was acknowledged against what was stored.
+func Tickets(ctx context.Context, t testing.TB, url string) []Ticket {
+	t.Helper()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, `SELECT code, issue_service_id, number FROM tickets`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) {
+		var tk Ticket
+		err := r.Scan(&tk.Code, &tk.Field, &tk.Number)
+		return tk, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stored
+}
+
+// CheckAckedStored fails t for every acknowledged ticket code that is not
+// among the stored tickets.
+func CheckAckedStored(t testing.TB, acked map[string]bool, stored []Ticket) {
+	t.Helper()
+	have := make(map[string]bool, len(stored))
+	for _, tk := range stored {
+		have[tk.Code] = true
+	}
+	for code := range acked {
+		if !have[code] {
+			t.Errorf("acknowledged ticket %s is not stored", code)
+		}
+	}
+}
+
+// NoAcksUntil fails t if a ticket is acknowledged from now until the time
+// until (while PostgreSQL is down): acked, read under mu, must not grow.
+func NoAcksUntil(t testing.TB, mu *sync.Mutex, acked map[string]bool, until time.Time) {
+	t.Helper()
+	mu.Lock()
+	before := len(acked)
+	mu.Unlock()
+	time.Sleep(time.Until(until))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(acked) != before {
+		t.Errorf("%d issues acknowledged while PostgreSQL was down", len(acked)-before)
+	}
 }
