@@ -67,7 +67,7 @@ var provinceCentres = []struct{ id, name string }{
 // while the 40 rows scroll under them.
 func TestProvinceOf40Centres(t *testing.T) {
 	ctx := context.Background()
-	pv, ts := provinceServer(t)
+	pv, ts, _ := provinceServer(t)
 	for i, c := range provinceCentres {
 		if _, err := pv.CreateCentre(ctx, province.Centre{ID: c.id, Name: c.name, TimeZone: "Asia/Ho_Chi_Minh", Created: time.Now()}); err != nil {
 			t.Fatal(err)

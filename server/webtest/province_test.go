@@ -31,7 +31,7 @@ import (
 // page signed in with the province account.
 func TestProvincePage(t *testing.T) {
 	ctx := context.Background()
-	pv, ts := provinceServer(t)
+	pv, ts, dbURL := provinceServer(t)
 	for i, id := range []string{"huyen-a", "huyen-b"} {
 		if _, err := pv.CreateCentre(ctx, province.Centre{ID: id, Name: "Huyện " + string(rune('A'+i)), TimeZone: "Asia/Ho_Chi_Minh", Created: time.Now()}); err != nil {
 			t.Fatal(err)
@@ -191,7 +191,7 @@ func TestProvincePage(t *testing.T) {
 	if slices.ContainsFunc(pv.Centres(), func(c httpapi.ProvinceCentre) bool { return c.ID == "xa-moi" }) {
 		t.Fatal("xa-moi still listed by the province")
 	}
-	db, err := pgx.Connect(ctx, cfg.DB)
+	db, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,9 +211,9 @@ func TestProvincePage(t *testing.T) {
 
 // provinceServer starts a multi-site server on a throw-away PostgreSQL:
 // the default centre, the province (its admin "province" with the password
-// province-pw-123) and the province's handler on a loopback port. All stop
-// when the test ends.
-func provinceServer(t *testing.T) (*wiring.Province, *httptest.Server) {
+// province-pw-123) and the province's handler on a loopback port; db is
+// the database's URL. All stop when the test ends.
+func provinceServer(t *testing.T) (pv *wiring.Province, ts *httptest.Server, db string) {
 	t.Helper()
 	ctx := context.Background()
 	pg, err := pgtest.Start(ctx)
@@ -229,14 +229,14 @@ func provinceServer(t *testing.T) (*wiring.Province, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pv, err := wiring.OpenProvince(ctx, cfg, log, def, opts)
+	pv, err = wiring.OpenProvince(ctx, cfg, log, def, opts)
 	if err != nil {
 		def.Close()
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(pv.Handler())
+	ts = httptest.NewServer(pv.Handler())
 	t.Cleanup(func() { ts.Close(); pv.Close() })
-	return pv, ts
+	return pv, ts, cfg.DB
 }
 
 // provinceSignIn opens the province page of ts in a new tab and signs in
