@@ -112,7 +112,7 @@ func TestMetricsAccess(t *testing.T) {
 		t.Fatalf("loopback: %d", st)
 	}
 	p := servertest.Start(t, servertest.Options{NoRateLimits: true, TrustProxy: true})
-	for ip, want := range map[string]int{"203.0.113.9": 403, "8.8.8.8": 403, "192.168.1.20": 200, "10.0.0.5": 200, "::1": 200, "2001:db8::1": 403} {
+	for ip, want := range map[string]int{"203.0.113.9": 403, "8.8.8.8": 403, "192.168.1.20": 200, "10.0.0.5": 200, "::1": 200, "2001:db8::1": 403, "10.0.0.5, 8.8.8.8": 403, "x": 403} {
 		if st, _ := call(t, "GET", p.URL+"/metrics", "", "", "X-Real-IP", ip); st != want {
 			t.Errorf("from %s: %d, want %d", ip, st, want)
 		}

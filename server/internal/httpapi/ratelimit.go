@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,7 +38,17 @@ type limiter struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
 	swept   time.Time
+	// refused holds, per key, until when the shared buckets refused it:
+	// meanwhile it is refused here without asking the database, so a
+	// flood of guesses costs PostgreSQL one statement per refill.
+	refused map[string]time.Time
+	// warned is when the shared buckets' failure was last logged.
+	warned time.Time
 }
+
+// sharedTakeTimeout bounds a take from the shared buckets: a slow database
+// is answered by the local ones instead.
+const sharedTakeTimeout = 500 * time.Millisecond
 
 type bucket struct {
 	lim  *rate.Limiter
@@ -53,20 +66,72 @@ func (l *limiter) sharedBy(sl SharedLimiter, name string, log *slog.Logger) *lim
 	return l
 }
 
-// takeShared is take against the shared buckets (when there are); should
-// they fail, the instance limits on its own meanwhile.
+// takeShared is take against the shared buckets (when there are), key
+// being a client address (an IPv6 address counts by its /64, what one
+// subscriber gets); should they fail, the instance limits on its own
+// meanwhile.
 func (l *limiter) takeShared(ctx context.Context, key string) (bool, time.Duration) {
 	if l == nil || l.rate <= 0 || l.shared == nil {
 		return l.take(key)
 	}
-	ok, wait, err := l.shared.TakeToken(ctx, l.name+"|"+key, float64(l.rate), l.burst)
+	key = addressKey(key)
+	now := time.Now()
+	l.mu.Lock()
+	until, ok := l.refused[key]
+	if ok && now.After(until) {
+		delete(l.refused, key)
+		ok = false
+	}
+	l.mu.Unlock()
+	if ok {
+		return false, until.Sub(now)
+	}
+	tctx, cancel := context.WithTimeout(ctx, sharedTakeTimeout)
+	defer cancel()
+	allowed, wait, err := l.shared.TakeToken(tctx, l.name+"|"+key, float64(l.rate), l.burst)
 	if err != nil {
-		if l.log != nil {
-			l.log.Warn("shared rate limit unavailable; this instance limits alone", "limit", l.name, "err", err)
+		if ctx.Err() == nil {
+			l.warn(now, err)
 		}
 		return l.take(key)
 	}
-	return ok, wait
+	if !allowed {
+		l.mu.Lock()
+		if l.refused == nil || len(l.refused) > 100_000 {
+			l.refused = map[string]time.Time{} // many addresses: start over
+		}
+		l.refused[key] = now.Add(wait)
+		l.mu.Unlock()
+	}
+	return allowed, wait
+}
+
+// warn logs the shared buckets' failure, once a minute at most.
+func (l *limiter) warn(now time.Time, err error) {
+	l.mu.Lock()
+	quiet := now.Sub(l.warned) < time.Minute
+	if !quiet {
+		l.warned = now
+	}
+	l.mu.Unlock()
+	if !quiet && l.log != nil && !errors.Is(err, context.Canceled) {
+		l.log.Warn("shared rate limit unavailable; this instance limits alone", "limit", l.name, "err", err)
+	}
+}
+
+// addressKey is the bucket key of a client address: the address itself,
+// its /64 for IPv6, or "other" for what is not an address.
+func addressKey(s string) string {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return "other"
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // allow takes a token for key.
@@ -131,8 +196,14 @@ func retryAfter(wait time.Duration) string {
 // clientIP is the peer address of r; proxies are trusted only when asked.
 func clientIP(r *http.Request, trustProxy bool) string {
 	if trustProxy {
-		if ip := r.Header.Get("X-Real-IP"); ip != "" {
-			return ip
+		if h := r.Header.Get("X-Real-IP"); h != "" {
+			ip, err := netip.ParseAddr(strings.TrimSpace(h))
+			if err != nil {
+				// Not an address: one key for all such, and no private
+				// address to pass for (/metrics).
+				return "invalid"
+			}
+			return ip.Unmap().String()
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

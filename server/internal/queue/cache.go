@@ -275,9 +275,14 @@ func (c *cache) apply(ev protocol.Event, loc *time.Location) {
 // The field's queue is ordered by issue time and its priority tickets are
 // kept apart in the same order, so: a priority ticket has the priority
 // tickets before it ahead; a regular one every priority ticket and the
-// regular tickets before it (those before it less the priority ones).
+// regular tickets before it (those before it less the priority ones). A
+// field whose priority rule is off calls by issue time alone, as the
+// phones' estimates count (estimates).
 func (c *cache) ahead(t protocol.Ticket) int {
 	before, _ := slices.BinarySearchFunc(c.waiting[t.ServiceID], t, order)
+	if c.services[t.ServiceID].Rule() == protocol.PriorityOff {
+		return before
+	}
 	prio := c.prio[t.ServiceID]
 	prioBefore, self := slices.BinarySearchFunc(prio, t, order)
 	if t.Priority {

@@ -38,7 +38,11 @@ type held struct {
 	// row names the one row the statement writes whole (nil: none): a
 	// later held write of the same row by the same update replaces it
 	// (a call writes its counter twice: once done with the last ticket,
-	// once calling the next).
+	// once calling the next). Safe because nothing of the update between
+	// the two depends on the earlier: a statement needing an answer sends
+	// every held one first, and no trigger or key refers to counters. An
+	// update that wrote A, B, then A again to swap two counters' numbers
+	// would see a conflict the earlier write of A avoided: none does.
 	row *rowKey
 }
 

@@ -51,9 +51,9 @@ UPDATE civiq_province.civiq_schema SET version = 2 WHERE id = 1 AND version < 2;
 CREATE TABLE IF NOT EXISTS civiq_province.rate_buckets (
 	key text PRIMARY KEY,
 	tokens double precision NOT NULL,
-	at timestamptz NOT NULL
+	at timestamptz NOT NULL,
+	full_at timestamptz NOT NULL
 );
-CREATE INDEX IF NOT EXISTS rate_buckets_at ON civiq_province.rate_buckets (at);
 UPDATE civiq_province.civiq_schema SET version = 3 WHERE id = 1 AND version < 3;`
 
 // provinceVersion is the province schema version this build writes

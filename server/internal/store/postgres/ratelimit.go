@@ -10,14 +10,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// sweepBucketsEvery is how often an instance deletes idle buckets.
+// sweepBucketsEvery is how often an instance deletes full buckets.
 const sweepBucketsEvery = time.Minute
 
 // buckets are token buckets in a table (a centre's rate_buckets, migration
 // 0015, or the province's) shared by every instance on the database.
 type buckets struct {
 	table string // schema-qualified where it is not the search path's
-	// swept is when idle buckets were last deleted here (Unix ns).
+	// swept is when full buckets were last deleted here (Unix ns).
 	swept atomic.Int64
 }
 
@@ -41,14 +41,17 @@ func (b *buckets) take(ctx context.Context, q querier, key string, perSecond flo
 	if err := b.sweep(ctx, q); err != nil {
 		return false, 0, err
 	}
-	// The refill is computed in the statement, under the row's lock, so
-	// two instances taking at once both count the other's take.
+	// The refill is computed in the statement, under the row's lock, from
+	// one reading of the clock (excluded.at), so two instances taking at
+	// once both count the other's take.
 	var left float64
-	err := q.QueryRow(ctx, `INSERT INTO `+b.table+` AS b (key, tokens, at) VALUES ($1, $3::float8 - 1, clock_timestamp())
+	err := q.QueryRow(ctx, `INSERT INTO `+b.table+` AS b (key, tokens, at, full_at)
+		VALUES ($1, $3::float8 - 1, clock_timestamp(), clock_timestamp() + make_interval(secs => 1 / $2::float8))
 		ON CONFLICT (key) DO UPDATE SET
-			tokens = LEAST($3::float8, b.tokens + EXTRACT(EPOCH FROM clock_timestamp() - b.at)::float8 * $2) - 1,
-			at = clock_timestamp()
-		WHERE LEAST($3::float8, b.tokens + EXTRACT(EPOCH FROM clock_timestamp() - b.at)::float8 * $2) >= 1
+			tokens = LEAST($3::float8, b.tokens + EXTRACT(EPOCH FROM excluded.at - b.at)::float8 * $2) - 1,
+			at = excluded.at,
+			full_at = excluded.at + make_interval(secs => ($3::float8 + 1 - LEAST($3::float8, b.tokens + EXTRACT(EPOCH FROM excluded.at - b.at)::float8 * $2)) / $2)
+		WHERE LEAST($3::float8, b.tokens + EXTRACT(EPOCH FROM excluded.at - b.at)::float8 * $2) >= 1
 		RETURNING tokens`, key, perSecond, burst).Scan(&left)
 	if err == nil {
 		return true, 0, nil
@@ -69,10 +72,8 @@ func (b *buckets) take(ctx context.Context, q querier, key string, perSecond flo
 	return false, max(wait, time.Millisecond), nil
 }
 
-// sweep deletes the buckets nobody took from for an hour, at most once a
-// minute per instance: a bucket refilled by then is as good as none (the
-// shared limits refill in seconds; one slower than its burst an hour is
-// forgiven the rest after an hour idle).
+// sweep deletes the buckets that are full again (as good as none), at
+// most once a minute per instance.
 func (b *buckets) sweep(ctx context.Context, q querier) error {
 	now := time.Now()
 	last := b.swept.Load()
@@ -82,6 +83,6 @@ func (b *buckets) sweep(ctx context.Context, q querier) error {
 	if !b.swept.CompareAndSwap(last, now.UnixNano()) {
 		return nil // another request sweeps
 	}
-	_, err := q.Exec(ctx, `DELETE FROM `+b.table+` WHERE at < clock_timestamp() - interval '1 hour'`)
+	_, err := q.Exec(ctx, `DELETE FROM `+b.table+` WHERE full_at < clock_timestamp()`)
 	return err
 }
