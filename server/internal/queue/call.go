@@ -21,6 +21,18 @@ func counterOf(tx Tx, id, day string) (CounterRecord, error) {
 
 // finish ends the counter's current ticket with status (done or no_show).
 func (e *Engine) finish(tx Tx, cur TicketRecord, c *CounterRecord, status string, now time.Time) error {
+	if err := e.finishTicket(tx, cur, c, status, now); err != nil {
+		return err
+	}
+	if status == protocol.StatusDone {
+		return tx.PutCounter(*c)
+	}
+	return nil
+}
+
+// finishTicket is finish without storing the counter, whose served count
+// a done ticket raised: the caller stores it (Next, once, with the call).
+func (e *Engine) finishTicket(tx Tx, cur TicketRecord, c *CounterRecord, status string, now time.Time) error {
 	cur.Status = status
 	cur.FinishedAt = &now
 	if err := tx.UpdateTicket(cur); err != nil {
@@ -30,9 +42,6 @@ func (e *Engine) finish(tx Tx, cur TicketRecord, c *CounterRecord, status string
 	if status == protocol.StatusDone {
 		typ = protocol.EventTicketDone
 		c.ServedToday++
-		if err := tx.PutCounter(*c); err != nil {
-			return err
-		}
 	}
 	return tx.AppendEvent(typ, now, e.public(cur))
 }
@@ -50,11 +59,15 @@ func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.T
 		if err != nil {
 			return err
 		}
+		// The counter is stored once, at the end: with the call, or
+		// with the served count of the ticket finished when none is left.
+		stale := false
 		cur, err := tx.CurrentTicket(counterID)
 		if err == nil {
-			if err := e.finish(tx, cur, &c, protocol.StatusDone, now); err != nil {
+			if err := e.finishTicket(tx, cur, &c, protocol.StatusDone, now); err != nil {
 				return err
 			}
+			stale = true
 		} else if !IsNotFound(err) {
 			return err
 		}
@@ -63,13 +76,20 @@ func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.T
 			if err := tx.PutCounter(c); err != nil {
 				return err
 			}
+			stale = false
 			if err := tx.AppendEvent(protocol.EventCounterUpdated, now, c.Counter); err != nil {
 				return err
 			}
 		}
 		t, found, err := e.pick(tx, &c, day, now)
-		if err != nil || !found {
+		if err != nil {
 			return err
+		}
+		if !found {
+			if stale {
+				return tx.PutCounter(c)
+			}
+			return nil
 		}
 		t.Status = protocol.StatusCalled
 		t.CalledAt, t.ServiceStartedAt = &now, &now

@@ -290,6 +290,7 @@ func testEventsRestart(t *testing.T, open Opener) {
 	if seq2 != seq || epoch2 != epoch {
 		t.Fatalf("after restart seq/epoch %d/%s, want %d/%s", seq2, epoch2, seq, epoch)
 	}
+
 	after, err := s.Events(ctx, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -331,6 +332,19 @@ func testEventsRestart(t *testing.T, open Opener) {
 		if rb.Waiting[id] != n {
 			t.Fatalf("reduced waiting[%s] = %d, engine %d", id, rb.Waiting[id], n)
 		}
+	}
+	// Next again: the ticket is done and nobody is left to call; the
+	// counter's served count is stored all the same (it outlives a
+	// restart).
+	if next, err := e.Next(ctx, "q1", "clerk"); err != nil || next != nil {
+		t.Fatalf("next with none waiting: %+v, %v", next, err)
+	}
+	s.Close()
+	s = open(t)
+	defer s.Close()
+	e = newEngine(t, s, queue.SystemClock{})
+	if cs, err := e.Counter("q1"); err != nil || cs.Counter.ServedToday != 1 || cs.Current != nil {
+		t.Fatalf("q1 after the second restart: served %d, current %+v (%v); want 1 served, none current", cs.Counter.ServedToday, cs.Current, err)
 	}
 }
 

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,19 +34,7 @@ type held struct {
 	owner  *op               // the update it belongs to; nil: the writer's own
 	mapErr func(error) error // the update's error when it fails (nil: as is)
 	ok     func()            // run once it has succeeded (nil: nothing)
-	// row names the one row the statement writes whole (nil: none): a
-	// later held write of the same row by the same update replaces it
-	// (a call writes its counter twice: once done with the last ticket,
-	// once calling the next). Safe because nothing of the update between
-	// the two depends on the earlier: a statement needing an answer sends
-	// every held one first, and no trigger or key refers to counters. An
-	// update that wrote A, B, then A again to swap two counters' numbers
-	// would see a conflict the earlier write of A avoided: none does.
-	row *rowKey
 }
-
-// rowKey names a row: its table and key.
-type rowKey struct{ table, key string }
 
 // heldErr is the failure of a held statement.
 type heldErr struct {
@@ -59,18 +46,7 @@ type heldErr struct {
 // the transaction is aborted until the writer rolls back.
 var errHeldFailed = errors.New("postgres: an earlier statement of the batch failed")
 
-func (p *pipe) hold(h held) {
-	if h.row != nil {
-		// Only the update's own statements, which are the last ones held.
-		for i := len(p.held) - 1; i >= 0 && p.held[i].owner == h.owner; i-- {
-			if r := p.held[i].row; r != nil && *r == *h.row && p.held[i].ok == nil {
-				p.held = slices.Delete(p.held, i, i+1)
-				break
-			}
-		}
-	}
-	p.held = append(p.held, h)
-}
+func (p *pipe) hold(h held) { p.held = append(p.held, h) }
 
 // drop forgets the held statements of o, which is being rolled back (they
 // are the last ones: o runs after every other update with held statements).

@@ -352,10 +352,9 @@ func TestBatchReadsAreCopies(t *testing.T) {
 	}
 }
 
-// TestCounterWrittenTwiceInOneUpdate: the second write of a counter in an
-// update replaces the first while both are held (pipe.go); the row then
-// holds the second, and a number taken by another counter still fails the
-// update that wrote it.
+// TestCounterWrittenTwiceInOneUpdate: both writes of a counter in one
+// update are held back (pipe.go); the row then holds the second, and a
+// number taken by another counter fails the update that wrote it, alone.
 func TestCounterWrittenTwiceInOneUpdate(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, srv.Database(t))

@@ -37,13 +37,6 @@ type wtx struct {
 // a pipe it is held back and sent with the next statement that needs an
 // answer (pipe.go), its error answered by the update as mapErr(err).
 func (w *wtx) write(mapErr func(error) error, sql string, args ...any) error {
-	return w.writeRow(nil, mapErr, sql, args...)
-}
-
-// writeRow is write for a statement that writes the whole of one row
-// (held.row): a later writeRow of the same row in this update replaces it
-// while both are held.
-func (w *wtx) writeRow(row *rowKey, mapErr func(error) error, sql string, args ...any) error {
 	if w.p == nil {
 		_, err := w.tx.Exec(w.ctx, sql, args...)
 		if err != nil && mapErr != nil {
@@ -51,7 +44,7 @@ func (w *wtx) writeRow(row *rowKey, mapErr func(error) error, sql string, args .
 		}
 		return err
 	}
-	w.p.hold(held{sql: sql, args: args, owner: w.op, mapErr: mapErr, row: row})
+	w.p.hold(held{sql: sql, args: args, owner: w.op, mapErr: mapErr})
 	return nil
 }
 
@@ -314,9 +307,8 @@ func (w *wtx) PutCounter(c queue.CounterRecord) error {
 	if c.Status != protocol.CounterClosed {
 		c.Unstaffed = "" // only a closed counter has a status to get back
 	}
-	// Its outcome is an error or none: held back (pipe.go). It sets every
-	// column, so a later write of the counter in this update replaces it.
-	return w.writeRow(&rowKey{"counters", c.ID}, func(err error) error {
+	// Its outcome is an error or none: held back (pipe.go).
+	return w.write(func(err error) error {
 		if isUnique(err) {
 			return queue.Errorf(protocol.CodeConflict, "counter number %d is already used", c.Number)
 		}
