@@ -506,12 +506,21 @@ func (w *wtx) CurrentTicket(counterID string) (queue.TicketRecord, error) {
 		ORDER BY called_at DESC LIMIT 1 FOR UPDATE`, counterID)))
 }
 
+// The oldest of each of the counter's fields is one step down the index
+// tickets_field_queue (migration 0014), and the oldest of those is the
+// answer: the cost does not grow with the tickets of other fields waiting
+// before it (a walk in time order over every field read them all). Each
+// field's oldest is locked (SKIP LOCKED, so a ticket another transaction
+// is calling is passed over); the others are held only until this batch
+// commits, and the batches of the instances take turns anyway.
 func (w *wtx) OldestWaiting(serviceIDs []string, day string, priority bool) (queue.TicketRecord, error) {
 	if len(serviceIDs) == 0 {
 		return queue.TicketRecord{}, queue.ErrNotFound
 	}
-	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1 AND priority = $2
-		AND booking IS NULL AND service_id = ANY($3) ORDER BY issued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, day, priority, serviceIDs)))
+	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, `SELECT o.* FROM unnest($3::text[]) AS f(service_id)
+		CROSS JOIN LATERAL (SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1 AND priority = $2
+			AND booking IS NULL AND service_id = f.service_id ORDER BY issued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) o
+		ORDER BY o.issued_at, o.id LIMIT 1`, day, priority, serviceIDs)))
 }
 
 // WaitingBooked implements queue.Tx; the rows are locked like
