@@ -12,15 +12,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/goleak"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/civiq/civiq/server/client"
-	"github.com/civiq/civiq/server/internal/config"
 	"github.com/civiq/civiq/server/internal/province"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"github.com/civiq/civiq/server/internal/store/postgres"
-	"github.com/civiq/civiq/server/internal/store/postgres/pgtest"
 	"github.com/civiq/civiq/server/internal/wiring"
 	"github.com/civiq/civiq/server/protocol"
 )
@@ -74,30 +71,11 @@ func (l *logAttrs) WithAttrs(as []slog.Attr) slog.Handler {
 // instance deleting a centre it still serves stops at once.
 func TestProvinceDeleteUnderOtherInstance(t *testing.T) {
 	ctx := context.Background()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	url := pg.Database(t)
 	// Polls of an hour: each instance reads the registry when the test
 	// says (Sync), so the other one still serves the centre when it goes.
-	cfg := config.Config{DB: url, AdminPassword: "default-admin-pw", ProvincePassword: "province-pw-123",
-		ProvincePoll: time.Hour, EventRetention: 90 * 24 * time.Hour}
-	opts := wiring.Options{BcryptCost: bcrypt.MinCost}
-	open := func(log *slog.Logger) *wiring.Province {
-		t.Helper()
-		def, err := wiring.Open(ctx, cfg, log, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := wiring.OpenProvince(ctx, cfg, log, def, opts)
-		if err != nil {
-			def.Close()
-			t.Fatal(err)
-		}
-		return p
-	}
+	cfg, opts := provinceSetup(t)
+	url := cfg.DB
+	open := func(log *slog.Logger) *wiring.Province { return openProvince(t, cfg, opts, log) }
 	logs2 := &logRec{}
 	p1 := open(slog.New(slog.DiscardHandler))
 	defer p1.Close()

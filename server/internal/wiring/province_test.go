@@ -28,29 +28,10 @@ import (
 // started.
 func TestProvinceCreateOverLeftSchema(t *testing.T) {
 	ctx := context.Background()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	url := pg.Database(t)
+	cfg, opts := provinceSetup(t)
+	url := cfg.DB
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	cfg := config.Config{DB: url, AdminPassword: "default-admin-pw", ProvincePassword: "province-pw-123",
-		ProvincePoll: time.Hour, EventRetention: 90 * 24 * time.Hour}
-	opts := wiring.Options{BcryptCost: bcrypt.MinCost}
-	open := func() *wiring.Province {
-		t.Helper()
-		def, err := wiring.Open(ctx, cfg, slog.New(slog.DiscardHandler), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := wiring.OpenProvince(ctx, cfg, slog.New(slog.DiscardHandler), def, opts)
-		if err != nil {
-			def.Close()
-			t.Fatal(err)
-		}
-		return p
-	}
+	open := func() *wiring.Province { return openProvince(t, cfg, opts, nil) }
 	c := province.Centre{ID: "huyen-z", Name: "Huyện Z", TimeZone: "Asia/Ho_Chi_Minh", Created: time.Now()}
 	p := open()
 	pw1, err := p.CreateCentre(ctx, c)
@@ -98,27 +79,10 @@ func TestProvinceCreateOverLeftSchema(t *testing.T) {
 // wrong passwords sent alternately to both are refused with 429 once the
 // one budget is spent, on both.
 func TestProvinceLoginLimitShared(t *testing.T) {
-	ctx := context.Background()
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	url := pg.Database(t)
-	cfg := config.Config{DB: url, AdminPassword: "default-admin-pw", ProvincePassword: "province-pw-123",
-		ProvincePoll: time.Hour, EventRetention: 90 * 24 * time.Hour}
-	opts := wiring.Options{BcryptCost: bcrypt.MinCost}
+	cfg, opts := provinceSetup(t)
 	var urls []string
 	for range 2 {
-		def, err := wiring.Open(ctx, cfg, slog.New(slog.DiscardHandler), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := wiring.OpenProvince(ctx, cfg, slog.New(slog.DiscardHandler), def, opts)
-		if err != nil {
-			def.Close()
-			t.Fatal(err)
-		}
+		p := openProvince(t, cfg, opts, nil)
 		hs := httptest.NewServer(p.Handler())
 		t.Cleanup(func() { hs.Close(); p.Close() })
 		urls = append(urls, hs.URL)
@@ -142,4 +106,39 @@ func TestProvinceLoginLimitShared(t *testing.T) {
 			t.Fatalf("wrong password %d on instance %d: %d, want 429: the budget is the province's", 6+i, i+1, st)
 		}
 	}
+}
+
+// provinceSetup starts a throw-away PostgreSQL (stopped when the test
+// ends) and gives the configuration of province servers on a database of
+// it; each reads the registry when the test says (a poll of an hour).
+func provinceSetup(t *testing.T) (config.Config, wiring.Options) {
+	t.Helper()
+	pg, err := pgtest.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop() })
+	cfg := config.Config{DB: pg.Database(t), AdminPassword: "default-admin-pw", ProvincePassword: "province-pw-123",
+		ProvincePoll: time.Hour, EventRetention: 90 * 24 * time.Hour}
+	return cfg, wiring.Options{BcryptCost: bcrypt.MinCost}
+}
+
+// openProvince opens a province server instance (its default centre and
+// the province) on cfg; log nil discards its log. The caller closes it.
+func openProvince(t *testing.T, cfg config.Config, opts wiring.Options, log *slog.Logger) *wiring.Province {
+	t.Helper()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx := context.Background()
+	def, err := wiring.Open(ctx, cfg, log, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := wiring.OpenProvince(ctx, cfg, log, def, opts)
+	if err != nil {
+		def.Close()
+		t.Fatal(err)
+	}
+	return p
 }
