@@ -23,18 +23,6 @@ import (
 
 const adminPW = "durability-admin-pw"
 
-// buildServer compiles the real server binary once per test binary.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "server")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
-	return bin
-}
-
 type proc struct {
 	cmd *exec.Cmd
 	url string

@@ -15,15 +15,19 @@ import (
 	"github.com/civiq/civiq/server/protocol"
 )
 
-// pgInstances starts a throw-away PostgreSQL and n real server processes
-// (the binary built from this package) on one database of it, each on its
-// own loopback port and data folder, one after the other.
+// pgInstances starts n real server processes (the binary built from this
+// package) on a new database of the shared PostgreSQL, each on its own
+// loopback port and data folder, one after the other.
 // Extra flags for every instance come last.
-func pgInstances(t *testing.T, n int, extra ...string) (*pgtest.Server, string, []*proc) {
+func pgInstances(t *testing.T, n int, extra ...string) (string, []*proc) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	pg := startPostgres(t, ctx)
+	url, ps := pgInstancesOn(t, sharedPostgres(t), n, extra...)
+	return url, ps
+}
+
+// pgInstancesOn is pgInstances on the PostgreSQL server pg.
+func pgInstancesOn(t *testing.T, pg *pgtest.Server, n int, extra ...string) (string, []*proc) {
+	t.Helper()
 	url := pg.Database(t)
 	bin := buildServer(t)
 	env := []string{"CIVIQ_ADMIN_PASSWORD=" + adminPW}
@@ -39,7 +43,7 @@ func pgInstances(t *testing.T, n int, extra ...string) (*pgtest.Server, string, 
 			}
 		})
 	}
-	return pg, url, ps
+	return url, ps
 }
 
 // received is an event with the time it reached the subscriber.
@@ -150,7 +154,7 @@ func openAndIssue(t *testing.T, ctx context.Context, admin *client.Client, n int
 // the kill until it has the calls it missed is logged (the target, ≤ 3 s,
 // is the benchmark's: civiq-bench -only failover).
 func TestFailoverKill9(t *testing.T) {
-	_, _, ps := pgInstances(t, 2)
+	_, ps := pgInstances(t, 2)
 	one, two := ps[0], ps[1]
 	ctx := context.Background()
 	admin := adminOn(t, ctx, two.url)
@@ -244,8 +248,9 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // of each field are unique and gap-free.
 func TestPostgresOutageTwoInstances(t *testing.T) {
 	const outage = 10 * time.Second
-	pg, dbURL, ps := pgInstances(t, 2, "--device-rate", "-1")
 	ctx := context.Background()
+	pg := startPostgres(t, ctx) // its own: it is paused
+	dbURL, ps := pgInstancesOn(t, pg, 2, "--device-rate", "-1")
 	admin, _ := client.New(ps[0].url, "")
 	lr, err := admin.Login(ctx, "admin", adminPW)
 	if err != nil {

@@ -164,7 +164,7 @@ func collect(t *testing.T, c *client.Client, since int64, epoch string, until in
 // error that leaves the target untouched.
 func TestMigrateSQLiteToPostgres(t *testing.T) {
 	ctx := context.Background()
-	pg := startPostgres(t, ctx)
+	pg := sharedPostgres(t)
 	getenv := func(string) string { return "" }
 
 	hook := &hookRecorder{}

@@ -131,7 +131,7 @@ func (l *eventLog) lastSeq() int64 {
 func TestTwoCentresOnOneDatabase(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pg := startPostgres(t, ctx)
+	pg := sharedPostgres(t)
 	url := pg.Database(t)
 	env := provinceEnv()
 	a1 := startProvince(t, ctx, url, env)

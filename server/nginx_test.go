@@ -187,7 +187,7 @@ func TestNginxExample(t *testing.T) {
 	if _, err := nginxPath(); err != nil {
 		t.Fatal(err) // before starting anything
 	}
-	_, _, ps := pgInstances(t, 2, "--trust-proxy")
+	_, ps := pgInstances(t, 2, "--trust-proxy")
 	lb := startNginx(t, ps[0].url, ps[1].url)
 	ctx := context.Background()
 	admin := adminOn(t, ctx, lb)

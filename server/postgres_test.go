@@ -17,7 +17,7 @@ import (
 func TestRunOnPostgres(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pg := startPostgres(t, ctx)
+	pg := sharedPostgres(t)
 	url := pg.Database(t)
 	addr := freeAddr(t)
 	env := map[string]string{"CIVIQ_ADMIN_PASSWORD": "first-admin-pw"}

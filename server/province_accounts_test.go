@@ -58,7 +58,7 @@ func eventually(t *testing.T, what string, ok func() bool) {
 
 func startProvinceRig(t *testing.T) (provinceRig, string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	pg := startPostgres(t, ctx)
+	pg := sharedPostgres(t)
 	url := pg.Database(t)
 	env := provinceEnv()
 	r := provinceRig{t: t, ctx: ctx}

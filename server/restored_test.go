@@ -45,7 +45,7 @@ func TestPostgresRestoreNewEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg := startPostgres(t, ctx)
+	pg := sharedPostgres(t)
 	pgRun := func(name string, args ...string) {
 		t.Helper()
 		out, err := exec.CommandContext(ctx, filepath.Join(bin, name), args...).CombinedOutput()
@@ -124,7 +124,7 @@ func TestPostgresRestoreNewEpoch(t *testing.T) {
 func TestProvinceRestoredEveryCentre(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pg := startPostgres(t, ctx)
+	pg := sharedPostgres(t)
 	url := pg.Database(t)
 	env := provinceEnv()
 	// serve starts an instance, reads every centre's epoch (the snapshot

@@ -224,6 +224,18 @@ func (p *tab) takeNotes() []string {
 	return out
 }
 
+// fastTimers makes the page's own setTimeout delays factor times shorter
+// from the next page load on (a clock run fast, as Playwright's clock does):
+// a page that polls every 20 s polls every 2 s, and the test still watches
+// it act by itself, with no reload.
+func (p *tab) fastTimers(factor int) {
+	p.t.Helper()
+	src := fmt.Sprintf(`(() => { const st = window.setTimeout.bind(window); window.setTimeout = (fn, ms, ...args) => st(fn, (Number(ms) || 0) / %d, ...args); })()`, factor)
+	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
 // do runs actions with a time limit.
 func (p *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
@@ -337,9 +349,11 @@ func (p *tab) login(user, password string) {
 	p.click("#login-submit")
 }
 
-// screenshot saves the page at width×height as name-WIDTHxHEIGHT.png into
-// -screenshots (or a temporary folder) and checks that nothing overflows
-// sideways: a horizontal scroll bar is the first sign of a cramped layout.
+// screenshot checks the page at width×height: nothing overflows sideways
+// (a horizontal scroll bar is the first sign of a cramped layout) and no
+// table must scroll. With -screenshots it saves the page there as
+// name-WIDTHxHEIGHT.png, to be looked at; without, it captures nothing (a
+// capture nobody looks at took 1–4 s of a loaded machine, each).
 func (p *tab) screenshot(name string, width, height int64) {
 	p.t.Helper()
 	p.do(chromedp.EmulateViewport(width, height))
@@ -353,6 +367,11 @@ func (p *tab) screenshot(name string, width, height int64) {
 	if wide := eval[[]string](p, `Array.from(document.querySelectorAll('.tbl-wrap')).filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => (e.querySelector('table') || e).id)`); len(wide) > 0 {
 		p.t.Errorf("%s at %dx%d: tables too wide for their frame: %v", name, width, height, wide)
 	}
+	dir := *screenshotDir
+	if dir == "" {
+		p.do(chromedp.EmulateViewport(1366, 768))
+		return
+	}
 	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
 	defer cancel()
 	shot := chromedp.FullScreenshot(100)
@@ -363,10 +382,6 @@ func (p *tab) screenshot(name string, width, height int64) {
 	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		p.t.Fatalf("screenshot: %v", err)
-	}
-	dir := *screenshotDir
-	if dir == "" {
-		dir = p.t.TempDir()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		p.t.Fatal(err)

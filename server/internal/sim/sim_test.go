@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,19 +255,49 @@ func TestComparePriority(t *testing.T) {
 	}
 }
 
+// bookedComparison simulates the same citizens, 15 % of them booked, once
+// under each rule that TestCompareBooked and TestCompareBookedPositions
+// compare: the strict rule's day, which both need, runs once (a run is
+// deterministic: TestDeterministic).
+var bookedComparison = sync.OnceValues(func() ([]RuleResult, error) {
+	b, err := fs.ReadFile(assets.FS, "demo/centre.json")
+	if err != nil {
+		return nil, err
+	}
+	c, err := config.ParseCentre(b)
+	if err != nil {
+		return nil, err
+	}
+	fields, counters := Demo(c)
+	cfg := Config{Fields: fields, Counters: counters, Days: 1, WarmupDays: 1, Seed: 5, BookedShare: 0.15}
+	return ComparePriority(context.Background(), cfg, []Rule{CompareRules[0], CompareRules[3], CompareBookedRules[0], CompareBookedRules[1]})
+})
+
+// bookedRuns is bookedComparison's results for rules, in that order.
+func bookedRuns(t *testing.T, rules ...Rule) []RuleResult {
+	t.Helper()
+	all, err := bookedComparison()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []RuleResult
+	for _, ru := range rules {
+		i := slices.IndexFunc(all, func(r RuleResult) bool { return r.Rule == ru })
+		if i < 0 {
+			t.Fatalf("rule %q not simulated", ru.Name)
+		}
+		out = append(out, all[i])
+	}
+	return out
+}
+
 // TestCompareBooked: with a share of citizens who booked, each rule sees
 // the same booked, priority and regular citizens; booked tickets are
 // checked in through the engine's bookings (Result.Booked), wait less
 // than walk-ins (inside their window they are called first), and the
 // table gets the booked columns.
 func TestCompareBooked(t *testing.T) {
-	fields, counters := Demo(demo(t))
-	cfg := Config{Fields: fields, Counters: counters, Days: 1, WarmupDays: 1, Seed: 5, BookedShare: 0.15}
-	rules := []Rule{CompareRules[0], CompareRules[3]}
-	rs, err := ComparePriority(context.Background(), cfg, rules)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := bookedRuns(t, CompareRules[0], CompareRules[3])
 	strict, off := rs[0].Result, rs[1].Result
 	if strict.Booked.Tickets < 20 || off.Booked.Tickets != strict.Booked.Tickets ||
 		off.Priority.Tickets != strict.Priority.Tickets || off.Regular.Tickets != strict.Regular.Tickets {
@@ -289,13 +321,7 @@ func TestCompareBooked(t *testing.T) {
 // first, priority ones less when they go before booked ones; every row of
 // the table has the booked columns.
 func TestCompareBookedPositions(t *testing.T) {
-	fields, counters := Demo(demo(t))
-	cfg := Config{Fields: fields, Counters: counters, Days: 1, WarmupDays: 1, Seed: 5, BookedShare: 0.15}
-	rules := append([]Rule{CompareRules[0]}, CompareBookedRules[:2]...)
-	rs, err := ComparePriority(context.Background(), cfg, rules)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := bookedRuns(t, CompareRules[0], CompareBookedRules[0], CompareBookedRules[1])
 	first, after, inLine := rs[0].Result, rs[1].Result, rs[2].Result
 	for _, r := range rs {
 		t.Logf("%s: booked %d mean %v p90 %v; priority mean %v; regular mean %v", r.Rule.Name, r.Result.Booked.Tickets,
