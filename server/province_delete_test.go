@@ -52,8 +52,7 @@ func (l *logBuf) String() string {
 // pg_dump taken before, as docs/DEPLOY.md says.
 func TestProvinceDeleteCentre(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	pg := startPostgres(t, ctx)
-	url := pg.Database(t)
+	url := sharedPostgres(t).Database(t)
 	env := provinceEnv()
 	log2 := &logBuf{}
 	r := provinceRig{t: t, ctx: ctx}
