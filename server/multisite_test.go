@@ -138,13 +138,7 @@ func TestTwoCentresOnOneDatabase(t *testing.T) {
 	a2 := startProvince(t, ctx, url, env)
 	defer cancel() // stops both servers before the cleanups wait for them
 
-	at := func(addr, prefix, tok string) *client.Client {
-		c, err := client.New("http://"+addr+prefix, tok)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	at := func(addr, prefix, tok string) *client.Client { return provinceClient(t, addr, prefix, tok) }
 	status := func(c *client.Client, method, path string, body, out any) int {
 		t.Helper()
 		code, err := c.Do(ctx, method, path, body, out, nil)

@@ -20,9 +20,19 @@ type provinceRig struct {
 }
 
 func (r provinceRig) at(addr, prefix, tok string) *client.Client {
-	c, err := client.New("http://"+addr+prefix, tok)
+	r.t.Helper()
+	return provinceClient(r.t, addr, prefix, tok)
+}
+
+// provinceClient is a client of the province server at addr (prefix: a
+// centre's path). Its requests may take a minute: creating a centre (a
+// schema migrated, its admin's password hashed by a server built with the
+// race detector) takes seconds on a busy machine, more than a kiosk's 10 s.
+func provinceClient(t *testing.T, addr, prefix, tok string) *client.Client {
+	t.Helper()
+	c, err := client.New("http://"+addr+prefix, tok, client.WithHTTPClient(&http.Client{Timeout: time.Minute}))
 	if err != nil {
-		r.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return c
 }
