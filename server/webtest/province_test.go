@@ -211,7 +211,6 @@ func TestProvincePage(t *testing.T) {
 	p.waitText(`#audit tbody tr[data-action="centre.delete"]`, "province")
 	p.waitText(`#audit`, "Đổi tên trung tâm")
 	p.waitText(`#audit`, "Khóa tài khoản")
-	p.wait(`(document.querySelector('#audit').scrollIntoView({block: 'center'}), true)`, "the activity log in view")
 	p.screenshot("province-audit", 1366, 768)
 	p.click("#lang")
 	p.waitText(`#audit tbody tr[data-action="centre.delete"]`, "Centre data deleted")

@@ -289,10 +289,11 @@ async function loadAudit() {
   for (const k of ['col.time', 'col.actor', 'col.action', 'col.subject']) head.append(el('th', t(k)));
   tbl.append(el('thead')); tbl.tHead.append(head);
   const body = el('tbody');
+  const opts = { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false };
   let fmt;
   try {
-    fmt = new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: zone, dateStyle: 'short', timeStyle: 'medium' });
-  } catch { fmt = new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { dateStyle: 'short', timeStyle: 'medium' }); }
+    fmt = new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { ...opts, timeZone: zone });
+  } catch { fmt = new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', opts); }
   for (const e of es) {
     const tr = el('tr');
     tr.dataset.action = e.action;
