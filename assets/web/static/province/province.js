@@ -298,7 +298,8 @@ async function loadAudit() {
     const tr = el('tr');
     tr.dataset.action = e.action;
     const subject = el('td'); subject.append(el('strong', e.subject));
-    if (e.detail) subject.append(el('div', e.detail, 'muted'));
+    // Role codes in a detail (account.create, account.role) in words.
+    if (e.detail) subject.append(el('div', e.detail.replace(/\bprovince_(admin|supervisor)\b/g, (r) => t('role_' + r)), 'muted'));
     tr.append(el('td', fmt.format(new Date(e.at)), 'pv-time'), el('td', e.actor), el('td', t('a.' + e.action)), subject);
     body.append(tr);
   }
