@@ -28,7 +28,8 @@ import (
 // disables it; renames a centre and takes one out of service and back;
 // deletes a centre's data (out of service, its id typed in the
 // confirmation; a supervisor is not offered it); opens a centre's admin
-// page signed in with the province account.
+// page signed in with the province account; the activity log lists the
+// changes, the deletion first, for both province roles.
 func TestProvincePage(t *testing.T) {
 	ctx := context.Background()
 	pv, ts, dbURL := provinceServer(t)
@@ -201,6 +202,21 @@ func TestProvincePage(t *testing.T) {
 	if err != nil || schemas != 0 {
 		t.Fatalf("xa-moi's schema after the deletion: %d %v", schemas, err)
 	}
+
+	// The activity log shows the deletion, by whom, newest first, to
+	// both province roles; its entry outlives the centre.
+	p.wait(`(document.querySelector('#audit tbody tr') || {}).dataset?.action === 'centre.delete'`, "the deletion at the top of the activity log")
+	p.waitText(`#audit tbody tr[data-action="centre.delete"]`, "xa-moi")
+	p.waitText(`#audit tbody tr[data-action="centre.delete"]`, "Xóa dữ liệu trung tâm")
+	p.waitText(`#audit tbody tr[data-action="centre.delete"]`, "province")
+	p.waitText(`#audit`, "Đổi tên trung tâm")
+	p.waitText(`#audit`, "Khóa tài khoản")
+	p.screenshot("province-audit", 1366, 768)
+	p.click("#lang")
+	p.waitText(`#audit tbody tr[data-action="centre.delete"]`, "Centre data deleted")
+	p.waitText("#main", "Activity log")
+	p.click("#lang")
+	sup.wait(`!!document.querySelector('#audit tbody tr[data-action="centre.delete"]')`, "the deletion in the supervisor's activity log")
 
 	// A centre's admin page, signed in with the province account.
 	p.click(`#centres tr[data-centre="huyen-a"] .pv-actions .btn-primary`)

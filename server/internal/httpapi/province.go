@@ -3,10 +3,12 @@ package httpapi
 import (
 	"cmp"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,6 +88,8 @@ func NewProvince(svc *province.Service, host ProvinceHost, clock queue.Clock, lo
 	m.Handle("PATCH /api/v1/province/users/{id}", p.api(admins, p.updateUser))
 	m.Handle("POST /api/v1/province/password", p.api(readers, p.changePassword))
 	m.Handle("GET /api/v1/province/reports/summary", p.api(readers, p.summary))
+	m.Handle("GET /api/v1/province/audit", p.api(readers, p.audit))
+	m.Handle("GET /api/v1/province/audit.csv", p.api(readers, p.auditCSV))
 	m.HandleFunc("GET /province", p.page)
 	m.Handle("/api/v1/province/", p.api(nil, func(http.ResponseWriter, *http.Request, province.Principal) error {
 		return errf(protocol.CodeNotFound, "no such province route")
@@ -114,6 +118,10 @@ func (p *Province) api(roles []string, fn provinceHandler) http.Handler {
 			}
 		}
 		if err == nil {
+			if pr.Username != "" {
+				// Who acts and from where, for the audit log.
+				r = r.WithContext(province.WithActor(r.Context(), pr.Username, clientIP(r, p.opts.TrustProxy)))
+			}
 			err = fn(w, r, pr)
 		}
 		if err != nil && p.opts.StorageError != nil {
@@ -476,4 +484,65 @@ func (p *Province) page(w http.ResponseWriter, r *http.Request) {
 func ProvincePrincipal(pr province.Principal, tok string) auth.Principal {
 	return auth.Principal{Kind: auth.KindProvince, ID: pr.UserID, Name: pr.Username, Role: province.CentreRole(pr.Role),
 		TokenHash: province.TokenHash(tok), Expires: pr.Expires, CSRF: province.CSRF(tok)}
+}
+
+// provinceAuditFilter reads ?limit=, ?actor= and ?kind= of the province's
+// audit endpoints.
+func provinceAuditFilter(r *http.Request, maxLimit int) (province.AuditFilter, error) {
+	q := r.URL.Query()
+	n := 0
+	if v := q.Get("limit"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			return province.AuditFilter{}, errf(protocol.CodeBadRequest, "limit must be 1..%d", maxLimit)
+		}
+	}
+	return province.ParseAuditFilter(n, q.Get("actor"), q.Get("kind"), maxLimit)
+}
+
+// audit answers GET /api/v1/province/audit: the province's audit log,
+// newest first, filtered by ?actor=USERNAME and ?kind=centre, account or
+// a full action (centre.delete).
+func (p *Province) audit(w http.ResponseWriter, r *http.Request, _ province.Principal) error {
+	f, err := provinceAuditFilter(r, 1000)
+	if err != nil {
+		return err
+	}
+	entries, err := p.svc.Audit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if entries == nil {
+		entries = []province.AuditEntry{}
+	}
+	writeJSON(w, http.StatusOK, entries)
+	return nil
+}
+
+// auditCSV answers GET /api/v1/province/audit.csv: the same entries
+// (default and maximum 100,000) as CSV for a spreadsheet, UTF-8 with a
+// byte order mark, times in UTC.
+func (p *Province) auditCSV(w http.ResponseWriter, r *http.Request, _ province.Principal) error {
+	f, err := provinceAuditFilter(r, 100000)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("limit") == "" {
+		f.Limit = 100000
+	}
+	entries, err := p.svc.Audit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="civiq-province-audit-`+p.clock.Now().UTC().Format("2006-01-02")+`.csv"`)
+	w.Write([]byte("\uFEFF"))
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"id", "time", "user", "ip", "action", "subject", "detail"})
+	for _, e := range entries {
+		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), csvSafe(e.Actor), e.IP, e.Action, csvSafe(e.Subject), csvSafe(e.Detail)})
+	}
+	cw.Flush()
+	return nil
 }

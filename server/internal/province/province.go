@@ -96,20 +96,26 @@ type Store interface {
 	// ReserveCentre records a centre that is being created (not listed
 	// yet); an id taken already is a CodeConflict error.
 	ReserveCentre(ctx context.Context, c Centre) error
-	// CentreReady lists the reserved centre.
-	CentreReady(ctx context.Context, id string) error
+	// CentreReady lists the reserved centre, writing audit in the same
+	// transaction.
+	CentreReady(ctx context.Context, id string, audit ...AuditEntry) error
 	// ForgetCentre removes a reservation that failed.
 	ForgetCentre(ctx context.Context, id string) error
 	// UpdateCentre renames (name non-nil) or takes out of service or
 	// back (disabled non-nil) a ready centre; queue.ErrNotFound when none.
-	UpdateCentre(ctx context.Context, id string, name *string, disabled *bool) (Centre, error)
+	// audit is written in the same transaction, but for a
+	// centre.disable or centre.enable entry when the centre was so
+	// already.
+	UpdateCentre(ctx context.Context, id string, name *string, disabled *bool, audit ...AuditEntry) (Centre, error)
 	// DeleteCentre drops a centre out of service, its data (its schema)
 	// and its registry entry, in one transaction: queue.ErrNotFound when
 	// there is no such ready centre, CodeConflict when it is in service.
-	// Its id is free afterwards.
-	DeleteCentre(ctx context.Context, id string) error
+	// Its id is free afterwards; audit is written in the same
+	// transaction, so the deletion's entry outlives the centre.
+	DeleteCentre(ctx context.Context, id string, audit ...AuditEntry) error
 
-	CreateUser(ctx context.Context, u User) error
+	// CreateUser adds an account, writing audit in the same transaction.
+	CreateUser(ctx context.Context, u User, audit ...AuditEntry) error
 	UserByName(ctx context.Context, username string) (User, error)
 	UserByID(ctx context.Context, id string) (User, error)
 	// Users lists the accounts by username.
@@ -117,11 +123,18 @@ type Store interface {
 	// UpdateUser applies change to account id in one transaction with
 	// every account locked; it refuses (CodeConflict) a change that
 	// leaves no enabled province admin. When change returns true the
-	// account's sessions end, except the one whose hash is keep.
-	UpdateUser(ctx context.Context, id string, keep []byte, change func(*User) (endSessions bool, err error)) (User, error)
+	// account's sessions end, except the one whose hash is keep. The
+	// audit entries change returns are written in the same transaction.
+	UpdateUser(ctx context.Context, id string, keep []byte, change func(*User) (endSessions bool, audit []AuditEntry, err error)) (User, error)
 	CreateSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, tokenHash []byte) (Session, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
+
+	// AddAudit writes an entry of the audit log (a change the store does
+	// not make itself).
+	AddAudit(ctx context.Context, e AuditEntry) error
+	// Audit lists the audit log's entries, newest first.
+	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }
 
 // TokenPrefix starts every province session token, so a centre tells it
@@ -189,7 +202,7 @@ func (s *Service) CreateUser(ctx context.Context, username, name, role, password
 	u := User{ID: strings.ToLower(rand.Text()[:16]), Username: username, Name: name, Role: role, PasswordHash: string(h), Created: s.clock.Now()}
 	s.users.Lock()
 	defer s.users.Unlock()
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.store.CreateUser(ctx, u, Audit(ctx, u.Created, ActionAccountCreate, u.Username, u.Role)); err != nil {
 		return User{}, err
 	}
 	return u, nil
@@ -226,9 +239,9 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, pr Principal, tok, old,
 	if err != nil {
 		return err
 	}
-	_, err = s.store.UpdateUser(ctx, u.ID, hash(tok), func(u *User) (bool, error) {
+	_, err = s.store.UpdateUser(ctx, u.ID, hash(tok), func(u *User) (bool, []AuditEntry, error) {
 		u.PasswordHash = string(h)
-		return true, nil
+		return true, []AuditEntry{Audit(ctx, s.clock.Now(), ActionOwnPassword, u.Username, "")}, nil
 	})
 	return err
 }
@@ -278,24 +291,32 @@ func (s *Service) UpdateUser(ctx context.Context, by Principal, id string, in Us
 	if in.Disabled != nil && *in.Disabled && id == by.UserID {
 		return User{}, queue.Errorf(protocol.CodeUnprocessable, "you cannot disable your own account")
 	}
-	return s.store.UpdateUser(ctx, id, nil, func(u *User) (bool, error) {
+	return s.store.UpdateUser(ctx, id, nil, func(u *User) (bool, []AuditEntry, error) {
 		end := false
-		if in.Name != nil {
+		now := s.clock.Now()
+		var audit []AuditEntry
+		if in.Name != nil && u.Name != name {
+			audit = append(audit, Audit(ctx, now, ActionAccountRename, u.Username, u.Name+" → "+name))
 			u.Name = name
 		}
-		if in.Role != nil {
+		if in.Role != nil && u.Role != *in.Role {
+			audit = append(audit, Audit(ctx, now, ActionAccountRole, u.Username, u.Role+" → "+*in.Role))
 			u.Role = *in.Role
 		}
 		if h != nil {
 			u.PasswordHash, end = string(h), true
+			audit = append(audit, Audit(ctx, now, ActionAccountReset, u.Username, ""))
 		}
-		if in.Disabled != nil {
-			if *in.Disabled && !u.Disabled {
+		if in.Disabled != nil && *in.Disabled != u.Disabled {
+			if *in.Disabled {
 				end = true
+				audit = append(audit, Audit(ctx, now, ActionAccountOff, u.Username, ""))
+			} else {
+				audit = append(audit, Audit(ctx, now, ActionAccountOn, u.Username, ""))
 			}
 			u.Disabled = *in.Disabled
 		}
-		return end, nil
+		return end, audit, nil
 	})
 }
 

@@ -321,7 +321,7 @@ func (p *Province) CreateCentre(ctx context.Context, c province.Centre) (string,
 		// keeps its admin: the password returned must be the one set.
 		err = p.resetAdmin(ctx, a, pw)
 		if err == nil {
-			err = p.store.CentreReady(ctx, c.ID)
+			err = p.store.CentreReady(ctx, c.ID, province.Audit(ctx, p.opts.Clock.Now(), province.ActionCentreCreate, c.ID, c.Name))
 		}
 		if err != nil {
 			a.Close()
@@ -352,6 +352,10 @@ func (p *Province) UpdateCentre(ctx context.Context, id string, name *string, di
 			if err := rename(ctx, p.Default, *name); err != nil {
 				return province.Centre{}, err
 			}
+			// Not the registry's: recorded after the rename succeeded.
+			if err := p.store.AddAudit(ctx, province.Audit(ctx, p.opts.Clock.Now(), province.ActionCentreRename, id, *name)); err != nil {
+				p.log.Error("province audit log write failed", "action", province.ActionCentreRename, "err", err)
+			}
 		}
 		return p.Centres()[0].Centre, nil
 	}
@@ -374,7 +378,20 @@ func (p *Province) UpdateCentre(ctx context.Context, id string, name *string, di
 			return province.Centre{}, queue.Errorf(protocol.CodeConflict, "centre %s is out of service: enable it to rename it", id)
 		}
 	}
-	c, err := p.store.UpdateCentre(ctx, id, name, disabled)
+	now := p.opts.Clock.Now()
+	var audit []province.AuditEntry
+	if name != nil {
+		audit = append(audit, province.Audit(ctx, now, province.ActionCentreRename, id, *name))
+	}
+	if disabled != nil {
+		// The store leaves it out when the centre was so already.
+		action := province.ActionCentreEnable
+		if *disabled {
+			action = province.ActionCentreDisable
+		}
+		audit = append(audit, province.Audit(ctx, now, action, id, ""))
+	}
+	c, err := p.store.UpdateCentre(ctx, id, name, disabled, audit...)
 	if queue.IsNotFound(err) {
 		return province.Centre{}, queue.Errorf(protocol.CodeNotFound, "no such centre")
 	} else if err != nil {
@@ -407,7 +424,7 @@ func (p *Province) DeleteCentre(ctx context.Context, id, by string) error {
 		return queue.Errorf(protocol.CodeNotFound, "no such centre")
 	}
 	began := time.Now()
-	err := p.store.DeleteCentre(ctx, id)
+	err := p.store.DeleteCentre(ctx, id, province.Audit(ctx, p.opts.Clock.Now(), province.ActionCentreDelete, id, "schema "+province.SchemaOf(id)+" dropped"))
 	if queue.IsNotFound(err) {
 		return queue.Errorf(protocol.CodeNotFound, "no such centre")
 	} else if err != nil {

@@ -34,6 +34,12 @@ const texts = {
     'user.role': 'Vai trò', 'user.password': 'Mật khẩu (ít nhất 10 ký tự)', 'col.user': 'Tài khoản', 'col.role': 'Vai trò',
     'col.state': 'Trạng thái', active: 'Đang dùng', disabled: 'Đã khóa', lock: 'Khóa', unlock: 'Mở khóa', reset: 'Đặt lại mật khẩu',
     'reset.ph': 'Mật khẩu mới', 'reset.done': 'Đã đặt lại mật khẩu của {user}; các phiên của tài khoản này đã kết thúc.', you: '(bạn)',
+    audit: 'Nhật ký thao tác', 'audit.hint': '50 thao tác gần nhất trên các trung tâm và tài khoản cấp tỉnh.', 'audit.none': 'Chưa có thao tác nào.',
+    'col.time': 'Thời gian', 'col.actor': 'Người thực hiện', 'col.action': 'Thao tác', 'col.subject': 'Đối tượng',
+    'a.centre.create': 'Tạo trung tâm', 'a.centre.rename': 'Đổi tên trung tâm', 'a.centre.disable': 'Ngừng phục vụ trung tâm',
+    'a.centre.enable': 'Cho trung tâm phục vụ lại', 'a.centre.delete': 'Xóa dữ liệu trung tâm', 'a.account.create': 'Tạo tài khoản',
+    'a.account.rename': 'Đổi họ tên tài khoản', 'a.account.role': 'Đổi vai trò', 'a.account.reset_password': 'Đặt lại mật khẩu',
+    'a.account.disable': 'Khóa tài khoản', 'a.account.enable': 'Mở khóa tài khoản', 'a.account.password': 'Tự đổi mật khẩu',
   },
   en: {
     title: 'Province', logout: 'Log out', 'login.title': 'Province sign-in', 'login.user': 'Username',
@@ -59,6 +65,12 @@ const texts = {
     'user.role': 'Role', 'user.password': 'Password (at least 10 characters)', 'col.user': 'Account', 'col.role': 'Role',
     'col.state': 'State', active: 'Active', disabled: 'Disabled', lock: 'Disable', unlock: 'Enable', reset: 'Reset password',
     'reset.ph': 'New password', 'reset.done': 'Password of {user} reset; its sessions have ended.', you: '(you)',
+    audit: 'Activity log', 'audit.hint': 'The latest 50 changes to the centres and the province accounts.', 'audit.none': 'Nothing yet.',
+    'col.time': 'Time', 'col.actor': 'By', 'col.action': 'Action', 'col.subject': 'Subject',
+    'a.centre.create': 'Centre created', 'a.centre.rename': 'Centre renamed', 'a.centre.disable': 'Centre taken out of service',
+    'a.centre.enable': 'Centre back in service', 'a.centre.delete': 'Centre data deleted', 'a.account.create': 'Account created',
+    'a.account.rename': 'Account renamed', 'a.account.role': 'Role changed', 'a.account.reset_password': 'Password reset',
+    'a.account.disable': 'Account disabled', 'a.account.enable': 'Account enabled', 'a.account.password': 'Own password changed',
   },
 };
 
@@ -121,6 +133,7 @@ async function patchCentre(c, body) {
     await api('PATCH', '/api/v1/province/centres/' + encodeURIComponent(c.id), body);
     await loadCentres(true);
     loadReport().catch(() => {});
+    loadAudit().catch(() => {});
   } catch (err) { $('centres-error').textContent = t('err', { msg: err.message }); }
 }
 
@@ -196,6 +209,7 @@ async function loadCentres(force) {
   for (const k of ['col.centre', 'col.waiting', 'col.serving', 'col.open', 'col.actions']) head.append(el('th', t(k), k === 'col.centre' || k === 'col.actions' ? '' : 'num'));
   tbl.append(el('thead')); tbl.tHead.append(head);
   const body = el('tbody');
+  if (cs.length && cs[0].time_zone) zone = cs[0].time_zone;
   let waiting = 0, open = 0, served = 0;
   for (const c of cs) {
     const tr = el('tr', undefined, c.disabled ? 'off' : '');
@@ -224,6 +238,7 @@ async function patchUser(u, body, done) {
   try {
     await api('PATCH', '/api/v1/province/users/' + encodeURIComponent(u.id), body);
     await loadUsers(true);
+    loadAudit().catch(() => {});
     if (done) $('users-ok').textContent = done;
   } catch (err) { $('users-error').textContent = t('err', { msg: err.message }); }
 }
@@ -259,6 +274,36 @@ async function loadUsers(force) {
     tr.append(name, rt, el('td', u.disabled ? t('disabled') : t('active')), actions);
     body.append(tr);
   }
+  tbl.append(body);
+}
+
+// The time zone the page's times are in: the default centre's.
+let zone = 'Asia/Ho_Chi_Minh';
+
+// loadAudit lists the latest 50 entries of the province's audit log.
+async function loadAudit() {
+  const es = await api('GET', '/api/v1/province/audit?limit=50');
+  const tbl = $('audit');
+  tbl.replaceChildren();
+  const head = el('tr');
+  for (const k of ['col.time', 'col.actor', 'col.action', 'col.subject']) head.append(el('th', t(k)));
+  tbl.append(el('thead')); tbl.tHead.append(head);
+  const body = el('tbody');
+  const opts = { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false };
+  let fmt;
+  try {
+    fmt = new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { ...opts, timeZone: zone });
+  } catch { fmt = new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', opts); }
+  for (const e of es) {
+    const tr = el('tr');
+    tr.dataset.action = e.action;
+    const subject = el('td'); subject.append(el('strong', e.subject));
+    // Role codes in a detail (account.create, account.role) in words.
+    if (e.detail) subject.append(el('div', e.detail.replace(/\bprovince_(admin|supervisor)\b/g, (r) => t('role_' + r)), 'muted'));
+    tr.append(el('td', fmt.format(new Date(e.at)), 'pv-time'), el('td', e.actor), el('td', t('a.' + e.action)), subject);
+    body.append(tr);
+  }
+  if (!es.length) { const tr = el('tr'); const td = el('td', t('audit.none'), 'muted'); td.colSpan = 4; tr.append(td); body.append(tr); }
   tbl.append(body);
 }
 
@@ -305,6 +350,7 @@ async function start() {
   $('accounts').hidden = me.role !== 'province_admin';
   translate();
   await Promise.all([loadCentres(), loadReport(), loadUsers()]).catch(() => {});
+  loadAudit().catch(() => {});
 }
 
 const today = new Date();
@@ -320,7 +366,7 @@ $('lang').addEventListener('click', () => {
   lang = lang === 'vi' ? 'en' : 'vi';
   try { localStorage.setItem('civiq.lang', lang); } catch { /* ignore */ }
   translate();
-  if (me) Promise.all([loadCentres(), loadReport(), loadUsers()]).catch(() => {});
+  if (me) Promise.all([loadCentres(), loadReport(), loadUsers(), loadAudit()]).catch(() => {});
 });
 $('mypw').addEventListener('click', () => { $('pw-form').hidden = !$('pw-form').hidden; });
 $('pw-form').addEventListener('submit', async (e) => {
@@ -359,6 +405,7 @@ $('del-form').addEventListener('submit', async (e) => {
     $('centres-ok').textContent = t('del.done', { id: c.id });
     await loadCentres(true);
     loadReport().catch(() => {});
+    loadAudit().catch(() => {});
   } catch (err) {
     $('del-error').textContent = t('err', { msg: err.message });
     $('del-go').disabled = false;
@@ -390,5 +437,5 @@ $('login').addEventListener('submit', async (e) => {
   } catch { $('login-error').textContent = t('login.bad'); }
 });
 translate();
-setInterval(() => { if (me) loadCentres().catch(() => {}); }, 5000);
+setInterval(() => { if (me) { loadCentres().catch(() => {}); loadAudit().catch(() => {}); } }, 5000);
 if (token) start(); else signOut();

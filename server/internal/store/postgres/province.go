@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/civiq/civiq/server/internal/province"
@@ -54,12 +55,23 @@ CREATE TABLE IF NOT EXISTS civiq_province.rate_buckets (
 	at timestamptz NOT NULL,
 	full_at timestamptz NOT NULL
 );
-UPDATE civiq_province.civiq_schema SET version = 3 WHERE id = 1 AND version < 3;`
+UPDATE civiq_province.civiq_schema SET version = 3 WHERE id = 1 AND version < 3;
+CREATE TABLE IF NOT EXISTS civiq_province.audit (
+	id bigserial PRIMARY KEY,
+	at timestamptz NOT NULL,
+	actor text NOT NULL,
+	action text NOT NULL,
+	subject text NOT NULL,
+	detail text NOT NULL,
+	ip text NOT NULL
+);
+UPDATE civiq_province.civiq_schema SET version = 4 WHERE id = 1 AND version < 4;`
 
 // provinceVersion is the province schema version this build writes
 // (2: centres.disabled; 3: rate_buckets, the province logins' shared
-// limit, as a centre's migration 0015).
-const provinceVersion = 3
+// limit, as a centre's migration 0015; 4: audit, the province's audit
+// log, indexed by its primary key id).
+const provinceVersion = 4
 
 // Province is the province schema's store.
 type Province struct {
@@ -150,8 +162,67 @@ func (p *Province) ReserveCentre(ctx context.Context, c province.Centre) error {
 }
 
 // CentreReady implements province.Store.
-func (p *Province) CentreReady(ctx context.Context, id string) error {
-	return p.exec(ctx, `UPDATE civiq_province.centres SET ready = true WHERE id = $1`, id)
+func (p *Province) CentreReady(ctx context.Context, id string, audit ...province.AuditEntry) error {
+	return p.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE civiq_province.centres SET ready = true WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
+}
+
+// inTx runs fn in a transaction.
+func (p *Province) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return storageErr(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := fn(tx); err != nil {
+		return storageErr(err)
+	}
+	return storageErr(tx.Commit(ctx))
+}
+
+// addAudit writes audit entries in tx.
+func addAudit(ctx context.Context, tx pgx.Tx, audit []province.AuditEntry) error {
+	for _, e := range audit {
+		if _, err := tx.Exec(ctx, `INSERT INTO civiq_province.audit (at, actor, action, subject, detail, ip) VALUES ($1,$2,$3,$4,$5,$6)`,
+			e.At, e.Actor, e.Action, e.Subject, e.Detail, e.IP); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddAudit implements province.Store.
+func (p *Province) AddAudit(ctx context.Context, e province.AuditEntry) error {
+	return p.inTx(ctx, func(tx pgx.Tx) error { return addAudit(ctx, tx, []province.AuditEntry{e}) })
+}
+
+// Audit implements province.Store: newest first; Kind "centre" or
+// "account" is every action of that kind, anything else one action.
+func (p *Province) Audit(ctx context.Context, f province.AuditFilter) ([]province.AuditEntry, error) {
+	kind, prefix := f.Kind, ""
+	if kind == "centre" || kind == "account" {
+		kind, prefix = "", f.Kind+"."
+	}
+	rows, err := p.pool.Query(ctx, `SELECT id, at, actor, action, subject, detail, ip FROM civiq_province.audit
+		WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR starts_with(action, $3))
+		ORDER BY id DESC LIMIT $4`, f.Actor, kind, prefix, f.Limit)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	defer rows.Close()
+	out := []province.AuditEntry{}
+	for rows.Next() {
+		var e province.AuditEntry
+		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Subject, &e.Detail, &e.IP); err != nil {
+			return nil, storageErr(err)
+		}
+		out = append(out, e)
+	}
+	return out, storageErr(rows.Err())
 }
 
 // ForgetCentre implements province.Store.
@@ -160,12 +231,28 @@ func (p *Province) ForgetCentre(ctx context.Context, id string) error {
 }
 
 // UpdateCentre implements province.Store.
-func (p *Province) UpdateCentre(ctx context.Context, id string, name *string, disabled *bool) (province.Centre, error) {
+func (p *Province) UpdateCentre(ctx context.Context, id string, name *string, disabled *bool, audit ...province.AuditEntry) (province.Centre, error) {
 	var c province.Centre
-	err := p.pool.QueryRow(ctx, `UPDATE civiq_province.centres SET name = coalesce($2, name), disabled = coalesce($3, disabled)
-		WHERE id = $1 AND ready RETURNING id, name, time_zone, created_at, disabled`, id, name, disabled).
-		Scan(&c.ID, &c.Name, &c.TimeZone, &c.Created, &c.Disabled)
-	return c, storageErr(notFound(err))
+	err := p.inTx(ctx, func(tx pgx.Tx) error {
+		var was bool
+		err := tx.QueryRow(ctx, `SELECT disabled FROM civiq_province.centres WHERE id = $1 AND ready FOR UPDATE`, id).Scan(&was)
+		if err != nil {
+			return notFound(err)
+		}
+		err = tx.QueryRow(ctx, `UPDATE civiq_province.centres SET name = coalesce($2, name), disabled = coalesce($3, disabled)
+			WHERE id = $1 AND ready RETURNING id, name, time_zone, created_at, disabled`, id, name, disabled).
+			Scan(&c.ID, &c.Name, &c.TimeZone, &c.Created, &c.Disabled)
+		if err != nil {
+			return notFound(err)
+		}
+		// A centre taken out of service or back that was so already
+		// changed nothing: no entry.
+		audit = slices.DeleteFunc(slices.Clone(audit), func(e province.AuditEntry) bool {
+			return (e.Action == province.ActionCentreDisable || e.Action == province.ActionCentreEnable) && was == c.Disabled
+		})
+		return addAudit(ctx, tx, audit)
+	})
+	return c, err
 }
 
 // DeleteCentre implements province.Store: in one transaction, under the
@@ -179,7 +266,7 @@ func (p *Province) UpdateCentre(ctx context.Context, id string, name *string, di
 // handed to a centre are its cookie only). The drop waits at most 10 s for
 // the centre's tables (another instance still serving it finishing a
 // transaction); then CodeUnavailable and nothing is changed.
-func (p *Province) DeleteCentre(ctx context.Context, id string) error {
+func (p *Province) DeleteCentre(ctx context.Context, id string, audit ...province.AuditEntry) error {
 	schema := province.SchemaOf(id)
 	if schema == "" || !SchemaPattern.MatchString(schema) || reservedSchema(schema) {
 		return queue.Errorf(protocol.CodeUnprocessable, "centre %s cannot be deleted", id)
@@ -189,7 +276,7 @@ func (p *Province) DeleteCentre(ctx context.Context, id string) error {
 	// is a deadlock, which PostgreSQL breaks by failing one side. Ours
 	// is run again (the other side's instance retries its own).
 	for try := 1; ; try++ {
-		err := p.deleteCentre(ctx, id, schema)
+		err := p.deleteCentre(ctx, id, schema, audit)
 		if c, _ := pgCode(err); (c != "40P01" && c != "40001") || try == 5 {
 			return err
 		}
@@ -201,7 +288,7 @@ func (p *Province) DeleteCentre(ctx context.Context, id string) error {
 	}
 }
 
-func (p *Province) deleteCentre(ctx context.Context, id, schema string) error {
+func (p *Province) deleteCentre(ctx context.Context, id, schema string, audit []province.AuditEntry) error {
 	fail := func(err error) error {
 		if c, _ := pgCode(err); c == "55P03" { // lock_timeout
 			return queue.Errorf(protocol.CodeUnavailable, "centre %s is busy (its tables or its registry entry are in use); try again", id)
@@ -243,14 +330,22 @@ func (p *Province) deleteCentre(ctx context.Context, id, schema string) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM civiq_province.centres WHERE id = $1`, id); err != nil {
 		return fail(err)
 	}
+	if err := addAudit(ctx, tx, audit); err != nil {
+		return fail(err)
+	}
 	return fail(tx.Commit(ctx))
 }
 
 // CreateUser implements province.Store.
-func (p *Province) CreateUser(ctx context.Context, u province.User) error {
-	_, err := p.pool.Exec(ctx, `INSERT INTO civiq_province.users (id, username, name, role, password_hash, disabled, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		u.ID, u.Username, u.Name, u.Role, u.PasswordHash, u.Disabled, u.Created)
-	return conflictOr(storageErr(err), "username "+u.Username+" is taken")
+func (p *Province) CreateUser(ctx context.Context, u province.User, audit ...province.AuditEntry) error {
+	err := p.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO civiq_province.users (id, username, name, role, password_hash, disabled, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+			u.ID, u.Username, u.Name, u.Role, u.PasswordHash, u.Disabled, u.Created); err != nil {
+			return err
+		}
+		return addAudit(ctx, tx, audit)
+	})
+	return conflictOr(err, "username "+u.Username+" is taken")
 }
 
 const provinceUserCols = `id, username, name, role, password_hash, disabled, created_at`
@@ -293,7 +388,7 @@ func (p *Province) Users(ctx context.Context) ([]province.User, error) {
 // UpdateUser implements province.Store: every account is locked (a
 // province has a handful), so two admins demoting each other at once
 // cannot both succeed and leave no admin.
-func (p *Province) UpdateUser(ctx context.Context, id string, keep []byte, change func(*province.User) (bool, error)) (province.User, error) {
+func (p *Province) UpdateUser(ctx context.Context, id string, keep []byte, change func(*province.User) (bool, []province.AuditEntry, error)) (province.User, error) {
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return province.User{}, storageErr(err)
@@ -320,7 +415,7 @@ func (p *Province) UpdateUser(ctx context.Context, id string, keep []byte, chang
 	if i < 0 {
 		return province.User{}, queue.ErrNotFound
 	}
-	end, err := change(&all[i])
+	end, audit, err := change(&all[i])
 	if err != nil {
 		return province.User{}, err
 	}
@@ -336,6 +431,9 @@ func (p *Province) UpdateUser(ctx context.Context, id string, keep []byte, chang
 		if _, err := tx.Exec(ctx, `DELETE FROM civiq_province.sessions WHERE user_id = $1 AND token_hash <> coalesce($2, ''::bytea)`, u.ID, keep); err != nil {
 			return province.User{}, storageErr(err)
 		}
+	}
+	if err := addAudit(ctx, tx, audit); err != nil {
+		return province.User{}, storageErr(err)
 	}
 	return u, storageErr(tx.Commit(ctx))
 }
