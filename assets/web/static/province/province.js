@@ -34,6 +34,7 @@ const texts = {
     'user.role': 'Vai trò', 'user.password': 'Mật khẩu (ít nhất 10 ký tự)', 'col.user': 'Tài khoản', 'col.role': 'Vai trò',
     'col.state': 'Trạng thái', active: 'Đang dùng', disabled: 'Đã khóa', lock: 'Khóa', unlock: 'Mở khóa', reset: 'Đặt lại mật khẩu',
     'reset.ph': 'Mật khẩu mới', 'reset.done': 'Đã đặt lại mật khẩu của {user}; các phiên của tài khoản này đã kết thúc.', you: '(bạn)',
+    'audit.dropped': 'đã xóa schema {schema}',
     audit: 'Nhật ký thao tác', 'audit.hint': '50 thao tác gần nhất trên các trung tâm và tài khoản cấp tỉnh.', 'audit.none': 'Chưa có thao tác nào.',
     'col.time': 'Thời gian', 'col.actor': 'Người thực hiện', 'col.action': 'Thao tác', 'col.subject': 'Đối tượng',
     'a.centre.create': 'Tạo trung tâm', 'a.centre.rename': 'Đổi tên trung tâm', 'a.centre.disable': 'Ngừng phục vụ trung tâm',
@@ -65,6 +66,7 @@ const texts = {
     'user.role': 'Role', 'user.password': 'Password (at least 10 characters)', 'col.user': 'Account', 'col.role': 'Role',
     'col.state': 'State', active: 'Active', disabled: 'Disabled', lock: 'Disable', unlock: 'Enable', reset: 'Reset password',
     'reset.ph': 'New password', 'reset.done': 'Password of {user} reset; its sessions have ended.', you: '(you)',
+    'audit.dropped': 'schema {schema} dropped',
     audit: 'Activity log', 'audit.hint': 'The latest 50 changes to the centres and the province accounts.', 'audit.none': 'Nothing yet.',
     'col.time': 'Time', 'col.actor': 'By', 'col.action': 'Action', 'col.subject': 'Subject',
     'a.centre.create': 'Centre created', 'a.centre.rename': 'Centre renamed', 'a.centre.disable': 'Centre taken out of service',
@@ -298,8 +300,13 @@ async function loadAudit() {
     const tr = el('tr');
     tr.dataset.action = e.action;
     const subject = el('td'); subject.append(el('strong', e.subject));
-    // Role codes in a detail (account.create, account.role) in words.
-    if (e.detail) subject.append(el('div', e.detail.replace(/\bprovince_(admin|supervisor)\b/g, (r) => t('role_' + r)), 'muted'));
+    // Role codes in a detail (account.create, account.role) and a
+    // deletion's dropped schema (centre.delete) in the page's language.
+    if (e.detail) {
+      const d = e.detail.replace(/\bprovince_(admin|supervisor)\b/g, (r) => t('role_' + r))
+        .replace(/^schema (\S+) dropped$/, (m, schema) => t('audit.dropped', { schema }));
+      subject.append(el('div', d, 'muted'));
+    }
     tr.append(el('td', fmt.format(new Date(e.at)), 'pv-time'), el('td', e.actor), el('td', t('a.' + e.action)), subject);
     body.append(tr);
   }
@@ -391,7 +398,9 @@ $('user-form').addEventListener('submit', async (e) => {
 });
 $('del-confirm').addEventListener('input', () => { $('del-go').disabled = !deleting || $('del-confirm').value.trim() !== deleting.id; });
 $('del-cancel').addEventListener('click', closeDelete);
-$('del-dialog').addEventListener('close', () => { deleting = null; });
+// The close event comes in a task of its own: one of a dialog already
+// opened again (for this or another centre) must not forget that centre.
+$('del-dialog').addEventListener('close', () => { if (!$('del-dialog').open) deleting = null; });
 $('del-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const c = deleting;
