@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/civiq/civiq/server/internal/province"
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store/postgres"
@@ -24,16 +22,8 @@ import (
 func TestProvinceDeleteCentreRaces(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
-	ps, err := postgres.OpenProvince(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ps.Close()
-	db, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(ctx)
+	ps := openProvince(t, url)
+	db := conn(t, url)
 	const id, schema = "xa-dua", "centre_xa_dua"
 	c := province.Centre{ID: id, Name: "Xã Đua", TimeZone: "Asia/Ho_Chi_Minh"}
 	// create makes the centre as wiring.Province.CreateCentre does, with a

@@ -5,11 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/civiq/civiq/server/internal/province"
 	"github.com/civiq/civiq/server/internal/queue"
-	"github.com/civiq/civiq/server/internal/store/postgres"
 	"github.com/civiq/civiq/server/protocol"
 )
 
@@ -20,24 +17,12 @@ import (
 func TestProvinceAuditStore(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
-	ps, err := postgres.OpenProvince(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps.Close()
-	db, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(ctx)
+	openProvince(t, url).Close()
+	db := conn(t, url)
 	if _, err := db.Exec(ctx, `DROP TABLE civiq_province.audit; UPDATE civiq_province.civiq_schema SET version = 3`); err != nil {
 		t.Fatal(err)
 	}
-	ps, err = postgres.OpenProvince(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ps.Close()
+	ps := openProvince(t, url) // the upgrade from version 3
 	var v int
 	if err := db.QueryRow(ctx, `SELECT version FROM civiq_province.civiq_schema`).Scan(&v); err != nil || v != 4 {
 		t.Fatalf("province schema version after the upgrade: %d %v", v, err)
@@ -54,7 +39,7 @@ func TestProvinceAuditStore(t *testing.T) {
 	if err := ps.CreateUser(ctx, u, e(province.ActionAccountCreate, "adm-again")); queue.CodeOf(err) != protocol.CodeConflict {
 		t.Fatalf("duplicate user: %v", err)
 	}
-	_, err = ps.UpdateUser(ctx, "u1", nil, func(u *province.User) (bool, []province.AuditEntry, error) {
+	_, err := ps.UpdateUser(ctx, "u1", nil, func(u *province.User) (bool, []province.AuditEntry, error) {
 		u.Role = province.RoleSupervisor
 		return false, []province.AuditEntry{e(province.ActionAccountRole, "adm-demoted")}, nil
 	})

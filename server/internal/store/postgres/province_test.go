@@ -21,17 +21,9 @@ import (
 func TestProvinceAccounts(t *testing.T) {
 	ctx := context.Background()
 	url := srv.Database(t)
-	ps, err := postgres.OpenProvince(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ps.Close()
+	ps := openProvince(t, url)
 	// A second open (another instance) finds the schema made.
-	ps2, err := postgres.OpenProvince(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps2.Close()
+	openProvince(t, url).Close()
 
 	c := province.Centre{ID: "huyen-a", Name: "Huyện A", TimeZone: "Asia/Ho_Chi_Minh", Created: time.Now()}
 	if err := ps.ReserveCentre(ctx, c); err != nil {
@@ -115,4 +107,27 @@ func TestProvinceAccounts(t *testing.T) {
 	if _, err := svc.Authenticate(ctx, "not-a-province-token"); queue.CodeOf(err) != protocol.CodeUnauthorized {
 		t.Fatalf("foreign token: %v", err)
 	}
+}
+
+// openProvince opens the province store on url (closed when the test
+// ends; closing it sooner is harmless).
+func openProvince(t *testing.T, url string) *postgres.Province {
+	t.Helper()
+	ps, err := postgres.OpenProvince(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ps.Close)
+	return ps
+}
+
+// conn is a connection of its own to url, closed when the test ends.
+func conn(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
 }
