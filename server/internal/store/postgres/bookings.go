@@ -64,19 +64,20 @@ func (w *wtx) PutBookingSettings(s protocol.BookingSettings) error {
 }
 
 // Holiday implements queue.BookingTx.
-// Every issue asks: the batch's answer is kept (batchCache).
+// Every issue asks: the batch reads it once a day (loadDay).
 func (w *wtx) Holiday(day string) (bool, error) {
+	if w.cache != nil && w.p != nil {
+		if err := w.loadDay(day); err != nil {
+			return false, err
+		}
+	}
 	if hol, ok := w.cache.holiday(day); ok {
 		return hol, nil
 	}
 	var one int
 	err := w.tx.QueryRow(w.ctx, `SELECT 1 FROM holidays WHERE day = $1`, day).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
-		w.cache.setHoliday(day, false)
 		return false, nil
-	}
-	if err == nil {
-		w.cache.setHoliday(day, true)
 	}
 	return err == nil, err
 }

@@ -34,6 +34,15 @@ type held struct {
 	owner  *op               // the update it belongs to; nil: the writer's own
 	mapErr func(error) error // the update's error when it fails (nil: as is)
 	ok     func()            // run once it has succeeded (nil: nothing)
+	// check turns a success into a failure (nil: none): a write that
+	// changed no row where it expected one (NextNumber).
+	check func(pgconn.CommandTag) error
+}
+
+// query is a statement sent with the held ones.
+type query struct {
+	sql  string
+	args []any
 }
 
 // heldErr is the failure of a held statement.
@@ -66,22 +75,26 @@ func (p *pipe) takeFailure() *heldErr {
 	return f
 }
 
-// send sends the held statements followed by sql (queued as last, unless
-// sql is ""), and reads the held statements' results. It returns the
-// batch's results positioned at sql's.
-func (p *pipe) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(p.held)+1)}
+// send sends the held statements followed by qs, and reads the held
+// statements' results. It returns the batch's results positioned at the
+// first of qs.
+func (p *pipe) send(ctx context.Context, qs ...query) (pgx.BatchResults, error) {
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(p.held)+len(qs))}
 	for _, h := range p.held {
 		b.Queue(h.sql, h.args...)
 	}
-	if sql != "" {
-		b.Queue(sql, args...)
+	for _, q := range qs {
+		b.Queue(q.sql, q.args...)
 	}
 	hs := p.held
 	p.held = nil
 	br := p.Tx.SendBatch(ctx, b)
 	for _, h := range hs {
-		if _, err := br.Exec(); err != nil {
+		tag, err := br.Exec()
+		if err == nil && h.check != nil {
+			err = h.check(tag)
+		}
+		if err != nil {
 			if h.mapErr != nil {
 				err = h.mapErr(err)
 			}
@@ -96,6 +109,49 @@ func (p *pipe) send(ctx context.Context, sql string, args []any) (pgx.BatchResul
 	return br, nil
 }
 
+// read is a query of readAll, and what is done with each of its rows.
+type read struct {
+	sql  string
+	args []any
+	row  func(pgx.Rows) error
+}
+
+// readAll runs rs in one round trip, with the held statements.
+func (p *pipe) readAll(ctx context.Context, rs ...read) error {
+	if p.failed != nil {
+		return errHeldFailed
+	}
+	qs := make([]query, len(rs))
+	for i, r := range rs {
+		qs[i] = query{sql: r.sql, args: r.args}
+	}
+	br, err := p.send(ctx, qs...)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if err := eachRow(br, r); err != nil {
+			br.Close()
+			return err
+		}
+	}
+	return br.Close()
+}
+
+func eachRow(br pgx.BatchResults, r read) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := r.row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // flush sends the held statements on their own.
 func (p *pipe) flush(ctx context.Context) error {
 	if p.failed != nil {
@@ -104,7 +160,7 @@ func (p *pipe) flush(ctx context.Context) error {
 	if len(p.held) == 0 {
 		return nil
 	}
-	br, err := p.send(ctx, "", nil)
+	br, err := p.send(ctx)
 	if err != nil {
 		return err
 	}
@@ -119,7 +175,7 @@ func (p *pipe) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comman
 	if len(p.held) == 0 {
 		return p.Tx.Exec(ctx, sql, args...)
 	}
-	br, err := p.send(ctx, sql, args)
+	br, err := p.send(ctx, query{sql, args})
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -138,7 +194,7 @@ func (p *pipe) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, er
 	if len(p.held) == 0 {
 		return p.Tx.Query(ctx, sql, args...)
 	}
-	br, err := p.send(ctx, sql, args)
+	br, err := p.send(ctx, query{sql, args})
 	if err != nil {
 		return newFailedRows(err), err
 	}

@@ -294,6 +294,55 @@ func TestNumbersCountedInBatch(t *testing.T) {
 	}
 }
 
+// TestNumbersCheckedAgainstOutsideWriter: a batch counts a field's next
+// number from its reading of the day (no round trip per issue), and the
+// write checks the row still holds what was counted on. A writer outside
+// the batches' turns that takes a number in between (an UPDATE of the row,
+// or the day's first row inserted) makes the update run again on a fresh
+// reading: the numbers stay unique and gap-free.
+func TestNumbersCheckedAgainstOutsideWriter(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	s := open(t, url)
+	defer s.Close()
+	c := conn(t, url)
+	for _, tc := range []struct {
+		name, day, outside string
+		want               int
+	}{
+		{"the day's first row inserted", "2026-11-29",
+			`INSERT INTO number_seq (service_id, day, last) VALUES ('a', '2026-11-29', 1)`, 2},
+		{"the row moved on", "2026-11-29",
+			`UPDATE number_seq SET last = last + 1 WHERE service_id = 'a' AND day = '2026-11-29'`, 4},
+	} {
+		runs := 0
+		var got int
+		if _, err := s.Update(ctx, func(tx queue.Tx) error {
+			runs++
+			if _, err := tx.IssuedCount("a", tc.day); err != nil { // the day is read
+				return err
+			}
+			if runs == 1 {
+				if _, err := c.Exec(ctx, tc.outside); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var err error
+			got, err = tx.NextNumber("a", tc.day)
+			return err
+		}); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var last int
+		if err := c.QueryRow(ctx, `SELECT last FROM number_seq WHERE service_id = 'a' AND day = $1`, tc.day).Scan(&last); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want || last != tc.want || runs != 2 {
+			t.Errorf("%s: number %d, row %d after %d runs; want %d, %d after 2", tc.name, got, last, runs, tc.want, tc.want)
+		}
+	}
+}
+
 // TestBatchReadsAreCopies: within a batch the field and centre documents
 // are read once and kept decoded; every update still gets a copy of its
 // own, so one that changes the opening hours it was given changes nothing

@@ -56,22 +56,30 @@ func (w *wtx) lockedTicket(id string) {
 	w.locked[id] = true
 }
 
-// batchCache keeps the field and centre documents a batch has read, so
-// the updates after the first do not read them again (every issue reads
-// both). A write of either drops it, and so does an update that rolls back
-// (it may have read its own write). Another instance's change meanwhile is
-// seen by the next batch: the engine tolerates such a race (issue.go).
+// batchCache keeps what the updates of a batch read again and again, so
+// that a batch reads it in two round trips instead of a few per update:
+// every field's document and the centre's at the first need of either
+// (docs), and a day's holiday and every field's last number at the first
+// need of a day (loadDay). While a batch runs, the batches of the other
+// instances wait for their turn (qBatchTurn), so nobody else changes these
+// rows meanwhile; a number written from here still checks the row it
+// counted on (NextNumber). A write of a document drops the cache, and so
+// does an update that rolls back (it may have read its own write). Another
+// instance's change of a document is seen by the next batch: the engine
+// tolerates such a race (issue.go).
 //
-// The documents are kept decoded (every issue of a batch would decode
-// them again otherwise); each read gets its own copy of their opening
-// hours, the one map in them.
+// The documents are decoded at their first use, once per batch; each read
+// gets its own copy of their opening hours, the one map in them.
 type batchCache struct {
+	docs     bool              // rawServices and centre are read
+	raw      map[string][]byte // field id → its stored document, until decoded
 	services map[string]protocol.Service
 	centre   *protocol.Centre
+	days     map[string]bool // days whose holiday and numbers are read
 	holidays map[string]bool // day → is a holiday
-	// numbers are the last numbers this transaction allocated, by field
-	// and day: their rows stay locked by it until it commits, so the next
-	// number is known without asking (NextNumber).
+	// numbers are the fields' last numbers by day, as read (loadDay) or
+	// allocated by this transaction (NextNumber): within a read day, a
+	// field that has none has no row yet.
 	numbers map[numberKey]int
 }
 
@@ -79,7 +87,7 @@ type numberKey struct{ service, day string }
 
 func (c *batchCache) reset() {
 	if c != nil {
-		c.services, c.centre, c.holidays, c.numbers = nil, nil, nil, nil
+		*c = batchCache{}
 	}
 }
 
@@ -89,14 +97,6 @@ func (c *batchCache) holiday(day string) (hol, ok bool) {
 	}
 	hol, ok = c.holidays[day]
 	return hol, ok
-}
-
-func (c *batchCache) number(k numberKey) (last int, ok bool) {
-	if c == nil {
-		return 0, false
-	}
-	last, ok = c.numbers[k]
-	return last, ok
 }
 
 func (c *batchCache) setNumber(k numberKey, last int) {
@@ -117,6 +117,73 @@ func (c *batchCache) setHoliday(day string, hol bool) {
 		c.holidays = map[string]bool{}
 	}
 	c.holidays[day] = hol
+}
+
+// loadDocs reads every field's document and the centre's in one round
+// trip, unless the batch has them.
+func (w *wtx) loadDocs() error {
+	c := w.cache
+	if c.docs {
+		return nil
+	}
+	raw := map[string][]byte{}
+	var centre []byte
+	err := w.p.readAll(w.ctx,
+		read{sql: `SELECT id, data FROM services`, row: func(r pgx.Rows) error {
+			var id string
+			var data []byte
+			if err := r.Scan(&id, &data); err != nil {
+				return err
+			}
+			raw[id] = data
+			return nil
+		}},
+		read{sql: `SELECT data FROM centre WHERE id = 1`, row: func(r pgx.Rows) error { return r.Scan(&centre) }})
+	if err != nil {
+		return err
+	}
+	var ct protocol.Centre
+	if centre != nil {
+		if err := json.Unmarshal(centre, &ct); err != nil {
+			return err
+		}
+	}
+	c.docs, c.raw, c.services, c.centre = true, raw, map[string]protocol.Service{}, &ct
+	return nil
+}
+
+// loadDay reads day's holiday and every field's last number of day in one
+// round trip, unless the batch has them.
+func (w *wtx) loadDay(day string) error {
+	c := w.cache
+	if c.days[day] {
+		return nil
+	}
+	hol := false
+	nums := map[string]int{}
+	err := w.p.readAll(w.ctx,
+		read{sql: `SELECT true FROM holidays WHERE day = $1`, args: []any{day}, row: func(r pgx.Rows) error { return r.Scan(&hol) }},
+		read{sql: `SELECT service_id, last FROM number_seq WHERE day = $1`, args: []any{day}, row: func(r pgx.Rows) error {
+			var id string
+			var last int
+			if err := r.Scan(&id, &last); err != nil {
+				return err
+			}
+			nums[id] = last
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	if c.days == nil {
+		c.days = map[string]bool{}
+	}
+	c.days[day] = true
+	c.setHoliday(day, hol)
+	for id, last := range nums {
+		c.setNumber(numberKey{id, day}, last)
+	}
+	return nil
 }
 
 var (
@@ -160,15 +227,11 @@ func notFound(err error) error {
 }
 
 func (w *wtx) Centre() (protocol.Centre, error) {
-	if w.cache == nil {
+	if w.cache == nil || w.p == nil {
 		return readCentre(w.ctx, w.tx)
 	}
-	if w.cache.centre == nil {
-		c, err := readCentre(w.ctx, w.tx)
-		if err != nil {
-			return c, err
-		}
-		w.cache.centre = &c
+	if err := w.loadDocs(); err != nil {
+		return protocol.Centre{}, err
 	}
 	c := *w.cache.centre
 	c.Hours = cloneHours(c.Hours)
@@ -210,27 +273,31 @@ func (w *wtx) PutCentre(c protocol.Centre) error {
 }
 
 func (w *wtx) Service(id string) (protocol.Service, error) {
-	if w.cache != nil {
-		if s, ok := w.cache.services[id]; ok {
-			s.Hours = cloneHours(s.Hours)
-			return s, nil
-		}
-	}
 	var s protocol.Service
-	var data []byte
-	if err := w.tx.QueryRow(w.ctx, `SELECT data FROM services WHERE id = $1`, id).Scan(&data); err != nil {
-		return s, notFound(err)
+	if w.cache == nil || w.p == nil {
+		var data []byte
+		if err := w.tx.QueryRow(w.ctx, `SELECT data FROM services WHERE id = $1`, id).Scan(&data); err != nil {
+			return s, notFound(err)
+		}
+		return s, json.Unmarshal(data, &s)
 	}
-	if err := json.Unmarshal(data, &s); err != nil {
+	if err := w.loadDocs(); err != nil {
 		return s, err
 	}
-	if w.cache != nil {
-		if w.cache.services == nil {
-			w.cache.services = map[string]protocol.Service{}
+	c := w.cache
+	s, ok := c.services[id]
+	if !ok {
+		data, ok := c.raw[id]
+		if !ok {
+			return s, queue.ErrNotFound
 		}
-		w.cache.services[id] = s
-		s.Hours = cloneHours(s.Hours)
+		if err := json.Unmarshal(data, &s); err != nil {
+			return protocol.Service{}, err
+		}
+		c.services[id] = s
+		delete(c.raw, id)
 	}
+	s.Hours = cloneHours(s.Hours)
 	return s, nil
 }
 
@@ -319,33 +386,59 @@ func (w *wtx) PutCounter(c queue.CounterRecord) error {
 		c.ID, c.Number, string(b), c.PriorityStreak, c.ServedDay, c.ServedToday, c.RegularRun, c.Unstaffed)
 }
 
-// NextNumber implements queue.Tx: the UPSERT locks the field's row for the
-// day until commit, so concurrent issuers on any instance queue behind it.
-//
-// Within a batch, the field's row stays locked from its first allocation
-// until the commit, so the next numbers are counted here and only written
-// (held back, pipe.go): most issues of a batch then cost PostgreSQL no
-// round trip. A rollback drops the count with the batch cache.
+// NextNumber implements queue.Tx. The field's last number of the day is
+// known from the batch's reading (loadDay): the new one is written without
+// waiting for an answer (held back, pipe.go), and the write checks that the
+// row still holds the number counted on. Should it not (a writer outside
+// the batches' turns), the update runs again on a fresh reading: numbers
+// stay unique and gap-free either way. The row stays locked by this
+// transaction from its first write until it commits, so concurrent issuers
+// on any instance queue behind it.
 func (w *wtx) NextNumber(serviceID, day string) (int, error) {
+	if w.cache == nil || w.p == nil {
+		var n int
+		err := w.tx.QueryRow(w.ctx, `INSERT INTO number_seq (service_id, day, last) VALUES ($1, $2, 1)
+			ON CONFLICT (service_id, day) DO UPDATE SET last = number_seq.last + 1 RETURNING last`, serviceID, day).Scan(&n)
+		return n, err
+	}
+	if err := w.loadDay(day); err != nil {
+		return 0, err
+	}
 	key := numberKey{serviceID, day}
-	if last, ok := w.cache.number(key); ok && w.p != nil {
-		n := last + 1
-		if err := w.write(nil, `UPDATE number_seq SET last = $3 WHERE service_id = $1 AND day = $2`, serviceID, day, n); err != nil {
-			return 0, err
-		}
-		w.cache.setNumber(key, n)
-		return n, nil
+	last, ok := w.cache.numbers[key]
+	n := last + 1
+	if ok {
+		w.p.hold(held{sql: `UPDATE number_seq SET last = $3 WHERE service_id = $1 AND day = $2 AND last = $4`,
+			args: []any{serviceID, day, n, last}, owner: w.op, check: oneRow})
+	} else {
+		w.p.hold(held{sql: `INSERT INTO number_seq (service_id, day, last) VALUES ($1, $2, 1)`,
+			args: []any{serviceID, day}, owner: w.op, mapErr: func(err error) error {
+				if isUnique(err) {
+					return errRetry // inserted meanwhile: read again
+				}
+				return err
+			}})
 	}
-	var n int
-	err := w.tx.QueryRow(w.ctx, `INSERT INTO number_seq (service_id, day, last) VALUES ($1, $2, 1)
-		ON CONFLICT (service_id, day) DO UPDATE SET last = number_seq.last + 1 RETURNING last`, serviceID, day).Scan(&n)
-	if err == nil {
-		w.cache.setNumber(key, n)
+	w.cache.setNumber(key, n)
+	return n, nil
+}
+
+// oneRow checks that a held write changed one row, else asks for the
+// update to run again (what it counted on changed).
+func oneRow(tag pgconn.CommandTag) error {
+	if tag.RowsAffected() != 1 {
+		return errRetry
 	}
-	return n, err
+	return nil
 }
 
 func (w *wtx) IssuedCount(serviceID, day string) (int, error) {
+	if w.cache != nil && w.p != nil {
+		if err := w.loadDay(day); err != nil {
+			return 0, err
+		}
+		return w.cache.numbers[numberKey{serviceID, day}], nil
+	}
 	var n int
 	err := w.tx.QueryRow(w.ctx, `SELECT last FROM number_seq WHERE service_id = $1 AND day = $2`, serviceID, day).Scan(&n)
 	if errors.Is(err, pgx.ErrNoRows) {
