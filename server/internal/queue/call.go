@@ -10,6 +10,18 @@ import (
 // counterOf reads a counter inside tx and normalises its served count to day.
 func counterOf(tx Tx, id, day string) (CounterRecord, error) {
 	c, err := tx.Counter(id)
+	return normalCounter(c, err, id, day)
+}
+
+// counterAndCurrent is counterOf and the counter's current ticket (nil:
+// none), read together.
+func counterAndCurrent(tx Tx, id, day string) (CounterRecord, *TicketRecord, error) {
+	c, cur, err := tx.CounterCurrent(id)
+	c, err = normalCounter(c, err, id, day)
+	return c, cur, err
+}
+
+func normalCounter(c CounterRecord, err error, id, day string) (CounterRecord, error) {
 	if IsNotFound(err) {
 		return c, Errorf(protocol.CodeNotFound, "unknown counter %q", id)
 	}
@@ -55,21 +67,18 @@ func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.T
 		called = nil
 		now := e.now()
 		day := Day(now, e.opts.Location)
-		c, err := counterOf(tx, counterID, day)
+		c, cur, err := counterAndCurrent(tx, counterID, day)
 		if err != nil {
 			return err
 		}
 		// The counter is stored once, at the end: with the call, or
 		// with the served count of the ticket finished when none is left.
 		stale := false
-		cur, err := tx.CurrentTicket(counterID)
-		if err == nil {
-			if err := e.finishTicket(tx, cur, &c, protocol.StatusDone, now); err != nil {
+		if cur != nil {
+			if err := e.finishTicket(tx, *cur, &c, protocol.StatusDone, now); err != nil {
 				return err
 			}
 			stale = true
-		} else if !IsNotFound(err) {
-			return err
 		}
 		if c.Status != protocol.CounterOpen {
 			c.Status = protocol.CounterOpen
@@ -122,20 +131,17 @@ func (e *Engine) current(ctx context.Context, counterID string, fn func(tx Tx, c
 	var out TicketRecord
 	_, err := e.store.Update(ctx, func(tx Tx) error {
 		now := e.now()
-		c, err := counterOf(tx, counterID, Day(now, e.opts.Location))
+		c, cur, err := counterAndCurrent(tx, counterID, Day(now, e.opts.Location))
 		if err != nil {
 			return err
 		}
-		cur, err := tx.CurrentTicket(counterID)
-		if IsNotFound(err) {
+		if cur == nil {
 			return Errorf(protocol.CodeNoCurrentTicket, "counter %d has no ticket being served", c.Number)
-		} else if err != nil {
+		}
+		if err := fn(tx, &c, cur, now); err != nil {
 			return err
 		}
-		if err := fn(tx, &c, &cur, now); err != nil {
-			return err
-		}
-		out = cur
+		out = *cur
 		return nil
 	})
 	if err != nil {

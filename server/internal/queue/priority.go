@@ -139,7 +139,13 @@ func (e *Engine) pick(tx Tx, c *CounterRecord, day string, now time.Time) (Ticke
 			prioIDs = append(prioIDs, id)
 		}
 	}
-	booked, err := tx.WaitingBooked(c.ServiceIDs, day)
+	// Every candidate is read at once, even those a booked ticket in its
+	// window makes needless: one round trip to the store.
+	booked, oldest, err := tx.CallCandidates(day, c.ServiceIDs, []OldestQuery{
+		{ServiceIDs: prioIDs, Priority: true},
+		{ServiceIDs: c.ServiceIDs, Priority: false},
+		{ServiceIDs: offIDs, Priority: true}, // an "off" field's priority tickets queue as regular
+	})
 	if err != nil {
 		return TicketRecord{}, false, err
 	}
@@ -178,27 +184,15 @@ func (e *Engine) pick(tx Tx, c *CounterRecord, day string, now time.Time) (Ticke
 			return *inWindow, true, nil
 		}
 	}
-	oldest := func(slot **TicketRecord, ids []string, priority bool) error {
-		if len(ids) == 0 {
-			return nil
+	for i, t := range oldest {
+		if t == nil {
+			continue
 		}
-		t, err := tx.OldestWaiting(ids, day, priority)
-		if IsNotFound(err) {
-			return nil
-		} else if err != nil {
-			return err
+		if i == 0 {
+			consider(&p, *t)
+		} else {
+			consider(&r, *t)
 		}
-		consider(slot, t)
-		return nil
-	}
-	if err := oldest(&p, prioIDs, true); err != nil {
-		return TicketRecord{}, false, err
-	}
-	if err := oldest(&r, c.ServiceIDs, false); err != nil {
-		return TicketRecord{}, false, err
-	}
-	if err := oldest(&r, offIDs, true); err != nil {
-		return TicketRecord{}, false, err
 	}
 	if inWindow != nil {
 		switch pos {

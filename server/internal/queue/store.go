@@ -151,6 +151,13 @@ type PresenceStore interface {
 	StaffedElsewhere(ctx context.Context) (map[string]bool, error)
 }
 
+// OldestQuery asks for the oldest waiting walk-in of ServiceIDs with
+// Priority (Tx.CallCandidates).
+type OldestQuery struct {
+	ServiceIDs []string
+	Priority   bool
+}
+
 // Tx is what the queue may do inside a transaction.
 type Tx interface {
 	// Epoch is the store's event epoch.
@@ -191,6 +198,14 @@ type Tx interface {
 	// WaitingBooked lists the waiting tickets of day among serviceIDs that
 	// carry a Booking, by issue time (ties by id); nil when none.
 	WaitingBooked(serviceIDs []string, day string) ([]TicketRecord, error)
+	// CounterCurrent is Counter(id) and CurrentTicket(id) read together
+	// (cur nil: the counter serves nobody), in one round trip where the
+	// store has them.
+	CounterCurrent(id string) (c CounterRecord, cur *TicketRecord, err error)
+	// CallCandidates is WaitingBooked(booked, day) and OldestWaiting(q.ServiceIDs,
+	// day, q.Priority) of each of oldest (nil where none waits) read
+	// together, in one round trip where the store has them.
+	CallCandidates(day string, booked []string, oldest []OldestQuery) ([]TicketRecord, []*TicketRecord, error)
 	// OpenBefore lists tickets of days before day still waiting or called.
 	OpenBefore(day string) ([]TicketRecord, error)
 
@@ -376,4 +391,41 @@ func DecodeBooking(data []byte) (*protocol.TicketBooking, error) {
 		return nil, err
 	}
 	return &protocol.TicketBooking{Code: s.Code, SlotStart: s.SlotStart, WindowFrom: s.WindowFrom, WindowTo: s.WindowTo}, nil
+}
+
+// CounterCurrentOf is Tx.CounterCurrent by its two reads, for a store
+// whose reads cost no round trip (SQLite).
+func CounterCurrentOf(tx Tx, id string) (CounterRecord, *TicketRecord, error) {
+	c, err := tx.Counter(id)
+	if err != nil {
+		return c, nil, err
+	}
+	cur, err := tx.CurrentTicket(id)
+	if IsNotFound(err) {
+		return c, nil, nil
+	}
+	if err != nil {
+		return c, nil, err
+	}
+	return c, &cur, nil
+}
+
+// CallCandidatesOf is Tx.CallCandidates by its reads one after the other.
+func CallCandidatesOf(tx Tx, day string, booked []string, oldest []OldestQuery) ([]TicketRecord, []*TicketRecord, error) {
+	list, err := tx.WaitingBooked(booked, day)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*TicketRecord, len(oldest))
+	for i, q := range oldest {
+		t, err := tx.OldestWaiting(q.ServiceIDs, day, q.Priority)
+		if IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		out[i] = &t
+	}
+	return list, out, nil
 }

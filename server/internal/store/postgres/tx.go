@@ -352,7 +352,7 @@ func scanCounter(sc pgx.Row) (queue.CounterRecord, error) {
 // Counter reads a counter and locks it: its streak and served count are
 // decided on by this transaction.
 func (w *wtx) Counter(id string) (queue.CounterRecord, error) {
-	return scanCounter(w.tx.QueryRow(w.ctx, `SELECT `+counterCols+` FROM counters WHERE id = $1 FOR UPDATE`, id))
+	return scanCounter(w.tx.QueryRow(w.ctx, qCounter, id))
 }
 
 func (w *wtx) Counters() ([]queue.CounterRecord, error) { return queryCounters(w.ctx, w.tx) }
@@ -595,8 +595,7 @@ func (w *wtx) TicketByIdemKey(issuer, key string) (queue.TicketRecord, error) {
 }
 
 func (w *wtx) CurrentTicket(counterID string) (queue.TicketRecord, error) {
-	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE counter_id = $1 AND status = 'called'
-		ORDER BY called_at DESC LIMIT 1 FOR UPDATE`, counterID)))
+	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, qCurrent, counterID)))
 }
 
 // The oldest of each of the counter's fields is one step down the index
@@ -610,10 +609,7 @@ func (w *wtx) OldestWaiting(serviceIDs []string, day string, priority bool) (que
 	if len(serviceIDs) == 0 {
 		return queue.TicketRecord{}, queue.ErrNotFound
 	}
-	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, `SELECT o.* FROM unnest($3::text[]) AS f(service_id)
-		CROSS JOIN LATERAL (SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1 AND priority = $2
-			AND booking IS NULL AND service_id = f.service_id ORDER BY issued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) o
-		ORDER BY o.issued_at, o.id LIMIT 1`, day, priority, serviceIDs)))
+	return w.lockedOne(scanTicket(w.tx.QueryRow(w.ctx, qOldestWaiting, day, priority, serviceIDs)))
 }
 
 // WaitingBooked implements queue.Tx; the rows are locked like
@@ -622,8 +618,95 @@ func (w *wtx) WaitingBooked(serviceIDs []string, day string) ([]queue.TicketReco
 	if len(serviceIDs) == 0 {
 		return nil, nil
 	}
-	return w.lockedAll(collectTickets(w.tx.Query(w.ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = $1
-		AND booking IS NOT NULL AND service_id = ANY($2) ORDER BY issued_at, id FOR UPDATE SKIP LOCKED`, day, serviceIDs)))
+	return w.lockedAll(collectTickets(w.tx.Query(w.ctx, qWaitingBooked, day, serviceIDs)))
+}
+
+const (
+	qCounter = `SELECT ` + counterCols + ` FROM counters WHERE id = $1 FOR UPDATE`
+	qCurrent = `SELECT ` + ticketCols + ` FROM tickets WHERE counter_id = $1 AND status = 'called'
+		ORDER BY called_at DESC LIMIT 1 FOR UPDATE`
+	qOldestWaiting = `SELECT o.* FROM unnest($3::text[]) AS f(service_id)
+		CROSS JOIN LATERAL (SELECT ` + ticketCols + ` FROM tickets WHERE status = 'waiting' AND day = $1 AND priority = $2
+			AND booking IS NULL AND service_id = f.service_id ORDER BY issued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) o
+		ORDER BY o.issued_at, o.id LIMIT 1`
+	qWaitingBooked = `SELECT ` + ticketCols + ` FROM tickets WHERE status = 'waiting' AND day = $1
+		AND booking IS NOT NULL AND service_id = ANY($2) ORDER BY issued_at, id FOR UPDATE SKIP LOCKED`
+)
+
+// CounterCurrent implements queue.Tx: both rows read (and locked) in one
+// round trip.
+func (w *wtx) CounterCurrent(id string) (queue.CounterRecord, *queue.TicketRecord, error) {
+	if w.p == nil {
+		return queue.CounterCurrentOf(w, id)
+	}
+	var c queue.CounterRecord
+	var cur *queue.TicketRecord
+	found := false
+	err := w.p.readAll(w.ctx,
+		read{sql: qCounter, args: []any{id}, row: func(r pgx.Rows) error {
+			var err error
+			c, err = scanCounter(r)
+			found = err == nil
+			return err
+		}},
+		read{sql: qCurrent, args: []any{id}, row: func(r pgx.Rows) error {
+			t, err := scanTicket(r)
+			if err == nil {
+				w.lockedTicket(t.ID)
+				cur = &t
+			}
+			return err
+		}})
+	if err == nil && !found {
+		err = queue.ErrNotFound
+	}
+	if err != nil {
+		return queue.CounterRecord{}, nil, err
+	}
+	return c, cur, nil
+}
+
+// CallCandidates implements queue.Tx: every read in one round trip, its
+// rows locked as WaitingBooked's and OldestWaiting's (a candidate the
+// call does not take stays locked until the batch commits: the batches
+// of the instances take turns anyway).
+func (w *wtx) CallCandidates(day string, booked []string, oldest []queue.OldestQuery) ([]queue.TicketRecord, []*queue.TicketRecord, error) {
+	if w.p == nil {
+		return queue.CallCandidatesOf(w, day, booked, oldest)
+	}
+	var list []queue.TicketRecord
+	out := make([]*queue.TicketRecord, len(oldest))
+	var rs []read
+	if len(booked) > 0 {
+		rs = append(rs, read{sql: qWaitingBooked, args: []any{day, booked}, row: func(r pgx.Rows) error {
+			t, err := scanTicket(r)
+			if err == nil {
+				w.lockedTicket(t.ID)
+				list = append(list, t)
+			}
+			return err
+		}})
+	}
+	for i, q := range oldest {
+		if len(q.ServiceIDs) == 0 {
+			continue
+		}
+		rs = append(rs, read{sql: qOldestWaiting, args: []any{day, q.Priority, q.ServiceIDs}, row: func(r pgx.Rows) error {
+			t, err := scanTicket(r)
+			if err == nil {
+				w.lockedTicket(t.ID)
+				out[i] = &t
+			}
+			return err
+		}})
+	}
+	if len(rs) == 0 {
+		return nil, out, nil
+	}
+	if err := w.p.readAll(w.ctx, rs...); err != nil {
+		return nil, nil, err
+	}
+	return list, out, nil
 }
 
 func (w *wtx) OpenBefore(day string) ([]queue.TicketRecord, error) {

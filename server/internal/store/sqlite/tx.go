@@ -335,6 +335,14 @@ func (w *wtx) CurrentTicket(counterID string) (queue.TicketRecord, error) {
 	return scanTicket(w.queryRow(qCurrent, counterID))
 }
 
+func (w *wtx) CounterCurrent(id string) (queue.CounterRecord, *queue.TicketRecord, error) {
+	return queue.CounterCurrentOf(w, id)
+}
+
+func (w *wtx) CallCandidates(day string, booked []string, oldest []queue.OldestQuery) ([]queue.TicketRecord, []*queue.TicketRecord, error) {
+	return queue.CallCandidatesOf(w, day, booked, oldest)
+}
+
 func (w *wtx) OldestWaiting(serviceIDs []string, day string, priority bool) (queue.TicketRecord, error) {
 	if len(serviceIDs) == 0 {
 		return queue.TicketRecord{}, queue.ErrNotFound

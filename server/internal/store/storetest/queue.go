@@ -541,6 +541,22 @@ func testTickets(t *testing.T, open Opener) {
 		if _, err := tx.CurrentTicket("q1"); !queue.IsNotFound(err) {
 			return fmt.Errorf("CurrentTicket of an idle counter: %v", err)
 		}
+		if c, cur, err := tx.CounterCurrent("q2"); err != nil || c.ID != "q2" || c.RegularRun != 3 || cur == nil || cur.ID != "t-b1" {
+			return fmt.Errorf("CounterCurrent(q2) = %+v, %v, %v; want q2 with t-b1", c, cur, err)
+		}
+		if c, cur, err := tx.CounterCurrent("q1"); err != nil || c.ID != "q1" || cur != nil {
+			return fmt.Errorf("CounterCurrent of an idle counter = %+v, %v, %v; want q1 and no ticket", c, cur, err)
+		}
+		if _, _, err := tx.CounterCurrent("q9"); !queue.IsNotFound(err) {
+			return fmt.Errorf("CounterCurrent of an unknown counter: %v", err)
+		}
+		// CallCandidates answers what the reads one by one answer.
+		if list, got, err := tx.CallCandidates(day, []string{"a", "b"}, []queue.OldestQuery{
+			{ServiceIDs: []string{"a"}}, {ServiceIDs: []string{"a", "b"}, Priority: true}, {ServiceIDs: []string{"b"}}, {},
+		}); err != nil || len(list) != 0 || len(got) != 4 || got[0] == nil || got[0].ID != "t-a1" ||
+			got[1] == nil || got[1].ID != "t-ap" || got[2] != nil || got[3] != nil {
+			return fmt.Errorf("CallCandidates = %v, %v, %v; want no booked ticket, t-a1, t-ap and none twice", list, got, err)
+		}
 		for _, k := range []struct {
 			svcs []string
 			prio bool
@@ -693,6 +709,12 @@ func testBookings(t *testing.T, open Opener) {
 		}
 		if list, err := tx.WaitingBooked(nil, day); err != nil || len(list) != 0 {
 			return fmt.Errorf("WaitingBooked of no field = %v, %v", list, err)
+		}
+		both, got, err := tx.CallCandidates(day, []string{"a", "b"}, []queue.OldestQuery{
+			{ServiceIDs: []string{"a", "b"}, Priority: true}, {ServiceIDs: []string{"a", "b"}}})
+		if err != nil || len(both) != 2 || both[0].ID != "t-k2" || both[1].ID != "t-k1" || both[0].Booking == nil ||
+			both[0].Booking.Code != "BK-0002" || len(got) != 2 || got[0] == nil || got[0].ID != "t-wp" || got[1] == nil || got[1].ID != "t-w1" {
+			return fmt.Errorf("CallCandidates = %v, %v, %v; want [t-k2 t-k1], t-wp and t-w1", both, got, err)
 		}
 		return nil
 	})
