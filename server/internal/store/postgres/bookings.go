@@ -70,9 +70,7 @@ func (w *wtx) Holiday(day string) (bool, error) {
 		if err := w.loadDay(day); err != nil {
 			return false, err
 		}
-	}
-	if hol, ok := w.cache.holiday(day); ok {
-		return hol, nil
+		return w.cache.holidays[day], nil
 	}
 	var one int
 	err := w.tx.QueryRow(w.ctx, `SELECT 1 FROM holidays WHERE day = $1`, day).Scan(&one)

@@ -306,15 +306,22 @@ func TestNumbersCheckedAgainstOutsideWriter(t *testing.T) {
 	s := open(t, url)
 	defer s.Close()
 	c := conn(t, url)
-	for _, tc := range []struct {
+	// The batch reads today with the documents; a past day on its own.
+	today := time.Now().UTC().Format(time.DateOnly)
+	var cases []struct {
 		name, day, outside string
 		want               int
-	}{
-		{"the day's first row inserted", "2026-11-29",
-			`INSERT INTO number_seq (service_id, day, last) VALUES ('a', '2026-11-29', 1)`, 2},
-		{"the row moved on", "2026-11-29",
-			`UPDATE number_seq SET last = last + 1 WHERE service_id = 'a' AND day = '2026-11-29'`, 4},
-	} {
+	}
+	for _, day := range []string{"2026-11-29", today} {
+		cases = append(cases, []struct {
+			name, day, outside string
+			want               int
+		}{
+			{day + ": the day's first row inserted", day, `INSERT INTO number_seq (service_id, day, last) VALUES ('a', $1, 1)`, 2},
+			{day + ": the row moved on", day, `UPDATE number_seq SET last = last + 1 WHERE service_id = 'a' AND day = $1`, 4},
+		}...)
+	}
+	for _, tc := range cases {
 		runs := 0
 		var got int
 		if _, err := s.Update(ctx, func(tx queue.Tx) error {
@@ -323,7 +330,7 @@ func TestNumbersCheckedAgainstOutsideWriter(t *testing.T) {
 				return err
 			}
 			if runs == 1 {
-				if _, err := c.Exec(ctx, tc.outside); err != nil {
+				if _, err := c.Exec(ctx, tc.outside, tc.day); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -445,6 +452,43 @@ func TestCounterWrittenTwiceInOneUpdate(t *testing.T) {
 		}
 		return nil
 	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBatchReadsHolidays: the batch reads the holidays from yesterday (UTC)
+// on with the documents, and an earlier day on its own; both answer
+// whether the day is a holiday, within the batch that stores them too.
+func TestBatchReadsHolidays(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, srv.Database(t))
+	defer s.Close()
+	now := time.Now().UTC()
+	today, tomorrow := now.Format(time.DateOnly), now.AddDate(0, 0, 1).Format(time.DateOnly)
+	want := map[string]bool{today: true, tomorrow: false, "2026-11-29": true, "2026-11-30": false}
+	check := func(tx queue.Tx) error {
+		for day, hol := range want {
+			got, err := tx.(queue.BookingTx).Holiday(day)
+			if err != nil {
+				return err
+			}
+			if got != hol {
+				t.Errorf("Holiday(%s) = %v, want %v", day, got, hol)
+			}
+		}
+		return nil
+	}
+	_, errs := s.UpdateTogether(
+		func(tx queue.Tx) error {
+			return tx.(queue.BookingTx).PutHolidays([]protocol.Holiday{{Day: today, Name: "Tết"}, {Day: "2026-11-29", Name: "Lễ"}})
+		},
+		check)
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Update(ctx, check); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -57,29 +57,32 @@ func (w *wtx) lockedTicket(id string) {
 }
 
 // batchCache keeps what the updates of a batch read again and again, so
-// that a batch reads it in two round trips instead of a few per update:
-// every field's document and the centre's at the first need of either
-// (docs), and a day's holiday and every field's last number at the first
-// need of a day (loadDay). While a batch runs, the batches of the other
-// instances wait for their turn (qBatchTurn), so nobody else changes these
-// rows meanwhile; a number written from here still checks the row it
-// counted on (NextNumber). A write of a document drops the cache, and so
-// does an update that rolls back (it may have read its own write). Another
-// instance's change of a document is seen by the next batch: the engine
-// tolerates such a race (issue.go).
+// that a batch reads it in one round trip instead of a few per update:
+// at the first need, every field's document, the centre's, and the
+// holidays and every field's last number of the days from yesterday (UTC)
+// on (loadDocs), which is every day a centre in any time zone issues for;
+// another day is read at its first need (loadDay). While a batch runs, the
+// batches of the other instances wait for their turn (qBatchTurn), so
+// nobody else changes these rows meanwhile; a number written from here
+// still checks the row it counted on (NextNumber). A write of a document
+// or the holidays drops the cache, and so does an update that rolls back
+// (it may have read its own write). Another instance's change of a
+// document is seen by the next batch: the engine tolerates such a race
+// (issue.go).
 //
 // The documents are decoded at their first use, once per batch; each read
 // gets its own copy of their opening hours, the one map in them.
 type batchCache struct {
-	docs     bool              // rawServices and centre are read
+	docs     bool              // the documents and the days from daysFrom on are read
 	raw      map[string][]byte // field id → its stored document, until decoded
 	services map[string]protocol.Service
 	centre   *protocol.Centre
-	days     map[string]bool // days whose holiday and numbers are read
-	holidays map[string]bool // day → is a holiday
-	// numbers are the fields' last numbers by day, as read (loadDay) or
-	// allocated by this transaction (NextNumber): within a read day, a
-	// field that has none has no row yet.
+	daysFrom string          // the days from this one on are read ("": none)
+	days     map[string]bool // other days read
+	holidays map[string]bool // the holidays among the days read
+	// numbers are the fields' last numbers by day, as read or allocated
+	// by this transaction (NextNumber): within a day read, a field that
+	// has none has no row yet.
 	numbers map[numberKey]int
 }
 
@@ -91,36 +94,14 @@ func (c *batchCache) reset() {
 	}
 }
 
-func (c *batchCache) holiday(day string) (hol, ok bool) {
-	if c == nil {
-		return false, false
-	}
-	hol, ok = c.holidays[day]
-	return hol, ok
+// read tells whether day's holiday and numbers are read.
+func (c *batchCache) read(day string) bool {
+	return c.daysFrom != "" && day >= c.daysFrom || c.days[day]
 }
 
-func (c *batchCache) setNumber(k numberKey, last int) {
-	if c == nil {
-		return
-	}
-	if c.numbers == nil {
-		c.numbers = map[numberKey]int{}
-	}
-	c.numbers[k] = last
-}
-
-func (c *batchCache) setHoliday(day string, hol bool) {
-	if c == nil {
-		return
-	}
-	if c.holidays == nil {
-		c.holidays = map[string]bool{}
-	}
-	c.holidays[day] = hol
-}
-
-// loadDocs reads every field's document and the centre's in one round
-// trip, unless the batch has them.
+// loadDocs reads, unless the batch has them, every field's document and
+// the centre's, and the holidays and numbers of the days from yesterday
+// (UTC) on, in one round trip.
 func (w *wtx) loadDocs() error {
 	c := w.cache
 	if c.docs {
@@ -128,6 +109,9 @@ func (w *wtx) loadDocs() error {
 	}
 	raw := map[string][]byte{}
 	var centre []byte
+	from := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	hols := map[string]bool{}
+	nums := map[numberKey]int{}
 	err := w.p.readAll(w.ctx,
 		read{sql: `SELECT id, data FROM services`, row: func(r pgx.Rows) error {
 			var id string
@@ -138,7 +122,20 @@ func (w *wtx) loadDocs() error {
 			raw[id] = data
 			return nil
 		}},
-		read{sql: `SELECT data FROM centre WHERE id = 1`, row: func(r pgx.Rows) error { return r.Scan(&centre) }})
+		read{sql: `SELECT data FROM centre WHERE id = 1`, row: func(r pgx.Rows) error { return r.Scan(&centre) }},
+		read{sql: `SELECT day FROM holidays WHERE day >= $1`, args: []any{from}, row: func(r pgx.Rows) error {
+			var day string
+			err := r.Scan(&day)
+			hols[day] = true
+			return err
+		}},
+		read{sql: `SELECT service_id, day, last FROM number_seq WHERE day >= $1`, args: []any{from}, row: func(r pgx.Rows) error {
+			var k numberKey
+			var last int
+			err := r.Scan(&k.service, &k.day, &last)
+			nums[k] = last
+			return err
+		}})
 	if err != nil {
 		return err
 	}
@@ -148,29 +145,30 @@ func (w *wtx) loadDocs() error {
 			return err
 		}
 	}
-	c.docs, c.raw, c.services, c.centre = true, raw, map[string]protocol.Service{}, &ct
+	*c = batchCache{docs: true, raw: raw, services: map[string]protocol.Service{}, centre: &ct,
+		daysFrom: from, holidays: hols, numbers: nums}
 	return nil
 }
 
-// loadDay reads day's holiday and every field's last number of day in one
-// round trip, unless the batch has them.
+// loadDay reads, unless the batch has them, day's holiday and every
+// field's last number of day, in one round trip.
 func (w *wtx) loadDay(day string) error {
+	if err := w.loadDocs(); err != nil {
+		return err
+	}
 	c := w.cache
-	if c.days[day] {
+	if c.read(day) {
 		return nil
 	}
 	hol := false
-	nums := map[string]int{}
 	err := w.p.readAll(w.ctx,
 		read{sql: `SELECT true FROM holidays WHERE day = $1`, args: []any{day}, row: func(r pgx.Rows) error { return r.Scan(&hol) }},
 		read{sql: `SELECT service_id, last FROM number_seq WHERE day = $1`, args: []any{day}, row: func(r pgx.Rows) error {
-			var id string
+			k := numberKey{day: day}
 			var last int
-			if err := r.Scan(&id, &last); err != nil {
-				return err
-			}
-			nums[id] = last
-			return nil
+			err := r.Scan(&k.service, &last)
+			c.numbers[k] = last
+			return err
 		}})
 	if err != nil {
 		return err
@@ -179,10 +177,7 @@ func (w *wtx) loadDay(day string) error {
 		c.days = map[string]bool{}
 	}
 	c.days[day] = true
-	c.setHoliday(day, hol)
-	for id, last := range nums {
-		c.setNumber(numberKey{id, day}, last)
-	}
+	c.holidays[day] = hol
 	return nil
 }
 
@@ -419,7 +414,7 @@ func (w *wtx) NextNumber(serviceID, day string) (int, error) {
 				return err
 			}})
 	}
-	w.cache.setNumber(key, n)
+	w.cache.numbers[key] = n
 	return n, nil
 }
 
