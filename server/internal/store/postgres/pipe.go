@@ -34,9 +34,6 @@ type held struct {
 	owner  *op               // the update it belongs to; nil: the writer's own
 	mapErr func(error) error // the update's error when it fails (nil: as is)
 	ok     func()            // run once it has succeeded (nil: nothing)
-	// check turns a success into a failure (nil: none): a write that
-	// changed no row where it expected one (NextNumber).
-	check func(pgconn.CommandTag) error
 }
 
 // query is a statement sent with the held ones.
@@ -90,11 +87,7 @@ func (p *pipe) send(ctx context.Context, qs ...query) (pgx.BatchResults, error) 
 	p.held = nil
 	br := p.Tx.SendBatch(ctx, b)
 	for _, h := range hs {
-		tag, err := br.Exec()
-		if err == nil && h.check != nil {
-			err = h.check(tag)
-		}
-		if err != nil {
+		if _, err := br.Exec(); err != nil {
 			if h.mapErr != nil {
 				err = h.mapErr(err)
 			}

@@ -403,8 +403,15 @@ func (w *wtx) NextNumber(serviceID, day string) (int, error) {
 	last, ok := w.cache.numbers[key]
 	n := last + 1
 	if ok {
-		w.p.hold(held{sql: `UPDATE number_seq SET last = $3 WHERE service_id = $1 AND day = $2 AND last = $4`,
-			args: []any{serviceID, day, n, last}, owner: w.op, check: oneRow})
+		// No row changed is an error (division by zero) PostgreSQL
+		// raises, so that it stops the pipeline there (pipe.go).
+		w.p.hold(held{sql: `WITH u AS (UPDATE number_seq SET last = $3 WHERE service_id = $1 AND day = $2 AND last = $4 RETURNING 1)
+			SELECT 1 / count(*) FROM u`, args: []any{serviceID, day, n, last}, owner: w.op, mapErr: func(err error) error {
+			if c, _ := pgCode(err); c == "22012" {
+				return errRetry // the row moved on: read again
+			}
+			return err
+		}})
 	} else {
 		w.p.hold(held{sql: `INSERT INTO number_seq (service_id, day, last) VALUES ($1, $2, 1)`,
 			args: []any{serviceID, day}, owner: w.op, mapErr: func(err error) error {
@@ -416,15 +423,6 @@ func (w *wtx) NextNumber(serviceID, day string) (int, error) {
 	}
 	w.cache.numbers[key] = n
 	return n, nil
-}
-
-// oneRow checks that a held write changed one row, else asks for the
-// update to run again (what it counted on changed).
-func oneRow(tag pgconn.CommandTag) error {
-	if tag.RowsAffected() != 1 {
-		return errRetry
-	}
-	return nil
 }
 
 func (w *wtx) IssuedCount(serviceID, day string) (int, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/civiq/civiq/server/internal/queue"
 	"github.com/civiq/civiq/server/internal/store"
@@ -171,15 +172,23 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 		}
 		return nil
 	}
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	conn, tx, err := s.begin(ctx)
 	if err != nil && pgconn.SafeToRetry(err) {
 		// A pooled connection found dead (PostgreSQL restarted): once more.
-		tx, err = s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+		conn, tx, err = s.begin(ctx)
 	}
 	if err != nil {
 		return failAll(err)
 	}
-	defer tx.Rollback(context.Background())
+	// The batch's COMMIT is sent with its last statements (appendOK), not
+	// through tx: when the connection is not idle at the end, the batch
+	// did not commit, and is rolled back.
+	defer func() {
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			tx.Rollback(context.Background())
+		}
+		conn.Release()
+	}()
 	p := &pipe{Tx: tx}
 	// One savepoint "op" stays open: an update that succeeds releases it
 	// and opens the next; one that fails rolls back to it, which keeps it.
@@ -261,7 +270,7 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 	for {
 		if len(todo) == 0 {
 			// The tail: confirm the last update's writes, allocate the
-			// batch's seqs, commit.
+			// batch's seqs, commit, in one round trip.
 			all, err := s.appendOK(ctx, p, ok, noWait)
 			if f := p.takeFailure(); f != nil {
 				if err := rollback(nil, nil, f); err != nil {
@@ -269,17 +278,18 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 				}
 				continue
 			}
-			if err != nil {
-				return failAll(err)
-			}
-			if err := tx.Commit(ctx); err != nil {
+			var ce *commitErr
+			if errors.As(err, &ce) {
 				// Deferred updates were not run: they go to the next batch.
 				for _, o := range ok {
-					o.err = batchErr(err)
+					o.err = batchErr(ce.err)
 					o.events = nil
 					answer(o)
 				}
 				return carry
+			}
+			if err != nil {
+				return failAll(err)
 			}
 			for _, o := range ok {
 				isAnswered[o] = true
@@ -321,15 +331,20 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 	}
 }
 
-// appendOK sends the held statements and allocates the seqs of the
-// events of ok, copied into each update's events; it returns them all.
+// appendOK sends the held statements, allocates the seqs of the events
+// of ok, copied into each update's events, and commits, in one round trip;
+// it returns the events. A failure of the commit itself is a *commitErr.
 func (s *Store) appendOK(ctx context.Context, p *pipe, ok []*op, noWait bool) ([]protocol.Event, error) {
 	var all []protocol.Event
 	for _, o := range ok {
 		all = append(all, o.events...)
 	}
 	if len(all) == 0 {
-		return nil, p.flush(ctx)
+		br, err := p.send(ctx, query{sql: `COMMIT`})
+		if err != nil {
+			return nil, err
+		}
+		return nil, committed(br)
 	}
 	if noWait || len(p.held) > 0 {
 		// The seq row is waited for: its holder is committing.
@@ -349,6 +364,32 @@ func (s *Store) appendOK(ctx context.Context, p *pipe, ok []*op, noWait bool) ([
 	return all, nil
 }
 
+// commitErr is the failure of a batch's COMMIT: the batch was rolled
+// back, or whether it committed is not known (the connection was lost).
+type commitErr struct{ err error }
+
+func (e *commitErr) Error() string { return "postgres: commit: " + e.err.Error() }
+func (e *commitErr) Unwrap() error { return e.err }
+
+// errRolledBack is a COMMIT that rolled back (PostgreSQL answers so to
+// the COMMIT of a failed transaction).
+var errRolledBack = errors.New("postgres: the transaction was rolled back")
+
+// committed reads the answer to the COMMIT queued next in br, and closes br.
+func committed(br pgx.BatchResults) error {
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() != "COMMIT" {
+		err = errRolledBack
+	}
+	if err != nil {
+		return &commitErr{err: err}
+	}
+	return nil
+}
+
 // batchErr is the error of a batch that failed as a whole.
 func batchErr(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -360,24 +401,37 @@ func batchErr(err error) error {
 }
 
 // appendEvents stores events with seqs allocated from the counter row
-// (locked until commit) and sets their Seq.
-func (s *Store) appendEvents(ctx context.Context, tx pgx.Tx, evs []protocol.Event) error {
+// (locked until commit), sets their Seq, and commits.
+func (s *Store) appendEvents(ctx context.Context, p *pipe, evs []protocol.Event) error {
+	if p.failed != nil {
+		return errHeldFailed
+	}
 	n := len(evs)
 	types, ats, offs, datas := make([]string, n), make([]time.Time, n), make([]int32, n), make([]string, n)
 	for i, ev := range evs {
 		_, off := ev.At.Zone()
 		types[i], ats[i], offs[i], datas[i] = ev.Type, ev.At, int32(off), string(ev.Data)
 	}
-	rows, err := tx.Query(ctx, qAppendEvents, n, types, ats, offs, datas, s.channel, s.feed.selfTag())
+	br, err := p.send(ctx, query{qAppendEvents, []any{n, types, ats, offs, datas, s.channel, s.feed.selfTag()}}, query{sql: `COMMIT`})
 	if err != nil {
+		return err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
 		return err
 	}
 	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
+		br.Close()
 		return err
 	}
 	if len(seqs) != n {
+		br.Close()
 		return fmt.Errorf("postgres: %d events stored of %d", len(seqs), n)
+	}
+	if err := committed(br); err != nil {
+		return err
 	}
 	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
 	for i := range evs {
@@ -418,3 +472,17 @@ const qAppendEvents = `WITH s AS (UPDATE event_seq SET last = last + $1 WHERE id
 	FROM s, (SELECT count(*) FROM n) AS k,
 		unnest($2::text[], $3::timestamptz[], $4::int[], $5::text[]) WITH ORDINALITY AS e(type, at, off, data, ord)
 	RETURNING seq`
+
+// begin takes a connection from the pool and opens a batch's transaction.
+func (s *Store) begin(ctx context.Context) (*pgxpool.Conn, pgx.Tx, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		conn.Release() // a dead connection is closed, not pooled
+		return nil, nil, err
+	}
+	return conn, tx, nil
+}
