@@ -272,6 +272,26 @@ func (p *tab) download(sel string) (name string, data []byte) {
 	}
 }
 
+// fastTimer makes the page's setTimeout and setInterval calls of exactly
+// d run factor times sooner, from the next page load on: one named timer
+// (the dashboard's 5 s health poll, the rating tablet's 8 s thanks) runs
+// fast while every other timer of the page (request time-outs, the
+// websocket watchdog) keeps its real length. The test still watches the
+// page act by itself; a page whose timer changes length is only slower
+// to test, never wrongly passed.
+func (p *tab) fastTimer(d time.Duration, factor int) {
+	p.t.Helper()
+	src := fmt.Sprintf(`(() => {
+  const ms = %d, f = %d, st = window.setTimeout.bind(window), si = window.setInterval.bind(window);
+  const scale = (d) => (Number(d) === ms ? ms / f : d);
+  window.setTimeout = (fn, d, ...args) => st(fn, scale(d), ...args);
+  window.setInterval = (fn, d, ...args) => si(fn, scale(d), ...args);
+})()`, d.Milliseconds(), factor)
+	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
 // do runs actions with a time limit.
 func (p *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
