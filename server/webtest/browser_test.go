@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -231,6 +232,61 @@ func (p *tab) takeNotes() []string {
 func (p *tab) fastTimers(factor int) {
 	p.t.Helper()
 	src := fmt.Sprintf(`(() => { const st = window.setTimeout.bind(window); window.setTimeout = (fn, ms, ...args) => st(fn, (Number(ms) || 0) / %d, ...args); })()`, factor)
+	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// download clicks sel, which makes the page save a file, and returns the
+// file's name and content as Chromium saved them (into a folder of the
+// test's own, for this tab's browser context).
+func (p *tab) download(sel string) (name string, data []byte) {
+	p.t.Helper()
+	dir := p.t.TempDir()
+	if _, err := chromedp.CallBrowser(p.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior:         cdpbrowser.SetDownloadBehaviorBehaviorAllow,
+		BrowserContextID: chromedp.FromContext(p.ctx).BrowserContextID,
+		DownloadPath:     dir,
+	}); err != nil {
+		p.t.Fatal(err)
+	}
+	p.click(sel)
+	// Chromium writes NAME.crdownload and renames it NAME once complete.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if len(files) == 1 && !strings.HasSuffix(files[0].Name(), ".crdownload") {
+			data, err := os.ReadFile(filepath.Join(dir, files[0].Name()))
+			if err != nil {
+				p.t.Fatal(err)
+			}
+			return files[0].Name(), data
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no download after clicking %s (folder: %v)\npage text:\n%s", sel, files, p.text())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// fastTimer makes the page's setTimeout and setInterval calls of exactly
+// d run factor times sooner, from the next page load on: one named timer
+// (the dashboard's 5 s health poll, the rating tablet's 8 s thanks) runs
+// fast while every other timer of the page (request time-outs, the
+// websocket watchdog) keeps its real length. The test still watches the
+// page act by itself; a page whose timer changes length is only slower
+// to test, never wrongly passed.
+func (p *tab) fastTimer(d time.Duration, factor int) {
+	p.t.Helper()
+	src := fmt.Sprintf(`(() => {
+  const ms = %d, f = %d, st = window.setTimeout.bind(window), si = window.setInterval.bind(window);
+  const scale = (d) => (Number(d) === ms ? ms / f : d);
+  window.setTimeout = (fn, d, ...args) => st(fn, scale(d), ...args);
+  window.setInterval = (fn, d, ...args) => si(fn, scale(d), ...args);
+})()`, d.Milliseconds(), factor)
 	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
 		p.t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
@@ -212,11 +214,41 @@ func TestProvincePage(t *testing.T) {
 	p.waitText(`#audit tbody tr[data-action="centre.delete"]`, "đã xóa schema centre_xa_moi")
 	p.waitText(`#audit`, "Đổi tên trung tâm")
 	p.waitText(`#audit`, "Khóa tài khoản")
+	p.waitText("#audit-csv", "Tải CSV")
 	p.screenshot("province-audit", 1366, 768)
+	// Tải CSV saves the whole log as the CSV of GET
+	// /api/v1/province/audit.csv (its token sent, which a link cannot).
+	name, data := p.download("#audit-csv")
+	if want := "civiq-province-audit-" + eval[string](p, `new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10)`) + ".csv"; name != want {
+		t.Errorf("the activity log downloaded as %q, want %q", name, want)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\uFEFF")))).ReadAll()
+	if err != nil || !bytes.HasPrefix(data, []byte("\uFEFF")) {
+		t.Fatalf("the downloaded activity log is no CSV with a byte order mark: %v\n%s", err, data)
+	}
+	if len(rows) < 2 || !slices.Equal(rows[0], []string{"id", "time", "user", "ip", "action", "subject", "detail"}) {
+		t.Fatalf("the downloaded activity log's header and rows: %q", rows)
+	}
+	// Newest first, as on the page: the deletion, then every change made
+	// above, each by province.
+	if r := rows[1]; r[2] != "province" || r[4] != "centre.delete" || r[5] != "xa-moi" || r[6] != "schema centre_xa_moi dropped" {
+		t.Errorf("the first downloaded entry: %q", r)
+	}
+	logged := map[string]string{}
+	for _, r := range rows[1:] {
+		logged[r[4]+" "+r[5]] = r[2]
+	}
+	for _, want := range []string{"centre.create xa-moi", "account.password province", "account.create giam-sat", "account.reset_password giam-sat", "account.disable giam-sat", "centre.rename xa-moi", "centre.disable huyen-b", "centre.enable huyen-b", "centre.disable xa-moi"} {
+		if logged[want] != "province" {
+			t.Errorf("the downloaded activity log has no %q by province: %q", want, rows)
+		}
+	}
 	p.click("#lang")
 	p.waitText(`#audit tbody tr[data-action="centre.delete"]`, "Centre data deleted")
 	p.waitText(`#audit tbody tr[data-action="centre.delete"]`, "schema centre_xa_moi dropped")
 	p.waitText("#main", "Activity log")
+	p.waitText("#audit-csv", "Download CSV")
+	p.screenshot("province-audit-en", 1366, 768)
 	p.click("#lang")
 	sup.wait(`!!document.querySelector('#audit tbody tr[data-action="centre.delete"]')`, "the deletion in the supervisor's activity log")
 

@@ -58,11 +58,12 @@ func (a *App) LoadDemoHistory(ctx context.Context, days int, centre *config.Cent
 		return err
 	}
 	defer os.RemoveAll(dir)
+	power, software := disruptionDays(first, days)
 	_, err = sim.Run(ctx, sim.Config{Fields: fields, Counters: counters, WarmupDays: days - 1, Days: 1, Seed: 13,
 		Dir: dir, Start: first, Clerks: clerks, Visits: true, Closed: []time.Weekday{time.Sunday},
 		Disruptions: []sim.Disruption{
-			{Day: days - 4, At: 9*time.Hour + 20*time.Minute, Length: 45 * time.Minute, Cause: protocol.CauseOneStopSoftware, Counters: []string{"q1", "q2"}},
-			{Day: days - 9, At: 14*time.Hour + 5*time.Minute, Length: 20 * time.Minute, Cause: protocol.CausePower},
+			{Day: software, At: 9*time.Hour + 20*time.Minute, Length: 45 * time.Minute, Cause: protocol.CauseOneStopSoftware, Counters: []string{"q1", "q2"}},
+			{Day: power, At: 14*time.Hour + 5*time.Minute, Length: 20 * time.Minute, Cause: protocol.CausePower},
 		}})
 	if err != nil {
 		return err
@@ -76,4 +77,22 @@ func (a *App) LoadDemoHistory(ctx context.Context, days int, centre *config.Cent
 	}
 	a.Log.Info("demo history loaded", "days", days, "tickets", n, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// disruptionDays are the days (0-based from first) of the history's two
+// disruptions: a power cut 9 days before the end and a one-stop software
+// fault 4 days before it, each moved to the next open day (the history
+// closes on Sundays, which would drop it), the power cut on the first day
+// of a shorter history and always before the software fault. A day past
+// the history (days < 3) means that disruption is left out.
+func disruptionDays(first time.Time, days int) (power, software int) {
+	open := func(i int) int {
+		for first.AddDate(0, 0, i).Weekday() == time.Sunday {
+			i++
+		}
+		return i
+	}
+	power = open(max(days-9, 0))
+	software = open(max(days-4, power+1))
+	return power, software
 }

@@ -67,3 +67,35 @@ func TestDemoHistory(t *testing.T) {
 		t.Error("history for an existing store or without --demo-history")
 	}
 }
+
+// The history's two disruptions fall on open days (never a Sunday, when
+// the history is closed and a disruption would be dropped), the power cut
+// before the software fault, both inside any history of 3 days or more,
+// whatever the weekday it starts on; 9 and 4 days before its end when
+// those are open.
+func TestDemoHistoryDisruptionDays(t *testing.T) {
+	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for wd := range 7 {
+		first := time.Date(2026, 12, 6+wd, 0, 0, 0, 0, loc) // 6 December 2026 is a Sunday
+		for _, days := range []int{3, 4, 5, 10, 30} {
+			power, software := disruptionDays(first, days)
+			for _, d := range []int{power, software} {
+				if first.AddDate(0, 0, d).Weekday() == time.Sunday {
+					t.Errorf("%s, %d days: a disruption on Sunday (day %d)", first.Weekday(), days, d)
+				}
+			}
+			if power < 0 || power >= software || software >= days {
+				t.Errorf("%s, %d days: power cut on day %d, software fault on day %d", first.Weekday(), days, power, software)
+			}
+			if days >= 10 && first.AddDate(0, 0, days-9).Weekday() != time.Sunday && power != days-9 {
+				t.Errorf("%s, %d days: power cut on day %d, want %d", first.Weekday(), days, power, days-9)
+			}
+			if days >= 10 && first.AddDate(0, 0, days-4).Weekday() != time.Sunday && software != days-4 {
+				t.Errorf("%s, %d days: software fault on day %d, want %d", first.Weekday(), days, software, days-4)
+			}
+		}
+	}
+}

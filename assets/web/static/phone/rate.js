@@ -18,7 +18,10 @@ const api = new Api();
 let counter = null;
 let pending = null;   // PendingRating or null
 let shown = '';       // the ticket code the form is for, '' for idle
-let thanksUntil = 0;
+let thanks = 0;       // the timer of the thanks screen, 0 when not shown
+
+// How long the thanks stay before the idle screen.
+const THANKS_MS = 8000;
 
 const langBtn = document.getElementById('lang-switch');
 function labelLang() { langBtn.textContent = t('lang.switch'); }
@@ -38,7 +41,7 @@ function header() {
 }
 
 function render() {
-  if (Date.now() < thanksUntil) {
+  if (thanks) {
     if (shown !== 'thanks') {
       shown = 'thanks';
       app.replaceChildren(h('section', { class: 'card thanks' }, h('h1', { id: 'title' }, t('thanks.title')), h('p', {}, t('thanks.text'))));
@@ -65,7 +68,8 @@ function render() {
         if (e.status !== 409 && e.status !== 422) throw e; // rated or expired meanwhile: nothing to redo
       }
       pending = null;
-      thanksUntil = Date.now() + 8000;
+      clearTimeout(thanks);
+      thanks = setTimeout(() => { thanks = 0; render(); }, THANKS_MS);
       render();
     });
     app.replaceChildren(h('section', { class: 'card done' },
