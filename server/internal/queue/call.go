@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/civiq/civiq/server/protocol"
@@ -16,9 +17,23 @@ func counterOf(tx Tx, id, day string) (CounterRecord, error) {
 // counterAndCurrent is counterOf and the counter's current ticket (nil:
 // none), read together.
 func counterAndCurrent(tx Tx, id, day string) (CounterRecord, *TicketRecord, error) {
-	c, cur, err := tx.CounterCurrent(id)
-	c, err = normalCounter(c, err, id, day)
-	return c, cur, err
+	r, err := tx.ReadCall(CallQuery{Counter: id, Day: day})
+	c, err := normalCounter(r.Counter, err, id, day)
+	return c, r.Current, err
+}
+
+// counterFields are the fields the engine's cache has counter id serve
+// (nil: none, or no such counter): a call reads their candidates with the
+// counter, and again should the counter's row list others.
+func (e *Engine) counterFields(id string) []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, cs := range e.c.board.Counters {
+		if cs.Counter.ID == id {
+			return slices.Clone(cs.Counter.ServiceIDs)
+		}
+	}
+	return nil
 }
 
 func normalCounter(c CounterRecord, err error, id, day string) (CounterRecord, error) {
@@ -63,14 +78,21 @@ func (e *Engine) finishTicket(tx Tx, cur TicketRecord, c *CounterRecord, status 
 // two counters pressing Next at once never get the same ticket.
 func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.Ticket, error) {
 	var called *TicketRecord
+	fields := e.counterFields(counterID)
 	_, err := e.store.Update(ctx, func(tx Tx) error {
 		called = nil
 		now := e.now()
 		day := Day(now, e.opts.Location)
-		c, cur, err := counterAndCurrent(tx, counterID, day)
+		plan, err := planCall(tx, fields)
 		if err != nil {
 			return err
 		}
+		read, err := tx.ReadCall(CallQuery{Counter: counterID, Day: day, Booked: plan.fields, Oldest: plan.oldest})
+		c, err := normalCounter(read.Counter, err, counterID, day)
+		if err != nil {
+			return err
+		}
+		cur := read.Current
 		// The counter is stored once, at the end: with the call, or
 		// with the served count of the ticket finished when none is left.
 		stale := false
@@ -90,7 +112,16 @@ func (e *Engine) Next(ctx context.Context, counterID, clerk string) (*protocol.T
 				return err
 			}
 		}
-		t, found, err := e.pick(tx, &c, day, now)
+		if !slices.Equal(c.ServiceIDs, plan.fields) {
+			// The counter's fields changed since the cache saw them.
+			if plan, err = planCall(tx, c.ServiceIDs); err != nil {
+				return err
+			}
+			if read.Booked, read.Oldest, err = tx.CallCandidates(day, plan.fields, plan.oldest); err != nil {
+				return err
+			}
+		}
+		t, found, err := e.pick(&c, plan, read.Booked, read.Oldest, now)
 		if err != nil {
 			return err
 		}

@@ -97,6 +97,45 @@ func bookedOrder(a, b TicketRecord) int {
 	return cmp.Compare(a.ID, b.ID)
 }
 
+// callPlan is what a call at a counter serving fields reads besides the
+// counter: each field's rules, and the oldest walk-ins to compare (all the
+// candidates are read at once, even those a booked ticket in its window
+// makes needless: one round trip to the store).
+type callPlan struct {
+	fields []string
+	rules  map[string]protocol.Service
+	oldest []OldestQuery
+}
+
+func planCall(tx Tx, fields []string) (callPlan, error) {
+	p := callPlan{fields: fields, rules: make(map[string]protocol.Service, len(fields))}
+	if len(fields) == 0 {
+		return p, nil
+	}
+	var prioIDs, offIDs []string
+	for _, id := range fields {
+		s, err := tx.Service(id)
+		if IsNotFound(err) {
+			prioIDs = append(prioIDs, id) // a field deleted since: the default rule
+			continue
+		} else if err != nil {
+			return p, err
+		}
+		p.rules[id] = s
+		if s.Rule() == protocol.PriorityOff {
+			offIDs = append(offIDs, id)
+		} else {
+			prioIDs = append(prioIDs, id)
+		}
+	}
+	p.oldest = []OldestQuery{
+		{ServiceIDs: prioIDs, Priority: true},
+		{ServiceIDs: fields, Priority: false},
+		{ServiceIDs: offIDs, Priority: true}, // an "off" field's priority tickets queue as regular
+	}
+	return p, nil
+}
+
 // pick applies the call-next policy at counter c at now (docs/ARCHITECTURE.md,
 // "call-next"):
 //
@@ -118,37 +157,15 @@ func bookedOrder(a, b TicketRecord) int {
 //  3. else, nobody else waiting at this counter, a booked ticket whose
 //     window has not opened yet (the earliest window first): an idle clerk
 //     serves the early citizen rather than nobody.
-func (e *Engine) pick(tx Tx, c *CounterRecord, day string, now time.Time) (TicketRecord, bool, error) {
+//
+// The candidates are read before (callPlan, Tx.ReadCall): booked, the
+// waiting booked tickets of the counter's fields, and oldest, the answers
+// to plan.oldest.
+func (e *Engine) pick(c *CounterRecord, plan callPlan, booked []TicketRecord, oldest []*TicketRecord, now time.Time) (TicketRecord, bool, error) {
 	if len(c.ServiceIDs) == 0 {
 		return TicketRecord{}, false, nil
 	}
-	rules := make(map[string]protocol.Service, len(c.ServiceIDs))
-	var prioIDs, offIDs []string
-	for _, id := range c.ServiceIDs {
-		s, err := tx.Service(id)
-		if IsNotFound(err) {
-			prioIDs = append(prioIDs, id) // a field deleted since: the default rule
-			continue
-		} else if err != nil {
-			return TicketRecord{}, false, err
-		}
-		rules[id] = s
-		if s.Rule() == protocol.PriorityOff {
-			offIDs = append(offIDs, id)
-		} else {
-			prioIDs = append(prioIDs, id)
-		}
-	}
-	// Every candidate is read at once, even those a booked ticket in its
-	// window makes needless: one round trip to the store.
-	booked, oldest, err := tx.CallCandidates(day, c.ServiceIDs, []OldestQuery{
-		{ServiceIDs: prioIDs, Priority: true},
-		{ServiceIDs: c.ServiceIDs, Priority: false},
-		{ServiceIDs: offIDs, Priority: true}, // an "off" field's priority tickets queue as regular
-	})
-	if err != nil {
-		return TicketRecord{}, false, err
-	}
+	rules := plan.rules
 	var inWindow, early *TicketRecord
 	var p, r *TicketRecord
 	consider := func(slot **TicketRecord, t TicketRecord) {

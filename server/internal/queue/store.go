@@ -158,6 +158,26 @@ type OldestQuery struct {
 	Priority   bool
 }
 
+// CallQuery is what Tx.ReadCall reads: Counter(Counter) and
+// CurrentTicket(Counter), and when Booked or Oldest are given,
+// CallCandidates(Day, Booked, Oldest) (a call at a counter reads the
+// candidates of the fields the engine expects it to serve, with the
+// counter).
+type CallQuery struct {
+	Counter string
+	Day     string
+	Booked  []string
+	Oldest  []OldestQuery
+}
+
+// CallRead is Tx.ReadCall's answer.
+type CallRead struct {
+	Counter CounterRecord
+	Current *TicketRecord // nil: the counter serves nobody
+	Booked  []TicketRecord
+	Oldest  []*TicketRecord // one per query of CallQuery.Oldest (nil: none waits)
+}
+
 // Tx is what the queue may do inside a transaction.
 type Tx interface {
 	// Epoch is the store's event epoch.
@@ -198,10 +218,9 @@ type Tx interface {
 	// WaitingBooked lists the waiting tickets of day among serviceIDs that
 	// carry a Booking, by issue time (ties by id); nil when none.
 	WaitingBooked(serviceIDs []string, day string) ([]TicketRecord, error)
-	// CounterCurrent is Counter(id) and CurrentTicket(id) read together
-	// (cur nil: the counter serves nobody), in one round trip where the
-	// store has them.
-	CounterCurrent(id string) (c CounterRecord, cur *TicketRecord, err error)
+	// ReadCall reads what a call at a counter decides on together, in one
+	// round trip where the store has them (CallQuery).
+	ReadCall(q CallQuery) (CallRead, error)
 	// CallCandidates is WaitingBooked(booked, day) and OldestWaiting(q.ServiceIDs,
 	// day, q.Priority) of each of oldest (nil where none waits) read
 	// together, in one round trip where the store has them.
@@ -393,21 +412,27 @@ func DecodeBooking(data []byte) (*protocol.TicketBooking, error) {
 	return &protocol.TicketBooking{Code: s.Code, SlotStart: s.SlotStart, WindowFrom: s.WindowFrom, WindowTo: s.WindowTo}, nil
 }
 
-// CounterCurrentOf is Tx.CounterCurrent by its two reads, for a store
+// ReadCallOf is Tx.ReadCall by its reads one after the other, for a store
 // whose reads cost no round trip (SQLite).
-func CounterCurrentOf(tx Tx, id string) (CounterRecord, *TicketRecord, error) {
-	c, err := tx.Counter(id)
-	if err != nil {
-		return c, nil, err
+func ReadCallOf(tx Tx, q CallQuery) (CallRead, error) {
+	var r CallRead
+	var err error
+	if r.Counter, err = tx.Counter(q.Counter); err != nil {
+		return CallRead{}, err
 	}
-	cur, err := tx.CurrentTicket(id)
-	if IsNotFound(err) {
-		return c, nil, nil
+	cur, err := tx.CurrentTicket(q.Counter)
+	switch {
+	case err == nil:
+		r.Current = &cur
+	case !IsNotFound(err):
+		return CallRead{}, err
 	}
-	if err != nil {
-		return c, nil, err
+	if len(q.Booked) > 0 || len(q.Oldest) > 0 {
+		if r.Booked, r.Oldest, err = CallCandidatesOf(tx, q.Day, q.Booked, q.Oldest); err != nil {
+			return CallRead{}, err
+		}
 	}
-	return c, &cur, nil
+	return r, nil
 }
 
 // CallCandidatesOf is Tx.CallCandidates by its reads one after the other.

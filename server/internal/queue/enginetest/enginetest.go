@@ -105,6 +105,7 @@ func Run(t *testing.T, newOpener NewOpener) {
 	t.Run("RefusalsChangeNothing", func(t *testing.T) { testRefusals(t, newOpener(t)) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, newOpener(t)) })
 	t.Run("PriorityPolicy", func(t *testing.T) { testPriority(t, newOpener(t)) })
+	t.Run("CounterFieldsChangedElsewhere", func(t *testing.T) { testFieldsChangedElsewhere(t, newOpener(t)) })
 	runPriorityRules(t, newOpener)
 	runLeases(t, newOpener)
 	runStaffing(t, newOpener)
@@ -595,5 +596,34 @@ func testPriority(t *testing.T, open Opener) {
 	want := "[A002 A003 A004 A001 A005 A006]"
 	if fmt.Sprint(order) != want {
 		t.Fatalf("call order %v, want %s", order, want)
+	}
+}
+
+// testFieldsChangedElsewhere: a call reads the candidates of the fields
+// the engine's cache has the counter serve together with the counter's
+// row; when the row lists other fields (changed by another instance whose
+// event has not arrived yet), the call is decided on the row's fields.
+func testFieldsChangedElsewhere(t *testing.T, open Opener) {
+	clk := NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, HCM(t)))
+	s, e := seeded(t, open, clk)
+	defer s.Close()
+	ctx := context.Background()
+	issue(t, e, "a", false)
+	clk.Add(time.Minute)
+	c1 := issue(t, e, "c", false)
+	// q2 serves a in the cache; its row now says c, with no event.
+	if _, err := s.Update(ctx, func(tx queue.Tx) error {
+		c, err := tx.Counter("q2")
+		if err != nil {
+			return err
+		}
+		c.ServiceIDs = []string{"c"}
+		return tx.PutCounter(c)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := e.Next(ctx, "q2", "clerk")
+	if err != nil || tk == nil || tk.ID != c1.ID {
+		t.Fatalf("q2 called %+v, %v; want %s of field c, which its row lists", tk, err, c1.Code)
 	}
 }

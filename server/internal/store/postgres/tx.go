@@ -626,37 +626,39 @@ const (
 		AND booking IS NOT NULL AND service_id = ANY($2) ORDER BY issued_at, id FOR UPDATE SKIP LOCKED`
 )
 
-// CounterCurrent implements queue.Tx: both rows read (and locked) in one
-// round trip.
-func (w *wtx) CounterCurrent(id string) (queue.CounterRecord, *queue.TicketRecord, error) {
+// ReadCall implements queue.Tx: every read in one round trip.
+func (w *wtx) ReadCall(q queue.CallQuery) (queue.CallRead, error) {
 	if w.p == nil {
-		return queue.CounterCurrentOf(w, id)
+		return queue.ReadCallOf(w, q)
 	}
-	var c queue.CounterRecord
-	var cur *queue.TicketRecord
+	var out queue.CallRead
 	found := false
-	err := w.p.readAll(w.ctx,
-		read{sql: qCounter, args: []any{id}, row: func(r pgx.Rows) error {
+	rs := []read{
+		{sql: qCounter, args: []any{q.Counter}, row: func(r pgx.Rows) error {
 			var err error
-			c, err = scanCounter(r)
+			out.Counter, err = scanCounter(r)
 			found = err == nil
 			return err
 		}},
-		read{sql: qCurrent, args: []any{id}, row: func(r pgx.Rows) error {
+		{sql: qCurrent, args: []any{q.Counter}, row: func(r pgx.Rows) error {
 			t, err := scanTicket(r)
 			if err == nil {
 				w.lockedTicket(t.ID)
-				cur = &t
+				out.Current = &t
 			}
 			return err
-		}})
-	if err == nil && !found {
-		err = queue.ErrNotFound
+		}},
 	}
-	if err != nil {
-		return queue.CounterRecord{}, nil, err
+	if len(q.Booked) > 0 || len(q.Oldest) > 0 {
+		rs = append(rs, w.candidateReads(q.Day, q.Booked, q.Oldest, &out.Booked, &out.Oldest)...)
 	}
-	return c, cur, nil
+	if err := w.p.readAll(w.ctx, rs...); err != nil {
+		return queue.CallRead{}, err
+	}
+	if !found {
+		return queue.CallRead{}, queue.ErrNotFound
+	}
+	return out, nil
 }
 
 // CallCandidates implements queue.Tx: every read in one round trip, its
@@ -668,14 +670,27 @@ func (w *wtx) CallCandidates(day string, booked []string, oldest []queue.OldestQ
 		return queue.CallCandidatesOf(w, day, booked, oldest)
 	}
 	var list []queue.TicketRecord
-	out := make([]*queue.TicketRecord, len(oldest))
+	var out []*queue.TicketRecord
+	rs := w.candidateReads(day, booked, oldest, &list, &out)
+	if len(rs) > 0 {
+		if err := w.p.readAll(w.ctx, rs...); err != nil {
+			return nil, nil, err
+		}
+	}
+	return list, out, nil
+}
+
+// candidateReads are the reads of CallCandidates, into *list and *out
+// (made one per query of oldest).
+func (w *wtx) candidateReads(day string, booked []string, oldest []queue.OldestQuery, list *[]queue.TicketRecord, out *[]*queue.TicketRecord) []read {
+	*out = make([]*queue.TicketRecord, len(oldest))
 	var rs []read
 	if len(booked) > 0 {
 		rs = append(rs, read{sql: qWaitingBooked, args: []any{day, booked}, row: func(r pgx.Rows) error {
 			t, err := scanTicket(r)
 			if err == nil {
 				w.lockedTicket(t.ID)
-				list = append(list, t)
+				*list = append(*list, t)
 			}
 			return err
 		}})
@@ -688,18 +703,12 @@ func (w *wtx) CallCandidates(day string, booked []string, oldest []queue.OldestQ
 			t, err := scanTicket(r)
 			if err == nil {
 				w.lockedTicket(t.ID)
-				out[i] = &t
+				(*out)[i] = &t
 			}
 			return err
 		}})
 	}
-	if len(rs) == 0 {
-		return nil, out, nil
-	}
-	if err := w.p.readAll(w.ctx, rs...); err != nil {
-		return nil, nil, err
-	}
-	return list, out, nil
+	return rs
 }
 
 func (w *wtx) OpenBefore(day string) ([]queue.TicketRecord, error) {

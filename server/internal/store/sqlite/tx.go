@@ -335,8 +335,8 @@ func (w *wtx) CurrentTicket(counterID string) (queue.TicketRecord, error) {
 	return scanTicket(w.queryRow(qCurrent, counterID))
 }
 
-func (w *wtx) CounterCurrent(id string) (queue.CounterRecord, *queue.TicketRecord, error) {
-	return queue.CounterCurrentOf(w, id)
+func (w *wtx) ReadCall(q queue.CallQuery) (queue.CallRead, error) {
+	return queue.ReadCallOf(w, q)
 }
 
 func (w *wtx) CallCandidates(day string, booked []string, oldest []queue.OldestQuery) ([]queue.TicketRecord, []*queue.TicketRecord, error) {

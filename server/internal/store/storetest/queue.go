@@ -541,14 +541,21 @@ func testTickets(t *testing.T, open Opener) {
 		if _, err := tx.CurrentTicket("q1"); !queue.IsNotFound(err) {
 			return fmt.Errorf("CurrentTicket of an idle counter: %v", err)
 		}
-		if c, cur, err := tx.CounterCurrent("q2"); err != nil || c.ID != "q2" || c.RegularRun != 3 || cur == nil || cur.ID != "t-b1" {
-			return fmt.Errorf("CounterCurrent(q2) = %+v, %v, %v; want q2 with t-b1", c, cur, err)
+		if r, err := tx.ReadCall(queue.CallQuery{Counter: "q2", Day: day}); err != nil || r.Counter.ID != "q2" || r.Counter.RegularRun != 3 ||
+			r.Current == nil || r.Current.ID != "t-b1" || r.Booked != nil || r.Oldest != nil {
+			return fmt.Errorf("ReadCall(q2) = %+v, %v; want q2 with t-b1 and no candidates", r, err)
 		}
-		if c, cur, err := tx.CounterCurrent("q1"); err != nil || c.ID != "q1" || cur != nil {
-			return fmt.Errorf("CounterCurrent of an idle counter = %+v, %v, %v; want q1 and no ticket", c, cur, err)
+		if r, err := tx.ReadCall(queue.CallQuery{Counter: "q1", Day: day}); err != nil || r.Counter.ID != "q1" || r.Current != nil {
+			return fmt.Errorf("ReadCall of an idle counter = %+v, %v; want q1 and no ticket", r, err)
 		}
-		if _, _, err := tx.CounterCurrent("q9"); !queue.IsNotFound(err) {
-			return fmt.Errorf("CounterCurrent of an unknown counter: %v", err)
+		if _, err := tx.ReadCall(queue.CallQuery{Counter: "q9", Day: day}); !queue.IsNotFound(err) {
+			return fmt.Errorf("ReadCall of an unknown counter: %v", err)
+		}
+		if r, err := tx.ReadCall(queue.CallQuery{Counter: "q2", Day: day, Booked: []string{"a", "b"}, Oldest: []queue.OldestQuery{
+			{ServiceIDs: []string{"a", "b"}, Priority: true}, {ServiceIDs: []string{"b"}}, {ServiceIDs: []string{"a"}}}}); err != nil ||
+			r.Current == nil || r.Current.ID != "t-b1" || len(r.Booked) != 0 || len(r.Oldest) != 3 ||
+			r.Oldest[0] == nil || r.Oldest[0].ID != "t-ap" || r.Oldest[1] != nil || r.Oldest[2] == nil || r.Oldest[2].ID != "t-a1" {
+			return fmt.Errorf("ReadCall(q2) with candidates = %+v, %v; want t-b1 current, t-ap, none and t-a1", r, err)
 		}
 		// CallCandidates answers what the reads one by one answer.
 		if list, got, err := tx.CallCandidates(day, []string{"a", "b"}, []queue.OldestQuery{
