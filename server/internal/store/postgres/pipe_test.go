@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"github.com/civiq/civiq/server/internal/queue/enginetest"
 	"slices"
 	"sync"
 	"testing"
@@ -331,7 +333,7 @@ func TestNumbersCheckedAgainstOutsideWriter(t *testing.T) {
 			}
 			if runs == 1 {
 				if _, err := c.Exec(ctx, tc.outside, tc.day); err != nil {
-					t.Fatal(err)
+					return fmt.Errorf("the outside writer: %w", err) // no t.Fatal on the writer's goroutine
 				}
 			}
 			var err error
@@ -491,4 +493,77 @@ func TestBatchReadsHolidays(t *testing.T) {
 	if _, err := s.Update(ctx, check); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCallReadsLock: a call's reads lock what it decides on (batches take
+// turns, so only a transaction outside them shows it): a waiting ticket
+// another transaction holds is passed over (SKIP LOCKED), and the counter
+// row another transaction holds is waited for.
+func TestCallReadsLock(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	s := open(t, url)
+	defer s.Close()
+	clk := enginetest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, enginetest.HCM(t)))
+	e := startEngine(t, s, clk)
+	enginetest.Seed(t, e)
+	a1 := issueOne(t, e, "a")
+	clk.Add(time.Minute)
+	a2 := issueOne(t, e, "a")
+
+	outside, err := conn(t, url).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outside.Exec(ctx, `SELECT 1 FROM tickets WHERE id = $1 FOR UPDATE`, a1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if tk, err := e.Next(ctx, "q2", "clerk"); err != nil || tk == nil || tk.ID != a2.ID {
+		t.Fatalf("q2 called %+v, %v while %s is held elsewhere; want %s", tk, err, a1.Code, a2.Code)
+	}
+	if err := outside.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tk, err := e.Next(ctx, "q2", "clerk"); err != nil || tk == nil || tk.ID != a1.ID {
+		t.Fatalf("q2 called %+v, %v; want %s, no longer held", tk, err, a1.Code)
+	}
+
+	// The counter row: held elsewhere, a read after another update of the
+	// batch goes to the next batch, whose first update waits for it.
+	outside, err = conn(t, url).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outside.Exec(ctx, `SELECT 1 FROM counters WHERE id = 'q1' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	const hold = 300 * time.Millisecond
+	go func() {
+		time.Sleep(hold)
+		outside.Commit(context.Background())
+	}()
+	start := time.Now()
+	var got string
+	_, errs := s.UpdateTogether(
+		func(tx queue.Tx) error { _, err := tx.Service("a"); return err },
+		func(tx queue.Tx) error {
+			r, err := tx.ReadCall(queue.CallQuery{Counter: "q1", Day: "2026-11-28"})
+			got = r.Counter.ID
+			return err
+		})
+	if errs[0] != nil || errs[1] != nil || got != "q1" {
+		t.Fatalf("updates %v, counter %q; want both done and q1", errs, got)
+	}
+	if waited := time.Since(start); waited < hold {
+		t.Fatalf("the counter was read after %v, while another transaction held it %v", waited, hold)
+	}
+}
+
+func issueOne(t *testing.T, e *queue.Engine, svc string) protocol.Ticket {
+	t.Helper()
+	r, err := e.Issue(context.Background(), "test", protocol.IssueRequest{ServiceID: svc}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Ticket
 }

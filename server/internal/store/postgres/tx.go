@@ -125,16 +125,20 @@ func (w *wtx) loadDocs() error {
 		read{sql: `SELECT data FROM centre WHERE id = 1`, row: func(r pgx.Rows) error { return r.Scan(&centre) }},
 		read{sql: `SELECT day FROM holidays WHERE day >= $1`, args: []any{from}, row: func(r pgx.Rows) error {
 			var day string
-			err := r.Scan(&day)
+			if err := r.Scan(&day); err != nil {
+				return err
+			}
 			hols[day] = true
-			return err
+			return nil
 		}},
 		read{sql: `SELECT service_id, day, last FROM number_seq WHERE day >= $1`, args: []any{from}, row: func(r pgx.Rows) error {
 			var k numberKey
 			var last int
-			err := r.Scan(&k.service, &k.day, &last)
+			if err := r.Scan(&k.service, &k.day, &last); err != nil {
+				return err
+			}
 			nums[k] = last
-			return err
+			return nil
 		}})
 	if err != nil {
 		return err
@@ -166,9 +170,11 @@ func (w *wtx) loadDay(day string) error {
 		read{sql: `SELECT service_id, last FROM number_seq WHERE day = $1`, args: []any{day}, row: func(r pgx.Rows) error {
 			k := numberKey{day: day}
 			var last int
-			err := r.Scan(&k.service, &last)
+			if err := r.Scan(&k.service, &last); err != nil {
+				return err
+			}
 			c.numbers[k] = last
-			return err
+			return nil
 		}})
 	if err != nil {
 		return err

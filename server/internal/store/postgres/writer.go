@@ -183,12 +183,18 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 	// The batch's COMMIT is sent with its last statements (appendOK), not
 	// through tx: when the connection is not idle at the end, the batch
 	// did not commit, and is rolled back.
-	defer func() {
+	released := false
+	release := func() {
+		if released {
+			return
+		}
+		released = true
 		if conn.Conn().PgConn().TxStatus() != 'I' {
 			tx.Rollback(context.Background())
 		}
 		conn.Release()
-	}()
+	}
+	defer release()
 	p := &pipe{Tx: tx}
 	// One savepoint "op" stays open: an update that succeeds releases it
 	// and opens the next; one that fails rolls back to it, which keeps it.
@@ -294,6 +300,7 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 			for _, o := range ok {
 				isAnswered[o] = true
 			}
+			release() // before waiting for the deliverer
 			dq <- delivery{events: all, ops: ok}
 			return carry
 		}
@@ -417,21 +424,25 @@ func (s *Store) appendEvents(ctx context.Context, p *pipe, evs []protocol.Event)
 		return err
 	}
 	rows, err := br.Query()
+	var seqs []int64
+	if err == nil {
+		seqs, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	}
 	if err != nil {
 		br.Close()
-		return err
-	}
-	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		br.Close()
-		return err
-	}
-	if len(seqs) != n {
-		br.Close()
-		return fmt.Errorf("postgres: %d events stored of %d", len(seqs), n)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			return err // the insert failed: the COMMIT after it did not run
+		}
+		// The connection was lost or the batch timed out with the COMMIT
+		// sent: whether it ran is not known.
+		return &commitErr{err: err}
 	}
 	if err := committed(br); err != nil {
 		return err
+	}
+	if len(seqs) != n {
+		return &commitErr{err: fmt.Errorf("postgres: %d events stored of %d", len(seqs), n)}
 	}
 	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
 	for i := range evs {
