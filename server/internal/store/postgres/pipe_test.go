@@ -567,3 +567,65 @@ func issueOne(t *testing.T, e *queue.Engine, svc string) protocol.Ticket {
 	}
 	return r.Ticket
 }
+
+// TestUpdatesJoinWaitingBatch: updates that come while a batch waits for
+// its turn (another instance's batch holds it) join that batch instead of
+// waiting for a turn of their own: their events are inserted by the one
+// statement of the one transaction (one xmin).
+func TestUpdatesJoinWaitingBatch(t *testing.T) {
+	ctx := context.Background()
+	url := srv.Database(t)
+	s := open(t, url)
+	defer s.Close()
+	c := conn(t, url)
+	other, err := conn(t, url).Begin(ctx) // the other instance's batch
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec(ctx, `SELECT pg_advisory_xact_lock(7431002, hashtext(current_schema()))`); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	update := func(errs chan<- error) {
+		_, err := s.Update(ctx, func(tx queue.Tx) error {
+			if _, err := tx.Centre(); err != nil { // the batch's first read: it takes the turn
+				return err
+			}
+			return tx.AppendEvent("test.joined", at, map[string]int{})
+		})
+		errs <- err
+	}
+	errs := make(chan error, 5)
+	go update(errs)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting bool
+		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the batch never waited for its turn")
+		}
+	}
+	for range 4 {
+		go update(errs)
+	}
+	time.Sleep(200 * time.Millisecond) // queued for the writer
+	if err := other.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n, txs int
+	if err := c.QueryRow(ctx, `SELECT count(*), count(DISTINCT xmin::text) FROM events WHERE type = 'test.joined'`).Scan(&n, &txs); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 || txs != 1 {
+		t.Fatalf("%d events in %d transactions; want 5 in 1 (the updates that came while the batch waited joined it)", n, txs)
+	}
+}

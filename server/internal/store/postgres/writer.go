@@ -274,6 +274,21 @@ func (s *Store) commit(batch []*op, dq chan<- delivery) (carry []*op) {
 		return nil
 	}
 	for {
+		// Updates that came while the batch waited for its turn or ran
+		// join it before its tail: the turn is what the instances' batches
+		// share, and an update that joins costs the batch little (an issue
+		// no round trip), where waiting for the next batch would cost it
+		// another turn.
+	join:
+		for len(todo) == 0 && len(batch) < s.opts.MaxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+				todo = append(todo, o)
+			default:
+				break join
+			}
+		}
 		if len(todo) == 0 {
 			// The tail: confirm the last update's writes, allocate the
 			// batch's seqs, commit, in one round trip.
