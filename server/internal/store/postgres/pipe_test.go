@@ -538,9 +538,15 @@ func TestCallReadsLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	const hold = 300 * time.Millisecond
+	released := make(chan error, 1)
 	go func() {
 		time.Sleep(hold)
-		outside.Commit(context.Background())
+		released <- outside.Commit(context.Background())
+	}()
+	defer func() {
+		if err := <-released; err != nil {
+			t.Error(err)
+		}
 	}()
 	start := time.Now()
 	var got string
