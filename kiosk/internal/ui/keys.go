@@ -92,6 +92,11 @@ func (u *UI) TypedKey(ev *fyne.KeyEvent) {
 
 // key acts on a key of the keypad.
 func (u *UI) key(ev *fyne.KeyEvent) {
+	defer func() {
+		u.mu.Lock()
+		u.keysActed++
+		u.mu.Unlock()
+	}()
 	if u.Screen() == ScreenPIN { // the admin types the PIN on the keypad too
 		switch ev.Name {
 		case fyne.KeyEnter, fyne.KeyReturn:

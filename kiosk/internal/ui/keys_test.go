@@ -9,25 +9,43 @@ import (
 	"fyne.io/fyne/v2"
 )
 
-// press sends keypad keys to the window's canvas, as the GLFW driver does
-// for a USB keypad: digits and Enter as key events, + − * / as runes;
-// then it waits for the held keys to act (digitHold).
-func press(w fyne.Window, keys string) {
-	defer time.Sleep(3 * digitHold)
-	c := w.Canvas()
+// press sends keypad keys to r's window canvas, as the GLFW driver does
+// for a USB keypad: digits and Enter as key events, + − * / as runes.
+// It returns once every key has acted (held keys after digitHold) and,
+// when runes were sent, once the next rune can no longer continue a
+// scanner burst (burstGap), so that the next press is a key of its own.
+func (r *rig) press(t *testing.T, keys string) {
+	t.Helper()
+	acted := func() int {
+		r.u.mu.Lock()
+		defer r.u.mu.Unlock()
+		return r.u.keysActed
+	}
+	want := acted()
+	var lastRune time.Time
+	c := r.w.Canvas()
 	for _, k := range keys {
 		switch {
 		case k >= '0' && k <= '9':
 			c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyName(string(k))})
+			want++
 		case k == '\n':
 			c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEnter})
+			want++
 		case k == 'D':
 			c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyPageDown})
+			want++
 		case k == 'U':
 			c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyPageUp})
+			want++
 		default:
 			c.OnTypedRune()(k)
+			lastRune = time.Now()
 		}
+	}
+	waitFor(t, func() bool { return acted() >= want })
+	if !lastRune.IsZero() {
+		time.Sleep(time.Until(lastRune.Add(burstGap + 10*time.Millisecond)))
 	}
 }
 
@@ -46,24 +64,24 @@ func TestKeypadIssues(t *testing.T) {
 	if len(ids) < 2 || badge != "2" {
 		t.Fatalf("home: %v, second tile's key %q", ids, badge)
 	}
-	press(r.w, "2")
+	r.press(t, "2")
 	waitScreen(t, r.u, ScreenConfirm)
 	if res := r.result(t); res.Field.ID != ids[1] || res.Ticket.Priority {
 		t.Fatalf("key 2 issued %s (priority %v), want %s", res.Field.ID, res.Ticket.Priority, ids[1])
 	}
-	press(r.w, "0")
+	r.press(t, "0")
 	waitScreen(t, r.u, ScreenHome)
 
-	press(r.w, "*")
+	r.press(t, "*")
 	waitScreen(t, r.u, ScreenPriority)
-	press(r.w, "0")
+	r.press(t, "0")
 	waitScreen(t, r.u, ScreenHome)
-	press(r.w, "*1")
+	r.press(t, "*1")
 	waitScreen(t, r.u, ScreenConfirm)
 	if res := r.result(t); res.Field.ID != ids[0] || !res.Ticket.Priority {
 		t.Fatalf("keys *1 issued %s (priority %v), want a priority %s", res.Field.ID, res.Ticket.Priority, ids[0])
 	}
-	press(r.w, "\n")
+	r.press(t, "\n")
 	waitScreen(t, r.u, ScreenHome)
 }
 
@@ -88,19 +106,19 @@ func TestKeypadPagesAndGroups(t *testing.T) {
 			t.Errorf("tile %s shows key %q, want %d", v.ids[i], tl.badge, i+1)
 		}
 	}
-	press(r.w, "+")
+	r.press(t, "+")
 	if p := shown().page; p != 1 {
 		t.Fatalf("+ shows page %d", p+1)
 	}
-	press(r.w, "D")
+	r.press(t, "D")
 	if p := shown().page; p != 2 {
 		t.Fatalf("Page Down shows page %d", p+1)
 	}
-	press(r.w, "-U")
+	r.press(t, "-U")
 	if p := shown().page; p != 0 {
 		t.Fatalf("− and Page Up show page %d", p+1)
 	}
-	press(r.w, "+0")
+	r.press(t, "+0")
 	if p := shown().page; p != 0 {
 		t.Fatalf("0 on page 2 shows page %d, want the first", p+1)
 	}
@@ -122,14 +140,14 @@ func TestKeypadPagesAndGroups(t *testing.T) {
 		t.Fatalf("no group among the first 9 tiles: %v", v.ids)
 	}
 	want := v.ids[gi]
-	press(r.w, fmt.Sprint(gi+1))
+	r.press(t, fmt.Sprint(gi+1))
 	r.u.mu.Lock()
 	opened := "group:" + r.u.nav.group
 	r.u.mu.Unlock()
 	if v := shown(); v.mode != "group" || opened != want {
 		t.Fatalf("key %d: mode %s, opened %q, want %s", gi+1, v.mode, opened, want)
 	}
-	press(r.w, "0")
+	r.press(t, "0")
 	if v := shown(); v.mode != "groups" {
 		t.Fatalf("0 in a group: mode %s", v.mode)
 	}
@@ -153,18 +171,18 @@ func TestKeypadTwoDigits(t *testing.T) {
 	chosen := func() string { mu.Lock(); defer mu.Unlock(); return got }
 	v.tiles[11].onTap = func() { mu.Lock(); got = v.ids[11]; mu.Unlock() }
 	v.tiles[0].onTap = func() { mu.Lock(); got = v.ids[0]; mu.Unlock() }
-	press(r.w, "1")
+	r.press(t, "1")
 	if g := chosen(); g != "" {
 		t.Fatalf("1 chose %s at once on a page of %d", g, len(v.tiles))
 	}
-	press(r.w, "2")
+	r.press(t, "2")
 	if g := chosen(); g != v.ids[11] {
 		t.Fatalf("12 chose %q, want %s", g, v.ids[11])
 	}
 	mu.Lock()
 	got = ""
 	mu.Unlock()
-	press(r.w, "1\n")
+	r.press(t, "1\n")
 	if g := chosen(); g != v.ids[0] {
 		t.Fatalf("1 Enter chose %q, want %s", g, v.ids[0])
 	}

@@ -71,7 +71,7 @@ func TestCornerGestureAndPIN(t *testing.T) {
 	golden(t, r.w, "pin-1920x1080.png")
 	test.Tap(r.button(t, "pin-⌫"))
 	// The keypad types the PIN too.
-	press(r.w, "2468\n")
+	r.press(t, "2468\n")
 	if s := r.u.Screen(); s != ScreenMaint {
 		t.Fatalf("right PIN led to %s", s)
 	}

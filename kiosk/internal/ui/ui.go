@@ -110,6 +110,7 @@ type UI struct {
 	burstAt     time.Time     // when the burst's last character came
 	keySeq      int           // counts held keys (keys.go)
 	held        []fyne.KeyEvent
+	keysActed   int // counts keys acted on, held or not (tests wait for it)
 
 	listening    bool               // this citizen asked for spoken guidance
 	stopSpeaking context.CancelFunc // cuts off the guidance being spoken

@@ -118,8 +118,8 @@ func TestListenReadsChoices(t *testing.T) {
 	// the second page is read with its own keys.
 	r.u.Keys(r.w.Canvas())
 	r.showFields(bigServices(40, false))
-	press(r.w, "+")
-	press(r.w, ".")
+	r.press(t, "+")
+	r.press(t, ".")
 	got = v.next(t)
 	cs := shownChoices(r)
 	if len(cs) < 2 || !reflect.DeepEqual(got, announce.Guide(append(cs, announce.Choice{Name: en.ListenPriority}), protocol.LangEN)) {
