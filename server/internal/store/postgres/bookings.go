@@ -66,18 +66,10 @@ func (w *wtx) PutBookingSettings(s protocol.BookingSettings) error {
 // Holiday implements queue.BookingTx.
 // Every issue asks: the batch reads it once a day (loadDay).
 func (w *wtx) Holiday(day string) (bool, error) {
-	if w.cache != nil && w.p != nil {
-		if err := w.loadDay(day); err != nil {
-			return false, err
-		}
-		return w.cache.holidays[day], nil
+	if err := w.loadDay(day); err != nil {
+		return false, err
 	}
-	var one int
-	err := w.tx.QueryRow(w.ctx, `SELECT 1 FROM holidays WHERE day = $1`, day).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
+	return w.cache.holidays[day], nil
 }
 
 // PutHolidays implements queue.BookingTx.

@@ -26,24 +26,17 @@ type wtx struct {
 	tx     pgx.Tx
 	ctx    context.Context
 	events []protocol.Event
-	cache  *batchCache // nil: none
+	cache  *batchCache // the batch's
 
-	p      *pipe           // tx, holding back writes (nil: none is held back)
+	p      *pipe           // tx, holding back writes
 	op     *op             // the update being run
 	locked map[string]bool // tickets this update has locked (read FOR UPDATE or inserted)
 }
 
-// write runs a statement whose only answer that matters is an error: with
-// a pipe it is held back and sent with the next statement that needs an
-// answer (pipe.go), its error answered by the update as mapErr(err).
+// write runs a statement whose only answer that matters is an error: it
+// is held back and sent with the next statement that needs an answer
+// (pipe.go), its error answered by the update as mapErr(err).
 func (w *wtx) write(mapErr func(error) error, sql string, args ...any) error {
-	if w.p == nil {
-		_, err := w.tx.Exec(w.ctx, sql, args...)
-		if err != nil && mapErr != nil {
-			err = mapErr(err)
-		}
-		return err
-	}
 	w.p.hold(held{sql: sql, args: args, owner: w.op, mapErr: mapErr})
 	return nil
 }
@@ -89,9 +82,7 @@ type batchCache struct {
 type numberKey struct{ service, day string }
 
 func (c *batchCache) reset() {
-	if c != nil {
-		*c = batchCache{}
-	}
+	*c = batchCache{}
 }
 
 // read tells whether day's holiday and numbers are read.
@@ -228,9 +219,6 @@ func notFound(err error) error {
 }
 
 func (w *wtx) Centre() (protocol.Centre, error) {
-	if w.cache == nil || w.p == nil {
-		return readCentre(w.ctx, w.tx)
-	}
 	if err := w.loadDocs(); err != nil {
 		return protocol.Centre{}, err
 	}
@@ -275,13 +263,6 @@ func (w *wtx) PutCentre(c protocol.Centre) error {
 
 func (w *wtx) Service(id string) (protocol.Service, error) {
 	var s protocol.Service
-	if w.cache == nil || w.p == nil {
-		var data []byte
-		if err := w.tx.QueryRow(w.ctx, `SELECT data FROM services WHERE id = $1`, id).Scan(&data); err != nil {
-			return s, notFound(err)
-		}
-		return s, json.Unmarshal(data, &s)
-	}
 	if err := w.loadDocs(); err != nil {
 		return s, err
 	}
@@ -396,12 +377,6 @@ func (w *wtx) PutCounter(c queue.CounterRecord) error {
 // transaction from its first write until it commits, so concurrent issuers
 // on any instance queue behind it.
 func (w *wtx) NextNumber(serviceID, day string) (int, error) {
-	if w.cache == nil || w.p == nil {
-		var n int
-		err := w.tx.QueryRow(w.ctx, `INSERT INTO number_seq (service_id, day, last) VALUES ($1, $2, 1)
-			ON CONFLICT (service_id, day) DO UPDATE SET last = number_seq.last + 1 RETURNING last`, serviceID, day).Scan(&n)
-		return n, err
-	}
 	if err := w.loadDay(day); err != nil {
 		return 0, err
 	}
@@ -432,18 +407,10 @@ func (w *wtx) NextNumber(serviceID, day string) (int, error) {
 }
 
 func (w *wtx) IssuedCount(serviceID, day string) (int, error) {
-	if w.cache != nil && w.p != nil {
-		if err := w.loadDay(day); err != nil {
-			return 0, err
-		}
-		return w.cache.numbers[numberKey{serviceID, day}], nil
+	if err := w.loadDay(day); err != nil {
+		return 0, err
 	}
-	var n int
-	err := w.tx.QueryRow(w.ctx, `SELECT last FROM number_seq WHERE service_id = $1 AND day = $2`, serviceID, day).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	return n, err
+	return w.cache.numbers[numberKey{serviceID, day}], nil
 }
 
 func nullable(s string) *string {
@@ -634,9 +601,6 @@ const (
 
 // ReadCall implements queue.Tx: every read in one round trip.
 func (w *wtx) ReadCall(q queue.CallQuery) (queue.CallRead, error) {
-	if w.p == nil {
-		return queue.ReadCallOf(w, q)
-	}
 	var out queue.CallRead
 	found := false
 	rs := []read{
@@ -672,9 +636,6 @@ func (w *wtx) ReadCall(q queue.CallQuery) (queue.CallRead, error) {
 // call does not take stays locked until the batch commits: the batches
 // of the instances take turns anyway).
 func (w *wtx) CallCandidates(day string, booked []string, oldest []queue.OldestQuery) ([]queue.TicketRecord, []*queue.TicketRecord, error) {
-	if w.p == nil {
-		return queue.CallCandidatesOf(w, day, booked, oldest)
-	}
 	var list []queue.TicketRecord
 	var out []*queue.TicketRecord
 	rs := w.candidateReads(day, booked, oldest, &list, &out)
